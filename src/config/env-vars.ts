@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads: its schema (which parses the raw string), its default and what it
+ * does. The loader, the README's configuration table and `ava config` all come from this one table.
+ */
+export interface EnvVarSpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** Raw default, as it would be written in the environment; undefined means optional with no value. */
+  default?: string;
+  description: string;
+  secret?: boolean;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function spec<const T extends EnvVarSpec>(s: T): T {
+  return s;
+}
+
+export const ENV_VARS = {
+  LOG_LEVEL: spec({ schema: z.enum(LOG_LEVELS), default: 'info', description: 'pino log level.' }),
+  LOG_PRETTY: spec({
+    schema: bool,
+    description: 'Human-readable logs. Default: on when stderr is a TTY, JSON lines otherwise.',
+  }),
+  INSTANCE_ID: spec({
+    schema: z.string().min(1).max(64),
+    description: 'Name of this adapter instance (ownership of calls across instances). Default: hostname:pid.',
+  }),
+  AUDIOSOCKET_HOST: spec({
+    schema: z.string().min(1),
+    default: '0.0.0.0',
+    description: 'Address the AudioSocket TCP server listens on.',
+  }),
+  AUDIOSOCKET_PORT: spec({
+    schema: port,
+    default: '9093',
+    description: 'Port of the AudioSocket TCP server (0 picks a free port).',
+  }),
+  AUDIOSOCKET_ADVERTISE_HOST: spec({
+    schema: z.string().min(1),
+    description:
+      'host:port Asterisk dials for externalMedia AudioSocket channels. Default: 127.0.0.1:<AUDIOSOCKET_PORT>.',
+  }),
+  AUDIOSOCKET_MAX_FRAME_BYTES: spec({
+    schema: z.coerce.number().int().min(640).max(65535),
+    default: '8192',
+    description:
+      'Largest AudioSocket payload accepted; a longer frame closes the connection (20 ms of slin192 is 7680).',
+  }),
+  AUDIOSOCKET_HANDSHAKE_TIMEOUT_MS: spec({
+    schema: positiveInt,
+    default: '2000',
+    description: 'A connection must send its UUID frame within this time or it is closed.',
+  }),
+  AUDIOSOCKET_IDLE_TIMEOUT_MS: spec({
+    schema: positiveInt,
+    default: '5000',
+    description: 'A connection that sends nothing for this long is closed (Asterisk sends a frame every 20 ms).',
+  }),
+  AUDIOSOCKET_UUID_TTL_MS: spec({
+    schema: positiveInt,
+    default: '60000',
+    description: 'How long a registered AudioSocket UUID waits for its connection before it expires.',
+  }),
+  PLAYOUT_MAX_MS: spec({
+    schema: z.coerce.number().int().min(1000).max(600_000),
+    default: '120000',
+    description:
+      'Most agent audio buffered ahead of the caller per call. Audio beyond it is dropped (newest first) and counted.',
+  }),
+  ROUTES_FILE: spec({
+    schema: z.string().min(1),
+    description: 'Path of a JSON routes file (see README, "Routes"). Without it, only DEFAULT_AGENT applies.',
+  }),
+  DEFAULT_AGENT: spec({
+    schema: z.enum(['echo', 'none']),
+    default: 'echo',
+    description:
+      'Agent for calls no route matches when no routes file is given: `echo` (plays the caller back) or `none` (reject).',
+  }),
+} as const satisfies Record<string, EnvVarSpec>;
+
+export type EnvVarName = keyof typeof ENV_VARS;
+export type EnvValues = {
+  [K in EnvVarName]: (typeof ENV_VARS)[K] extends { default: string }
+    ? z.output<(typeof ENV_VARS)[K]['schema']>
+    : z.output<(typeof ENV_VARS)[K]['schema']> | undefined;
+};

@@ -1,0 +1,3 @@
+export * from './env-vars.js';
+export * from './load-config.js';
+export * from './routes.js';

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { z } from 'zod';
+import { type ConfigIssue, ConfigError } from '../errors/config-error.js';
+import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
+import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
+import { type Route, routesFileSchema } from './routes.js';
+
+export interface ConfigShape {
+  instanceId: string;
+  log: { level: EnvValues['LOG_LEVEL']; pretty: boolean };
+  audiosocket: {
+    host: string;
+    port: number;
+    advertiseHost: string;
+    maxFrameBytes: number;
+    handshakeTimeoutMs: number;
+    idleTimeoutMs: number;
+    uuidTtlMs: number;
+  };
+  playout: { maxMs: number };
+  routes: Route[];
+  defaultAgent: EnvValues['DEFAULT_AGENT'];
+}
+export type Config = DeepReadonly<ConfigShape>;
+
+export interface LoadConfigOptions {
+  /** Source of variables; the process environment by default. Only this module reads `process.env`. */
+  env?: Record<string, string | undefined>;
+  readFile?: (path: string) => string;
+  isTty?: boolean;
+}
+
+function formatZodIssues(prefix: string, error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => ({
+    variable: issue.path.length > 0 ? `${prefix}${prefix ? ':' : ''}${issue.path.join('.')}` : prefix,
+    message: issue.message,
+  }));
+}
+
+/** Parses the environment into EnvValues; collects every problem before failing. */
+export function parseEnv(env: Record<string, string | undefined>): EnvValues {
+  const issues: ConfigIssue[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(ENV_VARS) as [EnvVarName, (typeof ENV_VARS)[EnvVarName]][]) {
+    const raw = env[name] === '' ? undefined : (env[name] ?? ('default' in spec ? spec.default : undefined));
+    if (raw === undefined) {
+      out[name] = undefined;
+      continue;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) out[name] = parsed.data;
+    else issues.push(...parsed.error.issues.map((i) => ({ variable: name, message: `${i.message} (got "${raw}")` })));
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return out as EnvValues;
+}
+
+/** Reads and validates a routes file; errors name the file and the JSON path at fault. */
+export function parseRoutesFile(path: string, text: string): Route[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ variable: `ROUTES_FILE ${path}`, message: `not valid JSON: ${(err as Error).message}` }]);
+  }
+  const parsed = routesFileSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(formatZodIssues(`ROUTES_FILE ${path}`, parsed.error));
+  return parsed.data.routes;
+}
+
+/** Reads the configuration once, validates and defaults it, and returns it frozen. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const v = parseEnv(env);
+  let routes: Route[] = [];
+  if (v.ROUTES_FILE) {
+    const read = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+    let text: string;
+    try {
+      text = read(v.ROUTES_FILE);
+    } catch (err) {
+      throw new ConfigError([
+        { variable: 'ROUTES_FILE', message: `cannot read ${v.ROUTES_FILE}: ${(err as Error).message}` },
+      ]);
+    }
+    routes = parseRoutesFile(v.ROUTES_FILE, text);
+  }
+  const port = v.AUDIOSOCKET_PORT;
+  const config: ConfigShape = {
+    instanceId: v.INSTANCE_ID ?? `${hostname()}:${process.pid}`,
+    log: { level: v.LOG_LEVEL, pretty: v.LOG_PRETTY ?? options.isTty ?? false },
+    audiosocket: {
+      host: v.AUDIOSOCKET_HOST,
+      port,
+      advertiseHost: v.AUDIOSOCKET_ADVERTISE_HOST ?? `127.0.0.1:${port}`,
+      maxFrameBytes: v.AUDIOSOCKET_MAX_FRAME_BYTES,
+      handshakeTimeoutMs: v.AUDIOSOCKET_HANDSHAKE_TIMEOUT_MS,
+      idleTimeoutMs: v.AUDIOSOCKET_IDLE_TIMEOUT_MS,
+      uuidTtlMs: v.AUDIOSOCKET_UUID_TTL_MS,
+    },
+    playout: { maxMs: v.PLAYOUT_MAX_MS },
+    routes,
+    defaultAgent: v.DEFAULT_AGENT,
+  };
+  return deepFreeze(config);
+}

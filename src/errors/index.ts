@@ -1,0 +1,3 @@
+export * from './app-error.js';
+export * from './config-error.js';
+export * from './protocol-error.js';

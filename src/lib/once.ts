@@ -1,0 +1,24 @@
+/**
+ * Memoises an async close/teardown so every caller awaits the same run, and the run happens once.
+ * Used by every long-lived object's `close()`.
+ */
+export function onceAsync<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  let pending: Promise<R> | undefined;
+  return (...args: A) => {
+    pending ??= fn(...args);
+    return pending;
+  };
+}
+
+/** Runs cleanup steps in order; a failing step does not skip the rest. Returns the errors that occurred. */
+export async function runCleanups(steps: ReadonlyArray<() => unknown | Promise<unknown>>): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  return errors;
+}
