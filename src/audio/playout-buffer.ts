@@ -1,0 +1,362 @@
+import { TypedEmitter } from '../lib/typed-emitter.js';
+import { type AudioFormat, bytesPerSample, frameBytes, msForBytes } from './format.js';
+
+/** One 20 ms frame leaving the buffer for the caller. */
+export interface PlayoutFrame {
+  readonly data: Buffer;
+  /** Utterance the frame's first agent byte belongs to; undefined for pure silence. */
+  readonly utteranceId: string | undefined;
+  /** True when the frame holds no agent audio at all. */
+  readonly silence: boolean;
+}
+
+/** How much of one utterance reached the caller. */
+export interface UtteranceProgress {
+  readonly utteranceId: string;
+  /** Milliseconds of the utterance actually taken (sent towards the caller). */
+  readonly playedMs: number;
+  /** Milliseconds dropped by clear() or overflow. */
+  readonly droppedMs: number;
+  readonly protected: boolean;
+}
+
+export interface ClearResult {
+  readonly droppedMs: number;
+  readonly utterances: UtteranceProgress[];
+  /** Marks that had not been reached; they will not fire. */
+  readonly marks: string[];
+}
+
+export interface PlayoutBufferEvents {
+  [key: string]: unknown[];
+  /** All audio queued before the mark has been taken. */
+  mark: [name: string];
+  utteranceStart: [utteranceId: string];
+  /** The utterance was closed (endUtterance or a later utterance) and all of it was taken or dropped. */
+  utteranceEnd: [progress: UtteranceProgress];
+  /** Audio refused because the buffer was full (the newest audio is the one dropped). */
+  overflow: [droppedBytes: number];
+}
+
+export interface PlayoutBufferOptions {
+  format: AudioFormat;
+  /** Capacity in milliseconds. */
+  maxMs: number;
+}
+
+interface AudioEntry {
+  kind: 'audio';
+  id: string;
+  data: Buffer;
+  offset: number;
+}
+interface MarkEntry {
+  kind: 'mark';
+  name: string;
+}
+type Entry = AudioEntry | MarkEntry;
+
+interface UtteranceState {
+  id: string;
+  protected: boolean;
+  queuedBytes: number;
+  playedBytes: number;
+  droppedBytes: number;
+  started: boolean;
+  closed: boolean;
+}
+
+/** Finished utterances remembered for `playedMs()` lookups; older ones are forgotten first. */
+const HISTORY_LIMIT = 64;
+
+/**
+ * Agent audio waiting to be played to one caller. The media clock takes exactly one 20 ms frame per tick, so what
+ * has been taken is what the caller has been sent at real time: per-utterance `playedMs` is the figure barge-in
+ * truncation and mark acknowledgements use.
+ *
+ * Bounded by `maxMs`. Overflow policy: audio that does not fit is dropped from the end of the pushed chunk (the
+ * newest audio), counted per utterance and reported with an `overflow` event; what is already queued keeps playing.
+ *
+ * A partial frame at the tail waits one tick for more audio, then plays padded with silence.
+ */
+export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
+  readonly format: AudioFormat;
+  readonly frameBytes: number;
+  readonly maxBytes: number;
+  #entries: Entry[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #utterances = new Map<string, UtteranceState>();
+  #history = new Map<string, UtteranceProgress>();
+  #lastTakenId: string | undefined;
+  #partialWaited = false;
+  #autoId = 0;
+  #openId: string | undefined;
+  /** Counters for metrics. */
+  readonly stats = { framesTaken: 0, underruns: 0, overflowBytes: 0, clears: 0 };
+
+  constructor(options: PlayoutBufferOptions) {
+    super();
+    this.format = options.format;
+    this.frameBytes = frameBytes(options.format);
+    const sample = bytesPerSample(options.format.encoding);
+    const raw = Math.floor((options.maxMs / 1000) * options.format.sampleRate) * sample;
+    this.maxBytes = Math.max(this.frameBytes, raw - (raw % this.frameBytes));
+  }
+
+  get bufferedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  get bufferedMs(): number {
+    return msForBytes(this.format, this.#queuedBytes);
+  }
+
+  /**
+   * Queues agent audio. Without an utterance id, the audio continues the open utterance (or starts an automatic
+   * one). Pushing a different id closes the previously open utterance.
+   */
+  push(
+    data: Buffer,
+    utteranceId?: string,
+    options: { protected?: boolean } = {},
+  ): { acceptedBytes: number; droppedBytes: number } {
+    const id = utteranceId ?? this.#openId ?? `auto-${++this.#autoId}`;
+    if (this.#openId !== undefined && this.#openId !== id) this.endUtterance(this.#openId);
+    let state = this.#utterances.get(id);
+    if (!state || state.closed) {
+      if (state?.closed) this.#history.delete(id);
+      state = {
+        id,
+        protected: options.protected ?? false,
+        queuedBytes: 0,
+        playedBytes: 0,
+        droppedBytes: 0,
+        started: false,
+        closed: false,
+      };
+      this.#utterances.set(id, state);
+    }
+    this.#openId = id;
+    const sample = bytesPerSample(this.format.encoding);
+    const usable = data.length - (data.length % sample);
+    const room = this.maxBytes - this.#queuedBytes;
+    const accepted = Math.max(0, Math.min(usable, room));
+    const dropped = data.length - accepted;
+    if (accepted > 0) {
+      this.#entries.push({ kind: 'audio', id, data: data.subarray(0, accepted), offset: 0 });
+      this.#queuedBytes += accepted;
+      state.queuedBytes += accepted;
+    }
+    if (dropped > 0) {
+      state.droppedBytes += dropped;
+      this.stats.overflowBytes += dropped;
+      this.emit('overflow', dropped);
+    }
+    return { acceptedBytes: accepted, droppedBytes: dropped };
+  }
+
+  /** Closes an utterance: `utteranceEnd` fires once all of it has been taken. */
+  endUtterance(utteranceId: string): void {
+    const state = this.#utterances.get(utteranceId);
+    if (this.#openId === utteranceId) this.#openId = undefined;
+    if (!state || state.closed) return;
+    state.closed = true;
+    this.#maybeFinish(state);
+  }
+
+  /** Queues a mark that fires once every byte queued before it has been taken. */
+  mark(name: string): void {
+    this.#entries.push({ kind: 'mark', name });
+  }
+
+  /** Takes exactly one frame, or returns undefined when there is nothing to play this tick. */
+  take(): PlayoutFrame | undefined {
+    const fired: string[] = [];
+    const touched = new Set<UtteranceState>();
+    // Marks at the head have nothing before them: they fire now.
+    this.#drainHeadMarks(fired);
+    if (this.#queuedBytes === 0) {
+      if (this.#openId !== undefined) this.stats.underruns += 1;
+      this.#fire(fired);
+      return undefined;
+    }
+    if (this.#queuedBytes < this.frameBytes && !this.#partialWaited) {
+      this.#partialWaited = true;
+      this.#fire(fired);
+      return undefined;
+    }
+    this.#partialWaited = false;
+    const out = Buffer.alloc(this.frameBytes);
+    let filled = 0;
+    let firstId: string | undefined;
+    while (filled < this.frameBytes && this.#head < this.#entries.length) {
+      const entry = this.#entries[this.#head]!;
+      if (entry.kind === 'mark') {
+        fired.push(entry.name);
+        this.#head += 1;
+        continue;
+      }
+      const n = Math.min(this.frameBytes - filled, entry.data.length - entry.offset);
+      entry.data.copy(out, filled, entry.offset, entry.offset + n);
+      entry.offset += n;
+      filled += n;
+      this.#queuedBytes -= n;
+      const state = this.#utterances.get(entry.id);
+      if (state) {
+        state.queuedBytes -= n;
+        state.playedBytes += n;
+        if (!state.started) {
+          state.started = true;
+          this.emit('utteranceStart', state.id);
+        }
+        touched.add(state);
+      }
+      firstId ??= entry.id;
+      this.#lastTakenId = entry.id;
+      if (entry.offset >= entry.data.length) this.#head += 1;
+    }
+    // Marks right after the last byte taken are reached too.
+    this.#drainHeadMarks(fired);
+    this.#compact();
+    this.stats.framesTaken += 1;
+    for (const state of touched) this.#maybeFinish(state);
+    this.#fire(fired);
+    return { data: out, utteranceId: firstId, silence: false };
+  }
+
+  /** Like take(), but returns a silence frame when there is nothing to play. */
+  takeOrSilence(): PlayoutFrame {
+    return (
+      this.take() ?? { data: Buffer.alloc(this.frameBytes, this.#silenceByte()), utteranceId: undefined, silence: true }
+    );
+  }
+
+  /**
+   * Drops queued audio (barge-in). With `keepProtected`, protected utterances stay queued. Unreached marks are
+   * removed and returned. Every affected utterance counts as ended.
+   */
+  clear(options: { keepProtected?: boolean } = {}): ClearResult {
+    this.stats.clears += 1;
+    const marks: string[] = [];
+    const kept: Entry[] = [];
+    const affected = new Map<string, UtteranceState>();
+    let droppedBytes = 0;
+    for (let i = this.#head; i < this.#entries.length; i++) {
+      const entry = this.#entries[i]!;
+      if (entry.kind === 'mark') {
+        marks.push(entry.name);
+        continue;
+      }
+      const state = this.#utterances.get(entry.id);
+      if (options.keepProtected && state?.protected) {
+        kept.push(entry);
+        continue;
+      }
+      const n = entry.data.length - entry.offset;
+      droppedBytes += n;
+      this.#queuedBytes -= n;
+      if (state) {
+        state.queuedBytes -= n;
+        state.droppedBytes += n;
+        affected.set(state.id, state);
+      }
+    }
+    // The utterance that was playing is interrupted even if none of it was still queued.
+    const playing = this.#lastTakenId !== undefined ? this.#utterances.get(this.#lastTakenId) : undefined;
+    if (playing && !(options.keepProtected && playing.protected)) affected.set(playing.id, playing);
+    const openState = this.#openId !== undefined ? this.#utterances.get(this.#openId) : undefined;
+    if (openState && !(options.keepProtected && openState.protected)) affected.set(openState.id, openState);
+    this.#entries = kept;
+    this.#head = 0;
+    this.#partialWaited = false;
+    const utterances: UtteranceProgress[] = [];
+    for (const state of affected.values()) {
+      if (this.#openId === state.id) this.#openId = undefined;
+      state.closed = true;
+      const progress = this.#progress(state);
+      utterances.push(progress);
+      this.#utterances.delete(state.id);
+      this.#remember(progress);
+    }
+    return { droppedMs: msForBytes(this.format, droppedBytes), utterances, marks };
+  }
+
+  /** Milliseconds of an utterance taken so far (also after it finished, for recent utterances). */
+  playedMs(utteranceId: string): number {
+    const state = this.#utterances.get(utteranceId);
+    if (state) return msForBytes(this.format, state.playedBytes);
+    return this.#history.get(utteranceId)?.playedMs ?? 0;
+  }
+
+  /** The utterance whose audio was taken last, while it is unfinished (audio still queued, or still open). */
+  current(): { utteranceId: string; protected: boolean } | undefined {
+    if (this.#lastTakenId === undefined) return undefined;
+    const state = this.#utterances.get(this.#lastTakenId);
+    return state ? { utteranceId: state.id, protected: state.protected } : undefined;
+  }
+
+  /** True while any agent audio is queued. */
+  get playing(): boolean {
+    return this.#queuedBytes > 0;
+  }
+
+  #silenceByte(): number {
+    switch (this.format.encoding) {
+      case 'pcm16':
+        return 0;
+      case 'ulaw':
+        return 0xff;
+      case 'alaw':
+        return 0xd5;
+    }
+  }
+
+  #drainHeadMarks(fired: string[]): void {
+    while (this.#head < this.#entries.length) {
+      const entry = this.#entries[this.#head]!;
+      if (entry.kind !== 'mark') break;
+      fired.push(entry.name);
+      this.#head += 1;
+    }
+  }
+
+  #compact(): void {
+    if (this.#head > 64 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    } else if (this.#head === this.#entries.length) {
+      this.#entries = [];
+      this.#head = 0;
+    }
+  }
+
+  #fire(marks: string[]): void {
+    for (const name of marks) this.emit('mark', name);
+  }
+
+  #progress(state: UtteranceState): UtteranceProgress {
+    return {
+      utteranceId: state.id,
+      playedMs: msForBytes(this.format, state.playedBytes),
+      droppedMs: msForBytes(this.format, state.droppedBytes),
+      protected: state.protected,
+    };
+  }
+
+  #remember(progress: UtteranceProgress): void {
+    this.#history.set(progress.utteranceId, progress);
+    if (this.#history.size > HISTORY_LIMIT) {
+      const oldest = this.#history.keys().next().value;
+      if (oldest !== undefined) this.#history.delete(oldest);
+    }
+  }
+
+  #maybeFinish(state: UtteranceState): void {
+    if (!state.closed || state.queuedBytes > 0) return;
+    this.#utterances.delete(state.id);
+    const progress = this.#progress(state);
+    this.#remember(progress);
+    if (state.started || state.droppedBytes > 0) this.emit('utteranceEnd', progress);
+  }
+}
