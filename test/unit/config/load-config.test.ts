@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { ConfigError } from '../../../src/errors/config-error.js';
+
+describe('loadConfig', () => {
+  it('applies defaults and freezes the result', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.audiosocket.port).toBe(9093);
+    expect(c.audiosocket.host).toBe('0.0.0.0');
+    expect(c.audiosocket.advertiseHost).toBe('127.0.0.1:9093');
+    expect(c.log.level).toBe('info');
+    expect(c.playout.maxMs).toBe(120000);
+    expect(c.routes).toEqual([]);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.audiosocket)).toBe(true);
+    expect(() => {
+      (c.audiosocket as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('parses values from the environment', () => {
+    const c = loadConfig({ env: { AUDIOSOCKET_PORT: '0', LOG_LEVEL: 'debug', LOG_PRETTY: 'true', INSTANCE_ID: 'a1' } });
+    expect(c.audiosocket.port).toBe(0);
+    expect(c.log).toEqual({ level: 'debug', pretty: true });
+    expect(c.instanceId).toBe('a1');
+  });
+
+  it('names every bad variable and what is allowed', () => {
+    let err: unknown;
+    try {
+      loadConfig({ env: { AUDIOSOCKET_PORT: 'eighty', LOG_LEVEL: 'loud', LOG_PRETTY: 'maybe' } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const issues = (err as ConfigError).issues.map((i) => i.variable);
+    expect(issues).toEqual(expect.arrayContaining(['AUDIOSOCKET_PORT', 'LOG_LEVEL', 'LOG_PRETTY']));
+    expect((err as ConfigError).message).toMatch(/LOG_LEVEL: .*"fatal".*got "loud"/);
+    expect((err as ConfigError).message).toMatch(/LOG_PRETTY: expected true or false/);
+  });
+
+  it('reads and validates a routes file', () => {
+    const file = JSON.stringify({
+      routes: [
+        { name: 'sales', match: { extension: '2\\d\\d' }, agent: { kind: 'echo' }, audioFormat: 'slin16' },
+        { name: 'fallback', agent: { kind: 'echo' } },
+      ],
+    });
+    const c = loadConfig({ env: { ROUTES_FILE: '/routes.json' }, readFile: () => file });
+    expect(c.routes.map((r) => r.name)).toEqual(['sales', 'fallback']);
+    expect(c.routes[1]!.audioFormat).toBe('slin');
+  });
+
+  it('rejects a routes file with a clear path to the fault', () => {
+    const bad = JSON.stringify({ routes: [{ name: 'x', match: { caller: '(' }, agent: { kind: 'nope' } }] });
+    expect(() => loadConfig({ env: { ROUTES_FILE: 'r.json' }, readFile: () => bad })).toThrow(
+      /ROUTES_FILE r\.json:routes\.0\.(match\.caller|agent)/,
+    );
+    expect(() => loadConfig({ env: { ROUTES_FILE: 'r.json' }, readFile: () => '{' })).toThrow(/not valid JSON/);
+    expect(() =>
+      loadConfig({
+        env: { ROUTES_FILE: 'missing.json' },
+        readFile: () => {
+          throw new Error('ENOENT');
+        },
+      }),
+    ).toThrow(/cannot read missing\.json/);
+  });
+});
