@@ -76,6 +76,53 @@ export const ENV_VARS = {
     description:
       'Most agent audio buffered ahead of the caller per call. Audio beyond it is dropped (newest first) and counted.',
   }),
+  ARI_URL: spec({
+    schema: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL like http://127.0.0.1:8088' }),
+    description:
+      "Base URL of Asterisk's HTTP server (ARI lives under /ari). Without it the adapter runs dialplan-direct only.",
+  }),
+  ARI_USERNAME: spec({ schema: z.string().min(1), default: 'adapter', description: 'ARI user (ari.conf).' }),
+  ARI_PASSWORD: spec({ schema: z.string().min(1), description: 'ARI password. Required with ARI_URL.', secret: true }),
+  ARI_APP: spec({
+    schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+    default: 'voice-adapter',
+    description: 'Stasis application name used in the dialplan: Stasis(<ARI_APP>[,route]).',
+  }),
+  ARI_REQUEST_TIMEOUT_MS: spec({
+    schema: positiveInt,
+    default: '5000',
+    description: 'Timeout of one ARI HTTP request.',
+  }),
+  MEDIA_FORMAT: spec({
+    schema: z.enum(['slin', 'slin16']),
+    default: 'slin',
+    description: 'Default externalMedia format asked of Asterisk (a route may override): slin (8 kHz) or slin16.',
+  }),
+  AGENT_CONNECT_TIMEOUT_MS: spec({
+    schema: positiveInt,
+    default: '5000',
+    description: 'How long an agent may take to connect and accept before the call gets its fallback.',
+  }),
+  VAD: spec({
+    schema: z.enum(['silero', 'off']),
+    default: 'silero',
+    description: 'Caller speech detection for speaking/silence events and local barge-in: silero (ONNX, CPU) or off.',
+  }),
+  VAD_THRESHOLD: spec({
+    schema: z.coerce.number().gt(0).lt(1),
+    default: '0.5',
+    description: 'Speech probability above which a window counts as speech.',
+  }),
+  VAD_MIN_SPEECH_MS: spec({
+    schema: z.coerce.number().int().min(0).max(5000),
+    default: '150',
+    description: 'Speech must last this long before `speaking` fires (and barge-in happens).',
+  }),
+  VAD_MIN_SILENCE_MS: spec({
+    schema: z.coerce.number().int().min(0).max(10000),
+    default: '400',
+    description: 'Silence must last this long before `silence` fires.',
+  }),
   ROUTES_FILE: spec({
     schema: z.string().min(1),
     description: 'Path of a JSON routes file (see README, "Routes"). Without it, only DEFAULT_AGENT applies.',

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { type ConfigIssue, ConfigError } from '../errors/config-error.js';
 import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
-import { type Route, routesFileSchema } from './routes.js';
+import { type Route, type RouteInput, routesFileSchema } from './routes.js';
 
 export interface ConfigShape {
   instanceId: string;
@@ -19,7 +19,13 @@ export interface ConfigShape {
     uuidTtlMs: number;
   };
   playout: { maxMs: number };
+  ari: { url: string; username: string; password: string; app: string; requestTimeoutMs: number } | undefined;
+  media: { format: 'slin' | 'slin16' };
+  agent: { connectTimeoutMs: number };
+  vad: { engine: 'silero' | 'off'; threshold: number; minSpeechMs: number; minSilenceMs: number };
   routes: Route[];
+  /** Route agent secrets resolved from the environment variables the routes name, by route name. */
+  routeSecrets: Record<string, string>;
   defaultAgent: EnvValues['DEFAULT_AGENT'];
 }
 export type Config = DeepReadonly<ConfigShape>;
@@ -57,7 +63,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvValues {
 }
 
 /** Reads and validates a routes file; errors name the file and the JSON path at fault. */
-export function parseRoutesFile(path: string, text: string): Route[] {
+export function parseRoutesFile(path: string, text: string): RouteInput[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -73,7 +79,7 @@ export function parseRoutesFile(path: string, text: string): Route[] {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const v = parseEnv(env);
-  let routes: Route[] = [];
+  let routes: RouteInput[] = [];
   if (v.ROUTES_FILE) {
     const read = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
     let text: string;
@@ -86,6 +92,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
     routes = parseRoutesFile(v.ROUTES_FILE, text);
   }
+  const issues: ConfigIssue[] = [];
+  const routeSecrets: Record<string, string> = {};
+  for (const r of routes) {
+    const name = 'secretEnv' in r.agent ? r.agent.secretEnv : undefined;
+    if (name === undefined) continue;
+    const value = env[name];
+    if (!value)
+      issues.push({ variable: name, message: `route "${r.name}" names it as its agent secret, but it is not set` });
+    else routeSecrets[r.name] = value;
+  }
+  if (v.ARI_URL && !v.ARI_PASSWORD) issues.push({ variable: 'ARI_PASSWORD', message: 'required when ARI_URL is set' });
+  if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {
     instanceId: v.INSTANCE_ID ?? `${hostname()}:${process.pid}`,
@@ -100,7 +118,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       uuidTtlMs: v.AUDIOSOCKET_UUID_TTL_MS,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
-    routes,
+    ari:
+      v.ARI_URL && v.ARI_PASSWORD
+        ? {
+            url: v.ARI_URL.replace(/\/+$/, ''),
+            username: v.ARI_USERNAME,
+            password: v.ARI_PASSWORD,
+            app: v.ARI_APP,
+            requestTimeoutMs: v.ARI_REQUEST_TIMEOUT_MS,
+          }
+        : undefined,
+    media: { format: v.MEDIA_FORMAT },
+    agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS },
+    vad: {
+      engine: v.VAD,
+      threshold: v.VAD_THRESHOLD,
+      minSpeechMs: v.VAD_MIN_SPEECH_MS,
+      minSilenceMs: v.VAD_MIN_SILENCE_MS,
+    },
+    routes: routes.map((r) => ({ ...r, audioFormat: r.audioFormat ?? v.MEDIA_FORMAT })),
+    routeSecrets,
     defaultAgent: v.DEFAULT_AGENT,
   };
   return deepFreeze(config);

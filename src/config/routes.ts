@@ -35,7 +35,62 @@ export const routeMatchSchema = z
 
 export const echoAgentSchema = z.object({ kind: z.literal('echo') }).strict();
 
-export const agentSchema = z.discriminatedUnion('kind', [echoAgentSchema]);
+/** Name of an environment variable holding a secret: secrets never live in the routes file itself. */
+const secretEnv = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'the NAME of an environment variable holding the secret, e.g. SALES_AGENT_SECRET');
+
+const wsUrl = z.url({ protocol: /^wss?$/, message: 'expected a ws:// or wss:// URL' });
+
+export const reconnectSchema = z
+  .object({
+    attempts: z.number().int().min(0).max(20).default(2),
+    initialMs: z.number().int().min(10).max(60_000).default(250),
+    maxMs: z.number().int().min(10).max(120_000).default(2000),
+  })
+  .strict();
+
+export const websocketAgentSchema = z
+  .object({
+    kind: z.literal('websocket'),
+    url: wsUrl,
+    secretEnv: secretEnv.optional(),
+    /** PCM16 rate of the binary audio frames both ways. */
+    sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000)]).default(16000),
+    reconnect: reconnectSchema.default({ attempts: 2, initialMs: 250, maxMs: 2000 }),
+  })
+  .strict();
+
+export const twilioAgentSchema = z
+  .object({
+    kind: z.literal('twilio'),
+    url: wsUrl,
+    secretEnv: secretEnv.optional(),
+    reconnect: reconnectSchema.default({ attempts: 2, initialMs: 250, maxMs: 2000 }),
+  })
+  .strict();
+
+export const agentSchema = z.discriminatedUnion('kind', [echoAgentSchema, websocketAgentSchema, twilioAgentSchema]);
+
+/** What the caller gets when the agent cannot be reached or fails for good. */
+export const fallbackSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('hangup') }).strict(),
+  z
+    .object({
+      action: z.literal('play'),
+      /** ARI media URI, e.g. `sound:tt-allbusy`; played, then the call is hung up. */
+      media: z.string().min(1),
+    })
+    .strict(),
+]);
+
+export const bargeInSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Utterance ids (native protocol playId) or `greeting` that the caller cannot interrupt. */
+    protectGreeting: z.boolean().default(false),
+  })
+  .strict();
 
 export const routeSchema = z
   .object({
@@ -47,7 +102,13 @@ export const routeSchema = z
     match: routeMatchSchema.default({}),
     agent: agentSchema,
     /** AudioSocket format asked of Asterisk for externalMedia: `slin` (8 kHz) or `slin16`. */
-    audioFormat: z.enum(['slin', 'slin16']).default('slin'),
+    audioFormat: z.enum(['slin', 'slin16']).optional(),
+    bargeIn: bargeInSchema.default({ enabled: true, protectGreeting: false }),
+    fallback: fallbackSchema.default({ action: 'hangup' }),
+    /** Values handed to the agent (native `incoming.customParameters`, Twilio `start.customParameters`). */
+    customParameters: z.record(z.string(), z.string()).default({}),
+    /** Callers allowed on this route (anchored regex); others are rejected. */
+    callerAllowlist: z.array(pattern).optional(),
   })
   .strict();
 
@@ -64,7 +125,12 @@ export const routesFileSchema = z
     });
   });
 
+export type FallbackConfig = z.output<typeof fallbackSchema>;
+export type ReconnectConfig = z.output<typeof reconnectSchema>;
 export type RouteMatch = z.output<typeof routeMatchSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
-export type Route = z.output<typeof routeSchema>;
+/** A route as written in the routes file. */
+export type RouteInput = z.output<typeof routeSchema>;
+/** A route after loading: defaults from the environment applied. */
+export type Route = Omit<RouteInput, 'audioFormat'> & { audioFormat: 'slin' | 'slin16' };
 export type RoutesFile = z.output<typeof routesFileSchema>;

@@ -67,3 +67,31 @@ describe('loadConfig', () => {
     ).toThrow(/cannot read missing\.json/);
   });
 });
+
+describe('loadConfig: ARI and route secrets', () => {
+  it('requires ARI_PASSWORD with ARI_URL and strips a trailing slash', () => {
+    expect(() => loadConfig({ env: { ARI_URL: 'http://pbx:8088' } })).toThrow(/ARI_PASSWORD: required/);
+    const c = loadConfig({ env: { ARI_URL: 'http://pbx:8088/', ARI_PASSWORD: 'pw' } });
+    expect(c.ari).toMatchObject({ url: 'http://pbx:8088', username: 'adapter', app: 'voice-adapter' });
+    expect(loadConfig({ env: {} }).ari).toBeUndefined();
+  });
+
+  it('resolves agent secrets from the variables routes name, and fails when one is missing', () => {
+    const file = JSON.stringify({
+      routes: [{ name: 'ws', agent: { kind: 'websocket', url: 'ws://agent:8080/call', secretEnv: 'WS_SECRET' } }],
+    });
+    const c = loadConfig({ env: { ROUTES_FILE: 'r', WS_SECRET: 's3cret' }, readFile: () => file });
+    expect(c.routeSecrets).toEqual({ ws: 's3cret' });
+    expect(c.routes[0]!.agent).toMatchObject({ kind: 'websocket', sampleRate: 16000 });
+    expect(() => loadConfig({ env: { ROUTES_FILE: 'r' }, readFile: () => file })).toThrow(/WS_SECRET: route "ws"/);
+  });
+
+  it('refuses a secret written into the routes file instead of an env var name', () => {
+    const file = JSON.stringify({
+      routes: [{ name: 'ws', agent: { kind: 'websocket', url: 'ws://a/b', secretEnv: 'hunter2 plain' } }],
+    });
+    expect(() => loadConfig({ env: { ROUTES_FILE: 'r' }, readFile: () => file })).toThrow(
+      /NAME of an environment variable/,
+    );
+  });
+});
