@@ -1,0 +1,120 @@
+/** `/ari/bridges` operations. */
+import {
+  type Bridge,
+  BridgeSchema,
+  type BridgeType,
+  type LiveRecording,
+  LiveRecordingSchema,
+  type Playback,
+  PlaybackSchema,
+} from '../../protocols/ari/index.js';
+import { type AriHttp, type AriRequestOptions, opts, seg } from './ari-http.js';
+import type { PlayParams, RecordParams } from './channels-api.js';
+
+export interface CreateBridgeParams extends AriRequestOptions {
+  /** One type or several flags (sent comma-separated); Asterisk's default is `mixing`. */
+  readonly type?: BridgeType | readonly BridgeType[];
+  readonly name?: string;
+  /** Creates the bridge with this id (`POST /bridges/{bridgeId}`). */
+  readonly bridgeId?: string;
+}
+
+export interface AddChannelParams extends AriRequestOptions {
+  /** One id or several (sent comma-separated, as one request). */
+  readonly channel: string | readonly string[];
+  readonly role?: string;
+  readonly absorbDTMF?: boolean;
+  readonly mute?: boolean;
+  readonly inhibitConnectedLineUpdates?: boolean;
+}
+
+/** Bridge operations of one ARI connection. */
+export class BridgesApi {
+  readonly #http: AriHttp;
+
+  constructor(http: AriHttp) {
+    this.#http = http;
+  }
+
+  create(params: CreateBridgeParams = {}): Promise<Bridge> {
+    const { bridgeId } = params;
+    return this.#http.json(
+      {
+        ...opts(params),
+        method: 'POST',
+        path: bridgeId === undefined ? '/bridges' : `/bridges/${seg(bridgeId)}`,
+        query: { type: params.type, name: params.name },
+      },
+      BridgeSchema,
+    );
+  }
+
+  list(options: AriRequestOptions = {}): Promise<Bridge[]> {
+    return this.#http.json({ ...opts(options), method: 'GET', path: '/bridges' }, BridgeSchema.array());
+  }
+
+  get(bridgeId: string, options: AriRequestOptions = {}): Promise<Bridge> {
+    return this.#http.json({ ...opts(options), method: 'GET', path: `/bridges/${seg(bridgeId)}` }, BridgeSchema);
+  }
+
+  addChannel(bridgeId: string, params: AddChannelParams): Promise<void> {
+    return this.#http.void({
+      ...opts(params),
+      method: 'POST',
+      path: `/bridges/${seg(bridgeId)}/addChannel`,
+      query: {
+        channel: params.channel,
+        role: params.role,
+        absorbDTMF: params.absorbDTMF,
+        mute: params.mute,
+        inhibitConnectedLineUpdates: params.inhibitConnectedLineUpdates,
+      },
+    });
+  }
+
+  removeChannel(bridgeId: string, params: { readonly channel: string | readonly string[] } & AriRequestOptions) {
+    return this.#http.void({
+      ...opts(params),
+      method: 'POST',
+      path: `/bridges/${seg(bridgeId)}/removeChannel`,
+      query: { channel: params.channel },
+    });
+  }
+
+  destroy(bridgeId: string, options: AriRequestOptions = {}): Promise<void> {
+    return this.#http.void({ ...opts(options), method: 'DELETE', path: `/bridges/${seg(bridgeId)}` });
+  }
+
+  play(bridgeId: string, params: PlayParams): Promise<Playback> {
+    const { playbackId } = params;
+    return this.#http.json(
+      {
+        ...opts(params),
+        method: 'POST',
+        path: `/bridges/${seg(bridgeId)}/play${playbackId === undefined ? '' : `/${seg(playbackId)}`}`,
+        query: { media: params.media, lang: params.lang, offsetms: params.offsetms, skipms: params.skipms },
+      },
+      PlaybackSchema,
+    );
+  }
+
+  record(bridgeId: string, params: RecordParams): Promise<LiveRecording> {
+    return this.#http.json(
+      {
+        ...opts(params),
+        method: 'POST',
+        path: `/bridges/${seg(bridgeId)}/record`,
+        query: {
+          name: params.name,
+          format: params.format,
+          maxDurationSeconds: params.maxDurationSeconds,
+          maxSilenceSeconds: params.maxSilenceSeconds,
+          ifExists: params.ifExists,
+          beep: params.beep,
+          terminateOn: params.terminateOn,
+        },
+      },
+      LiveRecordingSchema,
+    );
+  }
+}

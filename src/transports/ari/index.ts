@@ -1,0 +1,10 @@
+export * from './ari-client.js';
+export * from './ari-endpoint.js';
+export * from './ari-errors.js';
+export * from './ari-event-stream.js';
+export type { AriMethod, AriRequestOptions } from './ari-http.js';
+export * from './bridges-api.js';
+export * from './channels-api.js';
+export * from './media-api.js';
+export * from './reconnect-policy.js';
+export * from './system-api.js';
