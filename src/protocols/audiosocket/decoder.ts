@@ -16,7 +16,8 @@ export interface AudioSocketDecoderOptions {
  * messages out. It buffers at most one frame (header + `maxFrameBytes`), so its memory is bounded.
  *
  * Validation happens as early as possible: kind and length are checked when the header is complete, before the
- * payload arrives. Errors are `ProtocolError`s with an `AUDIOSOCKET_*` code; after one, the decoder stays failed and
+ * payload arrives (an unknown kind is reported as such whatever its length; control frames must have their exact
+ * length; audio must be 1..maxFrameBytes). Errors are `ProtocolError`s with an `AUDIOSOCKET_*` code; after one, the decoder stays failed and
  * every later `push` throws the same error (the connection is to be closed).
  *
  * Payloads of frames that arrive whole in one chunk are views into that chunk (no copy).
@@ -126,18 +127,18 @@ export class AudioSocketDecoder {
 
   #checkHeader(kind: number, length: number): void {
     const at = `at byte ${this.#frameOffset}`;
-    if (length > this.maxFrameBytes) {
-      throw audioSocketError(
-        AUDIOSOCKET_ERROR.frameTooLarge,
-        `frame kind ${formatKind(kind)} of ${length} bytes ${at} exceeds the ${this.maxFrameBytes}-byte limit`,
-        this.#details(kind, length),
-      );
-    }
     if (isAudioKind(kind)) {
       if (length === 0) {
         throw audioSocketError(
           AUDIOSOCKET_ERROR.emptyAudio,
           `empty audio frame kind ${formatKind(kind)} ${at}`,
+          this.#details(kind, length),
+        );
+      }
+      if (length > this.maxFrameBytes) {
+        throw audioSocketError(
+          AUDIOSOCKET_ERROR.frameTooLarge,
+          `frame kind ${formatKind(kind)} of ${length} bytes ${at} exceeds the ${this.maxFrameBytes}-byte limit`,
           this.#details(kind, length),
         );
       }
