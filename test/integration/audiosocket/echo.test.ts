@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/simulator/audiosocket-dialer.js';
+import { type Harness, isSilent, nonSilentTone, startHarness, waitFor, withoutSilentFrames } from './harness.js';
+
+const CALLS = 50;
+const FRAMES = 50; // 1 s of caller audio per call
+
+describe('AudioSocket server + simulated Asterisk: echo through PlayoutBuffer and one MediaClock', () => {
+  let harness: Harness | undefined;
+  const calls: SimulatedAudioSocketCall[] = [];
+
+  afterEach(async () => {
+    await Promise.all(calls.splice(0).map((c) => c.hangup()));
+    await harness?.close();
+    harness = undefined;
+  });
+
+  it(`${CALLS} concurrent calls each get back exactly what they sent, after leading silence`, async () => {
+    const h = await startHarness();
+    harness = h;
+    const sources = Array.from({ length: CALLS }, (_, i) => nonSilentTone(i, FRAMES * 160));
+    const audioFrames = new Array<number>(CALLS).fill(0);
+    calls.push(
+      ...(await Promise.all(
+        sources.map((samples, i) =>
+          dialAudioSocket({
+            host: h.host,
+            port: h.port,
+            uuid: h.register(`call-${i}`),
+            source: { type: 'samples', samples },
+            onSourceEnd: 'silence',
+            // Like Asterisk, caller audio starts a little after the UUID: the server's silence must come first.
+            firstAudioDelayMs: 100,
+            onFrame: (f) => {
+              if (!isSilent(f.payload)) audioFrames[i]! += 1;
+            },
+          }),
+        ),
+      )),
+    );
+    await waitFor(() => audioFrames.every((n) => n >= FRAMES), 'every call to receive its echo', 60_000);
+
+    expect(h.server.counters.connectionsAccepted).toBe(CALLS);
+    calls.forEach((call, i) => {
+      const sent = Buffer.from(sources[i]!.buffer);
+      expect(call.sentAudio().subarray(0, sent.length).equals(sent), `call ${i} sent its source`).toBe(true);
+      // Every frame back is a whole 20 ms slin frame.
+      for (const f of call.received) expect([f.kind, f.length]).toEqual([0x10, 320]);
+      // The server sent silence from the moment the UUID arrived, before any caller audio existed.
+      expect(isSilent(call.received[0]?.payload), `call ${i} starts with silence`).toBe(true);
+      const echoed = withoutSilentFrames(call.receivedAudio(), 320);
+      expect(echoed.length, `call ${i} echo length`).toBeGreaterThanOrEqual(sent.length);
+      expect(echoed.subarray(0, sent.length).equals(sent), `call ${i} echo content`).toBe(true);
+    });
+
+    // Dialer hangs up (socket close, no 0x00): every server connection ends with remote_closed.
+    const infos = await Promise.all(calls.splice(0).map((c) => c.hangup()));
+    for (const info of infos) expect(info).toEqual({ by: 'local', reason: 'hangup' });
+    await waitFor(() => h.closes.size === CALLS, 'server connections to close');
+    for (const info of h.closes.values()) expect(info.reason).toBe('remote_closed');
+    expect(h.server.counters.connectionsActive).toBe(0);
+    expect(h.server.counters.protocolErrors).toBe(0);
+  });
+});
