@@ -1,0 +1,174 @@
+/**
+ * Outbound calls of the simulated Asterisk: configured endpoints, how each one answers, and `POST /channels`.
+ * The answered sequence is the recorded one (06-originate): a 200 with state Down, then Dial(""),
+ * ChannelStateChange(Ringing), Dial(RINGING); on answer ChannelStateChange(Up), Dial(ANSWER),
+ * ChannelVarset STASISSTATUS="", StasisStart(args).
+ */
+import { randomUUID } from 'node:crypto';
+import type { CallerId, Endpoint } from '../../protocols/ari/index.js';
+import { ev } from './event-factory.js';
+import { type SimReply, intParam, listParam, ok, param, type SimRequest } from './rest-types.js';
+import { ariError, SimHttpError, type SimCore } from './sim-core.js';
+import { channelSnapshot, type SimChannel } from './sim-model.js';
+
+/** What a simulated far end does when called. `fail` is refused at once (500 `Allocation failed`). */
+export type EndpointBehaviour = 'answer' | 'busy' | 'noanswer' | 'fail';
+
+export interface EndpointBehaviourOptions {
+  /** How long it rings before answering (`answer`) or before the dial gives up (`noanswer`, capped by the
+   * originate `timeout`). `manual` rings until `SimulatedChannel.answer()`. Default 100 ms for `answer`. */
+  readonly ringMs?: number | 'manual';
+  /** Dialplan context of the endpoint (the originated channel's dialplan.context). Default `from-trunk`. */
+  readonly context?: string;
+  /** Caller id the far end presents as connected line. */
+  readonly callerId?: CallerId;
+}
+
+interface EndpointEntry {
+  readonly technology: string;
+  readonly resource: string;
+  behaviour: EndpointBehaviour;
+  options: EndpointBehaviourOptions;
+}
+
+/** `"Name" <1000>`, `Name <1000>` or `1000`. */
+export function parseCallerId(value: string): CallerId {
+  const m = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(value);
+  if (m) return { name: m[1] ?? '', number: m[2] ?? '' };
+  return { name: '', number: value.trim() };
+}
+
+export class SimOriginate {
+  readonly #core: SimCore;
+  readonly #endpoints = new Map<string, EndpointEntry>();
+  readonly #ringing = new Map<string, { timer: NodeJS.Timeout | undefined; answer: () => void }>();
+
+  constructor(core: SimCore) {
+    this.#core = core;
+    this.setBehaviour('PJSIP/trunk', 'answer');
+    this.setBehaviour('PJSIP/caller', 'answer');
+  }
+
+  /** Adds or changes an endpoint, named `tech/resource` (e.g. `PJSIP/trunk`). */
+  setBehaviour(endpoint: string, behaviour: EndpointBehaviour, options: EndpointBehaviourOptions = {}): void {
+    const [technology, resource] = splitEndpoint(endpoint);
+    if (technology === undefined || resource === undefined)
+      throw new Error(`endpoint must be tech/resource: ${endpoint}`);
+    this.#endpoints.set(`${technology}/${resource}`, { technology, resource, behaviour, options });
+  }
+
+  list(): Endpoint[] {
+    return [...this.#endpoints.values()].map((e) => ({
+      technology: e.technology,
+      resource: e.resource,
+      state: 'online',
+      channel_ids: [...this.#core.channels.values()]
+        .filter((c) => c.name.startsWith(`${e.technology}/${e.resource}-`))
+        .map((c) => c.id),
+    }));
+  }
+
+  /** Answers a channel ringing with `ringMs: 'manual'` (or any ringing one). */
+  answer(channelId: string): boolean {
+    const ringing = this.#ringing.get(channelId);
+    if (!ringing) return false;
+    ringing.answer();
+    return true;
+  }
+
+  channelEnding(ch: SimChannel): void {
+    const ringing = this.#ringing.get(ch.id);
+    if (!ringing) return;
+    this.#core.cancel(ringing.timer);
+    this.#ringing.delete(ch.id);
+  }
+
+  reset(): void {
+    for (const r of this.#ringing.values()) this.#core.cancel(r.timer);
+    this.#ringing.clear();
+  }
+
+  /** `POST /channels` (and `POST /channels/{channelId}`). */
+  originate(req: SimRequest, pathChannelId: string | undefined): SimReply {
+    const endpoint = param(req, 'endpoint');
+    if (endpoint === undefined) throw ariError(400, 'Endpoint must be specified');
+    const app = param(req, 'app');
+    const channelId = pathChannelId ?? param(req, 'channelId');
+    if (channelId !== undefined && this.#core.channels.has(channelId)) {
+      throw ariError(409, 'Channel with given unique ID already exists');
+    }
+    const [technology, rest] = splitEndpoint(endpoint);
+    const resource = rest?.includes('@') ? rest.slice(rest.lastIndexOf('@') + 1) : rest;
+    const entry = this.#endpoints.get(`${technology}/${resource}`);
+    if (!entry || entry.behaviour === 'fail') throw new SimHttpError(500, { error: 'Allocation failed' });
+    const timeoutSeconds = intParam(req, 'timeout') ?? 30;
+    const callerIdParam = param(req, 'callerId');
+    const ch = this.#core.createChannel({
+      id: channelId,
+      name: this.#core.nextPjsipName(entry.resource),
+      tech: 'PJSIP',
+      origin: 'ari',
+      state: 'Down',
+      protocolId: randomUUID(),
+      caller: callerIdParam === undefined ? undefined : parseCallerId(callerIdParam),
+      dialplan: {
+        context: entry.options.context ?? 'from-trunk',
+        exten: 's',
+        priority: 1,
+        app_name: 'AppDial2',
+        app_data: '(Outgoing Line)',
+      },
+      app,
+      variables: req.variables,
+    });
+    const args = listParam(req, 'appArgs');
+    const dialstring = rest ?? '';
+    const body = channelSnapshot(ch);
+    return ok(body, () => this.#progress(ch, entry, dialstring, args, timeoutSeconds));
+  }
+
+  #progress(ch: SimChannel, entry: EndpointEntry, dialstring: string, args: string[], timeoutSeconds: number): void {
+    const core = this.#core;
+    core.emit(ch, (s) => ev.dial(s, '', dialstring, channelSnapshot(ch)));
+    if (entry.behaviour === 'busy') {
+      core.emit(ch, (s) => ev.dial(s, 'BUSY', dialstring, channelSnapshot(ch)));
+      core.teardown(ch, 'dial-failed', 17);
+      return;
+    }
+    core.setState(ch, 'Ringing');
+    core.emit(ch, (s) => ev.dial(s, 'RINGING', dialstring, channelSnapshot(ch)));
+    const timeoutMs = timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined;
+    const ring = entry.options.ringMs;
+    const answer = () => {
+      const r = this.#ringing.get(ch.id);
+      if (!r) return;
+      core.cancel(r.timer);
+      this.#ringing.delete(ch.id);
+      if (entry.options.callerId) ch.connected = { ...entry.options.callerId };
+      core.setState(ch, 'Up');
+      core.emit(ch, (s) => ev.dial(s, 'ANSWER', dialstring, channelSnapshot(ch)));
+      if (ch.app !== undefined) core.startStasis(ch, ch.app, args, true);
+    };
+    const giveUp = () => {
+      this.#ringing.delete(ch.id);
+      core.emit(ch, (s) => ev.dial(s, 'NOANSWER', dialstring, channelSnapshot(ch)));
+      core.teardown(ch, 'dial-failed', 19);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    if (entry.behaviour === 'answer' && ring !== 'manual') {
+      const ringMs = ring ?? 100;
+      timer =
+        timeoutMs !== undefined && ringMs >= timeoutMs ? core.later(timeoutMs, giveUp) : core.later(ringMs, answer);
+    } else {
+      const wait = typeof ring === 'number' ? Math.min(ring, timeoutMs ?? ring) : timeoutMs;
+      if (wait !== undefined) timer = core.later(wait, giveUp);
+    }
+    this.#ringing.set(ch.id, { timer, answer });
+  }
+}
+
+function splitEndpoint(endpoint: string): [string | undefined, string | undefined] {
+  const slash = endpoint.indexOf('/');
+  if (slash <= 0 || slash === endpoint.length - 1) return [undefined, undefined];
+  return [endpoint.slice(0, slash), endpoint.slice(slash + 1)];
+}
