@@ -83,7 +83,7 @@ export class AgentSocket<Out = unknown> extends TypedEmitter<AgentSocketEvents> 
   #closeInfo: AgentSocketClose | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   /** Frames received before anyone listened; `undefined` once delivery has started. */
-  #early: Array<{ binary: boolean; data: Buffer }> | undefined = [];
+  #early: Array<{ binary: boolean; data: Buffer } | { error: AppError }> | undefined = [];
   #flushScheduled = false;
 
   /** Wraps a WebSocket that is already open (see `connectAgentSocket`). */
@@ -211,17 +211,21 @@ export class AgentSocket<Out = unknown> extends TypedEmitter<AgentSocketEvents> 
   }
 
   /**
-   * Frames and the close that arrive before the first `text`/`binary`/`close` listener are held; delivery starts in
-   * a microtask after that listener is attached, so listeners attached together in one turn all see them in order.
+   * Frames, errors and the close that arrive before the first `text`/`binary`/`close`/`error` listener are held
+   * (up to a bound, oldest dropped first). Delivery starts in a microtask after that listener is attached, so
+   * listeners attached together in one turn all see them, in order.
    */
   #startDelivery(event: string): void {
     if (this.#early === undefined || this.#flushScheduled) return;
-    if (event !== 'text' && event !== 'binary' && event !== 'close') return;
+    if (event !== 'text' && event !== 'binary' && event !== 'close' && event !== 'error') return;
     this.#flushScheduled = true;
     queueMicrotask(() => {
       const held = this.#early ?? [];
       this.#early = undefined;
-      for (const frame of held) this.#deliver(frame.data, frame.binary);
+      for (const item of held) {
+        if ('error' in item) this.#emitError(item.error);
+        else this.#deliver(item.data, item.binary);
+      }
       if (this.#closeInfo !== undefined) this.emit('close', this.#closeInfo);
     });
   }
@@ -249,11 +253,16 @@ export class AgentSocket<Out = unknown> extends TypedEmitter<AgentSocketEvents> 
             retryable: true,
             cause: err,
           });
+    if (this.#early !== undefined) this.#early.push({ error: wrapped });
+    else this.#emitError(wrapped);
+  }
+
+  #emitError(error: AppError): void {
     try {
-      this.emit('error', wrapped);
+      this.emit('error', error);
     } catch {
       // No error listener: the following close event still reports the end of the connection.
-      this.#log.warn({ callId: this.#options.callId, err: wrapped.toJSON() }, 'agent socket error');
+      this.#log.warn({ callId: this.#options.callId, err: error.toJSON() }, 'agent socket error');
     }
   }
 

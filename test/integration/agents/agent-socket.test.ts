@@ -280,6 +280,20 @@ describe('agent WebSocket client against the native example agent', () => {
     expect(order).toEqual(['{"command":"ringing"}', 'binary:4', '{"command":"hangup","reason":"bye"}']);
   });
 
+  it('reports a frame over the size limit as a protocol error, then the close', async () => {
+    const url = await rawServer((ws) => {
+      ws.send(Buffer.alloc(4096));
+    });
+    const socket = await connectAgentSocket(options(url, { maxMessageBytes: 1024 }));
+    cleanups.push(() => socket.close());
+    const errors: string[] = [];
+    socket.on('error', (err) => errors.push(err.code));
+    const closed = await new Promise<AgentSocketClose>((resolve) => socket.on('close', resolve));
+    expect(errors).toEqual(['AGENT_PROTOCOL_VIOLATION']);
+    expect(closed.initiator).not.toBe('adapter');
+    expect(socket.stats.receivedBinary).toBe(0);
+  });
+
   it('reports a lost connection as initiated by the network', async () => {
     const url = await rawServer((ws) => {
       ws.on('message', () => ws.terminate());
