@@ -22,6 +22,8 @@ export interface TwilioDialectAgentOptions {
   readonly toleranceSec?: number;
   /** PCM16 at 8 kHz for `play` mode. */
   readonly audio?: Buffer;
+  /** Inbound `media` messages kept per session; later ones are counted in `inboundBytes`, not kept. Default 50 000. */
+  readonly maxRecordedMedia?: number;
   /** Called for every message received, after it was recorded (for printing). */
   readonly onMessage?: (session: TwilioAgentSession, message: TwilioStreamMessage) => void;
 }
@@ -51,7 +53,7 @@ export interface SpeechStartedResult {
  * One media stream, handled the way the public Twilio + OpenAI Realtime samples handle it: the `streamSid` comes
  * from `start`; `latestMediaTimestamp` follows inbound media; each outbound chunk is followed by a mark pushed onto
  * `markQueue`; each mark echoed back shifts the queue; on speech started, while marks are outstanding, it sends
- * `clear` and empties the queue. Everything received is recorded in order.
+ * `clear` and empties the queue. Everything received is recorded in order (inbound media up to a bound).
  */
 export class TwilioAgentSession {
   readonly handshake: AgentHandshake;
@@ -73,6 +75,7 @@ export class TwilioAgentSession {
   readonly #options: TwilioDialectAgentOptions;
   readonly #waiters = new ConditionWaiters();
   #chunkCounter = 0;
+  #recordedMedia = 0;
 
   constructor(ws: WebSocket, handshake: AgentHandshake, options: TwilioDialectAgentOptions) {
     this.#ws = ws;
@@ -186,7 +189,10 @@ export class TwilioAgentSession {
       return;
     }
     const message = parsed.message;
-    this.received.push(message);
+    if (message.event !== 'media' || this.#recordedMedia < (this.#options.maxRecordedMedia ?? 50_000)) {
+      this.received.push(message);
+      if (message.event === 'media') this.#recordedMedia += 1;
+    }
     this.#options.onMessage?.(this, message);
     switch (message.event) {
       case 'connected':
