@@ -123,6 +123,11 @@ export const ENV_VARS = {
     default: '400',
     description: 'Silence must last this long before `silence` fires.',
   }),
+  SHUTDOWN_DEADLINE_MS: spec({
+    schema: z.coerce.number().int().min(0).max(3_600_000),
+    default: '30000',
+    description: 'On SIGTERM, live calls may run this long before they are hung up with reason `shutdown`.',
+  }),
   ROUTES_FILE: spec({
     schema: z.string().min(1),
     description: 'Path of a JSON routes file (see README, "Routes"). Without it, only DEFAULT_AGENT applies.',

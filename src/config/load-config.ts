@@ -19,6 +19,7 @@ export interface ConfigShape {
     uuidTtlMs: number;
   };
   playout: { maxMs: number };
+  shutdownDeadlineMs: number;
   ari: { url: string; username: string; password: string; app: string; requestTimeoutMs: number } | undefined;
   media: { format: 'slin' | 'slin16' };
   agent: { connectTimeoutMs: number };
@@ -118,6 +119,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       uuidTtlMs: v.AUDIOSOCKET_UUID_TTL_MS,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
+    shutdownDeadlineMs: v.SHUTDOWN_DEADLINE_MS,
     ari:
       v.ARI_URL && v.ARI_PASSWORD
         ? {

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { MediaClock } from './audio/media-clock.js';
+import { createAgentFactory, legFormatOf } from './calls/agents/agent-factory.js';
+import { AudioSocketLeg } from './calls/audiosocket-leg.js';
+import { CallRegistry } from './calls/call-registry.js';
+import { CallSession } from './calls/call-session.js';
+import type { SpeechDetectorFactory } from './calls/media-leg.js';
+import { RouteMatcher } from './calls/route-matcher.js';
+import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
+import type { Config } from './config/load-config.js';
+import type { Route } from './config/routes.js';
+import { runCleanups } from './lib/once.js';
+import { callLogger, createLogger, type Logger } from './observability/logger.js';
+import type { AdmissionDecision } from './transports/audiosocket/admission.js';
+import type { AudioSocketConnection } from './transports/audiosocket/audiosocket-connection.js';
+import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
+import { UuidRegistry } from './transports/audiosocket/uuid-registry.js';
+
+/** What an admitted AudioSocket connection belongs to. */
+export type AudioSocketContext =
+  /** A call the Stasis controller (or the API) is waiting for. */
+  | { kind: 'expected'; session: CallSession }
+  /** A dialplan-direct call: the route is known, the session is made on connect. */
+  | { kind: 'direct'; route: Route };
+
+export interface AppDeps {
+  logger?: Logger;
+  clock?: MediaClock;
+  speech?: SpeechDetectorFactory;
+  /** Extra agent kinds by name (tests and embedders). */
+  agents?: Partial<Record<string, (call: CallInfo) => VoiceAgent>>;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly registry: CallRegistry;
+  readonly clock: MediaClock;
+  readonly routes: RouteMatcher;
+  /** Pre-registered AudioSocket UUIDs (Stasis externalMedia legs and API registrations), with expiry. */
+  readonly expectedUuids: UuidRegistry<CallSession>;
+  readonly audioSocket: AudioSocketServer<AudioSocketContext>;
+  /** True between start() and the beginning of stop(). */
+  readonly accepting: boolean;
+  start(): Promise<void>;
+  /** Stops taking calls, lets live calls finish until the deadline, then hangs up the rest. Idempotent. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+/** The built-in route for dialplan-direct calls when no routes file is given. */
+const DEFAULT_ECHO_ROUTE: Route = {
+  name: 'default',
+  match: {},
+  agent: { kind: 'echo' },
+  audioFormat: 'slin',
+  bargeIn: { enabled: true, protectGreeting: false },
+  fallback: { action: 'hangup' },
+  customParameters: {},
+};
+
+/** Builds the whole service from a loaded configuration. Nothing starts until `start()`. */
+export function createApp(config: Config, deps: AppDeps = {}): App {
+  const logger = deps.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const clock =
+    deps.clock ?? new MediaClock({ onListenerError: (err) => logger.error({ err }, 'media clock listener failed') });
+  const registry = new CallRegistry();
+  const routes = new RouteMatcher(config.routes as Route[]);
+  const expectedUuids = new UuidRegistry<CallSession>();
+  const agentFactory = createAgentFactory({
+    logger,
+    routeSecrets: config.routeSecrets,
+    ...(deps.agents ? { custom: deps.agents } : {}),
+  });
+  let accepting = false;
+
+  /** Route for a dialplan-direct UUID: a route naming it, else the first catch-all route, else the default. */
+  function directRoute(uuid: string): Route | undefined {
+    const named = routes.allowsUuid(uuid);
+    if (named) return named;
+    if (config.routes.length > 0) return routes.match({ audiosocketUuid: uuid });
+    return config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
+  }
+
+  const admission = {
+    admit(uuid: string): AdmissionDecision<AudioSocketContext> {
+      if (!accepting) return { accept: false, reason: 'shutting_down' };
+      const expected = expectedUuids.admit(uuid);
+      if (expected.accept) return { accept: true, context: { kind: 'expected', session: expected.context } };
+      const route = directRoute(uuid);
+      if (route) return { accept: true, context: { kind: 'direct', route } };
+      return { accept: false, reason: expected.reason, ...(expected.detail ? { detail: expected.detail } : {}) };
+    },
+  };
+
+  const audioSocket = new AudioSocketServer<AudioSocketContext>({
+    host: config.audiosocket.host,
+    port: config.audiosocket.port,
+    maxFrameBytes: config.audiosocket.maxFrameBytes,
+    handshakeTimeoutMs: config.audiosocket.handshakeTimeoutMs,
+    idleTimeoutMs: config.audiosocket.idleTimeoutMs,
+    admission,
+    logger: logger.child({ component: 'audiosocket' }),
+  });
+
+  function newSession(info: Omit<CallInfo, 'legFormat'> & { legFormat?: CallInfo['legFormat'] }): CallSession {
+    const route = info.route;
+    const session = new CallSession({
+      info: { ...info, legFormat: info.legFormat ?? legFormatOf(route) },
+      agentFactory,
+      clock,
+      playoutMaxMs: config.playout.maxMs,
+      bargeIn: route.bargeIn.enabled,
+      speech: deps.speech,
+      agentConnectTimeoutMs: config.agent.connectTimeoutMs,
+      logger: callLogger(logger, info.callId, { route: route.name }),
+    });
+    return session;
+  }
+
+  audioSocket.on('connection', (conn: AudioSocketConnection<AudioSocketContext>) => {
+    const leg = new AudioSocketLeg(conn);
+    const ctx = conn.context;
+    let session: CallSession;
+    if (ctx.kind === 'expected') {
+      session = ctx.session;
+    } else {
+      session = newSession({
+        callId: randomUUID(),
+        direction: 'inbound',
+        caller: undefined,
+        callee: undefined,
+        route: ctx.route,
+        channelId: undefined,
+        startedAt: new Date(),
+        customParameters: { ...ctx.route.customParameters, audiosocketUuid: conn.uuid },
+      });
+      registry.add(session, [conn.uuid]);
+      session.log.info({ uuid: conn.uuid, agent: ctx.route.agent.kind }, 'dialplan-direct call connected');
+    }
+    session.attachLeg(leg).catch((err: unknown) => session.log.error({ err }, 'attaching media failed'));
+  });
+
+  let stopping: Promise<void> | undefined;
+
+  const app: App = {
+    config,
+    logger,
+    registry,
+    clock,
+    routes,
+    expectedUuids,
+    audioSocket,
+    get accepting() {
+      return accepting;
+    },
+    async start() {
+      clock.start();
+      const addr = await audioSocket.listen();
+      accepting = true;
+      logger.info({ host: addr.host, port: addr.port, routes: config.routes.length }, 'adapter started');
+    },
+    stop(deadlineMs = 10_000) {
+      stopping ??= (async () => {
+        accepting = false;
+        logger.info({ liveCalls: registry.size, deadlineMs }, 'adapter stopping');
+        await registry.whenIdle(AbortSignal.timeout(deadlineMs));
+        if (registry.size > 0) {
+          logger.info({ liveCalls: registry.size }, 'deadline reached: hanging up remaining calls');
+          await registry.closeAll('shutdown');
+        }
+        const errors = await runCleanups([() => audioSocket.close(1000), () => clock.stop()]);
+        for (const err of errors) logger.warn({ err }, 'shutdown step failed');
+        logger.info('adapter stopped');
+      })();
+      return stopping;
+    },
+  };
+  return app;
+}

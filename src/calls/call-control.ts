@@ -1,0 +1,18 @@
+import type { TransferTarget } from './voice-agent.js';
+
+/**
+ * Telephony actions on a call's Asterisk side (ARI for Stasis calls). Dialplan-direct calls have none: for them
+ * hanging up means closing the AudioSocket, and the other actions are not available.
+ */
+export interface CallTelephony {
+  answer(): Promise<void>;
+  ring(): Promise<void>;
+  hangup(reason: string): Promise<void>;
+  transfer(target: TransferTarget): Promise<void>;
+  play(media: string, playId?: string): Promise<void>;
+  sendDtmf(digits: string): Promise<void>;
+  startRecording(name: string): Promise<void>;
+  stopRecording(name: string): Promise<void>;
+  /** Releases ARI resources (bridge, media channel) after the call ended; idempotent. */
+  release(): Promise<void>;
+}

@@ -1,0 +1,274 @@
+import type { MediaClock } from '../audio/media-clock.js';
+import { AppError } from '../errors/app-error.js';
+import { TypedEmitter } from '../lib/typed-emitter.js';
+import type { Logger } from '../observability/logger.js';
+import type { CallTelephony } from './call-control.js';
+import { type CloseReason, type HangupInitiator, initiatorOf } from './close-reason.js';
+import { MediaBridge } from './media-bridge.js';
+import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
+import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
+
+export const CALL_STATES = ['new', 'connecting', 'active', 'ending', 'ended'] as const;
+export type CallState = (typeof CALL_STATES)[number];
+
+/** A lifecycle change worth recording (and delivering to webhooks). */
+export interface CallLifecycleEvent {
+  callId: string;
+  type: string;
+  at: Date;
+  data: Record<string, unknown>;
+}
+
+export interface CallEndSummary {
+  callId: string;
+  reason: CloseReason;
+  initiator: HangupInitiator;
+  startedAt: Date;
+  endedAt: Date;
+  hangupCause?: number | undefined;
+  hangupCauseText?: string | undefined;
+}
+
+export interface CallSessionEvents {
+  [key: string]: unknown[];
+  state: [state: CallState];
+  event: [event: CallLifecycleEvent];
+  ended: [summary: CallEndSummary];
+}
+
+export interface CallSessionOptions {
+  info: CallInfo;
+  agentFactory: AgentFactory;
+  clock: MediaClock;
+  playoutMaxMs: number;
+  bargeIn: boolean;
+  speech?: SpeechDetectorFactory | undefined;
+  telephony?: CallTelephony | undefined;
+  /** How long the agent may take to connect before the call falls back. */
+  agentConnectTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * One call: its media leg, its agent, the bridge between them and (for Stasis calls) its telephony side.
+ * Whatever ends first — caller, agent, media, ARI, shutdown — `close(reason)` tears everything down exactly once.
+ */
+export class CallSession extends TypedEmitter<CallSessionEvents> {
+  readonly id: string;
+  readonly info: CallInfo;
+  readonly log: Logger;
+  #state: CallState = 'new';
+  #o: CallSessionOptions;
+  #agent: VoiceAgent | undefined;
+  #bridge: MediaBridge | undefined;
+  #leg: MediaLeg | undefined;
+  #abort = new AbortController();
+  #closing: Promise<void> | undefined;
+  #hangupCause: { cause?: number; text?: string } = {};
+  #endSummary: CallEndSummary | undefined;
+  readonly #onLegClose = (reason: MediaLegCloseReason) => {
+    this.log.info({ legReason: reason }, 'media leg closed');
+    if (reason === 'hangup_sent') void this.close('agent_hangup');
+    // Without ARI the AudioSocket is the whole call: Asterisk closing it is the caller hanging up.
+    else if (reason === 'remote_closed' && !this.#o.telephony) void this.close('caller_hangup');
+    else void this.close('media_closed');
+  };
+
+  constructor(options: CallSessionOptions) {
+    super();
+    this.#o = options;
+    this.info = options.info;
+    this.id = options.info.callId;
+    this.log = options.logger;
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  get bridge(): MediaBridge | undefined {
+    return this.#bridge;
+  }
+
+  get agent(): VoiceAgent | undefined {
+    return this.#agent;
+  }
+
+  get telephony(): CallTelephony | undefined {
+    return this.#o.telephony;
+  }
+
+  get endSummary(): CallEndSummary | undefined {
+    return this.#endSummary;
+  }
+
+  /** Resolves when the call has ended and everything is released. */
+  get done(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#state === 'ended') resolve();
+      else this.once('ended', () => resolve());
+    });
+  }
+
+  /** Records the cause Asterisk gave (ChannelDestroyed / ChannelHangupRequest). */
+  setHangupCause(cause: number | undefined, text: string | undefined): void {
+    this.#hangupCause = { ...(cause !== undefined ? { cause } : {}), ...(text !== undefined ? { text } : {}) };
+  }
+
+  /** Connects the media leg, starts pacing frames at once, and starts the agent. */
+  async attachLeg(leg: MediaLeg): Promise<void> {
+    if (this.#state !== 'new')
+      throw new AppError('call already has media', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
+    this.#leg = leg;
+    leg.on('close', this.#onLegClose);
+    let agent: VoiceAgent;
+    try {
+      agent = this.#o.agentFactory({ ...this.info, legFormat: leg.format });
+    } catch (err) {
+      this.log.error({ err }, 'agent could not be created');
+      await this.close('agent_failed');
+      return;
+    }
+    this.#agent = agent;
+    const bridge = new MediaBridge({
+      callId: this.id,
+      leg,
+      agent,
+      clock: this.#o.clock,
+      playoutMaxMs: this.#o.playoutMaxMs,
+      bargeIn: this.#o.bargeIn,
+      speech: this.#o.speech,
+      act: (action) => this.act(action),
+      onAgentFailure: (error) => {
+        this.log.warn({ err: error, code: error.code }, 'agent failed');
+        void this.close('agent_failed');
+      },
+      logger: this.log,
+    });
+    this.#bridge = bridge;
+    bridge.start();
+    this.#setState('connecting');
+    this.record('media.connected', { format: leg.format, agent: agent.kind });
+    const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
+    const signal = AbortSignal.any([this.#abort.signal, timeout]);
+    try {
+      await agent.start({ ...this.info, legFormat: leg.format }, bridge.output, signal);
+    } catch (err) {
+      if (this.#closing) return;
+      const code =
+        err instanceof AppError ? err.code : timeout.aborted ? 'AGENT_CONNECT_TIMEOUT' : 'AGENT_START_FAILED';
+      this.log.warn({ err, code }, 'agent did not start');
+      this.record('agent.failed', { code, message: err instanceof Error ? err.message : String(err) });
+      await this.close(err instanceof AppError && err.code === 'AGENT_REJECTED' ? 'agent_rejected' : 'agent_failed');
+      return;
+    }
+    if (this.#closing) return;
+    bridge.agentReady();
+    this.#setState('active');
+    this.record('agent.connected', { kind: agent.kind });
+    agent.notify({ type: 'answer' });
+  }
+
+  /** Delivers a DTMF digit from the telephony side (ARI) to the agent. */
+  dtmf(digit: string, durationMs?: number): void {
+    this.#agent?.notify({ type: 'dtmf', digit, ...(durationMs !== undefined ? { durationMs } : {}) });
+    this.record('dtmf', { digit });
+  }
+
+  /** Carries out an agent's or the control plane's action. */
+  async act(action: AgentAction): Promise<void> {
+    const tel = this.#o.telephony;
+    this.record('action', { ...action });
+    switch (action.type) {
+      case 'hangup':
+        await this.close('agent_hangup');
+        return;
+      case 'mute':
+        this.#bridge?.setMuted(true);
+        return;
+      case 'unmute':
+        this.#bridge?.setMuted(false);
+        return;
+      case 'transfer':
+        await this.#need(tel, action.type).transfer(action.target);
+        await this.close('transferred');
+        return;
+      case 'play':
+        await this.#need(tel, action.type).play(action.media, action.playId);
+        return;
+      case 'dtmf':
+        await this.#need(tel, action.type).sendDtmf(action.digits);
+        return;
+    }
+  }
+
+  #need(tel: CallTelephony | undefined, what: string): CallTelephony {
+    if (!tel) {
+      throw new AppError(`${what} needs an ARI call; this call came straight from the dialplan`, {
+        code: 'ACTION_UNAVAILABLE',
+        category: 'invalid_request',
+      });
+    }
+    return tel;
+  }
+
+  record(type: string, data: Record<string, unknown> = {}): void {
+    this.emit('event', { callId: this.id, type, at: new Date(), data });
+  }
+
+  /** Ends the call exactly once, whatever asked first; always resolves. */
+  close(reason: CloseReason): Promise<void> {
+    this.#closing ??= this.#teardown(reason);
+    return this.#closing;
+  }
+
+  async #teardown(reason: CloseReason): Promise<void> {
+    this.#setState('ending');
+    this.#abort.abort();
+    const initiator = initiatorOf(reason);
+    this.log.info({ reason, initiator }, 'call ending');
+    const leg = this.#leg;
+    leg?.off('close', this.#onLegClose);
+    this.#bridge?.close();
+    const steps: Array<() => unknown> = [
+      () => this.#agent?.close(reason, initiator),
+      () => {
+        if (!leg || leg.closed) return;
+        if (reason === 'caller_hangup' || reason === 'media_closed') leg.close();
+        else leg.hangup();
+      },
+      () => {
+        const tel = this.#o.telephony;
+        if (!tel) return;
+        if (reason !== 'caller_hangup' && reason !== 'transferred') return tel.hangup(reason).then(() => tel.release());
+        return tel.release();
+      },
+    ];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        this.log.warn({ err }, 'call teardown step failed');
+      }
+    }
+    const summary: CallEndSummary = {
+      callId: this.id,
+      reason,
+      initiator,
+      startedAt: this.info.startedAt,
+      endedAt: new Date(),
+      hangupCause: this.#hangupCause.cause,
+      hangupCauseText: this.#hangupCause.text,
+    };
+    this.#endSummary = summary;
+    this.record('call.ended', { reason, initiator, ...this.#hangupCause });
+    this.#setState('ended');
+    this.emit('ended', summary);
+  }
+
+  #setState(state: CallState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+}

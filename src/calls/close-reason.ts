@@ -1,0 +1,32 @@
+/** Why a call (or one of its legs) ended. Every call ends with exactly one. */
+export const CLOSE_REASONS = [
+  'caller_hangup',
+  'agent_hangup',
+  'control_hangup',
+  'media_closed',
+  'agent_failed',
+  'agent_rejected',
+  'no_route',
+  'ari_failure',
+  'transferred',
+  'shutdown',
+  'orphaned',
+  'error',
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** Who ended the call, in the words of the agent protocols. */
+export type HangupInitiator = 'caller' | 'agent' | 'system';
+
+export function initiatorOf(reason: CloseReason): HangupInitiator {
+  switch (reason) {
+    case 'caller_hangup':
+      return 'caller';
+    case 'agent_hangup':
+    case 'agent_rejected':
+    case 'transferred':
+      return 'agent';
+    default:
+      return 'system';
+  }
+}

@@ -1,0 +1,234 @@
+import { type AudioFormat, describeFormat, msForBytes, pcmSamples } from '../audio/format.js';
+import { FormatConverter } from '../audio/format-converter.js';
+import type { ClockTick, MediaClock } from '../audio/media-clock.js';
+import { type ClearResult, PlayoutBuffer, type UtteranceProgress } from '../audio/playout-buffer.js';
+import type { AppError } from '../errors/app-error.js';
+import type { Logger } from '../observability/logger.js';
+import type { MediaLeg, SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
+import type { AgentAction, AgentOutput, CallNotice, VoiceAgent } from './voice-agent.js';
+
+export interface MediaBridgeOptions {
+  callId: string;
+  leg: MediaLeg;
+  agent: VoiceAgent;
+  clock: MediaClock;
+  playoutMaxMs: number;
+  /** Flush agent playout when the caller starts speaking over it (needs `speech`). */
+  bargeIn: boolean;
+  speech?: SpeechDetectorFactory | undefined;
+  /** Caller audio kept while the agent is still connecting; the oldest is dropped beyond it. */
+  preStartBufferMs?: number;
+  act: (action: AgentAction) => Promise<void>;
+  onAgentFailure: (error: AppError) => void;
+  logger: Logger;
+}
+
+export interface MediaBridgeStats {
+  framesIn: number;
+  framesOut: number;
+  silenceFramesOut: number;
+  bargeIns: number;
+  agentAudioBytes: number;
+  preStartDroppedFrames: number;
+}
+
+/**
+ * Moves one call's audio between its Asterisk leg and its agent. Caller audio: leg → (convert to the agent's
+ * format) → agent, and → speech detector. Agent audio: (convert to the leg's format) → playout buffer → one frame
+ * per media-clock tick → leg. Frames go out from the first tick on, silence when the agent has nothing to say.
+ * Barge-in: caller speech over unprotected agent audio flushes playout and tells the agent what was heard.
+ */
+export class MediaBridge {
+  readonly output: AgentOutput;
+  readonly stats: MediaBridgeStats = {
+    framesIn: 0,
+    framesOut: 0,
+    silenceFramesOut: 0,
+    bargeIns: 0,
+    agentAudioBytes: 0,
+    preStartDroppedFrames: 0,
+  };
+  readonly #o: MediaBridgeOptions;
+  readonly #log: Logger;
+  #playout!: PlayoutBuffer;
+  #toAgent!: FormatConverter;
+  #fromAgent!: FormatConverter;
+  #speech: SpeechDetector | undefined;
+  #unsubscribeClock: (() => void) | undefined;
+  #agentReady = false;
+  #preStart: Buffer[] = [];
+  #muted = false;
+  #closed = false;
+  readonly #onAudio = (frame: Buffer, format: AudioFormat) => this.#callerAudio(frame, format);
+  readonly #onDtmf = (digit: string) => this.#notify({ type: 'dtmf', digit });
+  readonly #onFormatChange = (format: AudioFormat) => this.#configure(format);
+
+  constructor(options: MediaBridgeOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+    this.#configure(options.leg.format);
+    this.output = this.#makeOutput();
+  }
+
+  get playout(): PlayoutBuffer {
+    return this.#playout;
+  }
+
+  /** Converters in use, exposed so tests can prove a path does no resampling. */
+  get converters(): { toAgent: FormatConverter; fromAgent: FormatConverter } {
+    return { toAgent: this.#toAgent, fromAgent: this.#fromAgent };
+  }
+
+  /** Starts pacing frames to the leg and listening to it. */
+  start(): void {
+    const leg = this.#o.leg;
+    leg.on('audio', this.#onAudio);
+    leg.on('dtmf', this.#onDtmf);
+    leg.on('formatChange', this.#onFormatChange);
+    this.#unsubscribeClock = this.#o.clock.subscribe((tick) => this.#onTick(tick));
+  }
+
+  /** The agent is connected: caller audio held so far is delivered, then it flows live. */
+  agentReady(): void {
+    if (this.#agentReady || this.#closed) return;
+    this.#agentReady = true;
+    for (const chunk of this.#preStart) this.#o.agent.sendAudio(chunk);
+    this.#preStart = [];
+  }
+
+  /** Stops sending and receiving; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribeClock?.();
+    const leg = this.#o.leg;
+    leg.off('audio', this.#onAudio);
+    leg.off('dtmf', this.#onDtmf);
+    leg.off('formatChange', this.#onFormatChange);
+    this.#playout.removeAllListeners();
+    const speech = this.#speech;
+    this.#speech = undefined;
+    if (speech) {
+      Promise.resolve(speech.close()).catch((err: unknown) => this.#log.warn({ err }, 'speech detector close failed'));
+    }
+    this.#preStart = [];
+  }
+
+  /** Flushes playout (barge-in or an agent's request) and reports what each utterance got to play. */
+  interrupt(cause: 'barge_in' | 'agent'): ClearResult {
+    const result = this.#playout.clear();
+    if (cause === 'barge_in') this.stats.bargeIns += 1;
+    for (const u of result.utterances) {
+      if (u.playedMs === 0 && u.droppedMs === 0) continue;
+      this.#notify({
+        type: 'interruption',
+        utteranceId: u.utteranceId,
+        playedMs: u.playedMs,
+        totalMs: u.playedMs + u.droppedMs,
+      });
+    }
+    for (const name of result.marks) this.#notify({ type: 'markCleared', name });
+    this.#log.debug({ cause, droppedMs: result.droppedMs, utterances: result.utterances }, 'playout flushed');
+    return result;
+  }
+
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+  }
+
+  #makeOutput(): AgentOutput {
+    return {
+      audio: (data, options = {}) => {
+        if (this.#closed || data.length === 0) return;
+        this.stats.agentAudioBytes += data.length;
+        const converted = this.#fromAgent.push(data);
+        if (converted.length > 0)
+          this.#playout.push(converted, options.utteranceId, { protected: options.protected ?? false });
+      },
+      endUtterance: (utteranceId) => this.#playout.endUtterance(utteranceId),
+      mark: (name) => this.#playout.mark(name),
+      interrupt: () => this.interrupt('agent'),
+      playedMs: (utteranceId) => this.#playout.playedMs(utteranceId),
+      act: (action) => this.#o.act(action),
+      fail: (error) => this.#o.onAgentFailure(error),
+    };
+  }
+
+  #configure(format: AudioFormat): void {
+    const agent = this.#o.agent;
+    const previous = this.#playout as PlayoutBuffer | undefined;
+    if (previous && previous.format.sampleRate === format.sampleRate && previous.format.encoding === format.encoding)
+      return;
+    if (previous) {
+      this.#log.info({ format: describeFormat(format) }, 'media leg format changed; playout restarted');
+      this.interrupt('agent');
+      previous.removeAllListeners();
+    }
+    this.#toAgent = new FormatConverter(format, agent.inputFormat);
+    this.#fromAgent = new FormatConverter(agent.outputFormat, format);
+    this.#playout = new PlayoutBuffer({ format, maxMs: this.#o.playoutMaxMs });
+    this.#playout.on('mark', (name) => this.#notify({ type: 'mark', name }));
+    this.#playout.on('utteranceStart', (utteranceId) => this.#notify({ type: 'utteranceStart', utteranceId }));
+    this.#playout.on('utteranceEnd', (p: UtteranceProgress) =>
+      this.#notify({ type: 'utteranceEnd', utteranceId: p.utteranceId, playedMs: p.playedMs }),
+    );
+    this.#playout.on('overflow', (bytes) =>
+      this.#log.warn({ droppedMs: msForBytes(format, bytes) }, 'playout buffer full: newest agent audio dropped'),
+    );
+    const oldSpeech = this.#speech;
+    this.#speech = undefined;
+    if (oldSpeech) void Promise.resolve(oldSpeech.close()).catch(() => {});
+    const rate = format.sampleRate;
+    if (this.#o.speech && format.encoding === 'pcm16' && (rate === 8000 || rate === 16000)) {
+      const speech = this.#o.speech(rate, this.#o.callId);
+      speech.on('speechStart', (e) => this.#onSpeechStart(e.atMs));
+      speech.on('speechEnd', (e) => this.#notify({ type: 'silence', atMs: e.atMs, durationMs: e.durationMs }));
+      this.#speech = speech;
+    }
+  }
+
+  #onTick(_tick: ClockTick): void {
+    if (this.#closed || this.#o.leg.closed) return;
+    const frame = this.#playout.takeOrSilence();
+    if (frame.silence) this.stats.silenceFramesOut += 1;
+    this.stats.framesOut += 1;
+    this.#o.leg.sendFrame(frame.data);
+  }
+
+  #callerAudio(frame: Buffer, format: AudioFormat): void {
+    if (this.#closed) return;
+    this.stats.framesIn += 1;
+    if (format.sampleRate !== this.#playout.format.sampleRate) this.#configure(format);
+    if (this.#speech && format.encoding === 'pcm16') this.#speech.push(pcmSamples(frame));
+    const data = this.#muted ? Buffer.alloc(frame.length) : frame;
+    const converted = this.#toAgent.push(data);
+    if (converted.length === 0) return;
+    if (this.#agentReady) {
+      this.#o.agent.sendAudio(converted);
+      return;
+    }
+    this.#preStart.push(converted);
+    const limit = Math.max(1, Math.round((this.#o.preStartBufferMs ?? 2000) / 20));
+    while (this.#preStart.length > limit) {
+      this.#preStart.shift();
+      this.stats.preStartDroppedFrames += 1;
+    }
+  }
+
+  #onSpeechStart(atMs: number): void {
+    this.#notify({ type: 'speaking', atMs });
+    if (!this.#o.bargeIn) return;
+    const current = this.#playout.current();
+    if (!current || current.protected) return;
+    this.interrupt('barge_in');
+  }
+
+  #notify(notice: CallNotice): void {
+    if (this.#closed && notice.type !== 'interruption') return;
+    try {
+      this.#o.agent.notify(notice);
+    } catch (err) {
+      this.#log.warn({ err, notice: notice.type }, 'agent notify failed');
+    }
+  }
+}

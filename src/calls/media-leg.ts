@@ -1,0 +1,53 @@
+import type { AudioFormat } from '../audio/format.js';
+
+/** Why a media leg closed. */
+export type MediaLegCloseReason =
+  | 'remote_closed'
+  | 'hangup_sent'
+  | 'idle_timeout'
+  | 'protocol_error'
+  | 'closed'
+  | 'error';
+
+export interface MediaLegEvents {
+  [key: string]: unknown[];
+  /** One frame of caller audio (PCM16 LE) in `format`. */
+  audio: [frame: Buffer, format: AudioFormat];
+  dtmf: [digit: string];
+  formatChange: [format: AudioFormat];
+  close: [reason: MediaLegCloseReason];
+}
+
+/**
+ * The Asterisk side of a call's audio, as the media bridge needs it: an AudioSocket connection today, a
+ * chan_websocket connection later. Declared by its consumer; transports adapt to it.
+ */
+export interface MediaLeg {
+  readonly id: string;
+  /** Current inbound format (what Asterisk sends); outbound frames are sent in the same format. */
+  readonly format: AudioFormat;
+  readonly closed: boolean;
+  on<K extends keyof MediaLegEvents & string>(event: K, listener: (...args: MediaLegEvents[K]) => void): unknown;
+  off<K extends keyof MediaLegEvents & string>(event: K, listener: (...args: MediaLegEvents[K]) => void): unknown;
+  /** Sends one 20 ms frame in `format`. */
+  sendFrame(frame: Buffer): void;
+  /** Asks Asterisk to end the leg (AudioSocket: 0x00 frame), then closes. */
+  hangup(): void;
+  close(): void;
+}
+
+/** Speech detection on the caller's audio, as the bridge needs it. */
+export interface SpeechEvents {
+  [key: string]: unknown[];
+  speechStart: [e: { atMs: number }];
+  speechEnd: [e: { atMs: number; durationMs: number }];
+}
+
+export interface SpeechDetector {
+  /** Caller audio, PCM16 at the rate the detector was created for. */
+  push(samples: Int16Array): void;
+  on<K extends keyof SpeechEvents & string>(event: K, listener: (...args: SpeechEvents[K]) => void): unknown;
+  close(): void | Promise<void>;
+}
+
+export type SpeechDetectorFactory = (sampleRate: 8000 | 16000, callId: string) => SpeechDetector;

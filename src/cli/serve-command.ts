@@ -1,0 +1,27 @@
+import { createApp } from '../app.js';
+import { loadConfig } from '../config/load-config.js';
+
+/** `ava serve`: runs the adapter until SIGTERM/SIGINT, then drains calls and exits. */
+export async function runServe(): Promise<void> {
+  const config = loadConfig({ isTty: process.stderr.isTTY });
+  const app = createApp(config);
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      app.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    app.logger.info({ signal }, 'shutting down');
+    app.stop(config.shutdownDeadlineMs).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await app.start();
+}
