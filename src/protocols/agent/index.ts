@@ -5,3 +5,4 @@ export * from './events.js';
 export * from './json-schema.js';
 export * from './parse.js';
 export * from './signing.js';
+export * from './utterance-tracker.js';
