@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { CALL_DIRECTIONS, CALL_STATES, HANGUP_INITIATORS, RECORDING_STATUSES, TRANSCRIPT_ROLES } from '../db/schema.js';
+
+/**
+ * Lifecycle events of a call: their type names and payload schemas, defined once. The calls layer emits them
+ * through `CallEventSink.emit(callId, type, payload)`; they are stored in `call_events` in emission order, some
+ * also update the `calls`/`recordings` rows (see `applyCallEvent`), and all are sent to the route's webhooks.
+ * Payloads are open objects: fields a later version adds pass through untouched.
+ */
+const nullableText = (max: number) => z.string().max(max).nullable().optional();
+
+export const callEventPayloadSchemas = {
+  /** A call record came into being (inbound call entered Stasis / AudioSocket connected; outbound originated). */
+  'call.created': z.looseObject({
+    direction: z.enum(CALL_DIRECTIONS),
+    from: nullableText(128),
+    to: nullableText(128),
+    route: nullableText(64),
+    agentKind: nullableText(32),
+    callerChannelId: nullableText(128),
+    audiosocketUuid: nullableText(36),
+    ownerInstance: nullableText(128),
+    state: z.enum(CALL_STATES).optional(),
+  }),
+  'call.ringing': z.looseObject({}),
+  'call.answered': z.looseObject({}),
+  /** Media is flowing: the externalMedia channel, bridge and AudioSocket connection are in place. */
+  'call.media_connected': z.looseObject({
+    mediaChannelId: nullableText(128),
+    bridgeId: nullableText(128),
+    audiosocketUuid: nullableText(36),
+  }),
+  'call.state_changed': z.looseObject({ state: z.enum(CALL_STATES) }),
+  'call.agent_connected': z.looseObject({ agentKind: z.string().max(32) }),
+  'call.agent_disconnected': z.looseObject({ reason: z.string().max(128) }),
+  'call.dtmf': z.looseObject({ digit: z.string().regex(/^[0-9A-Da-d*#]$/) }),
+  'call.transcript': z.looseObject({
+    role: z.enum(TRANSCRIPT_ROLES),
+    text: z.string(),
+    itemId: nullableText(128),
+  }),
+  'call.transferred': z.looseObject({ target: z.string().max(256) }),
+  'call.playback_started': z.looseObject({ playbackId: z.string(), media: z.array(z.string()) }),
+  'call.playback_finished': z.looseObject({ playbackId: z.string() }),
+  'call.recording_started': z.looseObject({ name: z.string().max(255), format: z.string().max(16) }),
+  'call.recording_finished': z.looseObject({
+    name: z.string().max(255),
+    status: z.enum(RECORDING_STATUSES).exclude(['recording']),
+    durationMs: z.number().int().min(0).nullable().optional(),
+    error: nullableText(1024),
+  }),
+  'call.error': z.looseObject({ code: z.string().max(64), message: z.string().max(1024) }),
+  /** The call is over; `closeReason` is the adapter's reason, the hangup cause is Asterisk's (Q.850). */
+  'call.ended': z.looseObject({
+    state: z.enum(['ended', 'failed']).optional(),
+    hangupCause: z.number().int().nullable().optional(),
+    hangupCauseTxt: nullableText(128),
+    initiator: z.enum(HANGUP_INITIATORS).nullable().optional(),
+    closeReason: z.string().max(64),
+    latency: z.unknown().optional(),
+  }),
+} as const;
+
+export type CallEventType = keyof typeof callEventPayloadSchemas;
+export const CALL_EVENT_TYPES = Object.keys(callEventPayloadSchemas) as CallEventType[];
+/** What `emit` accepts for each event type. */
+export type CallEventPayloads = { [K in CallEventType]: z.input<(typeof callEventPayloadSchemas)[K]> };
+/** A parsed event, as the persister and projection see it. */
+export type CallEvent = {
+  [K in CallEventType]: { type: K; payload: z.output<(typeof callEventPayloadSchemas)[K]> };
+}[CallEventType];
+
+export function isCallEventType(type: string): type is CallEventType {
+  return Object.hasOwn(callEventPayloadSchemas, type);
+}
+
+/** Parses a stored or queued event into the union; throws a ZodError when the payload does not fit its type. */
+export function parseCallEvent(type: CallEventType, payload: unknown): CallEvent {
+  const parsed = callEventPayloadSchemas[type].parse(payload);
+  return { type, payload: parsed } as CallEvent;
+}
+
+/**
+ * The narrow interface the calls layer emits lifecycle events through. `emit` returns at once and never throws
+ * for transport reasons: persistence and webhook delivery happen in the background.
+ */
+export interface CallEventSink {
+  emit<K extends CallEventType>(callId: string, type: K, payload: CallEventPayloads[K]): void;
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors/config-error.js';
+import { backoffPolicySchema } from './backoff.js';
+import { toolNameSchema } from './tool-call-types.js';
+
+/**
+ * Built-in tools, run as call-control commands on the instance that owns the call. Their argument schemas are
+ * what an agent's function definition should declare.
+ */
+export const builtinToolArgumentSchemas = {
+  hangup: z.object({ reason: z.string().max(64).optional() }).strict(),
+  transfer: z.object({ target: z.string().min(1).max(256), context: z.string().min(1).max(80).optional() }).strict(),
+  send_dtmf: z.object({ digits: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/) }).strict(),
+  play: z
+    .object({ media: z.union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(16)]) })
+    .strict(),
+} as const;
+export type BuiltinToolName = keyof typeof builtinToolArgumentSchemas;
+export const BUILTIN_TOOL_NAMES = Object.keys(builtinToolArgumentSchemas) as BuiltinToolName[];
+
+/** An HTTP tool: the adapter POSTs the call's arguments (signed like webhooks) and hands the JSON answer back. */
+export const httpToolSchema = z
+  .object({
+    name: toolNameSchema.refine((n) => !(BUILTIN_TOOL_NAMES as string[]).includes(n), 'name of a built-in tool'),
+    url: z.url({ protocol: /^https?$/ }),
+    secret: z.string().min(16, 'use a secret of at least 16 characters'),
+    /** Per-request timeout. */
+    timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    /** Retries for network errors, timeouts, 408/425/429 and 5xx; other 4xx answers are final. */
+    retry: backoffPolicySchema.default({ type: 'exponential', baseMs: 500, maxMs: 5000, maxAttempts: 3, jitter: 0.2 }),
+    /**
+     * Whether repeating the request is harmless (the tool dedupes on `X-Ava-Idempotency-Key`). Only then is a call
+     * that was in flight when its worker died sent again; otherwise it fails with TOOL_INTERRUPTED.
+     */
+    idempotent: z.boolean().default(false),
+  })
+  .strict();
+export type HttpToolInput = z.input<typeof httpToolSchema>;
+export type HttpTool = z.output<typeof httpToolSchema>;
+
+/** A tool the worker can run. */
+export type ToolDefinition = { kind: 'builtin'; name: BuiltinToolName } | ({ kind: 'http' } & HttpTool);
+
+/** The tools agents may call: the built-ins plus the configured HTTP tools, validated once. */
+export class ToolCatalog {
+  readonly #http = new Map<string, HttpTool>();
+
+  constructor(httpTools: readonly HttpToolInput[] = []) {
+    const issues: { variable: string; message: string }[] = [];
+    httpTools.forEach((input, i) => {
+      const parsed = httpToolSchema.safeParse(input);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          issues.push({ variable: `tools[${i}].${issue.path.join('.')}`, message: issue.message });
+        }
+      } else if (this.#http.has(parsed.data.name)) {
+        issues.push({ variable: `tools[${i}].name`, message: `duplicate tool ${parsed.data.name}` });
+      } else {
+        this.#http.set(parsed.data.name, parsed.data);
+      }
+    });
+    if (issues.length > 0) throw new ConfigError(issues);
+  }
+
+  resolve(name: string): ToolDefinition | undefined {
+    if ((BUILTIN_TOOL_NAMES as string[]).includes(name)) return { kind: 'builtin', name: name as BuiltinToolName };
+    const http = this.#http.get(name);
+    return http ? { kind: 'http', ...http } : undefined;
+  }
+
+  /** Whether repeating a call of this tool after an interruption is harmless. */
+  isIdempotent(name: string): boolean {
+    return this.#http.get(name)?.idempotent ?? false;
+  }
+
+  names(): string[] {
+    return [...BUILTIN_TOOL_NAMES, ...this.#http.keys()];
+  }
+}

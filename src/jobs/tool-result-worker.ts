@@ -1,0 +1,83 @@
+import { UnrecoverableError } from 'bullmq';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { ToolCallsRepository } from '../db/tool-calls-repository.js';
+import { onceAsync } from '../lib/once.js';
+import type { Logger } from '../observability/logger.js';
+import type { BackoffPolicy } from './backoff.js';
+import {
+  instanceQueueName,
+  QUEUES,
+  type ToolResultJobResult,
+  toolResultJobDataSchema,
+  type TypedJob,
+  type TypedWorker,
+} from './queues.js';
+import type { RedisConnection } from './redis-connection.js';
+import { retryTransient } from './retry-transient.js';
+import type { ToolResultSink } from './tool-call-types.js';
+import { createWorker, type WorkerTuning } from './worker-factory.js';
+
+export interface ToolResultWorkerOptions {
+  connection: RedisConnection;
+  prefix: string;
+  instanceId: string;
+  db: Kysely<DB>;
+  sink: ToolResultSink;
+  dbRetry: BackoffPolicy;
+  tuning: WorkerTuning;
+  logger: Logger;
+}
+
+/**
+ * Worker of this instance's `tool-results.<instanceId>` queue: hands each result to the calls layer's
+ * `ToolResultSink` and records on the `tool_calls` row whether the call took it or had ended.
+ */
+export class ToolResultWorker {
+  readonly #o: ToolResultWorkerOptions;
+  readonly #log: Logger;
+  readonly #repo: ToolCallsRepository;
+  readonly #worker: TypedWorker<'toolResults'>;
+
+  constructor(options: ToolResultWorkerOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'tool-results' });
+    this.#repo = new ToolCallsRepository(options.db);
+    this.#worker = createWorker(
+      'toolResults',
+      instanceQueueName(QUEUES.toolResults, options.instanceId),
+      (job: TypedJob<'toolResults'>) => this.#process(job),
+      {
+        connection: options.connection,
+        prefix: options.prefix,
+        tuning: options.tuning,
+        logger: this.#log,
+        workerName: options.instanceId,
+      },
+    );
+  }
+
+  async #process(job: TypedJob<'toolResults'>): Promise<ToolResultJobResult> {
+    const parsed = toolResultJobDataSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed tool result job: ${parsed.error.message}`);
+    const result = parsed.data;
+    const outcome = await this.#o.sink.deliver(result);
+    const delivery = outcome === 'delivered' ? 'delivered' : 'call_ended';
+    // The sink has the result now: recording that must not make the job run (and deliver) again.
+    await retryTransient(() => this.#repo.markDelivery(result.callId, result.toolCallId, delivery), {
+      policy: this.#o.dbRetry,
+    }).catch((err: unknown) => {
+      this.#log.warn({ err, callId: result.callId, toolCallId: result.toolCallId }, 'could not record tool delivery');
+    });
+    return { delivery };
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await this.#worker.waitUntilReady();
+  }
+
+  /** Stops taking results and waits for those in progress. Idempotent. */
+  readonly close = onceAsync(async (): Promise<void> => {
+    await this.#worker.close();
+  });
+}

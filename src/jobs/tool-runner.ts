@@ -1,0 +1,163 @@
+import type { ToolCallOutcome } from '../db/tool-calls-repository.js';
+import { isAppError } from '../errors/app-error.js';
+import { assertNever } from '../lib/assert-never.js';
+import { abortableDelay, backoffDelay } from './backoff.js';
+import type { CallControlClient } from './call-control-client.js';
+import {
+  builtinToolArgumentSchemas,
+  type BuiltinToolName,
+  type HttpTool,
+  type ToolDefinition,
+} from './tool-catalog.js';
+import { TOOL_ERROR_CODES } from './tool-call-types.js';
+import { toolCallKey } from './queues.js';
+import { isRetryableStatus, type PostOutcome, signedJsonPost } from './signed-post.js';
+
+export interface ToolInvocation {
+  callId: string;
+  toolCallId: string;
+  name: string;
+  arguments: unknown;
+}
+
+export interface ToolRunContext {
+  control: Pick<CallControlClient, 'execute'>;
+  /** Called before each attempt (one HTTP request, one control command). */
+  countAttempt: () => Promise<void>;
+  /** Timeout of control commands run by built-in tools. */
+  controlTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+function failed(code: string, error: string): ToolCallOutcome {
+  return { status: 'failed', errorCode: code, error };
+}
+
+/** Runs a tool once to an outcome (with its own retries for HTTP tools). Never throws for tool failures. */
+export async function runTool(
+  def: ToolDefinition,
+  call: ToolInvocation,
+  ctx: ToolRunContext,
+): Promise<ToolCallOutcome> {
+  switch (def.kind) {
+    case 'builtin':
+      return runBuiltin(def.name, call, ctx);
+    case 'http':
+      return runHttp(def, call, ctx);
+    default:
+      return assertNever(def, 'tool definition');
+  }
+}
+
+async function runBuiltin(name: BuiltinToolName, call: ToolInvocation, ctx: ToolRunContext): Promise<ToolCallOutcome> {
+  const args = builtinToolArgumentSchemas[name].safeParse(call.arguments ?? {});
+  if (!args.success) return failed(TOOL_ERROR_CODES.invalidArguments, args.error.message);
+  const opts = { timeoutMs: ctx.controlTimeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  await ctx.countAttempt();
+  try {
+    switch (name) {
+      case 'hangup': {
+        const a = builtinToolArgumentSchemas.hangup.parse(args.data);
+        const result = await ctx.control.execute(
+          { type: 'hangup', callId: call.callId, ...(a.reason ? { reason: a.reason } : {}) },
+          opts,
+        );
+        return { status: 'succeeded', result };
+      }
+      case 'transfer': {
+        const a = builtinToolArgumentSchemas.transfer.parse(args.data);
+        const result = await ctx.control.execute({ type: 'transfer', callId: call.callId, ...a }, opts);
+        return { status: 'succeeded', result };
+      }
+      case 'send_dtmf': {
+        const a = builtinToolArgumentSchemas.send_dtmf.parse(args.data);
+        const result = await ctx.control.execute({ type: 'dtmf', callId: call.callId, digits: a.digits }, opts);
+        return { status: 'succeeded', result };
+      }
+      case 'play': {
+        const a = builtinToolArgumentSchemas.play.parse(args.data);
+        const media = typeof a.media === 'string' ? [a.media] : a.media;
+        const result = await ctx.control.execute({ type: 'play', callId: call.callId, media }, opts);
+        return { status: 'succeeded', result };
+      }
+      default:
+        return assertNever(name, 'built-in tool');
+    }
+  } catch (err) {
+    if (isAppError(err)) {
+      if (err.code === 'CONTROL_TIMEOUT') return { status: 'timed_out', errorCode: err.code, error: err.message };
+      return failed(err.code, err.message);
+    }
+    return failed(TOOL_ERROR_CODES.unavailable, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function describe(outcome: PostOutcome): ToolCallOutcome {
+  switch (outcome.kind) {
+    case 'response':
+      return failed(TOOL_ERROR_CODES.httpStatus, `HTTP ${outcome.status}: ${outcome.body.slice(0, 500)}`);
+    case 'network':
+      return failed(TOOL_ERROR_CODES.network, outcome.error);
+    case 'timeout':
+      return {
+        status: 'timed_out',
+        errorCode: TOOL_ERROR_CODES.timeout,
+        error: `no answer in ${outcome.timeoutMs} ms`,
+      };
+    case 'aborted':
+      return failed(TOOL_ERROR_CODES.unavailable, 'aborted: worker shutting down');
+    default:
+      return assertNever(outcome, 'post outcome');
+  }
+}
+
+function parseOutput(body: string, contentType: string | null): unknown {
+  if (body.length === 0) return null;
+  if (contentType?.includes('json') || /^\s*[[{"]/.test(body)) {
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      // not JSON after all: hand back the text
+    }
+  }
+  return body;
+}
+
+async function runHttp(tool: HttpTool, call: ToolInvocation, ctx: ToolRunContext): Promise<ToolCallOutcome> {
+  const body = JSON.stringify({
+    callId: call.callId,
+    toolCallId: call.toolCallId,
+    name: call.name,
+    arguments: call.arguments ?? {},
+  });
+  let last: ToolCallOutcome = failed(TOOL_ERROR_CODES.unavailable, 'not attempted');
+  for (let attempt = 1; attempt <= tool.retry.maxAttempts; attempt++) {
+    await ctx.countAttempt();
+    const outcome = await signedJsonPost({
+      url: tool.url,
+      secret: tool.secret,
+      body,
+      timeoutMs: tool.timeoutMs,
+      idempotencyKey: toolCallKey(call.callId, call.toolCallId),
+      attempt,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
+      return { status: 'succeeded', result: parseOutput(outcome.body, outcome.contentType) };
+    }
+    last = describe(outcome);
+    const retryable =
+      outcome.kind === 'network' ||
+      outcome.kind === 'timeout' ||
+      (outcome.kind === 'response' && isRetryableStatus(outcome.status));
+    if (!retryable || attempt >= tool.retry.maxAttempts) break;
+    const hinted = outcome.kind === 'response' ? outcome.retryAfterMs : null;
+    const delay = Math.min(hinted ?? backoffDelay(tool.retry, attempt), tool.retry.maxMs);
+    try {
+      await abortableDelay(delay, ctx.signal);
+    } catch {
+      break;
+    }
+  }
+  return last;
+}

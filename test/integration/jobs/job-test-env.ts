@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import type { JobLayerTuningInput } from '../../../src/jobs/job-layer.js';
+import type { Logger } from '../../../src/observability/logger.js';
+
+/** The shared Redis the integration tier runs against (DESIGN §7). */
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** A fresh key prefix per test, so queues and keys never meet another test's. */
+export function randomPrefix(): string {
+  return `t-${randomBytes(5).toString('hex')}`;
+}
+
+/** Deletes every key under a prefix. Fails loudly when Redis is unreachable. */
+export async function cleanRedis(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** A logger that prints nothing unless TEST_LOG_LEVEL asks for it. */
+export function testLogger(): Logger {
+  return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, pino.destination(2));
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > until) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Job layer settings that notice dead workers and retry quickly, for tests. */
+export const FAST_TUNING: JobLayerTuningInput = {
+  controlWorker: { lockDurationMs: 2000, stalledIntervalMs: 1000 },
+  eventWorker: { lockDurationMs: 5000, stalledIntervalMs: 2000 },
+  toolWorker: { lockDurationMs: 2000, stalledIntervalMs: 1000 },
+  ownershipTtlMs: 5000,
+  dbRetry: { type: 'exponential', baseMs: 100, maxMs: 1000, maxAttempts: 200, jitter: 0 },
+  webhookRetry: { type: 'fixed', baseMs: 200, maxMs: 200, maxAttempts: 4, jitter: 0 },
+  webhookTimeoutMs: 3000,
+  toolJobRetry: { type: 'fixed', baseMs: 200, maxMs: 200, maxAttempts: 5, jitter: 0 },
+  controlTimeoutMs: 10_000,
+};
