@@ -311,7 +311,7 @@ export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
     const delay = reconnectDelayMs(this.#policy, this.#failedAttempts, this.#random);
     if (delay === undefined) {
       this.#giveUp(
-        new AppError(`ARI events stream gave up after ${this.#failedAttempts - 1} attempts (${lastError})`, {
+        new AppError(`ARI events stream gave up after ${this.#failedAttempts} failed attempts (${lastError})`, {
           code: 'ARI_EVENTS_GAVE_UP',
           category: 'connectivity',
           retryable: false,

@@ -9,7 +9,7 @@ export interface ReconnectPolicy {
   readonly factor: number;
   /** Fraction (0..1) of the delay randomised: the delay is scaled by a factor in [1 - jitter, 1 + jitter]. */
   readonly jitter: number;
-  /** Consecutive failed attempts after which reconnecting stops; undefined retries forever. */
+  /** How many retries follow consecutive failures before the owner gives up; undefined retries forever. */
   readonly maxAttempts?: number | undefined;
 }
 
