@@ -114,7 +114,7 @@ describe('AriEventStream', () => {
       reconnect: { initialMs: 5, maxMs: 20, factor: 2, jitter: 0, maxAttempts: 3 },
     });
     cleanups.push(() => stream.close());
-    const gaveUp = new Promise((resolve) => stream.once('gaveUp', resolve));
+    const gaveUp = new Promise((resolve) => stream.once('gaveUp', (e) => resolve(e)));
     await expect(stream.start()).rejects.toMatchObject({ code: 'ARI_EVENTS_GAVE_UP', retryable: false });
     expect(await gaveUp).toMatchObject({ code: 'ARI_EVENTS_GAVE_UP' });
     expect(stream.state).toBe('closed');
@@ -189,7 +189,7 @@ describe('AriEventStream', () => {
 
     const controller = new AbortController();
     const aborted = streamFor(s, { signal: controller.signal });
-    const closed = new Promise((resolve) => aborted.once('closed', resolve));
+    const closed = new Promise<void>((resolve) => aborted.once('closed', () => resolve()));
     await aborted.start();
     controller.abort();
     await closed;

@@ -38,7 +38,7 @@ class IdMap {
   /** Learns ids and names from a recorded body and the simulator's body for the same request. */
   learn(recorded: unknown, simulated: unknown): void {
     if (Array.isArray(recorded) && Array.isArray(simulated)) {
-      recorded.forEach((r, i) => this.learn(r, simulated[i]));
+      for (const [i, r] of recorded.entries()) this.learn(r, simulated[i]);
       return;
     }
     if (typeof recorded !== 'object' || recorded === null || typeof simulated !== 'object' || simulated === null)
