@@ -36,6 +36,8 @@ export interface PlayoutBufferEvents {
   utteranceEnd: [progress: UtteranceProgress];
   /** Audio refused because the buffer was full (the newest audio is the one dropped). */
   overflow: [droppedBytes: number];
+  /** The frame just taken emptied the buffer: everything queued so far has been played. */
+  drained: [];
 }
 
 export interface PlayoutBufferOptions {
@@ -222,6 +224,7 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
     this.stats.framesTaken += 1;
     for (const state of touched) this.#maybeFinish(state);
     this.#fire(fired);
+    if (this.#queuedBytes === 0) this.emit('drained');
     return { data: out, utteranceId: firstId, silence: false };
   }
 

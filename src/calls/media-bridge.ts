@@ -1,4 +1,4 @@
-import { type AudioFormat, describeFormat, msForBytes, pcmSamples } from '../audio/format.js';
+import { type AudioFormat, describeFormat, formatsEqual, msForBytes, pcmSamples } from '../audio/format.js';
 import { FormatConverter } from '../audio/format-converter.js';
 import type { ClockTick, MediaClock } from '../audio/media-clock.js';
 import { type ClearResult, PlayoutBuffer, type UtteranceProgress } from '../audio/playout-buffer.js';
@@ -92,6 +92,15 @@ export class MediaBridge {
   agentReady(): void {
     if (this.#agentReady || this.#closed) return;
     this.#agentReady = true;
+    // The agent may have settled on another format while connecting (native `accept {audio}`).
+    const agent = this.#o.agent;
+    const leg = this.#playout.format;
+    if (!formatsEqual(this.#toAgent.to, agent.inputFormat)) {
+      this.#toAgent = new FormatConverter(leg, agent.inputFormat);
+      this.#preStart = [];
+    }
+    if (!formatsEqual(this.#fromAgent.from, agent.outputFormat))
+      this.#fromAgent = new FormatConverter(agent.outputFormat, leg);
     for (const chunk of this.#preStart) this.#o.agent.sendAudio(chunk);
     this.#preStart = [];
   }
@@ -172,6 +181,7 @@ export class MediaBridge {
     this.#playout.on('utteranceEnd', (p: UtteranceProgress) =>
       this.#notify({ type: 'utteranceEnd', utteranceId: p.utteranceId, playedMs: p.playedMs }),
     );
+    this.#playout.on('drained', () => this.#notify({ type: 'playoutDrained' }));
     this.#playout.on('overflow', (bytes) =>
       this.#log.warn({ droppedMs: msForBytes(format, bytes) }, 'playout buffer full: newest agent audio dropped'),
     );

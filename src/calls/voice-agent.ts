@@ -31,6 +31,8 @@ export type CallNotice =
   | { type: 'interruption'; utteranceId: string; playedMs: number; totalMs: number }
   /** A mark the agent queued has been reached in playout (all audio before it was sent to the caller). */
   | { type: 'mark'; name: string }
+  /** Everything the agent sent so far has been played. */
+  | { type: 'playoutDrained' }
   /** A mark that was dropped by a flush (it will not be reached). */
   | { type: 'markCleared'; name: string }
   | { type: 'error'; code: string; message: string; command?: string };

@@ -4,18 +4,7 @@ import type { App } from '../../src/app.js';
 import { generateTone } from '../../src/audio/tone-analysis.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { startTestApp } from '../support/app-harness.js';
-
-function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (cond()) resolve();
-      else if (Date.now() - start > timeoutMs) reject(new Error('condition not met in time'));
-      else setTimeout(check, 10);
-    };
-    check();
-  });
-}
+import { waitFor } from '../support/wait.js';
 
 describe('dialplan-direct call through the running service', () => {
   let app: App | undefined;

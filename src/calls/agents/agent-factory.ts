@@ -1,10 +1,12 @@
 import { type AudioFormat, PCM8K, PCM16K } from '../../audio/format.js';
 import type { Route } from '../../config/routes.js';
-import { AppError } from '../../errors/app-error.js';
 import { assertNever } from '../../lib/assert-never.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AgentFactory, CallInfo, VoiceAgent } from '../voice-agent.js';
+import { reconnectPolicyOf } from './agent-reconnect.js';
 import { EchoAgent } from './echo-agent.js';
+import { NativeWsAgent } from './native-ws-agent.js';
+import { TwilioWsAgent } from './twilio-ws-agent.js';
 
 export interface AgentFactoryDeps {
   logger: Logger;
@@ -28,10 +30,19 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
       case 'echo':
         return new EchoAgent(call.legFormat);
       case 'websocket':
+        return new NativeWsAgent({
+          url: agent.url,
+          secret: deps.routeSecrets[call.route.name],
+          sampleRate: agent.sampleRate,
+          reconnect: reconnectPolicyOf(agent.reconnect),
+          logger: deps.logger.child({ callId: call.callId, agent: 'websocket' }),
+        });
       case 'twilio':
-        throw new AppError(`agent kind ${agent.kind} is not available in this build`, {
-          code: 'AGENT_KIND_UNAVAILABLE',
-          category: 'configuration',
+        return new TwilioWsAgent({
+          url: agent.url,
+          secret: deps.routeSecrets[call.route.name],
+          reconnect: reconnectPolicyOf(agent.reconnect),
+          logger: deps.logger.child({ callId: call.callId, agent: 'twilio' }),
         });
       default:
         return assertNever(agent, 'agent kind');

@@ -164,3 +164,20 @@ describe('PlayoutBuffer', () => {
     expect(r.droppedBytes).toBe(1);
   });
 });
+
+describe('PlayoutBuffer drained', () => {
+  it('emits drained when the frame just taken empties the buffer', () => {
+    const pb = new PlayoutBuffer({ format: PCM8K, maxMs: 1000 });
+    let drained = 0;
+    pb.on('drained', () => {
+      drained += 1;
+    });
+    pb.push(pcm(40), 'a');
+    pb.take();
+    expect(drained).toBe(0);
+    pb.take();
+    expect(drained).toBe(1);
+    pb.take();
+    expect(drained).toBe(1);
+  });
+});
