@@ -1,10 +1,8 @@
 /**
- * How the simulated Asterisk opens the AudioSocket connection of an externalMedia channel: a dial function
- * (injected; the full AudioSocket dialer plugs in here) and a built-in minimal one that connects over TCP and
- * sends only the UUID frame.
+ * How the simulated Asterisk opens the AudioSocket connection of an externalMedia channel: the dial function type
+ * (see `audioSocketDialerLink` for the one backed by the simulated AudioSocket dialer), and the format facts it
+ * needs.
  */
-import { connect } from 'node:net';
-
 /** AudioSocket audio kinds by ARI format (Asterisk labels any codec it cannot map, such as ulaw, as 0x10). */
 const AUDIO_KIND_BY_FORMAT: Readonly<Record<string, number>> = {
   slin: 0x10,
@@ -60,7 +58,7 @@ export interface AudioSocketDialRequest<A = unknown> {
 /** The Asterisk end of one AudioSocket connection. */
 export interface AudioSocketLeg {
   /** Asterisk hangs up: close the socket (FIN, no 0x00 frame). */
-  hangup(): void | Promise<void>;
+  hangup(): unknown;
   /** Settles when the connection ends for any reason (server close, 0x00 frame, error, hangup). */
   readonly closed: Promise<unknown>;
   /** Forwards a caller DTMF digit as a 0x03 frame, if the dialer supports it. */
@@ -69,38 +67,6 @@ export interface AudioSocketLeg {
 
 /** Connects an AudioSocket channel; rejecting makes externalMedia answer 500 (as "Connection refused" does). */
 export type AudioSocketDial<A = unknown> = (request: AudioSocketDialRequest<A>) => Promise<AudioSocketLeg>;
-
-/**
- * The minimal dialer: TCP connect (2 s timeout, as Asterisk), the UUID frame, nothing else. `hangup` ends the
- * socket; `closed` settles when the server closes it.
- */
-export const dialAudioSocketUuidOnly: AudioSocketDial = (request) =>
-  new Promise<AudioSocketLeg>((resolve, reject) => {
-    const socket = connect({ host: request.host, port: request.port });
-    socket.setNoDelay(true);
-    const timer = setTimeout(() => socket.destroy(new Error('AudioSocket connect timeout')), 2_000);
-    const closed = new Promise<void>((res) => socket.once('close', () => res()));
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.on('error', () => undefined);
-      socket.on('data', () => undefined);
-      const uuid = Buffer.from(request.uuid.replaceAll('-', ''), 'hex');
-      socket.write(Buffer.concat([Buffer.from([0x01, 0x00, uuid.length]), uuid]));
-      const onAbort = () => socket.destroy();
-      request.signal.addEventListener('abort', onAbort, { once: true });
-      void closed.then(() => request.signal.removeEventListener('abort', onAbort));
-      resolve({
-        hangup: () => {
-          socket.end();
-        },
-        closed,
-      });
-    });
-  });
 
 /** Whether `value` is a canonical UUID string (what Asterisk's AudioSocket accepts as `data`). */
 export function isUuid(value: string): boolean {

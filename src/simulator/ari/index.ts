@@ -1,3 +1,4 @@
+export * from './audiosocket-dialer-link.js';
 export * from './audiosocket-link.js';
 export type { HubDelivery } from './event-hub.js';
 export type { SentDtmf } from './rest-deps.js';

@@ -15,7 +15,9 @@
 import type { Logger } from '../../observability/logger.js';
 import { onceAsync } from '../../lib/once.js';
 import type { Bridge, CallerId, Channel } from '../../protocols/ari/index.js';
-import { type AudioSocketDial, dialAudioSocketUuidOnly } from './audiosocket-link.js';
+import type { AudioSource } from '../audio/audio-source.js';
+import { audioSocketDialerLink } from './audiosocket-dialer-link.js';
+import type { AudioSocketDial } from './audiosocket-link.js';
 import { EventHub, type HubDelivery } from './event-hub.js';
 import { bridgeRoutes } from './rest-bridges.js';
 import { channelRoutes } from './rest-channels.js';
@@ -27,7 +29,7 @@ import { bridgeSnapshot, channelSnapshot } from './sim-model.js';
 import { type EndpointBehaviour, type EndpointBehaviourOptions, SimOriginate } from './sim-originate.js';
 import { SimulatedChannel } from './simulated-channel.js';
 
-export interface SimulatedAsteriskOptions<A = unknown> {
+export interface SimulatedAsteriskOptions<A = AudioSource> {
   /** ARI user; requests with other credentials get 401. */
   readonly username: string;
   readonly password: string;
@@ -38,8 +40,9 @@ export interface SimulatedAsteriskOptions<A = unknown> {
   /** Default 0 (any free port). */
   readonly port?: number;
   /**
-   * Opens the AudioSocket connection of an externalMedia channel. Default: a TCP connection that sends only the
-   * UUID frame. `false`: AudioSocket channels are created without connecting.
+   * Opens the AudioSocket connection of an externalMedia channel. Default: the simulated AudioSocket dialer
+   * (`audioSocketDialerLink()`), sending the bridged caller's `audio`. `false`: AudioSocket channels are created
+   * without connecting.
    */
   readonly audioSocket?: { readonly dial: AudioSocketDial<A> } | false;
   /** `asterisk_id` of every event. Default the recorded `02:fc:00:00:00:01`. */
@@ -49,7 +52,7 @@ export interface SimulatedAsteriskOptions<A = unknown> {
   readonly logger?: Logger;
 }
 
-export interface InboundCallOptions<A = unknown> {
+export interface InboundCallOptions<A = AudioSource> {
   /** The caller's number, or name and number. Default `caller`. */
   readonly caller?: string | CallerId;
   /** Dialled extension. Default `100`. */
@@ -71,7 +74,7 @@ export interface InboundCallOptions<A = unknown> {
   readonly enterStasis?: boolean;
 }
 
-export interface SimulatedAsterisk<A = unknown> {
+export interface SimulatedAsterisk<A = AudioSource> {
   /** `http://host:port` (the ARI root is `${url}/ari`). */
   readonly url: string;
   readonly port: number;
@@ -105,7 +108,7 @@ export interface SimulatedAsterisk<A = unknown> {
 
 const REMEMBERED_HANDLES = 2000;
 
-export async function startSimulatedAsterisk<A = unknown>(
+export async function startSimulatedAsterisk<A = AudioSource>(
   options: SimulatedAsteriskOptions<A>,
 ): Promise<SimulatedAsterisk<A>> {
   const defaultApp = options.app ?? 'voice-adapter';
@@ -146,7 +149,7 @@ export async function startSimulatedAsterisk<A = unknown>(
   const dial: AudioSocketDial | undefined =
     options.audioSocket === false
       ? undefined
-      : ((options.audioSocket?.dial ?? dialAudioSocketUuidOnly) as AudioSocketDial);
+      : ((options.audioSocket?.dial ?? audioSocketDialerLink()) as AudioSocketDial);
 
   const activeApps = () => {
     const names = new Set<string>();

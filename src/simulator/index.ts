@@ -1,0 +1,1 @@
+export * from './ari/index.js';
