@@ -143,6 +143,10 @@ export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
     });
     promise.catch(() => undefined);
     this.#start = { promise, resolve, reject };
+    if (this.#state === 'closed') {
+      reject(new AppError('ARI events stream is closed', { code: 'ARI_EVENTS_CLOSED', category: 'application' }));
+      return promise;
+    }
     const signal = this.#options.signal;
     if (signal?.aborted) {
       void this.close();
