@@ -408,14 +408,25 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
     this.#idleTimer = undefined;
     if (this.#state !== 'open') return;
     const idle = this.#now() - this.#lastActivity;
-    if (idle >= this.#idleTimeoutMs) {
-      this.#log.warn(
-        { idleMs: Math.round(idle), idleTimeoutMs: this.#idleTimeoutMs },
-        'AudioSocket connection closed: nothing received within the idle timeout',
-      );
-      this.#beginClose({ reason: 'idle_timeout' });
+    if (idle < this.#idleTimeoutMs) {
+      this.#armIdle(Math.max(1, this.#idleTimeoutMs - idle));
       return;
     }
-    this.#armIdle(Math.max(1, this.#idleTimeoutMs - idle));
+    // Timers run before the loop polls sockets: after a stall, data may be waiting unread. Decide after one I/O turn.
+    setImmediate(this.#confirmIdle);
+  };
+
+  readonly #confirmIdle = (): void => {
+    if (this.#state !== 'open') return;
+    const idle = this.#now() - this.#lastActivity;
+    if (idle < this.#idleTimeoutMs) {
+      this.#armIdle(Math.max(1, this.#idleTimeoutMs - idle));
+      return;
+    }
+    this.#log.warn(
+      { idleMs: Math.round(idle), idleTimeoutMs: this.#idleTimeoutMs },
+      'AudioSocket connection closed: nothing received within the idle timeout',
+    );
+    this.#beginClose({ reason: 'idle_timeout' });
   };
 }

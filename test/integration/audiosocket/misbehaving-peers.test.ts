@@ -39,7 +39,7 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
     const h = await startHarness({ maxFrameBytes: 8192 });
     harness = h;
     const GOOD = 5;
-    const FRAMES = 150; // 3 s, so the good calls are still sending while the bad ones are handled
+    const FRAMES = 50;
     const sources = Array.from({ length: GOOD }, (_, i) => nonSilentTone(100 + i, FRAMES * 160));
     const echoed = new Array<number>(GOOD).fill(0);
     calls.push(
@@ -49,7 +49,8 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
             host: h.host,
             port: h.port,
             uuid: h.register(`good-${i}`),
-            source: { type: 'samples', samples },
+            // Looping, so the good calls keep talking however long the bad connections take.
+            source: { type: 'samples', samples, loop: true },
             onFrame: (f) => {
               if (!isSilent(f.payload)) echoed[i]! += 1;
             },
@@ -126,11 +127,12 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
 
     // The good calls kept flowing and finish their echo intact.
     await waitFor(() => echoed.every((n, i) => n > before[i]!), 'the good calls to keep flowing');
-    await waitFor(() => echoed.every((n) => n >= FRAMES), 'the good calls to complete', 60_000);
+    await waitFor(() => echoed.every((n) => n >= 2 * FRAMES), 'the good calls to echo two loops', 60_000);
     calls.forEach((call, i) => {
       expect(call.state, `good call ${i}`).toBe('open');
-      const sent = Buffer.from(sources[i]!.buffer);
-      expect(withoutSilentFrames(call.receivedAudio(), 320).subarray(0, sent.length).equals(sent)).toBe(true);
+      const echo = withoutSilentFrames(call.receivedAudio(), 320);
+      expect(echo.length).toBeGreaterThanOrEqual(2 * FRAMES * 320);
+      expect(echo.equals(call.sentAudio().subarray(0, echo.length)), `good call ${i} echo intact`).toBe(true);
     });
     expect(h.server.connections.size).toBe(GOOD);
   });
@@ -154,5 +156,21 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
           l.uuid === quiet.uuid && l.msg === 'AudioSocket connection closed: nothing received within the idle timeout',
       ),
     ).toBe(true);
+  });
+  it('an event-loop stall longer than the idle timeout does not close calls whose frames are waiting unread', async () => {
+    const h = await startHarness({ idleTimeoutMs: 300 });
+    harness = h;
+    const talker = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register('talker') });
+    calls.push(talker);
+    await waitFor(() => (h.connections.get(talker.uuid)?.stats.audioFramesIn ?? 0) >= 3, 'audio');
+    // Block the event loop for twice the idle timeout, as a long GC pause or a CPU-starved process would.
+    const end = performance.now() + 700;
+    while (performance.now() < end) {
+      // busy
+    }
+    const received = talker.framesReceived;
+    await waitFor(() => talker.framesReceived >= received + 10, 'frames after the stall');
+    expect(h.connections.get(talker.uuid)?.state).toBe('open');
+    expect(h.server.counters.idleTimeouts).toBe(0);
   });
 });
