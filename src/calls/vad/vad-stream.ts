@@ -60,7 +60,7 @@ export interface VadStreamStats {
  * to the engine. Probabilities come back asynchronously and in order; a `VadStateMachine` turns them into
  * `speechStart` / `speechEnd` events. All times are stream time: milliseconds of audio pushed, counted in whole
  * windows. A window the engine drops under overload counts as a repeat of the previous probability, so stream
- * time stays exact.
+ * time stays exact; such a drop can be reported (and its events emitted) from within `push`.
  */
 export class VadStream extends TypedEmitter<VadStreamEvents> {
   readonly sampleRate: SileroRate;
