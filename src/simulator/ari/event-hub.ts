@@ -10,6 +10,9 @@ import type { KnownAriEvent } from '../../protocols/ari/index.js';
 import { ev } from './event-factory.js';
 import { asteriskTimestamp } from './sim-model.js';
 
+/** How many deliveries `log()` keeps. */
+const LOG_LIMIT = 10_000;
+
 interface Registration {
   readonly apps: Set<string>;
   readonly subscribeAll: boolean;
@@ -26,6 +29,7 @@ export interface HubDelivery {
 export class EventHub {
   readonly #wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   readonly #sockets = new Map<WebSocket, Registration>();
+  /** The latest deliveries, oldest dropped beyond `LOG_LIMIT`. */
   readonly #log: HubDelivery[] = [];
   readonly #onChange: () => void;
   readonly #asteriskId: string;
@@ -83,6 +87,7 @@ export class EventHub {
     }
     if (delivered) this.#delivered++;
     this.#log.push({ application, event, delivered });
+    if (this.#log.length > LOG_LIMIT) this.#log.splice(0, this.#log.length - LOG_LIMIT);
     return delivered;
   }
 
@@ -91,6 +96,7 @@ export class EventHub {
     return this.#delivered;
   }
 
+  /** The latest deliveries (up to 10 000), oldest first. */
   log(): readonly HubDelivery[] {
     return this.#log;
   }

@@ -12,6 +12,7 @@ import { channelSnapshot, type SimChannel } from './sim-model.js';
 interface Waiter {
   readonly match: (event: KnownAriEvent) => boolean;
   readonly resolve: (event: KnownAriEvent) => void;
+  readonly reject: (error: Error) => void;
 }
 
 export class SimulatedChannel implements ChannelObserver {
@@ -27,6 +28,7 @@ export class SimulatedChannel implements ChannelObserver {
   readonly #ch: SimChannel;
   readonly #answer: (id: string) => boolean;
   #waiters: Waiter[] = [];
+  #ended = false;
   #resolveEnded!: (end: ChannelEnd) => void;
 
   constructor(core: SimCore, ch: SimChannel, answer: (id: string) => boolean) {
@@ -89,7 +91,10 @@ export class SimulatedChannel implements ChannelObserver {
     });
   }
 
-  /** Resolves with the first event (already sent or to come) of `type` that satisfies `match`. */
+  /**
+   * Resolves with the first event (already sent or to come) of `type` that satisfies `match`; rejects if the
+   * channel ends without one.
+   */
   waitForEvent<T extends KnownAriEvent['type']>(
     type: T,
     match: (event: Extract<KnownAriEvent, { type: T }>) => boolean = () => true,
@@ -98,8 +103,9 @@ export class SimulatedChannel implements ChannelObserver {
       e.type === type && match(e as Extract<KnownAriEvent, { type: T }>);
     const seen = this.events.find(test);
     if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => {
-      this.#waiters.push({ match: test, resolve: (e) => resolve(e as Extract<KnownAriEvent, { type: T }>) });
+    if (this.#ended) return Promise.reject(new Error(`channel ${this.id} ended without ${type}`));
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ match: test, resolve: (e) => resolve(e as Extract<KnownAriEvent, { type: T }>), reject });
     });
   }
 
@@ -112,7 +118,11 @@ export class SimulatedChannel implements ChannelObserver {
   }
 
   onEnded(info: ChannelEnd): void {
+    this.#ended = true;
     this.#resolveEnded(info);
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiting) w.reject(new Error(`channel ${this.id} ended without the awaited event`));
   }
 
   /** Records DTMF the application sent. */

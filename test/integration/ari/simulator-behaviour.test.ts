@@ -151,6 +151,19 @@ describe('simulated Asterisk behaviour', () => {
     expect(next.id).not.toBe(call.id);
   });
 
+  it('lets a test wait for a channel event, and fails the wait when the channel ends without it', async () => {
+    await setup();
+    const call = await sim.placeInboundCall();
+    expect((await call.waitForEvent('StasisStart')).channel.id).toBe(call.id);
+    const dtmf = call.waitForEvent('ChannelDtmfReceived', (e) => e.digit === '7');
+    call.sendDtmf('17', 100);
+    expect((await dtmf).duration_ms).toBe(100);
+    const never = call.waitForEvent('ChannelTalkingStarted');
+    await call.hangup();
+    await expect(never).rejects.toThrow(/ended/);
+    await expect(call.waitForEvent('ChannelTalkingStarted')).rejects.toThrow(/ended/);
+  });
+
   it('answers unknown resources with 404 and wrong methods with 405', async () => {
     await setup();
     const auth = { Authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
