@@ -10,6 +10,7 @@ import { encodeAudioFrame, encodeHangup } from '../../protocols/audiosocket/enco
 import { type AudioKind, audioFormatOfKind, formatKind } from '../../protocols/audiosocket/kinds.js';
 import type { AudioSocketMessage } from '../../protocols/audiosocket/messages.js';
 import type { AudioSocketCloseInfo } from './close-reason.js';
+import { IdleWatchdog } from './idle-watchdog.js';
 import { type AudioSocketConnectionStats, type AudioSocketCounters, createConnectionStats } from './counters.js';
 
 /** Code of the ProtocolError raised when a UUID frame arrives after the handshake. */
@@ -78,12 +79,10 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
   readonly closed: Promise<AudioSocketCloseInfo>;
   readonly #socket: Socket;
   readonly #decoder: AudioSocketDecoder;
-  readonly #idleTimeoutMs: number;
   readonly #maxPending: number;
   readonly #closeGraceMs: number;
   readonly #log: Logger;
   readonly #counters: AudioSocketCounters;
-  readonly #now: () => number;
   readonly #stats: AudioSocketConnectionStats = createConnectionStats();
   #resolveClosed!: (info: AudioSocketCloseInfo) => void;
   #state: AudioSocketConnectionState = 'open';
@@ -94,8 +93,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
   #needDrain = false;
   #dropping = false;
   #droppedInRun = 0;
-  #lastActivity: number;
-  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #idle: IdleWatchdog;
   #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AudioSocketConnectionOptions<C>) {
@@ -104,17 +102,25 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
     this.context = options.context;
     this.#socket = options.socket;
     this.#decoder = options.decoder;
-    this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#maxPending = options.maxPendingWriteBytes;
     this.#closeGraceMs = options.closeGraceMs;
     this.#log = options.logger;
     this.#counters = options.counters;
-    this.#now = options.now ?? (() => performance.now());
+    this.#idle = new IdleWatchdog({
+      timeoutMs: options.idleTimeoutMs,
+      now: options.now,
+      onIdle: (idleMs) => {
+        this.#log.warn(
+          { idleMs: Math.round(idleMs), idleTimeoutMs: options.idleTimeoutMs },
+          'AudioSocket connection closed: nothing received within the idle timeout',
+        );
+        this.#beginClose({ reason: 'idle_timeout' });
+      },
+    });
     this.remoteAddress = `${options.socket.remoteAddress}:${options.socket.remotePort}`;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#lastActivity = this.#now();
     this.#counters.connectionsActive += 1;
     const socket = this.#socket;
     socket.on('end', this.#onEnd);
@@ -169,7 +175,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
   start(initial: readonly AudioSocketMessage[] = [], initialError?: Error): void {
     if (this.#started) return;
     this.#started = true;
-    this.#armIdle(this.#idleTimeoutMs);
+    this.#idle.start();
     try {
       for (const message of initial) {
         if (this.#state !== 'open') return;
@@ -240,7 +246,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#state !== 'open') return;
-    this.#lastActivity = this.#now();
+    this.#idle.touch();
     this.#stats.bytesIn += chunk.length;
     this.#counters.bytesIn += chunk.length;
     const messages: AudioSocketMessage[] = [];
@@ -363,7 +369,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
     this.#state = 'closing';
     this.#closeInfo = info;
     if (info.reason === 'idle_timeout') this.#counters.idleTimeouts += 1;
-    this.#clearIdle();
+    this.#idle.stop();
     this.#socket.off('data', this.#onData);
     if (destroy || this.#socket.destroyed) {
       this.#socket.destroy();
@@ -378,7 +384,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
     if (this.#state === 'closed') return;
     if (this.#state === 'open') {
       this.#closeInfo = { reason: 'remote_closed' };
-      this.#clearIdle();
+      this.#idle.stop();
     }
     this.#state = 'closed';
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
@@ -391,42 +397,5 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
       this.#log.error({ err }, 'AudioSocket close listener threw');
     }
     this.#resolveClosed(info);
-  };
-
-  #armIdle(ms: number): void {
-    this.#idleTimer = setTimeout(this.#onIdleTimer, ms);
-    this.#idleTimer.unref();
-  }
-
-  #clearIdle(): void {
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
-  }
-
-  /** Fires at most once per `idleTimeoutMs` and re-arms for the remainder, so frames cost no timer work. */
-  readonly #onIdleTimer = (): void => {
-    this.#idleTimer = undefined;
-    if (this.#state !== 'open') return;
-    const idle = this.#now() - this.#lastActivity;
-    if (idle < this.#idleTimeoutMs) {
-      this.#armIdle(Math.max(1, this.#idleTimeoutMs - idle));
-      return;
-    }
-    // Timers run before the loop polls sockets: after a stall, data may be waiting unread. Decide after one I/O turn.
-    setImmediate(this.#confirmIdle);
-  };
-
-  readonly #confirmIdle = (): void => {
-    if (this.#state !== 'open') return;
-    const idle = this.#now() - this.#lastActivity;
-    if (idle < this.#idleTimeoutMs) {
-      this.#armIdle(Math.max(1, this.#idleTimeoutMs - idle));
-      return;
-    }
-    this.#log.warn(
-      { idleMs: Math.round(idle), idleTimeoutMs: this.#idleTimeoutMs },
-      'AudioSocket connection closed: nothing received within the idle timeout',
-    );
-    this.#beginClose({ reason: 'idle_timeout' });
   };
 }
