@@ -148,23 +148,46 @@ export class CallControlClient {
         });
       case 'aborted':
       case 'timeout': {
-        const removed = (await target.queue.remove(jobId).catch(() => 0)) === 1;
+        const executed = await this.#withdraw(target.queue, jobId);
+        if (executed === 'finished') {
+          // It finished just as the wait ended: report what happened.
+          const job = await target.queue.getJob(jobId).catch(() => undefined);
+          if (job?.finishedOn && !job.failedReason) return this.#decode(command.type as T, job.returnvalue);
+        }
         if (outcome.kind === 'aborted') {
           throw new ControlError('CONTROL_ABORTED', `${command.type} aborted while waiting`, {
-            executed: removed ? false : 'unknown',
+            executed: executed === false ? false : 'unknown',
           });
         }
-        if (owner !== null && removed && !(await this.#o.ownership.isAlive(owner).catch(() => true))) {
+        if (owner !== null && executed === false && !(await this.#o.ownership.isAlive(owner).catch(() => true))) {
           throw new ControlError('OWNER_GONE', `instance ${owner} owning call ${command.callId} is gone`, {
             owner,
             executed: false,
           });
         }
         throw new ControlError('CONTROL_TIMEOUT', `no result for ${command.type} within ${timeoutMs} ms`, {
-          executed: removed ? false : 'unknown',
+          executed: executed === false ? false : 'unknown',
           ...(owner ? { owner } : {}),
         });
       }
+    }
+  }
+
+  /**
+   * Takes back a command the client stopped waiting for. `false`: it was still queued and is withdrawn, so it will
+   * never run; `finished`: it completed or failed meanwhile; `unknown`: it is running, or vanished (Redis lost it),
+   * or Redis is unreachable.
+   */
+  async #withdraw(queue: TypedQueue<'callControl'>, jobId: string): Promise<false | 'finished' | 'unknown'> {
+    try {
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed') return 'finished';
+      if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+        return (await queue.remove(jobId)) === 1 ? false : 'unknown';
+      }
+      return 'unknown';
+    } catch {
+      return 'unknown';
     }
   }
 

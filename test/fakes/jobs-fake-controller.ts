@@ -14,7 +14,10 @@ export interface ExecutedCommand {
  */
 export class FakeCallController implements CallController {
   readonly instanceId: string;
+  /** Commands run on a live call (or originate). */
   readonly executed: ExecutedCommand[] = [];
+  /** Every invocation, including those refused because the call was not live. */
+  readonly invocations: ExecutedCommand[] = [];
   readonly live = new Set<string>();
   readonly #held = new Map<string, { started: () => void; release: Promise<void> }>();
   readonly #startedWaiters = new Map<string, Promise<void>>();
@@ -41,14 +44,15 @@ export class FakeCallController implements CallController {
     return { started: startedPromise, release };
   }
 
-  count(type: ControlCommand['type'], callId?: string): number {
-    return this.executed.filter(
+  count(type: ControlCommand['type'], callId?: string, list: readonly ExecutedCommand[] = this.executed): number {
+    return list.filter(
       (e) =>
         e.command.type === type && (callId === undefined || ('callId' in e.command && e.command.callId === callId)),
     ).length;
   }
 
   async #run(command: ControlCommand): Promise<void> {
+    this.invocations.push({ instanceId: this.instanceId, command });
     if (command.type !== 'originate' && !this.live.has(command.callId)) {
       throw new AppError(`call ${command.callId} is not live on ${this.instanceId}`, {
         code: 'CALL_NOT_FOUND',
