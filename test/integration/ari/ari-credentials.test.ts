@@ -79,7 +79,7 @@ describe('ARI credentials', () => {
     cleanups.push(() => refused.close());
     await keep(refused.start());
 
-    const port = sim.port;
+    const port = 1; // nothing listens on port 1
     await stream.close();
     await sim.close();
     const dead = new AriClient({ baseUrl: `http://127.0.0.1:${port}`, username: USER, password: SECRET, logger });
