@@ -39,6 +39,11 @@ export interface VadEngineOptions {
   readonly maxRestarts?: number;
   /** How long a worker may take to load the model. Default 30 000 ms. */
   readonly startTimeoutMs?: number;
+  /**
+   * How long stopping a worker (close, or replacing one whose inference failed) waits for its job to finish and
+   * the thread to exit before terminating it. Default 5 000 ms.
+   */
+  readonly stopGraceMs?: number;
   readonly logger?: Logger;
   /** The worker's entry module (`.ts` or `.js`). Default: `vad-worker` beside this file. */
   readonly workerEntry?: URL;
@@ -74,6 +79,7 @@ interface Settings {
   readonly maxBatchSize: number;
   readonly maxRestarts: number;
   readonly startTimeoutMs: number;
+  readonly stopGraceMs: number;
   readonly workerEntry: URL;
 }
 
@@ -157,6 +163,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
       maxBatchSize: positiveInt('maxBatchSize', options.maxBatchSize, 512),
       maxRestarts: positiveInt('maxRestarts', options.maxRestarts, 3, 0),
       startTimeoutMs: positiveInt('startTimeoutMs', options.startTimeoutMs, 30_000),
+      stopGraceMs: positiveInt('stopGraceMs', options.stopGraceMs, 5_000),
       workerEntry: options.workerEntry ?? siblingModuleUrl(import.meta.url, 'vad-worker'),
     };
     const modelPath = options.modelPath ?? findSileroModelPath();
@@ -212,8 +219,8 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   }
 
   /**
-   * Stops the engine: open streams get `VAD_ENGINE_CLOSED`, waiting windows are discarded, the worker is
-   * terminated (a restart under way is awaited and its worker terminated too). Idempotent.
+   * Stops the engine: open streams get `VAD_ENGINE_CLOSED`, waiting windows are discarded, the worker finishes the
+   * job in hand and exits (a restart under way is awaited and its worker stopped too). Idempotent.
    */
   readonly close: () => Promise<void> = onceAsync(() => this.#close());
 
@@ -226,8 +233,9 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     this.#job = undefined;
     const host = this.#host;
     this.#host = undefined;
-    await host?.terminate();
-    await this.#starting;
+    const starting = this.#starting;
+    await host?.stop();
+    await starting;
   }
 
   #startHost(generation: number): Promise<VadWorkerHost> {
@@ -236,6 +244,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
       entry: this.#settings.workerEntry,
       data: { modelPath: this.modelPath, generation },
       startTimeoutMs: this.#settings.startTimeoutMs,
+      stopGraceMs: this.#settings.stopGraceMs,
       handlers: {
         result: (jobId, batches, inferMs) => {
           if (isCurrent()) this.#onResult(jobId, batches, inferMs);
@@ -254,7 +263,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     if (this.#state !== 'running') return;
     const host = this.#host;
     this.#host = undefined;
-    void host?.terminate();
+    void host?.stop();
     this.#requeueJob();
     this.#consecutiveFailures += 1;
     if (this.#consecutiveFailures > this.#settings.maxRestarts) {
@@ -266,10 +275,10 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     this.#logger?.warn({ err: cause, generation }, 'VAD worker failed; restarting it');
     this.emit('workerRestarted', { generation, cause });
     this.#starting = this.#startHost(generation).then(
-      (next) => {
+      async (next) => {
         this.#starting = undefined;
         if (this.#state !== 'running') {
-          void next.terminate();
+          await next.stop();
           return;
         }
         this.#host = next;

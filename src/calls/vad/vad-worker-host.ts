@@ -3,6 +3,7 @@ import { VadError } from './vad-error.js';
 import {
   type VadBatchResult,
   type VadInferRequest,
+  type VadShutdownRequest,
   type VadWorkerData,
   isVadFromWorker,
 } from './vad-worker-protocol.js';
@@ -21,6 +22,8 @@ export interface VadWorkerHostOptions {
   readonly data: VadWorkerData;
   /** How long the worker may take to load the model and report ready. */
   readonly startTimeoutMs: number;
+  /** How long `stop()` waits for the worker to finish its job and exit before terminating it. */
+  readonly stopGraceMs: number;
   readonly handlers: VadWorkerHostHandlers;
 }
 
@@ -28,19 +31,32 @@ export interface VadWorkerHostOptions {
  * One VAD inference worker thread, from start to exit: starts it, waits until it has loaded the model, forwards
  * jobs and results, and reports an unrequested exit. A worker that exits or fails before it is ready rejects
  * `start` with `VAD_MODEL_LOAD_FAILED` (onnxruntime refused the model) or `VAD_WORKER_START_FAILED`.
+ *
+ * Stopping is cooperative: terminating a thread while onnxruntime runs in it aborts the whole process, so `stop()`
+ * asks the worker to finish its job and exit, and terminates it only if it has not exited after `stopGraceMs`.
  */
 export class VadWorkerHost {
   readonly generation: number;
   readonly #worker: Worker;
-  #terminating: Promise<void> | undefined;
+  readonly #stopGraceMs: number;
+  readonly #exited: Promise<void>;
+  #hasExited = false;
+  #stopping: Promise<void> | undefined;
 
-  private constructor(worker: Worker, generation: number) {
+  private constructor(worker: Worker, generation: number, stopGraceMs: number) {
     this.#worker = worker;
     this.generation = generation;
+    this.#stopGraceMs = stopGraceMs;
+    this.#exited = new Promise<void>((resolve) => {
+      worker.once('exit', () => {
+        this.#hasExited = true;
+        resolve();
+      });
+    });
   }
 
   static start(options: VadWorkerHostOptions): Promise<VadWorkerHost> {
-    const { entry, data, startTimeoutMs, handlers } = options;
+    const { entry, data, startTimeoutMs, stopGraceMs, handlers } = options;
     return new Promise<VadWorkerHost>((resolve, reject) => {
       let worker: Worker;
       try {
@@ -49,12 +65,12 @@ export class VadWorkerHost {
         reject(new VadError('VAD_WORKER_START_FAILED', `could not start the VAD worker: ${String(err)}`, {}, err));
         return;
       }
-      const host = new VadWorkerHost(worker, data.generation);
+      const host = new VadWorkerHost(worker, data.generation, stopGraceMs);
       let ready = false;
       let lastError: unknown;
       const fail = (err: VadError) => {
         clearTimeout(timer);
-        void host.terminate();
+        void host.stop();
         reject(err);
       };
       const timer = setTimeout(() => {
@@ -97,8 +113,9 @@ export class VadWorkerHost {
         lastError = err;
       });
       worker.on('exit', (code) => {
-        if (host.#terminating) return;
-        host.#terminating = Promise.resolve();
+        clearTimeout(timer);
+        if (host.#stopping) return;
+        host.#stopping = Promise.resolve();
         const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
         if (!ready) {
           fail(
@@ -134,12 +151,27 @@ export class VadWorkerHost {
     else this.#worker.unref();
   }
 
-  /** Stops the thread (an in-flight job is abandoned). Idempotent; resolves when the thread has exited. */
-  terminate(): Promise<void> {
-    this.#terminating ??= this.#worker.terminate().then(
-      () => undefined,
-      () => undefined,
-    );
-    return this.#terminating;
+  /**
+   * Asks the worker to finish the job in hand (its result is still posted) and exit; terminates it if it has not
+   * exited within the grace period. Idempotent; resolves when the thread has exited.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#hasExited) return;
+    const shutdown: VadShutdownRequest = { type: 'shutdown' };
+    this.#worker.postMessage(shutdown);
+    this.#worker.ref();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#stopGraceMs);
+    });
+    const exitedInTime = await Promise.race([this.#exited.then(() => true), graceOver]);
+    clearTimeout(timer);
+    if (!exitedInTime) await this.#worker.terminate().catch(() => undefined);
+    await this.#exited;
   }
 }

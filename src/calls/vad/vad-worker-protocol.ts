@@ -36,7 +36,12 @@ export interface VadInferRequest {
   readonly batches: readonly VadBatchRequest[];
 }
 
-export type VadToWorker = VadInferRequest;
+/** Finish the job in hand, release the session and exit (code 0). */
+export interface VadShutdownRequest {
+  readonly type: 'shutdown';
+}
+
+export type VadToWorker = VadInferRequest | VadShutdownRequest;
 
 export type VadFromWorker =
   | { readonly type: 'ready' }
@@ -62,11 +67,9 @@ export function isVadFromWorker(value: unknown): value is VadFromWorker {
   );
 }
 
-export function isVadInferRequest(value: unknown): value is VadInferRequest {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'infer' &&
-    Array.isArray((value as { batches?: unknown }).batches)
-  );
+/** Narrows a message received by the worker. */
+export function isVadToWorker(value: unknown): value is VadToWorker {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'shutdown' || (type === 'infer' && Array.isArray((value as { batches?: unknown }).batches));
 }

@@ -2,7 +2,9 @@
  * Entry of the VAD inference worker thread: loads the Silero model into one onnxruntime `InferenceSession`
  * (CPU, one intra-op and one inter-op thread) and answers `infer` jobs from the engine, one batch per sample rate
  * each, with the probabilities and the next recurrent state. It holds no per-stream state: the engine sends each
- * stream's state with its window.
+ * stream's state with its window. On `shutdown` it finishes the job in hand, releases the session and exits:
+ * a thread terminated from outside while onnxruntime is running aborts the whole process, so the engine never
+ * terminates a busy worker.
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -13,7 +15,7 @@ import {
   type VadBatchResult,
   type VadFromWorker,
   type VadWorkerData,
-  isVadInferRequest,
+  isVadToWorker,
 } from './vad-worker-protocol.js';
 
 async function runBatch(session: ort.InferenceSession, batch: VadBatchRequest): Promise<VadBatchResult> {
@@ -59,10 +61,17 @@ async function main(): Promise<void> {
     return;
   }
 
-  // Jobs run one after another even if the engine ever sent two at once.
+  // Messages are handled one after another, so a shutdown waits for the job before it.
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (msg: unknown) => {
-    if (!isVadInferRequest(msg)) return;
+    if (!isVadToWorker(msg)) return;
+    if (msg.type === 'shutdown') {
+      chain = chain.then(async () => {
+        await session.release().catch(() => undefined);
+        process.exit(0);
+      });
+      return;
+    }
     chain = chain.then(async () => {
       try {
         const t0 = performance.now();

@@ -151,6 +151,26 @@ describe('VadEngine close()', () => {
     expect(stream.closed).toBe(true);
   });
 
+  it('waits for a job in flight: closing mid-inference neither aborts the process nor delivers late results', async () => {
+    const engine = await VadEngine.start();
+    const streams = Array.from({ length: 300 }, () => engine.createStream({ sampleRate: 16000 }));
+    let delivered = 0;
+    const failures: string[] = [];
+    for (const s of streams) {
+      s.on('probability', () => delivered++);
+      s.on('failed', (e) => failures.push(e.code));
+      s.push(new Int16Array(512));
+    }
+    await nextTurn(); // dispatched: 300 windows in one inference
+    expect(engine.stats().inFlightWindows).toBe(300);
+    await engine.close();
+    expect(delivered).toBe(0);
+    expect(failures).toEqual(Array(300).fill('VAD_ENGINE_CLOSED'));
+    // Still here: terminating a thread inside onnxruntime would have aborted this process.
+    const again = await VadEngine.start();
+    await again.close();
+  });
+
   it('a closed stream leaves the engine and gets no more results', async () => {
     await withEngine({}, async (engine) => {
       const closing = engine.createStream({ sampleRate: 8000 });
