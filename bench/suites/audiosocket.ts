@@ -172,7 +172,8 @@ async function runOne(calls: number, opts: Required<AudioSocketBenchOptions>): P
   for (const uuid of uuids) registry.register(uuid, 0, 120_000);
 
   const child = fork(THIS_FILE, ['--load-generator'], {
-    execArgv: ['--import', 'tsx'],
+    // The child runs this TypeScript file too; resolve the loader from here so any working directory works.
+    execArgv: ['--import', import.meta.resolve('tsx')],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const send = (m: ToLoadGen): void => {
