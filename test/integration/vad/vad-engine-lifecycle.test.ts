@@ -127,6 +127,35 @@ describe('VadEngine overflow policy', () => {
   });
 });
 
+describe('VadEngine listeners', () => {
+  it('a throwing listener is counted and does not disturb other streams', async () => {
+    await withEngine({}, async (engine) => {
+      const ws = windows8k(6);
+      const good = recorder(6);
+      let thrown = 0;
+      const bad = engine.openChannel(8000, {
+        onProbability: () => {
+          thrown++;
+          throw new Error('listener bug');
+        },
+        onDropped: () => {},
+        onError: () => {},
+      });
+      const ok = engine.openChannel(8000, good.listener);
+      for (const w of ws) {
+        bad.submit(w.slice());
+        ok.submit(w.slice());
+      }
+      await good.settled;
+      expect(good.outcomes.map((o) => o[0])).toEqual(Array(6).fill('p'));
+      expect(thrown).toBe(6);
+      expect(engine.stats().listenerErrors).toBe(thrown);
+      bad.close();
+      ok.close();
+    });
+  });
+});
+
 describe('VadEngine close()', () => {
   it('is idempotent, fails open streams with VAD_ENGINE_CLOSED and refuses new ones', async () => {
     const engine = await VadEngine.start();
