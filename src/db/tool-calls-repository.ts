@@ -76,49 +76,51 @@ export class ToolCallsRepository {
     this.#db = db;
   }
 
-  /** Creates the row in `pending`, or returns the existing one. `created` says which. */
-  async createIfAbsent(call: NewToolCall): Promise<{ record: ToolCallRecord; created: boolean }> {
+  /**
+   * Creates the row, or returns the existing one (`created` says which). With `runToken` the new row is created
+   * already claimed by that run (`running`, first attempt counted), saving the separate claim.
+   */
+  async createIfAbsent(call: NewToolCall, runToken?: string): Promise<{ record: ToolCallRecord; created: boolean }> {
     const now = new Date();
+    const record: ToolCallRecord = {
+      callId: call.callId,
+      toolCallId: call.toolCallId,
+      name: call.name,
+      arguments: call.arguments ?? null,
+      status: runToken ? 'running' : 'pending',
+      result: null,
+      errorCode: null,
+      error: null,
+      attempts: runToken ? 1 : 0,
+      requestedBy: call.requestedBy ?? null,
+      runToken: runToken ?? null,
+      resultDelivery: null,
+      createdAt: now,
+      startedAt: runToken ? now : null,
+      finishedAt: null,
+      deliveredAt: null,
+    };
     try {
       await this.#db
         .insertInto('tool_calls')
         .values({
-          call_id: call.callId,
-          tool_call_id: call.toolCallId,
-          name: call.name,
+          call_id: record.callId,
+          tool_call_id: record.toolCallId,
+          name: record.name,
           arguments: toJsonText(call.arguments),
-          status: 'pending',
+          status: record.status,
           result: null,
           error_code: null,
           error: null,
-          attempts: 0,
-          requested_by: call.requestedBy ?? null,
-          run_token: null,
+          attempts: record.attempts,
+          requested_by: record.requestedBy,
+          run_token: record.runToken,
           result_delivery: null,
           created_at: now,
+          started_at: record.startedAt,
         })
         .execute();
-      return {
-        created: true,
-        record: {
-          callId: call.callId,
-          toolCallId: call.toolCallId,
-          name: call.name,
-          arguments: call.arguments ?? null,
-          status: 'pending',
-          result: null,
-          errorCode: null,
-          error: null,
-          attempts: 0,
-          requestedBy: call.requestedBy ?? null,
-          runToken: null,
-          resultDelivery: null,
-          createdAt: now,
-          startedAt: null,
-          finishedAt: null,
-          deliveredAt: null,
-        },
-      };
+      return { created: true, record };
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw toDbError(err, 'insert tool call');
     }
@@ -142,15 +144,20 @@ export class ToolCallsRepository {
   }
 
   /**
-   * Takes the call for one run: `pending` → `running` with `runToken`. With `takeOver`, a call left `running` by a
-   * run that died is taken too (only for tools safe to repeat). Returns whether this run holds it now.
+   * Takes the call for one run: `pending` → `running` with `runToken`, counting its first attempt. With
+   * `takeOver`, a call left `running` by a run that died is taken too. Returns whether this run holds it now.
    */
   async claim(callId: string, toolCallId: string, runToken: string, options: { takeOver?: boolean } = {}) {
     const from: ToolCallStatus[] = options.takeOver ? ['pending', 'running'] : ['pending'];
     try {
       const r = await this.#db
         .updateTable('tool_calls')
-        .set({ status: 'running', run_token: runToken, started_at: new Date() })
+        .set((eb) => ({
+          status: 'running' as const,
+          run_token: runToken,
+          started_at: new Date(),
+          attempts: eb('attempts', '+', 1),
+        }))
         .where('call_id', '=', callId)
         .where('tool_call_id', '=', toolCallId)
         .where('status', 'in', from)
@@ -161,7 +168,7 @@ export class ToolCallsRepository {
     }
   }
 
-  /** Counts one attempt of the run holding `runToken` (one HTTP request, one control command). */
+  /** Counts a further attempt (a retried HTTP request) of the run holding `runToken`. */
   async countAttempt(callId: string, toolCallId: string, runToken: string): Promise<void> {
     try {
       await this.#db

@@ -40,7 +40,8 @@ function toEntry(row: TranscriptRow): TranscriptEntry {
   };
 }
 
-const MAX_APPEND_TRIES = 5;
+/** Most tries of one append when concurrent appends to the same call collide (deadlock or duplicate seq). */
+const MAX_APPEND_TRIES = 12;
 
 /** Reads and writes `transcripts`, each call's lines in order. */
 export class TranscriptsRepository {
@@ -51,8 +52,9 @@ export class TranscriptsRepository {
   }
 
   /**
-   * Appends a line after the call's last one and returns its `seq`. The seq is computed in the INSERT itself;
-   * two concurrent appends for one call collide on the unique (call_id, seq) key and the loser tries again.
+   * Appends a line after the call's last one and returns its `seq`, computed under a lock on the call's lines.
+   * Concurrent appends to one call may deadlock or collide on the unique (call_id, seq) key; the loser tries
+   * again after a short random pause.
    */
   async append(entry: NewTranscriptEntry): Promise<number> {
     for (let attempt = 1; ; attempt++) {
@@ -87,6 +89,8 @@ export class TranscriptsRepository {
         if (attempt >= MAX_APPEND_TRIES) {
           throw new DbError(`append transcript: still colliding after ${attempt} tries`, true, err);
         }
+        // Spread the colliding writers out so they do not meet again on the next try.
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
       }
     }
   }

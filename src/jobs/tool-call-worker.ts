@@ -124,43 +124,41 @@ export class ToolCallWorker {
   async #run(job: TypedJob<'toolCalls'>, data: ToolCallJobData, signal?: AbortSignal): Promise<ToolCallJobResult> {
     const { callId, toolCallId } = data;
     const log = this.#log.child({ callId, toolCallId, tool: data.name });
-    const { record } = await this.#repo.createIfAbsent({
-      callId,
-      toolCallId,
-      name: data.name,
-      arguments: data.arguments ?? {},
-      requestedBy: data.requestedBy,
-    });
-    if (TERMINAL_TOOL_CALL_STATUSES.includes(record.status)) {
-      await this.#redeliver(record);
-      return { outcome: 'duplicate' };
-    }
-
-    const left = finishedRunSchema.safeParse(job.progress);
-    if (left.success && record.status === 'running') {
-      // The previous run got the tool's answer but died before recording it: record it now, don't run again.
-      const token = randomUUID();
-      if (await this.#repo.claim(callId, toolCallId, token, { takeOver: true })) {
-        if (await this.#finish(callId, toolCallId, token, left.data.outcome, signal)) {
-          await this.#deliver(toToolResult(data, left.data.outcome));
-          log.info('recovered the outcome of a run that died before recording it');
-        }
-      }
-      return { outcome: 'ran' };
-    }
-
     const def = this.#o.catalog.resolve(data.name);
     const runToken = randomUUID();
-    const claimed = await this.#repo.claim(callId, toolCallId, runToken, {
-      takeOver: this.#o.catalog.isIdempotent(data.name),
-    });
-    if (!claimed) return this.#notClaimed(data, log, signal);
+    // Usually the first sight of this call: create its row already claimed by this run.
+    const { record, created } = await this.#repo.createIfAbsent(
+      { callId, toolCallId, name: data.name, arguments: data.arguments ?? {}, requestedBy: data.requestedBy },
+      runToken,
+    );
+    if (!created) {
+      if (TERMINAL_TOOL_CALL_STATUSES.includes(record.status)) {
+        await this.#redeliver(record);
+        return { outcome: 'duplicate' };
+      }
+      const left = finishedRunSchema.safeParse(job.progress);
+      if (left.success && record.status === 'running') {
+        // The previous run got the tool's answer but died before recording it: record it now, don't run again.
+        const token = randomUUID();
+        if (await this.#repo.claim(callId, toolCallId, token, { takeOver: true })) {
+          if (await this.#finish(callId, toolCallId, token, left.data.outcome, signal)) {
+            await this.#deliver(toToolResult(data, left.data.outcome));
+            log.info('recovered the outcome of a run that died before recording it');
+          }
+        }
+        return { outcome: 'ran' };
+      }
+      const claimed = await this.#repo.claim(callId, toolCallId, runToken, {
+        takeOver: this.#o.catalog.isIdempotent(data.name),
+      });
+      if (!claimed) return this.#notClaimed(data, log, signal);
+    }
 
     const outcome: ToolCallOutcome = def
       ? await runTool(def, data, {
           control: this.#o.control,
           controlTimeoutMs: this.#o.controlTimeoutMs,
-          countAttempt: () =>
+          countRetry: () =>
             this.#repo.countAttempt(callId, toolCallId, runToken).catch((err: unknown) => {
               log.warn({ err }, 'could not count a tool call attempt');
             }),

@@ -22,8 +22,8 @@ export interface ToolInvocation {
 
 export interface ToolRunContext {
   control: Pick<CallControlClient, 'execute'>;
-  /** Called before each attempt (one HTTP request, one control command). */
-  countAttempt: () => Promise<void>;
+  /** Called before each retry (the first attempt is counted when the run claims the call). */
+  countRetry: () => Promise<void>;
   /** Timeout of control commands run by built-in tools. */
   controlTimeoutMs: number;
   signal?: AbortSignal;
@@ -53,7 +53,6 @@ async function runBuiltin(name: BuiltinToolName, call: ToolInvocation, ctx: Tool
   const args = builtinToolArgumentSchemas[name].safeParse(call.arguments ?? {});
   if (!args.success) return failed(TOOL_ERROR_CODES.invalidArguments, args.error.message);
   const opts = { timeoutMs: ctx.controlTimeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) };
-  await ctx.countAttempt();
   try {
     switch (name) {
       case 'hangup': {
@@ -132,7 +131,7 @@ async function runHttp(tool: HttpTool, call: ToolInvocation, ctx: ToolRunContext
   });
   let last: ToolCallOutcome = failed(TOOL_ERROR_CODES.unavailable, 'not attempted');
   for (let attempt = 1; attempt <= tool.retry.maxAttempts; attempt++) {
-    await ctx.countAttempt();
+    if (attempt > 1) await ctx.countRetry();
     const outcome = await signedJsonPost({
       url: tool.url,
       secret: tool.secret,

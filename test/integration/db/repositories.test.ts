@@ -184,12 +184,17 @@ describe('ToolCallsRepository', () => {
     expect(rec).toMatchObject({
       status: 'succeeded',
       result: { answer: 42 },
-      attempts: 1,
+      attempts: 3, // claim run-a, a retry of run-a, take-over by run-c
       runToken: 'run-c',
       resultDelivery: 'call_ended',
     });
     expect(rec?.finishedAt).toBeInstanceOf(Date);
     expect((await repo.listByCall(callId)).length).toBe(1);
+
+    const direct = await repo.createIfAbsent({ callId, toolCallId: 'tc-2', name: 'lookup', arguments: {} }, 'run-x');
+    expect(direct.record).toMatchObject({ status: 'running', runToken: 'run-x', attempts: 1 });
+    expect(await repo.get(callId, 'tc-2')).toMatchObject({ status: 'running', runToken: 'run-x', attempts: 1 });
+    expect(await repo.claim(callId, 'tc-2', 'run-y')).toBe(false);
   });
 });
 

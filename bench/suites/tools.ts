@@ -1,0 +1,246 @@
+/**
+ * Tool-call round trip benchmark: an agent's function call → `tool-calls` job → signed HTTP POST to a tool on
+ * loopback → `tool_calls` row → per-instance `tool-results` job → the call's `ToolResultSink`.
+ *
+ * One job layer runs in this process against the real Redis and MySQL (a scratch database and a random key prefix,
+ * both removed afterwards). `calls` simulated live calls are owned by the instance; each issues its share of
+ * `toolCalls` function calls one after another (an agent waits for a result before its next call), all calls at
+ * once. The round trip of one tool call is measured from `toolCalls.submit()` to the sink receiving the result.
+ *
+ * `runToolRoundTripBench()` returns the figures; run this file directly to print them:
+ * `npx tsx bench/suites/tools.ts [calls] [toolCalls]` (defaults: 50 calls, 1000 tool calls). Redis and MySQL are
+ * taken from BENCH_REDIS_URL (default redis://127.0.0.1:6379) and BENCH_MYSQL_URL (default
+ * mysql://root@127.0.0.1:3306, a scratch database is created on it).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { createDb } from '../../src/db/create-db.js';
+import { migrateUp } from '../../src/db/migrator.js';
+import { AppError } from '../../src/errors/app-error.js';
+import type { CallController } from '../../src/jobs/call-controller.js';
+import { createJobLayer } from '../../src/jobs/job-layer.js';
+import type { ToolCallResult, ToolResultSink } from '../../src/jobs/tool-call-types.js';
+
+export interface ToolRoundTripBenchOptions {
+  /** Simulated live calls, each making tool calls one after another. */
+  calls: number;
+  /** Tool calls measured in total, spread evenly over the calls. */
+  toolCalls: number;
+  /** Tool calls made before measuring (not counted). Default: min(100, toolCalls). */
+  warmup?: number;
+  redisUrl?: string;
+  /** Server URL without a database; a scratch database is created on it. */
+  mysqlUrl?: string;
+}
+
+export interface ToolRoundTripBenchResult {
+  calls: number;
+  toolCalls: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  /** Completed tool calls per second over the measured window. */
+  throughputPerSec: number;
+  /** Tool calls that came back failed or timed out. */
+  failures: number;
+  /** Process CPU (user + system) per tool call over the window, ms (job layer, tool server and bench share it). */
+  cpuMsPerToolCall: number;
+  wallSeconds: number;
+  node: string;
+  cpuModel: string;
+  cores: number;
+  loadAverageAtStart: number[];
+  method: string;
+}
+
+const SILENT = pino({ level: 'silent' });
+
+/** The HTTP tool: answers every POST at once with a small JSON body. */
+async function startToolServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { toolCallId: string };
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ ok: true, toolCallId: body.toolCallId }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/tool`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Resolves the waiter of each tool call when its result arrives. */
+class TimingSink implements ToolResultSink {
+  readonly #waiting = new Map<string, (r: ToolCallResult) => void>();
+
+  wait(toolCallId: string): Promise<ToolCallResult> {
+    return new Promise((resolve) => this.#waiting.set(toolCallId, resolve));
+  }
+
+  async deliver(result: ToolCallResult): Promise<'delivered' | 'call_not_found'> {
+    const w = this.#waiting.get(result.toolCallId);
+    if (!w) return 'call_not_found';
+    this.#waiting.delete(result.toolCallId);
+    w(result);
+    return 'delivered';
+  }
+}
+
+const unusedController: CallController = new Proxy({} as CallController, {
+  get: () => async () => {
+    throw new AppError('no call control in the tool benchmark', { code: 'CALL_NOT_FOUND', category: 'not_found' });
+  },
+});
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Promise<ToolRoundTripBenchResult> {
+  const redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
+  const mysqlUrl = (opts.mysqlUrl ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const dbName = `bench_${randomBytes(4).toString('hex')}`;
+  const loadAverageAtStart = loadavg();
+  const admin = createDb({ connection: { url: `${mysqlUrl}/mysql` }, poolSize: 1 });
+  await sql`CREATE DATABASE ${sql.id(dbName)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`.execute(admin);
+  const db = createDb({ connection: { url: `${mysqlUrl}/${dbName}` }, poolSize: 10 });
+  const tool = await startToolServer();
+  const sink = new TimingSink();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    await migrateUp(db);
+    const layer = await createJobLayer({
+      redis: redisUrl,
+      prefix,
+      instanceId: 'bench',
+      db,
+      controller: unusedController,
+      toolResultSink: sink,
+      tools: [{ name: 'lookup', url: tool.url, secret: 'bench-secret-0123456789' }],
+      logger: SILENT,
+    });
+    cleanups.push(() => layer.close());
+    await layer.ready();
+    const callIds = Array.from({ length: opts.calls }, () => randomUUID());
+    await Promise.all(callIds.map((id) => layer.ownership.claim(id)));
+
+    const roundTrip = async (callId: string, n: number): Promise<{ ms: number; ok: boolean }> => {
+      const toolCallId = `call_${n}`;
+      const started = performance.now();
+      const arrived = sink.wait(toolCallId);
+      await layer.toolCalls.submit({ callId, toolCallId, name: 'lookup', arguments: { n } });
+      const result = await arrived;
+      return { ms: performance.now() - started, ok: result.status === 'succeeded' };
+    };
+    const drive = async (count: number, offset: number): Promise<{ ms: number; ok: boolean }[]> => {
+      const perCall = callIds.map((_, i) => Math.floor(count / callIds.length) + (i < count % callIds.length ? 1 : 0));
+      const samples: { ms: number; ok: boolean }[] = [];
+      await Promise.all(
+        callIds.map(async (callId, i) => {
+          for (let k = 0; k < (perCall[i] ?? 0); k++) samples.push(await roundTrip(callId, offset + i * 1_000_000 + k));
+        }),
+      );
+      return samples;
+    };
+
+    await drive(opts.warmup ?? Math.min(100, opts.toolCalls), 0);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const samples = await drive(opts.toolCalls, 500_000);
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+    return {
+      calls: opts.calls,
+      toolCalls: samples.length,
+      p50Ms: percentile(sorted, 50),
+      p90Ms: percentile(sorted, 90),
+      p99Ms: percentile(sorted, 99),
+      maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+      meanMs: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+      throughputPerSec: samples.length / (wallMs / 1000),
+      failures: samples.filter((s) => !s.ok).length,
+      cpuMsPerToolCall: (cpu.user + cpu.system) / 1000 / Math.max(1, samples.length),
+      wallSeconds: wallMs / 1000,
+      node: process.version,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      loadAverageAtStart,
+      method:
+        `one job layer in this process (default tuning: 32 tool workers, 16 result workers), Redis ${redisUrl}, ` +
+        `MySQL scratch database on ${mysqlUrl}; HTTP tool on loopback answering at once; ${opts.calls} live calls ` +
+        'each making its tool calls one after another, all calls concurrently; round trip = submit() to sink.',
+    };
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await tool.close();
+    await db.destroy();
+    await sql`DROP DATABASE IF EXISTS ${sql.id(dbName)}`.execute(admin).catch(() => undefined);
+    await admin.destroy();
+    const r = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await r.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      r.disconnect();
+    }
+  }
+}
+
+function printResult(r: ToolRoundTripBenchResult): void {
+  console.log(`Tool-call round trip benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
+  console.log(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`method: ${r.method}`);
+  console.log(
+    `calls ${r.calls}, tool calls ${r.toolCalls} in ${r.wallSeconds.toFixed(1)} s ` +
+      `(${r.throughputPerSec.toFixed(0)}/s), failures ${r.failures}`,
+  );
+  console.log(
+    `round trip ms: p50 ${r.p50Ms.toFixed(2)}  p90 ${r.p90Ms.toFixed(2)}  p99 ${r.p99Ms.toFixed(2)}  ` +
+      `max ${r.maxMs.toFixed(2)}  mean ${r.meanMs.toFixed(2)}`,
+  );
+  console.log(`process CPU per tool call: ${r.cpuMsPerToolCall.toFixed(2)} ms`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const calls = process.argv[2] === undefined ? 50 : Number(process.argv[2]);
+  const toolCalls = process.argv[3] === undefined ? 1000 : Number(process.argv[3]);
+  runToolRoundTripBench({
+    calls,
+    toolCalls,
+    ...(process.env.BENCH_REDIS_URL ? { redisUrl: process.env.BENCH_REDIS_URL } : {}),
+    ...(process.env.BENCH_MYSQL_URL ? { mysqlUrl: process.env.BENCH_MYSQL_URL } : {}),
+  }).then(
+    (result) => {
+      printResult(result);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
