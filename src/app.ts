@@ -4,8 +4,10 @@ import { createAgentFactory, legFormatOf } from './calls/agents/agent-factory.js
 import { AudioSocketLeg } from './calls/audiosocket-leg.js';
 import { CallRegistry } from './calls/call-registry.js';
 import { CallSession } from './calls/call-session.js';
+import type { CallTelephony } from './calls/call-control.js';
 import type { SpeechDetectorFactory } from './calls/media-leg.js';
 import { RouteMatcher } from './calls/route-matcher.js';
+import { StasisController } from './calls/stasis-controller.js';
 import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
@@ -13,6 +15,8 @@ import { runCleanups } from './lib/once.js';
 import { callLogger, createLogger, type Logger } from './observability/logger.js';
 import type { AdmissionDecision } from './transports/audiosocket/admission.js';
 import type { AudioSocketConnection } from './transports/audiosocket/audiosocket-connection.js';
+import { AriClient } from './transports/ari/ari-client.js';
+import { AriEventStream } from './transports/ari/ari-event-stream.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
 import { UuidRegistry } from './transports/audiosocket/uuid-registry.js';
 
@@ -29,6 +33,8 @@ export interface AppDeps {
   speech?: SpeechDetectorFactory;
   /** Extra agent kinds by name (tests and embedders). */
   agents?: Partial<Record<string, (call: CallInfo) => VoiceAgent>>;
+  /** fetch for ARI (tests may route it). */
+  fetch?: typeof globalThis.fetch;
 }
 
 export interface App {
@@ -40,6 +46,8 @@ export interface App {
   /** Pre-registered AudioSocket UUIDs (Stasis externalMedia legs and API registrations), with expiry. */
   readonly expectedUuids: UuidRegistry<CallSession>;
   readonly audioSocket: AudioSocketServer<AudioSocketContext>;
+  /** The Stasis controller when ARI is configured. */
+  readonly stasis: StasisController | undefined;
   /** True between start() and the beginning of stop(). */
   readonly accepting: boolean;
   start(): Promise<void>;
@@ -102,9 +110,13 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     logger: logger.child({ component: 'audiosocket' }),
   });
 
-  function newSession(info: Omit<CallInfo, 'legFormat'> & { legFormat?: CallInfo['legFormat'] }): CallSession {
+  function newSession(
+    info: Omit<CallInfo, 'legFormat'> & { legFormat?: CallInfo['legFormat'] },
+    extra: { telephony?: CallTelephony } = {},
+  ): CallSession {
     const route = info.route;
     const session = new CallSession({
+      ...(extra.telephony ? { telephony: extra.telephony, legDtmf: false } : {}),
       info: { ...info, legFormat: info.legFormat ?? legFormatOf(route) },
       agentFactory,
       clock,
@@ -123,6 +135,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     let session: CallSession;
     if (ctx.kind === 'expected') {
       session = ctx.session;
+      if (session.closing) {
+        session.log.info({ uuid: conn.uuid }, 'AudioSocket connected for a call that already ended; closing it');
+        void conn.close();
+        return;
+      }
     } else {
       session = newSession({
         callId: randomUUID(),
@@ -140,6 +157,39 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     session.attachLeg(leg).catch((err: unknown) => session.log.error({ err }, 'attaching media failed'));
   });
 
+  const ari = config.ari;
+  const stasis = ari
+    ? new StasisController({
+        ari: new AriClient({
+          baseUrl: ari.url,
+          username: ari.username,
+          password: ari.password,
+          requestTimeoutMs: ari.requestTimeoutMs,
+          logger,
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        }),
+        events: new AriEventStream({
+          baseUrl: ari.url,
+          username: ari.username,
+          password: ari.password,
+          app: ari.app,
+          logger,
+        }),
+        app: ari.app,
+        registry,
+        routes,
+        defaultRoute:
+          config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined,
+        expectedUuids,
+        makeSession: (info, extra) => newSession(info, extra),
+        audioSocketHost: () =>
+          config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
+        uuidTtlMs: config.audiosocket.uuidTtlMs,
+        accepting: () => accepting,
+        logger,
+      })
+    : undefined;
+
   let stopping: Promise<void> | undefined;
 
   const app: App = {
@@ -150,6 +200,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     routes,
     expectedUuids,
     audioSocket,
+    stasis,
     get accepting() {
       return accepting;
     },
@@ -157,6 +208,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       clock.start();
       const addr = await audioSocket.listen();
       accepting = true;
+      if (stasis) await stasis.start();
       logger.info({ host: addr.host, port: addr.port, routes: config.routes.length }, 'adapter started');
     },
     stop(deadlineMs = 10_000) {
@@ -168,7 +220,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           logger.info({ liveCalls: registry.size }, 'deadline reached: hanging up remaining calls');
           await registry.closeAll('shutdown');
         }
-        const errors = await runCleanups([() => audioSocket.close(1000), () => clock.stop()]);
+        const errors = await runCleanups([() => stasis?.stop(), () => audioSocket.close(1000), () => clock.stop()]);
         for (const err of errors) logger.warn({ err }, 'shutdown step failed');
         logger.info('adapter stopped');
       })();

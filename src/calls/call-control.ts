@@ -10,6 +10,8 @@ export interface CallTelephony {
   hangup(reason: string): Promise<void>;
   transfer(target: TransferTarget): Promise<void>;
   play(media: string, playId?: string): Promise<void>;
+  /** Plays to the caller and resolves once it finished (fallbacks), or after `timeoutMs`. */
+  playAndWait(media: string, timeoutMs: number): Promise<void>;
   sendDtmf(digits: string): Promise<void>;
   startRecording(name: string): Promise<void>;
   stopRecording(name: string): Promise<void>;

@@ -8,6 +8,9 @@ import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
 import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
 
+/** Longest a fallback announcement may play before the call is hung up anyway. */
+const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
+
 export const CALL_STATES = ['new', 'connecting', 'active', 'ending', 'ended'] as const;
 export type CallState = (typeof CALL_STATES)[number];
 
@@ -44,6 +47,8 @@ export interface CallSessionOptions {
   bargeIn: boolean;
   speech?: SpeechDetectorFactory | undefined;
   telephony?: CallTelephony | undefined;
+  /** Deliver DTMF from the media leg (AudioSocket 0x03); off where ARI reports DTMF already. */
+  legDtmf?: boolean;
   /** How long the agent may take to connect before the call falls back. */
   agentConnectTimeoutMs: number;
   logger: Logger;
@@ -84,6 +89,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   get state(): CallState {
     return this.#state;
+  }
+
+  /** True once close() has been called (the call is ending or ended). */
+  get closing(): boolean {
+    return this.#closing !== undefined;
   }
 
   get bridge(): MediaBridge | undefined {
@@ -138,6 +148,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       playoutMaxMs: this.#o.playoutMaxMs,
       bargeIn: this.#o.bargeIn,
       speech: this.#o.speech,
+      legDtmf: this.#o.legDtmf ?? true,
       act: (action) => this.act(action),
       onAgentFailure: (error) => {
         this.log.warn({ err: error, code: error.code }, 'agent failed');
@@ -230,8 +241,15 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const leg = this.#leg;
     leg?.off('close', this.#onLegClose);
     this.#bridge?.close();
+    const fallback = this.info.route.fallback;
     const steps: Array<() => unknown> = [
       () => this.#agent?.close(reason, initiator),
+      () => {
+        const tel = this.#o.telephony;
+        if (!tel || fallback.action !== 'play' || (reason !== 'agent_failed' && reason !== 'shutdown')) return;
+        this.log.info({ media: fallback.media }, 'playing the fallback to the caller');
+        return tel.playAndWait(fallback.media, FALLBACK_PLAY_TIMEOUT_MS);
+      },
       () => {
         if (!leg || leg.closed) return;
         if (reason === 'caller_hangup' || reason === 'media_closed') leg.close();

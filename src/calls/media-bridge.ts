@@ -16,6 +16,8 @@ export interface MediaBridgeOptions {
   /** Flush agent playout when the caller starts speaking over it (needs `speech`). */
   bargeIn: boolean;
   speech?: SpeechDetectorFactory | undefined;
+  /** Deliver DTMF frames from the leg to the agent (false where ARI reports DTMF instead). */
+  legDtmf?: boolean;
   /** Caller audio kept while the agent is still connecting; the oldest is dropped beyond it. */
   preStartBufferMs?: number;
   act: (action: AgentAction) => Promise<void>;
@@ -83,7 +85,7 @@ export class MediaBridge {
   start(): void {
     const leg = this.#o.leg;
     leg.on('audio', this.#onAudio);
-    leg.on('dtmf', this.#onDtmf);
+    if (this.#o.legDtmf !== false) leg.on('dtmf', this.#onDtmf);
     leg.on('formatChange', this.#onFormatChange);
     this.#unsubscribeClock = this.#o.clock.subscribe((tick) => this.#onTick(tick));
   }

@@ -12,7 +12,8 @@ export interface ConfigShape {
   audiosocket: {
     host: string;
     port: number;
-    advertiseHost: string;
+    /** Set when AUDIOSOCKET_ADVERTISE_HOST is; otherwise 127.0.0.1 and the bound port. */
+    advertiseHost: string | undefined;
     maxFrameBytes: number;
     handshakeTimeoutMs: number;
     idleTimeoutMs: number;
@@ -112,7 +113,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     audiosocket: {
       host: v.AUDIOSOCKET_HOST,
       port,
-      advertiseHost: v.AUDIOSOCKET_ADVERTISE_HOST ?? `127.0.0.1:${port}`,
+      advertiseHost: v.AUDIOSOCKET_ADVERTISE_HOST,
       maxFrameBytes: v.AUDIOSOCKET_MAX_FRAME_BYTES,
       handshakeTimeoutMs: v.AUDIOSOCKET_HANDSHAKE_TIMEOUT_MS,
       idleTimeoutMs: v.AUDIOSOCKET_IDLE_TIMEOUT_MS,

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ env: {} });
     expect(c.audiosocket.port).toBe(9093);
     expect(c.audiosocket.host).toBe('0.0.0.0');
-    expect(c.audiosocket.advertiseHost).toBe('127.0.0.1:9093');
+    expect(c.audiosocket.advertiseHost).toBeUndefined();
     expect(c.log.level).toBe('info');
     expect(c.playout.maxMs).toBe(120000);
     expect(c.routes).toEqual([]);

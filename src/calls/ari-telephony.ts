@@ -1,0 +1,120 @@
+import { AppError } from '../errors/app-error.js';
+import type { Logger } from '../observability/logger.js';
+import type { AriClient } from '../transports/ari/ari-client.js';
+import { AriHttpError } from '../transports/ari/ari-errors.js';
+import type { CallTelephony } from './call-control.js';
+import type { TransferTarget } from './voice-agent.js';
+
+/** Resources one Stasis call holds in Asterisk. Filled in as the call is set up. */
+export interface AriCallResources {
+  callerChannelId: string;
+  bridgeId?: string | undefined;
+  mediaChannelId?: string | undefined;
+}
+
+/** Waits for a playback to finish; implemented by the controller, which sees the events. */
+export type PlaybackWaiter = (playbackId: string, timeoutMs: number) => Promise<void>;
+
+function isGone(err: unknown): boolean {
+  return err instanceof AriHttpError && (err.status === 404 || err.status === 422);
+}
+
+/** A Stasis call's telephony actions, carried out over ARI. */
+export class AriCallTelephony implements CallTelephony {
+  readonly resources: AriCallResources;
+  readonly #ari: AriClient;
+  readonly #log: Logger;
+  readonly #waitPlayback: PlaybackWaiter;
+  #releasedMedia: string | undefined;
+  #releasedBridge: string | undefined;
+  #playSeq = 0;
+
+  constructor(ari: AriClient, resources: AriCallResources, waitPlayback: PlaybackWaiter, logger: Logger) {
+    this.#ari = ari;
+    this.resources = resources;
+    this.#waitPlayback = waitPlayback;
+    this.#log = logger;
+  }
+
+  answer(): Promise<void> {
+    return this.#ari.channels.answer(this.resources.callerChannelId);
+  }
+
+  ring(): Promise<void> {
+    return this.#ari.channels.ring(this.resources.callerChannelId);
+  }
+
+  async hangup(reason: string): Promise<void> {
+    try {
+      await this.#ari.channels.hangup(this.resources.callerChannelId, { reason: 'normal' });
+      this.#log.debug({ reason }, 'caller channel hung up');
+    } catch (err) {
+      if (!isGone(err)) throw err;
+    }
+  }
+
+  async transfer(target: TransferTarget): Promise<void> {
+    const id = this.resources.callerChannelId;
+    if ('endpoint' in target) {
+      await this.#ari.channels.redirect(id, { endpoint: target.endpoint });
+      return;
+    }
+    await this.#ari.channels.continueInDialplan(id, {
+      context: target.context,
+      extension: target.extension,
+      priority: target.priority ?? 1,
+    });
+  }
+
+  async play(media: string, playId?: string): Promise<void> {
+    const playbackId = playId ?? `${this.resources.callerChannelId}-play-${++this.#playSeq}`;
+    if (this.resources.bridgeId) await this.#ari.bridges.play(this.resources.bridgeId, { media, playbackId });
+    else await this.#ari.channels.play(this.resources.callerChannelId, { media, playbackId });
+  }
+
+  /** Plays to the caller and resolves when it finished (or after `timeoutMs`). */
+  async playAndWait(media: string, timeoutMs: number): Promise<void> {
+    const playbackId = `${this.resources.callerChannelId}-fallback-${++this.#playSeq}`;
+    const done = this.#waitPlayback(playbackId, timeoutMs);
+    await this.#ari.channels.play(this.resources.callerChannelId, { media, playbackId });
+    await done;
+  }
+
+  sendDtmf(digits: string): Promise<void> {
+    return this.#ari.channels.sendDtmf(this.resources.callerChannelId, { dtmf: digits });
+  }
+
+  async startRecording(name: string): Promise<void> {
+    const bridgeId = this.resources.bridgeId;
+    if (!bridgeId)
+      throw new AppError('the call has no bridge to record', {
+        code: 'RECORDING_UNAVAILABLE',
+        category: 'invalid_request',
+      });
+    await this.#ari.bridges.record(bridgeId, { name, format: 'wav', ifExists: 'fail' });
+  }
+
+  stopRecording(name: string): Promise<void> {
+    return this.#ari.recordings.stopLive(name);
+  }
+
+  /**
+   * Hangs up the media leg and destroys the bridge; never fails (what is already gone is fine). Safe to call again
+   * when setup created more resources after an earlier call: each resource is released once.
+   */
+  async release(): Promise<void> {
+    const { mediaChannelId, bridgeId } = this.resources;
+    if (mediaChannelId && this.#releasedMedia !== mediaChannelId) {
+      this.#releasedMedia = mediaChannelId;
+      await this.#ari.channels.hangup(mediaChannelId).catch((err: unknown) => {
+        if (!isGone(err)) this.#log.warn({ err, channel: mediaChannelId }, 'media channel hangup failed');
+      });
+    }
+    if (bridgeId && this.#releasedBridge !== bridgeId) {
+      this.#releasedBridge = bridgeId;
+      await this.#ari.bridges.destroy(bridgeId).catch((err: unknown) => {
+        if (!isGone(err)) this.#log.warn({ err, bridge: bridgeId }, 'bridge destroy failed');
+      });
+    }
+  }
+}

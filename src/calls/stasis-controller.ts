@@ -1,0 +1,425 @@
+import { randomUUID } from 'node:crypto';
+import type { Route } from '../config/routes.js';
+import { AppError } from '../errors/app-error.js';
+import { TypedEmitter } from '../lib/typed-emitter.js';
+import type { Logger } from '../observability/logger.js';
+import type { AriEvent, Channel } from '../protocols/ari/index.js';
+import type { AriClient } from '../transports/ari/ari-client.js';
+import type { AriEventStream } from '../transports/ari/ari-event-stream.js';
+import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
+import { AriCallTelephony } from './ari-telephony.js';
+import type { CallRegistry } from './call-registry.js';
+import type { CallSession } from './call-session.js';
+import type { RouteMatcher } from './route-matcher.js';
+import type { CallInfo } from './voice-agent.js';
+
+/** What the controller needs to make a call session (the composition root supplies it). */
+export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
+
+export interface OriginateRequest {
+  /** `PJSIP/+4930123@trunk`, `PJSIP/alice`, or a `Local/...` channel. */
+  endpoint: string;
+  route: Route;
+  callerId?: string | undefined;
+  /** Seconds to ring before giving up. */
+  timeoutSec?: number | undefined;
+  variables?: Record<string, string> | undefined;
+  customParameters?: Record<string, string> | undefined;
+}
+
+export interface OriginateResult {
+  callId: string;
+  channelId: string;
+}
+
+export interface StasisControllerOptions {
+  ari: AriClient;
+  events: AriEventStream;
+  app: string;
+  registry: CallRegistry;
+  routes: RouteMatcher;
+  /** Route for Stasis calls no route matches (undefined: such calls are hung up). */
+  defaultRoute: Route | undefined;
+  expectedUuids: UuidRegistry<CallSession>;
+  makeSession: SessionMaker;
+  /** `host:port` Asterisk dials for the AudioSocket externalMedia channel (asked per call: the port may be bound late). */
+  audioSocketHost: () => string;
+  uuidTtlMs: number;
+  accepting: () => boolean;
+  logger: Logger;
+}
+
+export interface StasisControllerEvents {
+  [key: string]: unknown[];
+  /** A reconcile pass finished (after start and after every events reconnect). */
+  reconciled: [result: { adopted: number; orphanChannels: number; orphanBridges: number; endedCalls: number }];
+}
+
+interface PendingOriginate {
+  request: OriginateRequest;
+  callId: string;
+  resolve: (r: OriginateResult) => void;
+  reject: (e: AppError) => void;
+  lastDialStatus: string;
+}
+
+/** Q.850 causes an unanswered originate ends with, as the error codes callers see. */
+function originateFailure(cause: number, causeTxt: string, dialStatus: string): AppError {
+  const code =
+    dialStatus === 'BUSY' || cause === 17
+      ? 'ORIGINATE_BUSY'
+      : dialStatus === 'NOANSWER' || cause === 19 || cause === 18
+        ? 'ORIGINATE_NO_ANSWER'
+        : 'ORIGINATE_FAILED';
+  return new AppError(`call was not answered: ${causeTxt} (cause ${cause}${dialStatus ? `, ${dialStatus}` : ''})`, {
+    code,
+    category: 'application',
+    details: { cause, causeTxt, dialStatus },
+  });
+}
+
+/**
+ * Drives Stasis calls over ARI. A caller's StasisStart becomes a CallSession: (answer,) mixing bridge, AudioSocket
+ * externalMedia channel with a registered UUID, both bridged; the media leg attaches when the AudioSocket connects.
+ * It recognises its own media and originated legs, maps ARI events to the session, and reconciles with Asterisk
+ * after the events socket comes back or the adapter restarts, so no channel or bridge is left behind.
+ */
+export class StasisController extends TypedEmitter<StasisControllerEvents> {
+  readonly #o: StasisControllerOptions;
+  readonly #log: Logger;
+  /** Channel ids this controller created (media legs, originated calls) → the session they belong to. */
+  readonly #own = new Map<string, CallSession>();
+  readonly #pendingOriginates = new Map<string, PendingOriginate>();
+  readonly #playbackWaiters = new Map<string, () => void>();
+  readonly #onEvent = (ev: AriEvent) => {
+    try {
+      this.#handle(ev);
+    } catch (err) {
+      this.#log.error({ err, type: ev.type }, 'ARI event handling failed');
+    }
+  };
+  readonly #onReconnected = () => {
+    this.reconcile().catch((err: unknown) => this.#log.error({ err }, 'reconcile after reconnect failed'));
+  };
+
+  constructor(options: StasisControllerOptions) {
+    super();
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'stasis' });
+  }
+
+  /** Subscribes to events, connects, then reconciles (hangs up what a previous run left in our app). */
+  async start(): Promise<void> {
+    this.#o.events.on('event', this.#onEvent);
+    this.#o.events.on('reconnected', this.#onReconnected);
+    await this.#o.events.start();
+    await this.reconcile();
+  }
+
+  async stop(): Promise<void> {
+    this.#o.events.off('event', this.#onEvent);
+    this.#o.events.off('reconnected', this.#onReconnected);
+    for (const p of this.#pendingOriginates.values()) {
+      p.reject(
+        new AppError('adapter is shutting down', { code: 'SHUTTING_DOWN', category: 'server', retryable: true }),
+      );
+    }
+    this.#pendingOriginates.clear();
+    await this.#o.events.close();
+  }
+
+  /** Originates a call through ARI; resolves when it is answered and has entered Stasis. */
+  originate(request: OriginateRequest): Promise<OriginateResult> {
+    const channelId = `ava-${randomUUID()}`;
+    const callId = randomUUID();
+    return new Promise<OriginateResult>((resolve, reject) => {
+      this.#pendingOriginates.set(channelId, { request, callId, resolve, reject, lastDialStatus: '' });
+      this.#o.ari.channels
+        .originate({
+          endpoint: request.endpoint,
+          app: this.#o.app,
+          appArgs: ['outbound', request.route.name],
+          channelId,
+          ...(request.callerId ? { callerId: request.callerId } : {}),
+          ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
+          ...(request.variables ? { variables: request.variables } : {}),
+        })
+        .then(
+          () => this.#log.info({ channelId, endpoint: request.endpoint, callId }, 'originate sent'),
+          (err: unknown) => {
+            this.#pendingOriginates.delete(channelId);
+            reject(
+              err instanceof AppError
+                ? err
+                : new AppError('originate failed', { code: 'ORIGINATE_FAILED', category: 'server', cause: err }),
+            );
+          },
+        );
+    });
+  }
+
+  /** Waits for a playback's PlaybackFinished (or the timeout). */
+  waitPlayback = (playbackId: string, timeoutMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#playbackWaiters.delete(playbackId);
+        resolve();
+      }, timeoutMs);
+      this.#playbackWaiters.set(playbackId, () => {
+        clearTimeout(timer);
+        this.#playbackWaiters.delete(playbackId);
+        resolve();
+      });
+    });
+
+  /**
+   * Brings our view and Asterisk's into line: live sessions whose caller channel is gone end; channels and bridges
+   * in our application that no live call owns are hung up / destroyed.
+   */
+  async reconcile(): Promise<{ adopted: number; orphanChannels: number; orphanBridges: number; endedCalls: number }> {
+    const ari = this.#o.ari;
+    const [channels, app] = await Promise.all([
+      ari.channels.list(),
+      ari.applications.get(this.#o.app).catch(() => undefined),
+    ]);
+    const existing = new Set(channels.map((c) => c.id));
+    let endedCalls = 0;
+    for (const session of this.#o.registry.list()) {
+      const tel = session.telephony;
+      if (!(tel instanceof AriCallTelephony)) continue;
+      if (!existing.has(tel.resources.callerChannelId)) {
+        endedCalls += 1;
+        this.#log.info({ callId: session.id }, 'caller channel is gone after reconnect; ending call');
+        void session.close('caller_hangup');
+      }
+    }
+    const appChannels = new Set(app?.channel_ids ?? []);
+    let adopted = 0;
+    let orphanChannels = 0;
+    for (const ch of channels) {
+      const inOurApp =
+        appChannels.has(ch.id) ||
+        (ch.dialplan.app_name === 'Stasis' && (ch.dialplan.app_data ?? '').split(',')[0] === this.#o.app);
+      if (!inOurApp) continue;
+      if (this.#o.registry.get(ch.id) || this.#own.has(ch.id) || this.#pendingOriginates.has(ch.id)) {
+        adopted += 1;
+        continue;
+      }
+      orphanChannels += 1;
+      this.#log.warn({ channel: ch.id, name: ch.name }, 'orphan channel in our application; hanging up');
+      await ari.channels
+        .hangup(ch.id)
+        .catch((err: unknown) => this.#log.warn({ err, channel: ch.id }, 'orphan hangup failed'));
+    }
+    let orphanBridges = 0;
+    const liveBridges = new Set(
+      this.#o.registry
+        .list()
+        .map((s) => (s.telephony instanceof AriCallTelephony ? s.telephony.resources.bridgeId : undefined))
+        .filter((b): b is string => b !== undefined),
+    );
+    for (const bridgeId of app?.bridge_ids ?? []) {
+      if (liveBridges.has(bridgeId)) continue;
+      orphanBridges += 1;
+      this.#log.warn({ bridge: bridgeId }, 'orphan bridge in our application; destroying');
+      await ari.bridges
+        .destroy(bridgeId)
+        .catch((err: unknown) => this.#log.warn({ err, bridge: bridgeId }, 'orphan bridge destroy failed'));
+    }
+    const result = { adopted, orphanChannels, orphanBridges, endedCalls };
+    this.#log.info(result, 'reconciled with Asterisk');
+    this.emit('reconciled', result);
+    return result;
+  }
+
+  #handle(ev: AriEvent): void {
+    switch (ev.type) {
+      case 'StasisStart':
+        this.#onStasisStart(ev.channel, ev.args);
+        return;
+      case 'StasisEnd':
+        this.#onChannelGone(ev.channel.id, undefined, undefined, 'StasisEnd');
+        return;
+      case 'ChannelHangupRequest': {
+        const session = this.#o.registry.get(ev.channel.id);
+        if (session && ev.cause !== undefined && !ev.soft) session.setHangupCause(ev.cause, undefined);
+        this.#onChannelGone(ev.channel.id, undefined, undefined, 'ChannelHangupRequest');
+        return;
+      }
+      case 'ChannelDestroyed':
+        this.#onChannelGone(ev.channel.id, ev.cause, ev.cause_txt, 'ChannelDestroyed');
+        return;
+      case 'ChannelDtmfReceived': {
+        const session = this.#o.registry.get(ev.channel.id);
+        if (session && !this.#own.has(ev.channel.id)) session.dtmf(ev.digit, ev.duration_ms);
+        return;
+      }
+      case 'Dial': {
+        const pending = this.#pendingOriginates.get(ev.peer.id);
+        if (pending && ev.dialstatus) pending.lastDialStatus = ev.dialstatus;
+        return;
+      }
+      case 'PlaybackFinished':
+        this.#playbackWaiters.get(ev.playback.id)?.();
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onChannelGone(channelId: string, cause: number | undefined, causeTxt: string | undefined, via: string): void {
+    const pending = this.#pendingOriginates.get(channelId);
+    if (pending && via === 'ChannelDestroyed') {
+      this.#pendingOriginates.delete(channelId);
+      this.#log.info({ channelId, cause, dialStatus: pending.lastDialStatus }, 'originated call not answered');
+      pending.reject(originateFailure(cause ?? 0, causeTxt ?? 'Unknown', pending.lastDialStatus));
+      return;
+    }
+    const own = this.#own.get(channelId);
+    if (own) {
+      if (via !== 'ChannelHangupRequest') {
+        this.#own.delete(channelId);
+        // Our media leg or originated caller left: the call cannot go on.
+        const tel = own.telephony;
+        const isCaller = tel instanceof AriCallTelephony && tel.resources.callerChannelId === channelId;
+        if (isCaller && cause !== undefined) own.setHangupCause(cause, causeTxt);
+        void own.close(isCaller ? 'caller_hangup' : 'media_closed');
+      }
+      return;
+    }
+    const session = this.#o.registry.get(channelId);
+    if (!session) return;
+    if (cause !== undefined) session.setHangupCause(cause, causeTxt);
+    void session.close('caller_hangup');
+  }
+
+  #onStasisStart(channel: Channel, args: readonly string[]): void {
+    if (this.#own.has(channel.id)) return; // our own media leg entering Stasis
+    if (channel.name.startsWith('AudioSocket/') || channel.name.startsWith('WebSocket/')) {
+      // A media leg of ours whose externalMedia response has not been processed yet.
+      return;
+    }
+    const pending = this.#pendingOriginates.get(channel.id);
+    if (pending) {
+      this.#pendingOriginates.delete(channel.id);
+      const session = this.#startCall(
+        channel,
+        'outbound',
+        pending.request.route,
+        pending.callId,
+        pending.request.customParameters ?? {},
+      );
+      this.#own.set(channel.id, session);
+      pending.resolve({ callId: session.id, channelId: channel.id });
+      return;
+    }
+    if (args[0] === 'outbound') {
+      // An outbound call from a previous run of the adapter (or another instance): not ours to serve.
+      this.#log.warn(
+        { channel: channel.id },
+        'StasisStart of an outbound call this instance did not originate; hanging up',
+      );
+      void this.#o.ari.channels.hangup(channel.id).catch(() => {});
+      return;
+    }
+    const log = this.#log.child({ channel: channel.id });
+    if (!this.#o.accepting()) {
+      log.info('not accepting calls (shutting down); hanging up new caller');
+      void this.#o.ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
+      return;
+    }
+    const query = {
+      stasisArg: args[0],
+      extension: channel.dialplan.exten,
+      caller: channel.caller.number,
+      callee: channel.dialplan.exten,
+    };
+    const route = this.#o.routes.match(query) ?? this.#o.defaultRoute;
+    if (!route) {
+      log.warn(query, 'no route for this call; hanging up');
+      void this.#o.ari.channels.hangup(channel.id, { reason: 'unallocated' }).catch(() => {});
+      return;
+    }
+    if (
+      route.callerAllowlist &&
+      !route.callerAllowlist.some((p) => new RegExp(`^(?:${p})$`).test(channel.caller.number))
+    ) {
+      log.warn({ caller: channel.caller.number, route: route.name }, 'caller not on the route allowlist; rejecting');
+      void this.#o.ari.channels.hangup(channel.id, { reason: 'rejected' }).catch(() => {});
+      return;
+    }
+    this.#startCall(channel, 'inbound', route, randomUUID(), args[0] !== undefined ? { stasisArg: args[0] } : {});
+  }
+
+  #startCall(
+    channel: Channel,
+    direction: 'inbound' | 'outbound',
+    route: Route,
+    callId: string,
+    customParameters: Record<string, string>,
+  ): CallSession {
+    const resources = { callerChannelId: channel.id } as AriCallTelephony['resources'];
+    const telephony = new AriCallTelephony(this.#o.ari, resources, this.waitPlayback, this.#log.child({ callId }));
+    const session = this.#o.makeSession(
+      {
+        callId,
+        direction,
+        caller: direction === 'inbound' ? channel.caller.number || undefined : channel.connected.number || undefined,
+        callee: direction === 'inbound' ? channel.dialplan.exten : channel.caller.number || undefined,
+        route,
+        channelId: channel.id,
+        startedAt: new Date(),
+        customParameters: { ...route.customParameters, ...customParameters },
+      },
+      { telephony },
+    );
+    this.#o.registry.add(session, [channel.id]);
+    session.log.info({ channel: channel.id, name: channel.name, direction, route: route.name }, 'Stasis call started');
+    session.record('call.started', {
+      direction,
+      channel: channel.id,
+      caller: channel.caller.number,
+      exten: channel.dialplan.exten,
+    });
+    session.once('ended', () => {
+      for (const [id, s] of this.#own) if (s === session) this.#own.delete(id);
+    });
+    this.#setUpMedia(session, channel, telephony).catch((err: unknown) => {
+      session.log.error({ err }, 'setting up the call in Asterisk failed');
+      session.record('ari.failed', { message: err instanceof Error ? err.message : String(err) });
+      void session.close('ari_failure');
+    });
+    return session;
+  }
+
+  async #setUpMedia(session: CallSession, channel: Channel, telephony: AriCallTelephony): Promise<void> {
+    const ari = this.#o.ari;
+    const r = telephony.resources;
+    if (channel.state !== 'Up') {
+      await ari.channels.answer(channel.id);
+      session.record('answered', {});
+    }
+    const bridge = await ari.bridges.create({ type: 'mixing', name: `ava-${session.id}` });
+    r.bridgeId = bridge.id;
+    if (session.closing) return void (await telephony.release());
+    await ari.bridges.addChannel(bridge.id, { channel: channel.id });
+    const uuid = randomUUID();
+    this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
+    this.#o.registry.alias(session, uuid);
+    const format = session.info.route.audioFormat === 'slin16' ? 'slin16' : 'slin';
+    const media = await ari.channels.externalMedia({
+      app: this.#o.app,
+      external_host: this.#o.audioSocketHost(),
+      encapsulation: 'audiosocket',
+      transport: 'tcp',
+      format,
+      data: uuid,
+    });
+    r.mediaChannelId = media.id;
+    this.#own.set(media.id, session);
+    this.#o.registry.alias(session, media.id);
+    if (session.closing) return void (await telephony.release());
+    await ari.bridges.addChannel(bridge.id, { channel: media.id });
+    session.record('media.requested', { bridge: bridge.id, mediaChannel: media.id, format, uuid });
+  }
+}
