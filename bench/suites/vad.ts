@@ -87,7 +87,7 @@ export interface VadRealtimeResult {
   readonly windowLatencyMs: Percentiles;
   /** Main-thread event-loop delay beyond the sampling interval, ms (`monitorEventLoopDelay`). */
   readonly eventLoopDelayMs: Percentiles;
-  /** How late the 20 ms feed ticks fired, ms. */
+  /** How late the feed ticks (every 20 ms / FEED_PHASES) fired, ms. */
   readonly tickLatenessMs: Percentiles;
 }
 
@@ -106,6 +106,8 @@ const WINDOWS_PER_SECOND = 31.25;
 const WARMUP_SECONDS = 2;
 /** Sampling interval of the event-loop delay histogram; its samples include it, so it is subtracted. */
 const LOOP_RESOLUTION_MS = 10;
+/** The real-time feed serves the streams in this many phases of the 20 ms frame period. */
+const FEED_PHASES = 4;
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/speech/', import.meta.url));
 
 /** The hello fixture at `rate` followed by 1 s of silence: looped speech/pause material. */
@@ -225,10 +227,16 @@ async function rounds(engine: VadEngine, rate: SileroRate, n: number, count: num
   }
 }
 
-/** (c)/(d) `n` streams fed one 20 ms frame each every 20 ms of monotonic time. */
+/**
+ * (c)/(d) `n` streams each fed one 20 ms frame every 20 ms of monotonic time. Like calls on separate sockets,
+ * the streams are spread over `FEED_PHASES` phases of the 20 ms period (a 5 ms feed tick serves one phase), and
+ * each first gets a different partial window of silence, so windows complete spread out in time rather than all
+ * in one tick; batches are then what arrives while the worker is busy.
+ */
 async function realtime(engine: VadEngine, rate: SileroRate, n: number, seconds: number): Promise<VadRealtimeResult> {
   const pcm = speech(rate);
   const frame = rate / 50;
+  const { windowSamples } = sileroWindowShape(rate);
   const streams: VadStream[] = [];
   const submittedAt: number[][] = [];
   let measuring = false;
@@ -240,14 +248,16 @@ async function realtime(engine: VadEngine, rate: SileroRate, n: number, seconds:
       const t = queue.shift();
       if (measuring && t !== undefined) latencies.push(performance.now() - t);
     });
+    s.push(new Int16Array((i * 97) % windowSamples));
     streams.push(s);
     submittedAt.push(queue);
   }
   // Each stream starts at a different 20 ms frame of the material.
   const framesInMaterial = Math.floor(pcm.length / frame) - 1;
   const offsets = streams.map((_, i) => ((i * 7919) % framesInMaterial) * frame);
-  const totalTicks = (WARMUP_SECONDS + seconds) * 50;
-  const warmupTicks = WARMUP_SECONDS * 50;
+  const tickMs = 20 / FEED_PHASES;
+  const totalTicks = (WARMUP_SECONDS + seconds) * 50 * FEED_PHASES;
+  const warmupTicks = WARMUP_SECONDS * 50 * FEED_PHASES;
   const histogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   const lateness: number[] = [];
   let cpu0 = process.cpuUsage();
@@ -256,7 +266,7 @@ async function realtime(engine: VadEngine, rate: SileroRate, n: number, seconds:
   const start = performance.now();
   try {
     for (let tick = 0; tick < totalTicks; tick++) {
-      const target = start + tick * 20;
+      const target = start + tick * tickMs;
       const wait = target - performance.now();
       if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
       if (tick === warmupTicks) {
@@ -267,9 +277,11 @@ async function realtime(engine: VadEngine, rate: SileroRate, n: number, seconds:
         t0 = performance.now();
       }
       if (measuring) lateness.push(performance.now() - target);
-      for (let i = 0; i < n; i++) {
+      const phase = tick % FEED_PHASES;
+      const period = Math.floor(tick / FEED_PHASES);
+      for (let i = phase; i < n; i += FEED_PHASES) {
         const s = streams[i] as VadStream;
-        const at = ((offsets[i] as number) + tick * frame) % (pcm.length - frame);
+        const at = ((offsets[i] as number) + period * frame) % (pcm.length - frame);
         const submitted = s.stats.windowsSubmitted;
         s.push(pcm.subarray(at, at + frame));
         if (s.stats.windowsSubmitted > submitted) (submittedAt[i] as number[]).push(performance.now());
@@ -354,7 +366,8 @@ export async function runVadBench(opts: VadBenchOptions = {}): Promise<VadBenchR
         '(a) model: session.run batch 1 on the main thread, median µs/window of 10 runs of 100 windows; ' +
         'engine: 1 stream, one window at a time, 1000 windows. ' +
         '(b) N raw channels, one window each per round, each round one job, waits for all results. ' +
-        `(c) N VadStreams each pushed one 20 ms frame per tick on a monotonic 20 ms schedule, ${WARMUP_SECONDS} s ` +
+        `(c) N VadStreams each pushed one 20 ms frame every 20 ms on a monotonic schedule, spread over ` +
+        `${FEED_PHASES} phases and staggered window boundaries (as calls on separate sockets), ${WARMUP_SECONDS} s ` +
         `warm-up then ${seconds} s measured; CPU = process.cpuUsage (user+system, all threads) / (N × s). ` +
         `(d) monitorEventLoopDelay (${LOOP_RESOLUTION_MS} ms resolution, subtracted) over the measured part of each ` +
         'real-time run; ' +
