@@ -1,5 +1,6 @@
 export * from './silero-model.js';
 export * from './vad-engine.js';
+export * from './vad-engine-options.js';
 export * from './vad-error.js';
 export * from './vad-state-machine.js';
 export * from './vad-stream.js';

