@@ -8,6 +8,7 @@ import {
   SILERO_STATE_SIZE,
   type SileroRate,
   findSileroModelPath,
+  isSileroRate,
   sileroWindowShape,
 } from './silero-model.js';
 import { VadChannel, type VadChannelOwner, type VadWindowListener } from './vad-channel.js';
@@ -119,6 +120,9 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   openChannel(sampleRate: SileroRate, listener: VadWindowListener): VadWindowChannel {
     if (this.#state === 'closed') throw new VadError('VAD_ENGINE_CLOSED', 'VAD engine is closed');
     if (this.#state === 'failed' && this.#failure) throw this.#failure;
+    if (!isSileroRate(sampleRate)) {
+      throw new VadError('VAD_UNSUPPORTED_RATE', `VAD runs at 8000 or 16000 Hz, not ${sampleRate}`, { sampleRate });
+    }
     const channel = new VadChannel(this.#nextChannelId++, sampleRate, listener, this.#owner);
     this.#channels.set(channel.id, channel);
     return channel;

@@ -127,6 +127,18 @@ describe('VadEngine overflow policy', () => {
   });
 });
 
+describe('VadEngine channels', () => {
+  it('refuses a raw channel at a rate the model does not run at', async () => {
+    await withEngine({}, async (engine) => {
+      const r = recorder(1);
+      expect(() => engine.openChannel(24000 as 8000, r.listener)).toThrow(
+        expect.objectContaining({ code: 'VAD_UNSUPPORTED_RATE' }),
+      );
+      expect(engine.stats().streams).toBe(0);
+    });
+  });
+});
+
 describe('VadEngine listeners', () => {
   it('a throwing listener is counted and does not disturb other streams', async () => {
     await withEngine({}, async (engine) => {
