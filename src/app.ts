@@ -8,6 +8,7 @@ import type { CallTelephony } from './calls/call-control.js';
 import type { SpeechDetectorFactory } from './calls/media-leg.js';
 import { RouteMatcher } from './calls/route-matcher.js';
 import { StasisController } from './calls/stasis-controller.js';
+import { VadEngine } from './calls/vad/vad-engine.js';
 import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
@@ -80,6 +81,26 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     ...(deps.agents ? { custom: deps.agents } : {}),
   });
   let accepting = false;
+  /** The shared VAD engine, started by start() when VAD=silero and no detector was injected. */
+  let vad: VadEngine | undefined;
+  const speech: SpeechDetectorFactory | undefined =
+    deps.speech ??
+    (config.vad.engine === 'silero'
+      ? (sampleRate) => {
+          if (!vad) throw new Error('VAD engine not started');
+          const stream = vad.createStream({
+            sampleRate,
+            threshold: config.vad.threshold,
+            minSpeechMs: config.vad.minSpeechMs,
+            minSilenceMs: config.vad.minSilenceMs,
+          });
+          return {
+            push: (samples) => stream.push(samples),
+            on: (event, listener) => stream.on(event as 'speechStart' | 'speechEnd', listener as never),
+            close: () => stream.close(),
+          };
+        }
+      : undefined);
 
   /** Route for a dialplan-direct UUID: a route naming it, else the first catch-all route, else the default. */
   function directRoute(uuid: string): Route | undefined {
@@ -122,7 +143,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       clock,
       playoutMaxMs: config.playout.maxMs,
       bargeIn: route.bargeIn.enabled,
-      speech: deps.speech,
+      speech,
       agentConnectTimeoutMs: config.agent.connectTimeoutMs,
       logger: callLogger(logger, info.callId, { route: route.name }),
     });
@@ -205,6 +226,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return accepting;
     },
     async start() {
+      if (speech && !deps.speech && !vad) {
+        vad = await VadEngine.start({ logger: logger.child({ component: 'vad' }) });
+        logger.info({ model: vad.modelPath }, 'VAD engine ready');
+      }
       clock.start();
       const addr = await audioSocket.listen();
       accepting = true;
@@ -220,7 +245,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           logger.info({ liveCalls: registry.size }, 'deadline reached: hanging up remaining calls');
           await registry.closeAll('shutdown');
         }
-        const errors = await runCleanups([() => stasis?.stop(), () => audioSocket.close(1000), () => clock.stop()]);
+        const errors = await runCleanups([
+          () => stasis?.stop(),
+          () => audioSocket.close(1000),
+          () => clock.stop(),
+          () => vad?.close(),
+        ]);
         for (const err of errors) logger.warn({ err }, 'shutdown step failed');
         logger.info('adapter stopped');
       })();

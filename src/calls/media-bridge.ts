@@ -128,6 +128,8 @@ export class MediaBridge {
   /** Flushes playout (barge-in or an agent's request) and reports what each utterance got to play. */
   interrupt(cause: 'barge_in' | 'agent'): ClearResult {
     const result = this.#playout.clear();
+    // What the resampler still holds belongs to the audio just dropped.
+    this.#fromAgent.reset();
     if (cause === 'barge_in') this.stats.bargeIns += 1;
     for (const u of result.utterances) {
       if (u.playedMs === 0 && u.droppedMs === 0) continue;
@@ -156,7 +158,12 @@ export class MediaBridge {
         if (converted.length > 0)
           this.#playout.push(converted, options.utteranceId, { protected: options.protected ?? false });
       },
-      endUtterance: (utteranceId) => this.#playout.endUtterance(utteranceId),
+      endUtterance: (utteranceId) => {
+        // The resampler holds its group delay back; the utterance's tail belongs to it.
+        const tail = this.#fromAgent.flush();
+        if (tail.length > 0) this.#playout.push(tail, utteranceId);
+        this.#playout.endUtterance(utteranceId);
+      },
       mark: (name) => this.#playout.mark(name),
       interrupt: () => this.interrupt('agent'),
       playedMs: (utteranceId) => this.#playout.playedMs(utteranceId),

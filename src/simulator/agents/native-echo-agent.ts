@@ -30,6 +30,8 @@ export interface NativeEchoAgentOptions {
   readonly reject?: { readonly reason: string; readonly code?: number };
   /** Ask for this rate in `accept` instead of taking the offered one. */
   readonly sampleRate?: AgentSampleRate;
+  /** `burst`: send the utterance as protected (not interruptible by the caller). */
+  readonly protectedBurst?: boolean;
   /** After each utterance it sends, also send `mark {name: playId}`. */
   readonly marks?: boolean;
   /** Caller audio kept per session for assertions; bytes beyond it are counted, not kept. Default 8 MiB. */
@@ -269,7 +271,11 @@ export class NativeAgentSession {
         }
         break;
       case 'answer':
-        if (this.#options.mode === 'burst') this.speak(this.#options.audio ?? tonePcm16(this.sampleRate, 1000));
+        if (this.#options.mode === 'burst') {
+          this.speak(this.#options.audio ?? tonePcm16(this.sampleRate, 1000), {
+            ...(this.#options.protectedBurst ? { protected: true } : {}),
+          });
+        }
         if (this.#options.mode === 'speaker') this.#speakAgain();
         break;
       case 'speaking':
