@@ -60,6 +60,8 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   #failure: VadError | undefined;
   #host: VadWorkerHost | undefined;
   #starting: Promise<void> | undefined;
+  /** Stops of replaced workers still under way; `close()` waits for them. */
+  readonly #retiring = new Set<Promise<void>>();
   #generation = 0;
   #consecutiveFailures = 0;
   #job: Job | undefined;
@@ -169,6 +171,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     const starting = this.#starting;
     await host?.stop();
     await starting;
+    await Promise.all(this.#retiring);
   }
 
   #startHost(generation: number): Promise<VadWorkerHost> {
@@ -196,7 +199,10 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     if (this.#state !== 'running') return;
     const host = this.#host;
     this.#host = undefined;
-    void host?.stop();
+    if (host) {
+      const stopped = host.stop().finally(() => this.#retiring.delete(stopped));
+      this.#retiring.add(stopped);
+    }
     this.#requeueJob();
     this.#consecutiveFailures += 1;
     if (this.#consecutiveFailures > this.#settings.maxRestarts) {

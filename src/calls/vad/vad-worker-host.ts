@@ -163,8 +163,12 @@ export class VadWorkerHost {
   async #stop(): Promise<void> {
     if (this.#hasExited) return;
     const shutdown: VadShutdownRequest = { type: 'shutdown' };
-    this.#worker.postMessage(shutdown);
-    this.#worker.ref();
+    try {
+      this.#worker.postMessage(shutdown);
+      this.#worker.ref();
+    } catch {
+      // The thread is already going away; waiting for its exit below covers it.
+    }
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), this.#stopGraceMs);
