@@ -256,3 +256,65 @@ describe('Stasis calls through the simulated Asterisk', () => {
     await expectNothingLeft(h);
   }, 60_000);
 });
+
+describe('Stasis call failures have a defined outcome', () => {
+  let h: AriHarness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('externalMedia refused by Asterisk (AudioSocket unreachable): logged, caller hung up, nothing left', async () => {
+    h = await startAriHarness({ DEFAULT_AGENT: 'echo', AUDIOSOCKET_ADVERTISE_HOST: '127.0.0.1:9' });
+    const ended: string[] = [];
+    h.app.registry.on('added', (s) => s.on('ended', (sum) => ended.push(sum.reason)));
+    const caller = await h.sim.placeInboundCall();
+    await caller.ended;
+    await waitFor(() => ended.length === 1);
+    expect(ended).toEqual(['ari_failure']);
+    const line = h.logs.find('setting up the call in Asterisk failed')[0]!;
+    expect(JSON.stringify(line)).toMatch(/ARI_SERVER_ERROR|externalMedia|500/);
+    await expectNothingLeft(h);
+  });
+
+  it('agent unreachable: the caller hears the route fallback, then the call is hung up with the cause recorded', async () => {
+    h = await startAriHarness(
+      { AGENT_CONNECT_TIMEOUT_MS: '3000' },
+      {
+        routesJson: {
+          routes: [
+            {
+              name: 'down',
+              agent: {
+                kind: 'websocket',
+                url: 'ws://127.0.0.1:9/agent',
+                reconnect: { attempts: 1, initialMs: 10, maxMs: 20 },
+              },
+              fallback: { action: 'play', media: 'sound:tt-allbusy' },
+            },
+          ],
+        },
+      },
+    );
+    const events: string[] = [];
+    h.app.registry.on('added', (s) => s.on('event', (e) => events.push(e.type)));
+    const caller = await h.sim.placeInboundCall();
+    await caller.ended;
+    // Events about the caller channel or a playback on it, in the order Asterisk produced them.
+    const types = h.sim
+      .eventLog()
+      .map((d) => d.event)
+      .filter((e) =>
+        'playback' in e
+          ? e.playback.target_uri === `channel:${caller.id}`
+          : 'channel' in e && e.channel?.id === caller.id,
+      )
+      .map((e) => e.type);
+    // The fallback played on the caller before the hangup.
+    expect(types.indexOf('PlaybackStarted')).toBeGreaterThanOrEqual(0);
+    expect(types.indexOf('PlaybackFinished')).toBeGreaterThan(types.indexOf('PlaybackStarted'));
+    expect(types.indexOf('ChannelHangupRequest')).toBeGreaterThan(types.indexOf('PlaybackFinished'));
+    expect(events).toContain('agent.failed');
+    await expectNothingLeft(h);
+  });
+});
