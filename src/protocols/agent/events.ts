@@ -10,6 +10,7 @@ import {
   millisecondsSchema,
   playIdSchema,
 } from './common.js';
+import { webrtcMediaSchema } from './webrtc-signalling.js';
 
 /**
  * Adapter → agent events of the native protocol v1. Each is one JSON text frame with an `event` name, the `callId`,
@@ -54,6 +55,9 @@ export const incomingEventSchema = z
     customParameters: z
       .record(z.string(), z.string())
       .meta({ description: 'Route and per-call parameters (Stasis arguments, originate variables).' }),
+    media: webrtcMediaSchema
+      .optional()
+      .meta({ description: 'Present on WebRTC routes: audio flows as RTP, negotiated after accept (see §8).' }),
   })
   .meta({ description: 'A call arrived; the agent answers with accept, reject or ringing' });
 

@@ -6,3 +6,4 @@ export * from './json-schema.js';
 export * from './parse.js';
 export * from './signing.js';
 export * from './utterance-tracker.js';
+export * from './webrtc-signalling.js';

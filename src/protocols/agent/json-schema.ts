@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { agentWireCommandSchema, unsupportedCommandSchema } from './commands.js';
 import { AGENT_PROTOCOL_VERSION } from './common.js';
 import { adapterEventSchema } from './events.js';
+import { webrtcSignalCommandSchema, webrtcSignalEventSchema } from './webrtc-signalling.js';
 
 /** Repository path of the committed JSON Schema document. */
 export const AGENT_PROTOCOL_SCHEMA_FILE = 'docs/agent-protocol.schema.json';
@@ -15,7 +16,8 @@ function embed(schema: z.ZodType): Record<string, unknown> {
 /**
  * The JSON Schema (draft 2020-12) of the native agent protocol, generated from the zod schemas the adapter parses
  * with. `AdapterEvent` describes text frames the adapter sends; `AgentCommand` describes text frames an agent may
- * send (`UnsupportedCommand` lists names that are recognised but answered with `error unsupported_command`).
+ * send (`UnsupportedCommand` lists names that are recognised but answered with `error unsupported_command`;
+ * `WebRtcSignalEvent` and `WebRtcSignalCommand` are the offer/answer/candidate frames of WebRTC routes).
  * Unknown extra fields are allowed in both directions.
  */
 export function buildAgentProtocolJsonSchema(): Record<string, unknown> {
@@ -26,11 +28,19 @@ export function buildAgentProtocolJsonSchema(): Record<string, unknown> {
       'JSON text frames exchanged over the agent WebSocket. Binary frames (PCM16 little-endian mono at the ' +
       'negotiated rate) are not described here. See docs/agent-protocol.md.',
     'x-protocol-version': AGENT_PROTOCOL_VERSION,
-    oneOf: [{ $ref: '#/$defs/AdapterEvent' }, { $ref: '#/$defs/AgentCommand' }, { $ref: '#/$defs/UnsupportedCommand' }],
+    oneOf: [
+      { $ref: '#/$defs/AdapterEvent' },
+      { $ref: '#/$defs/AgentCommand' },
+      { $ref: '#/$defs/UnsupportedCommand' },
+      { $ref: '#/$defs/WebRtcSignalEvent' },
+      { $ref: '#/$defs/WebRtcSignalCommand' },
+    ],
     $defs: {
       AdapterEvent: embed(adapterEventSchema),
       AgentCommand: embed(agentWireCommandSchema),
       UnsupportedCommand: embed(unsupportedCommandSchema),
+      WebRtcSignalEvent: embed(webrtcSignalEventSchema),
+      WebRtcSignalCommand: embed(webrtcSignalCommandSchema),
     },
   };
 }
