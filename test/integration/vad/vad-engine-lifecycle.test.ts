@@ -218,8 +218,8 @@ describe('VadEngine close()', () => {
       const other = engine.createStream({ sampleRate: 8000 });
       const probabilities: number[] = [];
       closing.on('probability', (p) => probabilities.push(p.probability));
-      closing.push(new Int16Array(4000)); // 15 windows: below maxPendingPerStream, nothing dropped
-      other.push(new Int16Array(4000));
+      closing.push(new Int16Array(2048)); // 8 windows: within maxPendingPerStream, nothing dropped
+      other.push(new Int16Array(2048));
       expect(probabilities).toEqual([]);
       closing.close();
       await whenScored(other);
