@@ -8,7 +8,8 @@
  * once. The round trip of one tool call is measured from `toolCalls.submit()` to the sink receiving the result.
  *
  * `runToolRoundTripBench()` returns the figures; run this file directly to print them:
- * `npx tsx bench/suites/tools.ts [calls] [toolCalls]` (defaults: 50 calls, 1000 tool calls). Redis and MySQL are
+ * `npx tsx bench/suites/tools.ts [calls] [toolCalls] [pauseMs]` (defaults: 50 calls, 1000 tool calls, no pause:
+ * a saturation test; a pause models agents talking between tool calls). Redis and MySQL are
  * taken from BENCH_REDIS_URL (default redis://127.0.0.1:6379) and BENCH_MYSQL_URL (default
  * mysql://root@127.0.0.1:3306, a scratch database is created on it).
  */
@@ -16,7 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
@@ -33,6 +34,12 @@ export interface ToolRoundTripBenchOptions {
   calls: number;
   /** Tool calls measured in total, spread evenly over the calls. */
   toolCalls: number;
+  /**
+   * Mean pause of each simulated agent between receiving a result and its next tool call, ms (uniform over
+   * 0.5–1.5 × this; calls start spread over one pause). 0 (default) keeps every call's next tool call in flight at
+   * once: a saturation test. A pause models agents that talk between tool calls.
+   */
+  pauseMs?: number;
   /** Tool calls made before measuring (not counted). Default: min(100, toolCalls). */
   warmup?: number;
   redisUrl?: string;
@@ -42,6 +49,7 @@ export interface ToolRoundTripBenchOptions {
 
 export interface ToolRoundTripBenchResult {
   calls: number;
+  pauseMs: number;
   toolCalls: number;
   p50Ms: number;
   p90Ms: number;
@@ -54,6 +62,9 @@ export interface ToolRoundTripBenchResult {
   failures: number;
   /** Process CPU (user + system) per tool call over the window, ms (job layer, tool server and bench share it). */
   cpuMsPerToolCall: number;
+  /** Event-loop delay of this process over the window: how long ready work waited for the CPU. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
   wallSeconds: number;
   node: string;
   cpuModel: string;
@@ -120,6 +131,7 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const dbName = `bench_${randomBytes(4).toString('hex')}`;
   const loadAverageAtStart = loadavg();
+  const pauseMs = opts.pauseMs ?? 0;
   const admin = createDb({ connection: { url: `${mysqlUrl}/mysql` }, poolSize: 1 });
   await sql`CREATE DATABASE ${sql.id(dbName)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`.execute(admin);
   const db = createDb({ connection: { url: `${mysqlUrl}/${dbName}` }, poolSize: 10 });
@@ -156,21 +168,30 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
       const samples: { ms: number; ok: boolean }[] = [];
       await Promise.all(
         callIds.map(async (callId, i) => {
-          for (let k = 0; k < (perCall[i] ?? 0); k++) samples.push(await roundTrip(callId, offset + i * 1_000_000 + k));
+          // Calls start spread over one pause and pause 0.5–1.5 × pauseMs, so they do not fire in lockstep.
+          if (pauseMs > 0) await new Promise((r) => setTimeout(r, Math.random() * pauseMs));
+          for (let k = 0; k < (perCall[i] ?? 0); k++) {
+            samples.push(await roundTrip(callId, offset + i * 1_000_000 + k));
+            if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs * (0.5 + Math.random())));
+          }
         }),
       );
       return samples;
     };
 
     await drive(opts.warmup ?? Math.min(100, opts.toolCalls), 0);
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const samples = await drive(opts.toolCalls, 500_000);
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    loop.disable();
     const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
     return {
       calls: opts.calls,
+      pauseMs,
       toolCalls: samples.length,
       p50Ms: percentile(sorted, 50),
       p90Ms: percentile(sorted, 90),
@@ -180,6 +201,8 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
       throughputPerSec: samples.length / (wallMs / 1000),
       failures: samples.filter((s) => !s.ok).length,
       cpuMsPerToolCall: (cpu.user + cpu.system) / 1000 / Math.max(1, samples.length),
+      eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
+      eventLoopDelayMaxMs: loop.max / 1e6,
       wallSeconds: wallMs / 1000,
       node: process.version,
       cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -188,7 +211,9 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
       method:
         `one job layer in this process (default tuning: 32 tool workers, 16 result workers), Redis ${redisUrl}, ` +
         `MySQL scratch database on ${mysqlUrl}; HTTP tool on loopback answering at once; ${opts.calls} live calls ` +
-        'each making its tool calls one after another, all calls concurrently; round trip = submit() to sink.',
+        `each making its tool calls one after another (pause between a result and the next call: ` +
+        `${pauseMs ? `${pauseMs / 2}–${(pauseMs * 3) / 2} ms, starts spread over ${pauseMs} ms` : 'none'}), ` +
+        'all calls concurrently; round trip = submit() to sink.',
     };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -223,14 +248,19 @@ function printResult(r: ToolRoundTripBenchResult): void {
       `max ${r.maxMs.toFixed(2)}  mean ${r.meanMs.toFixed(2)}`,
   );
   console.log(`process CPU per tool call: ${r.cpuMsPerToolCall.toFixed(2)} ms`);
+  console.log(
+    `event-loop delay: p99 ${r.eventLoopDelayP99Ms.toFixed(1)} ms, max ${r.eventLoopDelayMaxMs.toFixed(1)} ms`,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const calls = process.argv[2] === undefined ? 50 : Number(process.argv[2]);
   const toolCalls = process.argv[3] === undefined ? 1000 : Number(process.argv[3]);
+  const pauseMs = process.argv[4] === undefined ? 0 : Number(process.argv[4]);
   runToolRoundTripBench({
     calls,
     toolCalls,
+    pauseMs,
     ...(process.env.BENCH_REDIS_URL ? { redisUrl: process.env.BENCH_REDIS_URL } : {}),
     ...(process.env.BENCH_MYSQL_URL ? { mysqlUrl: process.env.BENCH_MYSQL_URL } : {}),
   }).then(
