@@ -12,6 +12,16 @@ import { VadEngine } from './calls/vad/vad-engine.js';
 import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
+import { createDb } from './db/create-db.js';
+import { migrateUp } from './db/migrator.js';
+import { CallRecorder } from './jobs/call-recorder.js';
+import { createJobLayer, type JobLayer } from './jobs/job-layer.js';
+import { RegistryCallController } from './jobs/registry-call-controller.js';
+import { ToolResultWaiters } from './jobs/tool-result-waiters.js';
+import { staticWebhookResolver } from './jobs/webhook-endpoints.js';
+import type { Kysely } from 'kysely';
+import type { DB } from './db/schema.js';
+import { AppError } from './errors/app-error.js';
 import { runCleanups } from './lib/once.js';
 import { callLogger, createLogger, type Logger } from './observability/logger.js';
 import type { AdmissionDecision } from './transports/audiosocket/admission.js';
@@ -49,6 +59,11 @@ export interface App {
   readonly audioSocket: AudioSocketServer<AudioSocketContext>;
   /** The Stasis controller when ARI is configured. */
   readonly stasis: StasisController | undefined;
+  /** The job layer (control, events, tool calls) when MYSQL_URL and REDIS_URL are set; after start(). */
+  readonly jobs: JobLayer | undefined;
+  readonly db: Kysely<DB> | undefined;
+  /** Where agents' function calls go (through the job layer when it runs). */
+  readonly tools: ToolResultWaiters;
   /** True between start() and the beginning of stop(). */
   readonly accepting: boolean;
   start(): Promise<void>;
@@ -65,6 +80,8 @@ const DEFAULT_ECHO_ROUTE: Route = {
   bargeIn: { enabled: true, protectGreeting: false },
   fallback: { action: 'hangup' },
   customParameters: {},
+  webhooks: [],
+  tools: [],
 };
 
 /** Builds the whole service from a loaded configuration. Nothing starts until `start()`. */
@@ -86,7 +103,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const speech: SpeechDetectorFactory | undefined =
     deps.speech ??
     (config.vad.engine === 'silero'
-      ? (sampleRate) => {
+      ? (sampleRate, callId) => {
           if (!vad) throw new Error('VAD engine not started');
           const stream = vad.createStream({
             sampleRate,
@@ -94,6 +111,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
             minSpeechMs: config.vad.minSpeechMs,
             minSilenceMs: config.vad.minSilenceMs,
           });
+          stream.on('failed', (err) => logger.warn({ err, callId }, 'speech detection stopped for this call'));
           return {
             push: (samples) => stream.push(samples),
             on: (event, listener) => stream.on(event as 'speechStart' | 'speechEnd', listener as never),
@@ -211,6 +229,79 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       })
     : undefined;
 
+  const defaultRoute =
+    config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
+  let db: Kysely<DB> | undefined;
+  let jobs: JobLayer | undefined;
+  let recorder: CallRecorder | undefined;
+  const tools = new ToolResultWaiters(() => {
+    if (!jobs)
+      throw new AppError('tool calls need the job layer (MYSQL_URL and REDIS_URL)', {
+        code: 'TOOL_UNAVAILABLE',
+        category: 'configuration',
+      });
+    return jobs.toolCalls;
+  });
+
+  async function startJobs(): Promise<void> {
+    const j = config.jobs;
+    if (!j) {
+      logger.warn('MYSQL_URL/REDIS_URL not set: calls are not recorded and call control through the API is off');
+      return;
+    }
+    db = createDb({ connection: { url: j.mysqlUrl }, poolSize: j.mysqlPoolSize });
+    if (j.migrateOnStart) {
+      const steps = await migrateUp(db);
+      if (steps.length > 0) logger.info({ applied: steps.map((s) => s.name) }, 'database migrated');
+    }
+    const layer = await createJobLayer({
+      redis: j.redisUrl,
+      prefix: j.prefix,
+      instanceId: config.instanceId,
+      db,
+      controller: new RegistryCallController({ registry, routes, defaultRoute, stasis }),
+      toolResultSink: tools,
+      tools: config.httpTools.map((t) => ({
+        name: t.name,
+        url: t.url,
+        secret: t.secret,
+        ...(t.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
+        ...(t.idempotent !== undefined ? { idempotent: t.idempotent } : {}),
+      })),
+      webhooks: staticWebhookResolver({
+        all: config.webhooks.all.map((w) => ({ ...w, events: w.events ? [...w.events] : undefined })),
+        byRoute: Object.fromEntries(
+          Object.entries(config.webhooks.byRoute).map(([k, list]) => [
+            k,
+            list.map((w) => ({ ...w, events: w.events ? [...w.events] : undefined })),
+          ]),
+        ),
+      }),
+      logger: logger.child({ component: 'jobs' }),
+      tuning: {
+        controlTimeoutMs: j.controlTimeoutMs,
+        ownershipTtlMs: j.ownershipTtlMs,
+        controlWorker: { stalledIntervalMs: j.stalledIntervalMs },
+        eventWorker: { stalledIntervalMs: j.stalledIntervalMs },
+        webhookWorker: { stalledIntervalMs: j.stalledIntervalMs },
+        toolWorker: { stalledIntervalMs: j.stalledIntervalMs },
+        toolResultWorker: { stalledIntervalMs: j.stalledIntervalMs },
+      },
+    });
+    jobs = layer;
+    await layer.ready();
+    recorder = new CallRecorder({
+      registry,
+      sink: layer.eventSink,
+      ownership: layer.ownership,
+      instanceId: config.instanceId,
+      stasis,
+      logger,
+    });
+    recorder.start();
+    logger.info({ prefix: j.prefix, instance: config.instanceId }, 'job layer ready');
+  }
+
   let stopping: Promise<void> | undefined;
 
   const app: App = {
@@ -222,14 +313,23 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     expectedUuids,
     audioSocket,
     stasis,
+    get jobs() {
+      return jobs;
+    },
+    get db() {
+      return db;
+    },
+    tools,
     get accepting() {
       return accepting;
     },
     async start() {
       if (speech && !deps.speech && !vad) {
         vad = await VadEngine.start({ logger: logger.child({ component: 'vad' }) });
+        vad.on('failed', (err) => logger.error({ err }, 'VAD engine failed: calls continue without speech detection'));
         logger.info({ model: vad.modelPath }, 'VAD engine ready');
       }
+      await startJobs();
       clock.start();
       const addr = await audioSocket.listen();
       accepting = true;
@@ -250,6 +350,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           () => audioSocket.close(1000),
           () => clock.stop(),
           () => vad?.close(),
+          () => recorder?.stop(),
+          () => jobs?.close(),
+          () => db?.destroy(),
         ]);
         for (const err of errors) logger.warn({ err }, 'shutdown step failed');
         logger.info('adapter stopped');

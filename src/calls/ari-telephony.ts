@@ -66,7 +66,7 @@ export class AriCallTelephony implements CallTelephony {
     });
   }
 
-  async play(media: string, playId?: string): Promise<void> {
+  async play(media: string | readonly string[], playId?: string): Promise<void> {
     const playbackId = playId ?? `${this.resources.callerChannelId}-play-${++this.#playSeq}`;
     if (this.resources.bridgeId) await this.#ari.bridges.play(this.resources.bridgeId, { media, playbackId });
     else await this.#ari.channels.play(this.resources.callerChannelId, { media, playbackId });

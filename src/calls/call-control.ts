@@ -9,7 +9,8 @@ export interface CallTelephony {
   ring(): Promise<void>;
   hangup(reason: string): Promise<void>;
   transfer(target: TransferTarget): Promise<void>;
-  play(media: string, playId?: string): Promise<void>;
+  /** Plays one or more media URIs to the caller (ARI: `sound:…`, `recording:…`, `digits:…`, `tone:…`). */
+  play(media: string | readonly string[], playId?: string): Promise<void>;
   /** Plays to the caller and resolves once it finished (fallbacks), or after `timeoutMs`. */
   playAndWait(media: string, timeoutMs: number): Promise<void>;
   sendDtmf(digits: string): Promise<void>;

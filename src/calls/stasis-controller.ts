@@ -17,6 +17,8 @@ import type { CallInfo } from './voice-agent.js';
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
 
 export interface OriginateRequest {
+  /** Id the call gets (the control plane assigns it up front); a new UUID when absent. */
+  callId?: string | undefined;
   /** `PJSIP/+4930123@trunk`, `PJSIP/alice`, or a `Local/...` channel. */
   endpoint: string;
   route: Route;
@@ -51,6 +53,10 @@ export interface StasisControllerOptions {
 
 export interface StasisControllerEvents {
   [key: string]: unknown[];
+  /** Asterisk accepted an originate: the far end is being dialled. */
+  originated: [o: { callId: string; channelId: string; endpoint: string; route: string }];
+  /** An originated call was not answered (busy, no answer, failure): it will never become a session. */
+  originateFailed: [o: { callId: string; channelId: string; route: string; error: AppError }];
   /** A reconcile pass finished (after start and after every events reconnect). */
   reconciled: [result: { adopted: number; orphanChannels: number; orphanBridges: number; endedCalls: number }];
 }
@@ -129,33 +135,58 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   /** Originates a call through ARI; resolves when it is answered and has entered Stasis. */
-  originate(request: OriginateRequest): Promise<OriginateResult> {
+  async originate(request: OriginateRequest): Promise<OriginateResult> {
+    const started = await this.startOriginate(request);
+    return started.answered;
+  }
+
+  /**
+   * Sends the originate and resolves once Asterisk accepted it (the far end is ringing), with the call's ids and a
+   * promise of the outcome: answered (the call is live in the registry) or a typed error with the Q.850 cause.
+   */
+  startOriginate(
+    request: OriginateRequest,
+  ): Promise<{ callId: string; channelId: string; answered: Promise<OriginateResult> }> {
     const channelId = `ava-${randomUUID()}`;
-    const callId = randomUUID();
-    return new Promise<OriginateResult>((resolve, reject) => {
-      this.#pendingOriginates.set(channelId, { request, callId, resolve, reject, lastDialStatus: '' });
-      this.#o.ari.channels
-        .originate({
-          endpoint: request.endpoint,
-          app: this.#o.app,
-          appArgs: ['outbound', request.route.name],
-          channelId,
-          ...(request.callerId ? { callerId: request.callerId } : {}),
-          ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
-          ...(request.variables ? { variables: request.variables } : {}),
-        })
-        .then(
-          () => this.#log.info({ channelId, endpoint: request.endpoint, callId }, 'originate sent'),
-          (err: unknown) => {
-            this.#pendingOriginates.delete(channelId);
-            reject(
-              err instanceof AppError
-                ? err
-                : new AppError('originate failed', { code: 'ORIGINATE_FAILED', category: 'server', cause: err }),
-            );
-          },
-        );
+    const callId = request.callId ?? randomUUID();
+    let settle!: { resolve: (r: OriginateResult) => void; reject: (e: AppError) => void };
+    const answered = new Promise<OriginateResult>((resolve, reject) => {
+      settle = { resolve, reject };
     });
+    answered.catch(() => undefined);
+    this.#pendingOriginates.set(channelId, {
+      request,
+      callId,
+      lastDialStatus: '',
+      resolve: settle.resolve,
+      reject: (e) => {
+        this.emit('originateFailed', { callId, channelId, route: request.route.name, error: e });
+        settle.reject(e);
+      },
+    });
+    return this.#o.ari.channels
+      .originate({
+        endpoint: request.endpoint,
+        app: this.#o.app,
+        appArgs: ['outbound', request.route.name],
+        channelId,
+        ...(request.callerId ? { callerId: request.callerId } : {}),
+        ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
+        ...(request.variables ? { variables: request.variables } : {}),
+      })
+      .then(
+        () => {
+          this.#log.info({ channelId, endpoint: request.endpoint, callId }, 'originate sent');
+          this.emit('originated', { callId, channelId, endpoint: request.endpoint, route: request.route.name });
+          return { callId, channelId, answered };
+        },
+        (err: unknown) => {
+          this.#pendingOriginates.delete(channelId);
+          throw err instanceof AppError
+            ? err
+            : new AppError('originate failed', { code: 'ORIGINATE_FAILED', category: 'server', cause: err });
+        },
+      );
   }
 
   /** Waits for a playback's PlaybackFinished (or the timeout). */

@@ -78,6 +78,11 @@ export interface VoiceAgent {
   /** Caller audio in `inputFormat`, in 20 ms chunks as it arrives. */
   sendAudio(chunk: Buffer): void;
   notify(notice: CallNotice): void;
+  /**
+   * Hands the agent a text message from the control plane (a supervisor instruction, a user message). Agents that
+   * cannot take text leave it out, and the control command fails with ACTION_UNAVAILABLE.
+   */
+  sendMessage?(text: string, options: { interrupt: boolean }): void;
   /** Ends the agent session; idempotent; always resolves. */
   close(reason: CloseReason, initiator: HangupInitiator): Promise<void>;
 }

@@ -50,6 +50,16 @@ export function buildProgram(): Command {
       await runDemo({ outDir: opts.out, maxSeconds: Number(opts.seconds) });
     });
 
+  program
+    .command('migrate')
+    .description('apply or inspect database migrations (MYSQL_URL)')
+    .argument('[action]', 'up | down | status', 'up')
+    .option('--steps <n>', 'for down: how many migrations to undo ("all" for every one)', '1')
+    .action(async (action: string, opts: { steps: string }) => {
+      const { runMigrate } = await import('./migrate-command.js');
+      printJson(await runMigrate(action, opts.steps));
+    });
+
   const config = program.command('config').description('configuration helpers');
   config
     .command('reference')

@@ -128,6 +128,53 @@ export const ENV_VARS = {
     default: '30000',
     description: 'On SIGTERM, live calls may run this long before they are hung up with reason `shutdown`.',
   }),
+  MYSQL_URL: spec({
+    schema: z.url({ protocol: /^mysql$/, message: 'expected mysql://user:password@host:3306/database' }),
+    description:
+      'MySQL 8 / MariaDB 10.11 database for call records. Without MYSQL_URL and REDIS_URL, calls work but are not recorded and the control API is off.',
+    secret: true,
+  }),
+  MYSQL_POOL_SIZE: spec({
+    schema: z.coerce.number().int().min(1).max(200),
+    default: '10',
+    description: 'MySQL connection pool size.',
+  }),
+  MIGRATE_ON_START: spec({ schema: bool, default: 'true', description: 'Apply pending database migrations at start.' }),
+  REDIS_URL: spec({
+    schema: z.url({ protocol: /^rediss?$/, message: 'expected redis://host:6379' }),
+    description: 'Redis for the job layer (call control, lifecycle events, tool calls). Needed with MYSQL_URL.',
+    secret: true,
+  }),
+  JOBS_PREFIX: spec({
+    schema: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - only'),
+    default: 'ava',
+    description: 'Namespace of every Redis key and queue of this deployment (instances that work together share it).',
+  }),
+  CONTROL_TIMEOUT_MS: spec({
+    schema: positiveInt,
+    default: '10000',
+    description: 'Default wait for a call-control result.',
+  }),
+  CALL_OWNERSHIP_TTL_MS: spec({
+    schema: z.coerce.number().int().min(2000),
+    default: '30000',
+    description:
+      "Lifetime of a call's owner key in Redis without refresh (an instance that dies loses its calls after it).",
+  }),
+  JOBS_STALLED_INTERVAL_MS: spec({
+    schema: z.coerce.number().int().min(1000),
+    default: '30000',
+    description: 'BullMQ stalled-job check interval; must be the same on every instance.',
+  }),
+  WEBHOOK_URL: spec({
+    schema: z.url({ protocol: /^https?$/ }),
+    description: "An endpoint that receives every call's lifecycle events (routes may add their own).",
+  }),
+  WEBHOOK_SECRET: spec({
+    schema: z.string().min(16, 'use a secret of at least 16 characters'),
+    description: 'Signing secret for WEBHOOK_URL (X-Ava-Signature). Required with it.',
+    secret: true,
+  }),
   ROUTES_FILE: spec({
     schema: z.string().min(1),
     description: 'Path of a JSON routes file (see README, "Routes"). Without it, only DEFAULT_AGENT applies.',

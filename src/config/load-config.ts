@@ -28,9 +28,45 @@ export interface ConfigShape {
   routes: Route[];
   /** Route agent secrets resolved from the environment variables the routes name, by route name. */
   routeSecrets: Record<string, string>;
+  /** Persistence and the job layer; undefined when MYSQL_URL or REDIS_URL is not set. */
+  jobs:
+    | {
+        mysqlUrl: string;
+        mysqlPoolSize: number;
+        migrateOnStart: boolean;
+        redisUrl: string;
+        prefix: string;
+        controlTimeoutMs: number;
+        ownershipTtlMs: number;
+        stalledIntervalMs: number;
+      }
+    | undefined;
+  /** Webhook endpoints with their secrets: for every call (`all`) and per route name. */
+  webhooks: { all: WebhookEndpointConfig[]; byRoute: Record<string, WebhookEndpointConfig[]> };
+  /** HTTP tools of all routes, secrets resolved. */
+  httpTools: HttpToolConfig[];
   defaultAgent: EnvValues['DEFAULT_AGENT'];
 }
 export type Config = DeepReadonly<ConfigShape>;
+
+export interface WebhookEndpointConfig {
+  url: string;
+  secret: string;
+  events?: string[];
+  timeoutMs?: number;
+}
+
+export interface HttpToolConfig {
+  name: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
+  url: string;
+  secret: string;
+  timeoutMs?: number;
+  idempotent?: boolean;
+  /** Routes whose agents get this tool. */
+  routes: string[];
+}
 
 export interface LoadConfigOptions {
   /** Source of variables; the process environment by default. Only this module reads `process.env`. */
@@ -105,6 +141,48 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     else routeSecrets[r.name] = value;
   }
   if (v.ARI_URL && !v.ARI_PASSWORD) issues.push({ variable: 'ARI_PASSWORD', message: 'required when ARI_URL is set' });
+  if (Boolean(v.MYSQL_URL) !== Boolean(v.REDIS_URL)) {
+    issues.push({ variable: v.MYSQL_URL ? 'REDIS_URL' : 'MYSQL_URL', message: 'MYSQL_URL and REDIS_URL go together' });
+  }
+  if (v.WEBHOOK_URL && !v.WEBHOOK_SECRET)
+    issues.push({ variable: 'WEBHOOK_SECRET', message: 'required with WEBHOOK_URL' });
+  const secretOf = (name: string, what: string): string => {
+    const value = env[name];
+    if (!value) issues.push({ variable: name, message: `${what} names it as its secret, but it is not set` });
+    else if (value.length < 16)
+      issues.push({ variable: name, message: `${what}: use a secret of at least 16 characters` });
+    return value ?? '';
+  };
+  const byRoute: Record<string, WebhookEndpointConfig[]> = {};
+  const tools = new Map<string, HttpToolConfig>();
+  for (const r of routes) {
+    byRoute[r.name] = r.webhooks.map((w) => ({
+      url: w.url,
+      secret: secretOf(w.secretEnv, `route "${r.name}" webhook ${w.url}`),
+      ...(w.events ? { events: w.events } : {}),
+      ...(w.timeoutMs ? { timeoutMs: w.timeoutMs } : {}),
+    }));
+    for (const t of r.tools) {
+      const existing = tools.get(t.name);
+      if (existing) {
+        if (existing.url !== t.url) {
+          issues.push({ variable: `ROUTES_FILE tool ${t.name}`, message: 'defined twice with different URLs' });
+        }
+        existing.routes.push(r.name);
+        continue;
+      }
+      tools.set(t.name, {
+        name: t.name,
+        url: t.url,
+        secret: secretOf(t.secretEnv, `route "${r.name}" tool ${t.name}`),
+        routes: [r.name],
+        ...(t.description ? { description: t.description } : {}),
+        ...(t.parameters ? { parameters: t.parameters } : {}),
+        ...(t.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
+        ...(t.idempotent !== undefined ? { idempotent: t.idempotent } : {}),
+      });
+    }
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {
@@ -142,6 +220,24 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     routes: routes.map((r) => ({ ...r, audioFormat: r.audioFormat ?? v.MEDIA_FORMAT })),
     routeSecrets,
     defaultAgent: v.DEFAULT_AGENT,
+    jobs:
+      v.MYSQL_URL && v.REDIS_URL
+        ? {
+            mysqlUrl: v.MYSQL_URL,
+            mysqlPoolSize: v.MYSQL_POOL_SIZE,
+            migrateOnStart: v.MIGRATE_ON_START,
+            redisUrl: v.REDIS_URL,
+            prefix: v.JOBS_PREFIX,
+            controlTimeoutMs: v.CONTROL_TIMEOUT_MS,
+            ownershipTtlMs: v.CALL_OWNERSHIP_TTL_MS,
+            stalledIntervalMs: v.JOBS_STALLED_INTERVAL_MS,
+          }
+        : undefined,
+    webhooks: {
+      all: v.WEBHOOK_URL && v.WEBHOOK_SECRET ? [{ url: v.WEBHOOK_URL, secret: v.WEBHOOK_SECRET }] : [],
+      byRoute,
+    },
+    httpTools: [...tools.values()],
   };
   return deepFreeze(config);
 }

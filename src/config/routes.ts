@@ -84,6 +84,32 @@ export const fallbackSchema = z.discriminatedUnion('action', [
     .strict(),
 ]);
 
+/** A route's webhook: lifecycle events of its calls are POSTed here, signed with the secret the env var holds. */
+export const routeWebhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
+    secretEnv,
+    /** Event types to send (e.g. `call.ended`); all when absent. */
+    events: z.array(z.string().min(1).max(64)).optional(),
+    timeoutMs: z.number().int().min(100).max(60_000).optional(),
+  })
+  .strict();
+
+/** An HTTP tool the route's agent may call (function calling): a signed POST to `url`. */
+export const routeToolSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a function name: letters, digits, _ and -'),
+    description: z.string().max(1024).optional(),
+    /** JSON Schema of the arguments, as given to the model. */
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
+    secretEnv,
+    timeoutMs: z.number().int().min(100).max(300_000).optional(),
+    /** The tool dedupes on X-Ava-Idempotency-Key, so a call interrupted by a crash may be sent again. */
+    idempotent: z.boolean().optional(),
+  })
+  .strict();
+
 export const bargeInSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -107,6 +133,8 @@ export const routeSchema = z
     fallback: fallbackSchema.default({ action: 'hangup' }),
     /** Values handed to the agent (native `incoming.customParameters`, Twilio `start.customParameters`). */
     customParameters: z.record(z.string(), z.string()).default({}),
+    webhooks: z.array(routeWebhookSchema).default([]),
+    tools: z.array(routeToolSchema).default([]),
     /** Callers allowed on this route (anchored regex); others are rejected. */
     callerAllowlist: z.array(pattern).optional(),
   })
@@ -125,6 +153,8 @@ export const routesFileSchema = z
     });
   });
 
+export type RouteWebhook = z.output<typeof routeWebhookSchema>;
+export type RouteTool = z.output<typeof routeToolSchema>;
 export type FallbackConfig = z.output<typeof fallbackSchema>;
 export type ReconnectConfig = z.output<typeof reconnectSchema>;
 export type RouteMatch = z.output<typeof routeMatchSchema>;

@@ -209,6 +209,8 @@ describe('Stasis calls through the simulated Asterisk', () => {
       bargeIn: { enabled: true, protectGreeting: false },
       fallback: { action: 'hangup' as const },
       customParameters: {},
+      webhooks: [],
+      tools: [],
     };
     h.sim.setEndpointBehaviour('PJSIP/trunk', 'answer', { ringMs: 50 });
     const r = await h.app.stasis!.originate({

@@ -7,6 +7,8 @@ import { reconnectPolicyOf } from './agent-reconnect.js';
 import { EchoAgent } from './echo-agent.js';
 import { NativeWsAgent } from './native-ws-agent.js';
 import { TwilioWsAgent } from './twilio-ws-agent.js';
+import { resolveWebRtcAgentSettings, type WebRtcAgentSettings, webrtcAgentOptions } from './webrtc-agent-options.js';
+import { WebRtcAgent } from './webrtc-agent.js';
 
 export interface AgentFactoryDeps {
   logger: Logger;
@@ -14,6 +16,8 @@ export interface AgentFactoryDeps {
   routeSecrets: Readonly<Record<string, string>>;
   /** Extra agent kinds (tests, embedders); consulted before the built-in ones. */
   custom?: Partial<Record<string, (call: CallInfo) => VoiceAgent>>;
+  /** Adapter-wide WebRTC settings (ICE servers, host addresses, clock, waiting calls); defaults when absent. */
+  webrtc?: WebRtcAgentSettings;
 }
 
 export function legFormatOf(route: Route): AudioFormat {
@@ -22,6 +26,7 @@ export function legFormatOf(route: Route): AudioFormat {
 
 /** Builds the agent a call's route asks for. */
 export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
+  const webrtc = resolveWebRtcAgentSettings(deps.webrtc);
   return (call: CallInfo): VoiceAgent => {
     const agent = call.route.agent;
     const custom = deps.custom?.[agent.kind];
@@ -44,6 +49,10 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
           reconnect: reconnectPolicyOf(agent.reconnect),
           logger: deps.logger.child({ callId: call.callId, agent: 'twilio' }),
         });
+      case 'webrtc':
+        return new WebRtcAgent(
+          webrtcAgentOptions(call, agent, deps.routeSecrets[call.route.name], webrtc, deps.logger),
+        );
       default:
         return assertNever(agent, 'agent kind');
     }

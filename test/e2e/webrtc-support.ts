@@ -1,0 +1,45 @@
+import type { App, AppDeps } from '../../src/app.js';
+import { pcmSamples } from '../../src/audio/format.js';
+import { WebRtcAgent } from '../../src/calls/agents/webrtc-agent.js';
+import { resolveWebRtcAgentSettings, type WebRtcAgentSettings, webrtcAgentOptions } from '../../src/calls/agents/webrtc-agent-options.js';
+import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
+import type { CallInfo } from '../../src/calls/voice-agent.js';
+import type { WebRtcAgentConfig } from '../../src/config/webrtc-route.js';
+import type { Logger } from '../../src/observability/logger.js';
+import type { SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
+import { trimSilence } from '../support/audio-checks.js';
+
+/**
+ * The WebRTC agent kind wired the way the composition root is asked to wire it: lifecycle records go to the call's
+ * session, and calls of routes without `url` wait in the given registry. Returned as `AppDeps.agents`.
+ */
+export function webrtcAgentDeps(
+  getApp: () => App | undefined,
+  logger: () => Logger,
+  settings: Omit<WebRtcAgentSettings, 'record'> = {},
+  secrets: Record<string, string> = {},
+): NonNullable<AppDeps['agents']> {
+  const resolved = resolveWebRtcAgentSettings({
+    ...settings,
+    record: (callId, type, data) => getApp()?.registry.get(callId)?.record(type, data),
+  });
+  return {
+    webrtc: (call: CallInfo) =>
+      new WebRtcAgent(
+        webrtcAgentOptions(call, call.route.agent as WebRtcAgentConfig, secrets[call.route.name], resolved, logger()),
+      ),
+  };
+}
+
+/** Every lifecycle event of every call of `app`, in order. */
+export function recordEvents(app: App): CallLifecycleEvent[] {
+  const events: CallLifecycleEvent[] = [];
+  app.registry.on('added', (s) => s.on('event', (e) => events.push(e)));
+  return events;
+}
+
+/** Audio the simulated AudioSocket leg received (towards the caller), silence trimmed at both ends. */
+export function legAudio(call: SimulatedAudioSocketCall): Int16Array {
+  const frames = call.received.filter((f) => f.kind >= 0x10 && f.kind <= 0x18 && f.payload);
+  return trimSilence(pcmSamples(Buffer.concat(frames.map((f) => f.payload!))));
+}
