@@ -58,7 +58,11 @@ describe('WebRTC agent (werift peer) through the simulated Asterisk', () => {
     await s.waitForEvent('answer', () => true, 15_000);
     expect(s.codec).toBe('PCMU');
     expect(s.signals).toContain('offer');
-    await waitFor(() => h!.media.length === 1 && legAudio(h!.media[0]!).length > 8000 * 2, 20_000, 'echo at the caller');
+    await waitFor(
+      () => h!.media.length === 1 && legAudio(h!.media[0]!).length > 8000 * 2,
+      20_000,
+      'echo at the caller',
+    );
     const m = toneWindowMatch(legAudio(h!.media[0]!), 8000, 1000, rmsDbfs(tone));
     expect(m.windows).toBeGreaterThanOrEqual(18);
     expect(m.share).toBeGreaterThanOrEqual(0.9);

@@ -1,7 +1,11 @@
 import type { App, AppDeps } from '../../src/app.js';
 import { pcmSamples } from '../../src/audio/format.js';
 import { WebRtcAgent } from '../../src/calls/agents/webrtc-agent.js';
-import { resolveWebRtcAgentSettings, type WebRtcAgentSettings, webrtcAgentOptions } from '../../src/calls/agents/webrtc-agent-options.js';
+import {
+  resolveWebRtcAgentSettings,
+  type WebRtcAgentSettings,
+  webrtcAgentOptions,
+} from '../../src/calls/agents/webrtc-agent-options.js';
 import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import type { CallInfo } from '../../src/calls/voice-agent.js';
 import type { WebRtcAgentConfig } from '../../src/config/webrtc-route.js';
