@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { realtimeAgentSchema } from './realtime-route.js';
 
 /**
  * A route picks the agent for a call. Matching: a route matches when every condition it states holds; the first
@@ -70,7 +71,12 @@ export const twilioAgentSchema = z
   })
   .strict();
 
-export const agentSchema = z.discriminatedUnion('kind', [echoAgentSchema, websocketAgentSchema, twilioAgentSchema]);
+export const agentSchema = z.discriminatedUnion('kind', [
+  echoAgentSchema,
+  websocketAgentSchema,
+  twilioAgentSchema,
+  realtimeAgentSchema,
+]);
 
 /** What the caller gets when the agent cannot be reached or fails for good. */
 export const fallbackSchema = z.discriminatedUnion('action', [
@@ -159,6 +165,7 @@ export type FallbackConfig = z.output<typeof fallbackSchema>;
 export type ReconnectConfig = z.output<typeof reconnectSchema>;
 export type RouteMatch = z.output<typeof routeMatchSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
+export type { RealtimeAgentConfig } from './realtime-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */

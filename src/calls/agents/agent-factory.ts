@@ -6,6 +6,7 @@ import type { AgentFactory, CallInfo, VoiceAgent } from '../voice-agent.js';
 import { reconnectPolicyOf } from './agent-reconnect.js';
 import { EchoAgent } from './echo-agent.js';
 import { NativeWsAgent } from './native-ws-agent.js';
+import { createRealtimeAgent, type RealtimeAgentDeps } from './realtime-agent-factory.js';
 import { TwilioWsAgent } from './twilio-ws-agent.js';
 import { resolveWebRtcAgentSettings, type WebRtcAgentSettings, webrtcAgentOptions } from './webrtc-agent-options.js';
 import { WebRtcAgent } from './webrtc-agent.js';
@@ -16,6 +17,8 @@ export interface AgentFactoryDeps {
   routeSecrets: Readonly<Record<string, string>>;
   /** Extra agent kinds (tests, embedders); consulted before the built-in ones. */
   custom?: Partial<Record<string, (call: CallInfo) => VoiceAgent>>;
+  /** Tool runner and transcript store of OpenAI Realtime agents; defaults when absent (see RealtimeAgentDeps). */
+  realtime?: RealtimeAgentDeps;
   /** Adapter-wide WebRTC settings (ICE servers, host addresses, clock, waiting calls); defaults when absent. */
   webrtc?: WebRtcAgentSettings;
 }
@@ -53,6 +56,8 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
         return new WebRtcAgent(
           webrtcAgentOptions(call, agent, deps.routeSecrets[call.route.name], webrtc, deps.logger),
         );
+      case 'openai-realtime':
+        return createRealtimeAgent(call, agent, deps.routeSecrets[call.route.name], deps.realtime ?? {}, deps.logger);
       default:
         return assertNever(agent, 'agent kind');
     }

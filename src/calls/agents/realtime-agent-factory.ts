@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { RealtimeAgentConfig } from '../../config/realtime-route.js';
+import type { Route } from '../../config/routes.js';
+import type { Logger } from '../../observability/logger.js';
+import type { CallInfo } from '../voice-agent.js';
+import { reconnectPolicyOf } from './agent-reconnect.js';
+import { RealtimeAgent } from './realtime-agent.js';
+import type { RouteFunctionTool } from './realtime-session-config.js';
+import { type ToolInvoker, UNAVAILABLE_TOOL_INVOKER } from './realtime-tool-invoker.js';
+import { loggingTranscriptSink, type TranscriptSink } from './realtime-transcripts.js';
+
+/** What the composition root gives every Realtime agent. */
+export interface RealtimeAgentDeps {
+  /** Runs the model's function calls (the job layer's `tool-calls`); without it every call fails `TOOL_UNAVAILABLE`. */
+  readonly tools?: ToolInvoker;
+  /** Stores transcript turns and emits them to webhooks; without it turns are logged at debug level. */
+  readonly transcripts?: TranscriptSink;
+  /** Upper bound of one connect attempt. Default 5000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+const routeToolsSchema = z.array(
+  z.looseObject({
+    name: z.string(),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
+
+/** The route's HTTP tools as function definitions (routes without tools give none). */
+export function routeFunctionTools(route: Route): RouteFunctionTool[] {
+  const parsed = routeToolsSchema.safeParse((route as { tools?: unknown }).tools ?? []);
+  if (!parsed.success) return [];
+  return parsed.data.map((t) => ({
+    name: t.name,
+    ...(t.description !== undefined ? { description: t.description } : {}),
+    ...(t.parameters !== undefined ? { parameters: t.parameters } : {}),
+  }));
+}
+
+/** Builds the Realtime agent for a call of a route with `agent.kind = "openai-realtime"`. */
+export function createRealtimeAgent(
+  call: CallInfo,
+  config: RealtimeAgentConfig,
+  apiKey: string | undefined,
+  deps: RealtimeAgentDeps,
+  logger: Logger,
+): RealtimeAgent {
+  const log = logger.child({ callId: call.callId, agent: 'openai-realtime' });
+  return new RealtimeAgent({
+    config,
+    legFormat: call.legFormat,
+    apiKey,
+    routeTools: routeFunctionTools(call.route),
+    tools: deps.tools ?? UNAVAILABLE_TOOL_INVOKER,
+    transcripts: deps.transcripts ?? loggingTranscriptSink(log),
+    reconnect: reconnectPolicyOf(config.reconnect),
+    ...(deps.connectTimeoutMs !== undefined ? { connectTimeoutMs: deps.connectTimeoutMs } : {}),
+    logger: log,
+  });
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { AgentAction, TransferTarget } from '../voice-agent.js';
+import type { BuiltinToolSpec } from './realtime-session-config.js';
+import type { FunctionCallOutcome } from './realtime-tool-calls.js';
+
+/** What a built-in tool needs from the agent. */
+export interface BuiltinToolContext {
+  /** Carries out a call action (rejects with an AppError when it cannot be done). */
+  act(action: AgentAction): Promise<void>;
+  /** Resolves once the response that called the tool is done. */
+  readonly parentDone: Promise<void>;
+  /** Resolves once everything the model said so far has been played to the caller (or a time limit passed). */
+  playoutDrained(): Promise<void>;
+}
+
+const hangupArgs = z.object({ reason: z.string().max(64).optional() }).loose();
+const dtmfArgs = z.object({ digits: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/) }).loose();
+const transferArgs = z.object({ destination: z.string().min(1).max(64) }).loose();
+
+function failed(code: string, message: string): FunctionCallOutcome {
+  return { output: JSON.stringify({ ok: false, error: { code, message } }), respond: true };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : 'ACTION_FAILED';
+}
+
+/**
+ * Runs a built-in call tool:
+ * - `hangup`: waits for the parent response to finish and for its audio (the goodbye) to be played, then hangs up;
+ * - `transfer`: the same wait, then a blind transfer to the named destination; on failure the model is told;
+ * - `send_dtmf`: sends the digits at once and tells the model the outcome.
+ */
+export async function runBuiltinTool(
+  spec: BuiltinToolSpec,
+  argsJson: string,
+  ctx: BuiltinToolContext,
+): Promise<FunctionCallOutcome> {
+  let args: unknown;
+  try {
+    args = argsJson.trim() === '' ? {} : JSON.parse(argsJson);
+  } catch (err) {
+    return failed('TOOL_INVALID_ARGUMENTS', `arguments are not JSON: ${messageOf(err)}`);
+  }
+  switch (spec.name) {
+    case 'hangup': {
+      const a = hangupArgs.safeParse(args);
+      const reason = a.success ? a.data.reason : undefined;
+      await ctx.parentDone;
+      await ctx.playoutDrained();
+      try {
+        await ctx.act({ type: 'hangup', ...(reason !== undefined ? { reason } : {}) });
+        return { output: JSON.stringify({ ok: true }), respond: false };
+      } catch (err) {
+        return failed(codeOf(err), messageOf(err));
+      }
+    }
+    case 'send_dtmf': {
+      const a = dtmfArgs.safeParse(args);
+      if (!a.success) return failed('TOOL_INVALID_ARGUMENTS', 'digits: 1 to 64 of 0-9 A-D * #');
+      try {
+        await ctx.act({ type: 'dtmf', digits: a.data.digits.toUpperCase() });
+        return { output: JSON.stringify({ ok: true, sent: a.data.digits.toUpperCase() }), respond: true };
+      } catch (err) {
+        return failed(codeOf(err), messageOf(err));
+      }
+    }
+    case 'transfer': {
+      const a = transferArgs.safeParse(args);
+      const dest = a.success ? spec.destinations[a.data.destination] : undefined;
+      if (!a.success || !dest) {
+        return failed(
+          'TOOL_INVALID_ARGUMENTS',
+          `destination must be one of: ${Object.keys(spec.destinations).join(', ')}`,
+        );
+      }
+      const target: TransferTarget =
+        'endpoint' in dest
+          ? { endpoint: dest.endpoint }
+          : {
+              context: dest.context,
+              extension: dest.extension,
+              ...(dest.priority !== undefined ? { priority: dest.priority } : {}),
+            };
+      await ctx.parentDone;
+      await ctx.playoutDrained();
+      try {
+        await ctx.act({ type: 'transfer', target });
+        return { output: JSON.stringify({ ok: true }), respond: false };
+      } catch (err) {
+        return failed(codeOf(err), messageOf(err));
+      }
+    }
+  }
+}
