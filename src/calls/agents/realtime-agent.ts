@@ -605,10 +605,7 @@ export class RealtimeAgent implements VoiceAgent {
       };
     }
     try {
-      const result = await this.#o.tools.invoke(
-        { callId: this.#call.callId, toolCallId: call.callId, name: call.name, arguments: args },
-        this.#abort.signal,
-      );
+      const result = await this.#o.tools.invoke(this.#call.callId, call.callId, call.name, args, this.#abort.signal);
       return { output: toolOutputText(result), respond: true };
     } catch (err) {
       return {

@@ -1,12 +1,10 @@
-import { AppError } from '../../errors/app-error.js';
-
 /**
  * How the Realtime agent runs the functions the model calls. Declared here, by its consumer; the composition root
  * supplies the job-layer implementation (a `tool-calls` job per call, its result routed back to this instance),
  * tests and the demo use `InProcessToolInvoker`.
  */
 
-/** One function call, identified by `(callId, toolCallId)`. Field names match the job layer's `ToolCallRequest`. */
+/** One function call as an in-process invoker records it. */
 export interface ToolInvocationRequest {
   readonly callId: string;
   /** The model's `call_id`. */
@@ -16,18 +14,24 @@ export interface ToolInvocationRequest {
   readonly arguments: unknown;
 }
 
-/** A tool's outcome. Field names match the job layer's `ToolCallResult` (without the identifying fields). */
+/** A tool's outcome. Field names match the job layer's `ToolCallResult` (which carries the identifying fields too). */
 export type ToolInvocationResult =
   | { readonly status: 'succeeded'; readonly output: unknown }
   | { readonly status: 'failed' | 'timed_out'; readonly error: { readonly code: string; readonly message: string } };
 
 export interface ToolInvoker {
   /**
-   * Runs the call, or joins the run already under way for the same `(callId, toolCallId)`: asking twice runs the
-   * tool once. Resolves with the outcome (tool failures are outcomes, not rejections); rejects only when `signal`
-   * aborts or the invoker itself is unavailable.
+   * Runs the function call `(callId, toolCallId)`, or joins the run already under way for it: asking twice runs
+   * the tool once. `args` are the arguments parsed from the model's JSON. Resolves with the outcome (tool failures
+   * are outcomes, not rejections); rejects only when `signal` aborts or the invoker itself is unavailable.
    */
-  invoke(request: ToolInvocationRequest, signal: AbortSignal): Promise<ToolInvocationResult>;
+  invoke(
+    callId: string,
+    toolCallId: string,
+    name: string,
+    args: unknown,
+    signal: AbortSignal,
+  ): Promise<ToolInvocationResult>;
 }
 
 /** The key a tool call is deduplicated on, the same as the `tool-calls` job id. */
@@ -69,7 +73,14 @@ export class InProcessToolInvoker implements ToolInvoker {
     this.#o = options;
   }
 
-  invoke(request: ToolInvocationRequest, signal: AbortSignal): Promise<ToolInvocationResult> {
+  invoke(
+    callId: string,
+    toolCallId: string,
+    name: string,
+    args: unknown,
+    signal: AbortSignal,
+  ): Promise<ToolInvocationResult> {
+    const request: ToolInvocationRequest = { callId, toolCallId, name, arguments: args };
     this.requests.push(request);
     if (this.requests.length > (this.#o.maxRemembered ?? 10_000)) this.requests.shift();
     const key = toolInvocationKey(request.callId, request.toolCallId);
@@ -125,10 +136,10 @@ export class InProcessToolInvoker implements ToolInvoker {
 
 /** The invoker used when none is configured: every function call fails with `TOOL_UNAVAILABLE`. */
 export const UNAVAILABLE_TOOL_INVOKER: ToolInvoker = {
-  async invoke(request) {
+  async invoke(_callId, _toolCallId, name) {
     return {
       status: 'failed',
-      error: { code: 'TOOL_UNAVAILABLE', message: `no tool runner is configured for ${request.name}` },
+      error: { code: 'TOOL_UNAVAILABLE', message: `no tool runner is configured for ${name}` },
     };
   },
 };
@@ -139,12 +150,4 @@ export function toolOutputText(result: ToolInvocationResult): string {
     return typeof result.output === 'string' ? result.output : JSON.stringify(result.output ?? null);
   }
   return JSON.stringify({ error: { status: result.status, code: result.error.code, message: result.error.message } });
-}
-
-export function invalidToolArguments(name: string, cause: unknown): AppError {
-  return new AppError(`the model called ${name} with arguments that are not JSON`, {
-    code: 'TOOL_INVALID_ARGUMENTS',
-    category: 'invalid_request',
-    cause,
-  });
 }
