@@ -1,6 +1,5 @@
 import type { WebSocket } from 'ws';
 import { type AudioFormat, FRAME_MS } from '../../audio/format.js';
-import { Reframer } from '../../audio/reframer.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import {
@@ -27,9 +26,9 @@ import {
   type RtpAudioCodec,
 } from '../../transports/webrtc/rtp-audio-codec.js';
 import { type RtpJitterBufferStats, RtpJitterBuffer } from '../../transports/webrtc/rtp-jitter-buffer.js';
-import { RtpSendSequencer } from '../../transports/webrtc/rtp-send-sequencer.js';
+import { RtpAudioPipeline } from '../../transports/webrtc/rtp-audio-pipeline.js';
 import { WebRtcError } from '../../transports/webrtc/webrtc-error.js';
-import { type IceServer, type ReceivedRtp, WebRtcPeer } from '../../transports/webrtc/webrtc-peer.js';
+import { type IceServer, WebRtcPeer } from '../../transports/webrtc/webrtc-peer.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
@@ -66,6 +65,8 @@ export interface WebRtcAgentStats {
   rtpReceived: number;
   /** Received packets whose payload type is not the negotiated codec's (dropped). */
   rtpUnexpectedPayloadType: number;
+  /** Caller frames dropped by the send pacing (more than real time allows, e.g. audio held while connecting). */
+  callerFramesDropped: number;
   /** Binary frames the agent sent on the control channel (refused: audio is RTP on this route). */
   binaryFramesRefused: number;
   jitter: RtpJitterBufferStats;
@@ -98,18 +99,16 @@ export class WebRtcAgent implements VoiceAgent {
   #channel: AgentControlChannel<WebRtcSignalEvent> | undefined;
   #peer: WebRtcPeer | undefined;
   #codec: RtpAudioCodec | undefined;
-  #reframer: Reframer | undefined;
-  #sequencer: RtpSendSequencer | undefined;
+  #pipeline: RtpAudioPipeline | undefined;
   readonly #jitter: RtpJitterBuffer;
   #unsubscribeTick: (() => void) | undefined;
   #answeredAt: number | undefined;
   #answerWaiter: { resolve: (sdp: string) => void; reject: (e: AppError) => void } | undefined;
   #pendingCandidates: WebRtcSignalCommand[] = [];
   #remoteDescriptionSet = false;
-  readonly #stats: Omit<WebRtcAgentStats, 'jitter' | 'rtpSent' | 'rtpReceived'> = {
+  readonly #stats: Pick<WebRtcAgentStats, 'codec' | 'payloadType' | 'binaryFramesRefused'> = {
     codec: undefined,
     payloadType: undefined,
-    rtpUnexpectedPayloadType: 0,
     binaryFramesRefused: 0,
   };
 
@@ -133,10 +132,13 @@ export class WebRtcAgent implements VoiceAgent {
   }
 
   get stats(): WebRtcAgentStats {
+    const p = this.#pipeline?.stats;
     return {
       ...this.#stats,
       rtpSent: this.#peer?.stats.rtpSent ?? 0,
       rtpReceived: this.#peer?.stats.rtpReceived ?? 0,
+      rtpUnexpectedPayloadType: p?.unexpectedPayloadType ?? 0,
+      callerFramesDropped: p?.framesDropped ?? 0,
       jitter: { ...this.#jitter.stats },
     };
   }
@@ -179,19 +181,14 @@ export class WebRtcAgent implements VoiceAgent {
   }
 
   sendAudio(chunk: Buffer): void {
-    const codec = this.#codec;
-    if (this.#phase !== 'connected' || !codec || !this.#reframer || !this.#sequencer || !this.#peer) return;
-    const now = performance.now();
-    for (const frame of this.#reframer.push(chunk)) {
-      this.#peer.sendRtp(this.#sequencer.next(now), codec.encode(frame));
-    }
+    if (this.#phase === 'connected') this.#pipeline?.send(chunk);
   }
 
   notify(notice: CallNotice): void {
     if (notice.type === 'answer') this.#answeredAt = Date.now();
     if (this.#phase === 'closed') return;
     // The packets still buffered belong to the utterance that was cut.
-    if (notice.type === 'interruption') this.#jitter.flush();
+    if (notice.type === 'interruption') this.#pipeline?.flushReceived();
     this.#channel?.notify(notice);
   }
 
@@ -271,7 +268,9 @@ export class WebRtcAgent implements VoiceAgent {
     peer.on('localCandidate', (c) =>
       channel.send({ event: 'candidate', callId: this.#call.callId, timestamp: Date.now(), ...c }),
     );
-    peer.on('rtp', (p) => this.#onRtp(p));
+    peer.on('rtp', (p) => {
+      if (this.#phase === 'connected') this.#pipeline?.receive(p);
+    });
     peer.on('failed', (err) => {
       if (this.#phase === 'connected') this.#fail(err);
     });
@@ -305,7 +304,7 @@ export class WebRtcAgent implements VoiceAgent {
     }
     this.#remoteDescriptionSet = true;
     for (const c of this.#pendingCandidates.splice(0)) this.#addRemoteCandidate(c);
-    this.#settleCodec(codec);
+    this.#settleCodec(codec, peer, channel);
     try {
       await peer.connected(signal);
     } catch (err) {
@@ -316,17 +315,28 @@ export class WebRtcAgent implements VoiceAgent {
     }
     if (this.#isClosed()) return;
     this.#phase = 'connected';
-    this.#unsubscribeTick = this.#o.clock.subscribe(() => this.#onTick());
+    this.#unsubscribeTick = this.#o.clock.subscribe(() => {
+      if (this.#phase === 'connected') this.#pipeline?.tick();
+    });
     this.#log.info({ codec: codec.name, iceState: peer.iceConnectionState }, 'WebRTC media connected');
     this.#record('webrtc.connected', { codec: codec.name });
   }
 
-  #settleCodec(codec: { name: WebRtcCodecName; payloadType: number }): void {
+  #settleCodec(
+    codec: { name: WebRtcCodecName; payloadType: number },
+    peer: WebRtcPeer,
+    channel: AgentControlChannel<WebRtcSignalEvent>,
+  ): void {
     const rtp = createRtpAudioCodec(codec.name, this.#o.legRate);
     this.#codec = rtp;
     this.#format = rtp.format;
-    this.#reframer = new Reframer(rtp.frameBytes);
-    this.#sequencer = new RtpSendSequencer({ timestampStep: rtp.timestampStep, packetMs: RTP_PACKET_MS });
+    this.#pipeline = new RtpAudioPipeline({
+      codec: rtp,
+      payloadType: codec.payloadType,
+      sink: peer,
+      jitter: this.#jitter,
+      onAudio: (data) => channel.agentAudio(data),
+    });
     this.#stats.codec = codec.name;
     this.#stats.payloadType = codec.payloadType;
     const data = { codec: codec.name, payloadType: codec.payloadType, offered: [...this.#o.codecs] };
@@ -396,32 +406,6 @@ export class WebRtcAgent implements VoiceAgent {
         'invalid_state',
         'binary audio is not used on a WebRTC route; send RTP over the peer connection',
       );
-    }
-  }
-
-  #onRtp(p: ReceivedRtp): void {
-    if (this.#phase !== 'connected') return;
-    if (p.payloadType !== this.#stats.payloadType) {
-      this.#stats.rtpUnexpectedPayloadType += 1;
-      return;
-    }
-    this.#jitter.push(p.sequenceNumber, p.payload);
-  }
-
-  #onTick(): void {
-    const codec = this.#codec;
-    const channel = this.#channel;
-    if (this.#phase !== 'connected' || !codec || !channel) return;
-    const t = this.#jitter.take();
-    switch (t.kind) {
-      case 'packet':
-        channel.agentAudio(codec.decode(t.payload));
-        return;
-      case 'lost':
-        channel.agentAudio(codec.conceal());
-        return;
-      case 'idle':
-        return;
     }
   }
 

@@ -5,7 +5,7 @@
  * - **Depth.** Playout starts once `targetDepth` packets are held (default 3 = 60 ms), or once the first packet has
  *   waited that many ticks. At most `maxDepth` packets are held (default 10 = 200 ms): a packet further ahead than
  *   that makes the buffer skip forward, dropping the oldest (counted in `overflowDropped`). A buffer that stays
- *   above `targetDepth + 2` for 50 ticks in a row (the sender's clock runs fast) drops one packet (`driftDropped`).
+ *   above `targetDepth + 2` for 25 ticks (0.5 s) in a row (the sender's clock runs fast) drops one packet (`driftDropped`).
  * - **Reordering** within the held window is undone: packets are keyed by their extended sequence number.
  * - **Loss.** When the next packet is missing but later ones are held, `take()` reports `lost` so the owner conceals
  *   it; a packet arriving after its turn is dropped (`late`).
@@ -54,7 +54,7 @@ export interface RtpJitterBufferStats {
 
 /** Sequence jumps larger than this are a new stream (sender restarted), not loss. */
 const RESET_JUMP = 1000;
-const DRIFT_TICKS = 50;
+const DRIFT_TICKS = 25;
 
 export class RtpJitterBuffer {
   readonly targetDepth: number;

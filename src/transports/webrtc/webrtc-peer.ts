@@ -93,6 +93,8 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
   #codec: { name: WebRtcCodecName; payloadType: number } | undefined;
   #descriptionDone = false;
   #iceConnected = false;
+  /** werift reports its candidate gathering as `completed` before any check; only later states are ICE's own. */
+  #iceChecking = false;
   #dtlsState = 'new';
   #disconnectTimer: NodeJS.Timeout | undefined;
   #failure: WebRtcError | undefined;
@@ -331,7 +333,8 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
 
   #onIceState(state: string): void {
     this.#log.debug({ iceState: state }, 'ICE state');
-    if (state === 'connected' || state === 'completed') {
+    if (state === 'checking') this.#iceChecking = true;
+    if (state === 'connected' || (state === 'completed' && this.#iceChecking)) {
       this.#iceConnected = true;
       if (this.#disconnectTimer) clearTimeout(this.#disconnectTimer);
       this.#disconnectTimer = undefined;
