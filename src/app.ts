@@ -246,7 +246,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   async function startJobs(): Promise<void> {
     const j = config.jobs;
     if (!j) {
-      logger.warn('MYSQL_URL/REDIS_URL not set: calls are not recorded and call control through the API is off');
+      logger.info('MYSQL_URL/REDIS_URL not set: calls are not recorded and call control through the API is off');
       return;
     }
     db = createDb({ connection: { url: j.mysqlUrl }, poolSize: j.mysqlPoolSize });

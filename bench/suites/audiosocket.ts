@@ -19,6 +19,7 @@ import { PlayoutBuffer } from '../../src/audio/playout-buffer.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { AudioKind } from '../../src/protocols/audiosocket/kinds.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
+import { type GapStats, gapStats } from '../lib/stats.js';
 import { AudioSocketServer } from '../../src/transports/audiosocket/audiosocket-server.js';
 import { UuidRegistry } from '../../src/transports/audiosocket/uuid-registry.js';
 
@@ -35,14 +36,7 @@ export interface AudioSocketBenchOptions {
   readonly kind?: AudioKind;
 }
 
-export interface GapStats {
-  readonly count: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  /** Share of gaps longer than 30 ms, percent. */
-  readonly pctOver30Ms: number;
-}
+export type { GapStats } from '../lib/stats.js';
 
 export interface AudioSocketBenchRun {
   readonly calls: number;
@@ -96,24 +90,6 @@ type FromLoadGen =
   | { type: 'error'; message: string };
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-function gapStats(gaps: Float64Array): GapStats {
-  const sorted = gaps.slice().sort();
-  let over = 0;
-  for (const g of sorted) if (g > 30) over += 1;
-  return {
-    count: sorted.length,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
-    pctOver30Ms: sorted.length > 0 ? (100 * over) / sorted.length : Number.NaN,
-  };
-}
 
 function nextMessage<T extends FromLoadGen['type']>(
   child: ChildProcess,
@@ -346,11 +322,12 @@ function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
 
-function printResult(r: AudioSocketBenchResult): void {
-  console.log(`AudioSocket echo benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
-  console.log(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`kind 0x${r.kind.toString(16)}, warm-up ${r.warmupSeconds} s`);
-  console.log(`method: ${r.method}`);
+export function formatAudioSocketBench(r: AudioSocketBenchResult): string {
+  const out: string[] = [];
+  out.push(`AudioSocket echo benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
+  out.push(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  out.push(`kind 0x${r.kind.toString(16)}, warm-up ${r.warmupSeconds} s`);
+  out.push(`method: ${r.method}`);
   const head = [
     'calls',
     'window s',
@@ -385,9 +362,10 @@ function printResult(r: AudioSocketBenchResult): void {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  console.log(line(head));
-  for (const row of rows) console.log(line(row));
-  console.log('gaps in ms at the simulated caller; late ticks = server clock ticks over one interval late / skipped');
+  out.push(line(head));
+  for (const row of rows) out.push(line(row));
+  out.push('gaps in ms at the simulated caller; late ticks = server clock ticks over one interval late / skipped');
+  return out.join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -398,7 +376,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const calls = process.argv[3] === undefined ? [100, 300] : process.argv[3].split(',').map(Number);
     runAudioSocketBench({ calls, seconds }).then(
       (result) => {
-        printResult(result);
+        console.log(formatAudioSocketBench(result));
       },
       (err: unknown) => {
         console.error(err);

@@ -284,7 +284,8 @@ export async function runResamplerBench(opts: ResamplerBenchOptions = {}): Promi
   };
 }
 
-function printTable(result: ResamplerBenchResult): void {
+export function formatResamplerBench(result: ResamplerBenchResult): string {
+  const out: string[] = [];
   const head = [
     'conversion',
     'ripple dB',
@@ -309,15 +310,16 @@ function printTable(result: ResamplerBenchResult): void {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] as number)).join('  ');
-  console.log(line(head));
-  for (const r of rows) console.log(line(r));
-  console.log(
+  out.push(line(head));
+  for (const r of rows) out.push(line(r));
+  out.push(
     `\nNode ${result.node}, CPU ${result.cpuModel}; ${result.framesPerConversion} timed frames per conversion ` +
       `after ${result.warmupFrames} warm-up frames.\n${result.method}.`,
   );
+  return out.join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const seconds = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
-  printTable(await runResamplerBench(seconds === undefined ? {} : { seconds }));
+  console.log(formatResamplerBench(await runResamplerBench(seconds === undefined ? {} : { seconds })));
 }

@@ -235,22 +235,22 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
   }
 }
 
-function printResult(r: ToolRoundTripBenchResult): void {
-  console.log(`Tool-call round trip benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
-  console.log(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`method: ${r.method}`);
-  console.log(
+export function formatToolRoundTripBench(r: ToolRoundTripBenchResult): string {
+  const out: string[] = [];
+  out.push(`Tool-call round trip benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
+  out.push(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  out.push(`method: ${r.method}`);
+  out.push(
     `calls ${r.calls}, tool calls ${r.toolCalls} in ${r.wallSeconds.toFixed(1)} s ` +
       `(${r.throughputPerSec.toFixed(0)}/s), failures ${r.failures}`,
   );
-  console.log(
+  out.push(
     `round trip ms: p50 ${r.p50Ms.toFixed(2)}  p90 ${r.p90Ms.toFixed(2)}  p99 ${r.p99Ms.toFixed(2)}  ` +
       `max ${r.maxMs.toFixed(2)}  mean ${r.meanMs.toFixed(2)}`,
   );
-  console.log(`process CPU per tool call: ${r.cpuMsPerToolCall.toFixed(2)} ms`);
-  console.log(
-    `event-loop delay: p99 ${r.eventLoopDelayP99Ms.toFixed(1)} ms, max ${r.eventLoopDelayMaxMs.toFixed(1)} ms`,
-  );
+  out.push(`process CPU per tool call: ${r.cpuMsPerToolCall.toFixed(2)} ms`);
+  out.push(`event-loop delay: p99 ${r.eventLoopDelayP99Ms.toFixed(1)} ms, max ${r.eventLoopDelayMaxMs.toFixed(1)} ms`);
+  return out.join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -265,7 +265,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     ...(process.env.BENCH_MYSQL_URL ? { mysqlUrl: process.env.BENCH_MYSQL_URL } : {}),
   }).then(
     (result) => {
-      printResult(result);
+      console.log(formatToolRoundTripBench(result));
       process.exit(0);
     },
     (err: unknown) => {

@@ -381,69 +381,76 @@ export async function runVadBench(opts: VadBenchOptions = {}): Promise<VadBenchR
   }
 }
 
-function table(head: string[], rows: string[][]): void {
+function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join('  ');
-  console.log(line(head));
-  for (const r of rows) console.log(line(r));
+  return [line(head), ...rows.map(line)].join('\n');
 }
 
-function printResult(r: VadBenchResult, opts: VadBenchOptions): void {
-  console.log(`VAD benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
-  console.log(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`options: ${JSON.stringify(opts)}`);
-  console.log(`method: ${r.method}\n`);
-  console.log('(a) one window alone');
-  table(
-    ['rate', 'model µs', 'engine infer µs', 'engine round trip µs', 'engine CPU µs', 'CPU ms/call-s'],
-    r.single.map((s) => [
-      String(s.sampleRate),
-      s.modelUs.toFixed(1),
-      s.engineInferUs.toFixed(1),
-      s.engineRoundTripUs.toFixed(1),
-      s.engineCpuUs.toFixed(1),
-      ((s.engineCpuUs * WINDOWS_PER_SECOND) / 1000).toFixed(2),
-    ]),
+export function formatVadBench(r: VadBenchResult, opts: VadBenchOptions): string {
+  const out: string[] = [];
+  out.push(`VAD benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
+  out.push(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  out.push(`options: ${JSON.stringify(opts)}`);
+  out.push(`method: ${r.method}\n`);
+  out.push('(a) one window alone');
+  out.push(
+    table(
+      ['rate', 'model µs', 'engine infer µs', 'engine round trip µs', 'engine CPU µs', 'CPU ms/call-s'],
+      r.single.map((s) => [
+        String(s.sampleRate),
+        s.modelUs.toFixed(1),
+        s.engineInferUs.toFixed(1),
+        s.engineRoundTripUs.toFixed(1),
+        s.engineCpuUs.toFixed(1),
+        ((s.engineCpuUs * WINDOWS_PER_SECOND) / 1000).toFixed(2),
+      ]),
+    ),
   );
-  console.log('\n(b) batched: per call-window');
-  table(
-    ['rate', 'batch', 'infer ms/job', 'infer µs/win', 'round trip µs/win', 'CPU µs/win', 'CPU ms/call-s'],
-    r.batched.map((b) => [
-      String(b.sampleRate),
-      String(b.batch),
-      b.inferMsPerJob.toFixed(2),
-      b.inferUsPerWindow.toFixed(1),
-      b.roundTripUsPerWindow.toFixed(1),
-      b.cpuUsPerWindow.toFixed(1),
-      b.cpuMsPerCallSecond.toFixed(2),
-    ]),
+  out.push('\n(b) batched: per call-window');
+  out.push(
+    table(
+      ['rate', 'batch', 'infer ms/job', 'infer µs/win', 'round trip µs/win', 'CPU µs/win', 'CPU ms/call-s'],
+      r.batched.map((b) => [
+        String(b.sampleRate),
+        String(b.batch),
+        b.inferMsPerJob.toFixed(2),
+        b.inferUsPerWindow.toFixed(1),
+        b.roundTripUsPerWindow.toFixed(1),
+        b.cpuUsPerWindow.toFixed(1),
+        b.cpuMsPerCallSecond.toFixed(2),
+      ]),
+    ),
   );
-  console.log('\n(c) real time: CPU of the whole engine; (d) main event loop and latency');
+  out.push('\n(c) real time: CPU of the whole engine; (d) main event loop and latency');
   const pct = (p: Percentiles) => `${p.p50.toFixed(1)}/${p.p99.toFixed(1)}/${p.max.toFixed(1)}`;
-  table(
-    [
-      'rate',
-      'streams',
-      'CPU ms/call-s',
-      'infer ms/call-s',
-      'mean batch',
-      'dropped',
-      'loop delay p50/p99/max ms',
-      'window latency p50/p99/max ms',
-      'tick late p50/p99/max ms',
-    ],
-    r.realtime.map((x) => [
-      String(x.sampleRate),
-      String(x.streams),
-      x.cpuMsPerCallSecond.toFixed(2),
-      x.inferMsPerCallSecond.toFixed(2),
-      x.meanBatch.toFixed(1),
-      String(x.windowsDropped),
-      pct(x.eventLoopDelayMs),
-      pct(x.windowLatencyMs),
-      pct(x.tickLatenessMs),
-    ]),
+  out.push(
+    table(
+      [
+        'rate',
+        'streams',
+        'CPU ms/call-s',
+        'infer ms/call-s',
+        'mean batch',
+        'dropped',
+        'loop delay p50/p99/max ms',
+        'window latency p50/p99/max ms',
+        'tick late p50/p99/max ms',
+      ],
+      r.realtime.map((x) => [
+        String(x.sampleRate),
+        String(x.streams),
+        x.cpuMsPerCallSecond.toFixed(2),
+        x.inferMsPerCallSecond.toFixed(2),
+        x.meanBatch.toFixed(1),
+        String(x.windowsDropped),
+        pct(x.eventLoopDelayMs),
+        pct(x.windowLatencyMs),
+        pct(x.tickLatenessMs),
+      ]),
+    ),
   );
+  return out.join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -451,5 +458,5 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     ...(process.argv[2] === undefined ? {} : { seconds: Number(process.argv[2]) }),
     ...(process.argv[3] === undefined ? {} : { streams: process.argv[3].split(',').map(Number) }),
   };
-  printResult(await runVadBench(opts), opts);
+  console.log(formatVadBench(await runVadBench(opts), opts));
 }

@@ -1,0 +1,55 @@
+/** Statistics shared by the benchmark suites. */
+
+export interface GapStats {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Share of gaps longer than 30 ms, percent. */
+  readonly pctOver30Ms: number;
+}
+
+/** The p-quantile (0..1) of an ascending-sorted array: the value at floor(p·n), clamped. NaN when empty. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** Distribution of inter-frame gaps (ms). */
+export function gapStats(gaps: ArrayLike<number>): GapStats {
+  const sorted = Float64Array.from(gaps).sort();
+  let over = 0;
+  for (const g of sorted) if (g > 30) over += 1;
+  return {
+    count: sorted.length,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
+    pctOver30Ms: sorted.length > 0 ? (100 * over) / sorted.length : Number.NaN,
+  };
+}
+
+/** CPU time (user + system) of a process in ms, from /proc (Linux); undefined elsewhere. */
+export async function processCpuMs(pid: number): Promise<number | undefined> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+export async function processRssMb(pid: number): Promise<number | undefined> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: the standard benchmark suite. Runs each suite in turn, prints its table, and writes
+ * `bench/results/<date>.json` (every figure) and `bench/results/<date>.md`, and refreshes `docs/benchmarks.md`
+ * (method + the latest tables, generated — never typed by hand).
+ *
+ * `npm run bench -- --quick` runs shorter windows and fewer calls (a smoke run; its figures are not the headline).
+ * `npm run bench -- --only calls,vad` runs a subset. Suites that need MySQL/Redis use 127.0.0.1 (BENCH_MYSQL_URL,
+ * BENCH_REDIS_URL override).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { formatAudioSocketBench, runAudioSocketBench } from './suites/audiosocket.js';
+import { formatCallsBench, runCallsBench } from './suites/calls.js';
+import { formatResamplerBench, runResamplerBench } from './suites/resampler.js';
+import { formatToolRoundTripBench, runToolRoundTripBench } from './suites/tools.js';
+import { formatVadBench, runVadBench } from './suites/vad.js';
+
+interface Suite {
+  name: string;
+  run: (quick: boolean) => Promise<{ result: unknown; text: string }>;
+}
+
+const SUITES: Suite[] = [
+  {
+    name: 'resampler',
+    run: async (quick) => {
+      const result = await runResamplerBench(quick ? { seconds: 1 } : {});
+      return { result, text: formatResamplerBench(result) };
+    },
+  },
+  {
+    name: 'audiosocket',
+    run: async (quick) => {
+      const result = await runAudioSocketBench({ calls: quick ? [50] : [100, 300], seconds: quick ? 5 : 20 });
+      return { result, text: formatAudioSocketBench(result) };
+    },
+  },
+  {
+    name: 'calls',
+    run: async (quick) => {
+      const result = await runCallsBench(
+        quick
+          ? { calls: [50], seconds: 5, bargeInCalls: 20 }
+          : { calls: [100, 200, 300], seconds: 20, bargeInCalls: 50 },
+      );
+      return { result, text: formatCallsBench(result) };
+    },
+  },
+  {
+    name: 'vad',
+    run: async (quick) => {
+      const opts = quick ? { seconds: 3, streams: [100] } : {};
+      const result = await runVadBench(opts);
+      return { result, text: formatVadBench(result, opts) };
+    },
+  },
+  {
+    name: 'tools',
+    run: async (quick) => {
+      const result = await runToolRoundTripBench({
+        calls: 100,
+        toolCalls: quick ? 100 : 500,
+        pauseMs: 1000,
+        ...(process.env.BENCH_REDIS_URL ? { redisUrl: process.env.BENCH_REDIS_URL } : {}),
+        ...(process.env.BENCH_MYSQL_URL ? { mysqlUrl: process.env.BENCH_MYSQL_URL } : {}),
+      });
+      return { result, text: formatToolRoundTripBench(result) };
+    },
+  },
+];
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((args[onlyArg + 1] ?? '').split(',')) : undefined;
+
+const started = new Date();
+const machine = {
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGb: +(totalmem() / 2 ** 30).toFixed(1),
+  loadAverageAtStart: loadavg().map((x) => +x.toFixed(2)),
+};
+const header = [
+  `Benchmarks of ${started.toISOString()} — ${quick ? 'QUICK run (short windows, fewer calls)' : 'standard run'}`,
+  `node ${machine.node}, ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GiB, load average at start ${machine.loadAverageAtStart.join(' ')}`,
+];
+process.stdout.write(`${header.join('\n')}\n\n`);
+
+const results: Record<string, unknown> = {};
+const sections: string[] = [];
+let failed = 0;
+for (const suite of SUITES) {
+  if (only && !only.has(suite.name)) continue;
+  const t0 = performance.now();
+  process.stdout.write(`== ${suite.name} ...\n`);
+  try {
+    const { result, text } = await suite.run(quick);
+    const secs = ((performance.now() - t0) / 1000).toFixed(0);
+    results[suite.name] = result;
+    sections.push(`## ${suite.name}\n\n(${secs} s)\n\n\`\`\`\n${text}\n\`\`\``);
+    process.stdout.write(`${text}\n(${secs} s)\n\n`);
+  } catch (err) {
+    failed += 1;
+    const message = err instanceof Error ? err.message : String(err);
+    results[suite.name] = { error: message };
+    sections.push(`## ${suite.name}\n\nFAILED: ${message}`);
+    process.stdout.write(`${suite.name} FAILED: ${message}\n\n`);
+  }
+}
+
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(resultsDir, { recursive: true });
+const md = `# ${header[0]}\n\n${header[1]}\n\n${sections.join('\n\n')}\n`;
+await writeFile(
+  `${resultsDir}${stamp}.json`,
+  `${JSON.stringify({ started: started.toISOString(), quick, machine, results }, null, 2)}\n`,
+);
+await writeFile(`${resultsDir}${stamp}.md`, md);
+if (!quick && !only) {
+  const docPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+  const doc = await readFile(docPath, 'utf8').catch(() => '');
+  const marker = '<!-- latest results below are generated by npm run bench -->';
+  const method = doc.includes(marker) ? doc.slice(0, doc.indexOf(marker)) : `# Benchmarks\n\n`;
+  await writeFile(docPath, `${method}${marker}\n\n${md}`);
+}
+process.stdout.write(`wrote bench/results/${stamp}.json and .md${!quick && !only ? ', docs/benchmarks.md' : ''}\n`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,29 @@
+/**
+ * The adapter as a separate process for the full-call benchmark: configured from the environment like `ava serve`,
+ * it reports its AudioSocket port to the parent over IPC and runs until told to stop.
+ */
+import pino from 'pino';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
+
+const config = loadConfig();
+const app = createApp(config, { logger: pino({ level: 'warn' }, pino.destination({ fd: 2, sync: false })) });
+await app.start();
+process.send?.({ type: 'ready', port: app.audioSocket.address?.port });
+process.on('message', (m: { type?: string }) => {
+  if (m?.type === 'stats') {
+    const bridges = app.registry.list().map((s) => s.bridge?.stats);
+    process.send?.({
+      type: 'stats',
+      calls: app.registry.size,
+      bargeIns: bridges.reduce((n, b) => n + (b?.bargeIns ?? 0), 0),
+      clock: app.clock.stats,
+    });
+  }
+  if (m?.type === 'stop') {
+    app.stop(2000).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  }
+});
