@@ -191,9 +191,15 @@ export class MediaBridge {
       this.#notify({ type: 'utteranceEnd', utteranceId: p.utteranceId, playedMs: p.playedMs }),
     );
     this.#playout.on('drained', () => this.#notify({ type: 'playoutDrained' }));
-    this.#playout.on('overflow', (bytes) =>
-      this.#log.warn({ droppedMs: msForBytes(format, bytes) }, 'playout buffer full: newest agent audio dropped'),
-    );
+    this.#playout.on('overflow', (bytes) => {
+      const droppedMs = msForBytes(format, bytes);
+      this.#log.warn({ droppedMs }, 'playout buffer full: newest agent audio dropped');
+      this.#notify({
+        type: 'error',
+        code: 'audio_overflow',
+        message: `playout buffer full: ${droppedMs} ms of audio dropped`,
+      });
+    });
     const oldSpeech = this.#speech;
     this.#speech = undefined;
     if (oldSpeech) void Promise.resolve(oldSpeech.close()).catch(() => {});

@@ -9,3 +9,14 @@ export function configReferenceMarkdown(): string {
   });
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
+
+export const CONFIG_REFERENCE_START = '<!-- config-reference:start -->';
+export const CONFIG_REFERENCE_END = '<!-- config-reference:end -->';
+
+/** The document with the text between the config-reference markers replaced by `table`. */
+export function withConfigReference(doc: string, table: string): string {
+  const start = doc.indexOf(CONFIG_REFERENCE_START);
+  const end = doc.indexOf(CONFIG_REFERENCE_END);
+  if (start < 0 || end < start) throw new Error('config-reference markers not found');
+  return `${doc.slice(0, start + CONFIG_REFERENCE_START.length)}\n${table}\n${doc.slice(end)}`;
+}
