@@ -19,12 +19,7 @@ import {
 } from '../../transports/agent-ws/connect-agent-socket.js';
 import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
 import type { ReconnectPolicy } from '../../transports/agent-ws/reconnect-policy.js';
-import {
-  codecFormat,
-  createRtpAudioCodec,
-  RTP_PACKET_MS,
-  type RtpAudioCodec,
-} from '../../transports/webrtc/rtp-audio-codec.js';
+import { codecFormat, createRtpAudioCodec, type RtpAudioCodec } from '../../transports/webrtc/rtp-audio-codec.js';
 import { type RtpJitterBufferStats, RtpJitterBuffer } from '../../transports/webrtc/rtp-jitter-buffer.js';
 import { RtpAudioPipeline } from '../../transports/webrtc/rtp-audio-pipeline.js';
 import { WebRtcError } from '../../transports/webrtc/webrtc-error.js';
@@ -189,6 +184,9 @@ export class WebRtcAgent implements VoiceAgent {
     if (this.#phase === 'closed') return;
     // The packets still buffered belong to the utterance that was cut.
     if (notice.type === 'interruption') this.#pipeline?.flushReceived();
+    // A live RTP stream hands over one frame per tick, so playout runs dry after every frame while the agent keeps
+    // talking; its automatic utterance ends when the stream pauses instead (`onPause`).
+    if (notice.type === 'playoutDrained' && this.#pipeline?.receiving) return;
     this.#channel?.notify(notice);
   }
 
@@ -336,6 +334,7 @@ export class WebRtcAgent implements VoiceAgent {
       sink: peer,
       jitter: this.#jitter,
       onAudio: (data) => channel.agentAudio(data),
+      onPause: () => channel.notify({ type: 'playoutDrained' }),
     });
     this.#stats.codec = codec.name;
     this.#stats.payloadType = codec.payloadType;

@@ -16,6 +16,8 @@ export interface RtpAudioPipelineOptions {
   readonly jitter: RtpJitterBuffer;
   /** Decoded (or concealed) agent audio, 20 ms per call, in `codec.format`. */
   readonly onAudio: (data: Buffer) => void;
+  /** The agent's stream paused: the jitter buffer ran dry and stopped playing. */
+  readonly onPause?: () => void;
   /** Caller frames waiting to be sent; the oldest are dropped beyond it. Default 2 (40 ms). */
   readonly maxQueuedFrames?: number;
   readonly now?: () => number;
@@ -40,7 +42,7 @@ export interface RtpAudioPipelineStats {
  * whose clock runs fast — never reaches the agent faster than real time. Frames are encoded only when sent.
  *
  * Receive: packets of the negotiated payload type go into the jitter buffer; each tick takes one packet's worth and
- * decodes it, conceals it when lost, or yields nothing when the agent is silent.
+ * decodes it, conceals it when lost, or yields nothing when the agent is silent (`onPause` marks the change).
  */
 export class RtpAudioPipeline {
   readonly stats: RtpAudioPipelineStats = {
@@ -56,6 +58,7 @@ export class RtpAudioPipeline {
   readonly #maxQueued: number;
   readonly #now: () => number;
   #credit = 2;
+  #playing = false;
 
   constructor(options: RtpAudioPipelineOptions) {
     this.#o = options;
@@ -97,14 +100,25 @@ export class RtpAudioPipeline {
     const t = this.#o.jitter.take();
     switch (t.kind) {
       case 'packet':
+        this.#playing = true;
         this.#o.onAudio(this.#o.codec.decode(t.payload));
         return;
       case 'lost':
+        this.#playing = true;
         this.#o.onAudio(this.#o.codec.conceal());
         return;
       case 'idle':
+        if (this.#playing) {
+          this.#playing = false;
+          this.#o.onPause?.();
+        }
         return;
     }
+  }
+
+  /** True while the agent's stream plays (from its first packet until it pauses). */
+  get receiving(): boolean {
+    return this.#playing;
   }
 
   /** Drops the agent audio held in the jitter buffer (its utterance was cut); returns the packets dropped. */
