@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AudioFormat, PCM8K, PCM16K } from '../../audio/format.js';
 import type { RealtimeAgentConfig } from '../../config/realtime-route.js';
 import type { Route } from '../../config/routes.js';
 import type { Logger } from '../../observability/logger.js';
@@ -38,6 +39,15 @@ export function routeFunctionTools(route: Route): RouteFunctionTool[] {
   }));
 }
 
+/**
+ * The leg format to plan the session for. A leg reports 8 kHz until its first audio frame, so an 8 kHz
+ * `legFormat` may only be the default: then the route's `audioFormat` (what externalMedia is asked for) decides.
+ */
+export function plannedLegFormat(call: CallInfo): AudioFormat {
+  if (call.legFormat.sampleRate !== 8000) return call.legFormat;
+  return call.route.audioFormat === 'slin16' ? PCM16K : PCM8K;
+}
+
 /** Builds the Realtime agent for a call of a route with `agent.kind = "openai-realtime"`. */
 export function createRealtimeAgent(
   call: CallInfo,
@@ -49,7 +59,7 @@ export function createRealtimeAgent(
   const log = logger.child({ callId: call.callId, agent: 'openai-realtime' });
   return new RealtimeAgent({
     config,
-    legFormat: call.legFormat,
+    legFormat: plannedLegFormat(call),
     apiKey,
     routeTools: routeFunctionTools(call.route),
     tools: deps.tools ?? UNAVAILABLE_TOOL_INVOKER,

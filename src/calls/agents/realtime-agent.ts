@@ -65,6 +65,13 @@ export interface RealtimeAgentOptions {
 
 type Phase = 'new' | 'opening' | 'live' | 'reconnecting' | 'closed';
 
+/**
+ * Longest wait after the answer for the caller's first audio before the greeting is asked for anyway. The
+ * greeting waits for it because the leg's format is only known once audio flows (a 16 kHz leg restarts playout
+ * when its first frame arrives, which would drop a greeting queued before).
+ */
+const GREETING_AUDIO_WAIT_MS = 500;
+
 /** Filler responses carry this metadata so their items are known as out-of-band. */
 const FILLER_METADATA = { purpose: 'filler' } as const;
 
@@ -96,6 +103,9 @@ export class RealtimeAgent implements VoiceAgent {
   #socket: RealtimeSocket | undefined;
   #sessionBody: Record<string, unknown> = {};
   #greeting: string | undefined;
+  #answered = false;
+  #audioSeen = false;
+  #greetTimer: NodeJS.Timeout | undefined;
   #interruptOnServerSpeech = true;
   #builtins = new Map<string, BuiltinToolSpec>();
   #fillers = new Map<string, string>();
@@ -161,6 +171,10 @@ export class RealtimeAgent implements VoiceAgent {
   }
 
   sendAudio(chunk: Buffer): void {
+    if (!this.#audioSeen) {
+      this.#audioSeen = true;
+      this.#maybeGreet();
+    }
     if (this.#phase === 'live') this.#socket?.appendAudio(chunk);
     else if (this.#phase === 'reconnecting') this.stats.droppedAudioWhileReconnecting += 1;
   }
@@ -170,7 +184,14 @@ export class RealtimeAgent implements VoiceAgent {
     const now = this.#nowMs();
     switch (notice.type) {
       case 'answer':
-        if (this.#greeting !== undefined) this.#requestResponse({ instructions: this.#greeting });
+        this.#answered = true;
+        this.#maybeGreet();
+        if (this.#greeting !== undefined && !this.#audioSeen) {
+          this.#greetTimer = setTimeout(() => {
+            this.#audioSeen = true;
+            this.#maybeGreet();
+          }, GREETING_AUDIO_WAIT_MS);
+        }
         return;
       case 'speaking':
         if (this.#cfg.bargeIn === 'local' || this.#cfg.bargeIn === 'both') this.#bargeIn('local');
@@ -217,6 +238,7 @@ export class RealtimeAgent implements VoiceAgent {
 
   async close(_reason: CloseReason, _initiator: HangupInitiator): Promise<void> {
     if (this.#phase === 'closed') return;
+    clearTimeout(this.#greetTimer);
     const wasStarted = this.#phase !== 'new';
     this.#phase = 'closed';
     this.#abort.abort();
@@ -229,6 +251,15 @@ export class RealtimeAgent implements VoiceAgent {
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) await socket.close(1000, 'call ended');
+  }
+
+  /** Asks for the AI-first greeting once, when the call is answered and caller audio flows. */
+  #maybeGreet(): void {
+    if (!this.#answered || !this.#audioSeen || this.#greeting === undefined) return;
+    clearTimeout(this.#greetTimer);
+    const instructions = this.#greeting;
+    this.#greeting = undefined;
+    this.#requestResponse({ instructions });
   }
 
   // --- session set-up ---------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ export interface ResponsePlan {
   readonly audioMs?: number;
   readonly transcript?: string;
   readonly functionCalls?: readonly SimFunctionCall[];
+  /** Wait between the last function call and `response.done` (a model still thinking). Default 0. */
+  readonly responseDoneDelayMs?: number;
   /** Send this error instead of a response. */
   readonly error?: SimErrorSpec;
   /** Drop the connection (no close frame): before the response, half-way through its audio, or after it. */
@@ -307,6 +309,19 @@ export class SimResponse {
       }
       this.#previous = item.id;
     }
+    const delay = this.#o.plan.responseDoneDelayMs ?? 0;
+    if (delay > 0 && (this.#o.plan.functionCalls?.length ?? 0) > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.active) this.#complete();
+      }, delay);
+      return;
+    }
+    this.#complete();
+  }
+
+  #complete(): void {
+    const { hooks } = this.#o;
     this.status = 'completed';
     for (const item of this.items) item.finished = true;
     hooks.send({
