@@ -135,6 +135,12 @@ export class CallRecorder {
             itemId: typeof d.itemId === 'string' ? d.itemId : null,
           });
           return;
+        case 'recording.started':
+          sink.emit(id, 'call.recording_started', { name: String(d.name), format: String(d.format ?? 'wav') });
+          return;
+        case 'recording.finished':
+          sink.emit(id, 'call.recording_finished', { name: String(d.name), status: 'done' });
+          return;
         case 'action':
           if (d.type === 'transfer') sink.emit(id, 'call.transferred', { target: JSON.stringify(d.target) });
           return;

@@ -130,9 +130,11 @@ export class RegistryCallController implements CallController {
     const name = command.name ?? `call-${session.id}`;
     if (command.action === 'start') {
       await tel.startRecording(name);
+      session.record('recording.started', { name, format: 'wav' });
       return { name, status: 'recording' };
     }
     await tel.stopRecording(name);
+    session.record('recording.finished', { name, status: 'done' });
     return { name, status: 'stopped' };
   }
 }

@@ -164,3 +164,63 @@ describe('native WebSocket agent through the running service (dialplan-direct)',
     expect(agent.sessions.length).toBe(0);
   });
 });
+
+describe('native agent connection lost mid-call', () => {
+  let app: App | undefined;
+  let agent: NativeEchoAgent | undefined;
+  const calls: SimulatedAudioSocketCall[] = [];
+  afterEach(async () => {
+    for (const c of calls) await c.hangup().catch(() => {});
+    await app?.stop(2000);
+    await agent?.close();
+    app = undefined;
+    agent = undefined;
+    calls.length = 0;
+  });
+
+  it('redials the agent, which gets a fresh incoming marked reconnect=1, and the call goes on', async () => {
+    agent = await startNativeEchoAgent({ mode: 'echo', secret: SECRET });
+    const started = await startTestApp({ AGENT_SECRET: SECRET }, { routesJson: routesFor(agent.url) });
+    app = started.app;
+    const tone = generateTone({ rate: 8000, freq: 800, amplitude: 6000, ms: 6000 });
+    const call = await dialAudioSocket({
+      host: '127.0.0.1',
+      port: started.port,
+      uuid: randomUUID(),
+      source: { type: 'samples', samples: tone },
+    });
+    calls.push(call);
+    const first = await agent.waitForSession(0);
+    await first.waitForEvent('answer');
+    first.close(1011, 'agent restarting');
+    const second = await agent.waitForSession(1, 15_000);
+    const incoming = await second.waitForEvent('incoming');
+    expect(incoming.customParameters.reconnect).toBe('1');
+    expect(incoming.callId).toBe(first.callId);
+    // Audio flows to the new connection; the call never ended.
+    await second.waitForAudioBytes(16000 * 2 * 0.5, 15_000);
+    expect(app.registry.size).toBe(1);
+    expect(app.registry.list()[0]!.state).toBe('active');
+  });
+
+  it('gives the caller the fallback when the agent stays away', async () => {
+    agent = await startNativeEchoAgent({ mode: 'echo', secret: SECRET });
+    const started = await startTestApp(
+      { AGENT_SECRET: SECRET },
+      { routesJson: routesFor(agent.url, { reconnect: { attempts: 1, initialMs: 10, maxMs: 20 } }) },
+    );
+    app = started.app;
+    const ended: string[] = [];
+    app.registry.on('added', (s) => s.on('ended', (sum) => ended.push(sum.reason)));
+    const call = await dialAudioSocket({ host: '127.0.0.1', port: started.port, uuid: randomUUID() });
+    calls.push(call);
+    const first = await agent.waitForSession(0);
+    await first.waitForEvent('answer');
+    await agent.close();
+    agent = undefined;
+    const closed = await call.closed;
+    expect(closed.by).toBe('remote');
+    await waitFor(() => ended.length === 1);
+    expect(ended).toEqual(['agent_failed']);
+  });
+});

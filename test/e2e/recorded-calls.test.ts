@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallEventsRepository } from '../../src/db/call-events-repository.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
+import { RecordingsRepository } from '../../src/db/recordings-repository.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
@@ -89,6 +90,32 @@ describe('calls recorded in MySQL and controlled through the job layer', () => {
     await expect(h!.app.jobs!.controlClient.execute({ type: 'hangup', callId })).rejects.toMatchObject({
       code: expect.stringMatching(/CALL_ENDED|CALL_NOT_FOUND|OWNER_GONE/),
     });
+  });
+
+  it('recording start and stop through the job layer reach Asterisk and the recordings table', async () => {
+    await setup();
+    const caller = await h!.sim.placeInboundCall();
+    await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
+    const callId = h!.app.registry.list()[0]!.id;
+    const start = await h!.app.jobs!.controlClient.execute({
+      type: 'record',
+      callId,
+      action: 'start',
+      name: 'rec-test',
+    });
+    expect(start).toEqual({ name: 'rec-test', status: 'recording' });
+    const stop = await h!.app.jobs!.controlClient.execute({ type: 'record', callId, action: 'stop', name: 'rec-test' });
+    expect(stop).toEqual({ name: 'rec-test', status: 'stopped' });
+    const types = h!.sim.eventLog().map((d) => d.event.type);
+    expect(types).toContain('RecordingStarted');
+    expect(types).toContain('RecordingFinished');
+    const recordings = new RecordingsRepository(tmp!.db);
+    const rows = await until(async () => {
+      const list = await recordings.listByCall(callId);
+      return list.some((r) => r.status === 'done') ? list : undefined;
+    });
+    expect(rows[0]).toMatchObject({ name: 'rec-test', status: 'done' });
+    await caller.hangup();
   });
 
   it('originate through the job layer: answered calls go live; busy ones are recorded as failed with the cause', async () => {
