@@ -19,7 +19,8 @@ import {
 } from '../../transports/agent-ws/connect-agent-socket.js';
 import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
 import type { ReconnectPolicy } from '../../transports/agent-ws/reconnect-policy.js';
-import { codecFormat, createRtpAudioCodec, type RtpAudioCodec } from '../../transports/webrtc/rtp-audio-codec.js';
+import { codecFormat, createRtpAudioCodec } from '../../transports/webrtc/rtp-audio-codec.js';
+import type { RtpAudioCodec } from '../../transports/webrtc/rtp-codec-spec.js';
 import { type RtpJitterBufferStats, RtpJitterBuffer } from '../../transports/webrtc/rtp-jitter-buffer.js';
 import { RtpAudioPipeline } from '../../transports/webrtc/rtp-audio-pipeline.js';
 import { WebRtcError } from '../../transports/webrtc/webrtc-error.js';

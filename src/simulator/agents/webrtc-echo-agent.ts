@@ -12,7 +12,7 @@ import {
   type WebRtcSignalCommand,
 } from '../../protocols/agent/webrtc-signalling.js';
 import { OpusFrameCodec } from '../../transports/webrtc/opus-frame-codec.js';
-import { RTP_CODEC_SPECS, RTP_PACKET_MS } from '../../transports/webrtc/rtp-audio-codec.js';
+import { RTP_CODEC_SPECS, RTP_PACKET_MS } from '../../transports/webrtc/rtp-codec-spec.js';
 import { type RtpSendHeader, RtpSendSequencer } from '../../transports/webrtc/rtp-send-sequencer.js';
 import { type ReceivedRtp, WebRtcPeer } from '../../transports/webrtc/webrtc-peer.js';
 import { type AgentHandshake, type RejectedHandshake, startAgentServer } from './agent-server.js';

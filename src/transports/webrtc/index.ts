@@ -2,6 +2,7 @@
 export * from './opus-frame-codec.js';
 export * from './rtp-audio-codec.js';
 export * from './rtp-audio-pipeline.js';
+export * from './rtp-codec-spec.js';
 export * from './rtp-jitter-buffer.js';
 export * from './rtp-send-sequencer.js';
 export * from './sdp-audio.js';

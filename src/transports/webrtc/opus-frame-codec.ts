@@ -1,6 +1,6 @@
 import { Decoder, Encoder } from '@evan/opus';
 import { type AudioFormat, frameBytes } from '../../audio/format.js';
-import type { RtpAudioCodec, RtpCodecSpec } from './rtp-audio-codec.js';
+import type { RtpAudioCodec, RtpCodecSpec } from './rtp-codec-spec.js';
 
 /** Opus bitrate for one mono voice stream, bits per second (WebRTC's usual figure for speech). */
 export const OPUS_BITRATE = 32_000;

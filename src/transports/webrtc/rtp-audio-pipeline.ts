@@ -1,5 +1,5 @@
 import { Reframer } from '../../audio/reframer.js';
-import type { RtpAudioCodec } from './rtp-audio-codec.js';
+import type { RtpAudioCodec } from './rtp-codec-spec.js';
 import type { RtpJitterBuffer } from './rtp-jitter-buffer.js';
 import { type RtpSendHeader, RtpSendSequencer } from './rtp-send-sequencer.js';
 import type { ReceivedRtp } from './webrtc-peer.js';

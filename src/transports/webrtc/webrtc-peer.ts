@@ -11,7 +11,7 @@ import {
 import { TypedEmitter } from '../../lib/typed-emitter.js';
 import type { Logger } from '../../observability/logger.js';
 import type { IceCandidateFields, WebRtcCodecName } from '../../protocols/agent/webrtc-signalling.js';
-import { RTP_CODEC_SPECS } from './rtp-audio-codec.js';
+import { RTP_CODEC_SPECS } from './rtp-codec-spec.js';
 import type { RtpSendHeader } from './rtp-send-sequencer.js';
 import { candidateAllowed, filterSdpCandidates, negotiatedCodec } from './sdp-audio.js';
 import { WebRtcError } from './webrtc-error.js';
