@@ -95,4 +95,37 @@ describe('OpenAI Realtime agent: a whole call through the simulated Asterisk and
     expect(session.endSummary?.reason).toBe('caller_hangup');
     await s.waitFor(() => (s.closed ? true : undefined), 'session closed by the adapter');
   }, 40_000);
+
+  it('beta dialect: OpenAI-Beta header, g711_ulaw session, beta event names (response.audio.delta …) understood', async () => {
+    rt = await startRealtimeHarness({
+      agent: { apiVersion: 'beta', greeting: 'Say hello.', session: { temperature: 0.8 } },
+      sim: { script: () => ({ audioMs: 700, transcript: 'Hello from the preview API.' }) },
+    });
+    const { h, sim, transcripts } = rt;
+    const caller = await h.sim.placeInboundCall();
+    const s = await sim.waitForSession(0);
+    expect(s.dialect).toBe('beta');
+    expect(sim.handshakes[0]!.headers['openai-beta']).toBe('realtime=v1');
+    const update = await s.waitForReceived('session.update');
+    expect(update.session).toMatchObject({
+      input_audio_format: 'g711_ulaw',
+      output_audio_format: 'g711_ulaw',
+      temperature: 0.8,
+      turn_detection: { type: 'server_vad' },
+    });
+    // The echo says g711_ulaw; the beta names reach the caller as audio and the transcript as a turn.
+    await waitFor(() => voicedMs(h, 8000) >= 700, 15_000, 'greeting played');
+    await waitFor(() => transcripts.turns.length === 1, 10_000, 'greeting turn');
+    expect(transcripts.turns[0]).toMatchObject({
+      role: 'agent',
+      text: 'Hello from the preview API.',
+      truncated: false,
+    });
+    expect(s.sentEvents('response.audio_transcript.done')).toHaveLength(1);
+    expect(s.sentEvents('response.output_audio_transcript.done')).toHaveLength(0);
+    expect(s.sentEvents('response.audio.done')).toHaveLength(1);
+    expect(s.sentEvents('conversation.item.created').length).toBeGreaterThan(0);
+    expect(s.errors).toEqual([]);
+    await caller.hangup();
+  }, 40_000);
 });

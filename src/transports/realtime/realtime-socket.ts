@@ -44,6 +44,8 @@ export interface RealtimeSocketOptions {
 }
 
 const NORMAL_CLOSE = 1000;
+/** Text frames held before the first listener; later ones are dropped. */
+const EARLY_FRAME_LIMIT = 256;
 
 /**
  * An open WebSocket to a Realtime server for one call: JSON events both ways as text frames.
@@ -71,6 +73,8 @@ export class RealtimeSocket extends TypedEmitter<RealtimeSocketEvents> {
   #closeRequested = false;
   #closeInfo: RealtimeSocketClose | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
+  /** Text frames received before the first `text` listener; undefined once delivery has started. */
+  #early: string[] | undefined = [];
 
   constructor(ws: WebSocket, options: RealtimeSocketOptions) {
     super();
@@ -96,6 +100,27 @@ export class RealtimeSocket extends TypedEmitter<RealtimeSocketEvents> {
   /** Resolves once the connection is closed, however that happened. */
   get closed(): Promise<RealtimeSocketClose> {
     return this.#closed;
+  }
+
+  /**
+   * Frames (and a close) that arrive before the first `text` listener — a server may send an event in the same
+   * packet as its upgrade answer — are held, up to a bound, and delivered in order in a microtask after that
+   * listener is attached.
+   */
+  override on<K extends keyof RealtimeSocketEvents & string>(
+    event: K,
+    listener: (...args: RealtimeSocketEvents[K]) => void,
+  ): this {
+    super.on(event, listener);
+    if (event === 'text' && this.#early !== undefined) {
+      const held = this.#early;
+      this.#early = undefined;
+      queueMicrotask(() => {
+        for (const text of held) this.emit('text', text);
+        if (this.#closeInfo !== undefined) this.emit('close', this.#closeInfo);
+      });
+    }
+    return this;
   }
 
   /** Sends one client event. Never dropped while open; false when the socket is not open. */
@@ -153,6 +178,10 @@ export class RealtimeSocket extends TypedEmitter<RealtimeSocketEvents> {
       : Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data).toString('utf8');
+    if (this.#early !== undefined) {
+      if (this.#early.length < EARLY_FRAME_LIMIT) this.#early.push(text);
+      return;
+    }
     this.emit('text', text);
   }
 
@@ -177,7 +206,8 @@ export class RealtimeSocket extends TypedEmitter<RealtimeSocketEvents> {
     const info: RealtimeSocketClose = { code, reason, initiator };
     this.#closeInfo = info;
     this.#o.logger.debug({ ...info, stats: this.stats }, 'realtime socket closed');
-    this.emit('close', info);
+    // While frames are held, the close is emitted after them (see `on`).
+    if (this.#early === undefined) this.emit('close', info);
     this.#resolveClosed(info);
   }
 }
