@@ -1,0 +1,32 @@
+/**
+ * Nightly-style fuzzing: the bad-input properties of `test/property/fuzz-properties.ts` with many more cases than
+ * CI runs (CI: thousands each, inside `npm test`). Prints the seed of each property so a failure can be replayed.
+ *
+ * `npx tsx scripts/fuzz-long.ts [multiplier=100] [seed]` — each property runs `ciRuns × multiplier` cases.
+ * Exits 1 when any property fails (the shrunk counterexample is printed).
+ */
+import fc from 'fast-check';
+import { FUZZ_PROPERTIES } from '../test/property/fuzz-properties.js';
+
+const multiplier = Number(process.argv[2] ?? 100);
+const seed = process.argv[3] === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.argv[3]);
+if (!Number.isFinite(multiplier) || multiplier <= 0) {
+  process.stderr.write('usage: tsx scripts/fuzz-long.ts [multiplier>0] [seed]\n');
+  process.exit(2);
+}
+
+let failed = 0;
+for (const { name, check, ciRuns } of FUZZ_PROPERTIES) {
+  const numRuns = Math.round(ciRuns * multiplier);
+  const t0 = performance.now();
+  const details = check({ numRuns, seed });
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  if (details.failed) {
+    failed += 1;
+    process.stdout.write(`FAIL ${name}: ${numRuns} cases, seed ${seed}, ${seconds} s\n`);
+    process.stdout.write(`${fc.defaultReportMessage(details) ?? ''}\n`);
+  } else {
+    process.stdout.write(`ok   ${name}: ${details.numRuns} cases, seed ${seed}, ${seconds} s\n`);
+  }
+}
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { AGENT_COMMAND_NAMES, parseAgentMessage } from '../../src/protocols/agent/index.js';
+import { parseTwilioAgentMessage } from '../../src/protocols/twilio/parse.js';
+import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
+import { type NativeEchoAgent, startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
+import { startTwilioDialectAgent, type TwilioDialectAgent } from '../../src/simulator/agents/twilio-dialect-agent.js';
+import { startTestApp } from '../support/app-harness.js';
+import { waitFor } from '../support/wait.js';
+import { hostileText, withDiscriminator } from './fuzz-properties.js';
+
+const SECRET = 'fuzz-agent-secret';
+/** Valid commands that legitimately end or silence the call are not "bad input"; everything else is sent. */
+const ENDS_CALL = new Set(['hangup', 'reject', 'refer', 'mute']);
+
+const nativeText = hostileText(withDiscriminator('command', [...AGENT_COMMAND_NAMES, 'tts'])).filter((t) => {
+  const r = parseAgentMessage(t);
+  return !(r.ok && ENDS_CALL.has(r.command.command));
+});
+const twilioText = hostileText(withDiscriminator('event', ['media', 'mark', 'clear', 'start', 'stop']));
+
+function tone(): Int16Array {
+  return new Int16Array(1600).map((_, i) => Math.round(6000 * Math.sin(i / 4)));
+}
+
+describe('a hostile agent on a real call', () => {
+  let app: App | undefined;
+  let native: NativeEchoAgent | undefined;
+  let twilio: TwilioDialectAgent | undefined;
+  let call: SimulatedAudioSocketCall | undefined;
+  afterEach(async () => {
+    await call?.hangup().catch(() => {});
+    await app?.stop(2000);
+    await native?.close();
+    await twilio?.close();
+    app = native = twilio = call = undefined;
+  });
+
+  async function dial(port: number): Promise<{ echoed: () => number }> {
+    let echoed = 0;
+    call = await dialAudioSocket({
+      host: '127.0.0.1',
+      port,
+      uuid: randomUUID(),
+      source: { type: 'samples', samples: tone(), loop: true },
+      recordReceived: false,
+      recordSent: false,
+      onFrame: (f) => {
+        if (f.kind === 0x10 && f.payload?.some((b) => b !== 0)) echoed += 1;
+      },
+    });
+    return { echoed: () => echoed };
+  }
+
+  it('native protocol: every bad message gets an error event back, the call goes on (1000 cases)', async () => {
+    native = await startNativeEchoAgent({ mode: 'echo', secret: SECRET, maxRecordedAudioBytes: 0 });
+    const started = await startTestApp(
+      { AGENT_SECRET: SECRET },
+      {
+        routesJson: {
+          routes: [{ name: 'fuzz', agent: { kind: 'websocket', url: native.url, secretEnv: 'AGENT_SECRET' } }],
+        },
+      },
+    );
+    app = started.app;
+    const { echoed } = await dial(started.port);
+    const session = await native.waitForSession(0);
+    await session.waitForEvent('answer');
+    await waitFor(() => echoed() > 10, 10_000, 'echo before fuzzing');
+    let probe = 0;
+    await fc.assert(
+      fc.asyncProperty(nativeText, async (text) => {
+        const errorsBefore = session.events.filter((e) => e.event === 'error').length;
+        session.sendText(text);
+        // A probe the adapter must answer with unknown_command: everything sent before it has been handled.
+        const name = `probe-${probe++}`;
+        session.sendText(JSON.stringify({ command: name }));
+        await session.waitForEvent('error', (e) => e.command === name, 10_000);
+        const errors = session.events.filter((e) => e.event === 'error').slice(errorsBefore, -1);
+        if (!parseAgentMessage(text).ok) {
+          expect(errors.length).toBeGreaterThanOrEqual(1);
+          expect(['malformed_json', 'unknown_command', 'invalid_command']).toContain(errors[0]!.code);
+        }
+        expect(app!.registry.size).toBe(1);
+      }),
+      { numRuns: 1000 },
+    );
+    const before = echoed();
+    await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
+    expect(call!.state).toBe('open');
+    expect(session.closeInfo).toBeUndefined();
+  }, 120_000);
+
+  it('Twilio dialect: every bad message is logged and ignored, the call goes on (1000 cases)', async () => {
+    twilio = await startTwilioDialectAgent({ mode: 'echo', maxRecordedMedia: 0 });
+    const started = await startTestApp(
+      {},
+      { routesJson: { routes: [{ name: 'fuzz', agent: { kind: 'twilio', url: twilio.url } }] } },
+    );
+    app = started.app;
+    const logs = started.logs;
+    const { echoed } = await dial(started.port);
+    const session = await twilio.waitForSession(0);
+    await session.waitForMessage('start');
+    await waitFor(() => echoed() > 10, 10_000, 'echo before fuzzing');
+    const bad = () => logs.find('agent sent a bad Twilio message; ignored').length;
+    await fc.assert(
+      fc.asyncProperty(twilioText, async (text) => {
+        const before = bad();
+        session.sendText(text);
+        if (!parseTwilioAgentMessage(text).ok) await waitFor(() => bad() > before, 10_000, 'the bad message logged');
+        expect(app!.registry.size).toBe(1);
+      }),
+      { numRuns: 1000 },
+    );
+    const before = echoed();
+    await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
+    expect(call!.state).toBe('open');
+    expect(session.closeInfo).toBeUndefined();
+  }, 120_000);
+});
