@@ -71,7 +71,7 @@ describe('WebRTC agent (werift peer) through the simulated Asterisk', () => {
     const session = h!.app.registry.list()[0]!;
     const rtc = session.agent as WebRtcAgent;
     expect(rtc.stats.codec).toBe('PCMU');
-    expect(rtc.stats.jitter.late).toBe(0);
+    expect(rtc.stats.jitter.late).toBeLessThanOrEqual(2);
     // μ-law both ways on an 8 kHz leg: G.711 coding only, no resampler.
     expect(session.bridge!.converters.toAgent.resamples).toBe(false);
     expect(session.bridge!.converters.fromAgent.resamples).toBe(false);

@@ -65,5 +65,9 @@ export class OpusFrameCodec implements RtpAudioCodec {
     }
   }
 
+  silence(): Buffer {
+    return Buffer.alloc(this.frameBytes);
+  }
+
   close(): void {}
 }

@@ -30,6 +30,10 @@ class G711Codec implements RtpAudioCodec {
     return this.#silence;
   }
 
+  silence(): Buffer {
+    return this.#silence;
+  }
+
   close(): void {}
 }
 

@@ -1,6 +1,6 @@
 import { Reframer } from '../../audio/reframer.js';
 import type { RtpAudioCodec } from './rtp-codec-spec.js';
-import type { RtpJitterBuffer } from './rtp-jitter-buffer.js';
+import type { JitterTake, RtpJitterBuffer } from './rtp-jitter-buffer.js';
 import { type RtpSendHeader, RtpSendSequencer } from './rtp-send-sequencer.js';
 import type { ReceivedRtp } from './webrtc-peer.js';
 
@@ -97,22 +97,31 @@ export class RtpAudioPipeline {
   tick(): void {
     this.#credit = Math.min(2, this.#credit + 1);
     this.#drain();
+    const starting = !this.#playing;
     const t = this.#o.jitter.take();
+    // A stream (re)starting is preceded by one frame of silence: the call's playout then holds a frame in hand, so
+    // a tick of this clock landing a little after the call's own tick never leaves the caller a gap.
+    if (starting && t.kind !== 'idle') this.#o.onAudio(this.#o.codec.silence());
+    this.#play(t);
+  }
+
+  /** Delivers one take; false when there was nothing to play. */
+  #play(t: JitterTake): boolean {
     switch (t.kind) {
       case 'packet':
         this.#playing = true;
         this.#o.onAudio(this.#o.codec.decode(t.payload));
-        return;
+        return true;
       case 'lost':
         this.#playing = true;
         this.#o.onAudio(this.#o.codec.conceal());
-        return;
+        return true;
       case 'idle':
         if (this.#playing) {
           this.#playing = false;
           this.#o.onPause?.();
         }
-        return;
+        return false;
     }
   }
 

@@ -46,5 +46,7 @@ export interface RtpAudioCodec {
   decode(payload: Buffer): Buffer;
   /** 20 ms that stand in for a lost packet: Opus packet-loss concealment, silence for G.711. */
   conceal(): Buffer;
+  /** 20 ms of digital silence in `format`. */
+  silence(): Buffer;
   close(): void;
 }
