@@ -69,6 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       ...process.env,
       AUDIOSOCKET_HOST: '127.0.0.1',
       AUDIOSOCKET_PORT: '0',
+      HTTP_PORT: '0',
       ARI_URL: sim.url,
       ARI_USERNAME: 'adapter',
       ARI_PASSWORD: 'demo-password',

@@ -115,8 +115,9 @@ export const ENV_VARS = {
   }),
   VAD_MIN_SPEECH_MS: spec({
     schema: z.coerce.number().int().min(0).max(5000),
-    default: '150',
-    description: 'Speech must last this long before `speaking` fires (and barge-in happens).',
+    default: '90',
+    description:
+      'Speech must last this long before `speaking` fires and barge-in happens (rounded up to 32 ms model windows). Lower reacts faster; higher ignores more clicks and coughs.',
   }),
   VAD_MIN_SILENCE_MS: spec({
     schema: z.coerce.number().int().min(0).max(10000),

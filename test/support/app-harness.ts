@@ -39,7 +39,9 @@ export async function startTestApp(
     env: {
       AUDIOSOCKET_HOST: '127.0.0.1',
       AUDIOSOCKET_PORT: '0',
+      HTTP_PORT: '0',
       VAD: 'off',
+      HTTP_ENABLED: 'false',
       ...(routesText ? { ROUTES_FILE: 'routes.json' } : {}),
       ...env,
     },
