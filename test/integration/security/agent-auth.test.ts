@@ -131,7 +131,8 @@ describe('webhook signatures are verifiable and nothing else verifies', () => {
         expect(checkWebhookSignature(s1, header, b, 300, ts)).toEqual({ valid: true, timestamp: ts });
         if (s2 !== s1) expect(checkWebhookSignature(s2, header, b, 300, ts).valid).toBe(false);
         const bytes = Buffer.from(b);
-        bytes[pos % bytes.length] ^= 0x01;
+        const at = pos % bytes.length;
+        bytes[at] = bytes[at]! ^ 0x01;
         expect(checkWebhookSignature(s1, header, bytes, 300, ts).valid).toBe(false);
         expect(checkWebhookSignature(s1, header, b, 300, ts + 301)).toEqual({
           valid: false,

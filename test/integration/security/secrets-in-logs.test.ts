@@ -108,16 +108,16 @@ describe('tokens and secrets never reach the logs', () => {
     const tone = generateTone({ rate: 8000, freq: 500, amplitude: 6000, ms: 1500 });
     const native = await h.sim.placeInboundCall({ extension: '100', audio: { type: 'samples', samples: tone } });
     const rt = await h.sim.placeInboundCall({ extension: '200', audio: { type: 'samples', samples: tone } });
-    const session = await agent.waitForSession(0);
+    const session = await agent!.waitForSession(0);
     await session.waitForEvent('answer');
-    await realtime.waitForSession(0);
+    await realtime!.waitForSession(0);
     await waitFor(() => h!.media.length === 2 && h!.media.every((m) => m.framesReceived > 50), 15_000, 'media');
     await native.hangup();
     await rt.hangup();
     await waitFor(() => h!.app.registry.size === 0, 15_000, 'calls ended');
     // The webhook was delivered, signed with the secret (so the secret was in use), for the ended call.
-    await receiver.waitFor((reqs) => reqs.some((r) => (r.json as { type?: string })?.type === 'call.ended'));
-    expect(receiver.requests.every((r) => r.signature.valid)).toBe(true);
+    await receiver!.waitFor((reqs) => reqs.some((r) => (r.json as { type?: string })?.type === 'call.ended'));
+    expect(receiver!.requests.every((r) => r.signature.valid)).toBe(true);
 
     expect(h.logs.raw.length).toBeGreaterThan(20);
     expect(leaksIn(h.logs.raw)).toEqual([]);
