@@ -237,3 +237,42 @@ export function encodeValidatedSession(dialect: 'ga' | 'beta', settings: Realtim
   }
   return encoded;
 }
+
+/** Everything a call's Realtime session is set up with, worked out once before connecting. */
+export interface RealtimeSessionPlan {
+  /** The validated `session.update` body. */
+  readonly body: Record<string, unknown>;
+  /** Instructions of the AI-first greeting response (the session instructions, then the greeting). */
+  readonly greeting: string | undefined;
+  readonly builtins: ReadonlyMap<string, BuiltinToolSpec>;
+  readonly fillers: ReadonlyMap<string, string>;
+  /** Whether the server's `speech_started` interrupts the model (false with `interruptResponse: false` or no VAD). */
+  readonly interruptOnServerSpeech: boolean;
+}
+
+/**
+ * Plans a call's session: merges defaults ← route ← the call's overrides, adds the built-in and route tools,
+ * encodes and validates the body for the dialect. Throws `REALTIME_CONFIG_INVALID`.
+ */
+export function planSession(
+  config: RealtimeAgentConfig,
+  customParameters: Readonly<Record<string, string>>,
+  format: RealtimeAudioFormat,
+  routeTools: readonly RouteFunctionTool[],
+): RealtimeSessionPlan {
+  const overrides = callOverrides(customParameters);
+  const merged = mergeSessionConfig(REALTIME_SESSION_DEFAULTS, config.session, overrides.session);
+  const builtins = builtinToolSpecs(config.builtinTools);
+  const settings = sessionSettingsOf(merged, format, builtins, routeTools);
+  const body = encodeValidatedSession(config.apiVersion, settings).session;
+  const greeting = overrides.greeting === null ? undefined : (overrides.greeting ?? config.greeting);
+  const td = merged.turnDetection;
+  return {
+    body,
+    greeting:
+      greeting === undefined ? undefined : merged.instructions ? `${merged.instructions}\n\n${greeting}` : greeting,
+    builtins: new Map(builtins.map((b) => [b.name, b])),
+    fillers: new Map(Object.entries(config.fillers)),
+    interruptOnServerSpeech: td === undefined || (td.type !== 'none' && td.interruptResponse !== false),
+  };
+}
