@@ -18,6 +18,33 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** STUN/TURN server URLs as browsers take them (RFC 7064/7065). */
+const iceServerUrl = z.string().regex(/^(stuns?|turns?):[^\s]+$/, 'expected a stun:, stuns:, turn: or turns: URL');
+const iceServer = z
+  .object({
+    urls: z.union([iceServerUrl, z.array(iceServerUrl).min(1)]),
+    username: z.string().optional(),
+    credential: z.string().optional(),
+  })
+  .strict();
+const iceServers = z
+  .string()
+  .transform((raw, ctx): unknown => {
+    const text = raw.trim();
+    if (!text.startsWith('[')) return text.split(',').flatMap((u) => (u.trim() ? [{ urls: u.trim() }] : []));
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not a valid JSON list of ICE servers' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(iceServer));
+const hostAddresses = z
+  .string()
+  .transform((raw) => raw.split(',').flatMap((a) => (a.trim() ? [a.trim()] : [])))
+  .pipe(z.array(z.union([z.literal('*'), z.ipv4(), z.ipv6()], { message: 'expected IP addresses or *' })).min(1));
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function spec<const T extends EnvVarSpec>(s: T): T {
@@ -97,6 +124,18 @@ export const ENV_VARS = {
     schema: z.enum(['slin', 'slin16']),
     default: 'slin',
     description: 'Default externalMedia format asked of Asterisk (a route may override): slin (8 kHz) or slin16.',
+  }),
+  WEBRTC_ICE_SERVERS: spec({
+    schema: iceServers,
+    description:
+      'STUN/TURN servers for WebRTC agents: comma-separated URLs (`stun:stun.example.org:3478`) or a JSON list of `{"urls","username","credential"}`. Default: none (host candidates only).',
+    secret: true,
+  }),
+  WEBRTC_HOST_ADDRESSES: spec({
+    schema: hostAddresses,
+    default: '127.0.0.1',
+    description:
+      'Local IP addresses whose host candidates WebRTC agents are offered (comma-separated), or `*` for every interface. The default keeps WebRTC on loopback.',
   }),
   AGENT_CONNECT_TIMEOUT_MS: spec({
     schema: positiveInt,

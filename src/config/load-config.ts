@@ -24,6 +24,11 @@ export interface ConfigShape {
   ari: { url: string; username: string; password: string; app: string; requestTimeoutMs: number } | undefined;
   media: { format: 'slin' | 'slin16' };
   agent: { connectTimeoutMs: number };
+  /** WebRTC agents: STUN/TURN servers and the addresses host candidates are offered on. */
+  webrtc: {
+    iceServers: Array<{ urls: string | string[]; username?: string | undefined; credential?: string | undefined }>;
+    hostAddresses: string[];
+  };
   vad: { engine: 'silero' | 'off'; threshold: number; minSpeechMs: number; minSilenceMs: number };
   routes: Route[];
   /** Route agent secrets resolved from the environment variables the routes name, by route name. */
@@ -211,6 +216,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         : undefined,
     media: { format: v.MEDIA_FORMAT },
     agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS },
+    webrtc: { iceServers: v.WEBRTC_ICE_SERVERS ?? [], hostAddresses: v.WEBRTC_HOST_ADDRESSES },
     vad: {
       engine: v.VAD,
       threshold: v.VAD_THRESHOLD,

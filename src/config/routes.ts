@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { realtimeAgentSchema } from './realtime-route.js';
+import { webrtcAgentSchema } from './webrtc-route.js';
 
 /**
  * A route picks the agent for a call. Matching: a route matches when every condition it states holds; the first
@@ -75,6 +76,7 @@ export const agentSchema = z.discriminatedUnion('kind', [
   echoAgentSchema,
   websocketAgentSchema,
   twilioAgentSchema,
+  webrtcAgentSchema,
   realtimeAgentSchema,
 ]);
 
@@ -166,6 +168,7 @@ export type ReconnectConfig = z.output<typeof reconnectSchema>;
 export type RouteMatch = z.output<typeof routeMatchSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type { RealtimeAgentConfig } from './realtime-route.js';
+export type { WebRtcAgentConfig } from './webrtc-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */
