@@ -289,7 +289,7 @@ export class RealtimeAgent implements VoiceAgent {
     this.#drain.releaseAll();
     if (!started) return;
     this.#tools.close();
-    this.#turns.flush(this.#nowMs());
+    this.#turns.flush(this.#nowMs(), (id) => this.#output.playedMs(id));
     await this.#conn.close();
   }
 

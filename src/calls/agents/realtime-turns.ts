@@ -179,14 +179,18 @@ export class RealtimeTurns {
     });
   }
 
-  /** The call is ending: every model turn not handed over yet is, cut where playback stopped. */
-  flush(atMs: number): void {
+  /**
+   * The call is ending: every model turn not handed over yet is, cut where playback stopped (`playedMs` tells how
+   * much of an item playout had sent).
+   */
+  flush(atMs: number, playedMs: (itemId: string) => number): void {
     for (const item of this.#model.values()) {
       if (item.emitted) continue;
       if (!item.playbackOver) {
         item.playbackOver = true;
         item.interrupted = item.interrupted || item.receivedMs > 0;
         item.playEndedAtMs = atMs;
+        item.playedMs = playedMs(item.id);
       }
       item.transcriptDone = true;
       this.#maybeEmit(item);

@@ -1,0 +1,281 @@
+/**
+ * OpenAI Realtime benchmark: N simulated Asterisk calls (AudioSocket, dialplan-direct) through the real service to
+ * the Realtime simulator, with the service in its own process so its CPU is measured alone.
+ *
+ * Two formats: `pcmu` (8 kHz slin leg, μ-law session: G.711 coding only) and `pcm24k` (16 kHz slin16 leg, 24 kHz
+ * PCM session: one 16↔24 kHz resampling step each way). Every caller sends 20 ms frames (silence, so the
+ * simulator's turn detection stays quiet); the service appends each one to its session as base64 JSON. Every
+ * session's model speaks 3 s of a 440 Hz tone every 4 s (75 % of the time), delivered as 100 ms deltas at 4× real
+ * time; the service decodes them into the playout buffer and paces them to the caller.
+ *
+ * Reported per run: service CPU ms per call-second (user + system from /proc over the window), % of a core, RSS,
+ * downlink frame gaps and frames delivered at the callers, appends the simulator received per call-second.
+ * The service is pinned to core 1 and this process (callers + simulator) to core 0 with taskset when available.
+ *
+ * `npx tsx bench/suites/realtime.ts [seconds] [calls,calls,…]` (defaults: 20 s, 100,200).
+ */
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MediaClock } from '../../src/audio/media-clock.js';
+import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
+import type { SimRealtimeSession } from '../../src/simulator/realtime/realtime-sim-session.js';
+import { startRealtimeSimulator } from '../../src/simulator/realtime/realtime-simulator.js';
+import { type GapStats, gapStats, processCpuMs, processRssMb } from '../lib/stats.js';
+
+const SERVER_FILE = fileURLToPath(new URL('./calls-server.ts', import.meta.url));
+
+export type RealtimeBenchFormat = 'pcmu' | 'pcm24k';
+
+export interface RealtimeBenchOptions {
+  readonly calls?: readonly number[];
+  /** Measured seconds per run. */
+  readonly seconds?: number;
+  readonly formats?: readonly RealtimeBenchFormat[];
+  /** Seconds of steady load before measuring. Default 3. */
+  readonly warmupSeconds?: number;
+}
+
+export interface RealtimeBenchRun {
+  readonly format: RealtimeBenchFormat;
+  readonly calls: number;
+  readonly seconds: number;
+  readonly serviceCpuMsPerCallSecond: number;
+  readonly serviceCpuPctOfCore: number;
+  readonly serviceRssMb: number | undefined;
+  readonly downlinkGaps: GapStats;
+  /** Frames the callers received in the window / frames a perfect 50 fps would give. */
+  readonly downlinkFrameRatio: number;
+  /** Appends the simulator received per call-second (50 when every caller frame reached the model). */
+  readonly appendsPerCallSecond: number;
+  /** Model audio deltas sent per call-second. */
+  readonly deltasPerCallSecond: number;
+  readonly sessions: number;
+  readonly generatorLatenessP99Ms: number;
+  readonly valid: boolean;
+}
+
+export interface RealtimeBenchResult {
+  readonly node: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly pinned: boolean;
+  readonly loadAverageAtStart: readonly number[];
+  readonly method: string;
+  readonly runs: readonly RealtimeBenchRun[];
+}
+
+const taskset = spawnSync('taskset', ['--version']).status === 0;
+
+function pin(pid: number, core: number): boolean {
+  if (!taskset || cpus().length < 2) return false;
+  return spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)]).status === 0;
+}
+
+async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(SERVER_FILE, [], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('service did not start within 60 s')), 60_000);
+    child.once('message', (m: { type: string; port: number }) => {
+      clearTimeout(timer);
+      resolve(m.port);
+    });
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+async function stopService(child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send({ type: 'stop' });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function run(
+  format: RealtimeBenchFormat,
+  calls: number,
+  seconds: number,
+  warmupSeconds: number,
+): Promise<RealtimeBenchRun> {
+  const timers = new Set<NodeJS.Timeout>();
+  const sessions: SimRealtimeSession[] = [];
+  const sim = await startRealtimeSimulator({
+    record: false,
+    speed: 4,
+    deltaMs: 100,
+    onSession: (s) => {
+      sessions.push(s);
+      const t = setInterval(() => {
+        if (s.closed) {
+          clearInterval(t);
+          timers.delete(t);
+        } else if (!s.activeResponse) s.respond({ audioMs: 3000, transcript: 'This is the simulated model speaking.' });
+      }, 4000);
+      timers.add(t);
+    },
+  });
+  const dir = await mkdtemp('/tmp/ava-bench-realtime-');
+  await writeFile(
+    `${dir}/routes.json`,
+    JSON.stringify({
+      routes: [
+        {
+          name: 'bench-realtime',
+          audioFormat: format === 'pcmu' ? 'slin' : 'slin16',
+          agent: { kind: 'openai-realtime', url: sim.url, audio: format === 'pcmu' ? 'pcmu' : 'pcm24k' },
+        },
+      ],
+    }),
+  );
+  const { child, port } = await startService({
+    AUDIOSOCKET_HOST: '127.0.0.1',
+    AUDIOSOCKET_PORT: '0',
+    HTTP_PORT: '0',
+    ROUTES_FILE: `${dir}/routes.json`,
+    VAD: 'off',
+    LOG_LEVEL: 'error',
+  });
+  pin(child.pid!, 1);
+  pin(process.pid, 0);
+  const kind = format === 'pcmu' ? 0x10 : 0x12;
+  const clock = new MediaClock();
+  clock.start();
+  const dialers: SimulatedAudioSocketCall[] = [];
+  const gaps: number[] = [];
+  const last = new Map<string, number>();
+  let measuring = false;
+  let framesInWindow = 0;
+  try {
+    for (let i = 0; i < calls; i++) {
+      const uuid = randomUUID();
+      dialers.push(
+        await dialAudioSocket({
+          host: '127.0.0.1',
+          port,
+          uuid,
+          kind,
+          clock,
+          source: { type: 'silence' },
+          recordReceived: false,
+          recordSent: false,
+          onFrame: (f) => {
+            if (f.kind !== kind) return;
+            const prev = last.get(uuid);
+            last.set(uuid, f.at);
+            if (!measuring) return;
+            framesInWindow += 1;
+            if (prev !== undefined) gaps.push(f.at - prev);
+          },
+        }),
+      );
+      if (i % 20 === 19) await sleep(100);
+    }
+    await sleep(warmupSeconds * 1000);
+    const before = sessions.reduce(
+      (a, s) => ({ appends: a.appends + s.stats.appends, deltas: a.deltas + s.stats.deltas }),
+      { appends: 0, deltas: 0 },
+    );
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const cpu0 = await processCpuMs(child.pid!);
+    const t0 = performance.now();
+    measuring = true;
+    await sleep(seconds * 1000);
+    measuring = false;
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu1 = await processCpuMs(child.pid!);
+    const rss = await processRssMb(child.pid!);
+    loop.disable();
+    const after = sessions.reduce(
+      (a, s) => ({ appends: a.appends + s.stats.appends, deltas: a.deltas + s.stats.deltas }),
+      { appends: 0, deltas: 0 },
+    );
+    const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : Number.NaN;
+    const callSeconds = calls * elapsed;
+    const lateness = loop.percentile(99) / 1e6;
+    return {
+      format,
+      calls,
+      seconds: +elapsed.toFixed(2),
+      serviceCpuMsPerCallSecond: +(cpuMs / callSeconds).toFixed(3),
+      serviceCpuPctOfCore: +((100 * cpuMs) / (elapsed * 1000)).toFixed(1),
+      serviceRssMb: rss !== undefined ? +rss.toFixed(1) : undefined,
+      downlinkGaps: gapStats(gaps),
+      downlinkFrameRatio: +(framesInWindow / (callSeconds * 50)).toFixed(4),
+      appendsPerCallSecond: +((after.appends - before.appends) / callSeconds).toFixed(2),
+      deltasPerCallSecond: +((after.deltas - before.deltas) / callSeconds).toFixed(2),
+      sessions: sessions.filter((s) => !s.closed).length,
+      generatorLatenessP99Ms: +lateness.toFixed(2),
+      valid: lateness <= 10,
+    };
+  } finally {
+    clock.stop();
+    for (const t of timers) clearInterval(t);
+    await Promise.all(dialers.map((d) => d.hangup().catch(() => undefined)));
+    await stopService(child);
+    await sim.close();
+  }
+}
+
+/** Runs each format at each call count in turn. */
+export async function runRealtimeBench(options: RealtimeBenchOptions = {}): Promise<RealtimeBenchResult> {
+  const calls = options.calls ?? [100, 200];
+  const seconds = options.seconds ?? 20;
+  const formats = options.formats ?? ['pcmu', 'pcm24k'];
+  const warmup = options.warmupSeconds ?? 3;
+  const loadAverageAtStart = loadavg().map((x) => +x.toFixed(2));
+  const runs: RealtimeBenchRun[] = [];
+  for (const format of formats) for (const n of calls) runs.push(await run(format, n, seconds, warmup));
+  return {
+    node: process.version,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    pinned: taskset && cpus().length >= 2,
+    loadAverageAtStart,
+    method:
+      `service (ava, own process, VAD off) <- AudioSocket callers sending silence at 20 ms (this process) -> Realtime ` +
+      `simulator (this process, no recording); each session's model speaks 3 s every 4 s in 100 ms deltas at 4x real ` +
+      `time; pcmu: slin 8 kHz leg, audio/pcmu session; pcm24k: slin16 leg, audio/pcm 24 kHz session; warm-up ${warmup} s ` +
+      `after the last caller connected, then ${seconds} s measured; service CPU from /proc/<pid>/stat.`,
+    runs,
+  };
+}
+
+export function formatRealtimeBench(r: RealtimeBenchResult): string {
+  return [
+    `OpenAI Realtime calls: dialplan-direct AudioSocket -> service (own process${r.pinned ? ', pinned to core 1; callers and simulator on core 0' : ''}) -> Realtime simulator`,
+    `node ${r.node}, ${r.cpuModel}, ${r.cores} cores, load average at start ${r.loadAverageAtStart.join(' ')}`,
+    `method: ${r.method}`,
+    '| format | calls | service CPU ms/call-s | % of a core | RSS MB | gap p50 ms | gap p99 ms | gaps > 30 ms | frames delivered | appends/call-s | deltas/call-s | valid |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.runs.map(
+      (x) =>
+        `| ${x.format} | ${x.calls} | ${x.serviceCpuMsPerCallSecond} | ${x.serviceCpuPctOfCore} | ${x.serviceRssMb ?? '-'} | ${x.downlinkGaps.p50Ms.toFixed(1)} | ${x.downlinkGaps.p99Ms.toFixed(1)} | ${x.downlinkGaps.pctOver30Ms.toFixed(2)} % | ${(100 * x.downlinkFrameRatio).toFixed(1)} % | ${x.appendsPerCallSecond} | ${x.deltasPerCallSecond} | ${x.valid ? 'yes' : `no (generator p99 lateness ${x.generatorLatenessP99Ms} ms)`} |`,
+    ),
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const seconds = Number(process.argv[2] ?? 20);
+  const calls = (process.argv[3] ?? '100,200').split(',').map(Number);
+  process.stdout.write(`npx tsx bench/suites/realtime.ts ${seconds} ${calls.join(',')}\n`);
+  const result = await runRealtimeBench({ seconds, calls });
+  process.stdout.write(`${formatRealtimeBench(result)}\n`);
+}
