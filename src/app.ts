@@ -224,6 +224,13 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         audioSocketHost: () =>
           config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
         uuidTtlMs: config.audiosocket.uuidTtlMs,
+        websocketMedia: {
+          asteriskHttpUrl: ari.url,
+          pacing: config.chanWebSocket.pacing,
+          leadMs: config.chanWebSocket.leadMs,
+          controlFormat: config.chanWebSocket.controlFormat,
+          timeoutMs: ari.requestTimeoutMs,
+        },
         accepting: () => accepting,
         logger,
       })

@@ -127,7 +127,7 @@ export class MediaBridge {
 
   /** Flushes playout (barge-in or an agent's request) and reports what each utterance got to play. */
   interrupt(cause: 'barge_in' | 'agent'): ClearResult {
-    const result = this.#playout.clear();
+    const result = this.#withUnplayed(this.#playout.clear(), this.#o.leg.playoutAck?.flushPlayout());
     // What the resampler still holds belongs to the audio just dropped.
     this.#fromAgent.reset();
     if (cause === 'barge_in') this.stats.bargeIns += 1;
@@ -185,12 +185,20 @@ export class MediaBridge {
     this.#toAgent = new FormatConverter(format, agent.inputFormat);
     this.#fromAgent = new FormatConverter(agent.outputFormat, format);
     this.#playout = new PlayoutBuffer({ format, maxMs: this.#o.playoutMaxMs });
-    this.#playout.on('mark', (name) => this.#notify({ type: 'mark', name }));
+    this.#playout.on('mark', (name) =>
+      this.#whenPlayed((played) => this.#notify(played ? { type: 'mark', name } : { type: 'markCleared', name })),
+    );
     this.#playout.on('utteranceStart', (utteranceId) => this.#notify({ type: 'utteranceStart', utteranceId }));
     this.#playout.on('utteranceEnd', (p: UtteranceProgress) =>
-      this.#notify({ type: 'utteranceEnd', utteranceId: p.utteranceId, playedMs: p.playedMs }),
+      this.#whenPlayed((played) => {
+        if (played) this.#notify({ type: 'utteranceEnd', utteranceId: p.utteranceId, playedMs: p.playedMs });
+      }),
     );
-    this.#playout.on('drained', () => this.#notify({ type: 'playoutDrained' }));
+    this.#playout.on('drained', () =>
+      this.#whenPlayed((played) => {
+        if (played) this.#notify({ type: 'playoutDrained' });
+      }),
+    );
     this.#playout.on('overflow', (bytes) => {
       const droppedMs = msForBytes(format, bytes);
       this.#log.warn({ droppedMs }, 'playout buffer full: newest agent audio dropped');
@@ -216,10 +224,16 @@ export class MediaBridge {
 
   #onTick(_tick: ClockTick): void {
     if (this.#closed || this.#o.leg.closed) return;
-    const frame = this.#playout.takeOrSilence();
-    if (frame.silence) this.stats.silenceFramesOut += 1;
-    this.stats.framesOut += 1;
-    this.#o.leg.sendFrame(frame.data);
+    const ack = this.#o.leg.playoutAck;
+    const wanted = ack ? ack.framesWanted() : 1;
+    for (let i = 0; i < wanted; i++) {
+      if (ack && !ack.sendsSilence && !this.#playout.playing) return;
+      const frame = this.#playout.takeOrSilence();
+      if (frame.silence) this.stats.silenceFramesOut += 1;
+      this.stats.framesOut += 1;
+      this.#o.leg.sendFrame(frame.data, { silence: frame.silence, utteranceId: frame.utteranceId });
+      if (frame.silence) return;
+    }
   }
 
   #callerAudio(frame: Buffer, format: AudioFormat): void {
@@ -246,8 +260,39 @@ export class MediaBridge {
     this.#notify({ type: 'speaking', atMs });
     if (!this.#o.bargeIn) return;
     const current = this.#playout.current();
-    if (!current || current.protected) return;
+    // Where Asterisk paces (chan_websocket bulk send), an utterance may be all sent and still playing there.
+    const stillPlaying = (this.#o.leg.playoutAck?.unplayedMs() ?? 0) > 0;
+    if (current ? current.protected : !stillPlaying) return;
     this.interrupt('barge_in');
+  }
+
+  /** Runs `fn(true)` once the audio sent so far was played (at once for legs that do not acknowledge playout). */
+  #whenPlayed(fn: (played: boolean) => void): void {
+    const ack = this.#o.leg.playoutAck;
+    if (ack) ack.afterPlayed(fn);
+    else fn(true);
+  }
+
+  /**
+   * Moves audio the leg had sent but its far end had not played (and has now discarded) from played to dropped, so
+   * "heard" is what Asterisk acknowledged. Utterances that were all sent appear again with their corrected figures.
+   */
+  #withUnplayed(result: ClearResult, unplayed: Map<string, number> | undefined): ClearResult {
+    if (!unplayed || unplayed.size === 0) return result;
+    const utterances = result.utterances.map((u) => {
+      const ms = Math.min(unplayed.get(u.utteranceId) ?? 0, u.playedMs);
+      unplayed.delete(u.utteranceId);
+      return ms === 0 ? u : { ...u, playedMs: u.playedMs - ms, droppedMs: u.droppedMs + ms };
+    });
+    let extraDropped = 0;
+    for (const [utteranceId, ms] of unplayed) {
+      const sent = this.#playout.playedMs(utteranceId);
+      const lost = Math.min(ms, sent);
+      if (lost <= 0) continue;
+      extraDropped += lost;
+      utterances.push({ utteranceId, playedMs: sent - lost, droppedMs: lost, protected: false });
+    }
+    return { ...result, droppedMs: result.droppedMs + extraDropped, utterances };
   }
 
   #notify(notice: CallNotice): void {

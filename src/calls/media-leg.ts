@@ -29,11 +29,38 @@ export interface MediaLeg {
   readonly closed: boolean;
   on<K extends keyof MediaLegEvents & string>(event: K, listener: (...args: MediaLegEvents[K]) => void): unknown;
   off<K extends keyof MediaLegEvents & string>(event: K, listener: (...args: MediaLegEvents[K]) => void): unknown;
-  /** Sends one 20 ms frame in `format`. */
-  sendFrame(frame: Buffer): void;
+  /** Sends one 20 ms frame in `format`; `info` says whose audio it is (legs that account playout use it). */
+  sendFrame(frame: Buffer, info?: OutboundFrameInfo): void;
+  /** Present when the far end acknowledges playout (chan_websocket): the bridge paces and accounts through it. */
+  readonly playoutAck?: PlayoutAck | undefined;
   /** Asks Asterisk to end the leg (AudioSocket: 0x00 frame), then closes. */
   hangup(): void;
   close(): void;
+}
+
+/** What an outbound frame carries. */
+export interface OutboundFrameInfo {
+  /** A frame of silence sent because the agent had nothing to say. */
+  readonly silence: boolean;
+  /** The agent utterance the frame (first) belongs to. */
+  readonly utteranceId?: string | undefined;
+}
+
+/**
+ * A media leg whose far end reports what it has played (chan_websocket MARK_MEDIA → MEDIA_MARK_PROCESSED) and can
+ * discard what it has queued (FLUSH_MEDIA). "Played" then means played by Asterisk, not merely sent.
+ */
+export interface PlayoutAck {
+  /** Frames to send on this media-clock tick: 0 while the far end asked us to stop (XOFF), more when it paces. */
+  framesWanted(): number;
+  /** Whether a silence frame is sent when there is no agent audio. */
+  readonly sendsSilence: boolean;
+  /** Agent audio sent but not yet acknowledged as played, in ms. */
+  unplayedMs(): number;
+  /** Calls `fn(true)` once everything sent so far has been played, or `fn(false)` if it is flushed first. */
+  afterPlayed(fn: (played: boolean) => void): void;
+  /** Discards what the far end has queued; returns the unplayed ms per utterance that was thrown away. */
+  flushPlayout(): Map<string, number>;
 }
 
 /** Speech detection on the caller's audio, as the bridge needs it. */

@@ -8,10 +8,12 @@ import type { AriClient } from '../transports/ari/ari-client.js';
 import type { AriEventStream } from '../transports/ari/ari-event-stream.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
 import { AriCallTelephony } from './ari-telephony.js';
+import { type AsteriskCapabilities, mediaPathProblem, probeAsterisk } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
 import type { RouteMatcher } from './route-matcher.js';
 import type { CallInfo } from './voice-agent.js';
+import { setUpWebSocketMedia, type WebSocketMediaOptions } from './websocket-media-setup.js';
 
 /** What the controller needs to make a call session (the composition root supplies it). */
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
@@ -47,6 +49,8 @@ export interface StasisControllerOptions {
   /** `host:port` Asterisk dials for the AudioSocket externalMedia channel (asked per call: the port may be bound late). */
   audioSocketHost: () => string;
   uuidTtlMs: number;
+  /** chan_websocket settings for routes with `media: websocket`; such calls are refused without it. */
+  websocketMedia?: WebSocketMediaOptions | undefined;
   accepting: () => boolean;
   logger: Logger;
 }
@@ -97,6 +101,11 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   readonly #own = new Map<string, CallSession>();
   readonly #pendingOriginates = new Map<string, PendingOriginate>();
   readonly #playbackWaiters = new Map<string, () => void>();
+  /** Our media channels waiting for their StasisStart (chan_websocket enters Stasis once its socket connects). */
+  readonly #stasisWaiters = new Map<string, () => void>();
+  /** Routes the connected Asterisk cannot carry (name → why), from the capability probe. */
+  readonly #refused = new Map<string, string>();
+  #capabilities: AsteriskCapabilities | undefined;
   readonly #onEvent = (ev: AriEvent) => {
     try {
       this.#handle(ev);
@@ -114,8 +123,51 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     this.#log = options.logger.child({ component: 'stasis' });
   }
 
-  /** Subscribes to events, connects, then reconciles (hangs up what a previous run left in our app). */
+  /** What the connected Asterisk reported at start (version, modules, media paths). */
+  get capabilities(): AsteriskCapabilities | undefined {
+    return this.#capabilities;
+  }
+
+  /** Routes refused because the connected Asterisk lacks their media path, with the reason. */
+  get refusedRoutes(): ReadonlyMap<string, string> {
+    return this.#refused;
+  }
+
+  /**
+   * Reads the Asterisk version and modules and refuses every route whose media path it lacks (calls on it are
+   * hung up with `congestion`), logging why. A failed probe refuses nothing.
+   */
+  async probeMediaPaths(): Promise<void> {
+    let caps: AsteriskCapabilities;
+    try {
+      caps = await probeAsterisk(this.#o.ari);
+    } catch (err) {
+      this.#log.warn({ err }, 'could not read the Asterisk version and modules; media paths not checked');
+      return;
+    }
+    this.#capabilities = caps;
+    this.#refused.clear();
+    const routes = [...this.#o.routes.routes, ...(this.#o.defaultRoute ? [this.#o.defaultRoute] : [])];
+    for (const route of routes) {
+      const problem = mediaPathProblem(route, caps, this.#o.websocketMedia?.controlFormat ?? 'json');
+      if (!problem) continue;
+      this.#refused.set(route.name, problem);
+      this.#log.error({ route: route.name, asterisk: caps.version }, `route refused: ${problem}`);
+    }
+    this.#log.info(
+      {
+        version: caps.version,
+        audioSocket: caps.audioSocket,
+        chanWebSocket: caps.chanWebSocket,
+        refused: this.#refused.size,
+      },
+      'Asterisk capabilities',
+    );
+  }
+
+  /** Probes capabilities, subscribes to events, connects, then reconciles (hangs up what a previous run left). */
   async start(): Promise<void> {
+    await this.probeMediaPaths();
     this.#o.events.on('event', this.#onEvent);
     this.#o.events.on('reconnected', this.#onReconnected);
     await this.#o.events.start();
@@ -325,7 +377,11 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onStasisStart(channel: Channel, args: readonly string[]): void {
-    if (this.#own.has(channel.id)) return; // our own media leg entering Stasis
+    if (this.#own.has(channel.id)) {
+      // Our own media leg entering Stasis.
+      this.#stasisWaiters.get(channel.id)?.();
+      return;
+    }
     if (channel.name.startsWith('AudioSocket/') || channel.name.startsWith('WebSocket/')) {
       // A media leg of ours whose externalMedia response has not been processed yet.
       return;
@@ -369,6 +425,12 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     if (!route) {
       log.warn(query, 'no route for this call; hanging up');
       void this.#o.ari.channels.hangup(channel.id, { reason: 'unallocated' }).catch(() => {});
+      return;
+    }
+    const refused = this.#refused.get(route.name);
+    if (refused) {
+      log.error({ route: route.name }, `call refused: ${refused}`);
+      void this.#o.ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
       return;
     }
     if (
@@ -434,6 +496,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     r.bridgeId = bridge.id;
     if (session.closing) return void (await telephony.release());
     await ari.bridges.addChannel(bridge.id, { channel: channel.id });
+    if (session.info.route.media === 'websocket') return this.#setUpWebSocketMedia(session, bridge.id, telephony);
     const uuid = randomUUID();
     this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
     this.#o.registry.alias(session, uuid);
@@ -452,5 +515,46 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     if (session.closing) return void (await telephony.release());
     await ari.bridges.addChannel(bridge.id, { channel: media.id });
     session.record('media.requested', { bridge: bridge.id, mediaChannel: media.id, format, uuid });
+  }
+
+  async #setUpWebSocketMedia(session: CallSession, bridgeId: string, telephony: AriCallTelephony): Promise<void> {
+    const options = this.#o.websocketMedia;
+    if (!options) {
+      throw new AppError(`route ${session.info.route.name} needs chan_websocket, which is not configured`, {
+        code: 'MEDIA_PATH_UNAVAILABLE',
+        category: 'configuration',
+      });
+    }
+    await setUpWebSocketMedia({
+      ari: this.#o.ari,
+      app: this.#o.app,
+      session,
+      bridgeId,
+      route: session.info.route,
+      options,
+      adopt: (id) => {
+        telephony.resources.mediaChannelId = id;
+        this.#own.set(id, session);
+        this.#o.registry.alias(session, id);
+      },
+      stasisStarted: (channelId, signal) =>
+        new Promise<void>((resolve, reject) => {
+          const done = () => {
+            this.#stasisWaiters.delete(channelId);
+            signal.removeEventListener('abort', onAbort);
+          };
+          const onAbort = () => {
+            done();
+            reject(
+              new AppError('media channel did not enter Stasis', { code: 'MEDIA_NO_STASIS', category: 'timeout' }),
+            );
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          this.#stasisWaiters.set(channelId, () => {
+            done();
+            resolve();
+          });
+        }),
+    });
   }
 }

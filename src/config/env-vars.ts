@@ -125,6 +125,24 @@ export const ENV_VARS = {
     default: 'slin',
     description: 'Default externalMedia format asked of Asterisk (a route may override): slin (8 kHz) or slin16.',
   }),
+  CHAN_WEBSOCKET_PACING: spec({
+    schema: z.enum(['clock', 'asterisk']),
+    default: 'clock',
+    description:
+      'Routes with media "websocket": clock sends one 20 ms frame per media-clock tick (silence included); asterisk sends agent audio ahead (up to CHAN_WEBSOCKET_LEAD_MS) and lets Asterisk pace it.',
+  }),
+  CHAN_WEBSOCKET_LEAD_MS: spec({
+    schema: z.coerce.number().int().min(20).max(18_000),
+    default: '1000',
+    description:
+      'With CHAN_WEBSOCKET_PACING=asterisk: most agent audio sent ahead of what Asterisk has played (below its 900-frame XOFF level).',
+  }),
+  CHAN_WEBSOCKET_CONTROL_FORMAT: spec({
+    schema: z.enum(['json', 'plain-text']),
+    default: 'json',
+    description:
+      'chan_websocket control message format asked per call (transport_data f(...)); json needs Asterisk 20.18, 22.8 or 23.2 and later.',
+  }),
   WEBRTC_ICE_SERVERS: spec({
     schema: iceServers,
     description:

@@ -23,6 +23,8 @@ export interface ConfigShape {
   shutdownDeadlineMs: number;
   ari: { url: string; username: string; password: string; app: string; requestTimeoutMs: number } | undefined;
   media: { format: 'slin' | 'slin16' };
+  /** Routes with `media: websocket` (chan_websocket). */
+  chanWebSocket: { pacing: 'clock' | 'asterisk'; leadMs: number; controlFormat: 'json' | 'plain-text' };
   agent: { connectTimeoutMs: number };
   /** WebRTC agents: STUN/TURN servers and the addresses host candidates are offered on. */
   webrtc: {
@@ -215,6 +217,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
           }
         : undefined,
     media: { format: v.MEDIA_FORMAT },
+    chanWebSocket: {
+      pacing: v.CHAN_WEBSOCKET_PACING,
+      leadMs: v.CHAN_WEBSOCKET_LEAD_MS,
+      controlFormat: v.CHAN_WEBSOCKET_CONTROL_FORMAT,
+    },
     agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS },
     webrtc: { iceServers: v.WEBRTC_ICE_SERVERS ?? [], hostAddresses: v.WEBRTC_HOST_ADDRESSES },
     vad: {

@@ -137,6 +137,11 @@ export const routeSchema = z
     agent: agentSchema,
     /** AudioSocket format asked of Asterisk for externalMedia: `slin` (8 kHz) or `slin16`. */
     audioFormat: z.enum(['slin', 'slin16']).optional(),
+    /**
+     * Asterisk media path of Stasis calls: `audiosocket` (default; AudioSocket over TCP) or `websocket`
+     * (chan_websocket, Asterisk 20.16/22.6 and later, with playout acknowledgement and flush).
+     */
+    media: z.enum(['audiosocket', 'websocket']).optional(),
     bargeIn: bargeInSchema.default({ enabled: true, protectGreeting: false }),
     fallback: fallbackSchema.default({ action: 'hangup' }),
     /** Values handed to the agent (native `incoming.customParameters`, Twilio `start.customParameters`). */

@@ -1,5 +1,6 @@
 /** What the simulated REST routes work on. */
 import type { AudioSocketDial } from './audiosocket-link.js';
+import type { ChanWebSocketServer } from './chan-websocket-server.js';
 import type { SimCore } from './sim-core.js';
 import type { SimMedia } from './sim-media.js';
 import type { SimChannel } from './sim-model.js';
@@ -25,4 +26,6 @@ export interface ChannelRouteDeps {
   readonly dtmfSent: (channel: SimChannel, dtmf: SentDtmf) => void;
   /** WebSocket externalMedia channels waiting for their media connection, by channel id. */
   readonly pendingWebSockets: Map<string, () => void>;
+  /** The `/media/<connection_id>` endpoint chan_websocket server-mode channels wait on. */
+  readonly mediaSockets?: ChanWebSocketServer | undefined;
 }

@@ -8,8 +8,8 @@
  * ChannelVarset STASISSTATUS="" and StasisStart(args [uuid]). When the AudioSocket server closes the connection
  * the channel ends as recorded in 04/04b (no ChannelHangupRequest).
  *
- * WebSocket (09): the channel waits outside Stasis until its media connection is made (simulated with
- * `completeWebSocketMedia`); RTP is answered like AudioSocket with UNICASTRTP_* channelvars.
+ * WebSocket (09): the channel waits outside Stasis until its media connection is made to `/media/<connection_id>`
+ * (see chan-websocket-server.ts; `completeWebSocketMedia` stands in without a socket); RTP is answered like AudioSocket with UNICASTRTP_* channelvars.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -149,6 +149,20 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
         core.emit(ch, (s) => ev.dial(s, 'ANSWER', dialstring, channelSnapshot(ch)));
         core.startStasis(ch, app, [], true);
       });
+      if (wsServer && deps.mediaSockets) {
+        const controlFormat = /(?:^|\/)f\(plain-text\)/.test(transportData ?? '') ? 'plain-text' : 'json';
+        deps.mediaSockets.register({
+          connectionId,
+          channel: ch,
+          format,
+          frameBytes: FRAME_BYTES[format] ?? 320,
+          controlFormat,
+          complete: () => deps.pendingWebSockets.get(ch.id)?.(),
+          hangup: () => {
+            if (core.channels.get(ch.id) === ch && !ch.ending) core.teardown(ch, 'media-closed', 16);
+          },
+        });
+      }
       return ok(channelSnapshot(ch, true), () => core.emit(ch, (s) => ev.dial(s, '', dialstring, channelSnapshot(ch))));
     }
 

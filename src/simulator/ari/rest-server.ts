@@ -26,6 +26,10 @@ export interface AriHttpServerOptions {
     apps: readonly string[],
     subscribeAll: boolean,
   ) => void;
+  /** chan_websocket `/media/<connection_id>` upgrades (no ARI credentials needed, as in Asterisk). */
+  readonly onMediaUpgrade?:
+    | ((req: IncomingMessage, socket: Duplex, head: Buffer, connectionId: string) => void)
+    | undefined;
   readonly logger?: Logger | undefined;
 }
 
@@ -99,6 +103,11 @@ export class AriHttpServer {
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://asterisk');
+    const media = /^\/media\/([^/]+)$/.exec(url.pathname);
+    if (media && this.#options.onMediaUpgrade) {
+      this.#options.onMediaUpgrade(req, socket, head, decodeURIComponent(media[1] ?? ''));
+      return;
+    }
     if (url.pathname !== '/ari/events') {
       rawReply(socket, 404, 'Not Found', { message: 'Resource not found' });
       return;

@@ -12,7 +12,7 @@ import type { SimOriginate } from './sim-originate.js';
 
 export const SIMULATED_ASTERISK_VERSION = '22.10.1';
 
-const MODULES: readonly Module[] = [
+const ALL_MODULES: readonly Module[] = [
   ['res_ari.so', 'Asterisk RESTful Interface', 'core'],
   ['res_stasis.so', 'Stasis application support', 'core'],
   ['res_audiosocket.so', 'AudioSocket support', 'extended'],
@@ -34,6 +34,10 @@ export interface SystemRouteDeps {
   readonly originate: SimOriginate;
   readonly startedAt: () => number;
   readonly isActive: (app: string) => boolean;
+  /** Reported version; default SIMULATED_ASTERISK_VERSION. */
+  readonly version?: string | undefined;
+  /** Names of the modules listed as running; default all the simulator knows. */
+  readonly modules?: readonly string[] | undefined;
 }
 
 /** The applications Asterisk lists: those with an events connection or holding channels or bridges. */
@@ -65,7 +69,7 @@ function info(deps: SystemRouteDeps, req: SimRequest): AsteriskInfo {
   const started = asteriskTimestamp(deps.startedAt());
   const full: AsteriskInfo = {
     build: { os: 'Linux', kernel: 'simulated', machine: 'x86_64', options: 'OPTIONAL_API', date: started, user: 'sim' },
-    system: { version: SIMULATED_ASTERISK_VERSION, entity_id: deps.core.asteriskId },
+    system: { version: deps.version ?? SIMULATED_ASTERISK_VERSION, entity_id: deps.core.asteriskId },
     config: { name: '', default_language: 'en', setid: { user: '', group: '' }, max_open_files: 8192 },
     status: { startup_time: started, last_reload_time: started },
   };
@@ -82,6 +86,8 @@ function info(deps: SystemRouteDeps, req: SimRequest): AsteriskInfo {
 
 export function systemRoutes(deps: SystemRouteDeps, activeApps: () => Iterable<string>): Route[] {
   const { media } = deps;
+  const wanted = deps.modules;
+  const MODULES = wanted ? ALL_MODULES.filter((m) => wanted.includes(m.name)) : ALL_MODULES;
   return [
     { method: 'GET', pattern: /^\/asterisk\/info$/, handler: (req) => ok(info(deps, req)) },
     { method: 'GET', pattern: /^\/asterisk\/modules$/, handler: () => ok(MODULES) },

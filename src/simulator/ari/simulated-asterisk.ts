@@ -17,6 +17,8 @@ import { onceAsync } from '../../lib/once.js';
 import type { Bridge, CallerId, Channel } from '../../protocols/ari/index.js';
 import type { AudioSource } from '../audio/audio-source.js';
 import { audioSocketDialerLink } from './audiosocket-dialer-link.js';
+import { ChanWebSocketServer, type ChanWebSocketServerOptions } from './chan-websocket-server.js';
+import type { SimChanWebSocket } from './sim-chan-websocket.js';
 import type { AudioSocketDial } from './audiosocket-link.js';
 import { EventHub, type HubDelivery } from './event-hub.js';
 import { bridgeRoutes } from './rest-bridges.js';
@@ -49,6 +51,12 @@ export interface SimulatedAsteriskOptions<A = AudioSource> {
   readonly asteriskId?: string;
   /** Simulated length of each played media item. Default 300 ms. */
   readonly playbackMs?: number;
+  /** chan_websocket media connections (`/media/<id>`): queue limits, early audio, a hook per connection. */
+  readonly chanWebSocket?: ChanWebSocketServerOptions;
+  /** Modules `GET /asterisk/modules` lists; default those of the recorded 22.10.1, chan_websocket included. */
+  readonly modules?: readonly string[];
+  /** `system.version` of `GET /asterisk/info`; default the recorded 22.10.1. */
+  readonly version?: string;
   readonly logger?: Logger;
 }
 
@@ -93,6 +101,8 @@ export interface SimulatedAsterisk<A = AudioSource> {
   channel(id: string): SimulatedChannel | undefined;
   /** Completes the media connection of a WebSocket externalMedia channel; it then enters Stasis. */
   completeWebSocketMedia(channelId: string): boolean;
+  /** chan_websocket media connections made so far, in order. */
+  mediaWebSockets(): readonly SimChanWebSocket[];
   /** How many events reached an events socket. */
   eventsDelivered(): number;
   /** Every event produced, with whether a socket received it. */
@@ -116,6 +126,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
   const aborter = new AbortController();
   const handles = new Map<string, SimulatedChannel>();
   const pendingWebSockets = new Map<string, () => void>();
+  const mediaSockets = new ChanWebSocketServer(options.chanWebSocket);
   let startedAt = Date.now();
   let sipCalls = 0;
   let media: SimMedia | undefined;
@@ -167,10 +178,19 @@ export async function startSimulatedAsterisk<A = AudioSource>(
       signal: aborter.signal,
       dtmfSent: (ch, sent) => handles.get(ch.id)?.recordDtmf(sent),
       pendingWebSockets,
+      mediaSockets,
     }),
     ...bridgeRoutes({ core, media }),
     ...systemRoutes(
-      { core, media, originate, startedAt: () => startedAt, isActive: (app) => hub.isActive(app) },
+      {
+        core,
+        media,
+        originate,
+        startedAt: () => startedAt,
+        isActive: (app) => hub.isActive(app),
+        version: options.version,
+        modules: options.modules,
+      },
       activeApps,
     ),
   ];
@@ -179,6 +199,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
     password: options.password,
     routes,
     onEventsUpgrade: (req, socket, head, apps, subscribeAll) => hub.accept(req, socket, head, apps, subscribeAll),
+    onMediaUpgrade: (req, socket, head, connectionId) => mediaSockets.upgrade(req, socket, head, connectionId),
     logger: options.logger,
   });
   const port = await http.listen(host, options.port ?? 0);
@@ -220,6 +241,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
     media?.reset();
     originate?.reset();
     pendingWebSockets.clear();
+    mediaSockets.close();
     await hub.close();
     await http.close();
   });
@@ -239,6 +261,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
       complete?.();
       return complete !== undefined;
     },
+    mediaWebSockets: () => mediaSockets.connections,
     eventsDelivered: () => hub.deliveredCount(),
     eventLog: () => hub.log(),
     restart: async (opts = {}) => {

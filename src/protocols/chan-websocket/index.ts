@@ -1,0 +1,4 @@
+export * from './commands.js';
+export * from './events.js';
+export * from './limits.js';
+export * from './media-framer.js';

@@ -1,0 +1,136 @@
+/**
+ * The `/media/<connection_id>` endpoint of the simulated Asterisk (chan_websocket incoming connections): an unknown
+ * id gets HTTP 404, a second connection for the same id 409, otherwise 101 with subprotocol `media`. Once connected,
+ * MEDIA_START is sent, the channel enters Stasis, and one shared 20 ms clock drives every connection's playout.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { MediaClock } from '../../audio/media-clock.js';
+import {
+  CHAN_WEBSOCKET_QUEUE_MAX_FRAMES,
+  CHAN_WEBSOCKET_XOFF_LEVEL,
+  CHAN_WEBSOCKET_XON_LEVEL,
+  type ControlFormat,
+} from '../../protocols/chan-websocket/index.js';
+import { SimChanWebSocket, type SimChanWebSocketLimits } from './sim-chan-websocket.js';
+import type { SimChannel } from './sim-model.js';
+
+export interface ChanWebSocketServerOptions extends Partial<SimChanWebSocketLimits> {
+  /** Caller frames sent before MEDIA_START on every connection (asterisk#1712). Default 0. */
+  readonly earlyAudioFrames?: number;
+  /** Receives every media connection once open (tests read `played`, `commands` from it). */
+  readonly onConnection?: (conn: SimChanWebSocket) => void;
+}
+
+export interface PendingMediaSocket {
+  readonly connectionId: string;
+  readonly channel: SimChannel;
+  readonly format: string;
+  readonly frameBytes: number;
+  readonly controlFormat: ControlFormat;
+  /** Puts the channel Up and into Stasis (Dial ANSWER, StasisStart). */
+  readonly complete: () => void;
+  /** Hangs the channel up when the application ends the media connection. */
+  readonly hangup: (why: string) => void;
+}
+
+function rawReply(socket: Duplex, status: number, text: string): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nServer: Asterisk/22.10.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+  );
+}
+
+export class ChanWebSocketServer {
+  readonly #o: ChanWebSocketServerOptions;
+  readonly #wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 1 << 20,
+    handleProtocols: (protocols) => (protocols.has('media') ? 'media' : false),
+  });
+  readonly #pending = new Map<string, PendingMediaSocket>();
+  readonly #connected = new Map<string, SimChanWebSocket>();
+  readonly #all: SimChanWebSocket[] = [];
+  #clock: MediaClock | undefined;
+
+  constructor(options: ChanWebSocketServerOptions = {}) {
+    this.#o = options;
+  }
+
+  /** Media connections made so far, in order. */
+  get connections(): readonly SimChanWebSocket[] {
+    return this.#all;
+  }
+
+  /** An externalMedia `connection_type=server` channel now waits for its connection. */
+  register(entry: PendingMediaSocket): void {
+    this.#pending.set(entry.connectionId, entry);
+  }
+
+  /** Forgets a channel's connection id (channel ended before it connected). */
+  forget(connectionId: string): void {
+    this.#pending.delete(connectionId);
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, connectionId: string): void {
+    if (this.#connected.has(connectionId)) {
+      rawReply(socket, 409, 'Conflict');
+      return;
+    }
+    const entry = this.#pending.get(connectionId);
+    if (!entry || entry.channel.ending) {
+      rawReply(socket, 404, 'Not Found');
+      return;
+    }
+    this.#pending.delete(connectionId);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const ch = entry.channel;
+      const conn = new SimChanWebSocket({
+        ws,
+        connectionId,
+        channelName: ch.name,
+        channelId: ch.id,
+        format: entry.format,
+        frameBytes: entry.frameBytes,
+        controlFormat: entry.controlFormat,
+        channelVariables: { ...ch.channelvars },
+        earlyAudioFrames: this.#o.earlyAudioFrames ?? 0,
+        queueMaxFrames: this.#o.queueMaxFrames ?? CHAN_WEBSOCKET_QUEUE_MAX_FRAMES,
+        xoffLevel: this.#o.xoffLevel ?? CHAN_WEBSOCKET_XOFF_LEVEL,
+        xonLevel: this.#o.xonLevel ?? CHAN_WEBSOCKET_XON_LEVEL,
+        onHangupRequest: (why) => entry.hangup(why),
+      });
+      this.#connected.set(connectionId, conn);
+      this.#all.push(conn);
+      ch.leg = { hangup: () => conn.hangup(), closed: conn.closed, sendDtmf: (d) => conn.sendDtmf(d) };
+      ch.sourceResolver = (audio) => conn.bridged(audio);
+      const clock = this.#startClock();
+      const unsubscribe = clock.subscribe((tick) => conn.tick(tick));
+      void conn.closed.then(() => {
+        unsubscribe();
+        this.#connected.delete(connectionId);
+      });
+      this.#o.onConnection?.(conn);
+      entry.complete();
+    });
+  }
+
+  #startClock(): MediaClock {
+    if (!this.#clock) {
+      this.#clock = new MediaClock();
+      this.#clock.start();
+    }
+    return this.#clock;
+  }
+
+  /** Closes every connection and stops the clock. */
+  close(): void {
+    for (const conn of this.#connected.values()) conn.hangup();
+    this.#connected.clear();
+    this.#pending.clear();
+    this.#clock?.stop();
+    this.#clock = undefined;
+    this.#wss.close();
+  }
+}

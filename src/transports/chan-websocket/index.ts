@@ -1,0 +1,2 @@
+export * from './chan-websocket-connection.js';
+export * from './connect-chan-websocket.js';
