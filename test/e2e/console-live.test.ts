@@ -1,0 +1,165 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type Browser, chromium } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallsRepository } from '../../src/db/calls-repository.js';
+import { registerConsole } from '../../src/http/console/register-console.js';
+import type { ConsolePrincipal } from '../../src/http/console/console-socket.js';
+import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
+import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
+import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
+import { waitFor } from '../support/wait.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
+const TOKENS: Record<string, ConsolePrincipal> = {
+  'console-control-token-0123456789': { name: 'operator', scope: 'control' },
+  'console-read-token-0123456789ab': { name: 'viewer', scope: 'read' },
+};
+const CONTROL = 'console-control-token-0123456789';
+
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * The console on a plain fastify instance, with the REST control routes it uses (`POST /v1/calls/:id/hangup`)
+ * standing in for the REST API's: they run the same job-layer command.
+ */
+async function serveConsole(h: AriHarness): Promise<{ fastify: FastifyInstance; base: string }> {
+  const fastify = Fastify();
+  registerConsole(fastify, {
+    registry: h.app.registry,
+    db: () => h.app.db,
+    authenticate: (token) => TOKENS[token],
+    logger: h.logs.logger,
+  });
+  fastify.post<{ Params: { id: string } }>('/v1/calls/:id/hangup', async (req, reply) => {
+    const principal = TOKENS[/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''];
+    if (principal?.scope !== 'control') return reply.code(403).send({ error: { code: 'FORBIDDEN', message: 'no' } });
+    return h.app.jobs!.controlClient.execute({ type: 'hangup', callId: req.params.id });
+  });
+  await fastify.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = fastify.server.address() as AddressInfo;
+  return { fastify, base: `http://127.0.0.1:${port}` };
+}
+
+describe('console (Playwright, Debian Chromium)', () => {
+  let h: AriHarness | undefined;
+  let tmp: TempDatabase | undefined;
+  let prefix = '';
+  let fastify: FastifyInstance | undefined;
+  let browser: Browser | undefined;
+
+  afterEach(async () => {
+    await browser?.close();
+    await fastify?.close();
+    await h?.stop();
+    await tmp?.drop();
+    await cleanRedis(REDIS_URL, prefix);
+    browser = undefined;
+    fastify = undefined;
+    h = undefined;
+    tmp = undefined;
+  });
+
+  it('lists a live call, shows its transcript and events as they happen, and its hang-up button ends it', async () => {
+    tmp = await createTempDatabase({ migrate: false });
+    prefix = randomPrefix();
+    h = await startAriHarness({
+      DEFAULT_AGENT: 'echo',
+      MYSQL_URL: tmp.url,
+      REDIS_URL,
+      JOBS_PREFIX: prefix,
+      INSTANCE_ID: `test-${prefix}`,
+    });
+    const served = await serveConsole(h);
+    fastify = served.fastify;
+
+    // Unauthenticated reads are refused; the page itself carries no data.
+    expect((await fetch(`${served.base}/v1/console/history`)).status).toBe(401);
+    const page0 = await fetch(`${served.base}/console/`);
+    expect(page0.status).toBe(200);
+    expect(page0.headers.get('content-security-policy')).toContain("script-src 'self'");
+
+    const caller = await h.sim.placeInboundCall({ caller: '+4930123', extension: '100' });
+    await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
+    const session = h.app.registry.list()[0]!;
+    const callId = session.id;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${served.base}/console`);
+    await page.getByLabel('API token').fill(CONTROL);
+    await page.getByRole('button', { name: 'Connect' }).click();
+
+    const row = page.locator(`#live-calls tr[data-call-id="${callId}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.locator('.call-state').textContent()).toBe('active');
+    expect(await row.textContent()).toContain('+4930123 → 100');
+    expect(await row.textContent()).toContain('default');
+    expect(await row.textContent()).toContain('echo');
+    await row.getByRole('button', { name: /Show call/ }).click();
+    await expect.poll(() => page.locator('#events').textContent()).toContain('media.connected');
+
+    // Transcript lines arrive as session events (as the Realtime agent records them) and show up live.
+    session.record('transcript', { role: 'caller', text: 'A table for two tonight, please.', itemId: 'item_c1' });
+    await expect.poll(() => page.locator('#transcript').textContent()).toContain('A table for two tonight, please.');
+    session.record('transcript', { role: 'agent', text: '<b>Done</b> — see you at eight.', itemId: 'item_a1' });
+    await expect.poll(() => page.locator('#transcript li').count()).toBe(2);
+    // Call data is text, never markup.
+    expect(await page.locator('#transcript b').count()).toBe(0);
+    expect(await page.locator('#transcript').textContent()).toContain('<b>Done</b>');
+    await expect.poll(() => page.locator('#events').textContent()).toContain('transcript');
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('console-live-call.png', ARTIFACTS).pathname, fullPage: true });
+
+    // Hang up from the console: the REST control route → job layer → the call ends in Asterisk and in MySQL.
+    await page.getByRole('button', { name: 'Hang up' }).click();
+    const end = await caller.ended;
+    expect(end.cause).toBeGreaterThan(0);
+    expect(
+      h.sim.eventLog().some((d) => d.event.type === 'ChannelHangupRequest' || d.event.type === 'ChannelDestroyed'),
+    ).toBe(true);
+    await expect.poll(() => row.locator('.call-state').textContent()).toBe('ended');
+    await expect.poll(() => page.locator('#action-result').textContent()).toBe('hangup done');
+    const calls = new CallsRepository(tmp.db);
+    const stored = await until(async () => {
+      const r = await calls.get(callId);
+      return r?.state === 'ended' ? r : undefined;
+    });
+    expect(stored.closeReason).toBe('control_hangup');
+
+    // The ended call is in the history, found by its caller's number.
+    await page.getByLabel('Search').fill('4930123');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const historyRow = page.locator(`#history tr[data-call-id="${callId}"]`);
+    await historyRow.waitFor();
+    await expect.poll(() => historyRow.textContent()).toContain('control_hangup');
+    await page.getByLabel('Search').fill('no-such-caller');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('#history tbody tr').count()).toBe(0);
+    await page.screenshot({ path: new URL('console-after-hangup.png', ARTIFACTS).pathname, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
