@@ -14,8 +14,9 @@ import type { SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-d
 import { trimSilence } from '../support/audio-checks.js';
 
 /**
- * The WebRTC agent kind wired the way the composition root is asked to wire it: lifecycle records go to the call's
- * session, and calls of routes without `url` wait in the given registry. Returned as `AppDeps.agents`.
+ * The WebRTC agent kind wired the way the composition root is asked to wire it: the process media clock, lifecycle
+ * records to the call's session, and calls of routes without `url` waiting in the given registry. Returned as
+ * `AppDeps.agents`.
  */
 export function webrtcAgentDeps(
   getApp: () => App | undefined,
@@ -24,6 +25,8 @@ export function webrtcAgentDeps(
   secrets: Record<string, string> = {},
 ): NonNullable<AppDeps['agents']> {
   const resolved = resolveWebRtcAgentSettings({
+    // The process media clock, as the composition root passes it: agent audio and playout tick together.
+    clock: { subscribe: (listener) => getApp()!.clock.subscribe(listener) },
     ...settings,
     record: (callId, type, data) => getApp()?.registry.get(callId)?.record(type, data),
   });

@@ -6,10 +6,8 @@ import {
   type AdapterEvent,
   AGENT_PROTOCOL_VERSION,
   type IncomingEvent,
-  iceCandidateFields,
   parseWebRtcSignalCommand,
   type WebRtcCodecName,
-  type WebRtcSignalCommand,
   type WebRtcSignalEvent,
 } from '../../protocols/agent/index.js';
 import { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
@@ -28,6 +26,7 @@ import { type IceServer, WebRtcPeer } from '../../transports/webrtc/webrtc-peer.
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
+import { WebRtcSdpExchange } from './webrtc-sdp-exchange.js';
 import type { TickSource } from './webrtc-tick-source.js';
 import type { WaitingCalls } from './webrtc-waiting-calls.js';
 
@@ -99,9 +98,7 @@ export class WebRtcAgent implements VoiceAgent {
   readonly #jitter: RtpJitterBuffer;
   #unsubscribeTick: (() => void) | undefined;
   #answeredAt: number | undefined;
-  #answerWaiter: { resolve: (sdp: string) => void; reject: (e: AppError) => void } | undefined;
-  #pendingCandidates: WebRtcSignalCommand[] = [];
-  #remoteDescriptionSet = false;
+  #exchange: WebRtcSdpExchange | undefined;
   readonly #stats: Pick<WebRtcAgentStats, 'codec' | 'payloadType' | 'binaryFramesRefused'> = {
     codec: undefined,
     payloadType: undefined,
@@ -197,7 +194,7 @@ export class WebRtcAgent implements VoiceAgent {
     this.#abort.abort();
     this.#unsubscribeTick?.();
     this.#unsubscribeTick = undefined;
-    this.#answerWaiter?.reject(new AppError('the call ended', { code: 'AGENT_CLOSED', category: 'application' }));
+    this.#exchange?.cancel();
     const steps: Array<() => unknown> = [
       () => this.#channel?.close(reason, initiator),
       () => this.#peer?.close(),
@@ -264,47 +261,23 @@ export class WebRtcAgent implements VoiceAgent {
       logger: this.#log,
     });
     this.#peer = peer;
-    peer.on('localCandidate', (c) =>
-      channel.send({ event: 'candidate', callId: this.#call.callId, timestamp: Date.now(), ...c }),
-    );
     peer.on('rtp', (p) => {
       if (this.#phase === 'connected') this.#pipeline?.receive(p);
     });
     peer.on('failed', (err) => {
       if (this.#phase === 'connected') this.#fail(err);
     });
-    const answered = new Promise<string>((resolve, reject) => {
-      this.#answerWaiter = { resolve, reject };
+    const exchange = new WebRtcSdpExchange({
+      peer,
+      callId: this.#call.callId,
+      send: (event) => channel.send(event),
+      sendError: (code, message, command) => channel.sendError(code, message, command),
+      logger: this.#log,
     });
-    const onAbort = (): void =>
-      this.#answerWaiter?.reject(
-        new AppError('the agent sent no SDP answer in time', {
-          code: 'AGENT_CONNECT_TIMEOUT',
-          category: 'timeout',
-          retryable: true,
-        }),
-      );
-    signal.addEventListener('abort', onAbort, { once: true });
-    let answerSdp: string;
+    this.#exchange = exchange;
     try {
-      const offer = await peer.createOffer();
-      channel.send({ event: 'offer', callId: this.#call.callId, timestamp: Date.now(), sdp: offer });
-      answerSdp = await answered;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      this.#answerWaiter = undefined;
-    }
-    let codec: { name: WebRtcCodecName; payloadType: number };
-    try {
-      codec = await peer.acceptAnswer(answerSdp);
-    } catch (err) {
-      if (err instanceof WebRtcError) this.#record('webrtc.failed', { code: err.code, message: err.message });
-      throw err;
-    }
-    this.#remoteDescriptionSet = true;
-    for (const c of this.#pendingCandidates.splice(0)) this.#addRemoteCandidate(c);
-    this.#settleCodec(codec, peer, channel);
-    try {
+      const codec = await exchange.negotiate(signal);
+      this.#settleCodec(codec, peer, channel);
       await peer.connected(signal);
     } catch (err) {
       if (err instanceof WebRtcError) {
@@ -317,8 +290,8 @@ export class WebRtcAgent implements VoiceAgent {
     this.#unsubscribeTick = this.#o.clock.subscribe(() => {
       if (this.#phase === 'connected') this.#pipeline?.tick();
     });
-    this.#log.info({ codec: codec.name, iceState: peer.iceConnectionState }, 'WebRTC media connected');
-    this.#record('webrtc.connected', { codec: codec.name });
+    this.#log.info({ codec: this.#stats.codec, iceState: peer.iceConnectionState }, 'WebRTC media connected');
+    this.#record('webrtc.connected', { codec: this.#stats.codec });
   }
 
   #settleCodec(
@@ -371,32 +344,15 @@ export class WebRtcAgent implements VoiceAgent {
 
   /** Signalling frames (`answer`, `candidate`); everything else goes to the native command handling. */
   #onSignalText(text: string): boolean {
+    if (this.#exchange) return this.#exchange.onText(text);
     const parsed = parseWebRtcSignalCommand(text);
     if (!parsed.signal) return false;
-    const channel = this.#channel;
-    if (!parsed.ok) {
-      channel?.sendError(parsed.error.code, parsed.error.message, parsed.error.command);
-      return true;
-    }
-    const cmd = parsed.message;
-    switch (cmd.command) {
-      case 'answer':
-        if (this.#answerWaiter) this.#answerWaiter.resolve(cmd.sdp);
-        else channel?.sendError('invalid_state', 'answer is only valid after an offer, once', 'answer');
-        return true;
-      case 'candidate':
-        if (this.#remoteDescriptionSet) this.#addRemoteCandidate(cmd);
-        else if (this.#pendingCandidates.length < 64) this.#pendingCandidates.push(cmd);
-        return true;
-    }
-  }
-
-  #addRemoteCandidate(cmd: WebRtcSignalCommand): void {
-    if (cmd.command !== 'candidate' || !this.#peer) return;
-    this.#peer.addRemoteCandidate(iceCandidateFields(cmd)).catch((err: unknown) => {
-      this.#log.debug({ err, candidate: cmd.candidate }, 'remote ICE candidate refused');
-      this.#channel?.sendError('invalid_command', `candidate refused: ${(err as Error).message}`, 'candidate');
-    });
+    this.#channel?.sendError(
+      'invalid_state',
+      'signalling starts with the offer, after accept',
+      parsed.ok ? parsed.message.command : undefined,
+    );
+    return true;
   }
 
   #refuseBinary(): void {
