@@ -24,6 +24,9 @@ import type { DB } from './db/schema.js';
 import { AppError } from './errors/app-error.js';
 import { runCleanups } from './lib/once.js';
 import { callLogger, createLogger, type Logger } from './observability/logger.js';
+import { AppMetrics } from './observability/metrics.js';
+import { CallMetricsCollector } from './http/call-metrics.js';
+import { createHttpServer, type HttpServer } from './http/http-server.js';
 import type { AdmissionDecision } from './transports/audiosocket/admission.js';
 import type { AudioSocketConnection } from './transports/audiosocket/audiosocket-connection.js';
 import { AriClient } from './transports/ari/ari-client.js';
@@ -64,12 +67,21 @@ export interface App {
   readonly db: Kysely<DB> | undefined;
   /** Where agents' function calls go (through the job layer when it runs). */
   readonly tools: ToolResultWaiters;
+  /** Dialplan-direct UUIDs pre-registered to a route (REST `PUT /v1/audiosocket-routes/:uuid`), with expiry. */
+  readonly directUuids: UuidRegistry<Route>;
+  /** Prometheus metrics of this app (its own registry). */
+  readonly metrics: AppMetrics;
+  /** The REST API, health and metrics server, unless HTTP_ENABLED=false; bound after start(). */
+  readonly http: HttpServer | undefined;
   /** True between start() and the beginning of stop(). */
   readonly accepting: boolean;
   start(): Promise<void>;
   /** Stops taking calls, lets live calls finish until the deadline, then hangs up the rest. Idempotent. */
   stop(deadlineMs?: number): Promise<void>;
 }
+
+/** How long shutdown waits for the records of calls that ended during it before closing the workers. */
+const SHUTDOWN_RECORD_GRACE_MS = 10_000;
 
 /** The built-in route for dialplan-direct calls when no routes file is given. */
 const DEFAULT_ECHO_ROUTE: Route = {
@@ -92,6 +104,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const registry = new CallRegistry();
   const routes = new RouteMatcher(config.routes as Route[]);
   const expectedUuids = new UuidRegistry<CallSession>();
+  const directUuids = new UuidRegistry<Route>();
   const agentFactory = createAgentFactory({
     logger,
     routeSecrets: config.routeSecrets,
@@ -133,6 +146,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       if (!accepting) return { accept: false, reason: 'shutting_down' };
       const expected = expectedUuids.admit(uuid);
       if (expected.accept) return { accept: true, context: { kind: 'expected', session: expected.context } };
+      const registered = directUuids.admit(uuid);
+      if (registered.accept) return { accept: true, context: { kind: 'direct', route: registered.context } };
       const route = directRoute(uuid);
       if (route) return { accept: true, context: { kind: 'direct', route } };
       return { accept: false, reason: expected.reason, ...(expected.detail ? { detail: expected.detail } : {}) };
@@ -197,44 +212,48 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   });
 
   const ari = config.ari;
-  const stasis = ari
-    ? new StasisController({
-        ari: new AriClient({
-          baseUrl: ari.url,
-          username: ari.username,
-          password: ari.password,
-          requestTimeoutMs: ari.requestTimeoutMs,
-          logger,
-          ...(deps.fetch ? { fetch: deps.fetch } : {}),
-        }),
-        events: new AriEventStream({
-          baseUrl: ari.url,
-          username: ari.username,
-          password: ari.password,
-          app: ari.app,
-          logger,
-        }),
+  const ariEvents = ari
+    ? new AriEventStream({
+        baseUrl: ari.url,
+        username: ari.username,
+        password: ari.password,
         app: ari.app,
-        registry,
-        routes,
-        defaultRoute:
-          config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined,
-        expectedUuids,
-        makeSession: (info, extra) => newSession(info, extra),
-        audioSocketHost: () =>
-          config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
-        uuidTtlMs: config.audiosocket.uuidTtlMs,
-        websocketMedia: {
-          asteriskHttpUrl: ari.url,
-          pacing: config.chanWebSocket.pacing,
-          leadMs: config.chanWebSocket.leadMs,
-          controlFormat: config.chanWebSocket.controlFormat,
-          timeoutMs: ari.requestTimeoutMs,
-        },
-        accepting: () => accepting,
         logger,
       })
     : undefined;
+  const stasis =
+    ari && ariEvents
+      ? new StasisController({
+          ari: new AriClient({
+            baseUrl: ari.url,
+            username: ari.username,
+            password: ari.password,
+            requestTimeoutMs: ari.requestTimeoutMs,
+            logger,
+            ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          }),
+          events: ariEvents,
+          app: ari.app,
+          registry,
+          routes,
+          defaultRoute:
+            config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined,
+          expectedUuids,
+          makeSession: (info, extra) => newSession(info, extra),
+          audioSocketHost: () =>
+            config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
+          uuidTtlMs: config.audiosocket.uuidTtlMs,
+          websocketMedia: {
+            asteriskHttpUrl: ari.url,
+            pacing: config.chanWebSocket.pacing,
+            leadMs: config.chanWebSocket.leadMs,
+            controlFormat: config.chanWebSocket.controlFormat,
+            timeoutMs: ari.requestTimeoutMs,
+          },
+          accepting: () => accepting,
+          logger,
+        })
+      : undefined;
 
   const defaultRoute =
     config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
@@ -309,6 +328,67 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     logger.info({ prefix: j.prefix, instance: config.instanceId }, 'job layer ready');
   }
 
+  const routeByName = (name: string): Route | undefined =>
+    routes.byName(name) ?? (defaultRoute && defaultRoute.name === name ? defaultRoute : undefined);
+  const callMetrics: CallMetricsCollector = new CallMetricsCollector(registry, () => metrics);
+  const metrics: AppMetrics = new AppMetrics({
+    activeCalls: () => registry.size,
+    media: () => callMetrics.mediaTotals(),
+    clock: () => clock.stats,
+    vad: () => vad?.stats(),
+  });
+  ariEvents?.on('reconnected', () => metrics.ariReconnected());
+  const http = config.http
+    ? createHttpServer({
+        config: config.http,
+        logger,
+        version: '0.1.0',
+        control: () => jobs?.controlClient,
+        db: () => db,
+        redis: config.jobs ? { connection: config.jobs.redisUrl, prefix: config.jobs.prefix } : undefined,
+        ...(config.jobs ? { controlTimeoutMs: config.jobs.controlTimeoutMs } : {}),
+        accepting: () => accepting,
+        ariConnected: ariEvents ? () => ariEvents.state === 'open' : undefined,
+        metrics,
+        audioSocketRoutes: {
+          routeExists: (name) => routeByName(name) !== undefined,
+          register: (uuid, name, ttlMs) => {
+            const route = routeByName(name);
+            if (!route)
+              throw new AppError(`no route named "${name}"`, { code: 'ROUTE_NOT_FOUND', category: 'not_found' });
+            directUuids.register(uuid, route, ttlMs);
+          },
+          defaultTtlMs: config.audiosocket.uuidTtlMs,
+        },
+      })
+    : undefined;
+
+  /**
+   * Waits (up to SHUTDOWN_RECORD_GRACE_MS) until the calls that ended during shutdown have their end stored, so the
+   * workers are not closed under their last events.
+   */
+  async function waitForCallRecords(ids: string[]): Promise<void> {
+    const database = db;
+    if (!jobs || !database || ids.length === 0) return;
+    await jobs.eventSink.flush(SHUTDOWN_RECORD_GRACE_MS);
+    const until = Date.now() + SHUTDOWN_RECORD_GRACE_MS;
+    for (;;) {
+      const row = await database
+        .selectFrom('calls')
+        .select((eb) => eb.fn.countAll<number>().as('open'))
+        .where('id', 'in', ids)
+        .where('ended_at', 'is', null)
+        .executeTakeFirst();
+      const open = Number(row?.open ?? 0);
+      if (open === 0) return;
+      if (Date.now() >= until) {
+        logger.warn({ calls: open }, 'ended calls not yet recorded at shutdown; their events stay queued');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   let stopping: Promise<void> | undefined;
 
   const app: App = {
@@ -327,6 +407,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return db;
     },
     tools,
+    directUuids,
+    metrics,
+    http,
     get accepting() {
       return accepting;
     },
@@ -337,6 +420,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         logger.info({ model: vad.modelPath }, 'VAD engine ready');
       }
       await startJobs();
+      callMetrics.start();
+      if (http) await http.listen();
       clock.start();
       const addr = await audioSocket.listen();
       accepting = true;
@@ -347,12 +432,21 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       stopping ??= (async () => {
         accepting = false;
         logger.info({ liveCalls: registry.size, deadlineMs }, 'adapter stopping');
+        const endedWhileStopping = new Set(registry.list().map((s) => s.id));
+        const onRemoved = (s: CallSession) => endedWhileStopping.add(s.id);
+        registry.on('removed', onRemoved);
         await registry.whenIdle(AbortSignal.timeout(deadlineMs));
         if (registry.size > 0) {
           logger.info({ liveCalls: registry.size }, 'deadline reached: hanging up remaining calls');
           await registry.closeAll('shutdown');
         }
+        registry.off('removed', onRemoved);
+        await waitForCallRecords([...endedWhileStopping]).catch((err: unknown) =>
+          logger.warn({ err }, 'could not confirm the records of ended calls'),
+        );
         const errors = await runCleanups([
+          () => http?.close(),
+          () => callMetrics.stop(),
           () => stasis?.stop(),
           () => audioSocket.close(1000),
           () => clock.stop(),

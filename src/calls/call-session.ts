@@ -7,6 +7,7 @@ import { type CloseReason, type HangupInitiator, initiatorOf } from './close-rea
 import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
 import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
+import type { CallLatency } from './turn-latency.js';
 
 /** Longest a fallback announcement may play before the call is hung up anyway. */
 const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
@@ -30,6 +31,8 @@ export interface CallEndSummary {
   endedAt: Date;
   hangupCause?: number | undefined;
   hangupCauseText?: string | undefined;
+  /** Turn latency breakdown, when the call had media. */
+  latency?: CallLatency | undefined;
 }
 
 export interface CallSessionEvents {
@@ -277,9 +280,15 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       endedAt: new Date(),
       hangupCause: this.#hangupCause.cause,
       hangupCauseText: this.#hangupCause.text,
+      latency: this.#bridge?.latency,
     };
     this.#endSummary = summary;
-    this.record('call.ended', { reason, initiator, ...this.#hangupCause });
+    this.record('call.ended', {
+      reason,
+      initiator,
+      ...this.#hangupCause,
+      ...(summary.latency ? { latency: summary.latency } : {}),
+    });
     this.#setState('ended');
     this.emit('ended', summary);
   }

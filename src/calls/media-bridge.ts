@@ -5,6 +5,7 @@ import { type ClearResult, PlayoutBuffer, type UtteranceProgress } from '../audi
 import type { AppError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
 import type { MediaLeg, SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
+import { type CallLatency, TurnLatencyMeter } from './turn-latency.js';
 import type { AgentAction, AgentOutput, CallNotice, VoiceAgent } from './voice-agent.js';
 
 export interface MediaBridgeOptions {
@@ -52,6 +53,7 @@ export class MediaBridge {
   };
   readonly #o: MediaBridgeOptions;
   readonly #log: Logger;
+  readonly #latency = new TurnLatencyMeter();
   #playout!: PlayoutBuffer;
   #toAgent!: FormatConverter;
   #fromAgent!: FormatConverter;
@@ -70,6 +72,11 @@ export class MediaBridge {
     this.#log = options.logger;
     this.#configure(options.leg.format);
     this.output = this.#makeOutput();
+  }
+
+  /** Turn latency measured so far (caller speech end → agent audio → first frame to Asterisk). */
+  get latency(): CallLatency {
+    return this.#latency.summary();
   }
 
   get playout(): PlayoutBuffer {
@@ -154,6 +161,7 @@ export class MediaBridge {
       audio: (data, options = {}) => {
         if (this.#closed || data.length === 0) return;
         this.stats.agentAudioBytes += data.length;
+        this.#latency.agentAudio();
         const converted = this.#fromAgent.push(data);
         if (converted.length > 0)
           this.#playout.push(converted, options.utteranceId, { protected: options.protected ?? false });
@@ -210,14 +218,16 @@ export class MediaBridge {
     });
     const oldSpeech = this.#speech;
     this.#speech = undefined;
+    else this.#latency.agentFrameSent();
     if (oldSpeech) void Promise.resolve(oldSpeech.close()).catch(() => {});
     const rate = format.sampleRate;
     if (this.#o.speech && format.encoding === 'pcm16' && (rate === 8000 || rate === 16000)) {
       const speech = this.#o.speech(rate, this.#o.callId);
       speech.on('speechStart', (e) => this.#onSpeechStart(e.atMs));
-      speech.on('speechEnd', (e) =>
-        this.#notify({ type: 'silence', atMs: e.atMs, durationMs: Math.max(0, e.detectedAtMs - e.atMs) }),
-      );
+      speech.on('speechEnd', (e) => {
+        this.#latency.speechEnded(e.detectedAtMs - e.atMs);
+        this.#notify({ type: 'silence', atMs: e.atMs, durationMs: Math.max(0, e.detectedAtMs - e.atMs) });
+      });
       this.#speech = speech;
     }
   }

@@ -1,11 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { parseRoutesFile } from '../config/load-config.js';
 import { isAppError } from '../errors/app-error.js';
+import { buildCallCommand } from './call-command.js';
 import { configReferenceMarkdown } from './config-command.js';
+import { EXIT } from './exit-codes.js';
 import { readFileSync } from 'node:fs';
 
-/** Exit codes of the `ava` command. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, unavailable: 4 } as const;
+export { EXIT } from './exit-codes.js';
 
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -14,13 +15,16 @@ function printJson(value: unknown): void {
 function fail(err: unknown): never {
   if (isAppError(err)) {
     process.stderr.write(`ava: ${err.message}\n`);
-    process.exit(
-      err.category === 'configuration'
-        ? EXIT.config
-        : err.category === 'connectivity'
-          ? EXIT.unavailable
-          : EXIT.failure,
-    );
+    if (err.details?.body !== undefined) process.stderr.write(`${JSON.stringify(err.details.body)}\n`);
+    const byCategory: Partial<Record<string, number>> = {
+      configuration: EXIT.config,
+      connectivity: EXIT.unavailable,
+      timeout: EXIT.unavailable,
+      invalid_request: EXIT.usage,
+      not_found: EXIT.notFound,
+      authentication: EXIT.denied,
+    };
+    process.exit(byCategory[err.category] ?? EXIT.failure);
   }
   process.stderr.write(`ava: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(EXIT.failure);
@@ -67,6 +71,8 @@ export function buildProgram(): Command {
     .action(() => {
       process.stdout.write(`${configReferenceMarkdown()}\n`);
     });
+
+  program.addCommand(buildCallCommand(printJson));
 
   const routes = program.command('routes').description('routes file helpers');
   routes

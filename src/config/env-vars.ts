@@ -243,6 +243,34 @@ export const ENV_VARS = {
     description:
       'Agent for calls no route matches when no routes file is given: `echo` (plays the caller back) or `none` (reject).',
   }),
+  // HTTP control plane (REST API, health, metrics).
+  HTTP_ENABLED: spec({
+    schema: bool,
+    default: 'true',
+    description: 'Serve the REST API, /healthz, /readyz and /metrics.',
+  }),
+  HTTP_HOST: spec({
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    description: 'Address the HTTP server listens on.',
+  }),
+  HTTP_PORT: spec({ schema: port, default: '8080', description: 'Port of the HTTP server (0 picks a free port).' }),
+  API_TOKENS: spec({
+    schema: z.string().min(1),
+    description:
+      'Bearer tokens of the REST API: comma-separated `name:scope:token` (scope `read` or `control`; control includes read) or a JSON list of `{"name","scope","token"}`. Without tokens every /v1 request is refused with 401.',
+    secret: true,
+  }),
+  RATE_LIMIT_PER_MINUTE: spec({
+    schema: positiveInt,
+    default: '600',
+    description: 'REST requests each token may make per minute (token bucket; 429 beyond it).',
+  }),
+  BODY_LIMIT_BYTES: spec({
+    schema: z.coerce.number().int().min(1024).max(10_485_760),
+    default: '65536',
+    description: 'Largest REST request body accepted (413 beyond it).',
+  }),
 } as const satisfies Record<string, EnvVarSpec>;
 
 export type EnvVarName = keyof typeof ENV_VARS;

@@ -155,6 +155,7 @@ export class CallRecorder {
         initiator: summary.initiator,
         hangupCause: summary.hangupCause ?? null,
         hangupCauseTxt: summary.hangupCauseText ?? null,
+        ...(summary.latency ? { latency: summary.latency } : {}),
       });
       ownership.release(id).catch((err: unknown) => log.warn({ err }, 'could not release call ownership'));
     });

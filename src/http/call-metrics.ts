@@ -1,0 +1,80 @@
+import type { CallRegistry } from '../calls/call-registry.js';
+import type { CallLifecycleEvent, CallSession } from '../calls/call-session.js';
+import type { AppMetrics, MediaTotals } from '../observability/metrics.js';
+
+function bridgeTotals(session: CallSession): MediaTotals {
+  const bridge = session.bridge;
+  if (!bridge) return { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 };
+  return {
+    framesIn: bridge.stats.framesIn,
+    framesOut: bridge.stats.framesOut,
+    bargeIns: bridge.stats.bargeIns,
+    playoutUnderruns: bridge.playout.stats.underruns,
+    playoutOverflowBytes: bridge.playout.stats.overflowBytes,
+  };
+}
+
+function addTotals(into: MediaTotals, t: MediaTotals): void {
+  into.framesIn += t.framesIn;
+  into.framesOut += t.framesOut;
+  into.bargeIns += t.bargeIns;
+  into.playoutUnderruns += t.playoutUnderruns;
+  into.playoutOverflowBytes += t.playoutOverflowBytes;
+}
+
+/**
+ * Feeds call metrics from the registry: outcomes and agent connect times from each session's lifecycle events, and
+ * media totals (ended calls' final counts plus live calls' current ones) on demand.
+ */
+export class CallMetricsCollector {
+  readonly #registry: CallRegistry;
+  readonly #metrics: () => AppMetrics | undefined;
+  readonly #ended: MediaTotals = {
+    framesIn: 0,
+    framesOut: 0,
+    bargeIns: 0,
+    playoutUnderruns: 0,
+    playoutOverflowBytes: 0,
+  };
+  readonly #onAdded = (session: CallSession) => this.#watch(session);
+  #started = false;
+
+  constructor(registry: CallRegistry, metrics: () => AppMetrics | undefined) {
+    this.#registry = registry;
+    this.#metrics = metrics;
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#registry.on('added', this.#onAdded);
+  }
+
+  stop(): void {
+    this.#registry.off('added', this.#onAdded);
+  }
+
+  /** Media totals over every call this instance has carried. */
+  mediaTotals(): MediaTotals {
+    const out = { ...this.#ended };
+    for (const session of this.#registry.list()) addTotals(out, bridgeTotals(session));
+    return out;
+  }
+
+  #watch(session: CallSession): void {
+    let mediaAt: number | undefined;
+    const onEvent = (ev: CallLifecycleEvent) => {
+      const metrics = this.#metrics();
+      if (ev.type === 'media.connected') mediaAt = ev.at.getTime();
+      else if (ev.type === 'agent.connected' && mediaAt !== undefined)
+        metrics?.agentConnected(Math.max(0, ev.at.getTime() - mediaAt) / 1000);
+      else if (ev.type === 'agent.failed') metrics?.agentFailed(String(ev.data.code ?? 'unknown'));
+    };
+    session.on('event', onEvent);
+    session.once('ended', (summary) => {
+      session.off('event', onEvent);
+      addTotals(this.#ended, bridgeTotals(session));
+      this.#metrics()?.callEnded(summary.reason);
+    });
+  }
+}

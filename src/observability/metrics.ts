@@ -1,0 +1,131 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Running totals the metrics read at scrape time (ended calls plus live ones). */
+export interface MediaTotals {
+  framesIn: number;
+  framesOut: number;
+  bargeIns: number;
+  playoutUnderruns: number;
+  playoutOverflowBytes: number;
+}
+
+/** What the metrics read when scraped; each source is optional so an app without a part leaves its metrics at 0. */
+export interface MetricsSources {
+  activeCalls(): number;
+  media(): MediaTotals;
+  clock(): { ticks: number; late: number; missed: number };
+  vad?(): { inferenceMs: number; windowsInferred: number } | undefined;
+}
+
+/**
+ * The service's Prometheus metrics in their own registry (one per app, so several apps in one process don't mix).
+ * No per-call labels: calls are counted by outcome only.
+ */
+export class AppMetrics {
+  readonly registry = new Registry();
+  readonly #callsTotal: Counter<'outcome'>;
+  readonly #agentConnect: Histogram;
+  readonly #agentFailures: Counter<'code'>;
+  readonly #ariReconnects: Counter;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'ava_' });
+    new Gauge({
+      name: 'ava_active_calls',
+      help: 'Calls in progress on this instance.',
+      registers,
+      collect() {
+        this.set(sources.activeCalls());
+      },
+    });
+    this.#callsTotal = new Counter({
+      name: 'ava_calls_total',
+      help: 'Calls ended on this instance, by outcome (close reason).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const total = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    total('ava_audio_frames_in_total', 'Audio frames received from Asterisk.', () => sources.media().framesIn);
+    total(
+      'ava_audio_frames_out_total',
+      'Audio frames sent to Asterisk (agent audio and silence).',
+      () => sources.media().framesOut,
+    );
+    total(
+      'ava_barge_ins_total',
+      'Agent playout flushed because the caller spoke over it.',
+      () => sources.media().bargeIns,
+    );
+    total(
+      'ava_playout_underruns_total',
+      'Media clock ticks where an agent utterance was open but had no audio ready.',
+      () => sources.media().playoutUnderruns,
+    );
+    total(
+      'ava_playout_overflow_bytes_total',
+      'Agent audio bytes dropped because a playout buffer was full.',
+      () => sources.media().playoutOverflowBytes,
+    );
+    total('ava_clock_ticks_total', 'Media clock ticks delivered.', () => sources.clock().ticks);
+    total(
+      'ava_clock_late_ticks_total',
+      'Media clock ticks that fired more than one interval late.',
+      () => sources.clock().late,
+    );
+    total('ava_clock_missed_ticks_total', 'Media clock ticks skipped after a stall.', () => sources.clock().missed);
+    total(
+      'ava_vad_inference_seconds_total',
+      'Time the VAD worker spent in inference.',
+      () => (sources.vad?.()?.inferenceMs ?? 0) / 1000,
+    );
+    total('ava_vad_windows_total', 'VAD windows inferred.', () => sources.vad?.()?.windowsInferred ?? 0);
+    this.#agentConnect = new Histogram({
+      name: 'ava_agent_connect_seconds',
+      help: 'Time from media connected to the agent accepting the call.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    this.#agentFailures = new Counter({
+      name: 'ava_agent_failures_total',
+      help: 'Agents that failed to start, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#ariReconnects = new Counter({
+      name: 'ava_ari_reconnects_total',
+      help: 'Times the ARI events connection was re-established.',
+      registers,
+    });
+  }
+
+  callEnded(outcome: string): void {
+    this.#callsTotal.inc({ outcome });
+  }
+
+  agentConnected(seconds: number): void {
+    this.#agentConnect.observe(seconds);
+  }
+
+  agentFailed(code: string): void {
+    this.#agentFailures.inc({ code });
+  }
+
+  ariReconnected(): void {
+    this.#ariReconnects.inc();
+  }
+
+  /** The text exposition format. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
