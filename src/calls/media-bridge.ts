@@ -218,7 +218,6 @@ export class MediaBridge {
     });
     const oldSpeech = this.#speech;
     this.#speech = undefined;
-    else this.#latency.agentFrameSent();
     if (oldSpeech) void Promise.resolve(oldSpeech.close()).catch(() => {});
     const rate = format.sampleRate;
     if (this.#o.speech && format.encoding === 'pcm16' && (rate === 8000 || rate === 16000)) {
@@ -240,6 +239,7 @@ export class MediaBridge {
       if (ack && !ack.sendsSilence && !this.#playout.playing) return;
       const frame = this.#playout.takeOrSilence();
       if (frame.silence) this.stats.silenceFramesOut += 1;
+      else this.#latency.agentFrameSent();
       this.stats.framesOut += 1;
       this.#o.leg.sendFrame(frame.data, { silence: frame.silence, utteranceId: frame.utteranceId });
       if (frame.silence) return;
