@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CallSession } from '../../src/calls/call-session.js';
 import { waitFor } from '../support/wait.js';
 import {
-  callerSaying,
+  callerBurst,
   onlySession,
   type RealtimeHarness,
-  speechSamples,
   startRealtimeHarness,
   voicedMs,
 } from '../support/realtime-harness.js';
@@ -56,7 +55,7 @@ describe('OpenAI Realtime agent: faults', () => {
       });
       const { sim, h, transcripts } = rt;
       const caller = await h.sim.placeInboundCall({
-        audio: { type: 'samples', samples: callerSaying(speechSamples('hello-8k'), 8000, 1500) },
+        audio: { type: 'samples', samples: callerBurst(8000, 800) },
       });
       const s0 = await sim.waitForSession(0);
       await waitFor(() => transcripts.turns.length >= 3, 20_000, 'three turns before the fault');
@@ -124,7 +123,7 @@ describe('OpenAI Realtime agent: faults', () => {
       },
     });
     const caller = await rt.h.sim.placeInboundCall({
-      audio: { type: 'samples', samples: callerSaying(speechSamples('hello-8k'), 8000, 800) },
+      audio: { type: 'samples', samples: callerBurst(8000) },
     });
     await waitFor(() => rt!.h.app.registry.size === 1);
     const session = onlySession(rt.h);

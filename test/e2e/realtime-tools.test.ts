@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SimRealtimeSession } from '../../src/simulator/realtime/realtime-sim-session.js';
 import { waitFor } from '../support/wait.js';
 import {
-  callerSaying,
+  callerBurst,
   onlySession,
   type RealtimeHarness,
-  speechSamples,
   startRealtimeHarness,
   voicedMs,
 } from '../support/realtime-harness.js';
@@ -32,7 +31,7 @@ const isOutput = (e: Record<string, unknown>) => (e.item as { type?: string })?.
 
 async function placeTalkingCall(rt: RealtimeHarness) {
   return rt.h.sim.placeInboundCall({
-    audio: { type: 'samples', samples: callerSaying(speechSamples('hello-8k'), 8000, 1000) },
+    audio: { type: 'samples', samples: callerBurst(8000) },
   });
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { pcmSamples } from '../../src/audio/format.js';
+import { generateTone } from '../../src/audio/tone-analysis.js';
 import type { RealtimeAgent } from '../../src/calls/agents/realtime-agent.js';
 import { createRealtimeAgent } from '../../src/calls/agents/realtime-agent-factory.js';
 import { InProcessToolInvoker, type ToolHandler } from '../../src/calls/agents/realtime-tool-invoker.js';
@@ -113,6 +114,11 @@ export function callerSaying(speech: Int16Array, rate: number, silenceMs: number
   const out = new Int16Array(lead + speech.length + tail);
   out.set(speech, lead);
   return out;
+}
+
+/** `leadMs` of silence, then a short voiced burst (a 300 Hz tone) the simulator's VAD takes for a caller turn. */
+export function callerBurst(rate: number, leadMs = 300, burstMs = 500): Int16Array {
+  return callerSaying(generateTone({ rate, freq: 300, amplitude: 6000, ms: burstMs }), rate, leadMs);
 }
 
 /** The one live call's session. */
