@@ -9,6 +9,9 @@ import type {
 } from '../transports/chan-websocket/chan-websocket-connection.js';
 import type { MediaLeg, MediaLegCloseReason, MediaLegEvents, OutboundFrameInfo, PlayoutAck } from './media-leg.js';
 
+/** With Asterisk pacing, most frames sent on one media-clock tick (so an XOFF can land between bursts). */
+const MAX_FRAMES_PER_TICK = 10;
+
 /** Who paces agent audio towards Asterisk over chan_websocket. */
 export const CHAN_WEBSOCKET_PACINGS = ['clock', 'asterisk'] as const;
 export type ChanWebSocketPacing = (typeof CHAN_WEBSOCKET_PACINGS)[number];
@@ -150,7 +153,7 @@ export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements Me
   framesWanted(): number {
     if (this.closed || this.#xoff || !this.#conn.mediaStart) return 0;
     if (this.#o.pacing === 'clock') return 1;
-    return Math.max(0, this.#leadFrames - this.#pending.length);
+    return Math.min(MAX_FRAMES_PER_TICK, Math.max(0, this.#leadFrames - this.#pending.length));
   }
 
   unplayedMs(): number {
