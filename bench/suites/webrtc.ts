@@ -44,6 +44,11 @@ export interface WebRtcBenchRun {
   /** Adapter process CPU (user + system) per call-second, ms. */
   readonly adapterCpuMsPerCallSecond: number;
   readonly adapterCpuPctOfCore: number;
+  /**
+   * Adapter CPU per RTP packet handled (sent + received), µs. Steadier than the per-call-second figure on a busy
+   * machine, where starved calls move fewer packets; × 100 packets per call-second gives the full-rate cost.
+   */
+  readonly adapterCpuUsPerRtpPacket: number;
   /** Child process (callers + werift agents) CPU per call-second, ms, for context. */
   readonly loadGenCpuMsPerCallSecond: number;
   /** RTP packets the adapter sent / received per call-second (50 each way at 20 ms). */
@@ -191,12 +196,14 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
     send({ type: 'report' });
     const report = await nextMessage(child, 'report', 60_000);
     const callSeconds = calls * elapsedS;
+    const packets = sum(after, (s) => s.rtpSent + s.rtpReceived) - sum(before, (s) => s.rtpSent + s.rtpReceived);
     return {
       calls,
       seconds: elapsedS,
       connected: setupMs.length,
       adapterCpuMsPerCallSecond: (cpu.user + cpu.system) / 1000 / callSeconds,
       adapterCpuPctOfCore: (100 * (cpu.user + cpu.system)) / 1e6 / elapsedS,
+      adapterCpuUsPerRtpPacket: (cpu.user + cpu.system) / Math.max(1, packets),
       loadGenCpuMsPerCallSecond: report.cpuUs / 1000 / callSeconds,
       rtpSentPerCallSecond: (sum(after, (s) => s.rtpSent) - sum(before, (s) => s.rtpSent)) / callSeconds,
       rtpReceivedPerCallSecond: (sum(after, (s) => s.rtpReceived) - sum(before, (s) => s.rtpReceived)) / callSeconds,
@@ -332,6 +339,7 @@ export function printWebRtcBench(r: WebRtcBenchResult): void {
     'media up',
     'CPU ms/call-s',
     '% core',
+    'CPU µs/RTP pkt',
     'gen ms/call-s',
     'RTP out/call-s',
     'RTP in/call-s',
@@ -347,6 +355,7 @@ export function printWebRtcBench(r: WebRtcBenchResult): void {
     String(x.connected),
     fmt(x.adapterCpuMsPerCallSecond, 3),
     fmt(x.adapterCpuPctOfCore, 1),
+    fmt(x.adapterCpuUsPerRtpPacket, 1),
     fmt(x.loadGenCpuMsPerCallSecond, 3),
     fmt(x.rtpSentPerCallSecond, 1),
     fmt(x.rtpReceivedPerCallSecond, 1),
