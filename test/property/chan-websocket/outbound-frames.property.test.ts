@@ -1,0 +1,97 @@
+import { EventEmitter } from 'node:events';
+import fc from 'fast-check';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { PCM8K } from '../../../src/audio/format.js';
+import { ChanWebSocketLeg } from '../../../src/calls/chan-websocket-leg.js';
+import { CHAN_WEBSOCKET_MAX_MESSAGE_BYTES } from '../../../src/protocols/chan-websocket/index.js';
+import { ChanWebSocketConnection } from '../../../src/transports/chan-websocket/chan-websocket-connection.js';
+
+/** A stand-in for the `ws` socket that records what is sent and lets the test inject Asterisk's messages. */
+class RecordingSocket extends EventEmitter {
+  binaryType = 'nodebuffer';
+  bufferedAmount = 0;
+  readonly sent: { binary: boolean; bytes: number; text?: string }[] = [];
+  send(data: Buffer | string, opts: { binary: boolean }): void {
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    this.sent.push({ binary: opts.binary, bytes, ...(typeof data === 'string' ? { text: data } : {}) });
+  }
+  close(): void {
+    this.emit('close', 1000);
+  }
+  terminate(): void {
+    this.emit('close', 1006);
+  }
+  fromAsterisk(text: string): void {
+    this.emit('message', Buffer.from(text), false);
+  }
+}
+
+const op = fc.oneof(
+  fc.record({ kind: fc.constant('frame' as const), bytes: fc.nat({ max: 70_000 }), silence: fc.boolean() }),
+  fc.record({ kind: fc.constant('flush' as const) }),
+  fc.record({ kind: fc.constant('xoff' as const) }),
+  fc.record({ kind: fc.constant('xon' as const) }),
+  fc.record({ kind: fc.constant('ack' as const), seq: fc.nat({ max: 5000 }) }),
+);
+
+describe('chan_websocket outbound messages (property)', () => {
+  it('never sends a message over 65,500 bytes, and audio only as whole optimal-size frames', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(160, 320, 640), fc.array(op, { maxLength: 60 }), (frameBytes, ops) => {
+        const ws = new RecordingSocket();
+        const conn = new ChanWebSocketConnection(ws as unknown as WebSocket, {
+          controlFormat: 'json',
+          logger: pino({ level: 'silent' }),
+        });
+        const leg = new ChanWebSocketLeg({
+          id: 'c1',
+          connection: conn,
+          expectedFormat: PCM8K,
+          pacing: 'asterisk',
+          leadMs: 1000,
+          logger: pino({ level: 'silent' }),
+        });
+        ws.fromAsterisk(
+          JSON.stringify({
+            event: 'MEDIA_START',
+            connection_id: 'c1',
+            channel: 'WebSocket/INCOMING/0x1',
+            format: 'slin',
+            optimal_frame_size: frameBytes,
+            ptime: 20,
+          }),
+        );
+        let buffering = false;
+        for (const o of ops) {
+          switch (o.kind) {
+            case 'frame':
+              leg.sendFrame(Buffer.alloc(o.bytes, 1), { silence: o.silence, utteranceId: 'u1' });
+              break;
+            case 'flush':
+              leg.flushPlayout();
+              break;
+            case 'xoff':
+              ws.fromAsterisk('{"event":"MEDIA_XOFF"}');
+              break;
+            case 'xon':
+              ws.fromAsterisk('{"event":"MEDIA_XON"}');
+              break;
+            case 'ack':
+              ws.fromAsterisk(`{"event":"MEDIA_MARK_PROCESSED","correlation_id":"m${o.seq}"}`);
+              break;
+          }
+          expect(leg.unplayedMs()).toBeGreaterThanOrEqual(0);
+        }
+        for (const m of ws.sent) {
+          expect(m.bytes).toBeLessThanOrEqual(CHAN_WEBSOCKET_MAX_MESSAGE_BYTES);
+          if (m.text === '{"command":"START_MEDIA_BUFFERING"}') buffering = true;
+          if (m.text?.startsWith('{"command":"STOP_MEDIA_BUFFERING"')) buffering = false;
+          if (m.binary && !buffering) expect(m.bytes).toBe(frameBytes);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
