@@ -86,6 +86,10 @@ export interface CallListQuery {
   state?: CallState;
   direction?: CallDirection;
   route?: string;
+  /** Calls created at or after this time. */
+  createdFrom?: Date;
+  /** Calls created before this time. */
+  createdTo?: Date;
   /** 1..500, default 50. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -235,6 +239,8 @@ export class CallsRepository {
       if (query.state) q = q.where('state', '=', query.state);
       if (query.direction) q = q.where('direction', '=', query.direction);
       if (query.route) q = q.where('route', '=', query.route);
+      if (query.createdFrom) q = q.where('created_at', '>=', query.createdFrom);
+      if (query.createdTo) q = q.where('created_at', '<', query.createdTo);
       if (after) {
         q = q.where((eb) =>
           eb.or([

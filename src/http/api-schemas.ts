@@ -42,6 +42,10 @@ export const listCallsQuerySchema = z
     state: z.enum(CALL_STATES).optional(),
     direction: z.enum(CALL_DIRECTIONS).optional(),
     route: z.string().min(1).max(64).optional(),
+    /** ISO 8601 time: calls created at or after it. */
+    from: z.iso.datetime({ offset: true }).optional(),
+    /** ISO 8601 time: calls created before it. */
+    to: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(500).optional(),
     cursor: z.string().min(1).max(512).optional(),
   })

@@ -97,6 +97,8 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
       ...(q.state ? { state: q.state } : {}),
       ...(q.direction ? { direction: q.direction } : {}),
       ...(q.route ? { route: q.route } : {}),
+      ...(q.from ? { createdFrom: new Date(q.from) } : {}),
+      ...(q.to ? { createdTo: new Date(q.to) } : {}),
       ...(q.limit ? { limit: q.limit } : {}),
       ...(q.cursor ? { cursor: q.cursor } : {}),
     });

@@ -220,6 +220,19 @@ describe('REST API (inject) over a running service with MySQL and Redis', () => 
     expect(none.json()).toEqual({ items: [], nextCursor: null });
     const bad = await inject({ method: 'GET', url: '/v1/calls?cursor=garbage', headers: reader });
     expect(bad.statusCode).toBe(400);
+    // Time range: everything so far was created before "now + 1 min", nothing after it.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const before = await inject({
+      method: 'GET',
+      url: `/v1/calls?direction=outbound&to=${encodeURIComponent(later)}&limit=500`,
+      headers: reader,
+    });
+    expect(before.json().items.length).toBe(all.length);
+    const after = await inject({ method: 'GET', url: `/v1/calls?from=${encodeURIComponent(later)}`, headers: reader });
+    expect(after.json()).toEqual({ items: [], nextCursor: null });
+    const badTime = await inject({ method: 'GET', url: '/v1/calls?from=yesterday', headers: reader });
+    expect(badTime.statusCode).toBe(400);
+    expect(badTime.json().error.field).toBe('query.from');
   });
 
   it('pre-registers a dialplan-direct UUID to a route', async () => {
