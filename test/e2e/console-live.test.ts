@@ -12,6 +12,8 @@ import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { waitFor } from '../support/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** What the page shows may take a while on a busy machine; only the outcome is checked. */
+const POLL = { timeout: 15_000 };
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const TOKENS: Record<string, ConsolePrincipal> = {
   'console-control-token-0123456789': { name: 'operator', scope: 'control' },
@@ -114,25 +116,39 @@ describe('console (Playwright, Debian Chromium)', () => {
 
     const row = page.locator(`#live-calls tr[data-call-id="${callId}"]`);
     await row.waitFor();
-    await expect.poll(() => row.locator('.call-state').textContent()).toBe('active');
+    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('active');
     expect(await row.textContent()).toContain('+4930123 → 100');
     expect(await row.textContent()).toContain('default');
     expect(await row.textContent()).toContain('echo');
     await row.getByRole('button', { name: /Show call/ }).click();
-    await expect.poll(() => page.locator('#events').textContent()).toContain('media.connected');
+    await expect.poll(() => page.locator('#events').textContent(), POLL).toContain('media.connected');
 
     // Transcript lines arrive as session events (as the Realtime agent records them) and show up live.
     session.record('transcript', { role: 'caller', text: 'A table for two tonight, please.', itemId: 'item_c1' });
-    await expect.poll(() => page.locator('#transcript').textContent()).toContain('A table for two tonight, please.');
+    await expect
+      .poll(() => page.locator('#transcript').textContent(), POLL)
+      .toContain('A table for two tonight, please.');
     session.record('transcript', { role: 'agent', text: '<b>Done</b> — see you at eight.', itemId: 'item_a1' });
-    await expect.poll(() => page.locator('#transcript li').count()).toBe(2);
+    await expect.poll(() => page.locator('#transcript li').count(), POLL).toBe(2);
     // Call data is text, never markup.
     expect(await page.locator('#transcript b').count()).toBe(0);
     expect(await page.locator('#transcript').textContent()).toContain('<b>Done</b>');
-    await expect.poll(() => page.locator('#events').textContent()).toContain('transcript');
+    await expect.poll(() => page.locator('#events').textContent(), POLL).toContain('transcript');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: new URL('console-live-call.png', ARTIFACTS).pathname, fullPage: true });
+
+    // A read token watches the same call but gets no control.
+    const viewer = await browser.newPage();
+    await viewer.goto(`${served.base}/console/`);
+    await viewer.getByLabel('API token').fill('console-read-token-0123456789ab');
+    await viewer.getByRole('button', { name: 'Connect' }).click();
+    const viewerRow = viewer.locator(`#live-calls tr[data-call-id="${callId}"]`);
+    await viewerRow.getByRole('button', { name: /Show call/ }).click();
+    await expect.poll(() => viewer.locator('#transcript li').count(), POLL).toBe(2);
+    expect(await viewer.getByRole('button', { name: 'Hang up' }).isDisabled()).toBe(true);
+    expect(await viewer.locator('#status').textContent()).toBe('Connected as viewer (read)');
+    await viewer.close();
 
     // Hang up from the console: the REST control route → job layer → the call ends in Asterisk and in MySQL.
     await page.getByRole('button', { name: 'Hang up' }).click();
@@ -141,8 +157,8 @@ describe('console (Playwright, Debian Chromium)', () => {
     expect(
       h.sim.eventLog().some((d) => d.event.type === 'ChannelHangupRequest' || d.event.type === 'ChannelDestroyed'),
     ).toBe(true);
-    await expect.poll(() => row.locator('.call-state').textContent()).toBe('ended');
-    await expect.poll(() => page.locator('#action-result').textContent()).toBe('hangup done');
+    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ended');
+    await expect.poll(() => page.locator('#action-result').textContent(), POLL).toBe('hangup done');
     const calls = new CallsRepository(tmp.db);
     const stored = await until(async () => {
       const r = await calls.get(callId);
@@ -155,10 +171,10 @@ describe('console (Playwright, Debian Chromium)', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     const historyRow = page.locator(`#history tr[data-call-id="${callId}"]`);
     await historyRow.waitFor();
-    await expect.poll(() => historyRow.textContent()).toContain('control_hangup');
+    await expect.poll(() => historyRow.textContent(), POLL).toContain('control_hangup');
     await page.getByLabel('Search').fill('no-such-caller');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => page.locator('#history tbody tr').count()).toBe(0);
+    await expect.poll(() => page.locator('#history tbody tr').count(), POLL).toBe(0);
     await page.screenshot({ path: new URL('console-after-hangup.png', ARTIFACTS).pathname, fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 60_000);

@@ -221,7 +221,8 @@ function onMessage(m) {
           renderLive();
         }, 60_000);
       }
-      void loadHistory();
+      // The record is written through the job layer; refresh once it has had time to land.
+      setTimeout(() => void loadHistory(), 1000);
       break;
     }
     default:
@@ -311,14 +312,18 @@ function renderHistory(items) {
   $('history-empty').hidden = items.length > 0;
 }
 
+let historyRequest = 0;
+
 async function loadHistory() {
   if (!state.token) return;
+  const mine = ++historyRequest;
   const form = new FormData($('history-form'));
   const q = new URLSearchParams();
   for (const [k, v] of form) if (v) q.set(k, String(v));
   try {
     const { items } = await api('GET', `/v1/console/history?${q}`);
-    renderHistory(items);
+    // An older search answering late must not overwrite a newer one.
+    if (mine === historyRequest) renderHistory(items);
   } catch (err) {
     $('history-empty').hidden = false;
     $('history-empty').textContent = `History unavailable: ${err.message}`;
