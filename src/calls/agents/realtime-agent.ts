@@ -206,9 +206,12 @@ export class RealtimeAgent implements VoiceAgent {
       },
     });
     this.#phase = 'opening';
-    await this.#conn.open(AbortSignal.any([signal, this.#abort.signal]), (echo) => this.#accept(echo, false));
-    if (this.#phase !== 'opening') return;
-    this.#nowLive();
+    await this.#conn.open(
+      AbortSignal.any([signal, this.#abort.signal]),
+      (echo) => this.#accept(echo, false),
+      () => this.#nowLive(),
+    );
+    if (!this.#live) return;
     this.#log.info(
       { format: this.#format.type, url: new URL(url).host, dialect: this.#cfg.apiVersion },
       'realtime session ready',
@@ -329,7 +332,7 @@ export class RealtimeAgent implements VoiceAgent {
   // --- server events -----------------------------------------------------------------------------------------
 
   #onEvent(ev: RealtimeKnownServerEvent): void {
-    if (!this.#live) return;
+    if (this.#phase === 'closed') return;
     switch (ev.type) {
       case 'response.output_audio.delta':
         this.#onAudioDelta(ev);
@@ -485,17 +488,13 @@ export class RealtimeAgent implements VoiceAgent {
     this.#turns.connectionLost();
     this.#drain.check();
     this.#conn
-      .open(this.#abort.signal, (echo) => this.#accept(echo, true))
+      .open(
+        this.#abort.signal,
+        (echo) => this.#accept(echo, true),
+        () => this.#replay(),
+      )
       .then(
-        () => {
-          if (this.#phase !== 'reconnecting') return;
-          this.#nowLive();
-          const items = this.#conversation.replayItems(this.#cfg.apiVersion);
-          for (const item of items) this.#send({ type: 'conversation.item.create', item });
-          this.#log.info({ replayedItems: items.length }, 'realtime session reopened; conversation replayed');
-          this.#tools.onReplayed();
-          this.#responses.flush(true);
-        },
+        () => undefined,
         (err: unknown) => {
           if (this.#phase === 'closed') return;
           this.#fail(
@@ -509,6 +508,19 @@ export class RealtimeAgent implements VoiceAgent {
           );
         },
       );
+  }
+
+  /**
+   * The new session is in place (its events not flowing yet): the conversation is given to it before anything
+   * else, so the outputs of pending tool calls find their calls, then waiting outputs and responses go out.
+   */
+  #replay(): void {
+    this.#nowLive();
+    const items = this.#conversation.replayItems(this.#cfg.apiVersion);
+    for (const item of items) this.#send({ type: 'conversation.item.create', item });
+    this.#log.info({ replayedItems: items.length }, 'realtime session reopened; conversation replayed');
+    this.#tools.onReplayed();
+    this.#responses.flush(true);
   }
 
   #fail(error: AppError): void {

@@ -47,9 +47,10 @@ export class RealtimeConnection {
 
   /**
    * Opens and configures a session. `accept` sees what the server confirmed and throws (a non-retryable AppError)
-   * to refuse it. Resolves once the session's events flow.
+   * to refuse it; `live` is called once the session is in place, just before its events start to flow. Resolves
+   * after that (without calling `live` when the connection was closed meanwhile).
    */
-  async open(signal: AbortSignal, accept: (echo: SessionEcho) => void): Promise<void> {
+  async open(signal: AbortSignal, accept: (echo: SessionEcho) => void, live: () => void): Promise<void> {
     const o = this.#o;
     const opened = await runWithReconnect(
       async () => {
@@ -93,6 +94,7 @@ export class RealtimeConnection {
       if (socket === this.#socket && info.initiator !== 'client' && !this.#closed) this.#o.onLost(info);
     });
     socket.on('error', (err) => o.logger.debug({ err: err.toJSON() }, 'realtime socket error'));
+    live();
     opened.takeOver((text) => this.#onText(socket, text));
   }
 

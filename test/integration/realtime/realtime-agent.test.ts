@@ -21,14 +21,18 @@ describe('RealtimeAgent against the simulator, with a fake bridge', () => {
     sim = undefined;
   });
 
-  function make(call: CallInfo, reconnect = { initialMs: 20, maxMs: 50, factor: 2, maxAttempts: 3 }) {
+  function make(
+    call: CallInfo,
+    reconnect = { initialMs: 20, maxMs: 50, factor: 2, maxAttempts: 3 },
+    handlers: ConstructorParameters<typeof InProcessToolInvoker>[0]['handlers'] = {},
+  ) {
     const bridge = new FakeBridge();
     const cfg = call.route.agent as ReturnType<typeof realtimeAgentSchema.parse>;
     agent = new RealtimeAgent({
       config: cfg,
       legFormat: call.legFormat,
       apiKey: undefined,
-      tools: new InProcessToolInvoker({ handlers: {} }),
+      tools: new InProcessToolInvoker({ handlers }),
       transcripts: new MemoryTranscriptSink(),
       reconnect,
       logger: pino({ level: 'silent' }),
@@ -113,6 +117,34 @@ describe('RealtimeAgent against the simulator, with a fake bridge', () => {
       retryable: false,
     });
     expect(sim.handshakes).toHaveLength(3);
+  });
+
+  it('a tool call pending across a reconnect: its call is replayed to the new session, then its output is accepted', async () => {
+    sim = await startRealtimeSimulator({ speed: Number.POSITIVE_INFINITY });
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const call = callInfo({ url: sim.url, session: { tools: [{ name: 'slow' }] } });
+    const { bridge, agent: a } = make(call, undefined, {
+      slow: async () => {
+        await released;
+        return { done: true };
+      },
+    });
+    await a.start(call, bridge, AbortSignal.timeout(5000));
+    const s0 = sim.sessions[0]!;
+    s0.respond({ functionCalls: [{ name: 'slow', arguments: {}, callId: 'call_p' }] });
+    await s0.waitFor(() => (s0.activeResponse === undefined && s0.responses.length === 1 ? true : undefined), 'done');
+    s0.drop();
+    const s1 = await sim.waitForSession(1);
+    await s1.waitForReceived('conversation.item.create', (e) => (e.item as { type: string }).type === 'function_call');
+    release();
+    await s1.waitFor(() => (s1.functionOutputs.length === 1 ? true : undefined), 'output in the new session');
+    expect(s1.functionOutputs).toEqual([{ callId: 'call_p', output: '{"done":true}' }]);
+    expect(s1.errors).toEqual([]);
+    expect(s0.functionOutputs).toEqual([]);
+    await s1.waitForReceived('response.create');
   });
 
   it('the server going away for good: reconnects under the policy, then fails the agent with the cause', async () => {
