@@ -236,8 +236,9 @@ export class MediaBridge {
     const ack = this.#o.leg.playoutAck;
     const wanted = ack ? ack.framesWanted() : 1;
     for (let i = 0; i < wanted; i++) {
-      if (ack && !ack.sendsSilence && !this.#playout.playing) return;
-      const frame = this.#playout.takeOrSilence();
+      // A leg that sends no silence takes only agent audio (take() still fires marks waiting at the head).
+      const frame = ack && !ack.sendsSilence ? this.#playout.take() : this.#playout.takeOrSilence();
+      if (!frame) return;
       if (frame.silence) this.stats.silenceFramesOut += 1;
       else this.#latency.agentFrameSent();
       this.stats.framesOut += 1;
