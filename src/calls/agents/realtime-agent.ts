@@ -212,6 +212,7 @@ export class RealtimeAgent implements VoiceAgent {
       () => this.#nowLive(),
     );
     if (!this.#live) return;
+    this.#responses.flush(true);
     this.#log.info(
       { format: this.#format.type, url: new URL(url).host, dialect: this.#cfg.apiVersion },
       'realtime session ready',
