@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { type Browser, chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import { registerConsole } from '../../src/http/console/register-console.js';
-import type { ConsolePrincipal } from '../../src/http/console/console-socket.js';
+import { createHttpServer, type HttpServer } from '../../src/http/http-server.js';
+import { TokenAuthenticator } from '../../src/http/token-auth.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
@@ -15,11 +14,8 @@ const CHROMIUM = '/usr/bin/chromium';
 /** What the page shows may take a while on a busy machine; only the outcome is checked. */
 const POLL = { timeout: 15_000 };
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
-const TOKENS: Record<string, ConsolePrincipal> = {
-  'console-control-token-0123456789': { name: 'operator', scope: 'control' },
-  'console-read-token-0123456789ab': { name: 'viewer', scope: 'read' },
-};
 const CONTROL = 'console-control-token-0123456789';
+const READ = 'console-read-token-0123456789ab';
 
 async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const start = Date.now();
@@ -32,42 +28,49 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, wh
 }
 
 /**
- * The console on a plain fastify instance, with the REST control routes it uses (`POST /v1/calls/:id/hangup`)
- * standing in for the REST API's: they run the same job-layer command.
+ * The REST API server (`createHttpServer`, the real `/v1/calls/:id/hangup` control route) with the console
+ * registered on it before it listens, as the composition root mounts it.
  */
-async function serveConsole(h: AriHarness): Promise<{ fastify: FastifyInstance; base: string }> {
-  const fastify = Fastify();
-  registerConsole(fastify, {
+async function serveConsole(h: AriHarness): Promise<{ server: HttpServer; base: string }> {
+  const tokens = [
+    { name: 'operator', scope: 'control' as const, token: CONTROL },
+    { name: 'viewer', scope: 'read' as const, token: READ },
+  ];
+  const server = createHttpServer({
+    config: { host: '127.0.0.1', port: 0, tokens, rateLimitPerMinute: 10_000, bodyLimitBytes: 1 << 20 },
+    logger: h.logs.logger,
+    control: () => h.app.jobs?.controlClient,
+    db: () => h.app.db,
+    accepting: () => true,
+    metrics: h.app.metrics,
+    audioSocketRoutes: { routeExists: () => false, register: () => undefined, defaultTtlMs: 60_000 },
+  });
+  const auth = new TokenAuthenticator(tokens);
+  registerConsole(server.fastify, {
     registry: h.app.registry,
     db: () => h.app.db,
-    authenticate: (token) => TOKENS[token],
+    authenticate: (token) => auth.authenticate(`Bearer ${token}`),
     logger: h.logs.logger,
   });
-  fastify.post<{ Params: { id: string } }>('/v1/calls/:id/hangup', async (req, reply) => {
-    const principal = TOKENS[/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''];
-    if (principal?.scope !== 'control') return reply.code(403).send({ error: { code: 'FORBIDDEN', message: 'no' } });
-    return h.app.jobs!.controlClient.execute({ type: 'hangup', callId: req.params.id });
-  });
-  await fastify.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = fastify.server.address() as AddressInfo;
-  return { fastify, base: `http://127.0.0.1:${port}` };
+  const { port } = await server.listen();
+  return { server, base: `http://127.0.0.1:${port}` };
 }
 
 describe('console (Playwright, Debian Chromium)', () => {
   let h: AriHarness | undefined;
   let tmp: TempDatabase | undefined;
   let prefix = '';
-  let fastify: FastifyInstance | undefined;
+  let server: HttpServer | undefined;
   let browser: Browser | undefined;
 
   afterEach(async () => {
     await browser?.close();
-    await fastify?.close();
+    await server?.close();
     await h?.stop();
     await tmp?.drop();
     await cleanRedis(REDIS_URL, prefix);
     browser = undefined;
-    fastify = undefined;
+    server = undefined;
     h = undefined;
     tmp = undefined;
   });
@@ -83,7 +86,7 @@ describe('console (Playwright, Debian Chromium)', () => {
       INSTANCE_ID: `test-${prefix}`,
     });
     const served = await serveConsole(h);
-    fastify = served.fastify;
+    server = served.server;
 
     // Unauthenticated reads are refused; the page itself carries no data.
     expect((await fetch(`${served.base}/v1/console/history`)).status).toBe(401);
@@ -141,7 +144,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     // A read token watches the same call but gets no control.
     const viewer = await browser.newPage();
     await viewer.goto(`${served.base}/console/`);
-    await viewer.getByLabel('API token').fill('console-read-token-0123456789ab');
+    await viewer.getByLabel('API token').fill(READ);
     await viewer.getByRole('button', { name: 'Connect' }).click();
     const viewerRow = viewer.locator(`#live-calls tr[data-call-id="${callId}"]`);
     await viewerRow.getByRole('button', { name: /Show call/ }).click();
@@ -177,5 +180,56 @@ describe('console (Playwright, Debian Chromium)', () => {
     await expect.poll(() => page.locator('#history tbody tr').count(), POLL).toBe(0);
     await page.screenshot({ path: new URL('console-after-hangup.png', ARTIFACTS).pathname, fullPage: true });
     expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('its transfer form sends the caller on in the dialplan through the REST control route', async () => {
+    tmp = await createTempDatabase({ migrate: false });
+    prefix = randomPrefix();
+    h = await startAriHarness({
+      DEFAULT_AGENT: 'echo',
+      MYSQL_URL: tmp.url,
+      REDIS_URL,
+      JOBS_PREFIX: prefix,
+      INSTANCE_ID: `test-${prefix}`,
+    });
+    const served = await serveConsole(h);
+    server = served.server;
+    const caller = await h.sim.placeInboundCall({ caller: '+4930777', extension: '100' });
+    await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
+    const callId = h.app.registry.list()[0]!.id;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const page = await browser.newPage();
+    await page.goto(`${served.base}/console/`);
+    await page.getByLabel('API token').fill(CONTROL);
+    await page.keyboard.press('Enter');
+    const row = page.locator(`#live-calls tr[data-call-id="${callId}"]`);
+    await row.getByRole('button', { name: /Show call/ }).click();
+    await page.getByLabel('Transfer to').fill('300');
+    await page.getByLabel('Context (for an extension)').fill('from-internal');
+    await page.getByRole('button', { name: 'Transfer' }).click();
+
+    await expect.poll(() => page.locator('#action-result').textContent(), POLL).toBe('transfer done');
+    await waitFor(() => h!.app.registry.size === 0, 10_000, 'call handed off');
+    // The caller left Stasis for the dialplan and was not hung up by the adapter.
+    expect(caller.inStasis).toBe(false);
+    expect(caller.events.some((e) => e.type === 'ChannelHangupRequest')).toBe(false);
+    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ended');
+    const stored = await until(async () => {
+      const r = await new CallsRepository(tmp!.db).get(callId);
+      return r?.state === 'ended' ? r : undefined;
+    });
+    expect(stored.closeReason).toBe('transferred');
+    await caller.hangup();
   }, 60_000);
 });
