@@ -309,6 +309,7 @@ function renderHistory(items) {
       ),
     ),
   );
+  $('history-empty').textContent = 'No recorded calls match.';
   $('history-empty').hidden = items.length > 0;
 }
 
