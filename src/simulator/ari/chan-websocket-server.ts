@@ -19,6 +19,8 @@ import type { SimChannel } from './sim-model.js';
 export interface ChanWebSocketServerOptions extends Partial<SimChanWebSocketLimits> {
   /** Caller frames sent before MEDIA_START on every connection (asterisk#1712). Default 0. */
   readonly earlyAudioFrames?: number;
+  /** Keep arrival times of the application's audio messages (benchmarks). Default false. */
+  readonly recordArrivals?: boolean;
   /** Receives every media connection once open (tests read `played`, `commands` from it). */
   readonly onConnection?: (conn: SimChanWebSocket) => void;
 }
@@ -96,6 +98,7 @@ export class ChanWebSocketServer {
         controlFormat: entry.controlFormat,
         channelVariables: { ...ch.channelvars },
         earlyAudioFrames: this.#o.earlyAudioFrames ?? 0,
+        recordArrivals: this.#o.recordArrivals ?? false,
         queueMaxFrames: this.#o.queueMaxFrames ?? CHAN_WEBSOCKET_QUEUE_MAX_FRAMES,
         xoffLevel: this.#o.xoffLevel ?? CHAN_WEBSOCKET_XOFF_LEVEL,
         xonLevel: this.#o.xonLevel ?? CHAN_WEBSOCKET_XON_LEVEL,

@@ -37,6 +37,8 @@ export interface SimChanWebSocketOptions extends SimChanWebSocketLimits {
   readonly channelVariables: Record<string, string>;
   /** Caller audio frames sent before MEDIA_START (reproduces asterisk#1712); 0 by default. */
   readonly earlyAudioFrames: number;
+  /** Keep the arrival time of every BINARY message (frame timing measurements). */
+  readonly recordArrivals?: boolean | undefined;
   /** The application closed the socket, sent HANGUP or broke the size limit: the channel hangs up. */
   readonly onHangupRequest: (why: string) => void;
 }
@@ -64,6 +66,8 @@ export class SimChanWebSocket {
   readonly events: string[] = [];
   /** Sizes of the application's BINARY messages. */
   readonly binarySizes: number[] = [];
+  /** Arrival times (performance.now) of the application's BINARY messages, when `recordArrivals` is on. */
+  readonly arrivals: number[] = [];
   /** Protocol rules the application broke (odd-sized frames outside buffering, oversize messages). */
   readonly violations: string[] = [];
   /** Caller audio frames sent, MEDIA_START frames before it counted too. */
@@ -194,6 +198,7 @@ export class SimChanWebSocket {
 
   #onBinary(data: Buffer): void {
     this.binarySizes.push(data.length);
+    if (this.#o.recordArrivals) this.arrivals.push(performance.now());
     if (data.length > CHAN_WEBSOCKET_MAX_MESSAGE_BYTES) {
       this.violations.push(`message of ${data.length} bytes exceeds ${CHAN_WEBSOCKET_MAX_MESSAGE_BYTES}`);
       this.hangup();
