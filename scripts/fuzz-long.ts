@@ -2,9 +2,12 @@
  * Nightly-style fuzzing: the bad-input properties of `test/property/fuzz-properties.ts` with many more cases than
  * CI runs (CI: thousands each, inside `npm test`). Prints the seed of each property so a failure can be replayed.
  *
- * `npx tsx scripts/fuzz-long.ts [multiplier=100] [seed]` — each property runs `ciRuns × multiplier` cases.
+ * `npx tsx scripts/fuzz-long.ts [multiplier=100] [seed]` — each parser property runs `ciRuns × multiplier` cases;
+ * then the suites against the running service (fuzzed AudioSocket streams, hostile agents) run through vitest with
+ * `FUZZ_MULTIPLIER = multiplier / 10` (they cost a TCP round trip per case).
  * Exits 1 when any property fails (the shrunk counterexample is printed).
  */
+import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { FUZZ_PROPERTIES } from '../test/property/fuzz-properties.js';
 
@@ -29,4 +32,12 @@ for (const { name, check, ciRuns } of FUZZ_PROPERTIES) {
     process.stdout.write(`ok   ${name}: ${details.numRuns} cases, seed ${seed}, ${seconds} s\n`);
   }
 }
+const serviceMultiplier = Math.max(1, multiplier / 10);
+process.stdout.write(`service-level fuzzing, FUZZ_MULTIPLIER=${serviceMultiplier}\n`);
+const vitest = spawnSync(
+  'npx',
+  ['vitest', 'run', 'test/property/fuzz-audiosocket-server.test.ts', 'test/property/fuzz-hostile-agent.test.ts'],
+  { stdio: 'inherit', env: { ...process.env, FUZZ_MULTIPLIER: String(serviceMultiplier) } },
+);
+if (vitest.status !== 0) failed += 1;
 process.exit(failed > 0 ? 1 : 0);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import type { CallRegistry } from '../calls/call-registry.js';
 import type { DB } from '../db/schema.js';
 import type { CallControlClient } from '../jobs/call-control-client.js';
 import { closeRedisClient, createRedisClient, type RedisConnection } from '../jobs/redis-connection.js';
@@ -10,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { audioSocketRouteBodySchema, audioSocketRouteParamsSchema } from './api-schemas.js';
 import { registerCallRoutes } from './call-routes.js';
+import { registerConsole } from './console/register-console.js';
 import { HttpError, toErrorResponse, validationError } from './http-error.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -45,6 +47,8 @@ export interface HttpServerOptions {
   ariConnected?: (() => boolean) | undefined;
   metrics: AppMetrics;
   audioSocketRoutes: AudioSocketRouteRegistry;
+  /** The live calls, for the console (served at /console/ when given). */
+  registry?: CallRegistry | undefined;
 }
 
 /** The REST API, health and metrics server. */
@@ -142,6 +146,16 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     guard,
     principalOf,
   });
+
+  if (o.registry) {
+    registerConsole(fastify, {
+      registry: o.registry,
+      db: o.db,
+      authenticate: (token: string) => auth.authenticate(`Bearer ${token}`),
+      guard,
+      logger: log,
+    });
+  }
 
   fastify.put('/v1/audiosocket-routes/:uuid', { preHandler: guard('control') }, async (req, reply) => {
     const params = audioSocketRouteParamsSchema.safeParse(req.params);

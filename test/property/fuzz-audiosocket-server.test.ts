@@ -9,6 +9,10 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simula
 import { startTestApp } from '../support/app-harness.js';
 import { waitFor } from '../support/wait.js';
 
+/** Cases per property: 1000 in CI; `scripts/fuzz-long.ts` sets FUZZ_MULTIPLIER for long runs. */
+const RUNS = Math.round(1000 * Number(process.env.FUZZ_MULTIPLIER ?? 1));
+const TIMEOUT_MS = 120_000 * Math.max(1, Number(process.env.FUZZ_MULTIPLIER ?? 1));
+
 /** Writes the chunks to a fresh connection, half-closes, and resolves once the server has closed it too. */
 function sendAndWaitClose(port: number, chunks: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -102,22 +106,26 @@ describe('fuzzed AudioSocket byte streams against the running service', () => {
     await app?.stop(2000);
   });
 
-  it('every hostile stream is closed, the service stays up and the healthy call keeps flowing (1000 cases)', async () => {
-    const before = echoed;
-    await fc.assert(
-      fc.asyncProperty(hostileStream, async (chunks) => {
-        await sendAndWaitClose(port, chunks);
-      }),
-      { numRuns: 1000 },
-    );
-    // Only the healthy call is left; it kept echoing throughout and is still open.
-    await waitFor(() => app.audioSocket.connections.size === 1, 10_000, 'fuzzed connections gone');
-    await waitFor(() => app.registry.size === 1, 10_000, 'fuzzed calls gone');
-    expect(good.state).toBe('open');
-    await waitFor(() => echoed > before + 25, 10_000, 'the healthy call still echoing');
-    // And the server still takes new calls.
-    const fresh = await dialAudioSocket({ host: '127.0.0.1', port, uuid: randomUUID() });
-    await waitFor(() => fresh.framesReceived > 5, 10_000, 'a new call after fuzzing');
-    await fresh.hangup();
-  }, 120_000);
+  it(
+    `every hostile stream is closed, the service stays up and the healthy call keeps flowing (${RUNS} cases)`,
+    async () => {
+      const before = echoed;
+      await fc.assert(
+        fc.asyncProperty(hostileStream, async (chunks) => {
+          await sendAndWaitClose(port, chunks);
+        }),
+        { numRuns: RUNS },
+      );
+      // Only the healthy call is left; it kept echoing throughout and is still open.
+      await waitFor(() => app.audioSocket.connections.size === 1, 10_000, 'fuzzed connections gone');
+      await waitFor(() => app.registry.size === 1, 10_000, 'fuzzed calls gone');
+      expect(good.state).toBe('open');
+      await waitFor(() => echoed > before + 25, 10_000, 'the healthy call still echoing');
+      // And the server still takes new calls.
+      const fresh = await dialAudioSocket({ host: '127.0.0.1', port, uuid: randomUUID() });
+      await waitFor(() => fresh.framesReceived > 5, 10_000, 'a new call after fuzzing');
+      await fresh.hangup();
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -11,6 +11,10 @@ import { startTestApp } from '../support/app-harness.js';
 import { waitFor } from '../support/wait.js';
 import { hostileText, withDiscriminator } from './fuzz-properties.js';
 
+/** Cases per property: 1000 in CI; `scripts/fuzz-long.ts` sets FUZZ_MULTIPLIER for long runs. */
+const RUNS = Math.round(1000 * Number(process.env.FUZZ_MULTIPLIER ?? 1));
+const TIMEOUT_MS = 120_000 * Math.max(1, Number(process.env.FUZZ_MULTIPLIER ?? 1));
+
 const SECRET = 'fuzz-agent-secret';
 /** Valid commands that legitimately end or silence the call are not "bad input"; everything else is sent. */
 const ENDS_CALL = new Set(['hangup', 'reject', 'refer', 'mute']);
@@ -20,6 +24,15 @@ const nativeText = hostileText(withDiscriminator('command', [...AGENT_COMMAND_NA
   return !(r.ok && ENDS_CALL.has(r.command.command));
 });
 const twilioText = hostileText(withDiscriminator('event', ['media', 'mark', 'clear', 'start', 'stop']));
+
+/** Polls `cond` on every turn of the event loop (a log line has no event to await), failing after `timeoutMs`. */
+async function soon(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 function tone(): Int16Array {
   return new Int16Array(1600).map((_, i) => Math.round(6000 * Math.sin(i / 4)));
@@ -54,70 +67,78 @@ describe('a hostile agent on a real call', () => {
     return { echoed: () => echoed };
   }
 
-  it('native protocol: every bad message gets an error event back, the call goes on (1000 cases)', async () => {
-    native = await startNativeEchoAgent({ mode: 'echo', secret: SECRET, maxRecordedAudioBytes: 0 });
-    const started = await startTestApp(
-      { AGENT_SECRET: SECRET },
-      {
-        routesJson: {
-          routes: [{ name: 'fuzz', agent: { kind: 'websocket', url: native.url, secretEnv: 'AGENT_SECRET' } }],
+  it(
+    `native protocol: every bad message gets an error event back, the call goes on (${RUNS} cases)`,
+    async () => {
+      native = await startNativeEchoAgent({ mode: 'echo', secret: SECRET, maxRecordedAudioBytes: 0 });
+      const started = await startTestApp(
+        { AGENT_SECRET: SECRET },
+        {
+          routesJson: {
+            routes: [{ name: 'fuzz', agent: { kind: 'websocket', url: native.url, secretEnv: 'AGENT_SECRET' } }],
+          },
         },
-      },
-    );
-    app = started.app;
-    const { echoed } = await dial(started.port);
-    const session = await native.waitForSession(0);
-    await session.waitForEvent('answer');
-    await waitFor(() => echoed() > 10, 10_000, 'echo before fuzzing');
-    let probe = 0;
-    await fc.assert(
-      fc.asyncProperty(nativeText, async (text) => {
-        const errorsBefore = session.events.filter((e) => e.event === 'error').length;
-        session.sendText(text);
-        // A probe the adapter must answer with unknown_command: everything sent before it has been handled.
-        const name = `probe-${probe++}`;
-        session.sendText(JSON.stringify({ command: name }));
-        await session.waitForEvent('error', (e) => e.command === name, 10_000);
-        const errors = session.events.filter((e) => e.event === 'error').slice(errorsBefore, -1);
-        if (!parseAgentMessage(text).ok) {
-          expect(errors.length).toBeGreaterThanOrEqual(1);
-          expect(['malformed_json', 'unknown_command', 'invalid_command']).toContain(errors[0]!.code);
-        }
-        expect(app!.registry.size).toBe(1);
-      }),
-      { numRuns: 1000 },
-    );
-    const before = echoed();
-    await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
-    expect(call!.state).toBe('open');
-    expect(session.closeInfo).toBeUndefined();
-  }, 120_000);
+      );
+      app = started.app;
+      const { echoed } = await dial(started.port);
+      const session = await native.waitForSession(0);
+      await session.waitForEvent('answer');
+      await waitFor(() => echoed() > 10, 10_000, 'echo before fuzzing');
+      let probe = 0;
+      await fc.assert(
+        fc.asyncProperty(nativeText, async (text) => {
+          const errorsBefore = session.events.filter((e) => e.event === 'error').length;
+          session.sendText(text);
+          // A probe the adapter must answer with unknown_command: everything sent before it has been handled.
+          const name = `probe-${probe++}`;
+          session.sendText(JSON.stringify({ command: name }));
+          await session.waitForEvent('error', (e) => e.command === name, 10_000);
+          const errors = session.events.filter((e) => e.event === 'error').slice(errorsBefore, -1);
+          if (!parseAgentMessage(text).ok) {
+            expect(errors.length).toBeGreaterThanOrEqual(1);
+            expect(['malformed_json', 'unknown_command', 'invalid_command']).toContain(errors[0]!.code);
+          }
+          expect(app!.registry.size).toBe(1);
+        }),
+        { numRuns: RUNS },
+      );
+      const before = echoed();
+      await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
+      expect(call!.state).toBe('open');
+      expect(session.closeInfo).toBeUndefined();
+    },
+    TIMEOUT_MS,
+  );
 
-  it('Twilio dialect: every bad message is logged and ignored, the call goes on (1000 cases)', async () => {
-    twilio = await startTwilioDialectAgent({ mode: 'echo', maxRecordedMedia: 0 });
-    const started = await startTestApp(
-      {},
-      { routesJson: { routes: [{ name: 'fuzz', agent: { kind: 'twilio', url: twilio.url } }] } },
-    );
-    app = started.app;
-    const logs = started.logs;
-    const { echoed } = await dial(started.port);
-    const session = await twilio.waitForSession(0);
-    await session.waitForMessage('start');
-    await waitFor(() => echoed() > 10, 10_000, 'echo before fuzzing');
-    const bad = () => logs.find('agent sent a bad Twilio message; ignored').length;
-    await fc.assert(
-      fc.asyncProperty(twilioText, async (text) => {
-        const before = bad();
-        session.sendText(text);
-        if (!parseTwilioAgentMessage(text).ok) await waitFor(() => bad() > before, 10_000, 'the bad message logged');
-        expect(app!.registry.size).toBe(1);
-      }),
-      { numRuns: 1000 },
-    );
-    const before = echoed();
-    await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
-    expect(call!.state).toBe('open');
-    expect(session.closeInfo).toBeUndefined();
-  }, 120_000);
+  it(
+    `Twilio dialect: every bad message is logged and ignored, the call goes on (${RUNS} cases)`,
+    async () => {
+      twilio = await startTwilioDialectAgent({ mode: 'echo', maxRecordedMedia: 0 });
+      const started = await startTestApp(
+        {},
+        { routesJson: { routes: [{ name: 'fuzz', agent: { kind: 'twilio', url: twilio.url } }] } },
+      );
+      app = started.app;
+      const logs = started.logs;
+      const { echoed } = await dial(started.port);
+      const session = await twilio.waitForSession(0);
+      await session.waitForMessage('start');
+      await waitFor(() => echoed() > 10, 10_000, 'echo before fuzzing');
+      const bad = () => logs.find('agent sent a bad Twilio message; ignored').length;
+      await fc.assert(
+        fc.asyncProperty(twilioText, async (text) => {
+          const before = bad();
+          session.sendText(text);
+          if (!parseTwilioAgentMessage(text).ok) await soon(() => bad() > before, 10_000, 'the bad message logged');
+          expect(app!.registry.size).toBe(1);
+        }),
+        { numRuns: RUNS },
+      );
+      const before = echoed();
+      await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
+      expect(call!.state).toBe('open');
+      expect(session.closeInfo).toBeUndefined();
+    },
+    TIMEOUT_MS,
+  );
 });
