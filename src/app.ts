@@ -350,6 +350,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         accepting: () => accepting,
         ariConnected: ariEvents ? () => ariEvents.state === 'open' : undefined,
         metrics,
+        registry,
         audioSocketRoutes: {
           routeExists: (name) => routeByName(name) !== undefined,
           register: (uuid, name, ttlMs) => {
