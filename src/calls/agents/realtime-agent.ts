@@ -339,6 +339,7 @@ export class RealtimeAgent implements VoiceAgent {
         this.#onAudioDelta(ev);
         return;
       case 'response.output_audio.done':
+        this.#turns.audioDone(ev.item_id);
         this.#output.endUtterance(ev.item_id);
         return;
       case 'response.output_audio_transcript.delta':

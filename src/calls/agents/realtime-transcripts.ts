@@ -16,8 +16,9 @@ export interface TranscriptTurn {
   readonly startedAtMs: number | null;
   readonly endedAtMs: number | null;
   /**
-   * Agent turns: true when the caller did not hear all of it (barge-in, a lost connection, the call ending).
-   * `text` is then what the model generated; `playedMs` of `totalMs` is what was heard.
+   * Agent turns: true when the caller did not hear all of it, or the model was stopped before it finished (barge-in,
+   * a lost connection, the call ending). `text` is then what the model generated; `playedMs` of `totalMs` (the
+   * audio received) is what was heard.
    */
   readonly truncated: boolean;
   readonly playedMs?: number;

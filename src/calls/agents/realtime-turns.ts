@@ -10,6 +10,8 @@ export interface ModelItem {
   readonly inConversation: boolean;
   /** Milliseconds of audio received for it, in the session's format. */
   receivedMs: number;
+  /** The server said its audio is complete (`output_audio.done`). */
+  audioDone: boolean;
   transcript: string;
   transcriptDone: boolean;
   playStartedAtMs: number | undefined;
@@ -66,6 +68,7 @@ export class RealtimeTurns {
       responseId,
       inConversation,
       receivedMs: 0,
+      audioDone: false,
       transcript: '',
       transcriptDone: false,
       playStartedAtMs: undefined,
@@ -86,6 +89,11 @@ export class RealtimeTurns {
   /** Items of a response that are still producing or playing. */
   itemsOf(responseId: string): ModelItem[] {
     return [...this.#model.values()].filter((i) => i.responseId === responseId);
+  }
+
+  audioDone(itemId: string): void {
+    const item = this.#model.get(itemId);
+    if (item) item.audioDone = true;
   }
 
   transcriptDelta(itemId: string, delta: string): void {
@@ -204,7 +212,8 @@ export class RealtimeTurns {
     if (text === '') return;
     const totalMs = Math.round(item.receivedMs);
     const playedMs = Math.round(Math.min(item.playedMs ?? totalMs, totalMs));
-    const truncated = item.interrupted && playedMs < totalMs;
+    // Cut short: the caller did not hear all that was received, or the model was stopped before it finished.
+    const truncated = item.interrupted && (playedMs < totalMs || (totalMs > 0 && !item.audioDone));
     if (item.inConversation) {
       this.#log.assistantText(item.id, text, truncated ? heardPortion(text, playedMs, totalMs) : text);
     }

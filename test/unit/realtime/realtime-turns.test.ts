@@ -50,6 +50,24 @@ describe('RealtimeTurns', () => {
     ]);
   });
 
+  it('a turn stopped while still streaming is truncated even when all that was received had been played', () => {
+    const { t, sink } = turns();
+    const streaming = t.modelItem('i1', 'r1', true);
+    streaming.receivedMs = 800;
+    t.transcriptDelta('i1', 'Cut');
+    t.interrupted('i1', 900, 800);
+    t.responseDone('r1');
+    const complete = t.modelItem('i2', 'r2', true);
+    complete.receivedMs = 500;
+    t.audioDone('i2');
+    t.interrupted('i2', 1500, 500);
+    t.transcriptDone('i2', 'All of it.');
+    expect(sink.turns.map((x) => [x.itemId, x.text, x.truncated])).toEqual([
+      ['i1', 'Cut', true],
+      ['i2', 'All of it.', false],
+    ]);
+  });
+
   it('caller turns carry the server VAD timing; out-of-band items are not replayed', () => {
     const { t, sink, log } = turns();
     t.speechStarted('u1', 2000);
