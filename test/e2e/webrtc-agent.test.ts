@@ -50,7 +50,7 @@ describe('WebRTC agent (werift peer) through the simulated Asterisk', () => {
 
   it('PCMU on an 8 kHz leg: negotiated and recorded, no resampling, the tone comes back with frequency and level', async () => {
     const events = await setup({}, { secret: SECRET, logger: quietLogger() });
-    const tone = generateTone({ rate: 8000, freq: 1000, amplitude: 8000, ms: 2500 });
+    const tone = generateTone({ rate: 8000, freq: 1000, amplitude: 8000, ms: 20_000 });
     const caller = await h!.sim.placeInboundCall({ audio: { type: 'samples', samples: tone } });
     const s = await agent!.waitForSession(0);
     const incoming = await s.waitForEvent('incoming');
@@ -85,7 +85,7 @@ describe('WebRTC agent (werift peer) through the simulated Asterisk', () => {
 
   it('Opus on a 16 kHz leg: libopus works at the leg rate (no resampler), the tone comes back intact', async () => {
     const recorded = await setup({}, { secret: SECRET, logger: quietLogger() }, { audioFormat: 'slin16' });
-    const tone = generateTone({ rate: 16000, freq: 700, amplitude: 8000, ms: 2500 });
+    const tone = generateTone({ rate: 16000, freq: 700, amplitude: 8000, ms: 20_000 });
     const caller = await h!.sim.placeInboundCall({ audio: { type: 'samples', samples: tone } });
     const s = await agent!.waitForSession(0);
     const incoming = await s.waitForEvent('incoming');

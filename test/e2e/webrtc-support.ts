@@ -45,7 +45,11 @@ export function recordEvents(app: App): CallLifecycleEvent[] {
   return events;
 }
 
-/** Audio the simulated AudioSocket leg received (towards the caller), silence trimmed at both ends. */
+/**
+ * Audio the simulated AudioSocket leg received (towards the caller), silence trimmed at both ends. Caller audio
+ * from before the agent's media connected is not sent to a WebRTC agent (it is not real time any more), so tests
+ * play the caller a tone longer than the call setup can take.
+ */
 export function legAudio(call: SimulatedAudioSocketCall): Int16Array {
   const frames = call.received.filter((f) => f.kind >= 0x10 && f.kind <= 0x18 && f.payload);
   return trimSilence(pcmSamples(Buffer.concat(frames.map((f) => f.payload!))));
