@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { pcmSamples } from '../../audio/format.js';
 import { ulawDecode, alawDecode } from '../../audio/g711.js';
 import type { Logger } from '../../observability/logger.js';
@@ -89,6 +89,8 @@ export class WebRtcAgentSession {
       if (!isBinary) this.#onText(Buffer.isBuffer(data) ? data.toString('utf8') : String(data));
       this.#waiters.notify();
     });
+    // A socket error is followed by its close, which is what the session reports.
+    ws.on('error', () => {});
     ws.on('close', (code, reason) => {
       this.closeInfo = { code, reason: reason.toString('utf8') };
       void this.#peer?.close();
@@ -264,4 +266,42 @@ export async function startWebRtcEchoAgent(options: WebRtcEchoAgentOptions): Pro
       await server.close();
     },
   };
+}
+
+export interface TakeWaitingCallOptions extends Omit<WebRtcEchoAgentOptions, 'host' | 'port' | 'secret'> {
+  /** The adapter's `ws://host:port/v1/agent/webrtc`. */
+  readonly url: string;
+  readonly token?: string;
+  /** Take this call, or the oldest on this route. */
+  readonly callId?: string;
+  readonly route?: string;
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * The example WebRTC agent the other way round: it connects to the adapter's `/v1/agent/webrtc` endpoint (bearer
+ * token), waits there for a call, and then behaves as `startWebRtcEchoAgent`'s sessions do. Resolves once the
+ * WebSocket is open (the call may come later: `waitForEvent('incoming')`).
+ */
+export function takeWaitingCall(options: TakeWaitingCallOptions): Promise<WebRtcAgentSession> {
+  const url = new URL(options.url);
+  if (options.callId !== undefined) url.searchParams.set('callId', options.callId);
+  if (options.route !== undefined) url.searchParams.set('route', options.route);
+  const ws = new WebSocket(url, {
+    ...(options.token === undefined ? {} : { headers: { authorization: `Bearer ${options.token}` } }),
+    perMessageDeflate: false,
+    handshakeTimeout: options.connectTimeoutMs ?? 10_000,
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => {
+      ws.off('error', reject);
+      resolve(new WebRtcAgentSession(ws, { url: url.href, headers: {}, verified: false, callId: undefined }, options));
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      reject(new Error(`the adapter refused the agent connection (HTTP ${res.statusCode})`));
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
 }
