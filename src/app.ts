@@ -349,6 +349,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         ...(config.jobs ? { controlTimeoutMs: config.jobs.controlTimeoutMs } : {}),
         accepting: () => accepting,
         ariConnected: ariEvents ? () => ariEvents.state === 'open' : undefined,
+        refusedRoutes: stasis ? () => stasis.refusedRoutes : undefined,
         metrics,
         registry,
         audioSocketRoutes: {

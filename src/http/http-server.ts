@@ -45,6 +45,8 @@ export interface HttpServerOptions {
   accepting(): boolean;
   /** Absent when ARI is not configured. */
   ariConnected?: (() => boolean) | undefined;
+  /** Routes the connected Asterisk cannot carry (name → why), reported by /readyz; absent without ARI. */
+  refusedRoutes?: (() => ReadonlyMap<string, string>) | undefined;
   metrics: AppMetrics;
   audioSocketRoutes: AudioSocketRouteRegistry;
   /** The live calls, for the console (served at /console/ when given). */
@@ -182,6 +184,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     const result = await checkReadiness({
       accepting: o.accepting,
       ariConnected: o.ariConnected,
+      refusedRoutes: o.refusedRoutes,
       ...(o.redis ? { db: o.db, redis: () => redis } : {}),
     });
     return reply.code(result.ready ? 200 : 503).send(result);

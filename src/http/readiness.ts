@@ -16,6 +16,8 @@ export interface ReadinessSources {
   ariConnected?: (() => boolean) | undefined;
   db?: (() => Kysely<DB> | undefined) | undefined;
   redis?: (() => Pick<Redis, 'ping'> | undefined) | undefined;
+  /** Routes refused because the connected Asterisk lacks their media path (name → why); absent without ARI. */
+  refusedRoutes?: (() => ReadonlyMap<string, string>) | undefined;
   /** Longest wait for a MySQL or Redis ping. */
   timeoutMs?: number;
 }
@@ -55,6 +57,11 @@ export async function checkReadiness(s: ReadinessSources): Promise<{ ready: bool
     checks.push(
       s.ariConnected() ? { name: 'ari', ok: true } : { name: 'ari', ok: false, detail: 'ARI events not connected' },
     );
+  }
+  // Listed only when a route is refused: its calls cannot be served until Asterisk or the routes change.
+  const refused = s.refusedRoutes?.();
+  if (refused && refused.size > 0) {
+    checks.push({ name: 'media_paths', ok: false, detail: [...refused.values()].join('; ') });
   }
   const pending: Promise<ReadinessCheck>[] = [];
   if (s.db) {

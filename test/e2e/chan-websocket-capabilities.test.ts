@@ -17,7 +17,7 @@ describe('capability probe at ARI connect', () => {
   });
 
   it('refuses a websocket route on an Asterisk without chan_websocket, with a clear start-up message', async () => {
-    h = await startChanWebSocketHarness({}, { routesJson: ROUTES }, { version: '22.5.2' });
+    h = await startChanWebSocketHarness({ HTTP_ENABLED: 'true' }, { routesJson: ROUTES }, { version: '22.5.2' });
     expect(h.app.stasis?.capabilities).toMatchObject({ version: '22.5.2', chanWebSocket: false, audioSocket: true });
     expect([...(h.app.stasis?.refusedRoutes.keys() ?? [])]).toEqual(['ws']);
     const refused = h.logs.find(/^route refused: /);
@@ -25,6 +25,13 @@ describe('capability probe at ARI connect', () => {
     expect(String(refused[0]!.msg)).toMatch(
       /route "ws" uses media "websocket", but Asterisk 22\.5\.2 has no chan_websocket/,
     );
+    const ready = await h.app.http!.fastify.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().checks).toContainEqual({
+      name: 'media_paths',
+      ok: false,
+      detail: expect.stringMatching(/route "ws" uses media "websocket"/),
+    });
     const caller = await h.sim.placeInboundCall({ extension: '100' });
     await waitFor(() => !caller.alive, 5000, 'refused call hung up');
     expect(h.media).toHaveLength(0);
@@ -32,9 +39,11 @@ describe('capability probe at ARI connect', () => {
   });
 
   it('accepts both routes on Asterisk 22.10 with chan_websocket loaded', async () => {
-    h = await startChanWebSocketHarness({}, { routesJson: ROUTES });
+    h = await startChanWebSocketHarness({ HTTP_ENABLED: 'true' }, { routesJson: ROUTES });
     expect(h.app.stasis?.capabilities).toMatchObject({ chanWebSocket: true, chanWebSocketJson: true });
     expect(h.app.stasis?.refusedRoutes.size).toBe(0);
+    const ready = await h.app.http!.fastify.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.json().checks.map((c: { name: string }) => c.name)).not.toContain('media_paths');
     const caller = await h.sim.placeInboundCall({ extension: '100' });
     await waitFor(() => h!.media.length === 1, 5000, 'media connected');
     await caller.hangup();
