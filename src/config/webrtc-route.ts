@@ -37,6 +37,8 @@ export const webrtcAgentSchema = z
     jitterTargetPackets: z.number().int().min(1).max(10).default(3),
     /** Receive jitter buffer: most packets held. */
     jitterMaxPackets: z.number().int().min(2).max(50).default(10),
+    /** The agent counts as gone when neither RTP nor RTCP arrives from it for this long mid-call. */
+    mediaTimeoutMs: z.number().int().min(1000).max(120_000).default(15_000),
     /** Connect attempts to `url` (the control channel); a WebRTC agent is not redialled once the call runs. */
     reconnect: z
       .object({

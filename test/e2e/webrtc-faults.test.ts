@@ -147,6 +147,18 @@ describe('WebRTC agent faults', () => {
     expect(events.find((e) => e.type === 'call.ended')?.data).toMatchObject({ reason: 'agent_failed' });
   }, 30_000);
 
+  it('the agent peer connection going away mid-call ends the agent leg with the fallback and the cause', async () => {
+    const events = await setup({}, { agent: { mediaTimeoutMs: 2000 } });
+    const caller = await h!.sim.placeInboundCall();
+    const s = await agent!.waitForSession(0);
+    await s.waitForEvent('answer', () => true, 15_000);
+    await s.closePeer();
+    await caller.ended;
+    await waitFor(() => h!.app.registry.size === 0, 10_000, 'call released');
+    expect(events.find((e) => e.type === 'webrtc.failed')?.data).toMatchObject({ code: 'WEBRTC_CONNECTION_LOST' });
+    expect(events.find((e) => e.type === 'call.ended')?.data).toMatchObject({ reason: 'agent_failed' });
+  }, 30_000);
+
   it('the agent dropping its control channel mid-call ends the agent leg with the fallback', async () => {
     const events = await setup({}, {});
     const caller = await h!.sim.placeInboundCall();

@@ -72,6 +72,7 @@ export function webrtcAgentOptions(
     iceServers: settings.iceServers,
     hostAddresses: settings.hostAddresses,
     jitter: { targetPackets: agent.jitterTargetPackets, maxPackets: agent.jitterMaxPackets },
+    mediaTimeoutMs: agent.mediaTimeoutMs,
     clock: settings.clock,
     waitingCalls: settings.waitingCalls,
     logger: logger.child({ callId: call.callId, agent: 'webrtc' }),

@@ -41,6 +41,8 @@ export interface WebRtcAgentOptions {
   readonly reconnect: ReconnectPolicy;
   readonly iceServers: readonly IceServer[];
   readonly hostAddresses: readonly string[];
+  /** Mid-call, no RTP nor RTCP from the agent for this long ends its leg (`WEBRTC_CONNECTION_LOST`). */
+  readonly mediaTimeoutMs?: number;
   /** Receive jitter buffer: packets held before playout, and at most. */
   readonly jitter: { readonly targetPackets: number; readonly maxPackets: number };
   /** 20 ms ticks that pace agent audio out of the jitter buffer. */
@@ -258,6 +260,7 @@ export class WebRtcAgent implements VoiceAgent {
       iceServers: this.#o.iceServers,
       hostAddresses: this.#o.hostAddresses,
       codecs: this.#o.codecs,
+      ...(this.#o.mediaTimeoutMs === undefined ? {} : { mediaTimeoutMs: this.#o.mediaTimeoutMs }),
       logger: this.#log,
     });
     this.#peer = peer;

@@ -141,6 +141,11 @@ export class WebRtcAgentSession {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(JSON.stringify(command));
   }
 
+  /** Closes the peer connection but keeps the control channel (media lost mid-call). */
+  closePeer(): Promise<void> {
+    return this.#peer?.close() ?? Promise.resolve();
+  }
+
   /** Closes the control channel (the adapter ends the call). */
   close(code = 1000, reason = ''): void {
     this.#ws.close(code, reason);

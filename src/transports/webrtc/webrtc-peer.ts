@@ -35,6 +35,12 @@ export interface WebRtcPeerOptions {
   readonly codecs: readonly WebRtcCodecName[];
   /** How long an established connection may stay `disconnected` before it counts as lost. Default 5000 ms. */
   readonly disconnectedGraceMs?: number;
+  /**
+   * An established connection over which neither RTP nor RTCP arrives for this long counts as lost (a live peer
+   * sends RTCP reports every few seconds even when it sends no audio). Default 15000 ms; ICE consent alone would
+   * notice only after 30 s.
+   */
+  readonly mediaTimeoutMs?: number;
   /** Test hook: answer no STUN binding request (ICE then never connects). */
   readonly ignoreStun?: boolean;
   readonly logger: Logger;
@@ -98,6 +104,8 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
   #dtlsState = 'new';
   #disconnectTimer: NodeJS.Timeout | undefined;
   #failure: WebRtcError | undefined;
+  #lastInboundAt = 0;
+  #mediaWatch: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   readonly #connectedWaiters = new Set<{ resolve: () => void; reject: (e: WebRtcError) => void }>();
 
@@ -255,6 +263,7 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
     this.#closing ??= (async () => {
       this.#phase = 'closed';
       if (this.#disconnectTimer) clearTimeout(this.#disconnectTimer);
+      if (this.#mediaWatch) clearInterval(this.#mediaWatch);
       for (const w of this.#connectedWaiters) w.reject(this.#lost('the peer connection was closed'));
       this.#connectedWaiters.clear();
       try {
@@ -322,6 +331,9 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
 
   #watchDtls(): void {
     for (const dtls of this.#pc.dtlsTransports) {
+      dtls.onRtcp.subscribe(() => {
+        this.#lastInboundAt = performance.now();
+      });
       dtls.onStateChange.subscribe((state) => {
         this.#dtlsState = state;
         if (state === 'failed') {
@@ -362,6 +374,7 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
     this.#log.debug({ connectionState: state }, 'peer connection state');
     if (state === 'connected' && this.#phase === 'negotiating') {
       this.#phase = 'connected';
+      this.#watchMedia();
       for (const w of this.#connectedWaiters) w.resolve();
       this.#connectedWaiters.clear();
       this.emit('connected');
@@ -373,9 +386,24 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
     }
   }
 
+  #watchMedia(): void {
+    const timeoutMs = this.#o.mediaTimeoutMs ?? 15_000;
+    this.#lastInboundAt = performance.now();
+    this.#mediaWatch = setInterval(
+      () => {
+        if (performance.now() - this.#lastInboundAt > timeoutMs) {
+          this.#fail(this.#lost(`neither RTP nor RTCP arrived for ${timeoutMs} ms`));
+        }
+      },
+      Math.min(1000, timeoutMs / 2),
+    );
+    this.#mediaWatch.unref();
+  }
+
   #onTrack(track: MediaStreamTrack): void {
     track.onReceiveRtp.subscribe((rtp) => {
       if (this.#phase === 'closed') return;
+      this.#lastInboundAt = performance.now();
       this.stats.rtpReceived += 1;
       this.emit('rtp', {
         payloadType: rtp.header.payloadType,
@@ -388,6 +416,7 @@ export class WebRtcPeer extends TypedEmitter<WebRtcPeerEvents> {
   }
 
   #fail(error: WebRtcError): void {
+    if (this.#mediaWatch) clearInterval(this.#mediaWatch);
     if (this.#phase === 'failed' || this.#phase === 'closed') return;
     this.#phase = 'failed';
     this.#failure = error;

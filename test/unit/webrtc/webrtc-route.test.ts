@@ -9,6 +9,7 @@ describe('route kind webrtc', () => {
       kind: 'webrtc',
       jitterTargetPackets: 3,
       jitterMaxPackets: 10,
+      mediaTimeoutMs: 15_000,
       reconnect: { attempts: 2, initialMs: 250, maxMs: 2000 },
     });
   });
