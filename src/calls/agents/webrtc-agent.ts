@@ -76,10 +76,12 @@ type Phase = 'new' | 'connecting' | 'connected' | 'closed';
  * from an agent that connected to `/v1/agent/webrtc`) carries the events, the commands and the SDP offer/answer and
  * ICE candidates; the call audio flows as RTP over a werift peer connection (docs/agent-protocol.md §8).
  *
- * Media: caller audio arrives in the codec's bridge format (G.711 bytes for PCMU/PCMA, PCM16 at the leg rate for
- * Opus), is cut into 20 ms frames, encoded and sent with continuous sequence numbers and timestamps. Agent RTP goes
- * through a bounded jitter buffer; one packet's worth is taken per clock tick, decoded (or concealed when lost) and
- * handed to the call as agent audio, under the same utterance rules as native binary audio.
+ * Media (`RtpAudioPipeline`): caller audio arrives in the codec's bridge format (G.711 bytes for PCMU/PCMA, PCM16 at
+ * the leg rate for Opus), is cut into 20 ms frames and sent one per clock tick (a backlog beyond 40 ms is dropped,
+ * oldest first), encoded, with continuous sequence numbers and timestamps. Agent RTP goes through a bounded jitter
+ * buffer; one packet's worth is taken per tick, decoded (or concealed when lost) and handed to the call as agent
+ * audio, under the same utterance rules as native binary audio. The call's fallback follows any failure: control
+ * channel lost, ICE or DTLS failed, media gone silent.
  */
 export class WebRtcAgent implements VoiceAgent {
   readonly kind = 'webrtc';
