@@ -8,6 +8,7 @@ import type { CallTelephony } from './calls/call-control.js';
 import type { SpeechDetectorFactory } from './calls/media-leg.js';
 import { RouteMatcher } from './calls/route-matcher.js';
 import { StasisController } from './calls/stasis-controller.js';
+import { IncomingMediaSockets } from './calls/websocket-media-setup.js';
 import { VadEngine } from './calls/vad/vad-engine.js';
 import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
 import type { Config } from './config/load-config.js';
@@ -32,6 +33,7 @@ import type { AudioSocketConnection } from './transports/audiosocket/audiosocket
 import { AriClient } from './transports/ari/ari-client.js';
 import { AriEventStream } from './transports/ari/ari-event-stream.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
+import { ChanWebSocketListener } from './transports/chan-websocket/chan-websocket-listener.js';
 import { UuidRegistry } from './transports/audiosocket/uuid-registry.js';
 
 /** What an admitted AudioSocket connection belongs to. */
@@ -212,6 +214,21 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   });
 
   const ari = config.ari;
+  /** chan_websocket connections Asterisk opens to us (CHAN_WEBSOCKET_CONNECTION=client). */
+  const wsClient = config.chanWebSocket.client;
+  const mediaListener = wsClient
+    ? new ChanWebSocketListener({
+        host: wsClient.host,
+        port: wsClient.port,
+        username: wsClient.username,
+        password: wsClient.password,
+        controlFormat: config.chanWebSocket.controlFormat,
+        startTimeoutMs: 5000,
+        logger: logger.child({ component: 'chan-websocket' }),
+      })
+    : undefined;
+  const incomingMedia = mediaListener ? new IncomingMediaSockets() : undefined;
+  if (mediaListener && incomingMedia) mediaListener.on('connection', (conn) => incomingMedia.accept(conn));
   const ariEvents = ari
     ? new AriEventStream({
         baseUrl: ari.url,
@@ -249,6 +266,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
             leadMs: config.chanWebSocket.leadMs,
             controlFormat: config.chanWebSocket.controlFormat,
             timeoutMs: ari.requestTimeoutMs,
+            ...(incomingMedia && config.chanWebSocket.client
+              ? { client: { id: config.chanWebSocket.client.id, incoming: incomingMedia } }
+              : {}),
           },
           accepting: () => accepting,
           logger,
@@ -426,6 +446,13 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       if (http) await http.listen();
       clock.start();
       const addr = await audioSocket.listen();
+      if (mediaListener) {
+        const media = await mediaListener.listen();
+        logger.info(
+          { host: media.address, port: media.port },
+          'chan_websocket listener ready (Asterisk connects here)',
+        );
+      }
       accepting = true;
       if (stasis) await stasis.start();
       logger.info({ host: addr.host, port: addr.port, routes: config.routes.length }, 'adapter started');
@@ -451,6 +478,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           () => callMetrics.stop(),
           () => stasis?.stop(),
           () => audioSocket.close(1000),
+          () => mediaListener?.close(),
+          () => incomingMedia?.close(),
           () => clock.stop(),
           () => vad?.close(),
           () => recorder?.stop(),

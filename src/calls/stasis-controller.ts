@@ -103,6 +103,8 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   readonly #playbackWaiters = new Map<string, () => void>();
   /** Our media channels waiting for their StasisStart (chan_websocket enters Stasis once its socket connects). */
   readonly #stasisWaiters = new Map<string, () => void>();
+  /** Media channels whose StasisStart came before their externalMedia answer was processed (bounded). */
+  readonly #earlyMediaStasis = new Set<string>();
   /** Routes the connected Asterisk cannot carry (name → why), from the capability probe. */
   readonly #refused = new Map<string, string>();
   #capabilities: AsteriskCapabilities | undefined;
@@ -384,6 +386,11 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     }
     if (channel.name.startsWith('AudioSocket/') || channel.name.startsWith('WebSocket/')) {
       // A media leg of ours whose externalMedia response has not been processed yet.
+      this.#earlyMediaStasis.add(channel.id);
+      if (this.#earlyMediaStasis.size > 1000) {
+        const oldest = this.#earlyMediaStasis.values().next().value;
+        if (oldest !== undefined) this.#earlyMediaStasis.delete(oldest);
+      }
       return;
     }
     const pending = this.#pendingOriginates.get(channel.id);
@@ -539,6 +546,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       },
       stasisStarted: (channelId, signal) =>
         new Promise<void>((resolve, reject) => {
+          if (this.#earlyMediaStasis.delete(channelId)) return resolve();
           const done = () => {
             this.#stasisWaiters.delete(channelId);
             signal.removeEventListener('abort', onAbort);

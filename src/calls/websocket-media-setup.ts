@@ -16,6 +16,79 @@ export interface WebSocketMediaOptions {
   readonly controlFormat: ControlFormat;
   /** Upper bound for the media socket's connect, the channel's StasisStart and MEDIA_START each. */
   readonly timeoutMs: number;
+  /** Asterisk connects to us (`connection_type=client`) through this `websocket_client.conf` entry. */
+  readonly client?: { readonly id: string; readonly incoming: IncomingMediaSockets } | undefined;
+}
+
+/**
+ * Media connections Asterisk opened to us (connection type `client`), matched to the media channel by the
+ * `channel_id` of their MEDIA_START. A connection nobody claims within `unclaimedMs` is closed.
+ */
+export class IncomingMediaSockets {
+  readonly #waiters = new Map<string, (conn: ChanWebSocketConnection) => void>();
+  readonly #unclaimed = new Map<string, { conn: ChanWebSocketConnection; timer: NodeJS.Timeout }>();
+  readonly #unclaimedMs: number;
+
+  constructor(unclaimedMs = 10_000) {
+    this.#unclaimedMs = unclaimedMs;
+  }
+
+  /** A connection whose MEDIA_START arrived. */
+  accept(conn: ChanWebSocketConnection): void {
+    const channelId = conn.mediaStart?.channel_id;
+    if (!channelId) {
+      conn.close(1008);
+      return;
+    }
+    const waiter = this.#waiters.get(channelId);
+    if (waiter) {
+      this.#waiters.delete(channelId);
+      waiter(conn);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#unclaimed.delete(channelId);
+      conn.close(1008);
+    }, this.#unclaimedMs);
+    timer.unref();
+    this.#unclaimed.set(channelId, { conn, timer });
+  }
+
+  /** The connection of media channel `channelId`, once it has connected. */
+  wait(channelId: string, signal: AbortSignal): Promise<ChanWebSocketConnection> {
+    const early = this.#unclaimed.get(channelId);
+    if (early) {
+      clearTimeout(early.timer);
+      this.#unclaimed.delete(channelId);
+      return Promise.resolve(early.conn);
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiters.delete(channelId);
+        reject(
+          new AppError('Asterisk did not connect the media WebSocket', {
+            code: 'CHAN_WEBSOCKET_NO_CONNECTION',
+            category: 'timeout',
+          }),
+        );
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.set(channelId, (conn) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(conn);
+      });
+    });
+  }
+
+  /** Closes unclaimed connections. */
+  close(): void {
+    for (const { conn, timer } of this.#unclaimed.values()) {
+      clearTimeout(timer);
+      conn.close(1001);
+    }
+    this.#unclaimed.clear();
+  }
 }
 
 export interface WebSocketMediaSetup {
@@ -70,16 +143,18 @@ export async function setUpWebSocketMedia(s: WebSocketMediaSetup): Promise<void>
   const onEnded = () => abort.abort();
   session.once('ended', onEnded);
   try {
+    const client = options.client;
     const media = await ari.channels.externalMedia({
       app: s.app,
       transport: 'websocket',
       encapsulation: 'none',
-      connection_type: 'server',
+      connection_type: client ? 'client' : 'server',
+      ...(client ? { external_host: client.id } : {}),
       format,
       transport_data: `f(${options.controlFormat})`,
     });
     s.adopt(media.id);
-    const connectionId = media.channelvars?.MEDIA_WEBSOCKET_CONNECTION_ID;
+    const connectionId = client ? client.id : media.channelvars?.MEDIA_WEBSOCKET_CONNECTION_ID;
     if (!connectionId) {
       throw new AppError('externalMedia answer has no MEDIA_WEBSOCKET_CONNECTION_ID', {
         code: 'CHAN_WEBSOCKET_NO_CONNECTION_ID',
@@ -91,14 +166,16 @@ export async function setUpWebSocketMedia(s: WebSocketMediaSetup): Promise<void>
     const signal = () => AbortSignal.any([abort.signal, AbortSignal.timeout(options.timeoutMs)]);
     const inStasis = s.stasisStarted(media.id, signal());
     inStasis.catch(() => undefined);
-    const conn = await connectChanWebSocket({
-      asteriskHttpUrl: options.asteriskHttpUrl,
-      connectionId,
-      controlFormat: options.controlFormat,
-      connectTimeoutMs: options.timeoutMs,
-      signal: abort.signal,
-      logger: session.log.child({ component: 'chan-websocket' }),
-    });
+    const conn = client
+      ? await client.incoming.wait(media.id, signal())
+      : await connectChanWebSocket({
+          asteriskHttpUrl: options.asteriskHttpUrl,
+          connectionId,
+          controlFormat: options.controlFormat,
+          connectTimeoutMs: options.timeoutMs,
+          signal: abort.signal,
+          logger: session.log.child({ component: 'chan-websocket' }),
+        });
     const leg = new ChanWebSocketLeg({
       id: connectionId,
       connection: conn,

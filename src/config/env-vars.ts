@@ -143,6 +143,39 @@ export const ENV_VARS = {
     description:
       'chan_websocket control message format asked per call (transport_data f(...)); json needs Asterisk 20.18, 22.8 or 23.2 and later.',
   }),
+  CHAN_WEBSOCKET_CONNECTION: spec({
+    schema: z.enum(['server', 'client']),
+    default: 'server',
+    description:
+      "server: the adapter connects to Asterisk's /media/<id>. client: Asterisk connects to the adapter through the websocket_client.conf entry CHAN_WEBSOCKET_CLIENT_ID (uri ws://<CHAN_WEBSOCKET_LISTEN_HOST>:<port>/media, Basic auth).",
+  }),
+  CHAN_WEBSOCKET_CLIENT_ID: spec({
+    schema: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+    default: 'ava',
+    description:
+      'With CHAN_WEBSOCKET_CONNECTION=client: the websocket_client.conf connection id given as external_host.',
+  }),
+  CHAN_WEBSOCKET_LISTEN_HOST: spec({
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    description: 'With CHAN_WEBSOCKET_CONNECTION=client: address the media WebSocket listener binds.',
+  }),
+  CHAN_WEBSOCKET_LISTEN_PORT: spec({
+    schema: port,
+    default: '9094',
+    description: 'With CHAN_WEBSOCKET_CONNECTION=client: port of the media WebSocket listener (0 picks a free port).',
+  }),
+  CHAN_WEBSOCKET_USERNAME: spec({
+    schema: z.string().min(1),
+    default: 'asterisk',
+    description:
+      'With CHAN_WEBSOCKET_CONNECTION=client: the username Asterisk authenticates with (websocket_client.conf).',
+  }),
+  CHAN_WEBSOCKET_PASSWORD: spec({
+    schema: z.string().min(8),
+    description: 'With CHAN_WEBSOCKET_CONNECTION=client: the password Asterisk authenticates with. Required then.',
+    secret: true,
+  }),
   WEBRTC_ICE_SERVERS: spec({
     schema: iceServers,
     description:

@@ -24,7 +24,13 @@ export interface ConfigShape {
   ari: { url: string; username: string; password: string; app: string; requestTimeoutMs: number } | undefined;
   media: { format: 'slin' | 'slin16' };
   /** Routes with `media: websocket` (chan_websocket). */
-  chanWebSocket: { pacing: 'clock' | 'asterisk'; leadMs: number; controlFormat: 'json' | 'plain-text' };
+  chanWebSocket: {
+    pacing: 'clock' | 'asterisk';
+    leadMs: number;
+    controlFormat: 'json' | 'plain-text';
+    /** Set when Asterisk connects to us (CHAN_WEBSOCKET_CONNECTION=client). */
+    client: { id: string; host: string; port: number; username: string; password: string } | undefined;
+  };
   agent: { connectTimeoutMs: number };
   /** WebRTC agents: STUN/TURN servers and the addresses host candidates are offered on. */
   webrtc: {
@@ -259,6 +265,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const apiTokens = v.API_TOKENS ? parseApiTokens(v.API_TOKENS) : { tokens: [], issues: [] };
   issues.push(...apiTokens.issues);
+  if (v.CHAN_WEBSOCKET_CONNECTION === 'client' && !v.CHAN_WEBSOCKET_PASSWORD)
+    issues.push({ variable: 'CHAN_WEBSOCKET_PASSWORD', message: 'required with CHAN_WEBSOCKET_CONNECTION=client' });
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {
@@ -290,6 +298,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       pacing: v.CHAN_WEBSOCKET_PACING,
       leadMs: v.CHAN_WEBSOCKET_LEAD_MS,
       controlFormat: v.CHAN_WEBSOCKET_CONTROL_FORMAT,
+      client:
+        v.CHAN_WEBSOCKET_CONNECTION === 'client' && v.CHAN_WEBSOCKET_PASSWORD
+          ? {
+              id: v.CHAN_WEBSOCKET_CLIENT_ID,
+              host: v.CHAN_WEBSOCKET_LISTEN_HOST,
+              port: v.CHAN_WEBSOCKET_LISTEN_PORT,
+              username: v.CHAN_WEBSOCKET_USERNAME,
+              password: v.CHAN_WEBSOCKET_PASSWORD,
+            }
+          : undefined,
     },
     agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS },
     webrtc: { iceServers: v.WEBRTC_ICE_SERVERS ?? [], hostAddresses: v.WEBRTC_HOST_ADDRESSES },

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { MediaClock } from '../../audio/media-clock.js';
 import {
   CHAN_WEBSOCKET_QUEUE_MAX_FRAMES,
@@ -23,6 +23,15 @@ export interface ChanWebSocketServerOptions extends Partial<SimChanWebSocketLimi
   readonly recordArrivals?: boolean;
   /** Receives every media connection once open (tests read `played`, `commands` from it). */
   readonly onConnection?: (conn: SimChanWebSocket) => void;
+  /** `websocket_client.conf` entries by connection id, for externalMedia `connection_type=client`. */
+  readonly clients?: Readonly<Record<string, WebSocketClientConfig>>;
+}
+
+/** One `websocket_client.conf` entry: where Asterisk connects and the credentials it sends. */
+export interface WebSocketClientConfig {
+  readonly uri: string;
+  readonly username?: string;
+  readonly password?: string;
 }
 
 export interface PendingMediaSocket {
@@ -86,7 +95,44 @@ export class ChanWebSocketServer {
       return;
     }
     this.#pending.delete(connectionId);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, entry, true));
+  }
+
+  /** The `websocket_client.conf` entry named `id`, if configured. */
+  client(id: string): WebSocketClientConfig | undefined {
+    return this.#o.clients?.[id];
+  }
+
+  /**
+   * Connection type `client`: Asterisk connects to the application (Basic auth when the entry has credentials,
+   * subprotocol `media`) and, once connected, sends MEDIA_START. Rejects when the connection fails.
+   */
+  dial(entry: PendingMediaSocket, client: WebSocketClientConfig): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> =
+        client.username !== undefined
+          ? {
+              authorization: `Basic ${Buffer.from(`${client.username}:${client.password ?? ''}`).toString('base64')}`,
+            }
+          : {};
+      const url = `${client.uri.replace(/\/+$/, '')}`;
+      const ws = new WebSocket(url, ['media'], { headers, perMessageDeflate: false, handshakeTimeout: 2000 });
+      ws.once('open', () => {
+        this.#attach(ws, entry, false);
+        resolve();
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        ws.terminate();
+        reject(new Error(`HTTP ${res.statusCode}`));
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  #attach(ws: WebSocket, entry: PendingMediaSocket, completeNow: boolean): void {
+    {
+      const connectionId = entry.connectionId;
       const ch = entry.channel;
       const conn = new SimChanWebSocket({
         ws,
@@ -115,8 +161,8 @@ export class ChanWebSocketServer {
         this.#connected.delete(connectionId);
       });
       this.#o.onConnection?.(conn);
-      entry.complete();
-    });
+      if (completeNow) entry.complete();
+    }
   }
 
   #startClock(): MediaClock {

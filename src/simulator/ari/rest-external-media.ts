@@ -20,6 +20,7 @@ import {
 } from '../../protocols/ari/index.js';
 import { type AudioSocketLeg, audioSocketKind, isUuid, KNOWN_FORMATS } from './audiosocket-link.js';
 import { ev } from './event-factory.js';
+import type { PendingMediaSocket } from './chan-websocket-server.js';
 import type { ChannelRouteDeps } from './rest-deps.js';
 import { ok, param, type Route, type SimReply, type SimRequest } from './rest-types.js';
 import { ariError } from './sim-core.js';
@@ -127,6 +128,8 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
 
     if (transport === 'websocket') {
       const connectionId = wsServer ? randomUUID() : (externalHost ?? '');
+      const client = wsServer ? undefined : deps.mediaSockets?.client(connectionId);
+      if (!wsServer && deps.mediaSockets && !client) throw ariError(500, INTERNAL_ERROR);
       const ch = core.createChannel({
         id: channelId,
         name: `WebSocket/${wsServer ? 'INCOMING' : externalHost}/0x${randomBytes(6).toString('hex')}`,
@@ -149,9 +152,11 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
         core.emit(ch, (s) => ev.dial(s, 'ANSWER', dialstring, channelSnapshot(ch)));
         core.startStasis(ch, app, [], true);
       });
-      if (wsServer && deps.mediaSockets) {
-        const controlFormat = /(?:^|\/)f\(plain-text\)/.test(transportData ?? '') ? 'plain-text' : 'json';
-        deps.mediaSockets.register({
+      if (deps.mediaSockets) {
+        const controlFormat = /(?:^|\/)f\(plain-text\)/.test(transportData ?? '')
+          ? ('plain-text' as const)
+          : ('json' as const);
+        const entry: PendingMediaSocket = {
           connectionId,
           channel: ch,
           format,
@@ -161,7 +166,21 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
           hangup: () => {
             if (core.channels.get(ch.id) === ch && !ch.ending) core.teardown(ch, 'media-closed', 16);
           },
-        });
+        };
+        if (client) {
+          // websocket_client.conf: Asterisk connects out before answering; a failed connection is a 500.
+          try {
+            await deps.mediaSockets.dial(entry, client);
+          } catch {
+            core.teardown(ch, 'silent');
+            throw ariError(500, INTERNAL_ERROR);
+          }
+          return ok(channelSnapshot(ch, true), () => {
+            core.emit(ch, (s) => ev.dial(s, '', dialstring, channelSnapshot(ch)));
+            deps.pendingWebSockets.get(ch.id)?.();
+          });
+        }
+        deps.mediaSockets.register(entry);
       }
       return ok(channelSnapshot(ch, true), () => core.emit(ch, (s) => ev.dial(s, '', dialstring, channelSnapshot(ch))));
     }

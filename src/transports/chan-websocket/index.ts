@@ -1,2 +1,3 @@
 export * from './chan-websocket-connection.js';
 export * from './connect-chan-websocket.js';
+export * from './chan-websocket-listener.js';
