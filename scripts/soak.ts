@@ -209,6 +209,7 @@ async function soak(
   const { child, port } = await startServer({
     AUDIOSOCKET_HOST: '127.0.0.1',
     AUDIOSOCKET_PORT: '0',
+    AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
     ROUTES_FILE: `${dir}/routes.json`,
     SOAK_AGENT_SECRET: secret,
     VAD: args.vad ? 'silero' : 'off',

@@ -135,10 +135,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         }
       : undefined);
 
-  /** Route for a dialplan-direct UUID: a route naming it, else the first catch-all route, else the default. */
+  /**
+   * Route for a dialplan-direct UUID: a route naming it; with AUDIOSOCKET_ALLOW_ANY_UUID, else the first catch-all
+   * route, else the default agent.
+   */
   function directRoute(uuid: string): Route | undefined {
     const named = routes.allowsUuid(uuid);
     if (named) return named;
+    // Anyone who can reach the port could otherwise start agent calls: unknown UUIDs only when allowed.
+    if (!config.audiosocket.allowAnyUuid) return undefined;
     if (config.routes.length > 0) return routes.match({ audiosocketUuid: uuid });
     return config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
   }

@@ -118,6 +118,7 @@ async function loadRun(calls: number, vad: boolean, seconds: number, speech: Int
   const { child, port } = await startServer({
     AUDIOSOCKET_HOST: '127.0.0.1',
     AUDIOSOCKET_PORT: '0',
+    AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
     HTTP_PORT: '0',
     ROUTES_FILE: `${dir}/routes.json`,
     BENCH_AGENT_SECRET: secret,
@@ -206,6 +207,7 @@ async function bargeInRun(calls: number): Promise<BargeInRun> {
   const { child, port } = await startServer({
     AUDIOSOCKET_HOST: '127.0.0.1',
     AUDIOSOCKET_PORT: '0',
+    AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
     HTTP_PORT: '0',
     ROUTES_FILE: `${dir}/routes.json`,
     BENCH_AGENT_SECRET: secret,

@@ -97,6 +97,12 @@ export const ENV_VARS = {
     default: '60000',
     description: 'How long a registered AudioSocket UUID waits for its connection before it expires.',
   }),
+  AUDIOSOCKET_ALLOW_ANY_UUID: spec({
+    schema: bool,
+    default: 'false',
+    description:
+      "Dialplan-direct: let an AudioSocket connection with any UUID take the first catch-all route (or DEFAULT_AGENT). Off: only UUIDs expected from Stasis, pre-registered through the API, or listed in a route's `audiosocketUuids` are admitted. Turn on only where nothing untrusted can reach the port.",
+  }),
   PLAYOUT_MAX_MS: spec({
     schema: z.coerce.number().int().min(1000).max(600_000),
     default: '120000',

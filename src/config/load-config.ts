@@ -18,6 +18,8 @@ export interface ConfigShape {
     handshakeTimeoutMs: number;
     idleTimeoutMs: number;
     uuidTtlMs: number;
+    /** Dialplan-direct connections with an unknown UUID take the catch-all route. */
+    allowAnyUuid: boolean;
   };
   playout: { maxMs: number };
   shutdownDeadlineMs: number;
@@ -280,6 +282,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       handshakeTimeoutMs: v.AUDIOSOCKET_HANDSHAKE_TIMEOUT_MS,
       idleTimeoutMs: v.AUDIOSOCKET_IDLE_TIMEOUT_MS,
       uuidTtlMs: v.AUDIOSOCKET_UUID_TTL_MS,
+      allowAnyUuid: v.AUDIOSOCKET_ALLOW_ANY_UUID,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
     shutdownDeadlineMs: v.SHUTDOWN_DEADLINE_MS,

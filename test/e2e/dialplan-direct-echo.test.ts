@@ -56,3 +56,30 @@ describe('dialplan-direct call through the running service', () => {
     expect(started.logs.raw.join('\n')).toMatch(call.uuid);
   });
 });
+
+describe('dialplan-direct admission', () => {
+  let app: App | undefined;
+  afterEach(async () => {
+    await app?.stop(1000);
+    app = undefined;
+  });
+
+  it('by default admits only UUIDs a route names (or the API registered), not any UUID', async () => {
+    const named = randomUUID();
+    const started = await startTestApp(
+      { AUDIOSOCKET_ALLOW_ANY_UUID: 'false' },
+      { routesJson: { routes: [{ name: 'named', match: { audiosocketUuids: [named] }, agent: { kind: 'echo' } }, { name: 'any', agent: { kind: 'echo' } }] } },
+    );
+    app = started.app;
+    const stranger = await dialAudioSocket({ host: '127.0.0.1', port: started.port, uuid: randomUUID() });
+    expect((await stranger.closed).by).toBe('remote');
+    const known = await dialAudioSocket({ host: '127.0.0.1', port: started.port, uuid: named });
+    try {
+      await waitFor(() => app!.registry.size === 1);
+      expect(app.registry.list()[0]!.info.route.name).toBe('named');
+    } finally {
+      await known.hangup();
+    }
+    expect(started.logs.raw.join('\n')).toMatch(stranger.uuid);
+  });
+});

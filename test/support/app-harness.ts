@@ -40,6 +40,7 @@ export async function startTestApp(
       AUDIOSOCKET_HOST: '127.0.0.1',
       AUDIOSOCKET_PORT: '0',
       HTTP_PORT: '0',
+      AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
       VAD: 'off',
       HTTP_ENABLED: 'false',
       ...(routesText ? { ROUTES_FILE: 'routes.json' } : {}),
