@@ -3,8 +3,9 @@
  * the Realtime simulator, with the service in its own process so its CPU is measured alone.
  *
  * Two formats: `pcmu` (8 kHz slin leg, μ-law session: G.711 coding only) and `pcm24k` (16 kHz slin16 leg, 24 kHz
- * PCM session: one 16↔24 kHz resampling step each way). Every caller sends 20 ms frames (silence, so the
- * simulator's turn detection stays quiet); the service appends each one to its session as base64 JSON. Every
+ * PCM session: one 16↔24 kHz resampling step each way). Every caller sends 20 ms frames of silence; the service
+ * appends each one to its session as base64 JSON (the sessions have no turn detection: the simulator's would only
+ * load the generator's core). Every
  * session's model speaks 3 s of a 440 Hz tone every 4 s (75 % of the time), delivered as 100 ms deltas at 4× real
  * time; the service decodes them into the playout buffer and paces them to the caller.
  *
@@ -131,6 +132,8 @@ async function run(
       timers.add(t);
     },
   });
+  // Dialplan-direct UUIDs are admitted when a route names them.
+  const uuids = Array.from({ length: calls }, () => randomUUID());
   const dir = await mkdtemp('/tmp/ava-bench-realtime-');
   await writeFile(
     `${dir}/routes.json`,
@@ -138,8 +141,15 @@ async function run(
       routes: [
         {
           name: 'bench-realtime',
+          match: { audiosocketUuids: uuids },
           audioFormat: format === 'pcmu' ? 'slin' : 'slin16',
-          agent: { kind: 'openai-realtime', url: sim.url, audio: format === 'pcmu' ? 'pcmu' : 'pcm24k' },
+          agent: {
+            kind: 'openai-realtime',
+            url: sim.url,
+            audio: format === 'pcmu' ? 'pcmu' : 'pcm24k',
+            // The simulator's turn detection would cost the generator's core; the service's work is the same.
+            session: { turnDetection: { type: 'none' }, transcription: false },
+          },
         },
       ],
     }),
@@ -150,7 +160,7 @@ async function run(
     HTTP_PORT: '0',
     ROUTES_FILE: `${dir}/routes.json`,
     VAD: 'off',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
   });
   pin(child.pid!, 1);
   pin(process.pid, 0);
@@ -163,8 +173,7 @@ async function run(
   let measuring = false;
   let framesInWindow = 0;
   try {
-    for (let i = 0; i < calls; i++) {
-      const uuid = randomUUID();
+    for (const [i, uuid] of uuids.entries()) {
       dialers.push(
         await dialAudioSocket({
           host: '127.0.0.1',
@@ -251,7 +260,7 @@ export async function runRealtimeBench(options: RealtimeBenchOptions = {}): Prom
     loadAverageAtStart,
     method:
       `service (ava, own process, VAD off) <- AudioSocket callers sending silence at 20 ms (this process) -> Realtime ` +
-      `simulator (this process, no recording); each session's model speaks 3 s every 4 s in 100 ms deltas at 4x real ` +
+      `simulator (this process, no recording, turn detection off); each session's model speaks 3 s every 4 s in 100 ms deltas at 4x real ` +
       `time; pcmu: slin 8 kHz leg, audio/pcmu session; pcm24k: slin16 leg, audio/pcm 24 kHz session; warm-up ${warmup} s ` +
       `after the last caller connected, then ${seconds} s measured; service CPU from /proc/<pid>/stat.`,
     runs,

@@ -94,27 +94,6 @@ export async function openRealtimeSession(o: OpenRealtimeSessionOptions): Promis
   socket.on('text', onText);
   try {
     const echo = await new Promise<SessionEcho>((resolve, reject) => {
-      settle = { resolve, reject };
-      const timer = setTimeout(
-        () =>
-          reject(sessionError(`no session.updated within ${o.sessionTimeoutMs} ms`, 'REALTIME_SESSION_TIMEOUT', true)),
-        o.sessionTimeoutMs,
-      );
-      const onClose = (c: { code: number; reason: string }): void =>
-        reject(
-          sessionError(
-            `realtime server closed the connection while opening the session (${c.code} ${c.reason})`,
-            'REALTIME_CONNECTION_LOST',
-            true,
-            {
-              closeCode: c.code,
-            },
-          ),
-        );
-      const onAbort = (): void =>
-        reject(sessionError('opening the realtime session was cancelled', 'REALTIME_CONNECT_ABORTED', false));
-      socket.once('close', onClose);
-      o.signal.addEventListener('abort', onAbort, { once: true });
       const done = (): void => {
         clearTimeout(timer);
         socket.off('close', onClose);
@@ -130,6 +109,25 @@ export async function openRealtimeSession(o: OpenRealtimeSessionOptions): Promis
           reject(e);
         },
       };
+      const fail = settle.reject;
+      const timer = setTimeout(
+        () =>
+          fail(sessionError(`no session.updated within ${o.sessionTimeoutMs} ms`, 'REALTIME_SESSION_TIMEOUT', true)),
+        o.sessionTimeoutMs,
+      );
+      const onClose = (c: { code: number; reason: string }): void =>
+        fail(
+          sessionError(
+            `realtime server closed the connection while opening the session (${c.code} ${c.reason})`,
+            'REALTIME_CONNECTION_LOST',
+            true,
+            { closeCode: c.code },
+          ),
+        );
+      const onAbort = (): void =>
+        fail(sessionError('opening the realtime session was cancelled', 'REALTIME_CONNECT_ABORTED', false));
+      socket.once('close', onClose);
+      o.signal.addEventListener('abort', onAbort, { once: true });
       socket.send({ type: 'session.update', event_id: eventId, session: o.session });
     });
     return {
