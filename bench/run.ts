@@ -12,6 +12,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatAudioSocketBench, runAudioSocketBench } from './suites/audiosocket.js';
 import { formatCallsBench, runCallsBench } from './suites/calls.js';
+import { formatChanWebSocketBench, runChanWebSocketBench } from './suites/chan-websocket.js';
+import { formatRealtimeBench, runRealtimeBench } from './suites/realtime.js';
 import { formatResamplerBench, runResamplerBench } from './suites/resampler.js';
 import { formatToolRoundTripBench, runToolRoundTripBench } from './suites/tools.js';
 import { formatVadBench, runVadBench } from './suites/vad.js';
@@ -45,6 +47,20 @@ const SUITES: Suite[] = [
           : { calls: [100, 200, 300], seconds: 20, bargeInCalls: 50 },
       );
       return { result, text: formatCallsBench(result) };
+    },
+  },
+  {
+    name: 'chan-websocket',
+    run: async (quick) => {
+      const result = await runChanWebSocketBench(quick ? { calls: 50, seconds: 5 } : { calls: 200, seconds: 10 });
+      return { result, text: formatChanWebSocketBench(result) };
+    },
+  },
+  {
+    name: 'realtime',
+    run: async (quick) => {
+      const result = await runRealtimeBench(quick ? { calls: [50], seconds: 5 } : { calls: [100, 200], seconds: 15 });
+      return { result, text: formatRealtimeBench(result) };
     },
   },
   {
