@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MediaClock } from './audio/media-clock.js';
 import { createAgentFactory, legFormatOf } from './calls/agents/agent-factory.js';
+import type { TranscriptSink } from './calls/agents/realtime-transcripts.js';
 import { AudioSocketLeg } from './calls/audiosocket-leg.js';
 import { CallRegistry } from './calls/call-registry.js';
 import { CallSession } from './calls/call-session.js';
@@ -14,6 +15,7 @@ import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { createDb } from './db/create-db.js';
+import { TranscriptsRepository } from './db/transcripts-repository.js';
 import { migrateUp } from './db/migrator.js';
 import { CallRecorder } from './jobs/call-recorder.js';
 import { createJobLayer, type JobLayer } from './jobs/job-layer.js';
@@ -107,10 +109,35 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const routes = new RouteMatcher(config.routes as Route[]);
   const expectedUuids = new UuidRegistry<CallSession>();
   const directUuids = new UuidRegistry<Route>();
+  /** Realtime transcript turns: stored in `transcripts` and recorded on the call (webhooks, console). */
+  const transcripts: TranscriptSink = {
+    add(callId, turn) {
+      registry
+        .get(callId)
+        ?.record('transcript', { role: turn.role, text: turn.text, itemId: turn.itemId, truncated: turn.truncated });
+      if (!db) return;
+      new TranscriptsRepository(db)
+        .append({
+          callId,
+          role: turn.role,
+          text: turn.text,
+          startedAtMs: turn.startedAtMs,
+          endedAtMs: turn.endedAtMs,
+          truncated: turn.truncated,
+          itemId: turn.itemId,
+        })
+        .catch((err: unknown) => logger.warn({ err, callId }, 'transcript turn not stored'));
+    },
+  };
   const agentFactory = createAgentFactory({
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
+    realtime: {
+      // The job layer's tool calls, through this instance's result waiters (created below).
+      tools: { invoke: (...args: Parameters<ToolResultWaiters['invoke']>) => tools.invoke(...args) },
+      transcripts,
+    },
   });
   let accepting = false;
   /** The shared VAD engine, started by start() when VAD=silero and no detector was injected. */
@@ -191,7 +218,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   }
 
   audioSocket.on('connection', (conn: AudioSocketConnection<AudioSocketContext>) => {
-    const leg = new AudioSocketLeg(conn);
     const ctx = conn.context;
     let session: CallSession;
     if (ctx.kind === 'expected') {
@@ -215,6 +241,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       registry.add(session, [conn.uuid]);
       session.log.info({ uuid: conn.uuid, agent: ctx.route.agent.kind }, 'dialplan-direct call connected');
     }
+    // Until Asterisk's first audio frame names the format, the leg assumes the one the route asked for.
+    const leg = new AudioSocketLeg(conn, session.info.legFormat);
     session.attachLeg(leg).catch((err: unknown) => session.log.error({ err }, 'attaching media failed'));
   });
 

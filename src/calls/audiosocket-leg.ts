@@ -1,6 +1,7 @@
 import type { AudioFormat } from '../audio/format.js';
 import { PCM8K } from '../audio/format.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
+import { audioKindForSampleRate } from '../protocols/audiosocket/kinds.js';
 import type { AudioSocketConnection, InboundAudio } from '../transports/audiosocket/audiosocket-connection.js';
 import type { AudioSocketCloseInfo } from '../transports/audiosocket/close-reason.js';
 import type { MediaLeg, MediaLegCloseReason, MediaLegEvents } from './media-leg.js';
@@ -29,17 +30,28 @@ function legReason(info: AudioSocketCloseInfo): MediaLegCloseReason {
 
 /**
  * An AudioSocket connection as a call's media leg. Outbound frames use the kind Asterisk sends (slin or slin16);
- * until the first audio frame arrives the leg assumes 8 kHz slin, which is what `AudioSocket()` and
- * externalMedia `format=slin` give.
+ * until the first audio frame arrives the leg assumes the planned format (the route's `audioFormat`).
  */
 export class AudioSocketLeg<C> extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly id: string;
   readonly #conn: AudioSocketConnection<C>;
   #closed = false;
 
-  constructor(connection: AudioSocketConnection<C>) {
+  readonly #planned: AudioFormat;
+
+  /** `planned`: the format assumed until Asterisk's first audio frame (what the call asked for; 8 kHz slin by default). */
+  constructor(connection: AudioSocketConnection<C>, planned: AudioFormat = PCM8K) {
     super();
+    this.#planned = planned;
     this.#conn = connection;
+    // Frames sent before Asterisk's first audio carry the planned kind; after it, the inbound kind is followed.
+    if (connection.inboundKind === undefined) {
+      const kind = audioKindForSampleRate(planned.sampleRate);
+      if (kind !== undefined && kind !== 0x10) {
+        connection.setOutboundKind(kind);
+        connection.once('audio', () => connection.setOutboundKind(undefined));
+      }
+    }
     this.id = connection.uuid;
     connection.on('audio', (a: InboundAudio) => this.emit('audio', a.payload, a.format));
     connection.on('dtmf', (digit) => this.emit('dtmf', digit));
@@ -55,7 +67,7 @@ export class AudioSocketLeg<C> extends TypedEmitter<MediaLegEvents> implements M
   }
 
   get format(): AudioFormat {
-    return this.#conn.inboundFormat ?? PCM8K;
+    return this.#conn.inboundFormat ?? this.#planned;
   }
 
   get closed(): boolean {

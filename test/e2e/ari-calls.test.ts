@@ -320,3 +320,27 @@ describe('Stasis call failures have a defined outcome', () => {
     await expectNothingLeft(h);
   });
 });
+
+describe('slin16 Stasis call', () => {
+  let h: AriHarness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('sends slin16 frames (0x12, 640 B) from the first frame on, before Asterisk sends any audio', async () => {
+    h = await startAriHarness(
+      {},
+      { routesJson: { routes: [{ name: 'wide', agent: { kind: 'echo' }, audioFormat: 'slin16' }] } },
+    );
+    const tone = generateTone({ rate: 16000, freq: 1000, amplitude: 6000, ms: 1000 });
+    const caller = await h.sim.placeInboundCall({ audio: { type: 'samples', samples: tone } });
+    await waitFor(() => h!.media.length === 1 && h!.media[0]!.framesReceived > 60, 10_000, 'frames from the adapter');
+    const audio = h.media[0]!.received.filter((f) => f.kind !== 0x00);
+    expect(audio.length).toBeGreaterThan(60);
+    expect(audio.every((f) => f.kind === 0x12 && f.length === 640)).toBe(true);
+    expect(h.app.registry.list()[0]!.info.legFormat.sampleRate).toBe(16000);
+    await caller.hangup();
+    await expectNothingLeft(h);
+  });
+});
