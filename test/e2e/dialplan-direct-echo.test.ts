@@ -68,7 +68,14 @@ describe('dialplan-direct admission', () => {
     const named = randomUUID();
     const started = await startTestApp(
       { AUDIOSOCKET_ALLOW_ANY_UUID: 'false' },
-      { routesJson: { routes: [{ name: 'named', match: { audiosocketUuids: [named] }, agent: { kind: 'echo' } }, { name: 'any', agent: { kind: 'echo' } }] } },
+      {
+        routesJson: {
+          routes: [
+            { name: 'named', match: { audiosocketUuids: [named] }, agent: { kind: 'echo' } },
+            { name: 'any', agent: { kind: 'echo' } },
+          ],
+        },
+      },
     );
     app = started.app;
     const stranger = await dialAudioSocket({ host: '127.0.0.1', port: started.port, uuid: randomUUID() });

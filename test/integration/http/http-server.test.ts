@@ -3,6 +3,9 @@ import type { App } from '../../../src/app.js';
 import { startTestApp } from '../../support/app-harness.js';
 import { API_TOKENS, control, reader } from './http-test-env.js';
 
+/** The JSON error body every failing request answers with. */
+type ErrorBody = { error: { code: string; message: string; field?: string } };
+
 describe('HTTP server without the job layer, over a real port', () => {
   let app: App | undefined;
   afterEach(async () => {
@@ -40,7 +43,7 @@ describe('HTTP server without the job layer, over a real port', () => {
       body: JSON.stringify({ endpoint: 'PJSIP/trunk' }),
     });
     expect(originate.status).toBe(503);
-    expect(((await originate.json()) as any).error.code).toBe('JOB_LAYER_DISABLED');
+    expect(((await originate.json()) as ErrorBody).error.code).toBe('JOB_LAYER_DISABLED');
     const hangup = await fetch(`${base}/v1/calls/abc/hangup`, { method: 'POST', headers: control });
     expect(hangup.status).toBe(503);
     const unauth = await fetch(`${base}/v1/calls`);
@@ -68,7 +71,7 @@ describe('HTTP server without the job layer, over a real port', () => {
     expect(statuses).toEqual([503, 503, 503, 429]);
     const limited = await fetch(`${base}/v1/calls`, { headers: reader });
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(((await limited.json()) as any).error.code).toBe('RATE_LIMITED');
+    expect(((await limited.json()) as ErrorBody).error.code).toBe('RATE_LIMITED');
     expect((await fetch(`${base}/v1/calls`, { headers: control })).status).toBe(503);
   });
 
@@ -80,14 +83,14 @@ describe('HTTP server without the job layer, over a real port', () => {
       body: JSON.stringify({ endpoint: 'x'.repeat(4000) }),
     });
     expect(big.status).toBe(413);
-    expect(((await big.json()) as any).error.code).toBe('BODY_TOO_LARGE');
+    expect(((await big.json()) as ErrorBody).error.code).toBe('BODY_TOO_LARGE');
     const bad = await fetch(`${base}/v1/calls`, {
       method: 'POST',
       headers: { ...control, 'content-type': 'application/json' },
       body: '{"endpoint":',
     });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any).error.code).toBe('INVALID_REQUEST');
+    expect(((await bad.json()) as ErrorBody).error.code).toBe('INVALID_REQUEST');
   });
 
   it('refuses every /v1 request when no tokens are configured', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallsRepository } from '../../../src/db/calls-repository.js';
 import { type ApiEnv, control, reader, startApiEnv, until } from './http-test-env.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 type Json = Record<string, any>;
 
 describe('REST API (inject) over a running service with MySQL and Redis', () => {
