@@ -154,6 +154,7 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
         AUDIOSOCKET_HOST: '127.0.0.1',
         AUDIOSOCKET_PORT: '0',
         AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
+        HTTP_ENABLED: 'false',
         VAD: 'off',
         AGENT_CONNECT_TIMEOUT_MS: '60000',
         AUDIOSOCKET_IDLE_TIMEOUT_MS: '30000',
