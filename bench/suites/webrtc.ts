@@ -267,7 +267,7 @@ async function loadGenerator(): Promise<void> {
   process.on('message', (m: ToLoadGen) => {
     switch (m.type) {
       case 'agent':
-        startWebRtcEchoAgent({ codecs: [m.codec], logger: quiet }).then(
+        startWebRtcEchoAgent({ codecs: [m.codec], recordAudio: false, logger: quiet }).then(
           (a) => {
             agent = a;
             reply({ type: 'agent', url: a.url });

@@ -39,6 +39,8 @@ export interface WebRtcEchoAgentOptions {
   readonly ignoreStun?: boolean;
   /** Corrupt the DTLS fingerprint in the answer, so the handshake fails. */
   readonly tamperFingerprint?: boolean;
+  /** Decode and keep the caller audio for `receivedAudio()` (default true; off for load generation). */
+  readonly recordAudio?: boolean;
   /** Host addresses for this agent's ICE candidates (default 127.0.0.1). */
   readonly hostAddresses?: readonly string[];
   readonly logger: Logger;
@@ -197,7 +199,7 @@ export class WebRtcAgentSession {
 
   #onRtp(p: ReceivedRtp): void {
     this.rtpReceived += 1;
-    this.#record(p.payload);
+    if (this.#o.recordAudio !== false) this.#record(p.payload);
     if ((this.#o.mode ?? 'echo') === 'echo') this.#echo(p.payload);
   }
 
