@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MediaClock } from './audio/media-clock.js';
 import { createAgentFactory, legFormatOf } from './calls/agents/agent-factory.js';
 import type { TranscriptSink } from './calls/agents/realtime-transcripts.js';
+import { WaitingCalls } from './calls/agents/webrtc-waiting-calls.js';
 import { AudioSocketLeg } from './calls/audiosocket-leg.js';
 import { CallRegistry } from './calls/call-registry.js';
 import { CallSession } from './calls/call-session.js';
@@ -129,10 +130,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         .catch((err: unknown) => logger.warn({ err, callId }, 'transcript turn not stored'));
     },
   };
+  /** Calls of WebRTC routes without `url`, waiting for an agent to connect to /v1/agent/webrtc. */
+  const waitingCalls = new WaitingCalls();
   const agentFactory = createAgentFactory({
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
+    webrtc: {
+      iceServers: config.webrtc.iceServers,
+      hostAddresses: config.webrtc.hostAddresses,
+      clock,
+      waitingCalls,
+      record: (callId, type, data) => registry.get(callId)?.record(type, data),
+    },
     realtime: {
       // The job layer's tool calls, through this instance's result waiters (created below).
       tools: { invoke: (...args: Parameters<ToolResultWaiters['invoke']>) => tools.invoke(...args) },
@@ -211,7 +221,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       playoutMaxMs: config.playout.maxMs,
       bargeIn: route.bargeIn.enabled,
       speech,
-      agentConnectTimeoutMs: config.agent.connectTimeoutMs,
+      // A WebRTC route without a URL waits for a person (or program) to take the call at /v1/agent/webrtc.
+      agentConnectTimeoutMs:
+        route.agent.kind === 'webrtc' && !route.agent.url ? config.agent.waitTimeoutMs : config.agent.connectTimeoutMs,
       logger: callLogger(logger, info.callId, { route: route.name }),
     });
     return session;
@@ -405,6 +417,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         refusedRoutes: stasis ? () => stasis.refusedRoutes : undefined,
         metrics,
         registry,
+        agentWebRtc: { waitingCalls, labPage: config.labMode },
         audioSocketRoutes: {
           routeExists: (name) => routeByName(name) !== undefined,
           register: (uuid, name, ttlMs) => {

@@ -199,6 +199,18 @@ export const ENV_VARS = {
     default: '5000',
     description: 'How long an agent may take to connect and accept before the call gets its fallback.',
   }),
+  AGENT_WAIT_TIMEOUT_MS: spec({
+    schema: positiveInt,
+    default: '60000',
+    description:
+      'How long a call of a WebRTC route without `url` waits for an agent to take it at /v1/agent/webrtc before its fallback.',
+  }),
+  LAB_MODE: spec({
+    schema: bool,
+    default: 'false',
+    description:
+      'Serve the lab pages: the browser WebRTC agent at /lab/webrtc-agent/ (for trying the adapter, not production).',
+  }),
   VAD: spec({
     schema: z.enum(['silero', 'off']),
     default: 'silero',

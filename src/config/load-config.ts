@@ -33,7 +33,8 @@ export interface ConfigShape {
     /** Set when Asterisk connects to us (CHAN_WEBSOCKET_CONNECTION=client). */
     client: { id: string; host: string; port: number; username: string; password: string } | undefined;
   };
-  agent: { connectTimeoutMs: number };
+  agent: { connectTimeoutMs: number; waitTimeoutMs: number };
+  labMode: boolean;
   /** WebRTC agents: STUN/TURN servers and the addresses host candidates are offered on. */
   webrtc: {
     iceServers: Array<{ urls: string | string[]; username?: string | undefined; credential?: string | undefined }>;
@@ -312,7 +313,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
             }
           : undefined,
     },
-    agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS },
+    agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS, waitTimeoutMs: v.AGENT_WAIT_TIMEOUT_MS },
+    labMode: v.LAB_MODE,
     webrtc: { iceServers: v.WEBRTC_ICE_SERVERS ?? [], hostAddresses: v.WEBRTC_HOST_ADDRESSES },
     vad: {
       engine: v.VAD,

@@ -12,6 +12,10 @@ import type { AppMetrics } from '../observability/metrics.js';
 import { audioSocketRouteBodySchema, audioSocketRouteParamsSchema } from './api-schemas.js';
 import { registerCallRoutes } from './call-routes.js';
 import { registerConsole } from './console/register-console.js';
+import { createAgentWebRtcEndpoint } from './agent-webrtc-endpoint.js';
+import type { WaitingCalls } from '../calls/agents/webrtc-waiting-calls.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { HttpError, toErrorResponse, validationError } from './http-error.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -51,6 +55,8 @@ export interface HttpServerOptions {
   audioSocketRoutes: AudioSocketRouteRegistry;
   /** The live calls, for the console (served at /console/ when given). */
   registry?: CallRegistry | undefined;
+  /** Where agents take waiting WebRTC calls (/v1/agent/webrtc, control-scope tokens); `labPage` serves the browser agent. */
+  agentWebRtc?: { waitingCalls: WaitingCalls; labPage: boolean } | undefined;
 }
 
 /** The REST API, health and metrics server. */
@@ -148,6 +154,32 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     guard,
     principalOf,
   });
+
+  if (o.agentWebRtc) {
+    const endpoint = createAgentWebRtcEndpoint({
+      waitingCalls: o.agentWebRtc.waitingCalls,
+      authenticate: (token) => {
+        const principal = token ? auth.authenticate(`Bearer ${token}`) : undefined;
+        return principal !== undefined && scopeAllows(principal.scope, 'control');
+      },
+      labPage: o.agentWebRtc.labPage ? {} : undefined,
+      logger: log,
+    });
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      endpoint.handleUpgrade(req, socket, head);
+    };
+    fastify.server.on('upgrade', onUpgrade);
+    if (o.agentWebRtc.labPage) {
+      fastify.get('/lab/webrtc-agent/*', (req, reply) => {
+        reply.hijack();
+        if (!endpoint.handleRequest(req.raw, reply.raw)) reply.raw.writeHead(404).end();
+      });
+    }
+    fastify.addHook('preClose', async () => {
+      fastify.server.off('upgrade', onUpgrade);
+      await endpoint.close();
+    });
+  }
 
   if (o.registry) {
     registerConsole(fastify, {
