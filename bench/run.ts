@@ -17,6 +17,7 @@ import { formatRealtimeBench, runRealtimeBench } from './suites/realtime.js';
 import { formatResamplerBench, runResamplerBench } from './suites/resampler.js';
 import { formatToolRoundTripBench, runToolRoundTripBench } from './suites/tools.js';
 import { formatVadBench, runVadBench } from './suites/vad.js';
+import { formatWebRtcBench, runWebRtcBench } from './suites/webrtc.js';
 
 interface Suite {
   name: string;
@@ -61,6 +62,16 @@ const SUITES: Suite[] = [
     run: async (quick) => {
       const result = await runRealtimeBench(quick ? { calls: [50], seconds: 5 } : { calls: [100, 200], seconds: 15 });
       return { result, text: formatRealtimeBench(result) };
+    },
+  },
+  {
+    name: 'webrtc',
+    run: async (quick) => {
+      const calls = quick ? [20] : [50, 100];
+      const seconds = quick ? 5 : 15;
+      const pcmu = await runWebRtcBench({ calls, codec: 'PCMU', seconds });
+      const opus = await runWebRtcBench({ calls, codec: 'opus', seconds });
+      return { result: { pcmu, opus }, text: `${formatWebRtcBench(pcmu)}\n\n${formatWebRtcBench(opus)}` };
     },
   },
   {

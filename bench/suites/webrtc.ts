@@ -329,12 +329,13 @@ function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
 
-export function printWebRtcBench(r: WebRtcBenchResult): void {
-  console.log(
+export function formatWebRtcBench(r: WebRtcBenchResult): string {
+  const out: string[] = [];
+  out.push(
     `WebRTC agent benchmark, ${r.codec} on ${r.legRate / 1000} kHz legs — node ${r.node}, ${r.cores} × ${r.cpuModel}`,
   );
-  console.log(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`warm-up ${r.warmupSeconds} s; method: ${r.method}`);
+  out.push(`load average at start: ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  out.push(`warm-up ${r.warmupSeconds} s; method: ${r.method}`);
   const head = [
     'calls',
     'window s',
@@ -369,8 +370,9 @@ export function printWebRtcBench(r: WebRtcBenchResult): void {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  console.log(line(head));
-  for (const row of rows) console.log(line(row));
+  out.push(line(head));
+  for (const row of rows) out.push(line(row));
+  return out.join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -382,7 +384,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const which = process.argv[4] ?? 'both';
     const codecs: WebRtcBenchCodec[] = which === 'both' ? ['PCMU', 'opus'] : [which as WebRtcBenchCodec];
     void (async () => {
-      for (const codec of codecs) printWebRtcBench(await runWebRtcBench({ calls, codec, seconds }));
+      for (const codec of codecs) console.log(formatWebRtcBench(await runWebRtcBench({ calls, codec, seconds })));
       process.exit(0);
     })().catch((err: unknown) => {
       console.error(err);
