@@ -417,11 +417,6 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       return;
     }
     const log = this.#log.child({ channel: channel.id });
-    if (!this.#o.accepting()) {
-      log.info('not accepting calls (shutting down); hanging up new caller');
-      void this.#o.ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
-      return;
-    }
     const query = {
       stasisArg: args[0],
       extension: channel.dialplan.exten,
@@ -429,6 +424,11 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       callee: channel.dialplan.exten,
     };
     const route = this.#o.routes.match(query) ?? this.#o.defaultRoute;
+    if (!this.#o.accepting()) {
+      log.info({ route: route?.name }, 'not accepting calls (shutting down); new caller gets the fallback');
+      void this.#refuseWithFallback(channel, route);
+      return;
+    }
     if (!route) {
       log.warn(query, 'no route for this call; hanging up');
       void this.#o.ari.channels.hangup(channel.id, { reason: 'unallocated' }).catch(() => {});
@@ -449,6 +449,23 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       return;
     }
     this.#startCall(channel, 'inbound', route, randomUUID(), args[0] !== undefined ? { stasisArg: args[0] } : {});
+  }
+
+  /** A call that cannot be served now: the route's fallback announcement (when it has one), then hang up. */
+  async #refuseWithFallback(channel: Channel, route: Route | undefined): Promise<void> {
+    const ari = this.#o.ari;
+    try {
+      if (route?.fallback.action === 'play') {
+        if (channel.state !== 'Up') await ari.channels.answer(channel.id);
+        const playbackId = `${channel.id}-refused`;
+        const finished = this.waitPlayback(playbackId, 30_000);
+        await ari.channels.play(channel.id, { media: route.fallback.media, playbackId });
+        await finished;
+      }
+    } catch (err) {
+      this.#log.warn({ err, channel: channel.id }, 'fallback announcement failed');
+    }
+    await ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
   }
 
   #startCall(

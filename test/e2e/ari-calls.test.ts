@@ -321,6 +321,45 @@ describe('Stasis call failures have a defined outcome', () => {
   });
 });
 
+describe('calls arriving during shutdown', () => {
+  let h: AriHarness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('get the route fallback and are hung up, while the live call may finish', async () => {
+    h = await startAriHarness(
+      {},
+      {
+        routesJson: {
+          routes: [{ name: 'main', agent: { kind: 'echo' }, fallback: { action: 'play', media: 'sound:tt-allbusy' } }],
+        },
+      },
+    );
+    const live = await h.sim.placeInboundCall();
+    await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
+    const stopping = h.app.stop(10_000);
+    await waitFor(() => !h!.app.accepting);
+    const late = await h.sim.placeInboundCall();
+    await late.ended;
+    const types = h.sim
+      .eventLog()
+      .map((d) => d.event)
+      .filter((e) =>
+        'playback' in e ? e.playback.target_uri === `channel:${late.id}` : 'channel' in e && e.channel?.id === late.id,
+      )
+      .map((e) => e.type);
+    expect(types.indexOf('PlaybackFinished')).toBeGreaterThan(types.indexOf('PlaybackStarted'));
+    expect(types.indexOf('ChannelHangupRequest')).toBeGreaterThan(types.indexOf('PlaybackFinished'));
+    // The call that was live when shutdown began is still up until it ends.
+    expect(live.alive).toBe(true);
+    await live.hangup();
+    await stopping;
+    expect(h.app.registry.size).toBe(0);
+  });
+});
+
 describe('slin16 Stasis call', () => {
   let h: AriHarness | undefined;
   afterEach(async () => {
