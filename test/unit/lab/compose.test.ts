@@ -79,7 +79,7 @@ describe('docker-compose lab', () => {
     expect(routes[0]!.agent).toMatchObject({ url: `ws://agent:${agentPort}/call` });
   });
 
-  it('publishes only the SIP, RTP and API ports', () => {
+  it('publishes only the SIP, WSS, RTP and API ports', () => {
     const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
     const rtp = read('asterisk-conf/rtp.conf');
     const range = `${confValue(rtp, 'general', 'rtpstart')}-${confValue(rtp, 'general', 'rtpend')}`;
@@ -87,6 +87,7 @@ describe('docker-compose lab', () => {
       [
         `adapter 8080:${services.adapter!.environment!.HTTP_PORT}`,
         'asterisk 5060:5060/udp',
+        `asterisk 8089:${/tlsbindaddr\s*=\s*[\d.]+:(\d+)/.exec(read('asterisk-conf/lab/http.conf'))?.[1]}`,
         `asterisk ${range}:${range}/udp`,
       ].sort(),
     );
