@@ -20,7 +20,7 @@
  * Writes bench/results/soak-<timestamp>.json. Exit 0 pass, 1 fail, 2 invalid (no failure, but the generator fell
  * behind in most samples, so latency could not be judged: run it on a quiet machine).
  */
-import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -35,8 +35,8 @@ import { createDb } from '../src/db/create-db.js';
 import { startNativeEchoAgent } from '../src/simulator/agents/native-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../src/simulator/audiosocket-dialer.js';
 import { readWavFile, toMono } from '../src/simulator/audio/wav.js';
+import { pin, startService, stopService } from '../bench/lib/service-process.js';
 
-const SERVER_FILE = fileURLToPath(new URL('../bench/suites/calls-server.ts', import.meta.url));
 const HELLO_WAV = fileURLToPath(new URL('../test/fixtures/speech/hello-8k.wav', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('../bench/results/', import.meta.url));
 
@@ -107,29 +107,6 @@ function slope(points: readonly { x: number; y: number }[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-const taskset = spawnSync('taskset', ['--version']).status === 0;
-function pin(pid: number, core: number): boolean {
-  if (!taskset || cpus().length < 2) return false;
-  return spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)]).status === 0;
-}
-
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(SERVER_FILE, [], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('service did not start within 60 s')), 60_000);
-    child.once('message', (m: { type: string; port: number }) => {
-      clearTimeout(timer);
-      resolve(m.port);
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
-  });
-  return { child, port };
-}
-
 function serviceCalls(child: ChildProcess): Promise<number | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(undefined), 2000);
@@ -141,21 +118,6 @@ function serviceCalls(child: ChildProcess): Promise<number | undefined> {
     };
     child.on('message', onMessage);
     child.send({ type: 'stats' });
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send({ type: 'stop' });
   });
 }
 
@@ -206,7 +168,7 @@ async function soak(
       routes: [{ name: 'soak', agent: { kind: 'websocket', url: agent.url, secretEnv: 'SOAK_AGENT_SECRET' } }],
     }),
   );
-  const { child, port } = await startServer({
+  const { child, port } = await startService({
     AUDIOSOCKET_HOST: '127.0.0.1',
     AUDIOSOCKET_PORT: '0',
     AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
@@ -360,7 +322,7 @@ async function soak(
   await db.destroy();
 
   clock.stop();
-  await stopServer(child);
+  await stopService(child);
 
   // Verdicts over the steady phase.
   const rampS = callSeconds * 1.5;

@@ -1,19 +1,3 @@
-/**
- * Full-call benchmark: N simulated Asterisk calls (AudioSocket, dialplan-direct) through the real service to a
- * native-protocol WebSocket agent, with the service in its own process so its CPU is measured alone.
- *
- * Load runs: every caller loops real speech (espeak-ng), the agent echoes it back, the service converts 8↔16 kHz,
- * runs the VAD (on or off), paces playout with its media clock. Reported per run: service CPU ms per call-second,
- * RSS, downlink frame-gap distribution at the callers, frames delivered vs expected.
- * Barge-in run: the agent sends 10 s of audio at once; each caller starts speaking 1.000 s in; reported is the
- * time from the caller's speech onset (its frame leaving the caller) to the last agent frame reaching the caller.
- *
- * The service is pinned to core 1 and this generator to core 0 with taskset when available; a run whose generator
- * fell behind (its own send lateness p99 > 10 ms) is marked invalid.
- *
- * `npx tsx bench/suites/calls.ts [seconds] [calls,calls,…]` (defaults: 20 s, 100,200,300).
- */
-import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -25,8 +9,8 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simula
 import { startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
 import { readWavFile, toMono } from '../../src/simulator/audio/wav.js';
 import { type GapStats, gapStats, percentile, processCpuMs, processRssMb } from '../lib/stats.js';
+import { CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
 
-const SERVER_FILE = fileURLToPath(new URL('./calls-server.ts', import.meta.url));
 const HELLO_WAV = fileURLToPath(new URL('../../test/fixtures/speech/hello-8k.wav', import.meta.url));
 const ONSET_WAV = fileURLToPath(new URL('../../test/fixtures/speech/onset-8k.wav', import.meta.url));
 
@@ -68,44 +52,6 @@ export interface CallsBenchOptions {
   readonly bargeInCalls?: number;
 }
 
-const taskset = spawnSync('taskset', ['--version']).status === 0;
-
-function pin(pid: number, core: number): boolean {
-  if (!taskset || cpus().length < 2) return false;
-  return spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)]).status === 0;
-}
-
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(SERVER_FILE, [], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('service did not start within 60 s')), 60_000);
-    child.once('message', (m: { type: string; port: number }) => {
-      clearTimeout(timer);
-      resolve(m.port);
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
-  });
-  return { child, port };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send({ type: 'stop' });
-  });
-}
-
 async function loadRun(calls: number, vad: boolean, seconds: number, speech: Int16Array): Promise<CallsLoadRun> {
   const secret = 'bench-secret-0123456789';
   const agent = await startNativeEchoAgent({ mode: 'echo', secret, maxRecordedAudioBytes: 0 });
@@ -115,7 +61,7 @@ async function loadRun(calls: number, vad: boolean, seconds: number, speech: Int
   const { writeFile, mkdtemp } = await import('node:fs/promises');
   const dir = await mkdtemp('/tmp/ava-bench-');
   await writeFile(`${dir}/routes.json`, routes);
-  const { child, port } = await startServer({
+  const { child, port } = await startService({
     AUDIOSOCKET_HOST: '127.0.0.1',
     AUDIOSOCKET_PORT: '0',
     AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
@@ -187,7 +133,7 @@ async function loadRun(calls: number, vad: boolean, seconds: number, speech: Int
   } finally {
     clock.stop();
     await Promise.all(dialers.map((d) => d.hangup().catch(() => undefined)));
-    await stopServer(child);
+    await stopService(child);
     await agent.close();
   }
 }
@@ -204,7 +150,7 @@ async function bargeInRun(calls: number): Promise<BargeInRun> {
       routes: [{ name: 'bench', agent: { kind: 'websocket', url: agent.url, secretEnv: 'BENCH_AGENT_SECRET' } }],
     }),
   );
-  const { child, port } = await startServer({
+  const { child, port } = await startService({
     AUDIOSOCKET_HOST: '127.0.0.1',
     AUDIOSOCKET_PORT: '0',
     AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
@@ -260,7 +206,7 @@ async function bargeInRun(calls: number): Promise<BargeInRun> {
   } finally {
     clock.stop();
     await Promise.all(dialers.map((d) => d.hangup().catch(() => undefined)));
-    await stopServer(child);
+    await stopService(child);
     await agent.close();
   }
 }
@@ -277,7 +223,7 @@ export async function runCallsBench(options: CallsBenchOptions = {}): Promise<Ca
     node: process.version,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
-    pinned: taskset && cpus().length >= 2,
+    pinned: CAN_PIN,
     loadAverageAtStart: loadavg().map((x) => +x.toFixed(2)),
     load,
     bargeIn,

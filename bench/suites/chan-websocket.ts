@@ -1,25 +1,15 @@
-/**
- * AudioSocket vs chan_websocket: the same echo calls through the running service (its own process, configured like
- * `ava serve`), once per media path, against the simulated Asterisk in this process. Reported per path: service
- * CPU ms per call-second, and the timing of the 20 ms frames the simulated Asterisk received from the service
- * (gaps p50/p99/max, share over 30 ms). chan_websocket is measured with both pacings (`clock`, `asterisk`).
- *
- * `runChanWebSocketBench()` returns the figures; run this file directly to print them:
- * `npx tsx bench/suites/chan-websocket.ts [seconds] [calls]` (defaults: 10 s, 200).
- */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { generateTone } from '../../src/audio/tone-analysis.js';
 import type { SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { audioSocketDialerLink } from '../../src/simulator/ari/audiosocket-dialer-link.js';
 import type { SimChanWebSocket } from '../../src/simulator/ari/sim-chan-websocket.js';
 import { startSimulatedAsterisk } from '../../src/simulator/ari/simulated-asterisk.js';
 import { type GapStats, gapStats, processCpuMs } from '../lib/stats.js';
+import { startService, stopService } from '../lib/service-process.js';
 
-const SERVER_FILE = fileURLToPath(new URL('./calls-server.ts', import.meta.url));
 const USER = 'adapter';
 const PASSWORD = 'bench-cw-password';
 
@@ -41,37 +31,6 @@ export interface ChanWebSocketBenchResult {
   readonly runs: ChanWebSocketBenchRun[];
 }
 
-async function startService(env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(SERVER_FILE, [], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('service did not start within 60 s')), 60_000);
-    child.once('message', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
-  });
-  return child;
-}
-
-async function stopService(child: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send({ type: 'stop' });
-  });
-}
-
 async function runOne(path: MediaPathVariant, calls: number, seconds: number): Promise<ChanWebSocketBenchRun> {
   const audioSocketCalls: SimulatedAudioSocketCall[] = [];
   const media: SimChanWebSocket[] = [];
@@ -90,7 +49,7 @@ async function runOne(path: MediaPathVariant, calls: number, seconds: number): P
       routes: [{ name: 'bench', agent: { kind: 'echo' }, ...(websocket ? { media: 'websocket' } : {}) }],
     }),
   );
-  const child = await startService({
+  const { child } = await startService({
     ARI_URL: sim.url,
     ARI_USERNAME: USER,
     ARI_PASSWORD: PASSWORD,

@@ -1,33 +1,14 @@
-/**
- * OpenAI Realtime benchmark: N simulated Asterisk calls (AudioSocket, dialplan-direct) through the real service to
- * the Realtime simulator, with the service in its own process so its CPU is measured alone.
- *
- * Two formats: `pcmu` (8 kHz slin leg, μ-law session: G.711 coding only) and `pcm24k` (16 kHz slin16 leg, 24 kHz
- * PCM session: one 16↔24 kHz resampling step each way). Every caller sends 20 ms frames of silence; the service
- * appends each one to its session as base64 JSON (the sessions have no turn detection: the simulator's would only
- * load the generator's core). Every
- * session's model speaks 3 s of a 440 Hz tone every 4 s (75 % of the time), delivered as 100 ms deltas at 4× real
- * time; the service decodes them into the playout buffer and paces them to the caller.
- *
- * Reported per run: service CPU ms per call-second (user + system from /proc over the window), % of a core, RSS,
- * downlink frame gaps and frames delivered at the callers, appends the simulator received per call-second.
- * The service is pinned to core 1 and this process (callers + simulator) to core 0 with taskset when available.
- *
- * `npx tsx bench/suites/realtime.ts [seconds] [calls,calls,…]` (defaults: 20 s, 100,200).
- */
-import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { MediaClock } from '../../src/audio/media-clock.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import type { SimRealtimeSession } from '../../src/simulator/realtime/realtime-sim-session.js';
 import { startRealtimeSimulator } from '../../src/simulator/realtime/realtime-simulator.js';
 import { type GapStats, gapStats, processCpuMs, processRssMb } from '../lib/stats.js';
-
-const SERVER_FILE = fileURLToPath(new URL('./calls-server.ts', import.meta.url));
+import { CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
 
 export type RealtimeBenchFormat = 'pcmu' | 'pcm24k';
 
@@ -67,44 +48,6 @@ export interface RealtimeBenchResult {
   readonly loadAverageAtStart: readonly number[];
   readonly method: string;
   readonly runs: readonly RealtimeBenchRun[];
-}
-
-const taskset = spawnSync('taskset', ['--version']).status === 0;
-
-function pin(pid: number, core: number): boolean {
-  if (!taskset || cpus().length < 2) return false;
-  return spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)]).status === 0;
-}
-
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(SERVER_FILE, [], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('service did not start within 60 s')), 60_000);
-    child.once('message', (m: { type: string; port: number }) => {
-      clearTimeout(timer);
-      resolve(m.port);
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
-  });
-  return { child, port };
-}
-
-async function stopService(child: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send({ type: 'stop' });
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -256,7 +199,7 @@ export async function runRealtimeBench(options: RealtimeBenchOptions = {}): Prom
     node: process.version,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
-    pinned: taskset && cpus().length >= 2,
+    pinned: CAN_PIN,
     loadAverageAtStart,
     method:
       `service (ava, own process, VAD off) <- AudioSocket callers sending silence at 20 ms (this process) -> Realtime ` +
