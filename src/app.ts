@@ -145,7 +145,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
     realtime: {
       // The job layer's tool calls, through this instance's result waiters (created below).
-      tools: { invoke: (...args: Parameters<ToolResultWaiters['invoke']>) => tools.invoke(...args) },
+      tools: {
+        invoke: async (...args: Parameters<ToolResultWaiters['invoke']>) => {
+          const started = performance.now();
+          try {
+            const result = await tools.invoke(...args);
+            metrics.toolCallFinished((performance.now() - started) / 1000, result.status);
+            return result;
+          } catch (err) {
+            metrics.toolCallFinished((performance.now() - started) / 1000, 'error');
+            throw err;
+          }
+        },
+      },
       transcripts,
     },
   });
@@ -369,6 +381,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         ),
       }),
       logger: logger.child({ component: 'jobs' }),
+      onWebhookAttemptFailed: (final) => metrics.webhookAttemptFailed(final),
       tuning: {
         controlTimeoutMs: j.controlTimeoutMs,
         ownershipTtlMs: j.ownershipTtlMs,

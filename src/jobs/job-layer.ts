@@ -83,6 +83,8 @@ export interface JobLayerOptions {
   webhooks?: WebhookResolver;
   logger: Logger;
   tuning?: JobLayerTuningInput;
+  /** Told of failed webhook delivery attempts (`final`: the delivery gave up); for metrics. */
+  onWebhookAttemptFailed?: ((final: boolean) => void) | undefined;
 }
 
 /** The job layer of one instance, as the composition root uses it. */
@@ -205,6 +207,7 @@ export async function createJobLayer(options: JobLayerOptions): Promise<JobLayer
     webhooks,
     defaultTimeoutMs: tuning.webhookTimeoutMs,
     tuning: tuning.webhookWorker,
+    onAttemptFailed: options.onWebhookAttemptFailed,
     workerName: options.instanceId,
   });
   const toolWorker = new ToolCallWorker({

@@ -20,6 +20,8 @@ export interface WebhookDeliveryWorkerOptions {
   defaultTimeoutMs: number;
   tuning: WorkerTuning;
   logger: Logger;
+  /** Told of every failed delivery attempt (`final`: no attempts left); for metrics. */
+  onAttemptFailed?: ((final: boolean) => void) | undefined;
   workerName?: string;
 }
 
@@ -120,6 +122,7 @@ export class WebhookDeliveryWorker {
             : 'aborted (worker shutting down)';
     await deliveries.recordAttempt(deliveryId, { ok: false, statusCode, error, final });
     this.#log.debug({ deliveryId, attempt, final, error }, 'webhook delivery attempt failed');
+    this.#o.onAttemptFailed?.(final);
     throw new Error(`webhook delivery ${deliveryId} attempt ${attempt}/${maxAttempts} failed: ${error}`);
   }
 

@@ -27,6 +27,8 @@ export class AppMetrics {
   readonly #agentConnect: Histogram;
   readonly #agentFailures: Counter<'code'>;
   readonly #ariReconnects: Counter;
+  readonly #toolCalls: Histogram;
+  readonly #webhookFailures: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -106,6 +108,27 @@ export class AppMetrics {
       help: 'Times the ARI events connection was re-established.',
       registers,
     });
+    this.#toolCalls = new Histogram({
+      name: 'ava_tool_call_seconds',
+      help: "Agents' tool calls from the function call to its result, by outcome (succeeded, failed, timed_out, error).",
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#webhookFailures = new Counter({
+      name: 'ava_webhook_delivery_failures_total',
+      help: 'Failed webhook delivery attempts; final="true" when the delivery gave up.',
+      labelNames: ['final'],
+      registers,
+    });
+  }
+
+  toolCallFinished(seconds: number, outcome: string): void {
+    this.#toolCalls.observe({ outcome }, seconds);
+  }
+
+  webhookAttemptFailed(final: boolean): void {
+    this.#webhookFailures.inc({ final: String(final) });
   }
 
   callEnded(outcome: string): void {

@@ -13,6 +13,8 @@ import { cleanRedis, eventually, FAST_TUNING, REDIS_URL, randomPrefix, testLogge
 
 const SECRET = 'whsec_test_0123456789abcdef';
 let t: TempDatabase;
+/** Failed webhook attempts the layer reported (true: the delivery gave up). */
+const attemptsFailed: boolean[] = [];
 let layer: JobLayer;
 let healthy: HttpReceiver;
 let down: HttpReceiver;
@@ -33,6 +35,7 @@ beforeAll(async () => {
     toolResultSink: new RecordingToolResultSink('a'),
     logger: testLogger(),
     tuning: FAST_TUNING,
+    onWebhookAttemptFailed: (final) => attemptsFailed.push(final),
     webhooks: staticWebhookResolver({
       all: [{ url: flaky.url('/ended'), secret: SECRET, events: ['call.ended'] }],
       byRoute: {
@@ -127,6 +130,12 @@ describe('call events', () => {
     expect(failed.length).toBe(7);
     expect(failed.every((d) => d.status === 'failed' && d.attempts === 4 && d.lastStatusCode === 503)).toBe(true);
     expect(failed[0]?.lastError).toContain('HTTP 503');
+    // Every failed attempt was reported for metrics, the last one of each failed delivery as final.
+    await eventually(
+      async () => (attemptsFailed.filter((f) => f).length >= 7 ? true : undefined),
+      'final failures reported',
+    );
+    expect(attemptsFailed.length).toBeGreaterThanOrEqual(7 * 4);
     const ended = byUrl(flaky.url('/ended'));
     expect(ended).toHaveLength(1);
     expect(ended[0]).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200 });
