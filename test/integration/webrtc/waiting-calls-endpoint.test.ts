@@ -46,7 +46,7 @@ describe('calls waiting for an agent, taken at /v1/agent/webrtc by a program age
   async function setup(env: Record<string, string> = {}) {
     const waitingCalls = new WaitingCalls();
     const started = await startTestApp(
-      { AGENT_CONNECT_TIMEOUT_MS: '15000', ...env },
+      { AGENT_CONNECT_TIMEOUT_MS: '15000', AGENT_WAIT_TIMEOUT_MS: '15000', ...env },
       {
         routesJson: { routes: [{ name: 'desk', agent: { kind: 'webrtc' } }] },
         agents: webrtcAgentDeps(
@@ -112,8 +112,12 @@ describe('calls waiting for an agent, taken at /v1/agent/webrtc by a program age
     expect(waitingCalls.list()).toEqual([]);
   }, 60_000);
 
-  it('a call nobody takes gets its fallback when the connect timeout ends, with the cause recorded', async () => {
-    const { port, waitingCalls, events } = await setup({ AGENT_CONNECT_TIMEOUT_MS: '1500' });
+  it('a call nobody takes gets its fallback when the wait timeout ends, with the cause recorded', async () => {
+    // A WebRTC route without url waits AGENT_WAIT_TIMEOUT_MS (not the connect timeout) for an agent to take the call.
+    const { port, waitingCalls, events } = await setup({
+      AGENT_CONNECT_TIMEOUT_MS: '60000',
+      AGENT_WAIT_TIMEOUT_MS: '1500',
+    });
     const call = await dialAudioSocket({ host: '127.0.0.1', port, uuid: randomUUID() });
     calls.push(call);
     await waitFor(() => waitingCalls.list().length === 1, 10_000, 'call waiting');
