@@ -4,12 +4,11 @@ import {
   BridgeSchema,
   type BridgeType,
   type LiveRecording,
-  LiveRecordingSchema,
   type Playback,
-  PlaybackSchema,
 } from '../../protocols/ari/index.js';
 import { type AriHttp, type AriRequestOptions, opts, seg } from './ari-http.js';
-import type { PlayParams, RecordParams } from './channels-api.js';
+import { playOn, recordOn } from './media-requests.js';
+import type { PlayParams, RecordParams } from './media-requests.js';
 
 export interface CreateBridgeParams extends AriRequestOptions {
   /** One type or several flags (sent comma-separated); Asterisk's default is `mixing`. */
@@ -86,35 +85,10 @@ export class BridgesApi {
   }
 
   play(bridgeId: string, params: PlayParams): Promise<Playback> {
-    const { playbackId } = params;
-    return this.#http.json(
-      {
-        ...opts(params),
-        method: 'POST',
-        path: `/bridges/${seg(bridgeId)}/play${playbackId === undefined ? '' : `/${seg(playbackId)}`}`,
-        query: { media: params.media, lang: params.lang, offsetms: params.offsetms, skipms: params.skipms },
-      },
-      PlaybackSchema,
-    );
+    return playOn(this.#http, `/bridges/${seg(bridgeId)}`, params);
   }
 
   record(bridgeId: string, params: RecordParams): Promise<LiveRecording> {
-    return this.#http.json(
-      {
-        ...opts(params),
-        method: 'POST',
-        path: `/bridges/${seg(bridgeId)}/record`,
-        query: {
-          name: params.name,
-          format: params.format,
-          maxDurationSeconds: params.maxDurationSeconds,
-          maxSilenceSeconds: params.maxSilenceSeconds,
-          ifExists: params.ifExists,
-          beep: params.beep,
-          terminateOn: params.terminateOn,
-        },
-      },
-      LiveRecordingSchema,
-    );
+    return recordOn(this.#http, `/bridges/${seg(bridgeId)}`, params);
   }
 }

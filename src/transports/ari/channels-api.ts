@@ -7,15 +7,15 @@ import {
   type ExternalMediaTransport,
   type HangupReason,
   type LiveRecording,
-  LiveRecordingSchema,
   type MediaDirection,
   type Playback,
-  PlaybackSchema,
-  type RecordingIfExists,
   type SnoopDirection,
   VariableSchema,
 } from '../../protocols/ari/index.js';
 import { type AriHttp, type AriRequestOptions, opts, seg } from './ari-http.js';
+import { type PlayParams, playOn, type RecordParams, recordOn } from './media-requests.js';
+
+export type { PlayParams, RecordParams } from './media-requests.js';
 
 /** Channel variables set at creation; sent as the JSON body `{"variables": {...}}`. */
 export type ChannelVariables = Readonly<Record<string, string>>;
@@ -58,27 +58,6 @@ export interface ExternalMediaParams extends AriRequestOptions {
   readonly transport_data?: string;
   readonly channelId?: string;
   readonly variables?: ChannelVariables;
-}
-
-export interface PlayParams extends AriRequestOptions {
-  /** One or more media URIs: `sound:hello-world`, `recording:x`, `tone:ring`, `digits:123`. */
-  readonly media: string | readonly string[];
-  readonly playbackId?: string;
-  readonly lang?: string;
-  readonly offsetms?: number;
-  readonly skipms?: number;
-}
-
-export interface RecordParams extends AriRequestOptions {
-  readonly name: string;
-  /** e.g. `wav`, `gsm`, `sln16`. */
-  readonly format: string;
-  readonly maxDurationSeconds?: number;
-  readonly maxSilenceSeconds?: number;
-  readonly ifExists?: RecordingIfExists;
-  readonly beep?: boolean;
-  /** `none`, `any`, `*`, `#`. */
-  readonly terminateOn?: string;
 }
 
 export interface SendDtmfParams extends AriRequestOptions {
@@ -201,36 +180,11 @@ export class ChannelsApi {
   }
 
   play(channelId: string, params: PlayParams): Promise<Playback> {
-    const { playbackId } = params;
-    return this.#http.json(
-      {
-        ...opts(params),
-        method: 'POST',
-        path: `/channels/${seg(channelId)}/play${playbackId === undefined ? '' : `/${seg(playbackId)}`}`,
-        query: { media: params.media, lang: params.lang, offsetms: params.offsetms, skipms: params.skipms },
-      },
-      PlaybackSchema,
-    );
+    return playOn(this.#http, `/channels/${seg(channelId)}`, params);
   }
 
   record(channelId: string, params: RecordParams): Promise<LiveRecording> {
-    return this.#http.json(
-      {
-        ...opts(params),
-        method: 'POST',
-        path: `/channels/${seg(channelId)}/record`,
-        query: {
-          name: params.name,
-          format: params.format,
-          maxDurationSeconds: params.maxDurationSeconds,
-          maxSilenceSeconds: params.maxSilenceSeconds,
-          ifExists: params.ifExists,
-          beep: params.beep,
-          terminateOn: params.terminateOn,
-        },
-      },
-      LiveRecordingSchema,
-    );
+    return recordOn(this.#http, `/channels/${seg(channelId)}`, params);
   }
 
   /** Sends DTMF to the channel (towards the caller); durations in milliseconds. */
