@@ -1,4 +1,5 @@
 import { AppError, type ErrorCategory } from '../../errors/app-error.js';
+import { socketErrorCode, unreachableCode } from '../socket-errors.js';
 
 /**
  * Stable codes for failures to open an agent WebSocket:
@@ -44,27 +45,12 @@ export class AgentConnectError extends AppError {
   }
 }
 
-/** Socket error codes that mean "nobody answered at that address right now". */
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ETIMEDOUT',
-  'EPIPE',
-]);
-
 /** Classifies an error raised while connecting (before the upgrade completed). */
 export function classifyConnectError(err: unknown, url: string): AgentConnectError {
   if (err instanceof AgentConnectError) return err;
-  const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
+  const code = socketErrorCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+  if (unreachableCode(err) !== undefined) {
     return new AgentConnectError(`agent at ${redactUrl(url)} is unreachable (${code})`, {
       code: 'AGENT_UNREACHABLE',
       category: 'connectivity',

@@ -1,5 +1,6 @@
 import { AppError, type ErrorCategory } from '../../errors/app-error.js';
 import { errorBodyOfHttpAnswer } from '../../protocols/realtime/error-classes.js';
+import { socketErrorCode, unreachableCode } from '../socket-errors.js';
 
 /**
  * Stable codes for failures to open a Realtime session:
@@ -44,26 +45,11 @@ export class RealtimeConnectError extends AppError {
   }
 }
 
-/** Socket error codes that mean "nobody answered at that address right now". */
-const UNREACHABLE: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ETIMEDOUT',
-  'EPIPE',
-]);
-
 export function classifyRealtimeSocketError(err: unknown, where: string): RealtimeConnectError {
   if (err instanceof RealtimeConnectError) return err;
-  const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
+  const code = socketErrorCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  if (code !== undefined && UNREACHABLE.has(code)) {
+  if (unreachableCode(err) !== undefined) {
     return new RealtimeConnectError(`realtime server at ${where} is unreachable (${code})`, {
       code: 'REALTIME_UNREACHABLE',
       category: 'connectivity',
