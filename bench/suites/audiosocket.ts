@@ -22,6 +22,7 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simula
 import { type GapStats, gapStats } from '../lib/stats.js';
 import { AudioSocketServer } from '../../src/transports/audiosocket/audiosocket-server.js';
 import { UuidRegistry } from '../../src/transports/audiosocket/uuid-registry.js';
+import { nextMessage } from '../lib/child-messages.js';
 
 export interface AudioSocketBenchOptions {
   /** Concurrent call counts to measure, one run each. */
@@ -91,29 +92,9 @@ type FromLoadGen =
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-function nextMessage<T extends FromLoadGen['type']>(
-  child: ChildProcess,
-  type: T,
-  timeoutMs: number,
-): Promise<Extract<FromLoadGen, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`load generator: no ${type} within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (m: FromLoadGen): void => {
-      if (m.type === 'error') finish(new Error(`load generator: ${m.message}`));
-      else if (m.type === type) finish(undefined, m as Extract<FromLoadGen, { type: T }>);
-    };
-    const onExit = (code: number | null): void => finish(new Error(`load generator exited (${code})`));
-    const finish = (err: Error | undefined, value?: Extract<FromLoadGen, { type: T }>): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(value!);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
+/** The next message of `type` from the load generator (typed for this suite's messages). */
+const fromLoadGen = <T extends FromLoadGen['type']>(child: ChildProcess, type: T, timeoutMs: number) =>
+  nextMessage<FromLoadGen, T>(child, type, timeoutMs);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -157,7 +138,7 @@ async function runOne(calls: number, opts: Required<AudioSocketBenchOptions>): P
   };
   try {
     send({ type: 'start', host, port, uuids, kind: opts.kind, rampMs: opts.rampMs });
-    await nextMessage(child, 'ready', 60_000);
+    await fromLoadGen(child, 'ready', 60_000);
     await sleep(opts.warmupSeconds * 1000);
 
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -172,7 +153,7 @@ async function runOne(calls: number, opts: Required<AudioSocketBenchOptions>): P
     loop.disable();
     const counters = server.counters;
     send({ type: 'report' });
-    const report = await nextMessage(child, 'report', 60_000);
+    const report = await fromLoadGen(child, 'report', 60_000);
     const callSeconds = calls * elapsedS;
     return {
       calls,

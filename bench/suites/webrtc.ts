@@ -22,6 +22,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startWebRtcEchoAgent, type WebRtcEchoAgent } from '../../src/simulator/agents/webrtc-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
+import { nextMessage } from '../lib/child-messages.js';
 
 export type WebRtcBenchCodec = 'PCMU' | 'opus';
 
@@ -89,31 +90,11 @@ type FromLoadGen =
   | { type: 'error'; message: string };
 
 const THIS_FILE = fileURLToPath(import.meta.url);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function nextMessage<T extends FromLoadGen['type']>(
-  child: ChildProcess,
-  type: T,
-  timeoutMs: number,
-): Promise<Extract<FromLoadGen, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`load generator: no ${type} within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (m: FromLoadGen): void => {
-      if (m.type === 'error') finish(new Error(`load generator: ${m.message}`));
-      else if (m.type === type) finish(undefined, m as Extract<FromLoadGen, { type: T }>);
-    };
-    const onExit = (code: number | null): void => finish(new Error(`load generator exited (${code})`));
-    const finish = (err: Error | undefined, value?: Extract<FromLoadGen, { type: T }>): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(value!);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
+/** The next message of `type` from the load generator (typed for this suite's messages). */
+const fromLoadGen = <T extends FromLoadGen['type']>(child: ChildProcess, type: T, timeoutMs: number) =>
+  nextMessage<FromLoadGen, T>(child, type, timeoutMs);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -139,7 +120,7 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
   let app: App | undefined;
   try {
     send({ type: 'agent', codec: opts.codec });
-    const { url } = await nextMessage(child, 'agent', 30_000);
+    const { url } = await fromLoadGen(child, 'agent', 30_000);
     const routes = {
       routes: [
         {
@@ -177,7 +158,7 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
     if (!port) throw new Error('AudioSocket server did not bind');
     const uuids = Array.from({ length: calls }, () => randomUUID());
     send({ type: 'dial', port, uuids, kind: opts.codec === 'opus' ? 0x12 : 0x10, rampMs: opts.rampMs || calls * 100 });
-    await nextMessage(child, 'dialled', 120_000);
+    await fromLoadGen(child, 'dialled', 120_000);
     const deadline = Date.now() + 120_000;
     while (setupMs.length < calls && Date.now() < deadline) await sleep(200);
     await sleep(opts.warmupSeconds * 1000);
@@ -196,7 +177,7 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
     loop.disable();
     const after = webrtcAgents(app).map((a) => a.stats);
     send({ type: 'report' });
-    const report = await nextMessage(child, 'report', 60_000);
+    const report = await fromLoadGen(child, 'report', 60_000);
     const callSeconds = calls * elapsedS;
     const packets = sum(after, (s) => s.rtpSent + s.rtpReceived) - sum(before, (s) => s.rtpSent + s.rtpReceived);
     return {
