@@ -18,10 +18,37 @@ export function pin(pid: number, core: number): boolean {
   return spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)]).status === 0;
 }
 
+/**
+ * How the service is placed: `one-core` pins every thread of it to core 1 (the generator has core 0);
+ * `main-thread` pins its event-loop thread alone to core 1 and its other threads — the VAD inference worker, V8's
+ * GC and compiler helpers, the libuv pool — to core 0, beside the generator (as a 2-core host would run it: the
+ * event loop that paces audio never shares its core). Chosen with BENCH_PINNING; `one-core` by default.
+ */
+export type ServicePinning = 'one-core' | 'main-thread';
+
+export function servicePinning(): ServicePinning {
+  const v = process.env.BENCH_PINNING ?? 'one-core';
+  if (v !== 'one-core' && v !== 'main-thread')
+    throw new Error(`BENCH_PINNING must be one-core or main-thread, got ${v}`);
+  return v;
+}
+
+/** Places the service's threads as {@link servicePinning} says (call once it is started); false when not pinned. */
+export function pinService(pid: number, mode: ServicePinning = servicePinning()): boolean {
+  if (mode === 'one-core') return pin(pid, 1);
+  // The main thread's TID is the PID; without -a, taskset changes that thread alone.
+  return pin(pid, 0) && CAN_PIN && spawnSync('taskset', ['-p', '-c', '1', String(pid)]).status === 0;
+}
+
 /** Starts the service with these environment variables; resolves with the process and its AudioSocket port. */
 export async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(SERVER_FILE, [], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
+    // BENCH_SERVICE_NODE_ARGS: extra Node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+    execArgv: [
+      '--import',
+      import.meta.resolve('tsx'),
+      ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
