@@ -19,7 +19,7 @@ import type { ToolResultSink } from './tool-call-types.js';
 import { ToolCallWorker } from './tool-call-worker.js';
 import { ToolCalls } from './tool-calls.js';
 import { ToolResultRouter } from './tool-result-router.js';
-import { ToolResultWorker } from './tool-result-worker.js';
+import { ToolResultDelivery, ToolResultWorker } from './tool-result-worker.js';
 import type { WebhookResolver } from './webhook-endpoints.js';
 import { WebhookDeliveryWorker } from './webhook-delivery-worker.js';
 import { DEFAULT_WORKER_TUNING, type WorkerTuning } from './worker-factory.js';
@@ -176,7 +176,20 @@ export async function createJobLayer(options: JobLayerOptions): Promise<JobLayer
     logger: log,
     maxBuffered: tuning.eventBufferLimit,
   });
-  const router = new ToolResultRouter({ redis, prefix: options.prefix, ownership });
+  const router = new ToolResultRouter({
+    redis,
+    prefix: options.prefix,
+    ownership,
+    local: {
+      instanceId: options.instanceId,
+      delivery: new ToolResultDelivery({
+        db: options.db,
+        sink: options.toolResultSink,
+        dbRetry: tuning.dbRetry,
+        logger: log.child({ component: 'tool-results' }),
+      }),
+    },
+  });
   const toolCalls = new ToolCalls({
     queue: toolQueue,
     instanceId: options.instanceId,

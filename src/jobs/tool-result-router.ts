@@ -11,11 +11,18 @@ export interface ToolResultRouterOptions {
   ownership: Pick<CallOwnership, 'ownerOf'>;
   /** Most per-instance result queues kept open; the least recently used is closed beyond it. */
   maxTargets?: number;
+  /**
+   * This instance and its own delivery: a result for a call this instance owns is handed over directly instead of
+   * through its `tool-results` queue (one hop less; the tool run's job is still what makes it durable: it fails and
+   * is retried if this delivery throws).
+   */
+  local?: { instanceId: string; delivery: { deliver(result: ToolResultJobData): Promise<'delivered' | 'call_ended'> } };
 }
 
 /**
  * Sends a finished tool call's result to the instance that owns the call now (`tool-results.<owner>`), whichever
- * instance ran the tool. Returns `call_ended` when no instance owns the call any more.
+ * instance ran the tool — or, when that is this instance, straight to its delivery. Returns `call_ended` when no
+ * instance owns the call any more (or, delivered here, the call had ended).
  */
 export class ToolResultRouter {
   readonly #o: ToolResultRouterOptions;
@@ -25,9 +32,11 @@ export class ToolResultRouter {
     this.#o = options;
   }
 
-  async route(result: ToolResultJobData): Promise<'queued' | 'call_ended'> {
+  async route(result: ToolResultJobData): Promise<'queued' | 'delivered' | 'call_ended'> {
     const owner = await this.#o.ownership.ownerOf(result.callId);
     if (owner === null) return 'call_ended';
+    const local = this.#o.local;
+    if (local && owner === local.instanceId) return local.delivery.deliver(result);
     await this.#queue(owner).add('result', result, {
       jobId: toolCallJobId(result.callId, result.toolCallId),
       attempts: 5,

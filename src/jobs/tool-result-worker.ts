@@ -15,7 +15,7 @@ import {
 } from './queues.js';
 import type { RedisConnection } from './redis-connection.js';
 import { retryTransient } from './retry-transient.js';
-import type { ToolResultSink } from './tool-call-types.js';
+import type { ToolCallResult, ToolResultSink } from './tool-call-types.js';
 import { createWorker, type WorkerTuning } from './worker-factory.js';
 
 export interface ToolResultWorkerOptions {
@@ -29,6 +29,42 @@ export interface ToolResultWorkerOptions {
   logger: Logger;
 }
 
+export interface ToolResultDeliveryOptions {
+  db: Kysely<DB>;
+  sink: ToolResultSink;
+  dbRetry: BackoffPolicy;
+  logger: Logger;
+}
+
+/**
+ * Hands a tool result to this instance's calls layer and records on the `tool_calls` row whether the call took it
+ * or had ended. Used by the result queue's worker, and directly by a tool run whose call this instance owns.
+ */
+export class ToolResultDelivery {
+  readonly #o: ToolResultDeliveryOptions;
+  readonly #repo: ToolCallsRepository;
+
+  constructor(options: ToolResultDeliveryOptions) {
+    this.#o = options;
+    this.#repo = new ToolCallsRepository(options.db);
+  }
+
+  async deliver(result: ToolCallResult): Promise<'delivered' | 'call_ended'> {
+    const outcome = await this.#o.sink.deliver(result);
+    const delivery = outcome === 'delivered' ? 'delivered' : 'call_ended';
+    // The sink has the result now: recording that must not make the job run (and deliver) again.
+    await retryTransient(() => this.#repo.markDelivery(result.callId, result.toolCallId, delivery), {
+      policy: this.#o.dbRetry,
+    }).catch((err: unknown) => {
+      this.#o.logger.warn(
+        { err, callId: result.callId, toolCallId: result.toolCallId },
+        'could not record tool delivery',
+      );
+    });
+    return delivery;
+  }
+}
+
 /**
  * Worker of this instance's `tool-results.<instanceId>` queue: hands each result to the calls layer's
  * `ToolResultSink` and records on the `tool_calls` row whether the call took it or had ended.
@@ -36,13 +72,13 @@ export interface ToolResultWorkerOptions {
 export class ToolResultWorker {
   readonly #o: ToolResultWorkerOptions;
   readonly #log: Logger;
-  readonly #repo: ToolCallsRepository;
+  readonly #delivery: ToolResultDelivery;
   readonly #worker: TypedWorker<'toolResults'>;
 
   constructor(options: ToolResultWorkerOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'tool-results' });
-    this.#repo = new ToolCallsRepository(options.db);
+    this.#delivery = new ToolResultDelivery({ ...options, logger: this.#log });
     this.#worker = createWorker(
       'toolResults',
       instanceQueueName(QUEUES.toolResults, options.instanceId),
@@ -60,16 +96,7 @@ export class ToolResultWorker {
   async #process(job: TypedJob<'toolResults'>): Promise<ToolResultJobResult> {
     const parsed = toolResultJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed tool result job: ${parsed.error.message}`);
-    const result = parsed.data;
-    const outcome = await this.#o.sink.deliver(result);
-    const delivery = outcome === 'delivered' ? 'delivered' : 'call_ended';
-    // The sink has the result now: recording that must not make the job run (and deliver) again.
-    await retryTransient(() => this.#repo.markDelivery(result.callId, result.toolCallId, delivery), {
-      policy: this.#o.dbRetry,
-    }).catch((err: unknown) => {
-      this.#log.warn({ err, callId: result.callId, toolCallId: result.toolCallId }, 'could not record tool delivery');
-    });
-    return { delivery };
+    return { delivery: await this.#delivery.deliver(parsed.data) };
   }
 
   async waitUntilReady(): Promise<void> {
