@@ -5,7 +5,7 @@ import { type WebRtcEchoAgent, startWebRtcEchoAgent } from '../../src/simulator/
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch } from '../support/audio-checks.js';
 import { waitFor } from '../support/wait.js';
-import { legAudio, recordEvents, webrtcAgentDeps } from './webrtc-support.js';
+import { legAudio, quietLogger, recordEvents, webrtcAgentDeps } from './webrtc-support.js';
 
 const SECRET = 'webrtc-agent-secret';
 
@@ -111,14 +111,3 @@ describe('WebRTC agent (werift peer) through the simulated Asterisk', () => {
     await caller.hangup();
   }, 60_000);
 });
-
-function quietLogger() {
-  // The example agent's own log lines are of no interest here.
-  return {
-    child: () => quietLogger(),
-    debug: () => {},
-    info: () => {},
-    warn: () => {},
-    error: () => {},
-  } as unknown as import('../../src/observability/logger.js').Logger;
-}

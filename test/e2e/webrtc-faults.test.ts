@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateTone, goertzelPower, rmsDbfs } from '../../src/audio/tone-analysis.js';
 import type { WebRtcAgent } from '../../src/calls/agents/webrtc-agent.js';
-import type { Logger } from '../../src/observability/logger.js';
 import { startWebRtcEchoAgent, type WebRtcEchoAgent } from '../../src/simulator/agents/webrtc-echo-agent.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { waitFor } from '../support/wait.js';
-import { legAudio, recordEvents, webrtcAgentDeps } from './webrtc-support.js';
+import { legAudio, quietLogger, recordEvents, webrtcAgentDeps } from './webrtc-support.js';
 
 const SECRET = 'webrtc-faults-secret';
-
-const quiet = {
-  child: () => quiet,
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-} as unknown as Logger;
 
 describe('WebRTC agent faults', () => {
   let h: AriHarness | undefined;
@@ -32,7 +23,7 @@ describe('WebRTC agent faults', () => {
     route: Record<string, unknown>,
     env: Record<string, string> = {},
   ) {
-    agent = await startWebRtcEchoAgent({ ...agentOpts, secret: SECRET, logger: quiet });
+    agent = await startWebRtcEchoAgent({ ...agentOpts, secret: SECRET, logger: quietLogger() });
     h = await startAriHarness(
       { AGENT_SECRET: SECRET, AGENT_CONNECT_TIMEOUT_MS: '8000', ...env },
       {

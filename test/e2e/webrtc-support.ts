@@ -54,3 +54,9 @@ export function legAudio(call: SimulatedAudioSocketCall): Int16Array {
   const frames = call.received.filter((f) => f.kind >= 0x10 && f.kind <= 0x18 && f.payload);
   return trimSilence(pcmSamples(Buffer.concat(frames.map((f) => f.payload!))));
 }
+
+/** A logger that drops everything: the example agent's own log lines are of no interest to the tests. */
+export function quietLogger(): Logger {
+  const quiet = { child: () => quiet, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  return quiet as unknown as Logger;
+}
