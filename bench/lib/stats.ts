@@ -1,4 +1,5 @@
 /** Statistics shared by the benchmark suites. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface GapStats {
   readonly count: number;
@@ -52,4 +53,20 @@ export async function processRssMb(pid: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+const LOOP_RESOLUTION_MS = 5;
+
+/**
+ * Starts measuring event-loop delay: how late a repeating 5 ms timer fires. (`monitorEventLoopDelay`'s raw values
+ * are whole intervals, resolution included — an idle loop reads ~5 ms — so the resolution is subtracted.)
+ */
+export function startLoopDelay(): { read(): { p99Ms: number; maxMs: number }; stop(): void } {
+  const h = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  h.enable();
+  const late = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+  return {
+    read: () => ({ p99Ms: late(h.percentile(99)), maxMs: late(h.max) }),
+    stop: () => h.disable(),
+  };
 }

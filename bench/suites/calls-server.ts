@@ -5,12 +5,15 @@
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { startLoopDelay } from '../lib/stats.js';
 
 const config = loadConfig();
 const app = createApp(config, { logger: pino({ level: 'warn' }, pino.destination({ fd: 2, sync: false })) });
 await app.start();
 process.send?.({ type: 'ready', port: app.audioSocket.address?.port });
-process.on('message', (m: { type?: string }) => {
+// Event-loop delay since the last `stats` message with `reset: true` (or since start).
+let loop = startLoopDelay();
+process.on('message', (m: { type?: string; reset?: boolean }) => {
   if (m?.type === 'stats') {
     const bridges = app.registry.list().map((s) => s.bridge?.stats);
     process.send?.({
@@ -18,7 +21,13 @@ process.on('message', (m: { type?: string }) => {
       calls: app.registry.size,
       bargeIns: bridges.reduce((n, b) => n + (b?.bargeIns ?? 0), 0),
       clock: app.clock.stats,
+      eventLoopP99Ms: loop.read().p99Ms,
+      eventLoopMaxMs: loop.read().maxMs,
     });
+    if (m.reset) {
+      loop.stop();
+      loop = startLoopDelay();
+    }
   }
   if (m?.type === 'stop') {
     app.stop(2000).then(

@@ -38,6 +38,8 @@ export interface NativeEchoAgentOptions {
   readonly maxRecordedAudioBytes?: number;
   /** Called for every event received, after it was recorded (for printing). */
   readonly onEvent?: (session: NativeAgentSession, event: AdapterEvent) => void;
+  /** Called for every binary (caller audio) frame received, before the mode acts on it (for timing probes). */
+  readonly onAudio?: (session: NativeAgentSession, audio: Buffer) => void;
 }
 
 export interface NativeEchoAgent {
@@ -233,6 +235,7 @@ export class NativeAgentSession {
       this.#recorded.push(buf);
       this.#recordedBytes += buf.length;
     }
+    this.#options.onAudio?.(this, buf);
     switch (this.#options.mode) {
       case 'echo':
         this.sendAudio(buf);

@@ -1,0 +1,739 @@
+/**
+ * Load generator: N simulated Asterisk AudioSocket calls against any AudioSocket server, measured from the callers'
+ * side (and from the server's /proc entry when its PID is known).
+ *
+ * `npm run loadgen -- --help` for the CLI; `runLoad(options)` for the library (the `calls` bench suite and the tests
+ * use it). Without `--target` it starts the service itself (bench/lib/echo-service.ts) with one route to a native
+ * WebSocket echo agent started here, pins the service to core 1 and the generator to core 0 (taskset), and splits
+ * latency into uplink (caller → agent) and downlink (agent → caller) on one time base
+ * (`performance.timeOrigin + performance.now()`, the same in every process on the machine).
+ *
+ * Every caller sends real speech (test/fixtures/speech) with a 1 kHz 80 ms burst every 2 s, each call at its own
+ * phase (bench/lib/tone-onsets.ts). By default the callers run in a child process (this file with
+ * `--callers-child`), so the generator's two halves — callers, and the echo agent here — get separate event loops.
+ *
+ * Caller-side figures, over the measured window only (after `--warmup`):
+ * - downlink frames/s per call (p50 and minimum over calls) and the gaps between consecutive audio frames;
+ * - lost frames: per call, 50/s × the time the call was up in the window (from its first downlink frame to its end)
+ *   minus the frames received, less one frame of tolerance for the window edges, never below zero;
+ * - duplicated frames: a frame byte-identical to the one before it on the same call, all-zero frames excepted.
+ *   The callers' audio carries ±1 LSB of dither, so an echoed stream never repeats a frame by itself; for a server
+ *   that sends its own periodic audio (a pure tone) this count is meaningless;
+ * - added latency from tone-burst onsets (sent onset → onset seen downstream), ±1 sample after refinement.
+ * A run is INVALID when the generator fell behind: its event-loop delay p99 over 10 ms, or over 1 % of its media
+ * clock ticks more than one interval late (callers), or the echo agent's event-loop delay p99 over 10 ms.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MediaClock } from '../src/audio/media-clock.js';
+import { type AudioKind, AUDIO_KIND_SAMPLE_RATE } from '../src/protocols/audiosocket/kinds.js';
+import { dialAudioSocket, type SimulatedAudioSocketCall } from '../src/simulator/audiosocket-dialer.js';
+import type { NativeAgentSession } from '../src/simulator/agents/native-echo-agent.js';
+import { readWavFile, toMono } from '../src/simulator/audio/wav.js';
+import { nextMessage } from './lib/child-messages.js';
+import { type EchoService, startEchoService } from './lib/echo-service.js';
+import { CAN_PIN, pin } from './lib/service-process.js';
+import { type GapStats, gapStats, percentile, processCpuMs, processRssMb, startLoopDelay } from './lib/stats.js';
+import { type BurstSpec, burstyCallerAudio, matchOnsets, OnsetDetector } from './lib/tone-onsets.js';
+
+export interface LoadOptions {
+  /** Any AudioSocket server; without it the service is started here with a native echo agent. */
+  readonly target?: { readonly host: string; readonly port: number };
+  /** Concurrent calls (default 100 unless `rate`). With `durationS`, each ended call is followed by a new one. */
+  readonly calls?: number;
+  /** Arrival rate, calls/s (instead of `calls`); each call lasts `durationS` (default 30). */
+  readonly rate?: number;
+  /** Mean call duration, s, with ± `jitter` (fraction, default 0.2) uniform jitter. Default: the whole run. */
+  readonly durationS?: number;
+  readonly jitter?: number;
+  /** Measured window, s. */
+  readonly seconds: number;
+  /** Load before the window, s (starts are staggered over it). Default 3, or 1 + the ramp. */
+  readonly warmupS?: number;
+  /** `calls` mode: the starts are spread over this many s. Default calls / 50. */
+  readonly rampS?: number;
+  readonly kind?: AudioKind;
+  /** VAD of the self-started service. */
+  readonly vad?: boolean;
+  /** PID of the server (for a `target`) to read CPU and RSS from /proc. */
+  readonly serverPid?: number;
+  readonly bursts?: BurstSpec;
+  /** Callers in this process instead of a child process. */
+  readonly inline?: boolean;
+  /** Pin the service to core 1 and the generator to core 0 (when taskset exists). Default true. */
+  readonly pin?: boolean;
+}
+
+export interface LatencyStats {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+export interface LoadResult {
+  readonly target: string;
+  readonly mode: string;
+  readonly kind: AudioKind;
+  readonly vad: boolean | undefined;
+  readonly seconds: number;
+  readonly callers: 'child process' | 'inline';
+  readonly pinned: boolean;
+  readonly calls: {
+    readonly dialed: number;
+    readonly failedDials: number;
+    readonly avgConcurrent: number;
+    readonly closedByServer: number;
+  };
+  readonly downlink: {
+    readonly fpsPerCallP50: number;
+    readonly fpsPerCallMin: number;
+    readonly gaps: GapStats;
+    readonly framesReceived: number;
+    readonly framesExpected: number;
+    readonly lostFrames: number;
+    readonly lostPct: number;
+    readonly duplicateFrames: number;
+  };
+  readonly latency: {
+    readonly roundTrip: LatencyStats;
+    readonly uplink?: LatencyStats;
+    readonly downlink?: LatencyStats;
+  };
+  readonly server?: {
+    readonly pid: number;
+    readonly cpuMsPerCallSecond: number;
+    readonly cpuPctOfCore: number;
+    readonly rssMb: number;
+    readonly rssMbPerCall: number;
+    readonly eventLoopP99Ms?: number;
+    readonly eventLoopMaxMs?: number;
+  };
+  readonly generator: {
+    readonly loopDelayP99Ms: number;
+    readonly tickLatenessP99Ms: number;
+    readonly lateTicksPct: number;
+    readonly cpuMsPerCallSecond: number;
+    readonly agentLoopDelayP99Ms?: number;
+  };
+  readonly valid: boolean;
+  readonly invalidReasons: readonly string[];
+}
+
+/** One planned call: when it dials and hangs up (epoch ms), its burst phase and where its speech starts. */
+interface PlannedCall {
+  readonly at: number;
+  readonly endAt: number;
+  readonly phaseFrames: number;
+  readonly speechOffset: number;
+}
+
+interface CallerPlan {
+  readonly host: string;
+  readonly port: number;
+  readonly kind: AudioKind;
+  readonly calls: readonly PlannedCall[];
+  readonly measureFrom: number;
+  readonly measureTo: number;
+  /** The report is made at this time (late onsets can still arrive until then). */
+  readonly reportAt: number;
+  readonly bursts: BurstSpec;
+}
+
+interface CallerReport {
+  readonly dialed: number;
+  readonly failedDials: number;
+  readonly closedByServer: number;
+  readonly callSeconds: number;
+  readonly framesReceived: number;
+  readonly framesExpected: number;
+  readonly lostFrames: number;
+  readonly duplicateFrames: number;
+  readonly fps: number[];
+  readonly gaps: GapStats;
+  readonly onsets: Array<{ uuid: string; sent: number[]; seen: number[] }>;
+  readonly loopDelayP99Ms: number;
+  readonly tickLatenessP99Ms: number;
+  readonly lateTicksPct: number;
+  readonly cpuMs: number;
+}
+
+type ToCallers = { type: 'start'; plan: CallerPlan } | { type: 'stop' };
+type FromCallers = { type: 'ready' } | { type: 'report'; report: CallerReport } | { type: 'error'; message: string };
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const FRAME_MS = 20;
+/** One time base for every process on this machine. */
+const epochNow = (): number => performance.timeOrigin + performance.now();
+const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - epochNow())));
+const speechFile = (kind: AudioKind): string =>
+  fileURLToPath(new URL(`../test/fixtures/speech/hello-${kind === 0x12 ? 16 : 8}k.wav`, import.meta.url));
+
+/** A deterministic uniform [0, 1) generator (mulberry32). */
+function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The calls to place: staggered starts, arrival rate or fixed concurrency, jittered durations. */
+function planCalls(o: LoadOptions, t0: number, stopAt: number): PlannedCall[] {
+  const rnd = uniform(42);
+  const jitter = o.jitter ?? 0.2;
+  const duration = (): number => 1000 * (o.durationS ?? 0) * (1 + jitter * (2 * rnd() - 1));
+  const periodFrames = Math.round((o.bursts?.periodMs ?? 2000) / FRAME_MS);
+  const calls: PlannedCall[] = [];
+  const add = (at: number, endAt: number): void => {
+    const i = calls.length;
+    calls.push({ at, endAt: Math.min(endAt, stopAt), phaseFrames: (i * 7) % periodFrames, speechOffset: i * 997 });
+  };
+  if (o.rate !== undefined) {
+    const durationMs = o.durationS === undefined ? () => 30_000 : duration;
+    for (let at = t0; at < stopAt; at += 1000 / o.rate) add(at, at + durationMs());
+    return calls;
+  }
+  const n = o.calls ?? 100;
+  const rampMs = 1000 * (o.rampS ?? n / 50);
+  for (let slot = 0; slot < n; slot++) {
+    let at = t0 + (n > 1 ? (slot * rampMs) / n : 0);
+    do {
+      const endAt = o.durationS === undefined ? stopAt : at + duration();
+      add(at, endAt);
+      at = endAt;
+    } while (at < stopAt);
+  }
+  return calls.sort((a, b) => a.at - b.at);
+}
+
+/** Runs the planned calls in this process; resolves with the caller-side report at `plan.reportAt`. */
+export async function runCallers(plan: CallerPlan): Promise<{ report: CallerReport; stop: () => Promise<void> }> {
+  const rate = AUDIO_KIND_SAMPLE_RATE[plan.kind];
+  const speech = toMono(await readWavFile(speechFile(plan.kind)));
+  const clock = new MediaClock();
+  const lateness: number[] = [];
+  const ticks = { all: 0, late: 0 };
+  clock.subscribe((tick) => {
+    const now = performance.now();
+    if (now < plan.measureFrom - performance.timeOrigin || now > plan.measureTo - performance.timeOrigin) return;
+    ticks.all += 1;
+    if (tick.firedAt - tick.scheduledAt > FRAME_MS) ticks.late += 1;
+    lateness.push(tick.firedAt - tick.scheduledAt);
+  });
+  clock.start();
+  const open = new Set<SimulatedAudioSocketCall>();
+  const timers = new Set<NodeJS.Timeout>();
+  const gaps: number[] = [];
+  const fps: number[] = [];
+  const onsets: CallerReport['onsets'] = [];
+  const totals = { dialed: 0, failedDials: 0, closedByServer: 0, callMs: 0, received: 0, expected: 0, lost: 0, dup: 0 };
+  const inWindow = (t: number): boolean => t >= plan.measureFrom && t <= plan.measureTo;
+
+  /** Per call: frames received in the window, from the first downlink frame; counted once, at its end. */
+  interface CallState {
+    firstRxAt: number;
+    received: number;
+    counted: boolean;
+  }
+  const live = new Set<CallState>();
+  const countCall = (state: CallState, endedAt: number): void => {
+    if (state.counted) return;
+    state.counted = true;
+    live.delete(state);
+    const upMs = Math.min(endedAt, plan.measureTo) - Math.max(plan.measureFrom, state.firstRxAt);
+    if (!(upMs > 0)) return;
+    const expected = Math.floor(upMs / FRAME_MS);
+    totals.callMs += upMs;
+    totals.received += state.received;
+    totals.expected += expected;
+    totals.lost += Math.max(0, expected - state.received - 1);
+    fps.push((1000 * state.received) / upMs);
+  };
+
+  const place = async (p: PlannedCall): Promise<void> => {
+    const audio = burstyCallerAudio(speech, rate, p.phaseFrames, plan.bursts, p.speechOffset);
+    const detector = new OnsetDetector(rate, plan.bursts);
+    const sent: number[] = [];
+    const seen: number[] = [];
+    const state: CallState = { firstRxAt: Number.NaN, received: 0, counted: false };
+    let lastRxAt = Number.NaN;
+    let prev: Buffer | undefined;
+    let call: SimulatedAudioSocketCall;
+    totals.dialed += 1;
+    try {
+      call = await dialAudioSocket({
+        host: plan.host,
+        port: plan.port,
+        uuid: randomUUID(),
+        kind: plan.kind,
+        clock,
+        connectTimeoutMs: 10_000,
+        recordReceived: false,
+        recordSent: false,
+        source: {
+          type: 'generator',
+          next: (_n, frameIndex) => {
+            const frame = audio.next(frameIndex);
+            if (frame.onset) {
+              const at = epochNow();
+              if (inWindow(at)) sent.push(at);
+            }
+            return frame.samples;
+          },
+        },
+        onFrame: (f) => {
+          if (f.kind === 0 || !f.payload) return;
+          // The dialer stamps frames with performance.now(); the plan is on the cross-process epoch base.
+          const at = performance.timeOrigin + f.at;
+          if (Number.isNaN(state.firstRxAt)) state.firstRxAt = at;
+          const onset = detector.push(f.payload, at);
+          if (onset !== undefined) seen.push(onset);
+          if (inWindow(at)) {
+            state.received += 1;
+            if (inWindow(lastRxAt)) gaps.push(at - lastRxAt);
+            if (prev?.equals(f.payload) && f.payload.some((b) => b !== 0)) totals.dup += 1;
+          }
+          prev = f.payload;
+          lastRxAt = at;
+        },
+      });
+    } catch {
+      totals.failedDials += 1;
+      return;
+    }
+    open.add(call);
+    live.add(state);
+    onsets.push({ uuid: call.uuid, sent, seen });
+    const hangupTimer = setTimeout(() => void call.hangup(), Math.max(0, p.endAt - epochNow()));
+    timers.add(hangupTimer);
+    const info = await call.closed;
+    open.delete(call);
+    clearTimeout(hangupTimer);
+    timers.delete(hangupTimer);
+    const endedAt = epochNow();
+    if (info.by === 'remote' && endedAt < plan.measureTo) totals.closedByServer += 1;
+    countCall(state, endedAt);
+  };
+  for (const p of plan.calls) {
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        void place(p);
+      },
+      Math.max(0, p.at - epochNow()),
+    );
+    timers.add(timer);
+  }
+
+  await sleepUntil(plan.measureFrom);
+  const loop = startLoopDelay();
+  const cpu0 = process.cpuUsage();
+  await sleepUntil(plan.measureTo);
+  const loopDelay = loop.read();
+  loop.stop();
+  const cpu = process.cpuUsage(cpu0);
+  await sleepUntil(plan.reportAt);
+  // Calls still up were up until the end of the window.
+  for (const state of [...live]) countCall(state, plan.measureTo);
+  const sortedLateness = Float64Array.from(lateness).sort();
+  const report: CallerReport = {
+    dialed: totals.dialed,
+    failedDials: totals.failedDials,
+    closedByServer: totals.closedByServer,
+    callSeconds: totals.callMs / 1000,
+    framesReceived: totals.received,
+    framesExpected: totals.expected,
+    lostFrames: totals.lost,
+    duplicateFrames: totals.dup,
+    fps,
+    gaps: gapStats(gaps),
+    onsets,
+    loopDelayP99Ms: loopDelay.p99Ms,
+    tickLatenessP99Ms: percentile(sortedLateness, 0.99),
+    lateTicksPct: ticks.all > 0 ? (100 * ticks.late) / ticks.all : 0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
+  return {
+    report,
+    stop: async () => {
+      for (const t of timers) clearTimeout(t);
+      await Promise.all([...open].map((c) => c.hangup()));
+      clock.stop();
+    },
+  };
+}
+
+/** The callers in a child process (this file with `--callers-child`), pinned like the rest of the generator. */
+async function runCallersInChild(
+  plan: (ready: number) => CallerPlan,
+  pinCore: number | undefined,
+): Promise<{ report: Promise<CallerReport>; stop: () => Promise<void>; plan: CallerPlan }> {
+  const child: ChildProcess = fork(THIS_FILE, ['--callers-child'], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || !child.connected) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.send({ type: 'stop' } satisfies ToCallers);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (child.exitCode === null) child.kill();
+  };
+  try {
+    await nextMessage<FromCallers, 'ready'>(child, 'ready', 60_000);
+    if (pinCore !== undefined) pin(child.pid!, pinCore);
+    const p = plan(epochNow());
+    const report = nextMessage<FromCallers, 'report'>(child, 'report', p.reportAt - epochNow() + 60_000).then(
+      (m) => m.report,
+    );
+    report.catch(() => undefined);
+    child.send({ type: 'start', plan: p } satisfies ToCallers);
+    return { report, stop, plan: p };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function callersChild(): void {
+  let stop: (() => Promise<void>) | undefined;
+  process.on('message', (m: ToCallers) => {
+    if (m.type === 'start') {
+      runCallers(m.plan).then(
+        (r) => {
+          stop = r.stop;
+          process.send?.({ type: 'report', report: r.report } satisfies FromCallers);
+        },
+        (err: unknown) => process.send?.({ type: 'error', message: (err as Error).message } satisfies FromCallers),
+      );
+    } else if (m.type === 'stop') {
+      void (stop?.() ?? Promise.resolve()).finally(() => process.exit(0));
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ type: 'ready' } satisfies FromCallers);
+}
+
+function latencyStats(values: number[]): LatencyStats {
+  const sorted = Float64Array.from(values).sort();
+  const round = (x: number): number => +x.toFixed(1);
+  return {
+    count: sorted.length,
+    p50Ms: round(percentile(sorted, 0.5)),
+    p99Ms: round(percentile(sorted, 0.99)),
+    maxMs: round(sorted.at(-1) ?? Number.NaN),
+  };
+}
+
+/** Asks the self-started service for its stats (event-loop delay since the last reset). */
+function serviceStats(
+  child: ChildProcess,
+  reset: boolean,
+): Promise<{ eventLoopP99Ms: number; eventLoopMaxMs: number }> {
+  type Stats = { type: 'stats'; eventLoopP99Ms: number; eventLoopMaxMs: number };
+  const reply = nextMessage<Stats, 'stats'>(child, 'stats', 10_000);
+  child.send({ type: 'stats', reset });
+  return reply;
+}
+
+/** Places the calls, measures over the window, and returns every figure. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const kind = options.kind ?? 0x10;
+  const pinning = (options.pin ?? true) && CAN_PIN;
+  const bursts = options.bursts ?? {};
+  const periodMs = bursts.periodMs ?? 2000;
+  let service: EchoService | undefined;
+  /** Onsets the echo agent saw, per AudioSocket UUID (epoch ms). */
+  const agentOnsets = new Map<string, number[]>();
+  const agentDetectors = new WeakMap<NativeAgentSession, { uuid: string; detector: OnsetDetector }>();
+  if (!options.target) {
+    service = await startEchoService(
+      {
+        mode: 'echo',
+        onAudio: (session, audio) => {
+          const at = epochNow();
+          let probe = agentDetectors.get(session);
+          if (!probe) {
+            const incoming = session.events.find((e) => e.event === 'incoming');
+            const uuid = incoming?.event === 'incoming' ? incoming.channel.audiosocketUuid : undefined;
+            if (!uuid) return;
+            probe = { uuid, detector: new OnsetDetector(session.sampleRate, bursts) };
+            agentDetectors.set(session, probe);
+            agentOnsets.set(uuid, []);
+          }
+          const onset = probe.detector.push(audio, at);
+          if (onset !== undefined) agentOnsets.get(probe.uuid)!.push(onset);
+        },
+      },
+      options.vad ?? false,
+    );
+  }
+  const host = options.target?.host ?? '127.0.0.1';
+  const port = options.target?.port ?? service!.port;
+  const serverPid = options.serverPid ?? service?.child.pid;
+  const pinned = pinning && (service ? pin(service.child.pid!, 1) : true) && pin(process.pid, 0);
+  const calls = options.calls ?? 100;
+  const rampMs = 1000 * (options.rampS ?? calls / 50);
+  const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
+  const makePlan = (now: number): CallerPlan => {
+    const t0 = now + 200;
+    const measureFrom = t0 + warmupMs;
+    const measureTo = measureFrom + 1000 * options.seconds;
+    return {
+      host,
+      port,
+      kind,
+      calls: planCalls(options, t0, measureTo + 1500),
+      measureFrom,
+      measureTo,
+      reportAt: measureTo + 1000,
+      bursts,
+    };
+  };
+  const rssBefore = serverPid === undefined ? undefined : await processRssMb(serverPid);
+  let stopCallers: (() => Promise<void>) | undefined;
+  try {
+    let plan: CallerPlan;
+    let report: Promise<CallerReport>;
+    if (options.inline) {
+      plan = makePlan(epochNow());
+      const running = runCallers(plan);
+      report = running.then((r) => {
+        stopCallers = r.stop;
+        return r.report;
+      });
+    } else {
+      const child = await runCallersInChild(makePlan, pinned ? 0 : undefined);
+      stopCallers = child.stop;
+      plan = child.plan;
+      report = child.report;
+    }
+    await sleepUntil(plan.measureFrom);
+    const loop = startLoopDelay();
+    if (service) await serviceStats(service.child, true);
+    const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+    await sleepUntil(plan.measureTo);
+    const cpu1 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+    const rss = serverPid === undefined ? undefined : await processRssMb(serverPid);
+    const loopStats = service ? await serviceStats(service.child, false) : undefined;
+    const agentLoop = service ? loop.read().p99Ms : undefined;
+    loop.stop();
+    const r = await report;
+    const windowS = (plan.measureTo - plan.measureFrom) / 1000;
+    const avgConcurrent = r.callSeconds / windowS;
+    const roundTrip: number[] = [];
+    const uplink: number[] = [];
+    const downlink: number[] = [];
+    for (const c of r.onsets) {
+      roundTrip.push(...matchOnsets(c.sent, c.seen, periodMs));
+      const atAgent = agentOnsets.get(c.uuid);
+      if (!atAgent) continue;
+      uplink.push(...matchOnsets(c.sent, atAgent, periodMs));
+      const agentInWindow = atAgent.filter((t) => t >= plan.measureFrom && t <= plan.measureTo);
+      downlink.push(...matchOnsets(agentInWindow, c.seen, periodMs));
+    }
+    const invalidReasons: string[] = [];
+    if (r.loopDelayP99Ms > 10)
+      invalidReasons.push(`callers' event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms > 10 ms`);
+    if (r.lateTicksPct > 1) invalidReasons.push(`${r.lateTicksPct.toFixed(2)} % of callers' clock ticks late > 1 %`);
+    if (agentLoop !== undefined && agentLoop > 10)
+      invalidReasons.push(`echo agent's event-loop delay p99 ${agentLoop.toFixed(1)} ms > 10 ms`);
+    if (r.failedDials > 0) invalidReasons.push(`${r.failedDials} calls failed to connect`);
+    const fps = Float64Array.from(r.fps).sort();
+    const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+    const round = (x: number, d = 2): number => +x.toFixed(d);
+    return {
+      target: options.target ? `${host}:${port}` : `self-started service (VAD ${options.vad ? 'on' : 'off'})`,
+      mode:
+        options.rate === undefined
+          ? `${calls} concurrent calls${options.durationS === undefined ? '' : `, ${options.durationS} s each (±${100 * (options.jitter ?? 0.2)} %), redialled`}`
+          : `${options.rate} calls/s, ${options.durationS ?? 30} s each (±${100 * (options.jitter ?? 0.2)} %)`,
+      kind,
+      vad: service ? (options.vad ?? false) : undefined,
+      seconds: windowS,
+      callers: options.inline ? 'inline' : 'child process',
+      pinned,
+      calls: {
+        dialed: r.dialed,
+        failedDials: r.failedDials,
+        avgConcurrent: round(avgConcurrent, 1),
+        closedByServer: r.closedByServer,
+      },
+      downlink: {
+        fpsPerCallP50: round(percentile(fps, 0.5)),
+        fpsPerCallMin: round(fps[0] ?? Number.NaN),
+        gaps: r.gaps,
+        framesReceived: r.framesReceived,
+        framesExpected: r.framesExpected,
+        lostFrames: r.lostFrames,
+        lostPct: round(r.framesExpected > 0 ? (100 * r.lostFrames) / r.framesExpected : Number.NaN, 3),
+        duplicateFrames: r.duplicateFrames,
+      },
+      latency: {
+        roundTrip: latencyStats(roundTrip),
+        ...(service ? { uplink: latencyStats(uplink), downlink: latencyStats(downlink) } : {}),
+      },
+      ...(serverPid !== undefined && cpuMs !== undefined && rss !== undefined
+        ? {
+            server: {
+              pid: serverPid,
+              cpuMsPerCallSecond: round(cpuMs / r.callSeconds, 3),
+              cpuPctOfCore: round((100 * cpuMs) / (1000 * windowS), 1),
+              rssMb: round(rss, 1),
+              rssMbPerCall: round((rss - (rssBefore ?? rss)) / Math.max(1, avgConcurrent), 3),
+              ...(loopStats
+                ? { eventLoopP99Ms: round(loopStats.eventLoopP99Ms), eventLoopMaxMs: round(loopStats.eventLoopMaxMs) }
+                : {}),
+            },
+          }
+        : {}),
+      generator: {
+        loopDelayP99Ms: round(r.loopDelayP99Ms),
+        tickLatenessP99Ms: round(r.tickLatenessP99Ms),
+        lateTicksPct: round(r.lateTicksPct, 3),
+        cpuMsPerCallSecond: round(r.cpuMs / r.callSeconds, 3),
+        ...(agentLoop === undefined ? {} : { agentLoopDelayP99Ms: round(agentLoop) }),
+      },
+      valid: invalidReasons.length === 0,
+      invalidReasons,
+    };
+  } finally {
+    await stopCallers?.();
+    await service?.stop();
+  }
+}
+
+const fmt = (s: LatencyStats | undefined): string =>
+  s && s.count > 0 ? `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms (${s.count} bursts)` : 'n/a';
+
+/** The figures as a two-column table. */
+export function formatLoad(r: LoadResult): string {
+  const g = r.downlink.gaps;
+  const rows: Array<[string, string]> = [
+    ['target', r.target],
+    ['load', `${r.mode}; kind 0x${r.kind.toString(16)}; callers in ${r.callers}${r.pinned ? '; pinned' : ''}`],
+    ['window', `${r.seconds} s; ${r.calls.avgConcurrent} calls up on average, ${r.calls.dialed} dialled`],
+    ['failed dials / closed by server', `${r.calls.failedDials} / ${r.calls.closedByServer}`],
+    ['downlink frames/s per call', `p50 ${r.downlink.fpsPerCallP50}, min ${r.downlink.fpsPerCallMin}`],
+    ['frame gaps', `p50 ${g.p50Ms.toFixed(1)} ms, p99 ${g.p99Ms.toFixed(1)} ms, max ${g.maxMs.toFixed(1)} ms`],
+    ['gaps > 30 ms', `${g.pctOver30Ms.toFixed(3)} %`],
+    [
+      'lost frames',
+      `${r.downlink.lostFrames} of ${r.downlink.framesExpected} expected (${r.downlink.lostPct} %); received ${r.downlink.framesReceived}`,
+    ],
+    ['duplicated frames', String(r.downlink.duplicateFrames)],
+    ['round trip (echo) latency', fmt(r.latency.roundTrip)],
+  ];
+  if (r.latency.uplink) rows.push(['uplink latency (caller → agent)', fmt(r.latency.uplink)]);
+  if (r.latency.downlink) rows.push(['downlink latency (agent → caller)', fmt(r.latency.downlink)]);
+  if (r.server) {
+    const s = r.server;
+    rows.push(
+      ['server CPU', `${s.cpuMsPerCallSecond} ms per call-second, ${s.cpuPctOfCore} % of a core`],
+      ['server RSS', `${s.rssMb} MB, ${s.rssMbPerCall} MB per call`],
+    );
+    if (s.eventLoopP99Ms !== undefined)
+      rows.push(['server event-loop delay', `p99 ${s.eventLoopP99Ms} ms, max ${s.eventLoopMaxMs} ms`]);
+  }
+  const gen = r.generator;
+  rows.push([
+    'generator',
+    `loop delay p99 ${gen.loopDelayP99Ms} ms${gen.agentLoopDelayP99Ms === undefined ? '' : ` (agent ${gen.agentLoopDelayP99Ms} ms)`}, tick lateness p99 ${gen.tickLatenessP99Ms} ms, ${gen.lateTicksPct} % ticks late, ${gen.cpuMsPerCallSecond} CPU ms per call-second`,
+  ]);
+  rows.push(['valid', r.valid ? 'yes' : `INVALID: ${r.invalidReasons.join('; ')}`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+const HELP = `Usage: npm run loadgen -- [options]
+
+Dials simulated Asterisk AudioSocket calls (real speech with 1 kHz tone bursts) and measures them from the callers'
+side. Without --target it starts the service itself with a native WebSocket echo agent.
+
+  --target host:port   any AudioSocket server (e.g. another vendor's echo server); default: start ours
+  --server-pid PID     with --target: read that server's CPU and RSS from /proc
+  --calls N            concurrent calls (default 100)
+  --rate R             instead of --calls: R call arrivals per second
+  --duration S         mean call duration, s (default: whole run; with --rate 30)
+  --jitter F           uniform jitter of the duration, fraction (default 0.2)
+  --seconds S          measured window, s (default 15)
+  --warmup S           load before the window, s (default max(3, 1 + ramp))
+  --ramp S             --calls: spread the starts over S s (default N/50)
+  --kind 0x10|0x12     slin 8 kHz (default) or slin16
+  --vad                self-started service: VAD on (silero)
+  --inline             run the callers in this process (default: a child process)
+  --no-pin             do not pin with taskset (default: service core 1, generator core 0)
+  --json FILE          also write the figures as JSON
+  --help`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      target: { type: 'string' },
+      'server-pid': { type: 'string' },
+      calls: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      jitter: { type: 'string' },
+      seconds: { type: 'string', default: '15' },
+      warmup: { type: 'string' },
+      ramp: { type: 'string' },
+      kind: { type: 'string', default: '0x10' },
+      vad: { type: 'boolean', default: false },
+      inline: { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+  const kind = Number(values.kind);
+  if (kind !== 0x10 && kind !== 0x12) throw new Error(`--kind must be 0x10 or 0x12, not ${values.kind}`);
+  let target: LoadOptions['target'];
+  if (values.target) {
+    const at = values.target.lastIndexOf(':');
+    target = { host: values.target.slice(0, at) || '127.0.0.1', port: Number(values.target.slice(at + 1)) };
+  }
+  const opt = <K extends keyof LoadOptions>(key: K, value: LoadOptions[K] | undefined) =>
+    value === undefined ? {} : { [key]: value };
+  const result = await runLoad({
+    seconds: Number(values.seconds),
+    kind,
+    vad: values.vad,
+    inline: values.inline,
+    pin: !values['no-pin'],
+    ...opt('target', target),
+    ...opt('serverPid', num(values['server-pid'])),
+    ...opt('calls', num(values.calls)),
+    ...opt('rate', num(values.rate)),
+    ...opt('durationS', num(values.duration)),
+    ...opt('jitter', num(values.jitter)),
+    ...opt('warmupS', num(values.warmup)),
+    ...opt('rampS', num(values.ramp)),
+  });
+  process.stdout.write(`${formatLoad(result)}\n`);
+  if (values.json) await writeFile(values.json, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv[2] === '--callers-child') callersChild();
+  else
+    main().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+}

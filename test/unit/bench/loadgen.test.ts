@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLoad } from '../../../bench/loadgen.js';
+
+/** A raw AudioSocket echo server with known faults: a fixed delay, every n-th frame dropped, every frame repeated. */
+function startFaultyEcho(fault: { delayMs: number; dropEvery?: number; repeat?: boolean }): Promise<Server> {
+  const server = createServer((socket) => {
+    let pending = Buffer.alloc(0);
+    let audioFrames = 0;
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 3) {
+        const length = pending.readUInt16BE(1);
+        if (pending.length < 3 + length) break;
+        const frame = pending.subarray(0, 3 + length);
+        pending = pending.subarray(3 + length);
+        const kind = frame[0]!;
+        if (kind !== 0x10 && kind !== 0x12) continue;
+        audioFrames += 1;
+        if (fault.dropEvery && audioFrames % fault.dropEvery === 0) continue;
+        setTimeout(() => {
+          if (socket.writable) socket.write(frame);
+          if (fault.repeat && socket.writable) socket.write(frame);
+        }, fault.delayMs);
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((r) => server?.close(r) ?? r(undefined));
+  server = undefined;
+});
+
+async function measure(fault: Parameters<typeof startFaultyEcho>[0]) {
+  server = await startFaultyEcho(fault);
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return runLoad({
+    target: { host: '127.0.0.1', port: address.port },
+    calls: 4,
+    seconds: 2,
+    warmupS: 0.5,
+    inline: true,
+    pin: false,
+    // Bursts every 500 ms, so a 2 s window holds about 4 per call.
+    bursts: { periodMs: 500 },
+  });
+}
+
+describe('load generator against an AudioSocket echo server with known faults', () => {
+  it('measures a 100 ms echo delay as ~100 ms round trip, with no loss and no duplicates', async () => {
+    const r = await measure({ delayMs: 100 });
+    expect(r.latency.roundTrip.count).toBeGreaterThanOrEqual(12);
+    expect(r.latency.roundTrip.p50Ms).toBeGreaterThan(100 - 25);
+    expect(r.latency.roundTrip.p50Ms).toBeLessThan(100 + 25);
+    expect(r.latency.roundTrip.p99Ms).toBeLessThan(100 + 25);
+    expect(r.downlink.lostFrames).toBe(0);
+    expect(r.downlink.duplicateFrames).toBe(0);
+    expect(r.downlink.fpsPerCallP50).toBeGreaterThan(48);
+    expect(r.calls.avgConcurrent).toBeCloseTo(4, 0);
+  });
+
+  it('counts the frames a server drops (every 10th)', async () => {
+    const r = await measure({ delayMs: 10, dropEvery: 10 });
+    expect(r.downlink.lostPct).toBeGreaterThan(7);
+    expect(r.downlink.lostPct).toBeLessThan(13);
+    expect(r.downlink.duplicateFrames).toBe(0);
+    expect(r.downlink.gaps.pctOver30Ms).toBeGreaterThan(5);
+  });
+
+  it('counts the frames a server repeats', async () => {
+    const r = await measure({ delayMs: 10, repeat: true });
+    expect(r.downlink.lostFrames).toBe(0);
+    // Every frame arrives twice: half of what arrives is a repeat.
+    expect(r.downlink.duplicateFrames / r.downlink.framesReceived).toBeGreaterThan(0.4);
+    expect(r.downlink.duplicateFrames / r.downlink.framesReceived).toBeLessThan(0.6);
+  });
+});
