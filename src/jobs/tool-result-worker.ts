@@ -70,13 +70,11 @@ export class ToolResultDelivery {
  * `ToolResultSink` and records on the `tool_calls` row whether the call took it or had ended.
  */
 export class ToolResultWorker {
-  readonly #o: ToolResultWorkerOptions;
   readonly #log: Logger;
   readonly #delivery: ToolResultDelivery;
   readonly #worker: TypedWorker<'toolResults'>;
 
   constructor(options: ToolResultWorkerOptions) {
-    this.#o = options;
     this.#log = options.logger.child({ component: 'tool-results' });
     this.#delivery = new ToolResultDelivery({ ...options, logger: this.#log });
     this.#worker = createWorker(
