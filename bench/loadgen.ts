@@ -439,7 +439,10 @@ function serviceStats(
 ): Promise<{ eventLoopP99Ms: number; eventLoopMaxMs: number }> {
   type Stats = { type: 'stats'; eventLoopP99Ms: number; eventLoopMaxMs: number };
   const reply = nextMessage<Stats, 'stats'>(child, 'stats', 10_000);
-  child.send({ type: 'stats', reset });
+  // With a callback a closed channel is an error here, not an unhandled 'error' event; `reply` rejects on the exit.
+  child.send({ type: 'stats', reset }, (err) => {
+    if (err) child.kill();
+  });
   return reply;
 }
 

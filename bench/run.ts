@@ -42,10 +42,11 @@ const SUITES: Suite[] = [
   {
     name: 'calls',
     run: async (quick) => {
+      // Max-calls search per VAD setting (stops at the first failing step; steps beyond the budget are not run).
       const result = await runCallsBench(
         quick
-          ? { calls: [50], seconds: 5, bargeInCalls: 20 }
-          : { calls: [100, 200, 300], seconds: 20, bargeInCalls: 50 },
+          ? { calls: [50], seconds: 5, bargeInCalls: 20, budgetS: 60 }
+          : { calls: [100, 200, 300, 400], seconds: 12, bargeInCalls: 50, budgetS: 135 },
       );
       return { result, text: formatCallsBench(result) };
     },

@@ -1,30 +1,49 @@
+/**
+ * Full-call benchmark: the service in its own process (pinned to core 1), dialplan-direct AudioSocket calls from the
+ * load generator (bench/loadgen.ts: callers in a child process, echo agent here, both on core 0).
+ *
+ * Per VAD setting, a series of steps (100, 200, 300, 400 calls by default) stops at the first step that fails
+ * (≥ 0.5 % of downlink gaps over 30 ms, or an invalid run); the headline is the largest passing step. A time budget
+ * keeps the suite within its share of `npm run bench`: steps that would not fit are reported as not run.
+ * The barge-in run follows: the agent sends a 10 s burst, each caller starts speaking 1.000 s in.
+ */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MediaClock } from '../../src/audio/media-clock.js';
 import { pcmSamples } from '../../src/audio/format.js';
 import { generateTone, goertzelPower } from '../../src/audio/tone-analysis.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
-import { startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
 import { readWavFile, toMono } from '../../src/simulator/audio/wav.js';
-import { type GapStats, gapStats, percentile, processCpuMs, processRssMb } from '../lib/stats.js';
-import { CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
+import { startEchoService } from '../lib/echo-service.js';
+import { percentile } from '../lib/stats.js';
+import { CAN_PIN, pin } from '../lib/service-process.js';
+import { type LatencyStats, type LoadResult, runLoad } from '../loadgen.js';
 
-const HELLO_WAV = fileURLToPath(new URL('../../test/fixtures/speech/hello-8k.wav', import.meta.url));
 const ONSET_WAV = fileURLToPath(new URL('../../test/fixtures/speech/onset-8k.wav', import.meta.url));
 
-export interface CallsLoadRun {
-  readonly calls: number;
+/** Largest share of downlink gaps over 30 ms a passing step may have, percent. */
+export const MAX_GAPS_OVER_30_MS_PCT = 0.5;
+
+export interface CallsLoadStep extends LoadResult {
+  readonly calls: LoadResult['calls'] & { readonly target: number };
+  readonly passed: boolean;
+}
+
+/** The headline of one VAD setting: the largest passing step, and the figures of that step. */
+export interface CallsHeadline {
   readonly vad: boolean;
-  readonly seconds: number;
-  readonly serverCpuMsPerCallSecond: number;
-  readonly serverCpuPctOfCore: number;
-  readonly serverRssMb: number | undefined;
-  readonly downlinkGaps: GapStats;
-  readonly downlinkFrameRatio: number;
-  readonly generatorLatenessP99Ms: number;
-  readonly valid: boolean;
+  /** Largest step with < 0.5 % gaps over 30 ms in a valid run; 0 when none passed. */
+  readonly maxCalls: number;
+  /** The step the figures come from: the largest passing one, else the first measured. */
+  readonly at: number | undefined;
+  readonly cpuMsPerCallSecond: number | undefined;
+  readonly mbPerCall: number | undefined;
+  readonly uplink: LatencyStats | undefined;
+  readonly downlink: LatencyStats | undefined;
+  readonly roundTrip: LatencyStats | undefined;
+  /** Steps skipped for the time budget. */
+  readonly notRun: readonly number[];
 }
 
 export interface BargeInRun {
@@ -41,126 +60,62 @@ export interface CallsBenchResult {
   readonly cores: number;
   readonly pinned: boolean;
   readonly loadAverageAtStart: readonly number[];
-  readonly load: CallsLoadRun[];
+  readonly seconds: number;
+  readonly load: CallsLoadStep[];
+  readonly headline: CallsHeadline[];
   readonly bargeIn: BargeInRun | undefined;
 }
 
 export interface CallsBenchOptions {
+  /** Steps of concurrent calls, ascending. Default 100, 200, 300, 400. */
   readonly calls?: readonly number[];
+  /** Measured window per step, s. Default 12. */
   readonly seconds?: number;
   readonly vad?: readonly boolean[];
   readonly bargeInCalls?: number;
+  /** Wall-time budget of the load steps, s (split evenly between the VAD settings). Default 140. */
+  readonly budgetS?: number;
 }
 
-async function loadRun(calls: number, vad: boolean, seconds: number, speech: Int16Array): Promise<CallsLoadRun> {
-  const secret = 'bench-secret-0123456789';
-  const agent = await startNativeEchoAgent({ mode: 'echo', secret, maxRecordedAudioBytes: 0 });
-  const routes = JSON.stringify({
-    routes: [{ name: 'bench', agent: { kind: 'websocket', url: agent.url, secretEnv: 'BENCH_AGENT_SECRET' } }],
-  });
-  const { writeFile, mkdtemp } = await import('node:fs/promises');
-  const dir = await mkdtemp('/tmp/ava-bench-');
-  await writeFile(`${dir}/routes.json`, routes);
-  const { child, port } = await startService({
-    AUDIOSOCKET_HOST: '127.0.0.1',
-    AUDIOSOCKET_PORT: '0',
-    AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
-    HTTP_PORT: '0',
-    ROUTES_FILE: `${dir}/routes.json`,
-    BENCH_AGENT_SECRET: secret,
-    VAD: vad ? 'silero' : 'off',
-    LOG_LEVEL: 'error',
-  });
-  const pinned = pin(child.pid!, 1) && pin(process.pid, 0);
-  const clock = new MediaClock();
-  clock.start();
-  const dialers: SimulatedAudioSocketCall[] = [];
-  const gaps: number[] = [];
-  let measuring = false;
-  let framesInWindow = 0;
-  const last = new Map<string, number>();
-  try {
-    for (let i = 0; i < calls; i++) {
-      const uuid = randomUUID();
-      dialers.push(
-        await dialAudioSocket({
-          host: '127.0.0.1',
-          port,
-          uuid,
-          clock,
-          source: { type: 'samples', samples: speech, loop: true },
-          recordReceived: false,
-          recordSent: false,
-          onFrame: (f) => {
-            if (f.kind !== 0x10) return;
-            const prev = last.get(uuid);
-            last.set(uuid, f.at);
-            if (!measuring) return;
-            framesInWindow += 1;
-            if (prev !== undefined) gaps.push(f.at - prev);
-          },
-        }),
-      );
-      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 100));
+/** Rough wall time of one step: service start, ramp + warm-up, window, teardown. */
+const stepSeconds = (calls: number, seconds: number): number => 8 + Math.max(3, 1 + calls / 100) + seconds;
+
+async function loadSeries(vad: boolean, steps: readonly number[], seconds: number, budgetS: number) {
+  const done: CallsLoadStep[] = [];
+  const notRun: number[] = [];
+  const t0 = performance.now();
+  for (const [i, calls] of steps.entries()) {
+    const spent = (performance.now() - t0) / 1000;
+    if (spent + stepSeconds(calls, seconds) > budgetS) {
+      notRun.push(...steps.slice(i));
+      break;
     }
-    await new Promise((r) => setTimeout(r, 3000));
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
-    const cpu0 = await processCpuMs(child.pid!);
-    const t0 = performance.now();
-    measuring = true;
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    measuring = false;
-    const elapsed = (performance.now() - t0) / 1000;
-    const cpu1 = await processCpuMs(child.pid!);
-    const rss = await processRssMb(child.pid!);
-    loop.disable();
-    const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : Number.NaN;
-    const lateness = loop.percentile(99) / 1e6;
-    return {
-      calls,
-      vad,
-      seconds: +elapsed.toFixed(2),
-      serverCpuMsPerCallSecond: +(cpuMs / (calls * elapsed)).toFixed(3),
-      serverCpuPctOfCore: +((100 * cpuMs) / (elapsed * 1000)).toFixed(1),
-      serverRssMb: rss !== undefined ? +rss.toFixed(1) : undefined,
-      downlinkGaps: gapStats(gaps),
-      downlinkFrameRatio: +(framesInWindow / (calls * elapsed * 50)).toFixed(4),
-      generatorLatenessP99Ms: +lateness.toFixed(2),
-      valid: lateness <= 10,
-      ...(pinned ? {} : {}),
-    };
-  } finally {
-    clock.stop();
-    await Promise.all(dialers.map((d) => d.hangup().catch(() => undefined)));
-    await stopService(child);
-    await agent.close();
+    const r = await runLoad({ calls, seconds, vad, rampS: calls / 100 });
+    const passed = r.valid && r.downlink.gaps.pctOver30Ms < MAX_GAPS_OVER_30_MS_PCT;
+    done.push({ ...r, calls: { ...r.calls, target: calls }, passed });
+    if (!passed) break;
   }
+  const best = done.filter((r) => r.passed).at(-1);
+  const at = best ?? done[0];
+  const headline: CallsHeadline = {
+    vad,
+    maxCalls: best?.calls.target ?? 0,
+    at: at?.calls.target,
+    cpuMsPerCallSecond: at?.server?.cpuMsPerCallSecond,
+    mbPerCall: at?.server?.rssMbPerCall,
+    uplink: at?.latency.uplink,
+    downlink: at?.latency.downlink,
+    roundTrip: at?.latency.roundTrip,
+    notRun,
+  };
+  return { done, headline };
 }
 
 async function bargeInRun(calls: number): Promise<BargeInRun> {
-  const secret = 'bench-secret-0123456789';
   const agentAudio = Buffer.from(generateTone({ rate: 16000, freq: 440, amplitude: 7000, ms: 10_000 }).buffer);
-  const agent = await startNativeEchoAgent({ mode: 'burst', secret, audio: agentAudio, maxRecordedAudioBytes: 0 });
-  const { writeFile, mkdtemp } = await import('node:fs/promises');
-  const dir = await mkdtemp('/tmp/ava-bench-');
-  await writeFile(
-    `${dir}/routes.json`,
-    JSON.stringify({
-      routes: [{ name: 'bench', agent: { kind: 'websocket', url: agent.url, secretEnv: 'BENCH_AGENT_SECRET' } }],
-    }),
-  );
-  const { child, port } = await startService({
-    AUDIOSOCKET_HOST: '127.0.0.1',
-    AUDIOSOCKET_PORT: '0',
-    AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
-    HTTP_PORT: '0',
-    ROUTES_FILE: `${dir}/routes.json`,
-    BENCH_AGENT_SECRET: secret,
-    VAD: 'silero',
-    LOG_LEVEL: 'error',
-  });
-  pin(child.pid!, 1);
+  const service = await startEchoService({ mode: 'burst', audio: agentAudio }, true);
+  const { port } = service;
+  pin(service.child.pid!, 1);
   pin(process.pid, 0);
   const onset = toMono(await readWavFile(ONSET_WAV));
   const clock = new MediaClock();
@@ -206,40 +161,59 @@ async function bargeInRun(calls: number): Promise<BargeInRun> {
   } finally {
     clock.stop();
     await Promise.all(dialers.map((d) => d.hangup().catch(() => undefined)));
-    await stopService(child);
-    await agent.close();
+    await service.stop();
   }
 }
 
 export async function runCallsBench(options: CallsBenchOptions = {}): Promise<CallsBenchResult> {
-  const calls = options.calls ?? [100, 200, 300];
-  const seconds = options.seconds ?? 20;
+  const steps = options.calls ?? [100, 200, 300, 400];
+  const seconds = options.seconds ?? 12;
   const vads = options.vad ?? [false, true];
-  const speech = toMono(await readWavFile(HELLO_WAV));
-  const load: CallsLoadRun[] = [];
-  for (const vad of vads) for (const n of calls) load.push(await loadRun(n, vad, seconds, speech));
+  const budgetS = options.budgetS ?? 140;
+  const loadAverageAtStart = loadavg().map((x) => +x.toFixed(2));
+  const load: CallsLoadStep[] = [];
+  const headline: CallsHeadline[] = [];
+  for (const vad of vads) {
+    const series = await loadSeries(vad, steps, seconds, budgetS / vads.length);
+    load.push(...series.done);
+    headline.push(series.headline);
+  }
   const bargeIn = options.bargeInCalls === 0 ? undefined : await bargeInRun(options.bargeInCalls ?? 50);
   return {
     node: process.version,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     pinned: CAN_PIN,
-    loadAverageAtStart: loadavg().map((x) => +x.toFixed(2)),
+    loadAverageAtStart,
+    seconds,
     load,
+    headline,
     bargeIn,
   };
 }
 
+const pair = (l: LatencyStats | undefined): string => (l && l.count > 0 ? `${l.p50Ms} / ${l.p99Ms}` : '-');
+
 export function formatCallsBench(r: CallsBenchResult): string {
   const lines = [
-    `Full calls: dialplan-direct AudioSocket -> service (own process${r.pinned ? ', pinned to core 1; generator on core 0' : ''}) -> native WS echo agent`,
+    `Full calls: dialplan-direct AudioSocket -> service (own process${r.pinned ? ', pinned to core 1' : ''}) -> native WS echo agent; load generator bench/loadgen.ts (callers in a child process, agent in the suite${r.pinned ? ', both on core 0' : ''}); ${r.seconds} s windows`,
     `node ${r.node}, ${r.cpuModel}, ${r.cores} cores, load average at start ${r.loadAverageAtStart.join(' ')}`,
-    '| calls | VAD | service CPU ms/call-s | % of a core | RSS MB | gap p50 ms | gap p99 ms | gaps > 30 ms | frames delivered | valid |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...r.load.map(
-      (x) =>
-        `| ${x.calls} | ${x.vad ? 'on' : 'off'} | ${x.serverCpuMsPerCallSecond} | ${x.serverCpuPctOfCore} | ${x.serverRssMb ?? '-'} | ${x.downlinkGaps.p50Ms.toFixed(1)} | ${x.downlinkGaps.p99Ms.toFixed(1)} | ${x.downlinkGaps.pctOver30Ms.toFixed(2)} % | ${(100 * x.downlinkFrameRatio).toFixed(1)} % | ${x.valid ? 'yes' : `no (generator p99 lateness ${x.generatorLatenessP99Ms} ms)`} |`,
+    '',
+    `Headline: max concurrent calls with < ${MAX_GAPS_OVER_30_MS_PCT} % of downlink gaps > 30 ms (valid runs only); figures of that step (or of the first step when none passed)`,
+    '| VAD | max calls | at | service CPU ms/call-s | MB/call | uplink p50 / p99 ms | downlink p50 / p99 ms | round trip p50 / p99 ms | not run (time budget) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.headline.map(
+      (h) =>
+        `| ${h.vad ? 'on' : 'off'} | ${h.maxCalls > 0 ? h.maxCalls : `< ${h.at ?? '-'}`} | ${h.at ?? '-'} | ${h.cpuMsPerCallSecond ?? '-'} | ${h.mbPerCall ?? '-'} | ${pair(h.uplink)} | ${pair(h.downlink)} | ${pair(h.roundTrip)} | ${h.notRun.length > 0 ? h.notRun.join(', ') : '-'} |`,
     ),
+    '',
+    '| calls | VAD | service CPU ms/call-s | % of a core | RSS MB | MB/call | service loop p99 ms | gap p50 / p99 ms | gaps > 30 ms | lost | dup | uplink p50 / p99 | downlink p50 / p99 | generator loop p99 ms (agent) | late ticks | valid | passed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.load.map((x) => {
+      const s = x.server;
+      const g = x.downlink.gaps;
+      return `| ${x.calls.target} | ${x.vad ? 'on' : 'off'} | ${s?.cpuMsPerCallSecond ?? '-'} | ${s?.cpuPctOfCore ?? '-'} | ${s?.rssMb ?? '-'} | ${s?.rssMbPerCall ?? '-'} | ${s?.eventLoopP99Ms ?? '-'} | ${g.p50Ms.toFixed(1)} / ${g.p99Ms.toFixed(1)} | ${g.pctOver30Ms.toFixed(2)} % | ${x.downlink.lostPct} % | ${x.downlink.duplicateFrames} | ${pair(x.latency.uplink)} | ${pair(x.latency.downlink)} | ${x.generator.loopDelayP99Ms} (${x.generator.agentLoopDelayP99Ms ?? '-'}) | ${x.generator.lateTicksPct} % | ${x.valid ? 'yes' : `no: ${x.invalidReasons.join('; ')}`} | ${x.passed ? 'yes' : 'no'} |`;
+    }),
   ];
   if (r.bargeIn) {
     const b = r.bargeIn;
@@ -253,8 +227,8 @@ export function formatCallsBench(r: CallsBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const seconds = Number(process.argv[2] ?? 20);
-  const calls = (process.argv[3] ?? '100,200,300').split(',').map(Number);
+  const seconds = Number(process.argv[2] ?? 12);
+  const calls = (process.argv[3] ?? '100,200,300,400').split(',').map(Number);
   const result = await runCallsBench({ seconds, calls });
   process.stdout.write(`${formatCallsBench(result)}\n`);
 }
