@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { MediaClock } from '../../src/audio/media-clock.js';
-import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import type { SimRealtimeSession } from '../../src/simulator/realtime/realtime-sim-session.js';
 import { startRealtimeSimulator } from '../../src/simulator/realtime/realtime-simulator.js';
-import { type GapStats, gapStats, processCpuMs, processRssMb } from '../lib/stats.js';
+import {
+  audioKindOf,
+  audioTotals,
+  dialSilentCallers,
+  type RealtimeBenchFormat,
+  realtimeBenchRoute,
+  type SilentCallers,
+  writeRoutesFile,
+} from '../lib/realtime-callers.js';
 import { CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
+import { type GapStats, gapStats, processCpuMs, processRssMb } from '../lib/stats.js';
 
-export type RealtimeBenchFormat = 'pcmu' | 'pcm24k';
+export type { RealtimeBenchFormat } from '../lib/realtime-callers.js';
 
 export interface RealtimeBenchOptions {
   readonly calls?: readonly number[];
@@ -77,88 +84,38 @@ async function run(
   });
   // Dialplan-direct UUIDs are admitted when a route names them.
   const uuids = Array.from({ length: calls }, () => randomUUID());
-  const dir = await mkdtemp('/tmp/ava-bench-realtime-');
-  await writeFile(
-    `${dir}/routes.json`,
-    JSON.stringify({
-      routes: [
-        {
-          name: 'bench-realtime',
-          match: { audiosocketUuids: uuids },
-          audioFormat: format === 'pcmu' ? 'slin' : 'slin16',
-          agent: {
-            kind: 'openai-realtime',
-            url: sim.url,
-            audio: format === 'pcmu' ? 'pcmu' : 'pcm24k',
-            // The simulator's turn detection would cost the generator's core; the service's work is the same.
-            session: { turnDetection: { type: 'none' }, transcription: false },
-          },
-        },
-      ],
-    }),
-  );
+  const routesFile = await writeRoutesFile([
+    realtimeBenchRoute({ name: 'bench-realtime', uuids, format, url: sim.url }),
+  ]);
   const { child, port } = await startService({
     AUDIOSOCKET_HOST: '127.0.0.1',
     AUDIOSOCKET_PORT: '0',
     HTTP_PORT: '0',
-    ROUTES_FILE: `${dir}/routes.json`,
+    ROUTES_FILE: routesFile,
     VAD: 'off',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
   });
   pin(child.pid!, 1);
   pin(process.pid, 0);
-  const kind = format === 'pcmu' ? 0x10 : 0x12;
   const clock = new MediaClock();
   clock.start();
-  const dialers: SimulatedAudioSocketCall[] = [];
-  const gaps: number[] = [];
-  const last = new Map<string, number>();
-  let measuring = false;
-  let framesInWindow = 0;
+  let callers: SilentCallers | undefined;
   try {
-    for (const [i, uuid] of uuids.entries()) {
-      dialers.push(
-        await dialAudioSocket({
-          host: '127.0.0.1',
-          port,
-          uuid,
-          kind,
-          clock,
-          source: { type: 'silence' },
-          recordReceived: false,
-          recordSent: false,
-          onFrame: (f) => {
-            if (f.kind !== kind) return;
-            const prev = last.get(uuid);
-            last.set(uuid, f.at);
-            if (!measuring) return;
-            framesInWindow += 1;
-            if (prev !== undefined) gaps.push(f.at - prev);
-          },
-        }),
-      );
-      if (i % 20 === 19) await sleep(100);
-    }
+    callers = await dialSilentCallers({ port, uuids, kind: audioKindOf(format), clock });
     await sleep(warmupSeconds * 1000);
-    const before = sessions.reduce(
-      (a, s) => ({ appends: a.appends + s.stats.appends, deltas: a.deltas + s.stats.deltas }),
-      { appends: 0, deltas: 0 },
-    );
+    const before = audioTotals(sessions);
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const cpu0 = await processCpuMs(child.pid!);
     const t0 = performance.now();
-    measuring = true;
+    callers.startWindow();
     await sleep(seconds * 1000);
-    measuring = false;
+    const { gaps, frames: framesInWindow } = callers.endWindow();
     const elapsed = (performance.now() - t0) / 1000;
     const cpu1 = await processCpuMs(child.pid!);
     const rss = await processRssMb(child.pid!);
     loop.disable();
-    const after = sessions.reduce(
-      (a, s) => ({ appends: a.appends + s.stats.appends, deltas: a.deltas + s.stats.deltas }),
-      { appends: 0, deltas: 0 },
-    );
+    const after = audioTotals(sessions);
     const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : Number.NaN;
     const callSeconds = calls * elapsed;
     const lateness = loop.percentile(99) / 1e6;
@@ -180,7 +137,7 @@ async function run(
   } finally {
     clock.stop();
     for (const t of timers) clearInterval(t);
-    await Promise.all(dialers.map((d) => d.hangup().catch(() => undefined)));
+    await callers?.hangup();
     await stopService(child);
     await sim.close();
   }

@@ -13,14 +13,10 @@
  * taken from BENCH_REDIS_URL (default redis://127.0.0.1:6379) and BENCH_MYSQL_URL (default
  * mysql://root@127.0.0.1:3306, a scratch database is created on it).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
-import { sql } from 'kysely';
 import pino from 'pino';
 import { createDb } from '../../src/db/create-db.js';
 import { migrateUp } from '../../src/db/migrator.js';
@@ -28,6 +24,8 @@ import { AppError } from '../../src/errors/app-error.js';
 import type { CallController } from '../../src/jobs/call-controller.js';
 import { createJobLayer } from '../../src/jobs/job-layer.js';
 import type { ToolCallResult, ToolResultSink } from '../../src/jobs/tool-call-types.js';
+import { startToolServer } from '../lib/http-tool.js';
+import { createScratchBackends, DEFAULT_BENCH_MYSQL_URL, DEFAULT_BENCH_REDIS_URL } from '../lib/job-backends.js';
 
 export interface ToolRoundTripBenchOptions {
   /** Simulated live calls, each making tool calls one after another. */
@@ -75,27 +73,6 @@ export interface ToolRoundTripBenchResult {
 
 const SILENT = pino({ level: 'silent' });
 
-/** The HTTP tool: answers every POST at once with a small JSON body. */
-async function startToolServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { toolCallId: string };
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ ok: true, toolCallId: body.toolCallId }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/tool`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 /** Resolves the waiter of each tool call when its result arrives. */
 class TimingSink implements ToolResultSink {
   readonly #waiting = new Map<string, (r: ToolCallResult) => void>();
@@ -126,15 +103,15 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Promise<ToolRoundTripBenchResult> {
-  const redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
-  const mysqlUrl = (opts.mysqlUrl ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
-  const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  const dbName = `bench_${randomBytes(4).toString('hex')}`;
   const loadAverageAtStart = loadavg();
   const pauseMs = opts.pauseMs ?? 0;
-  const admin = createDb({ connection: { url: `${mysqlUrl}/mysql` }, poolSize: 1 });
-  await sql`CREATE DATABASE ${sql.id(dbName)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`.execute(admin);
-  const db = createDb({ connection: { url: `${mysqlUrl}/${dbName}` }, poolSize: 10 });
+  const scratch = await createScratchBackends({
+    redisUrl: opts.redisUrl ?? DEFAULT_BENCH_REDIS_URL,
+    mysqlUrl: opts.mysqlUrl ?? DEFAULT_BENCH_MYSQL_URL,
+  });
+  const { redisUrl, prefix } = scratch;
+  const mysqlUrl = scratch.mysqlServerUrl;
+  const db = createDb({ connection: { url: scratch.mysqlUrl }, poolSize: 10 });
   const tool = await startToolServer();
   const sink = new TimingSink();
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -219,19 +196,7 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     await tool.close();
     await db.destroy();
-    await sql`DROP DATABASE IF EXISTS ${sql.id(dbName)}`.execute(admin).catch(() => undefined);
-    await admin.destroy();
-    const r = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await r.del(...keys);
-      } while (cursor !== '0');
-    } finally {
-      r.disconnect();
-    }
+    await scratch.drop();
   }
 }
 
