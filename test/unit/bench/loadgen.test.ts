@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { burstyCallerAudio, OnsetDetector } from '../../../bench/lib/tone-onsets.js';
 import { runLoad } from '../../../bench/loadgen.js';
 
 /** A raw AudioSocket echo server with known faults: a fixed delay, every n-th frame dropped, every frame repeated. */
@@ -78,5 +79,45 @@ describe('load generator against an AudioSocket echo server with known faults', 
     // Every frame arrives twice: half of what arrives is a repeat.
     expect(r.downlink.duplicateFrames / r.downlink.framesReceived).toBeGreaterThan(0.4);
     expect(r.downlink.duplicateFrames / r.downlink.framesReceived).toBeLessThan(0.6);
+  });
+});
+
+describe('tone-burst onsets', () => {
+  // Speech-like noise under the bursts: a deterministic mix of tones away from 1 kHz.
+  const speech = Int16Array.from({ length: 8000 }, (_, i) =>
+    Math.round(8000 * Math.sin(i * 0.37) + 6000 * Math.sin(i * 1.9) + 3000 * Math.sin(i * 0.05)),
+  );
+
+  /** Frames of the caller's audio re-framed `shift` samples late, each "arriving" at 20 ms × its index. */
+  function onsetsAfterReframing(shift: number): { sentFrames: number[]; onsets: number[] } {
+    const audio = burstyCallerAudio(speech, 8000, 7, { periodMs: 500 });
+    const stream: number[] = [];
+    const sentFrames: number[] = [];
+    for (let k = 0; k < 150; k++) {
+      const frame = audio.next(k);
+      if (frame.onset) sentFrames.push(k);
+      stream.push(...frame.samples);
+    }
+    const detector = new OnsetDetector(8000);
+    const onsets: number[] = [];
+    for (let k = 1; k < 150; k++) {
+      const out = Int16Array.from(stream.slice(k * 160 - shift, (k + 1) * 160 - shift));
+      const at = detector.push(Buffer.from(out.buffer), k * 20);
+      if (at !== undefined) onsets.push(at);
+    }
+    return { sentFrames, onsets };
+  }
+
+  it('finds every burst, at the frame that starts it', () => {
+    const { sentFrames, onsets } = onsetsAfterReframing(0);
+    expect(sentFrames).toEqual([7, 32, 57, 82, 107, 132]);
+    expect(onsets).toEqual(sentFrames.map((k) => k * 20));
+  });
+
+  it('places an onset inside a re-framed frame to the sample', () => {
+    // 40 samples late: the burst starts 40 samples (5 ms) into the frame that arrives with the original onset frame.
+    const { sentFrames, onsets } = onsetsAfterReframing(40);
+    expect(onsets).toHaveLength(sentFrames.length);
+    onsets.forEach((t, i) => expect(Math.abs(t - (sentFrames[i]! * 20 + 5))).toBeLessThanOrEqual(0.25));
   });
 });
