@@ -16,7 +16,16 @@ export interface BenchToolServer {
   close(): Promise<void>;
 }
 
-export async function startToolServer(): Promise<BenchToolServer> {
+/** One answered request: its `toolCallId` and when it arrived and was answered (`performance.now()`). */
+export interface ToolRequestTimes {
+  readonly toolCallId: unknown;
+  readonly arrivedAt: number;
+  readonly answeredAt: number;
+}
+
+export async function startToolServer(
+  opts: { onAnswered?: (times: ToolRequestTimes) => void } = {},
+): Promise<BenchToolServer> {
   const handlingMs: number[] = [];
   let badRequests = 0;
   const server: Server = createServer((req, res) => {
@@ -35,7 +44,9 @@ export async function startToolServer(): Promise<BenchToolServer> {
       }
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ ok: true, toolCallId }));
-      handlingMs.push(performance.now() - started);
+      const answeredAt = performance.now();
+      handlingMs.push(answeredAt - started);
+      opts.onAnswered?.({ toolCallId, arrivedAt: started, answeredAt });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

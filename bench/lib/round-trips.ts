@@ -65,6 +65,11 @@ export class RoundTripLog {
     return n;
   }
 
+  /** The answered round trips sent in [from, to). */
+  answeredIn(from: number, to: number): RoundTrip[] {
+    return this.#done.filter((r) => r.ok && r.ms !== undefined && r.sentAt >= from && r.sentAt < to);
+  }
+
   /** Round trips sent in [from, to): latencies of the answered ones, failures, and those still pending. */
   window(from: number, to: number): { summary: LatencySummary; sent: number; failures: number; pending: number } {
     const ms: number[] = [];

@@ -25,7 +25,7 @@ import type { SimRealtimeSession } from '../../src/simulator/realtime/realtime-s
 import { startRealtimeSimulator } from '../../src/simulator/realtime/realtime-simulator.js';
 import type { ResponsePlan } from '../../src/simulator/realtime/sim-response.js';
 import { nextMessage } from '../lib/child-messages.js';
-import { startToolServer } from '../lib/http-tool.js';
+import { startToolServer, type ToolRequestTimes } from '../lib/http-tool.js';
 import { createScratchBackends } from '../lib/job-backends.js';
 import {
   audioKindOf,
@@ -91,6 +91,9 @@ export interface ToolsLiveBenchResult {
   readonly simulatorErrors: number;
   /** The HTTP tool's own handling time over the tool window (request parsed → response ended). */
   readonly toolHandling: LatencySummary;
+  /** The round trip's legs: response.done sent → the tool's request arrived; the tool answered → output received. */
+  readonly toTool: LatencySummary;
+  readonly fromTool: LatencySummary;
   readonly windows: readonly [ToolsLiveWindow, ToolsLiveWindow];
   readonly wallSeconds: number;
   readonly valid: boolean;
@@ -257,8 +260,9 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
   const started = performance.now();
   const loadAverageAtStart = loadavg().map((x) => +x.toFixed(2));
   const scratch = await createScratchBackends({ redisUrl: options.redisUrl, mysqlUrl: options.mysqlUrl });
-  const tool = await startToolServer();
   const driver = new ModelDriver(periodMs);
+  const toolTimes = new Map<unknown, ToolRequestTimes>();
+  const tool = await startToolServer({ onAnswered: (t) => toolTimes.set(t.toolCallId, t) });
   const clock = new MediaClock();
   let sim: Awaited<ReturnType<typeof startRealtimeSimulator>> | undefined;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
@@ -324,6 +328,14 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
     while (driver.log.pendingIn(withTools.from, withTools.to) > 0 && performance.now() < deadline) await sleep(50);
     const trips = driver.log.window(withTools.from, withTools.to);
     const toolHandling = summarizeLatencies(tool.handlingMs.slice(handled0));
+    const toTool: number[] = [];
+    const fromTool: number[] = [];
+    for (const r of driver.log.answeredIn(withTools.from, withTools.to)) {
+      const t = toolTimes.get(r.id);
+      if (!t || r.ms === undefined) continue;
+      toTool.push(t.arrivedAt - r.sentAt);
+      fromTool.push(r.sentAt + r.ms - t.answeredAt);
+    }
     const windows = [without, withTools].map(({ from: _f, to: _t, ...w }) => w) as [ToolsLiveWindow, ToolsLiveWindow];
     return {
       node: process.version,
@@ -350,6 +362,8 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
       firstFailure: driver.firstFailure,
       simulatorErrors: driver.simulatorErrors,
       toolHandling,
+      toTool: summarizeLatencies(toTool),
+      fromTool: summarizeLatencies(fromTool),
       windows,
       wallSeconds: +((performance.now() - started) / 1000).toFixed(1),
       valid: windows.every((w) => w.valid),
@@ -380,6 +394,8 @@ export function formatToolsLiveBench(r: ToolsLiveBenchResult): string {
     `round trip ms (agent side): p50 ${f2(t.p50Ms)}  p90 ${f2(t.p90Ms)}  p99 ${f2(t.p99Ms)}  max ${f2(t.maxMs)}  mean ${f2(t.meanMs)}` +
       `  — target p50 <= 10: ${verdict(t.p50Ms <= 10)}, p99 <= 50: ${verdict(t.p99Ms <= 50)}`,
     `HTTP tool's own handling ms (${h.count} requests): p50 ${f2(h.p50Ms)}  p99 ${f2(h.p99Ms)}  max ${f2(h.maxMs)}`,
+    `legs ms: response.done -> request at the tool p50 ${f2(r.toTool.p50Ms)} p99 ${f2(r.toTool.p99Ms)}; ` +
+      `tool answered -> output at the simulator p50 ${f2(r.fromTool.p50Ms)} p99 ${f2(r.fromTool.p99Ms)}`,
     '| window | live calls | gap p50 ms | gap p99 ms | gaps > 30 ms | frames delivered | appends/call-s | deltas/call-s | service % of a core | service loop p99 ms | skipped turns | valid |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.windows.map(
