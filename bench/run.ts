@@ -46,7 +46,7 @@ const SUITES: Suite[] = [
       const result = await runCallsBench(
         quick
           ? { calls: [50], seconds: 5, bargeInCalls: 20, budgetS: 60 }
-          : { calls: [100, 200, 300, 400], seconds: 12, bargeInCalls: 50, budgetS: 135 },
+          : { calls: [50, 100, 200, 300, 400], seconds: 12, bargeInCalls: 50, budgetS: 135 },
       );
       return { result, text: formatCallsBench(result) };
     },
