@@ -370,15 +370,14 @@ export async function runCallers(plan: CallerPlan): Promise<{ report: CallerRepo
   };
 }
 
-/** The callers in a child process (this file with `--callers-child`), pinned like the rest of the generator. */
-async function runCallersInChild(
-  plan: (ready: number) => CallerPlan,
-  pinCore: number | undefined,
-): Promise<{ report: Promise<CallerReport>; stop: () => Promise<void>; plan: CallerPlan }> {
+/** The callers' child process (this file with `--callers-child`); forked early, it loads while the service starts. */
+function forkCallers(): { child: ChildProcess; ready: Promise<unknown>; stop: () => Promise<void> } {
   const child: ChildProcess = fork(THIS_FILE, ['--callers-child'], {
     execArgv: ['--import', import.meta.resolve('tsx')],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const ready = nextMessage<FromCallers, 'ready'>(child, 'ready', 60_000);
+  ready.catch(() => undefined);
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || !child.connected) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -386,20 +385,24 @@ async function runCallersInChild(
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (child.exitCode === null) child.kill();
   };
-  try {
-    await nextMessage<FromCallers, 'ready'>(child, 'ready', 60_000);
-    if (pinCore !== undefined) pin(child.pid!, pinCore);
-    const p = plan(epochNow());
-    const report = nextMessage<FromCallers, 'report'>(child, 'report', p.reportAt - epochNow() + 60_000).then(
-      (m) => m.report,
-    );
-    report.catch(() => undefined);
-    child.send({ type: 'start', plan: p } satisfies ToCallers);
-    return { report, stop, plan: p };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  return { child, ready, stop };
+}
+
+/** Sends the plan to the callers' child (pinned like the rest of the generator); resolves with its report. */
+async function startCallersInChild(
+  callers: ReturnType<typeof forkCallers>,
+  plan: (now: number) => CallerPlan,
+  pinCore: number | undefined,
+): Promise<{ report: Promise<CallerReport>; plan: CallerPlan }> {
+  await callers.ready;
+  if (pinCore !== undefined) pin(callers.child.pid!, pinCore);
+  const p = plan(epochNow());
+  const report = nextMessage<FromCallers, 'report'>(callers.child, 'report', p.reportAt - epochNow() + 60_000).then(
+    (m) => m.report,
+  );
+  report.catch(() => undefined);
+  callers.child.send({ type: 'start', plan: p } satisfies ToCallers);
+  return { report, plan: p };
 }
 
 function callersChild(): void {
@@ -452,164 +455,170 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const pinning = (options.pin ?? true) && CAN_PIN;
   const bursts = options.bursts ?? {};
   const periodMs = bursts.periodMs ?? 2000;
+  const callers = options.inline ? undefined : forkCallers();
   let service: EchoService | undefined;
-  /** Onsets the echo agent saw, per AudioSocket UUID (epoch ms). */
-  const agentOnsets = new Map<string, number[]>();
-  const agentDetectors = new WeakMap<NativeAgentSession, { uuid: string; detector: OnsetDetector }>();
-  if (!options.target) {
-    service = await startEchoService(
-      {
-        mode: 'echo',
-        onAudio: (session, audio) => {
-          const at = epochNow();
-          let probe = agentDetectors.get(session);
-          if (!probe) {
-            const incoming = session.events.find((e) => e.event === 'incoming');
-            const uuid = incoming?.event === 'incoming' ? incoming.channel.audiosocketUuid : undefined;
-            if (!uuid) return;
-            probe = { uuid, detector: new OnsetDetector(session.sampleRate, bursts) };
-            agentDetectors.set(session, probe);
-            agentOnsets.set(uuid, []);
-          }
-          const onset = probe.detector.push(audio, at);
-          if (onset !== undefined) agentOnsets.get(probe.uuid)!.push(onset);
-        },
-      },
-      options.vad ?? false,
-    );
-  }
-  const host = options.target?.host ?? '127.0.0.1';
-  const port = options.target?.port ?? service!.port;
-  const serverPid = options.serverPid ?? service?.child.pid;
-  const pinned = pinning && (service ? pin(service.child.pid!, 1) : true) && pin(process.pid, 0);
-  const calls = options.calls ?? 100;
-  const rampMs = 1000 * (options.rampS ?? calls / 50);
-  const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
-  const makePlan = (now: number): CallerPlan => {
-    const t0 = now + 200;
-    const measureFrom = t0 + warmupMs;
-    const measureTo = measureFrom + 1000 * options.seconds;
-    return {
-      host,
-      port,
-      kind,
-      calls: planCalls(options, t0, measureTo + 1500),
-      measureFrom,
-      measureTo,
-      reportAt: measureTo + 1000,
-      bursts,
-    };
-  };
-  const rssBefore = serverPid === undefined ? undefined : await processRssMb(serverPid);
-  let stopCallers: (() => Promise<void>) | undefined;
+  let stopCallers = callers?.stop;
   try {
-    let plan: CallerPlan;
-    let report: Promise<CallerReport>;
-    if (options.inline) {
-      plan = makePlan(epochNow());
-      const running = runCallers(plan);
-      report = running.then((r) => {
-        stopCallers = r.stop;
-        return r.report;
-      });
-    } else {
-      const child = await runCallersInChild(makePlan, pinned ? 0 : undefined);
-      stopCallers = child.stop;
-      plan = child.plan;
-      report = child.report;
-    }
-    await sleepUntil(plan.measureFrom);
-    const loop = startLoopDelay();
-    if (service) await serviceStats(service.child, true);
-    const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
-    await sleepUntil(plan.measureTo);
-    const cpu1 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
-    const rss = serverPid === undefined ? undefined : await processRssMb(serverPid);
-    const loopStats = service ? await serviceStats(service.child, false) : undefined;
-    const agentLoop = service ? loop.read().p99Ms : undefined;
-    loop.stop();
-    const r = await report;
-    const windowS = (plan.measureTo - plan.measureFrom) / 1000;
-    const avgConcurrent = r.callSeconds / windowS;
-    const roundTrip: number[] = [];
-    const uplink: number[] = [];
-    const downlink: number[] = [];
-    for (const c of r.onsets) {
-      roundTrip.push(...matchOnsets(c.sent, c.seen, periodMs));
-      const atAgent = agentOnsets.get(c.uuid);
-      if (!atAgent) continue;
-      uplink.push(...matchOnsets(c.sent, atAgent, periodMs));
-      const agentInWindow = atAgent.filter((t) => t >= plan.measureFrom && t <= plan.measureTo);
-      downlink.push(...matchOnsets(agentInWindow, c.seen, periodMs));
-    }
-    const invalidReasons: string[] = [];
-    if (r.loopDelayP99Ms > 10)
-      invalidReasons.push(`callers' event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms > 10 ms`);
-    if (r.lateTicksPct > 1) invalidReasons.push(`${r.lateTicksPct.toFixed(2)} % of callers' clock ticks late > 1 %`);
-    if (agentLoop !== undefined && agentLoop > 10)
-      invalidReasons.push(`echo agent's event-loop delay p99 ${agentLoop.toFixed(1)} ms > 10 ms`);
-    if (r.failedDials > 0) invalidReasons.push(`${r.failedDials} calls failed to connect`);
-    const fps = Float64Array.from(r.fps).sort();
-    const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
-    const round = (x: number, d = 2): number => +x.toFixed(d);
-    return {
-      target: options.target ? `${host}:${port}` : `self-started service (VAD ${options.vad ? 'on' : 'off'})`,
-      mode:
-        options.rate === undefined
-          ? `${calls} concurrent calls${options.durationS === undefined ? '' : `, ${options.durationS} s each (±${100 * (options.jitter ?? 0.2)} %), redialled`}`
-          : `${options.rate} calls/s, ${options.durationS ?? 30} s each (±${100 * (options.jitter ?? 0.2)} %)`,
-      kind,
-      vad: service ? (options.vad ?? false) : undefined,
-      seconds: windowS,
-      callers: options.inline ? 'inline' : 'child process',
-      pinned,
-      calls: {
-        dialed: r.dialed,
-        failedDials: r.failedDials,
-        avgConcurrent: round(avgConcurrent, 1),
-        closedByServer: r.closedByServer,
-      },
-      downlink: {
-        fpsPerCallP50: round(percentile(fps, 0.5)),
-        fpsPerCallMin: round(fps[0] ?? Number.NaN),
-        gaps: r.gaps,
-        framesReceived: r.framesReceived,
-        framesExpected: r.framesExpected,
-        lostFrames: r.lostFrames,
-        lostPct: round(r.framesExpected > 0 ? (100 * r.lostFrames) / r.framesExpected : Number.NaN, 3),
-        duplicateFrames: r.duplicateFrames,
-      },
-      latency: {
-        roundTrip: latencyStats(roundTrip),
-        ...(service ? { uplink: latencyStats(uplink), downlink: latencyStats(downlink) } : {}),
-      },
-      ...(serverPid !== undefined && cpuMs !== undefined && rss !== undefined
-        ? {
-            server: {
-              pid: serverPid,
-              cpuMsPerCallSecond: round(cpuMs / r.callSeconds, 3),
-              cpuPctOfCore: round((100 * cpuMs) / (1000 * windowS), 1),
-              rssMb: round(rss, 1),
-              rssMbPerCall: round((rss - (rssBefore ?? rss)) / Math.max(1, avgConcurrent), 3),
-              ...(loopStats
-                ? { eventLoopP99Ms: round(loopStats.eventLoopP99Ms), eventLoopMaxMs: round(loopStats.eventLoopMaxMs) }
-                : {}),
-            },
-          }
-        : {}),
-      generator: {
-        loopDelayP99Ms: round(r.loopDelayP99Ms),
-        tickLatenessP99Ms: round(r.tickLatenessP99Ms),
-        lateTicksPct: round(r.lateTicksPct, 3),
-        cpuMsPerCallSecond: round(r.cpuMs / r.callSeconds, 3),
-        ...(agentLoop === undefined ? {} : { agentLoopDelayP99Ms: round(agentLoop) }),
-      },
-      valid: invalidReasons.length === 0,
-      invalidReasons,
-    };
+    return await measure();
   } finally {
     await stopCallers?.();
     await service?.stop();
+  }
+
+  async function measure(): Promise<LoadResult> {
+    /** Onsets the echo agent saw, per AudioSocket UUID (epoch ms). */
+    const agentOnsets = new Map<string, number[]>();
+    const agentDetectors = new WeakMap<NativeAgentSession, { uuid: string; detector: OnsetDetector }>();
+    if (!options.target) {
+      service = await startEchoService(
+        {
+          mode: 'echo',
+          onAudio: (session, audio) => {
+            const at = epochNow();
+            let probe = agentDetectors.get(session);
+            if (!probe) {
+              const incoming = session.events.find((e) => e.event === 'incoming');
+              const uuid = incoming?.event === 'incoming' ? incoming.channel.audiosocketUuid : undefined;
+              if (!uuid) return;
+              probe = { uuid, detector: new OnsetDetector(session.sampleRate, bursts) };
+              agentDetectors.set(session, probe);
+              agentOnsets.set(uuid, []);
+            }
+            const onset = probe.detector.push(audio, at);
+            if (onset !== undefined) agentOnsets.get(probe.uuid)!.push(onset);
+          },
+        },
+        options.vad ?? false,
+      );
+    }
+    const host = options.target?.host ?? '127.0.0.1';
+    const port = options.target?.port ?? service!.port;
+    const serverPid = options.serverPid ?? service?.child.pid;
+    const pinned = pinning && (service ? pin(service.child.pid!, 1) : true) && pin(process.pid, 0);
+    const calls = options.calls ?? 100;
+    const rampMs = 1000 * (options.rampS ?? calls / 50);
+    const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
+    const makePlan = (now: number): CallerPlan => {
+      const t0 = now + 200;
+      const measureFrom = t0 + warmupMs;
+      const measureTo = measureFrom + 1000 * options.seconds;
+      return {
+        host,
+        port,
+        kind,
+        calls: planCalls(options, t0, measureTo + 1500),
+        measureFrom,
+        measureTo,
+        reportAt: measureTo + 1000,
+        bursts,
+      };
+    };
+    const rssBefore = serverPid === undefined ? undefined : await processRssMb(serverPid);
+    {
+      let plan: CallerPlan;
+      let report: Promise<CallerReport>;
+      if (options.inline) {
+        plan = makePlan(epochNow());
+        const running = runCallers(plan);
+        report = running.then((r) => {
+          stopCallers = r.stop;
+          return r.report;
+        });
+      } else {
+        const started = await startCallersInChild(callers!, makePlan, pinned ? 0 : undefined);
+        plan = started.plan;
+        report = started.report;
+      }
+      await sleepUntil(plan.measureFrom);
+      const loop = startLoopDelay();
+      if (service) await serviceStats(service.child, true);
+      const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+      await sleepUntil(plan.measureTo);
+      const cpu1 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+      const rss = serverPid === undefined ? undefined : await processRssMb(serverPid);
+      const loopStats = service ? await serviceStats(service.child, false) : undefined;
+      const agentLoop = service ? loop.read().p99Ms : undefined;
+      loop.stop();
+      const r = await report;
+      const windowS = (plan.measureTo - plan.measureFrom) / 1000;
+      const avgConcurrent = r.callSeconds / windowS;
+      const roundTrip: number[] = [];
+      const uplink: number[] = [];
+      const downlink: number[] = [];
+      for (const c of r.onsets) {
+        roundTrip.push(...matchOnsets(c.sent, c.seen, periodMs));
+        const atAgent = agentOnsets.get(c.uuid);
+        if (!atAgent) continue;
+        uplink.push(...matchOnsets(c.sent, atAgent, periodMs));
+        const agentInWindow = atAgent.filter((t) => t >= plan.measureFrom && t <= plan.measureTo);
+        downlink.push(...matchOnsets(agentInWindow, c.seen, periodMs));
+      }
+      const invalidReasons: string[] = [];
+      if (r.loopDelayP99Ms > 10)
+        invalidReasons.push(`callers' event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms > 10 ms`);
+      if (r.lateTicksPct > 1) invalidReasons.push(`${r.lateTicksPct.toFixed(2)} % of callers' clock ticks late > 1 %`);
+      if (agentLoop !== undefined && agentLoop > 10)
+        invalidReasons.push(`echo agent's event-loop delay p99 ${agentLoop.toFixed(1)} ms > 10 ms`);
+      if (r.failedDials > 0) invalidReasons.push(`${r.failedDials} calls failed to connect`);
+      const fps = Float64Array.from(r.fps).sort();
+      const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+      const round = (x: number, d = 2): number => +x.toFixed(d);
+      return {
+        target: options.target ? `${host}:${port}` : `self-started service (VAD ${options.vad ? 'on' : 'off'})`,
+        mode:
+          options.rate === undefined
+            ? `${calls} concurrent calls${options.durationS === undefined ? '' : `, ${options.durationS} s each (±${100 * (options.jitter ?? 0.2)} %), redialled`}`
+            : `${options.rate} calls/s, ${options.durationS ?? 30} s each (±${100 * (options.jitter ?? 0.2)} %)`,
+        kind,
+        vad: service ? (options.vad ?? false) : undefined,
+        seconds: windowS,
+        callers: options.inline ? 'inline' : 'child process',
+        pinned,
+        calls: {
+          dialed: r.dialed,
+          failedDials: r.failedDials,
+          avgConcurrent: round(avgConcurrent, 1),
+          closedByServer: r.closedByServer,
+        },
+        downlink: {
+          fpsPerCallP50: round(percentile(fps, 0.5)),
+          fpsPerCallMin: round(fps[0] ?? Number.NaN),
+          gaps: r.gaps,
+          framesReceived: r.framesReceived,
+          framesExpected: r.framesExpected,
+          lostFrames: r.lostFrames,
+          lostPct: round(r.framesExpected > 0 ? (100 * r.lostFrames) / r.framesExpected : Number.NaN, 3),
+          duplicateFrames: r.duplicateFrames,
+        },
+        latency: {
+          roundTrip: latencyStats(roundTrip),
+          ...(service ? { uplink: latencyStats(uplink), downlink: latencyStats(downlink) } : {}),
+        },
+        ...(serverPid !== undefined && cpuMs !== undefined && rss !== undefined
+          ? {
+              server: {
+                pid: serverPid,
+                cpuMsPerCallSecond: round(cpuMs / r.callSeconds, 3),
+                cpuPctOfCore: round((100 * cpuMs) / (1000 * windowS), 1),
+                rssMb: round(rss, 1),
+                rssMbPerCall: round((rss - (rssBefore ?? rss)) / Math.max(1, avgConcurrent), 3),
+                ...(loopStats
+                  ? { eventLoopP99Ms: round(loopStats.eventLoopP99Ms), eventLoopMaxMs: round(loopStats.eventLoopMaxMs) }
+                  : {}),
+              },
+            }
+          : {}),
+        generator: {
+          loopDelayP99Ms: round(r.loopDelayP99Ms),
+          tickLatenessP99Ms: round(r.tickLatenessP99Ms),
+          lateTicksPct: round(r.lateTicksPct, 3),
+          cpuMsPerCallSecond: round(r.cpuMs / r.callSeconds, 3),
+          ...(agentLoop === undefined ? {} : { agentLoopDelayP99Ms: round(agentLoop) }),
+        },
+        valid: invalidReasons.length === 0,
+        invalidReasons,
+      };
+    }
   }
 }
 
