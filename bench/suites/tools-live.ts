@@ -12,7 +12,8 @@
  * In the same run, with the same calls, a window without tool calls (the model speaks the same audio in the same
  * two responses) comes first, then a window with them: the callers' downlink frame gaps of both, side by side.
  *
- * `npx tsx bench/suites/tools-live.ts [calls] [seconds]` (defaults 100 calls, 15 s per window). MySQL: a scratch
+ * `npx tsx bench/suites/tools-live.ts [calls] [seconds] [periodMs]` (defaults 100 calls, 15 s per window, a tool
+ * call per call every 1000 ms). MySQL: a scratch
  * database on BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306), dropped afterwards; Redis: BENCH_REDIS_URL
  * (default redis://127.0.0.1:6379) under a random JOBS_PREFIX whose keys are deleted afterwards.
  */
@@ -409,8 +410,9 @@ export function formatToolsLiveBench(r: ToolsLiveBenchResult): string {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const calls = Number(process.argv[2] ?? 100);
   const seconds = Number(process.argv[3] ?? 15);
-  process.stdout.write(`npx tsx bench/suites/tools-live.ts ${calls} ${seconds}\n`);
-  runToolsLiveBench({ calls, seconds }).then(
+  const periodMs = Number(process.argv[4] ?? 1000);
+  process.stdout.write(`npx tsx bench/suites/tools-live.ts ${calls} ${seconds} ${periodMs}\n`);
+  runToolsLiveBench({ calls, seconds, periodMs }).then(
     (result) => {
       process.stdout.write(`${formatToolsLiveBench(result)}\n`);
       process.exit(0);
