@@ -36,7 +36,15 @@ import { readWavFile, toMono } from '../src/simulator/audio/wav.js';
 import { nextMessage } from './lib/child-messages.js';
 import { type EchoService, startEchoService } from './lib/echo-service.js';
 import { CAN_PIN, pin } from './lib/service-process.js';
-import { type GapStats, gapStats, percentile, processCpuMs, processRssMb, startLoopDelay } from './lib/stats.js';
+import {
+  coreBusyMs,
+  type GapStats,
+  gapStats,
+  percentile,
+  processCpuMs,
+  processRssMb,
+  startLoopDelay,
+} from './lib/stats.js';
 import { type BurstSpec, burstyCallerAudio, matchOnsets, OnsetDetector } from './lib/tone-onsets.js';
 
 export interface LoadOptions {
@@ -111,6 +119,8 @@ export interface LoadResult {
     readonly rssMbPerCall: number;
     readonly eventLoopP99Ms?: number;
     readonly eventLoopMaxMs?: number;
+    /** Busy time of the service's core not spent by the service (other processes, interrupts), % of the core. */
+    readonly otherLoadOnCorePct?: number;
   };
   readonly generator: {
     readonly loopDelayP99Ms: number;
@@ -165,6 +175,10 @@ type ToCallers = { type: 'start'; plan: CallerPlan } | { type: 'stop' };
 type FromCallers = { type: 'ready' } | { type: 'report'; report: CallerReport } | { type: 'error'; message: string };
 
 const THIS_FILE = fileURLToPath(import.meta.url);
+/** Pinned runs: the self-started service runs on this core, the generator on core 0. */
+const SERVICE_CORE = 1;
+/** A pinned run is invalid when anything else kept the service's core busier than this, % of the core. */
+const MAX_OTHER_LOAD_PCT = 20;
 const FRAME_MS = 20;
 /** One time base for every process on this machine. */
 const epochNow = (): number => performance.timeOrigin + performance.now();
@@ -494,7 +508,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const host = options.target?.host ?? '127.0.0.1';
     const port = options.target?.port ?? service!.port;
     const serverPid = options.serverPid ?? service?.child.pid;
-    const pinned = pinning && (service ? pin(service.child.pid!, 1) : true) && pin(process.pid, 0);
+    const pinned = pinning && (service ? pin(service.child.pid!, SERVICE_CORE) : true) && pin(process.pid, 0);
     const calls = options.calls ?? 100;
     const rampMs = 1000 * (options.rampS ?? calls / 50);
     const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
@@ -533,8 +547,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const loop = startLoopDelay();
       if (service) await serviceStats(service.child, true);
       const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+      // The service's core is ours only if nothing else runs there: measure what else did (pinned runs).
+      const core0 = service && pinned ? await coreBusyMs(SERVICE_CORE) : undefined;
       await sleepUntil(plan.measureTo);
       const cpu1 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+      const core1 = core0 === undefined ? undefined : await coreBusyMs(SERVICE_CORE);
       const rss = serverPid === undefined ? undefined : await processRssMb(serverPid);
       const loopStats = service ? await serviceStats(service.child, false) : undefined;
       const agentLoop = service ? loop.read().p99Ms : undefined;
@@ -560,8 +577,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       if (agentLoop !== undefined && agentLoop > 10)
         invalidReasons.push(`echo agent's event-loop delay p99 ${agentLoop.toFixed(1)} ms > 10 ms`);
       if (r.failedDials > 0) invalidReasons.push(`${r.failedDials} calls failed to connect`);
-      const fps = Float64Array.from(r.fps).sort();
       const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+      const otherPct =
+        core0 !== undefined && core1 !== undefined && cpuMs !== undefined
+          ? Math.max(0, (100 * (core1 - core0 - cpuMs)) / (1000 * windowS))
+          : undefined;
+      if (otherPct !== undefined && otherPct > MAX_OTHER_LOAD_PCT)
+        invalidReasons.push(`other load on the service's core ${otherPct.toFixed(0)} % > ${MAX_OTHER_LOAD_PCT} %`);
+      const fps = Float64Array.from(r.fps).sort();
       const round = (x: number, d = 2): number => +x.toFixed(d);
       return {
         target: options.target ? `${host}:${port}` : `self-started service (VAD ${options.vad ? 'on' : 'off'})`,
@@ -602,6 +625,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
                 cpuPctOfCore: round((100 * cpuMs) / (1000 * windowS), 1),
                 rssMb: round(rss, 1),
                 rssMbPerCall: round((rss - (rssBefore ?? rss)) / Math.max(1, avgConcurrent), 3),
+                ...(otherPct === undefined ? {} : { otherLoadOnCorePct: round(otherPct, 1) }),
                 ...(loopStats
                   ? { eventLoopP99Ms: round(loopStats.eventLoopP99Ms), eventLoopMaxMs: round(loopStats.eventLoopMaxMs) }
                   : {}),
@@ -648,7 +672,10 @@ export function formatLoad(r: LoadResult): string {
   if (r.server) {
     const s = r.server;
     rows.push(
-      ['server CPU', `${s.cpuMsPerCallSecond} ms per call-second, ${s.cpuPctOfCore} % of a core`],
+      [
+        'server CPU',
+        `${s.cpuMsPerCallSecond} ms per call-second, ${s.cpuPctOfCore} % of a core${s.otherLoadOnCorePct === undefined ? '' : ` (other load on its core: ${s.otherLoadOnCorePct} %)`}`,
+      ],
       ['server RSS', `${s.rssMb} MB, ${s.rssMbPerCall} MB per call`],
     );
     if (s.eventLoopP99Ms !== undefined)

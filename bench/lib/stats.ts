@@ -70,3 +70,16 @@ export function startLoopDelay(): { read(): { p99Ms: number; maxMs: number }; st
     stop: () => h.disable(),
   };
 }
+
+/** Busy time (everything but idle and iowait) of one core since boot in ms, from /proc/stat; undefined elsewhere. */
+export async function coreBusyMs(core: number): Promise<number | undefined> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n').find((l) => l.startsWith(`cpu${core} `));
+    if (!line) return undefined;
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return ((user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
