@@ -18,8 +18,10 @@
  * (default redis://127.0.0.1:6379) under a random JOBS_PREFIX whose keys are deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MediaClock } from '../../src/audio/media-clock.js';
 import type { SimRealtimeSession } from '../../src/simulator/realtime/realtime-sim-session.js';
@@ -268,6 +270,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
   let sim: Awaited<ReturnType<typeof startRealtimeSimulator>> | undefined;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   let callers: SilentCallers | undefined;
+  let routesFile: string | undefined;
   try {
     sim = await startRealtimeSimulator({
       record: false,
@@ -278,7 +281,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
       onSession: (s) => driver.attach(s),
     });
     const uuids = Array.from({ length: calls }, () => randomUUID());
-    const routesFile = await writeRoutesFile(
+    routesFile = await writeRoutesFile(
       [
         realtimeBenchRoute({
           name: 'bench-tools-live',
@@ -377,6 +380,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
     await sim?.close();
     await tool.close();
     await scratch.drop();
+    if (routesFile) await rm(dirname(routesFile), { recursive: true, force: true });
   }
 }
 
