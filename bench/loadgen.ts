@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { MediaClock } from '../src/audio/media-clock.js';
 import { type AudioKind, AUDIO_KIND_SAMPLE_RATE } from '../src/protocols/audiosocket/kinds.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../src/simulator/audiosocket-dialer.js';
-import type { NativeAgentSession } from '../src/simulator/agents/native-echo-agent.js';
+import type { NativeAgentSession, NativeEchoAgentMode } from '../src/simulator/agents/native-echo-agent.js';
 import { readWavFile, toMono } from '../src/simulator/audio/wav.js';
 import { nextMessage } from './lib/child-messages.js';
 import { type EchoService, startEchoService } from './lib/echo-service.js';
@@ -66,6 +66,11 @@ export interface LoadOptions {
   readonly kind?: AudioKind;
   /** VAD of the self-started service. */
   readonly vad?: boolean;
+  /**
+   * The self-started service's agent (bench-only native agent modes): `echo` (default; latency is measured only with
+   * it), `speaker` (paced 3 s utterances, stopped on barge-in), `burst`, `parrot`.
+   */
+  readonly agent?: NativeEchoAgentMode;
   /** PID of the server (for a `target`) to read CPU and RSS from /proc. */
   readonly serverPid?: number;
   readonly bursts?: BurstSpec;
@@ -486,7 +491,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     if (!options.target) {
       service = await startEchoService(
         {
-          mode: 'echo',
+          mode: options.agent ?? 'echo',
           onAudio: (session, audio) => {
             const at = epochNow();
             let probe = agentDetectors.get(session);
@@ -587,7 +592,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const fps = Float64Array.from(r.fps).sort();
       const round = (x: number, d = 2): number => +x.toFixed(d);
       return {
-        target: options.target ? `${host}:${port}` : `self-started service (VAD ${options.vad ? 'on' : 'off'})`,
+        target: options.target
+          ? `${host}:${port}`
+          : `self-started service (VAD ${options.vad ? 'on' : 'off'}, ${options.agent ?? 'echo'} agent)`,
         mode:
           options.rate === undefined
             ? `${calls} concurrent calls${options.durationS === undefined ? '' : `, ${options.durationS} s each (±${100 * (options.jitter ?? 0.2)} %), redialled`}`
@@ -707,6 +714,7 @@ side. Without --target it starts the service itself with a native WebSocket echo
   --ramp S             --calls: spread the starts over S s (default N/50)
   --kind 0x10|0x12     slin 8 kHz (default) or slin16
   --vad                self-started service: VAD on (silero)
+  --agent MODE         self-started service's agent: echo (default), speaker, burst, parrot (latency needs echo)
   --inline             run the callers in this process (default: a child process)
   --no-pin             do not pin with taskset (default: service core 1, generator core 0)
   --json FILE          also write the figures as JSON
@@ -726,6 +734,7 @@ async function main(): Promise<void> {
       ramp: { type: 'string' },
       kind: { type: 'string', default: '0x10' },
       vad: { type: 'boolean', default: false },
+      agent: { type: 'string' },
       inline: { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -744,6 +753,9 @@ async function main(): Promise<void> {
     const at = values.target.lastIndexOf(':');
     target = { host: values.target.slice(0, at) || '127.0.0.1', port: Number(values.target.slice(at + 1)) };
   }
+  const agents: readonly NativeEchoAgentMode[] = ['echo', 'speaker', 'burst', 'parrot'];
+  const agent = values.agent as NativeEchoAgentMode | undefined;
+  if (agent !== undefined && !agents.includes(agent)) throw new Error(`--agent must be one of ${agents.join(', ')}`);
   const opt = <K extends keyof LoadOptions>(key: K, value: LoadOptions[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
   const result = await runLoad({
@@ -753,6 +765,7 @@ async function main(): Promise<void> {
     inline: values.inline,
     pin: !values['no-pin'],
     ...opt('target', target),
+    ...opt('agent', agent),
     ...opt('serverPid', num(values['server-pid'])),
     ...opt('calls', num(values.calls)),
     ...opt('rate', num(values.rate)),
