@@ -41,7 +41,7 @@ import {
 } from '../lib/realtime-callers.js';
 import { type LatencySummary, RoundTripLog, summarizeLatencies } from '../lib/round-trips.js';
 import { CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
-import { type GapStats, gapStats, processCpuMs, startLoopDelay } from '../lib/stats.js';
+import { coreBusyMs, type GapStats, gapStats, processCpuMs, startLoopDelay } from '../lib/stats.js';
 
 export interface ToolsLiveBenchOptions {
   /** Live calls. Default 100. */
@@ -69,6 +69,8 @@ export interface ToolsLiveWindow {
   readonly appendsPerCallSecond: number;
   readonly deltasPerCallSecond: number;
   readonly serviceCpuPctOfCore: number;
+  /** Busy time of the service's core (1) not spent by the service, % (MySQL, Redis, anything else); NaN unpinned. */
+  readonly otherLoadOnServiceCorePct: number;
   readonly serviceLoopP99Ms: number;
   readonly generatorLoopP99Ms: number;
   /** Model turns (a tick of the ~1 s schedule) that were skipped because the previous one was not over. */
@@ -207,7 +209,10 @@ function isToolAnswer(output: string): boolean {
 
 async function serviceStats(child: Parameters<typeof nextMessage>[0], reset: boolean): Promise<ServiceStats> {
   const reply = nextMessage<ServiceStats, 'stats'>(child, 'stats', 5000);
-  child.send({ type: 'stats', reset });
+  // With a callback a closed channel fails `reply` (on the exit) instead of raising an 'error' event.
+  child.send({ type: 'stats', reset }, (err) => {
+    if (err) child.kill();
+  });
   return reply;
 }
 
@@ -223,12 +228,14 @@ async function measureWindow(
   const loop = startLoopDelay();
   const pid = child.pid!;
   const cpu0 = await processCpuMs(pid);
+  const core0 = CAN_PIN ? await coreBusyMs(1) : undefined;
   const from = performance.now();
   callers.startWindow();
   await sleep(seconds * 1000);
   const { gaps, frames } = callers.endWindow();
   const to = performance.now();
   const cpu1 = await processCpuMs(pid);
+  const core1 = core0 === undefined ? undefined : await coreBusyMs(1);
   const generator = loop.read();
   loop.stop();
   const after = audioTotals(driver.sessions);
@@ -247,6 +254,10 @@ async function measureWindow(
     appendsPerCallSecond: +((after.appends - before.appends) / callSeconds).toFixed(2),
     deltasPerCallSecond: +((after.deltas - before.deltas) / callSeconds).toFixed(2),
     serviceCpuPctOfCore: +((100 * cpuMs) / (elapsed * 1000)).toFixed(1),
+    otherLoadOnServiceCorePct:
+      core0 !== undefined && core1 !== undefined
+        ? +((100 * (core1 - core0 - cpuMs)) / (elapsed * 1000)).toFixed(1)
+        : Number.NaN,
     serviceLoopP99Ms: +service.eventLoopP99Ms.toFixed(2),
     generatorLoopP99Ms: +generator.p99Ms.toFixed(2),
     skippedTurns: driver.skippedTurns - skipped0,
@@ -401,11 +412,11 @@ export function formatToolsLiveBench(r: ToolsLiveBenchResult): string {
     `HTTP tool's own handling ms (${h.count} requests): p50 ${f2(h.p50Ms)}  p99 ${f2(h.p99Ms)}  max ${f2(h.maxMs)}`,
     `legs ms: response.done -> request at the tool p50 ${f2(r.toTool.p50Ms)} p99 ${f2(r.toTool.p99Ms)}; ` +
       `tool answered -> output at the simulator p50 ${f2(r.fromTool.p50Ms)} p99 ${f2(r.fromTool.p99Ms)}`,
-    '| window | live calls | gap p50 ms | gap p99 ms | gaps > 30 ms | frames delivered | appends/call-s | deltas/call-s | service % of a core | service loop p99 ms | skipped turns | valid |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| window | live calls | gap p50 ms | gap p99 ms | gaps > 30 ms | frames delivered | appends/call-s | deltas/call-s | service % of a core | other load on its core % | service loop p99 ms | skipped turns | valid |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.windows.map(
       (w) =>
-        `| ${w.toolCalls ? 'with tool calls' : 'without tool calls'} | ${w.liveCalls} | ${f1(w.downlinkGaps.p50Ms)} | ${f1(w.downlinkGaps.p99Ms)} | ${f2(w.downlinkGaps.pctOver30Ms)} % | ${(100 * w.downlinkFrameRatio).toFixed(1)} % | ${w.appendsPerCallSecond} | ${w.deltasPerCallSecond} | ${w.serviceCpuPctOfCore} | ${f1(w.serviceLoopP99Ms)} | ${w.skippedTurns} | ${w.valid ? 'yes' : `no (generator loop p99 ${w.generatorLoopP99Ms} ms)`} |`,
+        `| ${w.toolCalls ? 'with tool calls' : 'without tool calls'} | ${w.liveCalls} | ${f1(w.downlinkGaps.p50Ms)} | ${f1(w.downlinkGaps.p99Ms)} | ${f2(w.downlinkGaps.pctOver30Ms)} % | ${(100 * w.downlinkFrameRatio).toFixed(1)} % | ${w.appendsPerCallSecond} | ${w.deltasPerCallSecond} | ${w.serviceCpuPctOfCore} | ${f1(w.otherLoadOnServiceCorePct)} | ${f1(w.serviceLoopP99Ms)} | ${w.skippedTurns} | ${w.valid ? 'yes' : `no (generator loop p99 ${w.generatorLoopP99Ms} ms)`} |`,
     ),
     `wall time ${r.wallSeconds} s${r.valid ? '' : ' — INVALID: the load generator was too late'}`,
   ].join('\n');
