@@ -3,7 +3,8 @@
  * load generator (bench/loadgen.ts: callers in a child process, echo agent here, both on core 0).
  *
  * Per VAD setting, a series of steps (50, 100, 200, 300, 400 calls by default) stops at the first step that fails
- * (≥ 0.5 % of downlink gaps over 30 ms, or an invalid run); the headline is the largest passing step. A time budget
+ * (≥ 0.5 % of downlink gaps over 30 ms, or an invalid run; a failure while other processes used the service's core
+ * is retried once); the headline is the largest passing step. A time budget
  * keeps the suite within its share of `npm run bench`: steps that would not fit are reported as not run.
  * The barge-in run follows: the agent sends a 10 s burst, each caller starts speaking 1.000 s in.
  */
@@ -80,20 +81,30 @@ export interface CallsBenchOptions {
 /** Rough wall time of one step: service start, ramp + warm-up, window, teardown. */
 const stepSeconds = (calls: number, seconds: number): number => 6 + Math.max(3, 1 + calls / 100) + seconds;
 
+async function loadStep(calls: number, seconds: number, vad: boolean): Promise<CallsLoadStep> {
+  const r = await runLoad({ calls, seconds, vad, rampS: calls / 100 });
+  const passed = r.valid && r.downlink.gaps.pctOver30Ms < MAX_GAPS_OVER_30_MS_PCT;
+  return { ...r, calls: { ...r.calls, target: calls }, passed };
+}
+
 async function loadSeries(vad: boolean, steps: readonly number[], seconds: number, budgetS: number) {
   const done: CallsLoadStep[] = [];
   const notRun: number[] = [];
   const t0 = performance.now();
+  const fits = (calls: number): boolean => (performance.now() - t0) / 1000 + stepSeconds(calls, seconds) <= budgetS;
   for (const [i, calls] of steps.entries()) {
-    const spent = (performance.now() - t0) / 1000;
-    if (spent + stepSeconds(calls, seconds) > budgetS) {
+    if (!fits(calls)) {
       notRun.push(...steps.slice(i));
       break;
     }
-    const r = await runLoad({ calls, seconds, vad, rampS: calls / 100 });
-    const passed = r.valid && r.downlink.gaps.pctOver30Ms < MAX_GAPS_OVER_30_MS_PCT;
-    done.push({ ...r, calls: { ...r.calls, target: calls }, passed });
-    if (!passed) break;
+    let step = await loadStep(calls, seconds, vad);
+    // A step that failed while other processes used the service's core gets one more try.
+    if (!step.passed && step.disturbance && fits(calls)) {
+      done.push(step);
+      step = await loadStep(calls, seconds, vad);
+    }
+    done.push(step);
+    if (!step.passed) break;
   }
   const best = done.filter((r) => r.passed).at(-1);
   const at = best ?? done[0];
@@ -215,7 +226,7 @@ export function formatCallsBench(r: CallsBenchResult): string {
     ...r.load.map((x) => {
       const s = x.server;
       const g = x.downlink.gaps;
-      return `| ${x.calls.target} | ${x.vad ? 'on' : 'off'} | ${s?.cpuMsPerCallSecond ?? '-'} | ${s?.cpuPctOfCore ?? '-'} | ${s?.rssMb ?? '-'} | ${s?.rssMbPerCall ?? '-'} | ${s?.eventLoopP99Ms ?? '-'} | ${g.p50Ms.toFixed(1)} / ${g.p99Ms.toFixed(1)} | ${g.pctOver30Ms.toFixed(2)} % | ${x.downlink.lostPct} % | ${x.downlink.duplicateFrames} | ${pair(x.latency.uplink)} | ${pair(x.latency.downlink)} | ${x.generator.loopDelayP99Ms} (${x.generator.agentLoopDelayP99Ms ?? '-'}) | ${x.generator.lateTicksPct} % | ${x.valid ? 'yes' : `no: ${x.invalidReasons.join('; ')}`} | ${x.passed ? 'yes' : 'no'} |`;
+      return `| ${x.calls.target} | ${x.vad ? 'on' : 'off'} | ${s?.cpuMsPerCallSecond ?? '-'} | ${s?.cpuPctOfCore ?? '-'} | ${s?.rssMb ?? '-'} | ${s?.rssMbPerCall ?? '-'} | ${s?.eventLoopP99Ms ?? '-'} | ${g.p50Ms.toFixed(1)} / ${g.p99Ms.toFixed(1)} | ${g.pctOver30Ms.toFixed(2)} % | ${x.downlink.lostPct} % | ${x.downlink.duplicateFrames} | ${pair(x.latency.uplink)} | ${pair(x.latency.downlink)} | ${x.generator.loopDelayP99Ms} (${x.generator.agentLoopDelayP99Ms ?? '-'}) | ${x.generator.lateTicksPct} % | ${x.valid ? 'yes' : `no: ${x.invalidReasons.join('; ')}`}${x.disturbance ? ` (disturbed: ${x.disturbance})` : ''} | ${x.passed ? 'yes' : 'no'} |`;
     }),
   ];
   if (r.bargeIn) {
