@@ -65,9 +65,9 @@ export class RoundTripLog {
     return n;
   }
 
-  /** The answered round trips sent in [from, to). */
-  answeredIn(from: number, to: number): RoundTrip[] {
-    return this.#done.filter((r) => r.ok && r.ms !== undefined && r.sentAt >= from && r.sentAt < to);
+  /** The settled round trips (answered or failed) sent in [from, to). */
+  settledIn(from: number, to: number): RoundTrip[] {
+    return this.#done.filter((r) => r.sentAt >= from && r.sentAt < to);
   }
 
   /** Round trips sent in [from, to): latencies of the answered ones, failures, and those still pending. */

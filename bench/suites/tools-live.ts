@@ -89,7 +89,7 @@ export interface ToolsLiveBenchResult {
   /** Round trips of the tool window (sent in it), agent side. */
   readonly roundTrip: LatencySummary;
   readonly toolCalls: number;
-  /** Timed out (no output within 10 s), or an output that is not the tool's answer. */
+  /** Timed out (no output within 10 s), or an output that is not the tool's answer; sent in the tool window. */
   readonly failures: number;
   readonly firstFailure: string | undefined;
   /** `error` events the simulator sent during the run (e.g. a refused function_call_output). */
@@ -126,7 +126,8 @@ class ModelDriver {
   toolCalls = false;
   skippedTurns = 0;
   simulatorErrors = 0;
-  firstFailure: string | undefined;
+  /** Why each failed round trip failed. */
+  readonly failureReasons = new Map<string, string>();
   readonly sessions: SimRealtimeSession[] = [];
   readonly log = new RoundTripLog();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -161,12 +162,12 @@ class ModelDriver {
       ).then(
         ({ at, output }) => {
           const ok = isToolAnswer(output);
-          if (!ok) this.firstFailure ??= `output ${output.slice(0, 200)}`;
+          if (!ok) this.failureReasons.set(callId, `output ${output.slice(0, 200)}`);
           this.log.settled(callId, at, ok);
           ask = undefined;
         },
         (err: Error) => {
-          this.firstFailure ??= err.message;
+          this.failureReasons.set(callId, err.message);
           this.log.settled(callId, performance.now(), false);
           ask = undefined;
         },
@@ -345,7 +346,9 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
     const toolHandling = summarizeLatencies(tool.handlingMs.slice(handled0));
     const toTool: number[] = [];
     const fromTool: number[] = [];
-    for (const r of driver.log.answeredIn(withTools.from, withTools.to)) {
+    let firstFailure: string | undefined;
+    for (const r of driver.log.settledIn(withTools.from, withTools.to)) {
+      if (!r.ok) firstFailure ??= driver.failureReasons.get(r.id);
       const t = toolTimes.get(r.id);
       if (!t || r.ms === undefined) continue;
       toTool.push(t.arrivedAt - r.sentAt);
@@ -374,7 +377,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
       roundTrip: trips.summary,
       toolCalls: trips.sent,
       failures: trips.failures + trips.pending,
-      firstFailure: driver.firstFailure,
+      firstFailure,
       simulatorErrors: driver.simulatorErrors,
       toolHandling,
       toTool: summarizeLatencies(toTool),

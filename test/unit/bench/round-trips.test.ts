@@ -30,9 +30,10 @@ describe('bench round-trip log', () => {
     expect(w.summary.count).toBe(1);
     expect(w.summary.p50Ms).toBe(3);
     expect(log.window(0, 100).summary.maxMs).toBe(7);
-    expect(log.answeredIn(0, 40).map((r) => [r.id, r.ms])).toEqual([
-      ['a', 5],
-      ['b', 3],
+    expect(log.settledIn(0, 40).map((r) => [r.id, r.ms, r.ok])).toEqual([
+      ['a', 5, true],
+      ['b', 3, true],
+      ['c', undefined, false],
     ]);
   });
 });
