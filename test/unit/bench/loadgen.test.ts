@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { burstyCallerAudio, OnsetDetector } from '../../../bench/lib/tone-onsets.js';
 import { runLoad } from '../../../bench/loadgen.js';
 
@@ -30,30 +30,30 @@ function startFaultyEcho(fault: { delayMs: number; dropEvery?: number; repeat?: 
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-let server: Server | undefined;
-afterEach(async () => {
-  await new Promise((r) => server?.close(r) ?? r(undefined));
-  server = undefined;
-});
-
+/** Runs 4 calls for 2 s against a faulty echo server (closed afterwards). */
 async function measure(fault: Parameters<typeof startFaultyEcho>[0]) {
-  server = await startFaultyEcho(fault);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return runLoad({
-    target: { host: '127.0.0.1', port: address.port },
-    calls: 4,
-    seconds: 2,
-    warmupS: 0.5,
-    inline: true,
-    pin: false,
-    // Bursts every 500 ms, so a 2 s window holds about 4 per call.
-    bursts: { periodMs: 500 },
-  });
+  const server = await startFaultyEcho(fault);
+  try {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    return await runLoad({
+      target: { host: '127.0.0.1', port: address.port },
+      calls: 4,
+      seconds: 2,
+      warmupS: 0.5,
+      inline: true,
+      pin: false,
+      // Bursts every 500 ms, so a 2 s window holds about 4 per call.
+      bursts: { periodMs: 500 },
+    });
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 }
 
-describe('load generator against an AudioSocket echo server with known faults', () => {
-  it('measures a 100 ms echo delay as ~100 ms round trip, with no loss and no duplicates', async () => {
+// The three runs are independent (own server, own callers): run them side by side.
+describe.concurrent('load generator against an AudioSocket echo server with known faults', () => {
+  it('measures a 100 ms echo delay as ~100 ms round trip, with no loss and no duplicates', async ({ expect }) => {
     const r = await measure({ delayMs: 100 });
     expect(r.latency.roundTrip.count).toBeGreaterThanOrEqual(12);
     expect(r.latency.roundTrip.p50Ms).toBeGreaterThan(100 - 25);
@@ -65,7 +65,7 @@ describe('load generator against an AudioSocket echo server with known faults', 
     expect(r.calls.avgConcurrent).toBeCloseTo(4, 0);
   });
 
-  it('counts the frames a server drops (every 10th)', async () => {
+  it('counts the frames a server drops (every 10th)', async ({ expect }) => {
     const r = await measure({ delayMs: 10, dropEvery: 10 });
     expect(r.downlink.lostPct).toBeGreaterThan(7);
     expect(r.downlink.lostPct).toBeLessThan(13);
@@ -73,7 +73,7 @@ describe('load generator against an AudioSocket echo server with known faults', 
     expect(r.downlink.gaps.pctOver30Ms).toBeGreaterThan(5);
   });
 
-  it('counts the frames a server repeats', async () => {
+  it('counts the frames a server repeats', async ({ expect }) => {
     const r = await measure({ delayMs: 10, repeat: true });
     expect(r.downlink.lostPct).toBeLessThan(1);
     // Every frame arrives twice: half of what arrives is a repeat.
@@ -118,6 +118,6 @@ describe('tone-burst onsets', () => {
     // 40 samples late: the burst starts 40 samples (5 ms) into the frame that arrives with the original onset frame.
     const { sentFrames, onsets } = onsetsAfterReframing(40);
     expect(onsets).toHaveLength(sentFrames.length);
-    onsets.forEach((t, i) => expect(Math.abs(t - (sentFrames[i]! * 20 + 5))).toBeLessThanOrEqual(0.25));
+    for (const [i, t] of onsets.entries()) expect(Math.abs(t - (sentFrames[i]! * 20 + 5))).toBeLessThanOrEqual(0.25);
   });
 });
