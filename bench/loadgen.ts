@@ -475,6 +475,13 @@ function serviceStats(
 
 /** Places the calls, measures over the window, and returns every figure. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const positive = (name: string, x: number | undefined): void => {
+    if (x !== undefined && !(x > 0)) throw new RangeError(`${name} must be a positive number, not ${x}`);
+  };
+  positive('seconds', options.seconds);
+  positive('calls', options.calls);
+  positive('rate', options.rate);
+  positive('durationS', options.durationS);
   const kind = options.kind ?? 0x10;
   const pinning = (options.pin ?? true) && CAN_PIN;
   const bursts = options.bursts ?? {};
