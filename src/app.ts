@@ -496,7 +496,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
     async start() {
       if (speech && !deps.speech && !vad) {
-        vad = await VadEngine.start({ logger: logger.child({ component: 'vad' }) });
+        vad = await VadEngine.start({
+          logger: logger.child({ component: 'vad' }),
+          minJobIntervalMs: config.vad.batchIntervalMs,
+        });
         vad.on('failed', (err) => logger.error({ err }, 'VAD engine failed: calls continue without speech detection'));
         logger.info({ model: vad.modelPath }, 'VAD engine ready');
       }

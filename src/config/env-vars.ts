@@ -232,6 +232,12 @@ export const ENV_VARS = {
     default: '400',
     description: 'Silence must last this long before `silence` fires.',
   }),
+  VAD_BATCH_INTERVAL_MS: spec({
+    schema: z.coerce.number().int().min(0).max(25),
+    default: '10',
+    description:
+      'Least time between two VAD inference jobs (one job scores a window of every call that has one ready). Waiting gathers bigger batches, which cost far less CPU per window, and delays a speech decision by at most this much. 0: a job starts as soon as a window is ready.',
+  }),
   SHUTDOWN_DEADLINE_MS: spec({
     schema: z.coerce.number().int().min(0).max(3_600_000),
     default: '30000',

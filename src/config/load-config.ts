@@ -40,7 +40,13 @@ export interface ConfigShape {
     iceServers: Array<{ urls: string | string[]; username?: string | undefined; credential?: string | undefined }>;
     hostAddresses: string[];
   };
-  vad: { engine: 'silero' | 'off'; threshold: number; minSpeechMs: number; minSilenceMs: number };
+  vad: {
+    engine: 'silero' | 'off';
+    threshold: number;
+    minSpeechMs: number;
+    minSilenceMs: number;
+    batchIntervalMs: number;
+  };
   routes: Route[];
   /** Route agent secrets resolved from the environment variables the routes name, by route name. */
   routeSecrets: Record<string, string>;
@@ -321,6 +327,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       threshold: v.VAD_THRESHOLD,
       minSpeechMs: v.VAD_MIN_SPEECH_MS,
       minSilenceMs: v.VAD_MIN_SILENCE_MS,
+      batchIntervalMs: v.VAD_BATCH_INTERVAL_MS,
     },
     routes: routes.map((r) => ({ ...r, audioFormat: r.audioFormat ?? v.MEDIA_FORMAT })),
     routeSecrets,

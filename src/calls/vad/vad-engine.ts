@@ -65,7 +65,9 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   #generation = 0;
   #consecutiveFailures = 0;
   #job: Job | undefined;
-  #immediate: NodeJS.Immediate | undefined;
+  /** The scheduled dispatch: at once (immediate) or when the job interval allows (timeout). */
+  #scheduled: { cancel(): void } | undefined;
+  #lastJobAt = Number.NEGATIVE_INFINITY;
   #nextChannelId = 1;
   #nextJobId = 1;
   #pendingTotal = 0;
@@ -161,8 +163,8 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
 
   async #close(): Promise<void> {
     this.#state = 'closed';
-    if (this.#immediate) clearImmediate(this.#immediate);
-    this.#immediate = undefined;
+    this.#scheduled?.cancel();
+    this.#scheduled = undefined;
     const err = new VadError('VAD_ENGINE_CLOSED', 'VAD engine closed while the stream was open');
     for (const ch of [...this.#channels.values()]) ch.fail(err);
     this.#job = undefined;
@@ -279,11 +281,19 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   }
 
   #scheduleDispatch(): void {
-    if (this.#immediate || this.#job || !this.#host || this.#state !== 'running' || this.#pendingTotal === 0) return;
-    this.#immediate = setImmediate(() => {
-      this.#immediate = undefined;
+    if (this.#scheduled || this.#job || !this.#host || this.#state !== 'running' || this.#pendingTotal === 0) return;
+    const run = () => {
+      this.#scheduled = undefined;
       this.#dispatch();
-    });
+    };
+    const wait = this.#lastJobAt + this.#settings.minJobIntervalMs - performance.now();
+    if (wait > 0) {
+      const timer = setTimeout(run, wait);
+      this.#scheduled = { cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(run);
+      this.#scheduled = { cancel: () => clearImmediate(immediate) };
+    }
   }
 
   #dispatch(): void {
@@ -318,6 +328,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     if (requests.length === 0) return;
     const job: Job = { id: this.#nextJobId++, batches };
     this.#job = job;
+    this.#lastJobAt = performance.now();
     host.setBusy(true);
     host.send({ type: 'infer', jobId: job.id, batches: requests }, transfer);
   }

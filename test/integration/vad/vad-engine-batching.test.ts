@@ -104,4 +104,31 @@ describe('VadEngine batching', () => {
       expect(Math.abs(got.starts[0]!.atMs - delayMs)).toBeLessThanOrEqual(100);
     }
   });
+
+  it('starts inference jobs no closer together than minJobIntervalMs, and every window still gets scored', async () => {
+    const paced = await VadEngine.start({ minJobIntervalMs: 25 });
+    try {
+      const noise = whiteNoise(8000, -30, 7);
+      const live = Array.from({ length: 20 }, () => paced.createStream({ sampleRate: 8000 }));
+      const t0 = performance.now();
+      // One 20 ms frame per stream every 20 ms for a second, as live calls push them.
+      for (let f = 0; f < 50; f++) {
+        for (const s of live) s.push(noise.subarray(f * 160, (f + 1) * 160));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await Promise.all(live.map((s) => whenScored(s)));
+      const elapsed = performance.now() - t0;
+      const stats = paced.stats();
+      const submitted = live.reduce((n, s) => n + s.stats.windowsSubmitted, 0);
+      expect(submitted).toBeGreaterThan(20 * 25);
+      expect(stats.windowsInferred).toBe(submitted);
+      expect(stats.windowsDropped).toBe(0);
+      expect(stats.jobs).toBeLessThanOrEqual(Math.ceil(elapsed / 25) + 1);
+      // 20 streams × 25/32 windows per job at best; a loaded machine starts jobs later still, with more in each.
+      expect(stats.windowsInferred / stats.jobs).toBeGreaterThan(10);
+      for (const s of live) s.close();
+    } finally {
+      await paced.close();
+    }
+  });
 });

@@ -61,7 +61,7 @@ describe('VadEngine start failures', () => {
     expect(err.message).toContain('worker entry failed to load');
   });
 
-  it.each([{ maxPendingPerStream: 0 }, { maxBatchSize: 1.5 }, { maxRestarts: -1 }])(
+  it.each([{ maxPendingPerStream: 0 }, { maxBatchSize: 1.5 }, { maxRestarts: -1 }, { minJobIntervalMs: 26 }])(
     'invalid option %j is VAD_INVALID_OPTIONS',
     async (options) => {
       const err = await startError(options);
