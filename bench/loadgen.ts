@@ -133,6 +133,8 @@ export interface LoadResult {
     readonly lateTicksPct: number;
     readonly cpuMsPerCallSecond: number;
     readonly agentLoopDelayP99Ms?: number;
+    /** CPU of this process (the echo agent, with callers `inline` also them) per call-second. */
+    readonly agentCpuMsPerCallSecond?: number;
   };
   readonly valid: boolean;
   readonly invalidReasons: readonly string[];
@@ -562,6 +564,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
       await sleepUntil(plan.measureFrom);
       const loop = startLoopDelay();
+      const ownCpu0 = process.cpuUsage();
       if (service) await serviceStats(service.child, true);
       const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
       // The service's core is ours only if nothing else runs there: measure what else did (pinned runs).
@@ -572,6 +575,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const rss = serverPid === undefined ? undefined : await processRssMb(serverPid);
       const loopStats = service ? await serviceStats(service.child, false) : undefined;
       const agentLoop = service ? loop.read().p99Ms : undefined;
+      const ownCpu = process.cpuUsage(ownCpu0);
       loop.stop();
       const r = await report;
       const windowS = (plan.measureTo - plan.measureFrom) / 1000;
@@ -658,7 +662,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           tickLatenessP99Ms: round(r.tickLatenessP99Ms),
           lateTicksPct: round(r.lateTicksPct, 3),
           cpuMsPerCallSecond: round(r.cpuMs / r.callSeconds, 3),
-          ...(agentLoop === undefined ? {} : { agentLoopDelayP99Ms: round(agentLoop) }),
+          ...(agentLoop === undefined
+            ? {}
+            : {
+                agentLoopDelayP99Ms: round(agentLoop),
+                agentCpuMsPerCallSecond: round((ownCpu.user + ownCpu.system) / 1000 / r.callSeconds, 3),
+              }),
         },
         valid: invalidReasons.length === 0,
         invalidReasons,
@@ -706,7 +715,7 @@ export function formatLoad(r: LoadResult): string {
   const gen = r.generator;
   rows.push([
     'generator',
-    `loop delay p99 ${gen.loopDelayP99Ms} ms${gen.agentLoopDelayP99Ms === undefined ? '' : ` (agent ${gen.agentLoopDelayP99Ms} ms)`}, tick lateness p99 ${gen.tickLatenessP99Ms} ms, ${gen.lateTicksPct} % ticks late, ${gen.cpuMsPerCallSecond} CPU ms per call-second`,
+    `loop delay p99 ${gen.loopDelayP99Ms} ms${gen.agentLoopDelayP99Ms === undefined ? '' : ` (agent ${gen.agentLoopDelayP99Ms} ms)`}, tick lateness p99 ${gen.tickLatenessP99Ms} ms, ${gen.lateTicksPct} % ticks late, CPU ${gen.cpuMsPerCallSecond} ms per call-second${gen.agentCpuMsPerCallSecond === undefined ? '' : ` (agent ${gen.agentCpuMsPerCallSecond} ms)`}`,
   ]);
   rows.push(['valid', r.valid ? 'yes' : `INVALID: ${r.invalidReasons.join('; ')}`]);
   if (r.disturbance) rows.push(['disturbed', r.disturbance]);
