@@ -43,6 +43,8 @@ export type ToolResultDeliveryOutcome = 'delivered' | 'call_not_found';
  */
 export interface ToolResultSink {
   deliver(result: ToolCallResult): Promise<ToolResultDeliveryOutcome>;
+  /** Whether an agent on this instance is waiting for this tool call's result (it then needs no routing). */
+  waitsFor?(callId: string, toolCallId: string): boolean;
 }
 
 /** Stable error codes in failed tool results. */

@@ -165,10 +165,15 @@ export class ToolCallWorker {
           ...(signal ? { signal } : {}),
         })
       : { status: 'failed', errorCode: TOOL_ERROR_CODES.unknownTool, error: `no tool named ${data.name}` };
-    await job.updateProgress({ runToken, outcome }).catch((err: unknown) => {
-      log.warn({ err }, 'could not leave the tool outcome on its job');
-    });
-    if (!(await this.#finish(callId, toolCallId, runToken, outcome, signal))) {
+    // The outcome goes on the job (for a retry after a crash) and on the row at once: a crash between the two is
+    // recovered either way (a finished row is redelivered; an outcome left on the job is recorded, not re-run).
+    const [, finished] = await Promise.all([
+      job.updateProgress({ runToken, outcome }).catch((err: unknown) => {
+        log.warn({ err }, 'could not leave the tool outcome on its job');
+      }),
+      this.#finish(callId, toolCallId, runToken, outcome, signal),
+    ]);
+    if (!finished) {
       log.warn('another run took this tool call over; its outcome stands');
       return { outcome: 'superseded' };
     }

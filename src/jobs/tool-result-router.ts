@@ -16,7 +16,14 @@ export interface ToolResultRouterOptions {
    * through its `tool-results` queue (one hop less; the tool run's job is still what makes it durable: it fails and
    * is retried if this delivery throws).
    */
-  local?: { instanceId: string; delivery: { deliver(result: ToolResultJobData): Promise<'delivered' | 'call_ended'> } };
+  local?: {
+    instanceId: string;
+    delivery: {
+      deliver(result: ToolResultJobData): Promise<'delivered' | 'call_ended'>;
+      /** An agent here waits for it: delivered at once, without asking Redis who owns the call. */
+      waitsFor?(result: ToolResultJobData): boolean;
+    };
+  };
 }
 
 /**
@@ -33,9 +40,10 @@ export class ToolResultRouter {
   }
 
   async route(result: ToolResultJobData): Promise<'queued' | 'delivered' | 'call_ended'> {
+    const local = this.#o.local;
+    if (local?.delivery.waitsFor?.(result)) return local.delivery.deliver(result);
     const owner = await this.#o.ownership.ownerOf(result.callId);
     if (owner === null) return 'call_ended';
-    const local = this.#o.local;
     if (local && owner === local.instanceId) return local.delivery.deliver(result);
     await this.#queue(owner).add('result', result, {
       jobId: toolCallJobId(result.callId, result.toolCallId),

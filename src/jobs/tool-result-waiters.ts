@@ -76,6 +76,10 @@ export class ToolResultWaiters implements ToolResultSink {
     }
   }
 
+  waitsFor(callId: string, toolCallId: string): boolean {
+    return this.#waiting.has(`${callId}:${toolCallId}`);
+  }
+
   async deliver(result: ToolCallResult): Promise<ToolResultDeliveryOutcome> {
     const key = `${result.callId}:${result.toolCallId}`;
     const waiter = this.#waiting.get(key);

@@ -49,6 +49,11 @@ export class ToolResultDelivery {
     this.#repo = new ToolCallsRepository(options.db);
   }
 
+  /** Whether an agent on this instance waits for this result. */
+  waitsFor(result: Pick<ToolCallResult, 'callId' | 'toolCallId'>): boolean {
+    return this.#o.sink.waitsFor?.(result.callId, result.toolCallId) ?? false;
+  }
+
   async deliver(result: ToolCallResult): Promise<'delivered' | 'call_ended'> {
     const outcome = await this.#o.sink.deliver(result);
     const delivery = outcome === 'delivered' ? 'delivered' : 'call_ended';

@@ -27,6 +27,7 @@ describe('ToolResultRouter', () => {
       await cleanRedis(REDIS_URL, prefix);
     });
     const delivered: ToolResultJobData[] = [];
+    const waiting = new Set<string>();
     const router = new ToolResultRouter({
       redis,
       prefix,
@@ -38,6 +39,7 @@ describe('ToolResultRouter', () => {
             delivered.push(r);
             return r.callId === 'call-1' ? 'delivered' : 'call_ended';
           },
+          waitsFor: (r) => waiting.has(r.toolCallId),
         },
       },
     });
@@ -47,7 +49,7 @@ describe('ToolResultRouter', () => {
       cleanups.push(() => q.close());
       return q;
     };
-    return { router, delivered, queueOf };
+    return { router, delivered, queueOf, waiting };
   }
 
   it('hands a result for a call this instance owns straight to its delivery, with no queue hop', async () => {
@@ -75,5 +77,13 @@ describe('ToolResultRouter', () => {
     const { router, delivered } = await setup(null);
     expect(await router.route(result)).toBe('call_ended');
     expect(delivered).toEqual([]);
+  });
+
+  it('delivers here at once when an agent here waits for the result, whoever Redis says owns the call', async () => {
+    const { router, delivered, queueOf, waiting } = await setup('there');
+    waiting.add(result.toolCallId);
+    expect(await router.route(result)).toBe('delivered');
+    expect(delivered).toEqual([result]);
+    expect(await queueOf('there').getJob(toolCallJobId(result.callId, result.toolCallId))).toBeUndefined();
   });
 });
