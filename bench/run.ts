@@ -16,6 +16,7 @@ import { formatChanWebSocketBench, runChanWebSocketBench } from './suites/chan-w
 import { formatRealtimeBench, runRealtimeBench } from './suites/realtime.js';
 import { formatResamplerBench, runResamplerBench } from './suites/resampler.js';
 import { formatToolRoundTripBench, runToolRoundTripBench } from './suites/tools.js';
+import { formatToolsLiveBench, runToolsLiveBench } from './suites/tools-live.js';
 import { formatVadBench, runVadBench } from './suites/vad.js';
 import { formatWebRtcBench, runWebRtcBench } from './suites/webrtc.js';
 
@@ -69,7 +70,7 @@ const SUITES: Suite[] = [
     name: 'webrtc',
     run: async (quick) => {
       const calls = quick ? [20] : [50, 100];
-      const seconds = quick ? 5 : 15;
+      const seconds = quick ? 5 : 10;
       const pcmu = await runWebRtcBench({ calls, codec: 'PCMU', seconds });
       const opus = await runWebRtcBench({ calls, codec: 'opus', seconds });
       return { result: { pcmu, opus }, text: `${formatWebRtcBench(pcmu)}\n\n${formatWebRtcBench(opus)}` };
@@ -94,6 +95,16 @@ const SUITES: Suite[] = [
         ...(process.env.BENCH_MYSQL_URL ? { mysqlUrl: process.env.BENCH_MYSQL_URL } : {}),
       });
       return { result, text: formatToolRoundTripBench(result) };
+    },
+  },
+  {
+    name: 'tools-live',
+    run: async (quick) => {
+      // 100 live Realtime calls, each asking for a tool every 5 s (20 tool calls/s in all).
+      const result = await runToolsLiveBench(
+        quick ? { calls: 30, seconds: 5, periodMs: 5000 } : { calls: 100, seconds: 12, periodMs: 5000 },
+      );
+      return { result, text: formatToolsLiveBench(result) };
     },
   },
 ];
@@ -142,7 +153,8 @@ for (const suite of SUITES) {
 const stamp = started.toISOString().replace(/[:.]/g, '-');
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(resultsDir, { recursive: true });
-const md = `# ${header[0]}\n\n${header[1]}\n\n${sections.join('\n\n')}\n`;
+const totalSeconds = ((Date.now() - started.getTime()) / 1000).toFixed(0);
+const md = `# ${header[0]}\n\n${header[1]}\n\n${sections.join('\n\n')}\n\nWhole run: ${totalSeconds} s.\n`;
 await writeFile(
   `${resultsDir}${stamp}.json`,
   `${JSON.stringify({ started: started.toISOString(), quick, machine, results }, null, 2)}\n`,
@@ -155,5 +167,7 @@ if (!quick && !only) {
   const method = doc.includes(marker) ? doc.slice(0, doc.indexOf(marker)) : `# Benchmarks\n\n`;
   await writeFile(docPath, `${method}${marker}\n\n${md}`);
 }
-process.stdout.write(`wrote bench/results/${stamp}.json and .md${!quick && !only ? ', docs/benchmarks.md' : ''}\n`);
+process.stdout.write(
+  `whole run ${totalSeconds} s; wrote bench/results/${stamp}.json and .md${!quick && !only ? ', docs/benchmarks.md' : ''}\n`,
+);
 process.exit(failed > 0 ? 1 : 0);
