@@ -35,7 +35,7 @@ import type { NativeAgentSession, NativeEchoAgentMode } from '../src/simulator/a
 import { readWavFile, toMono } from '../src/simulator/audio/wav.js';
 import { nextMessage } from './lib/child-messages.js';
 import { type EchoService, startEchoService } from './lib/echo-service.js';
-import { CAN_PIN, pin } from './lib/service-process.js';
+import { CAN_PIN, pin, pinService, servicePinning } from './lib/service-process.js';
 import {
   coreBusyMs,
   type GapStats,
@@ -527,7 +527,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const host = options.target?.host ?? '127.0.0.1';
     const port = options.target?.port ?? service!.port;
     const serverPid = options.serverPid ?? service?.child.pid;
-    const pinned = pinning && (service ? pin(service.child.pid!, SERVICE_CORE) : true) && pin(process.pid, 0);
+    const pinned = pinning && (service ? pinService(service.child.pid!) : true) && pin(process.pid, 0);
     const calls = options.calls ?? 100;
     const rampMs = 1000 * (options.rampS ?? calls / 50);
     const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
@@ -685,7 +685,7 @@ export function formatLoad(r: LoadResult): string {
   const g = r.downlink.gaps;
   const rows: Array<[string, string]> = [
     ['target', r.target],
-    ['load', `${r.mode}; kind 0x${r.kind.toString(16)}; callers in ${r.callers}${r.pinned ? '; pinned' : ''}`],
+    ['load', `${r.mode}; kind 0x${r.kind.toString(16)}; callers in ${r.callers}${r.pinned ? `; pinned (service: ${servicePinning()})` : ''}`],
     ['window', `${r.seconds} s; ${r.calls.avgConcurrent} calls up on average, ${r.calls.dialed} dialled`],
     ['failed dials / closed by server', `${r.calls.failedDials} / ${r.calls.closedByServer}`],
     ['downlink frames/s per call', `p50 ${r.downlink.fpsPerCallP50}, min ${r.downlink.fpsPerCallMin}`],
