@@ -8,6 +8,12 @@
  * latency into uplink (caller → agent) and downlink (agent → caller) on one time base
  * (`performance.timeOrigin + performance.now()`, the same in every process on the machine).
  *
+ * `via: 'ari'` (self-started service only): the callers' process also runs the simulated Asterisk
+ * (src/simulator/ari/), the service runs in ARI mode against it, and each call is `placeInboundCall({ audio })`:
+ * StasisStart → externalMedia AudioSocket → bridge, as with a real Asterisk; the AudioSocket legs are paced by the
+ * callers' clock and measured as in raw mode. `agent: 'realtime'`: the service's route goes to the Realtime
+ * simulator (started here) with server VAD, whose model answers every caller turn with audio; no latency figures.
+ *
  * Every caller sends real speech (test/fixtures/speech) with a 1 kHz 80 ms burst every 2 s, each call at its own
  * phase (bench/lib/tone-onsets.ts). By default the callers run in a child process (this file with
  * `--callers-child`), so the generator's two halves — callers, and the echo agent here — get separate event loops.
@@ -30,11 +36,23 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MediaClock } from '../src/audio/media-clock.js';
 import { type AudioKind, AUDIO_KIND_SAMPLE_RATE } from '../src/protocols/audiosocket/kinds.js';
-import { dialAudioSocket, type SimulatedAudioSocketCall } from '../src/simulator/audiosocket-dialer.js';
+import type { AudioSource } from '../src/simulator/audio/audio-source.js';
+import {
+  type DialerCloseInfo,
+  dialAudioSocket,
+  type FrameTicker,
+  type ReceivedFrame,
+  type SimulatedAudioSocketCall,
+} from '../src/simulator/audiosocket-dialer.js';
 import type { NativeAgentSession, NativeEchoAgentMode } from '../src/simulator/agents/native-echo-agent.js';
+import { audioSocketDialerLink } from '../src/simulator/ari/audiosocket-dialer-link.js';
+import { type SimulatedAsterisk, startSimulatedAsterisk } from '../src/simulator/ari/simulated-asterisk.js';
+import type { SimulatedChannel } from '../src/simulator/ari/simulated-channel.js';
+import { type RealtimeSimulator, startRealtimeSimulator } from '../src/simulator/realtime/realtime-simulator.js';
 import { readWavFile, toMono } from '../src/simulator/audio/wav.js';
 import { nextMessage } from './lib/child-messages.js';
-import { type EchoService, startEchoService } from './lib/echo-service.js';
+import { type BenchService, startEchoService, startRoutedService, withAgent } from './lib/echo-service.js';
+import { audioTotals, realtimeBenchRoute } from './lib/realtime-callers.js';
 import { CAN_PIN, pin, pinService, servicePinning } from './lib/service-process.js';
 import {
   coreBusyMs,
@@ -47,9 +65,18 @@ import {
 } from './lib/stats.js';
 import { type BurstSpec, burstyCallerAudio, matchOnsets, OnsetDetector } from './lib/tone-onsets.js';
 
+/** The self-started service's agent: a native agent mode, or `realtime` (the Realtime simulator). */
+export type LoadAgent = NativeEchoAgentMode | 'realtime';
+
 export interface LoadOptions {
   /** Any AudioSocket server; without it the service is started here with a native echo agent. */
   readonly target?: { readonly host: string; readonly port: number };
+  /**
+   * How calls reach the self-started service: `audiosocket` (default; dialplan-direct AudioSocket), or `ari` (a
+   * simulated Asterisk in the callers' process, the service in ARI mode: StasisStart → externalMedia AudioSocket →
+   * bridge, as with a real Asterisk).
+   */
+  readonly via?: 'audiosocket' | 'ari';
   /** Concurrent calls (default 100 unless `rate`). With `durationS`, each ended call is followed by a new one. */
   readonly calls?: number;
   /** Arrival rate, calls/s (instead of `calls`); each call lasts `durationS` (default 30). */
@@ -68,9 +95,11 @@ export interface LoadOptions {
   readonly vad?: boolean;
   /**
    * The self-started service's agent (bench-only native agent modes): `echo` (default; latency is measured only with
-   * it), `speaker` (paced 3 s utterances, stopped on barge-in), `burst`, `parrot`.
+   * it), `speaker` (paced 3 s utterances, stopped on barge-in), `burst`, `parrot`; or `realtime`: an OpenAI Realtime
+   * route to the Realtime simulator (started here), whose server VAD ends each caller turn and whose model answers
+   * it with {@link REALTIME_ANSWER_MS} of audio (not interrupted by the caller's next turn).
    */
-  readonly agent?: NativeEchoAgentMode;
+  readonly agent?: LoadAgent;
   /** PID of the server (for a `target`) to read CPU and RSS from /proc. */
   readonly serverPid?: number;
   readonly bursts?: BurstSpec;
@@ -106,6 +135,8 @@ export interface LoadResult {
     readonly fpsPerCallMin: number;
     readonly gaps: GapStats;
     readonly framesReceived: number;
+    /** Frames received in the window with any non-zero sample (not pure digital silence). */
+    readonly audibleFrames: number;
     readonly framesExpected: number;
     readonly lostFrames: number;
     readonly lostPct: number;
@@ -136,6 +167,8 @@ export interface LoadResult {
     /** CPU of this process (the echo agent, with callers `inline` also them) per call-second. */
     readonly agentCpuMsPerCallSecond?: number;
   };
+  /** `agent: 'realtime'`: the simulator's sessions, the responses its model started, and their audio deltas. */
+  readonly realtime?: { readonly sessions: number; readonly responses: number; readonly audioDeltas: number };
   readonly valid: boolean;
   readonly invalidReasons: readonly string[];
   /**
@@ -154,6 +187,8 @@ interface PlannedCall {
 }
 
 interface CallerPlan {
+  /** `ari`: placed on the simulated Asterisk of the callers' process ({@link startAriCallers}); host and port unused. */
+  readonly via: 'audiosocket' | 'ari';
   readonly host: string;
   readonly port: number;
   readonly kind: AudioKind;
@@ -171,6 +206,7 @@ interface CallerReport {
   readonly closedByServer: number;
   readonly callSeconds: number;
   readonly framesReceived: number;
+  readonly audibleFrames: number;
   readonly framesExpected: number;
   readonly lostFrames: number;
   readonly duplicateFrames: number;
@@ -183,8 +219,20 @@ interface CallerReport {
   readonly cpuMs: number;
 }
 
-type ToCallers = { type: 'start'; plan: CallerPlan } | { type: 'stop' };
-type FromCallers = { type: 'ready' } | { type: 'report'; report: CallerReport } | { type: 'error'; message: string };
+type ToCallers = { type: 'start'; plan: CallerPlan } | { type: 'ari' } | { type: 'ari-ready' } | { type: 'stop' };
+type FromCallers =
+  | { type: 'ready' }
+  | { type: 'ari'; url: string }
+  | { type: 'ari-ready' }
+  | { type: 'report'; report: CallerReport }
+  | { type: 'error'; message: string };
+
+/** ARI credentials and app of the simulated Asterisk (`via: 'ari'`). */
+const ARI_USER = 'loadgen';
+const ARI_PASSWORD = 'loadgen-ari-password';
+const ARI_APP = 'voice-adapter';
+/** `agent: 'realtime'`: audio of each model answer, ms. */
+export const REALTIME_ANSWER_MS = 1500;
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 /** Pinned runs: the self-started service runs on this core, the generator on core 0. */
@@ -239,6 +287,98 @@ function planCalls(o: LoadOptions, t0: number, stopAt: number): PlannedCall[] {
   return calls.sort((a, b) => a.at - b.at);
 }
 
+/** One connected call, however it was placed. */
+interface CallLeg {
+  /** What the agent knows the call by: the AudioSocket UUID (dialplan-direct), or the caller's channel ID (ARI). */
+  readonly uuid: string;
+  readonly closed: Promise<DialerCloseInfo>;
+  hangup(): Promise<unknown>;
+}
+
+/** The simulated Asterisk of the callers' process (`via: 'ari'`), and how its AudioSocket legs reach the callers. */
+interface AriCallers {
+  readonly sim: SimulatedAsterisk;
+  /** The callers' clock, set by {@link runCallers}: every leg is paced by it. */
+  clock: FrameTicker | undefined;
+  /** A caller's audio source → its call, waiting for the leg the source gets bridged with. */
+  readonly waiting: WeakMap<object, (call: SimulatedAudioSocketCall, uuid: string) => void>;
+  /** Frame handlers of the bridged legs, by AudioSocket UUID. */
+  readonly frames: Map<string, (frame: ReceivedFrame) => void>;
+}
+let ari: AriCallers | undefined;
+
+/** Starts the simulated Asterisk in this process (once); resolves with its URL. */
+async function startAriCallers(): Promise<string> {
+  if (!ari) {
+    const waiting: AriCallers['waiting'] = new WeakMap();
+    const frames: AriCallers['frames'] = new Map();
+    const dial = audioSocketDialerLink({
+      record: false,
+      clock: {
+        subscribe: (listener) => {
+          if (!ari?.clock) throw new Error('simulated Asterisk: no callers running');
+          return ari.clock.subscribe(listener);
+        },
+      },
+      onFrame: (frame, request) => frames.get(request.uuid)?.(frame),
+      onCall: (call, request) =>
+        void request.source.then((audio) => {
+          if (audio) waiting.get(audio)?.(call, request.uuid);
+        }),
+    });
+    const sim = await startSimulatedAsterisk({
+      username: ARI_USER,
+      password: ARI_PASSWORD,
+      app: ARI_APP,
+      audioSocket: { dial },
+    });
+    ari = { sim, clock: undefined, waiting, frames };
+  }
+  return ari.sim.url;
+}
+
+/** Resolves once the service has registered its Stasis application on the simulated Asterisk. */
+async function ariAppConnected(timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ari?.sim.isAppConnected(ARI_APP)) {
+    if (Date.now() > until) throw new Error(`the service did not connect to ARI within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A caller dials in on the simulated Asterisk; resolves once the service bridged it with its AudioSocket leg. */
+function placeAriCall(
+  audio: AudioSource,
+  onFrame: (frame: ReceivedFrame) => void,
+  timeoutMs: number,
+): Promise<CallLeg> {
+  const a = ari;
+  if (!a) return Promise.reject(new Error('no simulated Asterisk in this process'));
+  return new Promise((resolve, reject) => {
+    let channel: SimulatedChannel | undefined;
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      a.waiting.delete(audio);
+      void channel?.hangup();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`call not bridged within ${timeoutMs} ms`)), timeoutMs);
+    a.waiting.set(audio, (call, uuid) => {
+      clearTimeout(timer);
+      a.waiting.delete(audio);
+      a.frames.set(uuid, onFrame);
+      void call.closed.finally(() => a.frames.delete(uuid));
+      resolve({ uuid: channel?.id ?? uuid, closed: call.closed, hangup: async () => channel?.hangup() });
+    });
+    a.sim.placeInboundCall({ audio }).then(
+      (ch) => {
+        channel = ch;
+      },
+      (err: unknown) => fail(err as Error),
+    );
+  });
+}
+
 /** Runs the planned calls in this process; resolves with the caller-side report at `plan.reportAt`. */
 export async function runCallers(plan: CallerPlan): Promise<{ report: CallerReport; stop: () => Promise<void> }> {
   const rate = AUDIO_KIND_SAMPLE_RATE[plan.kind];
@@ -254,12 +394,26 @@ export async function runCallers(plan: CallerPlan): Promise<{ report: CallerRepo
     lateness.push(tick.firedAt - tick.scheduledAt);
   });
   clock.start();
-  const open = new Set<SimulatedAudioSocketCall>();
+  if (plan.via === 'ari') {
+    if (!ari) throw new Error('via ari: the simulated Asterisk is not running in the callers process');
+    ari.clock = clock;
+  }
+  const open = new Set<CallLeg>();
   const timers = new Set<NodeJS.Timeout>();
   const gaps: number[] = [];
   const fps: number[] = [];
   const onsets: CallerReport['onsets'] = [];
-  const totals = { dialed: 0, failedDials: 0, closedByServer: 0, callMs: 0, received: 0, expected: 0, lost: 0, dup: 0 };
+  const totals = {
+    dialed: 0,
+    failedDials: 0,
+    closedByServer: 0,
+    callMs: 0,
+    received: 0,
+    audible: 0,
+    expected: 0,
+    lost: 0,
+    dup: 0,
+  };
   const inWindow = (t: number): boolean => t >= plan.measureFrom && t <= plan.measureTo;
 
   /** Per call: frames received in the window, from the first downlink frame; counted once, at its end. */
@@ -291,45 +445,52 @@ export async function runCallers(plan: CallerPlan): Promise<{ report: CallerRepo
     const state: CallState = { firstRxAt: Number.NaN, received: 0, counted: false };
     let lastRxAt = Number.NaN;
     let prev: Buffer | undefined;
-    let call: SimulatedAudioSocketCall;
+    const source: AudioSource = {
+      type: 'generator',
+      next: (_n, frameIndex) => {
+        const frame = audio.next(frameIndex);
+        if (frame.onset) {
+          const at = epochNow();
+          if (inWindow(at)) sent.push(at);
+        }
+        return frame.samples;
+      },
+    };
+    const onFrame = (f: ReceivedFrame): void => {
+      if (f.kind === 0 || !f.payload) return;
+      // The dialer stamps frames with performance.now(); the plan is on the cross-process epoch base.
+      const at = performance.timeOrigin + f.at;
+      if (Number.isNaN(state.firstRxAt)) state.firstRxAt = at;
+      const onset = detector.push(f.payload, at);
+      if (onset !== undefined) seen.push(onset);
+      if (inWindow(at)) {
+        state.received += 1;
+        if (inWindow(lastRxAt)) gaps.push(at - lastRxAt);
+        const audible = f.payload.some((b) => b !== 0);
+        if (audible) totals.audible += 1;
+        if (audible && prev?.equals(f.payload)) totals.dup += 1;
+      }
+      prev = f.payload;
+      lastRxAt = at;
+    };
+    let call: CallLeg;
     totals.dialed += 1;
     try {
-      call = await dialAudioSocket({
-        host: plan.host,
-        port: plan.port,
-        uuid: randomUUID(),
-        kind: plan.kind,
-        clock,
-        connectTimeoutMs: 10_000,
-        recordReceived: false,
-        recordSent: false,
-        source: {
-          type: 'generator',
-          next: (_n, frameIndex) => {
-            const frame = audio.next(frameIndex);
-            if (frame.onset) {
-              const at = epochNow();
-              if (inWindow(at)) sent.push(at);
-            }
-            return frame.samples;
-          },
-        },
-        onFrame: (f) => {
-          if (f.kind === 0 || !f.payload) return;
-          // The dialer stamps frames with performance.now(); the plan is on the cross-process epoch base.
-          const at = performance.timeOrigin + f.at;
-          if (Number.isNaN(state.firstRxAt)) state.firstRxAt = at;
-          const onset = detector.push(f.payload, at);
-          if (onset !== undefined) seen.push(onset);
-          if (inWindow(at)) {
-            state.received += 1;
-            if (inWindow(lastRxAt)) gaps.push(at - lastRxAt);
-            if (prev?.equals(f.payload) && f.payload.some((b) => b !== 0)) totals.dup += 1;
-          }
-          prev = f.payload;
-          lastRxAt = at;
-        },
-      });
+      call =
+        plan.via === 'ari'
+          ? await placeAriCall(source, onFrame, 10_000)
+          : await dialAudioSocket({
+              host: plan.host,
+              port: plan.port,
+              uuid: randomUUID(),
+              kind: plan.kind,
+              clock,
+              connectTimeoutMs: 10_000,
+              recordReceived: false,
+              recordSent: false,
+              source,
+              onFrame,
+            });
     } catch {
       totals.failedDials += 1;
       return;
@@ -337,14 +498,21 @@ export async function runCallers(plan: CallerPlan): Promise<{ report: CallerRepo
     open.add(call);
     live.add(state);
     onsets.push({ uuid: call.uuid, sent, seen });
-    const hangupTimer = setTimeout(() => void call.hangup(), Math.max(0, p.endAt - epochNow()));
+    let hungUp = false;
+    const hangupTimer = setTimeout(
+      () => {
+        hungUp = true;
+        void call.hangup();
+      },
+      Math.max(0, p.endAt - epochNow()),
+    );
     timers.add(hangupTimer);
     const info = await call.closed;
     open.delete(call);
     clearTimeout(hangupTimer);
     timers.delete(hangupTimer);
     const endedAt = epochNow();
-    if (info.by === 'remote' && endedAt < plan.measureTo) totals.closedByServer += 1;
+    if (info.by === 'remote' && !hungUp && endedAt < plan.measureTo) totals.closedByServer += 1;
     countCall(state, endedAt);
   };
   for (const p of plan.calls) {
@@ -375,6 +543,7 @@ export async function runCallers(plan: CallerPlan): Promise<{ report: CallerRepo
     closedByServer: totals.closedByServer,
     callSeconds: totals.callMs / 1000,
     framesReceived: totals.received,
+    audibleFrames: totals.audible,
     framesExpected: totals.expected,
     lostFrames: totals.lost,
     duplicateFrames: totals.dup,
@@ -392,6 +561,10 @@ export async function runCallers(plan: CallerPlan): Promise<{ report: CallerRepo
       for (const t of timers) clearTimeout(t);
       await Promise.all([...open].map((c) => c.hangup()));
       clock.stop();
+      if (plan.via === 'ari') {
+        await ari?.sim.close();
+        ari = undefined;
+      }
     },
   };
 }
@@ -431,23 +604,46 @@ async function startCallersInChild(
   return { report, plan: p };
 }
 
+/** Sends `type` to the callers' child; resolves with its answer of the same type. */
+async function askCallers<T extends 'ari' | 'ari-ready'>(
+  callers: ReturnType<typeof forkCallers>,
+  type: T,
+): Promise<Extract<FromCallers, { type: T }>> {
+  await callers.ready;
+  const answer = nextMessage<FromCallers, T>(callers.child, type, 60_000);
+  callers.child.send({ type } satisfies ToCallers);
+  return answer;
+}
+
 function callersChild(): void {
   let stop: (() => Promise<void>) | undefined;
+  const fail = (err: unknown): void => {
+    process.send?.({ type: 'error', message: (err as Error).message } satisfies FromCallers);
+  };
   process.on('message', (m: ToCallers) => {
-    if (m.type === 'start') {
-      runCallers(m.plan).then(
-        (r) => {
-          stop = r.stop;
-          process.send?.({ type: 'report', report: r.report } satisfies FromCallers);
-        },
-        (err: unknown) => process.send?.({ type: 'error', message: (err as Error).message } satisfies FromCallers),
-      );
+    if (m.type === 'ari') {
+      startAriCallers().then((url) => process.send?.({ type: 'ari', url } satisfies FromCallers), fail);
+    } else if (m.type === 'ari-ready') {
+      ariAppConnected().then(() => process.send?.({ type: 'ari-ready' } satisfies FromCallers), fail);
+    } else if (m.type === 'start') {
+      runCallers(m.plan).then((r) => {
+        stop = r.stop;
+        process.send?.({ type: 'report', report: r.report } satisfies FromCallers);
+      }, fail);
     } else if (m.type === 'stop') {
-      void (stop?.() ?? Promise.resolve()).finally(() => process.exit(0));
+      void (stop?.() ?? ari?.sim.close() ?? Promise.resolve()).finally(() => process.exit(0));
     }
   });
   process.on('disconnect', () => process.exit(0));
   process.send?.({ type: 'ready' } satisfies FromCallers);
+}
+
+function realtimeStats(sim: RealtimeSimulator): NonNullable<LoadResult['realtime']> {
+  return {
+    sessions: sim.sessions.length,
+    responses: sim.sessions.reduce((n, s) => n + s.responses.length, 0),
+    audioDeltas: audioTotals(sim.sessions).deltas,
+  };
 }
 
 function latencyStats(values: number[]): LatencyStats {
@@ -488,30 +684,75 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const pinning = (options.pin ?? true) && CAN_PIN;
   const bursts = options.bursts ?? {};
   const periodMs = bursts.periodMs ?? 2000;
+  const via = options.via ?? 'audiosocket';
+  if (via === 'ari' && options.target) throw new RangeError('via ari needs the self-started service (no target)');
+  const agentMode = options.agent ?? 'echo';
   const callers = options.inline ? undefined : forkCallers();
-  let service: EchoService | undefined;
+  let service: BenchService | undefined;
+  let realtime: RealtimeSimulator | undefined;
   let stopCallers = callers?.stop;
   try {
     return await measure();
   } finally {
+    // Via ARI the service hangs its calls up over ARI as it stops: the simulated Asterisk (callers) stops after it.
+    if (via === 'ari') {
+      await service?.stop();
+      service = undefined;
+    }
     await stopCallers?.();
+    if (options.inline && via === 'ari' && ari) {
+      await ari.sim.close();
+      ari = undefined;
+    }
     await service?.stop();
+  }
+
+  /** `via: 'ari'`: the service's ARI settings, pointing at the simulated Asterisk the callers run. */
+  async function ariEnv(): Promise<Record<string, string>> {
+    if (via !== 'ari') return {};
+    const url = callers ? (await askCallers(callers, 'ari')).url : await startAriCallers();
+    return { ARI_URL: url, ARI_USERNAME: ARI_USER, ARI_PASSWORD, ARI_APP };
   }
 
   async function measure(): Promise<LoadResult> {
     /** Onsets the echo agent saw, per AudioSocket UUID (epoch ms). */
     const agentOnsets = new Map<string, number[]>();
     const agentDetectors = new WeakMap<NativeAgentSession, { uuid: string; detector: OnsetDetector }>();
-    if (!options.target) {
+    const env = options.target ? {} : await ariEnv();
+    if (!options.target && agentMode === 'realtime') {
+      const sim = await startRealtimeSimulator({ record: false, defaultAudioMs: REALTIME_ANSWER_MS });
+      realtime = sim;
+      service = await withAgent(sim, (s) =>
+        startRoutedService(
+          [
+            realtimeBenchRoute({
+              name: 'bench-realtime',
+              format: kind === 0x12 ? 'pcm24k' : 'pcmu',
+              url: s.url,
+              agent: {
+                session: {
+                  turnDetection: { type: 'server_vad', silenceDurationMs: 150, interruptResponse: false },
+                  transcription: false,
+                },
+              },
+            }),
+          ],
+          options.vad ?? false,
+          env,
+        ),
+      );
+    } else if (!options.target) {
       service = await startEchoService(
         {
-          mode: options.agent ?? 'echo',
+          mode: agentMode as NativeEchoAgentMode,
           onAudio: (session, audio) => {
             const at = epochNow();
             let probe = agentDetectors.get(session);
             if (!probe) {
               const incoming = session.events.find((e) => e.event === 'incoming');
-              const uuid = incoming?.event === 'incoming' ? incoming.channel.audiosocketUuid : undefined;
+              // The AudioSocket UUID (dialplan-direct), or the caller's channel (ARI): as the callers key their onsets.
+              const uuid =
+                incoming?.event === 'incoming' ? (incoming.channel.audiosocketUuid ?? incoming.channel.id) : undefined;
               if (!uuid) return;
               probe = { uuid, detector: new OnsetDetector(session.sampleRate, bursts) };
               agentDetectors.set(session, probe);
@@ -522,7 +763,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           },
         },
         options.vad ?? false,
+        env,
       );
+    }
+    if (via === 'ari') {
+      if (callers) await askCallers(callers, 'ari-ready');
+      else await ariAppConnected();
     }
     const host = options.target?.host ?? '127.0.0.1';
     const port = options.target?.port ?? service!.port;
@@ -536,6 +782,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const measureFrom = t0 + warmupMs;
       const measureTo = measureFrom + 1000 * options.seconds;
       return {
+        via,
         host,
         port,
         kind,
@@ -612,7 +859,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       return {
         target: options.target
           ? `${host}:${port}`
-          : `self-started service (VAD ${options.vad ? 'on' : 'off'}, ${options.agent ?? 'echo'} agent)`,
+          : `self-started service (VAD ${options.vad ? 'on' : 'off'}, ${agentMode} agent${via === 'ari' ? ', calls via ARI from a simulated Asterisk' : ''})`,
         mode:
           options.rate === undefined
             ? `${calls} concurrent calls${options.durationS === undefined ? '' : `, ${options.durationS} s each (±${100 * (options.jitter ?? 0.2)} %), redialled`}`
@@ -633,6 +880,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           fpsPerCallMin: round(fps[0] ?? Number.NaN),
           gaps: r.gaps,
           framesReceived: r.framesReceived,
+          audibleFrames: r.audibleFrames,
           framesExpected: r.framesExpected,
           lostFrames: r.lostFrames,
           lostPct: round(r.framesExpected > 0 ? (100 * r.lostFrames) / r.framesExpected : Number.NaN, 3),
@@ -640,7 +888,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         },
         latency: {
           roundTrip: latencyStats(roundTrip),
-          ...(service ? { uplink: latencyStats(uplink), downlink: latencyStats(downlink) } : {}),
+          ...(service && agentMode !== 'realtime'
+            ? { uplink: latencyStats(uplink), downlink: latencyStats(downlink) }
+            : {}),
         },
         ...(serverPid !== undefined && cpuMs !== undefined && rss !== undefined
           ? {
@@ -669,6 +919,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
                 agentCpuMsPerCallSecond: round((ownCpu.user + ownCpu.system) / 1000 / r.callSeconds, 3),
               }),
         },
+        ...(realtime ? { realtime: realtimeStats(realtime) } : {}),
         valid: invalidReasons.length === 0,
         invalidReasons,
         ...(disturbance ? { disturbance } : {}),
@@ -685,7 +936,10 @@ export function formatLoad(r: LoadResult): string {
   const g = r.downlink.gaps;
   const rows: Array<[string, string]> = [
     ['target', r.target],
-    ['load', `${r.mode}; kind 0x${r.kind.toString(16)}; callers in ${r.callers}${r.pinned ? `; pinned (service: ${servicePinning()})` : ''}`],
+    [
+      'load',
+      `${r.mode}; kind 0x${r.kind.toString(16)}; callers in ${r.callers}${r.pinned ? `; pinned (service: ${servicePinning()})` : ''}`,
+    ],
     ['window', `${r.seconds} s; ${r.calls.avgConcurrent} calls up on average, ${r.calls.dialed} dialled`],
     ['failed dials / closed by server', `${r.calls.failedDials} / ${r.calls.closedByServer}`],
     ['downlink frames/s per call', `p50 ${r.downlink.fpsPerCallP50}, min ${r.downlink.fpsPerCallMin}`],
@@ -693,13 +947,18 @@ export function formatLoad(r: LoadResult): string {
     ['gaps > 30 ms', `${g.pctOver30Ms.toFixed(3)} %`],
     [
       'lost frames',
-      `${r.downlink.lostFrames} of ${r.downlink.framesExpected} expected (${r.downlink.lostPct} %); received ${r.downlink.framesReceived}`,
+      `${r.downlink.lostFrames} of ${r.downlink.framesExpected} expected (${r.downlink.lostPct} %); received ${r.downlink.framesReceived}, ${r.downlink.audibleFrames} not silent`,
     ],
     ['duplicated frames', String(r.downlink.duplicateFrames)],
     ['round trip (echo) latency', fmt(r.latency.roundTrip)],
   ];
   if (r.latency.uplink) rows.push(['uplink latency (caller → agent)', fmt(r.latency.uplink)]);
   if (r.latency.downlink) rows.push(['downlink latency (agent → caller)', fmt(r.latency.downlink)]);
+  if (r.realtime)
+    rows.push([
+      'Realtime model (whole run)',
+      `${r.realtime.sessions} sessions, ${r.realtime.responses} answers, ${r.realtime.audioDeltas} audio deltas`,
+    ]);
   if (r.server) {
     const s = r.server;
     rows.push(
@@ -739,7 +998,12 @@ side. Without --target it starts the service itself with a native WebSocket echo
   --ramp S             --calls: spread the starts over S s (default N/50)
   --kind 0x10|0x12     slin 8 kHz (default) or slin16
   --vad                self-started service: VAD on (silero)
-  --agent MODE         self-started service's agent: echo (default), speaker, burst, parrot (latency needs echo)
+  --via MODE           self-started service: audiosocket (default, dialplan-direct AudioSocket) or ari (a simulated
+                       Asterisk in the callers' process, the service in ARI mode: StasisStart, externalMedia
+                       AudioSocket, bridge; same caller-side figures)
+  --agent MODE         self-started service's agent: echo (default), speaker, burst, parrot (latency needs echo), or
+                       realtime (the Realtime simulator; its server VAD ends each caller turn and the model answers it
+                       with ${REALTIME_ANSWER_MS} ms of audio; frame figures and answer counts, no latency)
   --inline             run the callers in this process (default: a child process)
   --no-pin             do not pin with taskset (default: service core 1, generator core 0)
   --json FILE          also write the figures as JSON
@@ -760,6 +1024,7 @@ async function main(): Promise<void> {
       kind: { type: 'string', default: '0x10' },
       vad: { type: 'boolean', default: false },
       agent: { type: 'string' },
+      via: { type: 'string' },
       inline: { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -778,9 +1043,11 @@ async function main(): Promise<void> {
     const at = values.target.lastIndexOf(':');
     target = { host: values.target.slice(0, at) || '127.0.0.1', port: Number(values.target.slice(at + 1)) };
   }
-  const agents: readonly NativeEchoAgentMode[] = ['echo', 'speaker', 'burst', 'parrot'];
-  const agent = values.agent as NativeEchoAgentMode | undefined;
+  const agents: readonly LoadAgent[] = ['echo', 'speaker', 'burst', 'parrot', 'realtime'];
+  const agent = values.agent as LoadAgent | undefined;
   if (agent !== undefined && !agents.includes(agent)) throw new Error(`--agent must be one of ${agents.join(', ')}`);
+  const via = values.via as LoadOptions['via'];
+  if (via !== undefined && via !== 'audiosocket' && via !== 'ari') throw new Error('--via must be audiosocket or ari');
   const opt = <K extends keyof LoadOptions>(key: K, value: LoadOptions[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
   const result = await runLoad({
@@ -791,6 +1058,7 @@ async function main(): Promise<void> {
     pin: !values['no-pin'],
     ...opt('target', target),
     ...opt('agent', agent),
+    ...opt('via', via),
     ...opt('serverPid', num(values['server-pid'])),
     ...opt('calls', num(values.calls)),
     ...opt('rate', num(values.rate)),

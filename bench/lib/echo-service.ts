@@ -1,6 +1,7 @@
 /**
- * The service in its own process with one route to a native-protocol agent started here (echo, burst, …): what the
- * full-call benchmarks and the load generator measure. Dialplan-direct AudioSocket with any UUID admitted.
+ * The service in its own process with one route to an agent started here: a native-protocol agent (echo, burst, …,
+ * what the full-call benchmarks and the load generator measure), or anything else given as a route (the load
+ * generator's Realtime simulator). Dialplan-direct AudioSocket with any UUID admitted; `env` adds settings (ARI).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,52 +14,87 @@ import {
 } from '../../src/simulator/agents/native-echo-agent.js';
 import { startService, stopService } from './service-process.js';
 
-export interface EchoService {
-  readonly agent: NativeEchoAgent;
+/** The service process started with a routes file of its own. */
+export interface BenchService {
   readonly child: ChildProcess;
   /** AudioSocket port on 127.0.0.1. */
   readonly port: number;
   stop(): Promise<void>;
 }
 
-/** Starts the agent, then the service routing every call to it (VAD `silero` or `off`). */
-export async function startEchoService(
-  agentOptions: Omit<NativeEchoAgentOptions, 'secret'>,
+export interface EchoService extends BenchService {
+  readonly agent: NativeEchoAgent;
+}
+
+/** Starts the service with these routes (VAD `silero` or `off`; `env` on top); `stop` also removes the routes file. */
+export async function startRoutedService(
+  routes: readonly unknown[],
   vad: boolean,
-): Promise<EchoService> {
-  const secret = 'bench-secret-0123456789';
-  const agent = await startNativeEchoAgent({ maxRecordedAudioBytes: 0, ...agentOptions, secret });
+  env: Record<string, string> = {},
+): Promise<BenchService> {
   const dir = await mkdtemp(join(tmpdir(), 'ava-bench-'));
   try {
-    await writeFile(
-      join(dir, 'routes.json'),
-      JSON.stringify({
-        routes: [{ name: 'bench', agent: { kind: 'websocket', url: agent.url, secretEnv: 'BENCH_AGENT_SECRET' } }],
-      }),
-    );
+    await writeFile(join(dir, 'routes.json'), JSON.stringify({ routes }));
     const { child, port } = await startService({
       AUDIOSOCKET_HOST: '127.0.0.1',
       AUDIOSOCKET_PORT: '0',
       AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
       HTTP_PORT: '0',
       ROUTES_FILE: join(dir, 'routes.json'),
-      BENCH_AGENT_SECRET: secret,
       VAD: vad ? 'silero' : 'off',
       LOG_LEVEL: 'error',
+      ...env,
     });
     return {
-      agent,
       child,
       port,
       stop: async () => {
         await stopService(child);
-        await agent.close();
         await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    await agent.close();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Starts `agent`, then `start(agent)`; closes the agent when that fails, and with the service's `stop`. */
+export async function withAgent<T extends { close(): Promise<unknown> }>(
+  agent: T,
+  start: (agent: T) => Promise<BenchService>,
+): Promise<BenchService & { readonly agent: T }> {
+  let service: BenchService;
+  try {
+    service = await start(agent);
+  } catch (err) {
+    await agent.close();
+    throw err;
+  }
+  return {
+    agent,
+    child: service.child,
+    port: service.port,
+    stop: async () => {
+      await service.stop();
+      await agent.close();
+    },
+  };
+}
+
+/** Starts the agent, then the service routing every call to it (VAD `silero` or `off`). */
+export async function startEchoService(
+  agentOptions: Omit<NativeEchoAgentOptions, 'secret'>,
+  vad: boolean,
+  env: Record<string, string> = {},
+): Promise<EchoService> {
+  const secret = 'bench-secret-0123456789';
+  const agent = await startNativeEchoAgent({ maxRecordedAudioBytes: 0, ...agentOptions, secret });
+  return withAgent(agent, (a) =>
+    startRoutedService(
+      [{ name: 'bench', agent: { kind: 'websocket', url: a.url, secretEnv: 'BENCH_AGENT_SECRET' } }],
+      vad,
+      { BENCH_AGENT_SECRET: secret, ...env },
+    ),
+  );
 }

@@ -14,13 +14,13 @@ export type RealtimeBenchFormat = 'pcmu' | 'pcm24k';
 export const audioKindOf = (format: RealtimeBenchFormat): 0x10 | 0x12 => (format === 'pcmu' ? 0x10 : 0x12);
 
 /**
- * A route admitting these dialplan-direct UUIDs to an `openai-realtime` agent at `url` (turn detection and
- * transcription off: the simulator's VAD would cost the generator's core; the service's work is the same).
- * `agent` and `route` add keys (tools, secrets).
+ * A route admitting these dialplan-direct UUIDs (any call without `uuids`) to an `openai-realtime` agent at `url`
+ * (turn detection and transcription off: the simulator's VAD would cost the generator's core; the service's work is
+ * the same). `agent` and `route` add keys (tools, secrets, another session).
  */
 export function realtimeBenchRoute(opts: {
   readonly name: string;
-  readonly uuids: readonly string[];
+  readonly uuids?: readonly string[];
   readonly format: RealtimeBenchFormat;
   readonly url: string;
   readonly agent?: Record<string, unknown>;
@@ -28,7 +28,7 @@ export function realtimeBenchRoute(opts: {
 }): Record<string, unknown> {
   return {
     name: opts.name,
-    match: { audiosocketUuids: opts.uuids },
+    ...(opts.uuids ? { match: { audiosocketUuids: opts.uuids } } : {}),
     audioFormat: opts.format === 'pcmu' ? 'slin' : 'slin16',
     agent: {
       kind: 'openai-realtime',

@@ -7,7 +7,12 @@
 import { AUDIO_KIND_SAMPLE_RATE, type AudioKind } from '../../protocols/audiosocket/kinds.js';
 import { isDtmfDigit } from '../../protocols/audiosocket/dtmf.js';
 import { type AudioSource, type FrameSource, openAudioSource } from '../audio/audio-source.js';
-import { dialAudioSocket, type FrameTicker, type SimulatedAudioSocketCall } from '../audiosocket-dialer.js';
+import {
+  dialAudioSocket,
+  type FrameTicker,
+  type ReceivedFrame,
+  type SimulatedAudioSocketCall,
+} from '../audiosocket-dialer.js';
 import type { AudioSocketDial, AudioSocketDialRequest } from './audiosocket-link.js';
 
 export interface AudioSocketDialerLinkOptions {
@@ -15,6 +20,10 @@ export interface AudioSocketDialerLinkOptions {
   readonly onCall?: (call: SimulatedAudioSocketCall, request: AudioSocketDialRequest<AudioSource>) => void;
   /** A shared clock to pace all calls with (load generation); each call runs its own otherwise. */
   readonly clock?: FrameTicker;
+  /** Called for every frame the server sends on any call, with the call's request (load generation). */
+  readonly onFrame?: (frame: ReceivedFrame, request: AudioSocketDialRequest<AudioSource>) => void;
+  /** false: calls keep neither received frames nor sent audio (load generation). Default true. */
+  readonly record?: boolean;
 }
 
 function isAudioKind(kind: number): kind is AudioKind {
@@ -47,6 +56,8 @@ export function audioSocketDialerLink(options: AudioSocketDialerLinkOptions = {}
       kind,
       signal: request.signal,
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.record === false ? { recordReceived: false, recordSent: false } : {}),
+      ...(options.onFrame ? { onFrame: (frame: ReceivedFrame) => options.onFrame?.(frame, request) } : {}),
       source: {
         type: 'generator',
         next: (frameSamples) => {
