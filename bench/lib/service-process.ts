@@ -78,3 +78,20 @@ export async function stopService(child: ChildProcess): Promise<void> {
     child.send({ type: 'stop' });
   });
 }
+
+/** The machine fields every suite that runs the service reports: Node, CPU, cores, whether pinned, load at start. */
+export function benchMachine(loadAverageAtStart: number[]): {
+  node: string;
+  cpuModel: string;
+  cores: number;
+  pinned: boolean;
+  loadAverageAtStart: number[];
+} {
+  return {
+    node: process.version,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    pinned: CAN_PIN,
+    loadAverageAtStart,
+  };
+}

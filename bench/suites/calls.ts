@@ -9,7 +9,7 @@
  * The barge-in run follows: the agent sends a 10 s burst, each caller starts speaking 1.000 s in.
  */
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MediaClock } from '../../src/audio/media-clock.js';
 import { pcmSamples } from '../../src/audio/format.js';
@@ -18,7 +18,7 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simula
 import { readWavFile, toMono } from '../../src/simulator/audio/wav.js';
 import { startEchoService } from '../lib/echo-service.js';
 import { percentile } from '../lib/stats.js';
-import { CAN_PIN, pin } from '../lib/service-process.js';
+import { benchMachine, pin } from '../lib/service-process.js';
 import { type LatencyStats, type LoadResult, runLoad } from '../loadgen.js';
 
 const ONSET_WAV = fileURLToPath(new URL('../../test/fixtures/speech/onset-8k.wav', import.meta.url));
@@ -194,11 +194,7 @@ export async function runCallsBench(options: CallsBenchOptions = {}): Promise<Ca
   }
   const bargeIn = options.bargeInCalls === 0 ? undefined : await bargeInRun(options.bargeInCalls ?? 50);
   return {
-    node: process.version,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    pinned: CAN_PIN,
-    loadAverageAtStart,
+    ...benchMachine(loadAverageAtStart),
     seconds,
     load,
     headline,

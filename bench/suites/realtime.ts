@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { MediaClock } from '../../src/audio/media-clock.js';
@@ -14,7 +14,7 @@ import {
   type SilentCallers,
   writeRoutesFile,
 } from '../lib/realtime-callers.js';
-import { CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
+import { benchMachine, pin, startService, stopService } from '../lib/service-process.js';
 import { type GapStats, gapStats, processCpuMs, processRssMb } from '../lib/stats.js';
 
 export type { RealtimeBenchFormat } from '../lib/realtime-callers.js';
@@ -153,11 +153,7 @@ export async function runRealtimeBench(options: RealtimeBenchOptions = {}): Prom
   const runs: RealtimeBenchRun[] = [];
   for (const format of formats) for (const n of calls) runs.push(await run(format, n, seconds, warmup));
   return {
-    node: process.version,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    pinned: CAN_PIN,
-    loadAverageAtStart,
+    ...benchMachine(loadAverageAtStart),
     method:
       `service (ava, own process, VAD off) <- AudioSocket callers sending silence at 20 ms (this process) -> Realtime ` +
       `simulator (this process, no recording, turn detection off); each session's model speaks 3 s every 4 s in 100 ms deltas at 4x real ` +

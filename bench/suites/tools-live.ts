@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,7 +40,7 @@ import {
   writeRoutesFile,
 } from '../lib/realtime-callers.js';
 import { type LatencySummary, RoundTripLog, summarizeLatencies } from '../lib/round-trips.js';
-import { CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
+import { benchMachine, CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
 import { coreBusyMs, type GapStats, gapStats, processCpuMs, startLoopDelay } from '../lib/stats.js';
 
 export interface ToolsLiveBenchOptions {
@@ -356,11 +356,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
     }
     const windows = [without, withTools].map(({ from: _f, to: _t, ...w }) => w) as [ToolsLiveWindow, ToolsLiveWindow];
     return {
-      node: process.version,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      pinned: CAN_PIN,
-      loadAverageAtStart,
+      ...benchMachine(loadAverageAtStart),
       method:
         `service (ava, own process, VAD off, job layer on Redis ${scratch.redisUrl} prefix ${scratch.prefix} and a ` +
         `scratch MySQL database, default tuning) <- ${calls} dialplan-direct AudioSocket callers sending silence at ` +
