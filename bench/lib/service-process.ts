@@ -80,13 +80,15 @@ export async function stopService(child: ChildProcess): Promise<void> {
 }
 
 /** The machine fields every suite that runs the service reports: Node, CPU, cores, whether pinned, load at start. */
-export function benchMachine(loadAverageAtStart: number[]): {
-  node: string;
-  cpuModel: string;
-  cores: number;
-  pinned: boolean;
-  loadAverageAtStart: number[];
-} {
+export interface BenchMachine {
+  readonly node: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly pinned: boolean;
+  readonly loadAverageAtStart: readonly number[];
+}
+
+export function benchMachine(loadAverageAtStart: readonly number[]): BenchMachine {
   return {
     node: process.version,
     cpuModel: cpus()[0]?.model ?? 'unknown',

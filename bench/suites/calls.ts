@@ -18,7 +18,7 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simula
 import { readWavFile, toMono } from '../../src/simulator/audio/wav.js';
 import { startEchoService } from '../lib/echo-service.js';
 import { percentile } from '../lib/stats.js';
-import { benchMachine, pin } from '../lib/service-process.js';
+import { type BenchMachine, benchMachine, pin } from '../lib/service-process.js';
 import { type LatencyStats, type LoadResult, runLoad } from '../loadgen.js';
 
 const ONSET_WAV = fileURLToPath(new URL('../../test/fixtures/speech/onset-8k.wav', import.meta.url));
@@ -55,12 +55,7 @@ export interface BargeInRun {
   readonly reactionMaxMs: number;
 }
 
-export interface CallsBenchResult {
-  readonly node: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly pinned: boolean;
-  readonly loadAverageAtStart: readonly number[];
+export interface CallsBenchResult extends BenchMachine {
   readonly seconds: number;
   readonly load: CallsLoadStep[];
   readonly headline: CallsHeadline[];

@@ -14,7 +14,7 @@ import {
   type SilentCallers,
   writeRoutesFile,
 } from '../lib/realtime-callers.js';
-import { benchMachine, pin, startService, stopService } from '../lib/service-process.js';
+import { type BenchMachine, benchMachine, pin, startService, stopService } from '../lib/service-process.js';
 import { type GapStats, gapStats, processCpuMs, processRssMb } from '../lib/stats.js';
 
 export type { RealtimeBenchFormat } from '../lib/realtime-callers.js';
@@ -47,12 +47,7 @@ export interface RealtimeBenchRun {
   readonly valid: boolean;
 }
 
-export interface RealtimeBenchResult {
-  readonly node: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly pinned: boolean;
-  readonly loadAverageAtStart: readonly number[];
+export interface RealtimeBenchResult extends BenchMachine {
   readonly method: string;
   readonly runs: readonly RealtimeBenchRun[];
 }

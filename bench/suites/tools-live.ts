@@ -40,7 +40,7 @@ import {
   writeRoutesFile,
 } from '../lib/realtime-callers.js';
 import { type LatencySummary, RoundTripLog, summarizeLatencies } from '../lib/round-trips.js';
-import { benchMachine, CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
+import { type BenchMachine, benchMachine, CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
 import { coreBusyMs, type GapStats, gapStats, processCpuMs, startLoopDelay } from '../lib/stats.js';
 
 export interface ToolsLiveBenchOptions {
@@ -78,12 +78,7 @@ export interface ToolsLiveWindow {
   readonly valid: boolean;
 }
 
-export interface ToolsLiveBenchResult {
-  readonly node: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly pinned: boolean;
-  readonly loadAverageAtStart: readonly number[];
+export interface ToolsLiveBenchResult extends BenchMachine {
   readonly method: string;
   readonly calls: number;
   /** Round trips of the tool window (sent in it), agent side. */
