@@ -176,19 +176,17 @@ export async function createJobLayer(options: JobLayerOptions): Promise<JobLayer
     logger: log,
     maxBuffered: tuning.eventBufferLimit,
   });
+  const toolResultDelivery = new ToolResultDelivery({
+    db: options.db,
+    sink: options.toolResultSink,
+    dbRetry: tuning.dbRetry,
+    logger: log.child({ component: 'tool-results' }),
+  });
   const router = new ToolResultRouter({
     redis,
     prefix: options.prefix,
     ownership,
-    local: {
-      instanceId: options.instanceId,
-      delivery: new ToolResultDelivery({
-        db: options.db,
-        sink: options.toolResultSink,
-        dbRetry: tuning.dbRetry,
-        logger: log.child({ component: 'tool-results' }),
-      }),
-    },
+    local: { instanceId: options.instanceId, delivery: toolResultDelivery },
   });
   const toolCalls = new ToolCalls({
     queue: toolQueue,
@@ -237,9 +235,7 @@ export async function createJobLayer(options: JobLayerOptions): Promise<JobLayer
   const toolResultWorker = new ToolResultWorker({
     ...common,
     instanceId: options.instanceId,
-    db: options.db,
-    sink: options.toolResultSink,
-    dbRetry: tuning.dbRetry,
+    delivery: toolResultDelivery,
     tuning: tuning.toolResultWorker,
   });
 

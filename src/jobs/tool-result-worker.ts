@@ -22,9 +22,8 @@ export interface ToolResultWorkerOptions {
   connection: RedisConnection;
   prefix: string;
   instanceId: string;
-  db: Kysely<DB>;
-  sink: ToolResultSink;
-  dbRetry: BackoffPolicy;
+  /** This instance's delivery, shared with the tool-result router's direct path. */
+  delivery: ToolResultDelivery;
   tuning: WorkerTuning;
   logger: Logger;
 }
@@ -81,7 +80,7 @@ export class ToolResultWorker {
 
   constructor(options: ToolResultWorkerOptions) {
     this.#log = options.logger.child({ component: 'tool-results' });
-    this.#delivery = new ToolResultDelivery({ ...options, logger: this.#log });
+    this.#delivery = options.delivery;
     this.#worker = createWorker(
       'toolResults',
       instanceQueueName(QUEUES.toolResults, options.instanceId),

@@ -9,7 +9,7 @@ import { type HttpToolInput, ToolCatalog } from '../../../src/jobs/tool-catalog.
 import { ToolCallWorker } from '../../../src/jobs/tool-call-worker.js';
 import { ToolCalls } from '../../../src/jobs/tool-calls.js';
 import { ToolResultRouter } from '../../../src/jobs/tool-result-router.js';
-import { ToolResultWorker } from '../../../src/jobs/tool-result-worker.js';
+import { ToolResultDelivery, ToolResultWorker } from '../../../src/jobs/tool-result-worker.js';
 import type { WorkerTuning } from '../../../src/jobs/worker-factory.js';
 import type { ToolWorkerChildConfig } from '../../fakes/jobs-tool-worker-child.js';
 import { HttpReceiver } from '../../fakes/jobs-http-receiver.js';
@@ -58,9 +58,7 @@ describe('a tool worker killed mid-job', () => {
         connection: REDIS_URL,
         prefix,
         instanceId: 'parent',
-        db,
-        sink,
-        dbRetry: DB_RETRY,
+        delivery: new ToolResultDelivery({ db, sink, dbRetry: DB_RETRY, logger }),
         tuning: FAST,
         logger,
       });
