@@ -6,6 +6,7 @@
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type MachineInfo, machineInfo } from './stats.js';
 
 const SERVER_FILE = fileURLToPath(new URL('../suites/calls-server.ts', import.meta.url));
 
@@ -79,21 +80,11 @@ export async function stopService(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The machine fields every suite that runs the service reports: Node, CPU, cores, whether pinned, load at start. */
-export interface BenchMachine {
-  readonly node: string;
-  readonly cpuModel: string;
-  readonly cores: number;
+/** The machine fields of the suites that run the service: {@link MachineInfo} and whether it was pinned. */
+export interface BenchMachine extends MachineInfo {
   readonly pinned: boolean;
-  readonly loadAverageAtStart: readonly number[];
 }
 
 export function benchMachine(loadAverageAtStart: readonly number[]): BenchMachine {
-  return {
-    node: process.version,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    pinned: CAN_PIN,
-    loadAverageAtStart,
-  };
+  return { ...machineInfo(loadAverageAtStart), pinned: CAN_PIN };
 }

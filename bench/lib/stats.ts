@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 /** Statistics shared by the benchmark suites. */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -82,4 +83,16 @@ export async function coreBusyMs(core: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The machine fields every benchmark result carries: Node, CPU model, cores, and the load average at its start. */
+export interface MachineInfo {
+  readonly node: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly loadAverageAtStart: readonly number[];
+}
+
+export function machineInfo(loadAverageAtStart: readonly number[]): MachineInfo {
+  return { node: process.version, cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverageAtStart };
 }

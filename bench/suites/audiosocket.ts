@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MediaClock } from '../../src/audio/media-clock.js';
@@ -19,7 +19,7 @@ import { PlayoutBuffer } from '../../src/audio/playout-buffer.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { AudioKind } from '../../src/protocols/audiosocket/kinds.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
-import { type GapStats, gapStats } from '../lib/stats.js';
+import { type GapStats, gapStats, type MachineInfo, machineInfo } from '../lib/stats.js';
 import { AudioSocketServer } from '../../src/transports/audiosocket/audiosocket-server.js';
 import { UuidRegistry } from '../../src/transports/audiosocket/uuid-registry.js';
 import { nextMessage } from '../lib/child-messages.js';
@@ -66,11 +66,7 @@ export interface AudioSocketBenchRun {
   readonly callsConnected: number;
 }
 
-export interface AudioSocketBenchResult {
-  readonly node: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly loadAverageAtStart: readonly number[];
+export interface AudioSocketBenchResult extends MachineInfo {
   readonly kind: AudioKind;
   readonly warmupSeconds: number;
   readonly method: string;
@@ -194,10 +190,7 @@ export async function runAudioSocketBench(options: AudioSocketBenchOptions): Pro
   const runs: AudioSocketBenchRun[] = [];
   for (const n of opts.calls) runs.push(await runOne(n, opts));
   return {
-    node: process.version,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    loadAverageAtStart,
+    ...machineInfo(loadAverageAtStart),
     kind: opts.kind,
     warmupSeconds: opts.warmupSeconds,
     method:

@@ -14,7 +14,8 @@
  * mysql://root@127.0.0.1:3306, a scratch database is created on it).
  */
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
+import { type MachineInfo, machineInfo } from '../lib/stats.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -45,7 +46,7 @@ export interface ToolRoundTripBenchOptions {
   mysqlUrl?: string;
 }
 
-export interface ToolRoundTripBenchResult {
+export interface ToolRoundTripBenchResult extends MachineInfo {
   calls: number;
   pauseMs: number;
   toolCalls: number;
@@ -64,10 +65,6 @@ export interface ToolRoundTripBenchResult {
   eventLoopDelayP99Ms: number;
   eventLoopDelayMaxMs: number;
   wallSeconds: number;
-  node: string;
-  cpuModel: string;
-  cores: number;
-  loadAverageAtStart: number[];
   method: string;
 }
 
@@ -181,10 +178,7 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
       eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
       eventLoopDelayMaxMs: loop.max / 1e6,
       wallSeconds: wallMs / 1000,
-      node: process.version,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      loadAverageAtStart,
+      ...machineInfo(loadAverageAtStart),
       method:
         `one job layer in this process (default tuning: 32 tool workers, 16 result workers), Redis ${redisUrl}, ` +
         `MySQL scratch database on ${mysqlUrl}; HTTP tool on loopback answering at once; ${opts.calls} live calls ` +

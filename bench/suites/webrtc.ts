@@ -12,7 +12,8 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
+import { type MachineInfo, machineInfo } from '../lib/stats.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type App, createApp } from '../../src/app.js';
@@ -64,11 +65,7 @@ export interface WebRtcBenchRun {
   readonly callSetupMsMax: number;
 }
 
-export interface WebRtcBenchResult {
-  readonly node: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly loadAverageAtStart: readonly number[];
+export interface WebRtcBenchResult extends MachineInfo {
   readonly codec: WebRtcBenchCodec;
   readonly legRate: number;
   readonly warmupSeconds: number;
@@ -219,10 +216,7 @@ export async function runWebRtcBench(options: WebRtcBenchOptions): Promise<WebRt
   const runs: WebRtcBenchRun[] = [];
   for (const n of opts.calls) runs.push(await runOne(n, opts));
   return {
-    node: process.version,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    loadAverageAtStart,
+    ...machineInfo(loadAverageAtStart),
     codec: opts.codec,
     legRate: opts.codec === 'opus' ? 16000 : 8000,
     warmupSeconds: opts.warmupSeconds,
