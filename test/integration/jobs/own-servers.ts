@@ -110,6 +110,8 @@ export class OwnMariaDb {
     await run('mariadb-install-db', [
       '--no-defaults',
       `--datadir=${join(dir, 'data')}`,
+      // Its own temporary directory: bootstraps running at once must not meet in the shared /tmp.
+      `--tmpdir=${dir}`,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
     ]);
@@ -126,6 +128,7 @@ export class OwnMariaDb {
         `--datadir=${join(this.dir, 'data')}`,
         `--port=${this.port}`,
         `--socket=${join(this.dir, 'mysqld.sock')}`,
+        `--tmpdir=${this.dir}`,
         '--bind-address=127.0.0.1',
         '--user=root',
         '--skip-log-bin',
