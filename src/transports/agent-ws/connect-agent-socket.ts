@@ -1,7 +1,6 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import { WebSocket } from 'ws';
 import type { Logger } from '../../observability/logger.js';
 import { AGENT_CALL_ID_HEADER, signAgentRequest } from '../../protocols/agent/signing.js';
+import { openWebSocket } from '../open-websocket.js';
 import {
   AgentConnectError,
   classifyConnectError,
@@ -44,85 +43,38 @@ export interface ConnectAgentSocketOptions {
  * `signal` fires. Redirects are not followed. Compression is off: the payload is mostly audio.
  */
 export function connectAgentSocket<Out = unknown>(options: ConnectAgentSocketOptions): Promise<AgentSocket<Out>> {
-  const { url, callId, signal } = options;
+  const { url, callId } = options;
   const log = options.logger.child({ callId, agentUrl: redactUrl(url) });
-
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (err) {
-    return Promise.reject(invalidUrl(url, err));
-  }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return Promise.reject(invalidUrl(url));
-  if (signal.aborted) return Promise.reject(connectAbortedError(url, signal.reason));
-
   const headers: Record<string, string> = {
     ...options.headers,
     ...(options.secret === undefined
       ? { [AGENT_CALL_ID_HEADER]: callId }
       : signAgentRequest({ secret: options.secret, url, callId })),
   };
-
-  return new Promise((resolve, reject) => {
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(url, [...(options.subprotocols ?? [])], {
-        headers,
-        perMessageDeflate: false,
-        followRedirects: false,
-        maxPayload: options.maxMessageBytes ?? DEFAULT_AGENT_MAX_MESSAGE_BYTES,
-      });
-    } catch (err) {
-      reject(classifyConnectError(err, url));
-      return;
-    }
-    let settled = false;
-
-    const fail = (error: AgentConnectError): void => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      // Late errors from the aborted handshake have nowhere to go; keep one listener so they are not thrown.
-      ws.on('error', () => {});
-      ws.terminate();
-      log.debug({ code: error.code, status: error.status }, 'agent connect failed');
-      reject(error);
-    };
-
-    const onOpen = (): void => {
-      if (settled) return;
-      settled = true;
-      cleanup();
+  return openWebSocket({
+    url,
+    headers,
+    ...(options.subprotocols ? { protocols: options.subprotocols } : {}),
+    maxPayload: options.maxMessageBytes ?? DEFAULT_AGENT_MAX_MESSAGE_BYTES,
+    connectTimeoutMs: options.connectTimeoutMs,
+    signal: options.signal,
+    log,
+    errors: {
+      invalidUrl: (cause) => invalidUrl(url, cause),
+      socket: (err) => classifyConnectError(err, url),
+      upgradeRefused: (status) => classifyUpgradeStatus(status, url),
+      timeout: () => connectTimeoutError(url, options.connectTimeoutMs),
+      aborted: (reason) => connectAbortedError(url, reason),
+    },
+    wrap: (ws) => {
       log.debug({ protocol: ws.protocol }, 'agent connected');
-      resolve(
-        new AgentSocket<Out>(ws, {
-          callId,
-          logger: log,
-          maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_AGENT_MAX_BUFFERED_BYTES,
-          closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
-        }),
-      );
-    };
-    const onError = (err: Error): void => fail(classifyConnectError(err, url));
-    const onUnexpectedResponse = (_req: ClientRequest, res: IncomingMessage): void => {
-      res.resume();
-      fail(classifyUpgradeStatus(res.statusCode ?? 0, url));
-    };
-    const onAbort = (): void => fail(connectAbortedError(url, signal.reason));
-    const timer = setTimeout(() => fail(connectTimeoutError(url, options.connectTimeoutMs)), options.connectTimeoutMs);
-
-    function cleanup(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      ws.off('open', onOpen);
-      ws.off('error', onError);
-      ws.off('unexpected-response', onUnexpectedResponse);
-    }
-
-    ws.on('open', onOpen);
-    ws.on('error', onError);
-    ws.on('unexpected-response', onUnexpectedResponse);
-    signal.addEventListener('abort', onAbort, { once: true });
+      return new AgentSocket<Out>(ws, {
+        callId,
+        logger: log,
+        maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_AGENT_MAX_BUFFERED_BYTES,
+        closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
+      });
+    },
   });
 }
 

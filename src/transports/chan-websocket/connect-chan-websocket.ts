@@ -2,10 +2,10 @@
  * Connects to Asterisk's `/media/<connection_id>` (chan_websocket, externalMedia `connection_type=server`) with
  * subprotocol `media` and resolves with the open connection.
  */
-import { WebSocket } from 'ws';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import { CHAN_WEBSOCKET_MAX_MESSAGE_BYTES, type ControlFormat } from '../../protocols/chan-websocket/index.js';
+import { openWebSocket } from '../open-websocket.js';
 import { ChanWebSocketConnection } from './chan-websocket-connection.js';
 
 export interface ConnectChanWebSocketOptions {
@@ -36,57 +36,51 @@ export function mediaWebSocketUrl(asteriskHttpUrl: string, connectionId: string)
  */
 export function connectChanWebSocket(options: ConnectChanWebSocketOptions): Promise<ChanWebSocketConnection> {
   const url = mediaWebSocketUrl(options.asteriskHttpUrl, options.connectionId);
-  const { signal } = options;
-  if (signal.aborted) return Promise.reject(aborted(url));
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, ['media'], {
-      perMessageDeflate: false,
-      followRedirects: false,
-      maxPayload: CHAN_WEBSOCKET_MAX_MESSAGE_BYTES * 2,
-      handshakeTimeout: options.connectTimeoutMs,
+  const failed = (
+    message: string,
+    o: { category: AppError['category']; retryable?: boolean; cause?: unknown; status?: number },
+  ): AppError =>
+    new AppError(message, {
+      code: 'CHAN_WEBSOCKET_CONNECT_FAILED',
+      category: o.category,
+      ...(o.retryable ? { retryable: true } : {}),
+      ...(o.cause === undefined ? {} : { cause: o.cause }),
+      details: o.status === undefined ? { url } : { url, status: o.status },
     });
-    // Messages may follow the upgrade at once (MEDIA_START, early audio): the connection listens before `open`.
-    const conn = new ChanWebSocketConnection(ws, { controlFormat: options.controlFormat, logger: options.logger });
-    let settled = false;
-    const onAbort = () => fail(aborted(url));
-    const fail = (err: AppError) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      ws.terminate();
-      reject(err);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    ws.once('unexpected-response', (_req, res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      fail(
-        new AppError(`Asterisk refused the media WebSocket ${url}: HTTP ${status}`, {
-          code: 'CHAN_WEBSOCKET_CONNECT_FAILED',
-          category: status === 404 ? 'not_found' : status === 409 ? 'conflict' : 'server',
-          details: { url, status },
-        }),
-      );
-    });
-    ws.once('error', (cause) =>
-      fail(
-        new AppError(`media WebSocket ${url} failed: ${cause.message}`, {
-          code: 'CHAN_WEBSOCKET_CONNECT_FAILED',
+  return openWebSocket({
+    url,
+    protocols: ['media'],
+    headers: {},
+    maxPayload: CHAN_WEBSOCKET_MAX_MESSAGE_BYTES * 2,
+    connectTimeoutMs: options.connectTimeoutMs,
+    signal: options.signal,
+    log: options.logger,
+    errors: {
+      invalidUrl: (cause) => failed(`media WebSocket URL ${url} is invalid`, { category: 'configuration', cause }),
+      socket: (cause) =>
+        failed(`media WebSocket ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
           category: 'connectivity',
           retryable: true,
           cause,
-          details: { url },
         }),
-      ),
-    );
-    ws.once('open', () => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
+      upgradeRefused: (status) =>
+        failed(`Asterisk refused the media WebSocket ${url}: HTTP ${status}`, {
+          category: status === 404 ? 'not_found' : status === 409 ? 'conflict' : 'server',
+          status,
+        }),
+      timeout: () =>
+        failed(`media WebSocket ${url} did not complete the handshake within ${options.connectTimeoutMs} ms`, {
+          category: 'connectivity',
+          retryable: true,
+        }),
+      aborted: () => aborted(url),
+    },
+    // Messages may follow the upgrade at once (MEDIA_START, early audio): the connection listens from `open` on.
+    wrap: (ws) => {
       if (ws.protocol !== 'media')
         options.logger.warn({ protocol: ws.protocol }, 'media WebSocket without subprotocol media');
-      resolve(conn);
-    });
+      return new ChanWebSocketConnection(ws, { controlFormat: options.controlFormat, logger: options.logger });
+    },
   });
 }
 

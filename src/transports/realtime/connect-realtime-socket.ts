@@ -1,7 +1,6 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import { WebSocket } from 'ws';
 import type { Logger } from '../../observability/logger.js';
 import { connectAbortedError, redactUrl } from '../agent-ws/agent-connect-error.js';
+import { openWebSocket } from '../open-websocket.js';
 import {
   classifyRealtimeSocketError,
   classifyRealtimeUpgradeAnswer,
@@ -42,99 +41,39 @@ const MAX_ERROR_BODY = 4096;
  * header the `auth` scheme names and appears in no message or log. Redirects are not followed; compression is off.
  */
 export function connectRealtimeSocket(options: ConnectRealtimeSocketOptions): Promise<RealtimeSocket> {
-  const { url, signal } = options;
+  const { url } = options;
   const where = redactUrl(url);
   const log = options.logger.child({ realtimeUrl: where });
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (err) {
-    return Promise.reject(invalidUrl(where, err));
-  }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return Promise.reject(invalidUrl(where));
-  if (signal.aborted) return Promise.reject(connectAbortedError(url, signal.reason));
-
   const headers: Record<string, string> = {};
   if (options.apiKey !== undefined && options.auth === 'bearer') headers.Authorization = `Bearer ${options.apiKey}`;
   if (options.apiKey !== undefined && options.auth === 'api-key') headers['api-key'] = options.apiKey;
   if (options.beta) headers['OpenAI-Beta'] = 'realtime=v1';
-
-  return new Promise((resolve, reject) => {
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(url, {
-        headers,
-        perMessageDeflate: false,
-        followRedirects: false,
-        maxPayload: options.maxMessageBytes ?? DEFAULT_REALTIME_MAX_MESSAGE_BYTES,
-      });
-    } catch (err) {
-      reject(classifyRealtimeSocketError(err, where));
-      return;
-    }
-    let settled = false;
-
-    const fail = (error: RealtimeConnectError | Error): void => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      ws.on('error', () => {});
-      ws.terminate();
-      log.debug({ code: (error as { code?: string }).code }, 'realtime connect failed');
-      reject(error);
-    };
-    const onOpen = (): void => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      resolve(
-        new RealtimeSocket(ws, {
-          callId: options.callId,
-          logger: log,
-          maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_REALTIME_MAX_BUFFERED_BYTES,
-          closeTimeoutMs: options.closeTimeoutMs ?? 2000,
-        }),
-      );
-    };
-    const onError = (err: Error): void => fail(classifyRealtimeSocketError(err, where));
-    const onUnexpectedResponse = (_req: ClientRequest, res: IncomingMessage): void => {
-      const status = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const finish = (): void =>
-        fail(classifyRealtimeUpgradeAnswer(status, Buffer.concat(chunks).toString('utf8'), where));
-      res.on('data', (chunk: Buffer) => {
-        if (size < MAX_ERROR_BODY) chunks.push(chunk.subarray(0, MAX_ERROR_BODY - size));
-        size += chunk.length;
-      });
-      res.on('end', finish);
-      res.on('error', finish);
-      res.on('close', finish);
-    };
-    const onAbort = (): void => fail(connectAbortedError(url, signal.reason));
-    const timer = setTimeout(
-      () =>
-        fail(
-          new RealtimeConnectError(
-            `realtime server at ${where} did not complete the handshake within ${options.connectTimeoutMs} ms`,
-            { code: 'REALTIME_UNREACHABLE', category: 'timeout', retryable: true },
-          ),
+  return openWebSocket({
+    url,
+    headers,
+    maxPayload: options.maxMessageBytes ?? DEFAULT_REALTIME_MAX_MESSAGE_BYTES,
+    connectTimeoutMs: options.connectTimeoutMs,
+    signal: options.signal,
+    errorBodyBytes: MAX_ERROR_BODY,
+    log,
+    errors: {
+      invalidUrl: (cause) => invalidUrl(where, cause),
+      socket: (err) => classifyRealtimeSocketError(err, where),
+      upgradeRefused: (status, body) => classifyRealtimeUpgradeAnswer(status, body, where),
+      timeout: () =>
+        new RealtimeConnectError(
+          `realtime server at ${where} did not complete the handshake within ${options.connectTimeoutMs} ms`,
+          { code: 'REALTIME_UNREACHABLE', category: 'timeout', retryable: true },
         ),
-      options.connectTimeoutMs,
-    );
-
-    function cleanup(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      ws.off('open', onOpen);
-      ws.off('error', onError);
-      ws.off('unexpected-response', onUnexpectedResponse);
-    }
-
-    ws.on('open', onOpen);
-    ws.on('error', onError);
-    ws.on('unexpected-response', onUnexpectedResponse);
-    signal.addEventListener('abort', onAbort, { once: true });
+      aborted: (reason) => connectAbortedError(url, reason),
+    },
+    wrap: (ws) =>
+      new RealtimeSocket(ws, {
+        callId: options.callId,
+        logger: log,
+        maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_REALTIME_MAX_BUFFERED_BYTES,
+        closeTimeoutMs: options.closeTimeoutMs ?? 2000,
+      }),
   });
 }
 
