@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AppError } from '../../errors/app-error.js';
 import { onceAsync } from '../../lib/once.js';
@@ -71,6 +72,8 @@ export class AudioSocketServer<C> extends TypedEmitter<AudioSocketServerEvents<C
 
   constructor(options: AudioSocketServerOptions<C>) {
     super();
+    // Every handshake in progress listens for the server closing: many at once is normal, not a leak.
+    setMaxListeners(0, this.#closing.signal);
     this.#opts = {
       host: options.host,
       port: options.port,

@@ -40,6 +40,22 @@ describe('AudioSocket admission', () => {
     return h;
   }
 
+  it('takes many handshakes at once without a listener-leak warning', async () => {
+    const h = await harness({ handshakeTimeoutMs: 5000 });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    cleanups.push(() => process.off('warning', onWarning));
+    // 30 connections that have not sent their UUID yet: 30 handshakes waiting together.
+    const sockets = await Promise.all(Array.from({ length: 30 }, () => rawConnect(h.port)));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect(sockets.every((s) => !s.destroyed)).toBe(true);
+  });
+
   it('rejects an unregistered UUID with a log line naming the UUID and why', async () => {
     const h = await harness();
     const uuid = randomUUID();
