@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import {
   ATTEMPT_HEADER,
   EVENT_ID_HEADER,
@@ -41,28 +43,64 @@ function parseRetryAfter(value: string | null): number | null {
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
 }
 
-async function readCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+/** Per scheme, the request function and the keep-alive agent every signed POST shares (tools and webhooks). */
+const TRANSPORTS = {
+  'http:': { request: http.request, agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) },
+  'https:': { request: https.request, agent: new https.Agent({ keepAlive: true, maxSockets: 256 }) },
+} as const;
+
+function header(value: string | string[] | undefined): string | null {
+  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** One POST over node:http(s), its response read up to `max` bytes; rejects on network errors and aborts. */
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  max: number,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  const transport = TRANSPORTS[url.protocol as keyof typeof TRANSPORTS];
+  if (transport === undefined) return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
+  const { request, agent } = transport;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, signal, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let total = 0;
+        const done = () => {
+          res.removeAllListeners('data');
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).subarray(0, max).toString('utf8'),
+            headers: res.headers,
+          });
+        };
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          total += chunk.length;
+          if (total >= max) {
+            done();
+            res.destroy(); // the rest is ignored; the connection is not reused
+          }
+        });
+        res.on('end', done);
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
- * POSTs a JSON body signed with the `X-Ava-Signature` scheme (see `webhook-signature.ts`). Never throws: every
- * ending is a `PostOutcome`, which callers classify (2xx success; `isRetryableStatus`, network and timeout
- * failures may be retried; other statuses are final).
+ * POSTs a JSON body signed with the `X-Ava-Signature` scheme (see `webhook-signature.ts`) over node:http(s) with
+ * keep-alive connections (redirects are not followed: a 3xx is a final status). Never throws: every ending is a
+ * `PostOutcome`, which callers classify (2xx success; `isRetryableStatus`, network and timeout failures may be
+ * retried; other statuses are final).
  */
 export async function signedJsonPost(o: SignedPostOptions): Promise<PostOutcome> {
   const t = Math.floor(Date.now() / 1000);
@@ -78,14 +116,13 @@ export async function signedJsonPost(o: SignedPostOptions): Promise<PostOutcome>
   const timeout = AbortSignal.timeout(o.timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
   try {
-    const res = await fetch(o.url, { method: 'POST', headers, body: o.body, signal, redirect: 'error' });
-    const body = await readCapped(res, o.maxResponseBytes ?? 1_048_576);
+    const res = await post(new URL(o.url), headers, o.body, signal, o.maxResponseBytes ?? 1_048_576);
     return {
       kind: 'response',
       status: res.status,
-      body,
-      contentType: res.headers.get('content-type'),
-      retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+      body: res.body,
+      contentType: header(res.headers['content-type']),
+      retryAfterMs: parseRetryAfter(header(res.headers['retry-after'])),
     };
   } catch (err) {
     if (o.signal?.aborted) return { kind: 'aborted' };
