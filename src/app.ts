@@ -382,6 +382,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       }),
       logger: logger.child({ component: 'jobs' }),
       onWebhookAttemptFailed: (final) => metrics.webhookAttemptFailed(final),
+      onToolRun: (phases) => metrics.toolRun(phases),
       tuning: {
         controlTimeoutMs: j.controlTimeoutMs,
         ownershipTtlMs: j.ownershipTtlMs,

@@ -16,7 +16,8 @@ import { QUEUES, type TypedQueue } from './queues.js';
 import { closeRedisClient, createRedisClient, type RedisConnection } from './redis-connection.js';
 import { type HttpToolInput, ToolCatalog } from './tool-catalog.js';
 import type { ToolResultSink } from './tool-call-types.js';
-import { ToolCallWorker } from './tool-call-worker.js';
+import { ToolCallClaims } from './tool-call-claims.js';
+import { ToolCallWorker, type ToolRunPhases } from './tool-call-worker.js';
 import { ToolCalls } from './tool-calls.js';
 import { ToolResultRouter } from './tool-result-router.js';
 import { ToolResultDelivery, ToolResultWorker } from './tool-result-worker.js';
@@ -85,6 +86,8 @@ export interface JobLayerOptions {
   tuning?: JobLayerTuningInput;
   /** Told of failed webhook delivery attempts (`final`: the delivery gave up); for metrics. */
   onWebhookAttemptFailed?: ((final: boolean) => void) | undefined;
+  /** Called with where the time of each tool run went (for metrics). */
+  onToolRun?: ((phases: ToolRunPhases) => void) | undefined;
 }
 
 /** The job layer of one instance, as the composition root uses it. */
@@ -223,6 +226,8 @@ export async function createJobLayer(options: JobLayerOptions): Promise<JobLayer
   });
   const toolWorker = new ToolCallWorker({
     ...common,
+    claims: new ToolCallClaims(redis, { prefix: options.prefix }),
+    ...(options.onToolRun ? { onRun: options.onToolRun } : {}),
     db: options.db,
     catalog,
     control: controlClient,

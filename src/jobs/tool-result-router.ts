@@ -19,7 +19,11 @@ export interface ToolResultRouterOptions {
   local?: {
     instanceId: string;
     delivery: {
-      deliver(result: ToolResultJobData): Promise<'delivered' | 'call_ended'>;
+      deliver(
+        result: ToolResultJobData,
+        recorded?: Promise<boolean>,
+        handedOver?: () => void,
+      ): Promise<'delivered' | 'call_ended'>;
       /** An agent here waits for it: delivered at once, without asking Redis who owns the call. */
       waitsFor?(result: ToolResultJobData): boolean;
     };
@@ -27,9 +31,24 @@ export interface ToolResultRouterOptions {
 }
 
 /**
+ * Where {@link ToolResultRouter.route} sent a result:
+ * - `delivered` / `call_ended`: handed to this instance's delivery, which took it to the call or found the call
+ *   ended, and recorded which on the `tool_calls` row;
+ * - `queued`: on the owning instance's result queue;
+ * - `unowned`: no instance owns the call any more (nothing recorded: the caller records it);
+ * - `not_recorded`: `recorded` said the outcome was not recorded (another run took the tool call over), so the
+ *   result went nowhere.
+ */
+export type RouteOutcome = 'delivered' | 'call_ended' | 'queued' | 'unowned' | 'not_recorded';
+
+/**
  * Sends a finished tool call's result to the instance that owns the call now (`tool-results.<owner>`), whichever
- * instance ran the tool — or, when that is this instance, straight to its delivery. Returns `call_ended` when no
- * instance owns the call any more (or, delivered here, the call had ended).
+ * instance ran the tool — or, when that is this instance, straight to its delivery.
+ *
+ * `recorded`, when given, is the pending write of the outcome to the `tool_calls` row (true once written, false if
+ * another run holds the row). An agent waiting here gets the result at once, without waiting for that write; the
+ * delivery is recorded on the row after it. Any other route waits for the write first. `handedOver` is called
+ * when the result has left: taken by the agent here, or queued for the owner.
  */
 export class ToolResultRouter {
   readonly #o: ToolResultRouterOptions;
@@ -39,12 +58,13 @@ export class ToolResultRouter {
     this.#o = options;
   }
 
-  async route(result: ToolResultJobData): Promise<'queued' | 'delivered' | 'call_ended'> {
+  async route(result: ToolResultJobData, recorded?: Promise<boolean>, handedOver?: () => void): Promise<RouteOutcome> {
     const local = this.#o.local;
-    if (local?.delivery.waitsFor?.(result)) return local.delivery.deliver(result);
+    if (local?.delivery.waitsFor?.(result)) return local.delivery.deliver(result, recorded, handedOver);
+    if (recorded !== undefined && !(await recorded)) return 'not_recorded';
     const owner = await this.#o.ownership.ownerOf(result.callId);
-    if (owner === null) return 'call_ended';
-    if (local && owner === local.instanceId) return local.delivery.deliver(result);
+    if (owner === null) return 'unowned';
+    if (local && owner === local.instanceId) return local.delivery.deliver(result, undefined, handedOver);
     await this.#queue(owner).add('result', result, {
       jobId: toolCallJobId(result.callId, result.toolCallId),
       attempts: 5,
@@ -52,6 +72,7 @@ export class ToolResultRouter {
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 86_400 },
     });
+    handedOver?.();
     return 'queued';
   }
 

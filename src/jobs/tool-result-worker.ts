@@ -53,9 +53,19 @@ export class ToolResultDelivery {
     return this.#o.sink.waitsFor?.(result.callId, result.toolCallId) ?? false;
   }
 
-  async deliver(result: ToolCallResult): Promise<'delivered' | 'call_ended'> {
+  /**
+   * Hands the result to the sink, then records where it went. With `recorded` (the pending write of the outcome to
+   * the row), the record waits for that write, and is skipped when the write says another run holds the row.
+   */
+  async deliver(
+    result: ToolCallResult,
+    recorded?: Promise<boolean>,
+    handedOver?: () => void,
+  ): Promise<'delivered' | 'call_ended'> {
     const outcome = await this.#o.sink.deliver(result);
+    if (outcome === 'delivered') handedOver?.();
     const delivery = outcome === 'delivered' ? 'delivered' : 'call_ended';
+    if (recorded !== undefined && !(await recorded)) return delivery;
     // The sink has the result now: recording that must not make the job run (and deliver) again.
     await retryTransient(() => this.#repo.markDelivery(result.callId, result.toolCallId, delivery), {
       policy: this.#o.dbRetry,

@@ -29,6 +29,7 @@ export class AppMetrics {
   readonly #ariReconnects: Counter;
   readonly #toolCalls: Histogram;
   readonly #webhookFailures: Counter;
+  readonly #toolPhases: Histogram<'phase'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -115,6 +116,13 @@ export class AppMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.#toolPhases = new Histogram({
+      name: 'ava_tool_call_phase_seconds',
+      help: 'Where the time of each tool run went, by phase: queued (submitted to taken by a worker), claim, tool (the tool itself), hand_over (answer to result taken by the agent or queued for the owner), finish (answer to run recorded and done).',
+      labelNames: ['phase'],
+      buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 5],
+      registers,
+    });
     this.#webhookFailures = new Counter({
       name: 'ava_webhook_delivery_failures_total',
       help: 'Failed webhook delivery attempts; final="true" when the delivery gave up.',
@@ -125,6 +133,35 @@ export class AppMetrics {
 
   toolCallFinished(seconds: number, outcome: string): void {
     this.#toolCalls.observe({ outcome }, seconds);
+  }
+
+  toolRun(phases: {
+    queuedMs: number;
+    claimMs: number;
+    toolMs: number;
+    handOverMs: number | undefined;
+    finishMs: number;
+  }): void {
+    this.#toolPhases.observe({ phase: 'queued' }, phases.queuedMs / 1000);
+    this.#toolPhases.observe({ phase: 'claim' }, phases.claimMs / 1000);
+    this.#toolPhases.observe({ phase: 'tool' }, phases.toolMs / 1000);
+    if (phases.handOverMs !== undefined) this.#toolPhases.observe({ phase: 'hand_over' }, phases.handOverMs / 1000);
+    this.#toolPhases.observe({ phase: 'finish' }, phases.finishMs / 1000);
+  }
+
+  /** Mean seconds and count of each tool-run phase so far (for benchmarks). */
+  async toolPhaseMeans(): Promise<Record<string, { count: number; meanMs: number }>> {
+    const out: Record<string, { count: number; meanMs: number }> = {};
+    const { values } = await this.#toolPhases.get();
+    for (const v of values) {
+      const phase = String(v.labels.phase);
+      const entry = out[phase] ?? { count: 0, meanMs: 0 };
+      out[phase] = entry;
+      if (v.metricName === 'ava_tool_call_phase_seconds_count') entry.count = v.value;
+      if (v.metricName === 'ava_tool_call_phase_seconds_sum') entry.meanMs = v.value * 1000;
+    }
+    for (const e of Object.values(out)) e.meanMs = e.count > 0 ? e.meanMs / e.count : 0;
+    return out;
   }
 
   webhookAttemptFailed(final: boolean): void {

@@ -9,13 +9,20 @@ export class RecordingToolResultSink implements ToolResultSink {
   readonly live = new Set<string>();
   readonly received: ToolCallResult[] = [];
   readonly refused: ToolCallResult[] = [];
+  /** Tool call ids an agent here waits for, as the calls layer's sink reports them (until the result arrives). */
+  readonly awaited = new Set<string>();
   readonly #waiters = new Set<() => void>();
 
   constructor(name: string) {
     this.name = name;
   }
 
+  waitsFor(callId: string, toolCallId: string): boolean {
+    return this.live.has(callId) && this.awaited.has(toolCallId);
+  }
+
   async deliver(result: ToolCallResult): Promise<ToolResultDeliveryOutcome> {
+    this.awaited.delete(result.toolCallId);
     if (!this.live.has(result.callId)) {
       this.refused.push(result);
       for (const w of [...this.#waiters]) w();

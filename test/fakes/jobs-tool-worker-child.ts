@@ -9,6 +9,7 @@ import { AppError } from '../../src/errors/app-error.js';
 import { CallOwnership } from '../../src/jobs/call-ownership.js';
 import { createRedisClient } from '../../src/jobs/redis-connection.js';
 import { type HttpToolInput, ToolCatalog } from '../../src/jobs/tool-catalog.js';
+import { ToolCallClaims } from '../../src/jobs/tool-call-claims.js';
 import { ToolCallWorker } from '../../src/jobs/tool-call-worker.js';
 import { ToolResultRouter } from '../../src/jobs/tool-result-router.js';
 import type { WorkerTuning } from '../../src/jobs/worker-factory.js';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       },
     },
     router: new ToolResultRouter({ redis, prefix: config.prefix, ownership }),
+    claims: new ToolCallClaims(redis, { prefix: config.prefix }),
     controlTimeoutMs: 1000,
     dbRetry: { type: 'fixed', baseMs: 100, maxMs: 100, maxAttempts: 5, jitter: 0 },
     tuning: config.tuning,

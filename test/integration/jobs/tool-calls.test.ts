@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolCallsRepository } from '../../../src/db/tool-calls-repository.js';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import { createJobLayer, type JobLayer } from '../../../src/jobs/job-layer.js';
 import { QUEUES, toolCallJobId } from '../../../src/jobs/queues.js';
+import { ToolCallClaims } from '../../../src/jobs/tool-call-claims.js';
+import type { ToolRunPhases } from '../../../src/jobs/tool-call-worker.js';
 import { FakeCallController } from '../../fakes/jobs-fake-controller.js';
 import { HttpReceiver } from '../../fakes/jobs-http-receiver.js';
 import { RecordingToolResultSink } from '../../fakes/jobs-result-sink.js';
@@ -18,8 +22,11 @@ let tools: HttpReceiver;
 let sink: RecordingToolResultSink;
 let controller: FakeCallController;
 let repo: ToolCallsRepository;
+let redis: Redis;
+let claims: ToolCallClaims;
 const prefix = randomPrefix();
 const releases: Array<() => void> = [];
+const runs: ToolRunPhases[] = [];
 
 /** Per-path behaviour of the fake tool server. */
 const behaviour: Record<
@@ -36,6 +43,8 @@ const behaviour: Record<
 beforeAll(async () => {
   t = await createTempDatabase();
   repo = new ToolCallsRepository(t.db);
+  redis = new Redis(REDIS_URL);
+  claims = new ToolCallClaims(redis, { prefix });
   tools = await HttpReceiver.start(SECRET, (req, hit) => {
     if (req.path === '/gate') {
       return new Promise((resolve) => releases.push(() => resolve({ status: 200, body: { late: true } })));
@@ -60,6 +69,7 @@ beforeAll(async () => {
     toolResultSink: sink,
     logger: testLogger(),
     tuning: FAST_TUNING,
+    onToolRun: (p) => runs.push(p),
     tools: [
       http('get_weather', '/weather'),
       http('flaky', '/flaky'),
@@ -67,6 +77,8 @@ beforeAll(async () => {
       http('bad', '/bad'),
       http('slow', '/slow', { timeoutMs: 300, retry: { type: 'fixed', baseMs: 10, maxMs: 10, maxAttempts: 2 } }),
       http('gate', '/gate', { timeoutMs: 20_000 }),
+      http('charge', '/weather'),
+      http('lookup', '/weather', { idempotent: true }),
     ],
   });
   await layer.ready();
@@ -76,6 +88,7 @@ afterAll(async () => {
   for (const r of releases) r();
   await layer?.close();
   await tools?.close();
+  redis?.disconnect();
   await cleanRedis(REDIS_URL, prefix);
   await t?.drop();
 });
@@ -109,6 +122,86 @@ describe('tool calls', () => {
       return r?.resultDelivery === 'delivered' ? r : undefined;
     }, 'delivery recorded');
     expect(row).toMatchObject({ status: 'succeeded', result: { tempC: 21 }, attempts: 1, requestedBy: instanceId });
+    // Where its time went is reported once, every phase measured.
+    expect(runs).toHaveLength(1);
+    const phases = runs[0]!;
+    for (const v of Object.values(phases)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(phases.toolMs).toBeGreaterThan(0);
+    expect(Object.keys(phases).sort()).toEqual(['claimMs', 'finishMs', 'handOverMs', 'queuedMs', 'toolMs']);
+    expect(phases.finishMs).toBeGreaterThanOrEqual(phases.handOverMs!);
+  });
+
+  it("leaves no Redis claim behind once the first run's row exists", async () => {
+    const callId = await liveCall();
+    await layer.toolCalls.submit({ callId, toolCallId: 'claim_1', name: 'get_weather', arguments: {} });
+    await sink.waitFor('claim_1');
+    await eventually(async () => (await repo.get(callId, 'claim_1'))?.resultDelivery === 'delivered', 'recorded');
+    expect(await claims.holder(callId, 'claim_1')).toBeNull();
+  });
+
+  it('does not repeat a non-idempotent tool whose earlier run claimed it but never wrote its row', async () => {
+    const callId = await liveCall();
+    const hits = () =>
+      tools.requests.filter((r) => String(r.headers['x-ava-idempotency-key']).startsWith(callId)).length;
+    // What a run leaves when it dies after taking its claim and before its row was written (MySQL unreachable).
+    expect(await claims.claim(callId, 'charge_1', 'dead-run')).toBe(true);
+    expect(await claims.claim(callId, 'lookup_1', 'dead-run')).toBe(true);
+    await layer.toolCalls.submit({ callId, toolCallId: 'charge_1', name: 'charge', arguments: {} });
+    await layer.toolCalls.submit({ callId, toolCallId: 'lookup_1', name: 'lookup', arguments: {} });
+    expect(await sink.waitFor('charge_1')).toMatchObject({ status: 'failed', error: { code: 'TOOL_INTERRUPTED' } });
+    // An idempotent tool is simply called again.
+    expect(await sink.waitFor('lookup_1')).toMatchObject({ status: 'succeeded', output: { tempC: 21 } });
+    expect(hits()).toBe(1);
+    expect(await repo.get(callId, 'charge_1')).toMatchObject({ status: 'failed', errorCode: 'TOOL_INTERRUPTED' });
+    expect(await repo.get(callId, 'lookup_1')).toMatchObject({ status: 'succeeded', result: { tempC: 21 } });
+  });
+
+  it('records, and does not re-run, the outcome an earlier run left on the job before its row was written', async () => {
+    const callId = await liveCall();
+    const hits = () =>
+      tools.requests.filter((r) => String(r.headers['x-ava-idempotency-key']).startsWith(callId)).length;
+    expect(await claims.claim(callId, 'charge_2', 'dead-run')).toBe(true);
+    // Queue the job with the outcome already on it, as the dead run left it, before any worker can take it.
+    const q = new Queue(QUEUES.toolCalls, { connection: { url: REDIS_URL }, prefix });
+    try {
+      await q.pause();
+      await layer.toolCalls.submit({ callId, toolCallId: 'charge_2', name: 'charge', arguments: {} });
+      const job = await q.getJob(toolCallJobId(callId, 'charge_2'));
+      await job?.updateProgress({ runToken: 'dead-run', outcome: { status: 'succeeded', result: { paid: true } } });
+      await q.resume();
+    } finally {
+      await q.close();
+    }
+    expect(await sink.waitFor('charge_2')).toMatchObject({ status: 'succeeded', output: { paid: true } });
+    expect(hits()).toBe(0);
+    expect(await repo.get(callId, 'charge_2')).toMatchObject({ status: 'succeeded', result: { paid: true } });
+  });
+
+  it('hands the result to the waiting agent while MySQL holds up the write of its row', async () => {
+    const callId = await liveCall();
+    sink.awaited.add('stall_1');
+    const blocker = await mysql.createConnection(t.url);
+    try {
+      // A gap lock on the row's key: inserting the row waits until this transaction ends (a stalled write).
+      await blocker.query('START TRANSACTION');
+      await blocker.query('SELECT id FROM tool_calls WHERE call_id = ? AND tool_call_id = ? FOR UPDATE', [
+        callId,
+        'stall_1',
+      ]);
+      await layer.toolCalls.submit({ callId, toolCallId: 'stall_1', name: 'get_weather', arguments: {} });
+      expect(await sink.waitFor('stall_1', 10_000)).toMatchObject({ status: 'succeeded', output: { tempC: 21 } });
+      expect(await repo.get(callId, 'stall_1')).toBeUndefined();
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    // Once MySQL lets it through, the row holds the outcome and its delivery.
+    const row = await eventually(async () => {
+      const r = await repo.get(callId, 'stall_1');
+      return r?.resultDelivery === 'delivered' ? r : undefined;
+    }, 'row written');
+    expect(row).toMatchObject({ status: 'succeeded', result: { tempC: 21 }, attempts: 1 });
+    expect(await claims.holder(callId, 'stall_1')).toBeNull();
   });
 
   it('never runs a duplicate twice, whether it arrives at once or after completion', async () => {

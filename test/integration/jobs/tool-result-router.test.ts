@@ -13,6 +13,8 @@ const result: ToolResultJobData = {
   output: { ok: true },
 } as ToolResultJobData;
 
+const deliveredWith = new Map<ToolResultJobData, Promise<boolean>>();
+
 describe('ToolResultRouter', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
@@ -27,6 +29,7 @@ describe('ToolResultRouter', () => {
       await cleanRedis(REDIS_URL, prefix);
     });
     const delivered: ToolResultJobData[] = [];
+    deliveredWith.clear();
     const waiting = new Set<string>();
     const router = new ToolResultRouter({
       redis,
@@ -35,8 +38,9 @@ describe('ToolResultRouter', () => {
       local: {
         instanceId: 'here',
         delivery: {
-          deliver: async (r) => {
+          deliver: async (r, recorded) => {
             delivered.push(r);
+            if (recorded) deliveredWith.set(r, recorded);
             return r.callId === 'call-1' ? 'delivered' : 'call_ended';
           },
           waitsFor: (r) => waiting.has(r.toolCallId),
@@ -73,10 +77,35 @@ describe('ToolResultRouter', () => {
     expect(job?.data).toEqual(result);
   });
 
-  it('reports call_ended when no instance owns the call', async () => {
+  it('reports unowned when no instance owns the call', async () => {
     const { router, delivered } = await setup(null);
-    expect(await router.route(result)).toBe('call_ended');
+    expect(await router.route(result)).toBe('unowned');
     expect(delivered).toEqual([]);
+  });
+
+  it('hands a waiting agent its result before the outcome is written, and the write along with it', async () => {
+    const { router, delivered, waiting } = await setup('there');
+    waiting.add(result.toolCallId);
+    let write!: (ok: boolean) => void;
+    const recorded = new Promise<boolean>((resolve) => {
+      write = resolve;
+    });
+    const routed = router.route(result, recorded);
+    // The router does not wait for the write before handing over; the delivery gets the write to wait for.
+    await new Promise((r) => setImmediate(r));
+    expect(delivered).toEqual([result]);
+    expect(deliveredWith.get(result)).toBe(recorded);
+    write(true);
+    expect(await routed).toBe('delivered');
+  });
+
+  it('routes nothing elsewhere when the write says another run holds the outcome', async () => {
+    const { router, delivered, queueOf } = await setup('there');
+    expect(await router.route(result, Promise.resolve(false))).toBe('not_recorded');
+    expect(delivered).toEqual([]);
+    expect(await queueOf('there').getJob(toolCallJobId(result.callId, result.toolCallId))).toBeUndefined();
+    // Written: queued for the owner as usual.
+    expect(await router.route(result, Promise.resolve(true))).toBe('queued');
   });
 
   it('delivers here at once when an agent here waits for the result, whoever Redis says owns the call', async () => {
