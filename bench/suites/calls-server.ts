@@ -13,16 +13,19 @@ await app.start();
 process.send?.({ type: 'ready', port: app.audioSocket.address?.port });
 // Event-loop delay since the last `stats` message with `reset: true` (or since start).
 let loop = startLoopDelay();
-process.on('message', (m: { type?: string; reset?: boolean }) => {
+process.on('message', async (m: { type?: string; reset?: boolean }) => {
   if (m?.type === 'stats') {
     const bridges = app.registry.list().map((s) => s.bridge?.stats);
+    const read = loop.read();
     process.send?.({
       type: 'stats',
       calls: app.registry.size,
       bargeIns: bridges.reduce((n, b) => n + (b?.bargeIns ?? 0), 0),
       clock: app.clock.stats,
-      eventLoopP99Ms: loop.read().p99Ms,
-      eventLoopMaxMs: loop.read().maxMs,
+      eventLoopP99Ms: read.p99Ms,
+      eventLoopMaxMs: read.maxMs,
+      // Where the service's tool runs spent their time, since start (mean per phase).
+      toolPhases: await app.metrics.toolPhaseMeans(),
     });
     if (m.reset) {
       loop.stop();

@@ -94,6 +94,8 @@ export interface ToolsLiveBenchResult extends BenchMachine {
   /** The round trip's legs: response.done sent → the tool's request arrived; the tool answered → output received. */
   readonly toTool: LatencySummary;
   readonly fromTool: LatencySummary;
+  /** The service's own account of its tool runs over the whole run: mean ms per phase (see ava_tool_call_phase_seconds). */
+  readonly servicePhases: ToolPhaseMeans;
   readonly windows: readonly [ToolsLiveWindow, ToolsLiveWindow];
   readonly wallSeconds: number;
   readonly valid: boolean;
@@ -106,10 +108,14 @@ const OUTPUT_TIMEOUT_MS = 10_000;
 const ASK: ResponsePlan = { audioMs: 400, transcript: 'One moment, let me look that up.' };
 const ANSWER: ResponsePlan = { audioMs: 400, transcript: 'Your order has shipped.' };
 
+/** Mean ms of each phase of the service's tool runs, and how many runs (from the service's metrics). */
+export type ToolPhaseMeans = Record<string, { count: number; meanMs: number }>;
+
 interface ServiceStats {
   type: 'stats';
   calls: number;
   eventLoopP99Ms: number;
+  toolPhases: ToolPhaseMeans;
 }
 
 /**
@@ -349,6 +355,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
       toTool.push(t.arrivedAt - r.sentAt);
       fromTool.push(r.sentAt + r.ms - t.answeredAt);
     }
+    const servicePhases = (await serviceStats(child, false)).toolPhases;
     const windows = [without, withTools].map(({ from: _f, to: _t, ...w }) => w) as [ToolsLiveWindow, ToolsLiveWindow];
     return {
       ...benchMachine(loadAverageAtStart),
@@ -373,6 +380,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
       toolHandling,
       toTool: summarizeLatencies(toTool),
       fromTool: summarizeLatencies(fromTool),
+      servicePhases,
       windows,
       wallSeconds: +((performance.now() - started) / 1000).toFixed(1),
       valid: windows.every((w) => w.valid),
@@ -406,6 +414,10 @@ export function formatToolsLiveBench(r: ToolsLiveBenchResult): string {
     `HTTP tool's own handling ms (${h.count} requests): p50 ${f2(h.p50Ms)}  p99 ${f2(h.p99Ms)}  max ${f2(h.maxMs)}`,
     `legs ms: response.done -> request at the tool p50 ${f2(r.toTool.p50Ms)} p99 ${f2(r.toTool.p99Ms)}; ` +
       `tool answered -> output at the simulator p50 ${f2(r.fromTool.p50Ms)} p99 ${f2(r.fromTool.p99Ms)}`,
+    `service's tool runs, mean ms per phase (${r.servicePhases.tool?.count ?? 0} runs, from its metrics): ` +
+      ['queued', 'claim', 'tool', 'hand_over', 'finish']
+        .map((p) => `${p} ${f2(r.servicePhases[p]?.meanMs ?? Number.NaN)}`)
+        .join(', '),
     '| window | live calls | gap p50 ms | gap p99 ms | gaps > 30 ms | frames delivered | appends/call-s | deltas/call-s | service % of a core | other load on its core % | service loop p99 ms | skipped turns | valid |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.windows.map(

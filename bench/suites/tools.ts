@@ -78,6 +78,11 @@ class TimingSink implements ToolResultSink {
     return new Promise((resolve) => this.#waiting.set(toolCallId, resolve));
   }
 
+  /** As the calls layer's sink: a waiting agent here takes its result without routing. */
+  waitsFor(_callId: string, toolCallId: string): boolean {
+    return this.#waiting.has(toolCallId);
+  }
+
   async deliver(result: ToolCallResult): Promise<'delivered' | 'call_not_found'> {
     const w = this.#waiting.get(result.toolCallId);
     if (!w) return 'call_not_found';
