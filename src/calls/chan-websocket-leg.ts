@@ -12,6 +12,12 @@ import type { MediaLeg, MediaLegCloseReason, MediaLegEvents, OutboundFrameInfo, 
 /** With Asterisk pacing, most frames sent on one media-clock tick (so an XOFF can land between bursts). */
 const MAX_FRAMES_PER_TICK = 10;
 
+/**
+ * How long a flush waits for Asterisk's STATUS reply (the barrier behind FLUSH_MEDIA) before it counts every frame
+ * not yet acknowledged as thrown away.
+ */
+export const FLUSH_CONFIRM_TIMEOUT_MS = 500;
+
 /** Who paces agent audio towards Asterisk over chan_websocket. */
 export const CHAN_WEBSOCKET_PACINGS = ['clock', 'asterisk'] as const;
 export type ChanWebSocketPacing = (typeof CHAN_WEBSOCKET_PACINGS)[number];
@@ -54,6 +60,16 @@ interface SentFrames {
   readonly ms: number;
 }
 
+/** A flush waiting for its barrier: the frames sent before it that Asterisk had not acknowledged yet. */
+interface PendingFlush {
+  frames: SentFrames[];
+  /** Sequence number of the last frame sent before the flush. */
+  readonly seq: number;
+  settled: boolean;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (lost: Map<string, number>) => void;
+}
+
 function closeReason(info: ChanWebSocketCloseInfo, hangupSent: boolean): MediaLegCloseReason {
   switch (info.reason) {
     case 'remote_closed':
@@ -72,8 +88,11 @@ function closeReason(info: ChanWebSocketCloseInfo, hangupSent: boolean): MediaLe
 /**
  * A chan_websocket connection as a call's media leg, with playout acknowledgement: every frame of agent audio is
  * followed by `MARK_MEDIA m<seq>`, and Asterisk's `MEDIA_MARK_PROCESSED` says it reached the channel. So what
- * the caller heard is what Asterisk acknowledged; a flush (barge-in) sends `FLUSH_MEDIA` and reports what was
- * thrown away unplayed. MEDIA_XOFF stops sending until MEDIA_XON; the bridge's playout buffer holds the audio.
+ * the caller heard is what Asterisk acknowledged. A flush (barge-in) sends `FLUSH_MEDIA` and then `GET_STATUS`:
+ * Asterisk handles both on the channel's thread, in order with its playout, so every mark of audio it played before
+ * the flush is reported before the STATUS reply. That reply closes the account of what was thrown away unplayed,
+ * exact even when our process was slow to read the marks. MEDIA_XOFF stops sending until MEDIA_XON; the bridge's
+ * playout buffer holds the audio.
  */
 export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg, PlayoutAck {
   readonly id: string;
@@ -87,11 +106,13 @@ export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements Me
   #pending: SentFrames[] = [];
   #pendingMs = 0;
   #waiters: { seq: number; fn: (played: boolean) => void }[] = [];
+  /** Flushes whose STATUS reply has not arrived, oldest first (a timed-out one stays until its reply). */
+  #flushes: PendingFlush[] = [];
   #xoff = false;
   #hangupSent = false;
   #closed = false;
-  /** Counters: marks sent and acknowledged, flushes, XOFF episodes. */
-  readonly stats = { marksSent: 0, marksAcked: 0, flushes: 0, xoffs: 0 };
+  /** Counters: marks sent and acknowledged, flushes, flushes whose STATUS reply did not come in time, XOFF episodes. */
+  readonly stats = { marksSent: 0, marksAcked: 0, flushes: 0, flushConfirmTimeouts: 0, xoffs: 0 };
 
   constructor(options: ChanWebSocketLegOptions) {
     super();
@@ -182,19 +203,33 @@ export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements Me
     this.#waiters.push({ seq: last.seq, fn });
   }
 
-  flushPlayout(): Map<string, number> {
-    const lost = new Map<string, number>();
-    if (this.closed) return lost;
+  flushPlayout(): Promise<Map<string, number>> {
+    if (this.closed) return Promise.resolve(new Map());
     this.#conn.command({ command: 'FLUSH_MEDIA' });
+    this.#conn.command({ command: 'GET_STATUS' });
     this.#conn.clearPendingAudio();
     this.stats.flushes += 1;
-    for (const p of this.#pending) {
-      if (p.utteranceId !== undefined) lost.set(p.utteranceId, (lost.get(p.utteranceId) ?? 0) + p.ms);
-    }
-    // FLUSH_MEDIA empties the queue; marks still in it are never reported.
-    this.#settleAll(false);
     this.#xoff = false;
-    return lost;
+    const frames = this.#pending;
+    this.#pending = [];
+    this.#pendingMs = 0;
+    return new Promise((resolve) => {
+      const flush: PendingFlush = {
+        frames,
+        seq: this.#seq,
+        settled: false,
+        resolve,
+        timer: setTimeout(() => {
+          this.stats.flushConfirmTimeouts += 1;
+          this.#log.warn(
+            { timeoutMs: FLUSH_CONFIRM_TIMEOUT_MS },
+            'chan_websocket sent no STATUS after FLUSH_MEDIA in time; audio not acknowledged by then counts as unplayed',
+          );
+          this.#settleFlush(flush);
+        }, FLUSH_CONFIRM_TIMEOUT_MS),
+      };
+      this.#flushes.push(flush);
+    });
   }
 
   hangup(): void {
@@ -214,7 +249,24 @@ export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements Me
     return start ? chanWebSocketAudioFormat(start.format) : undefined;
   }
 
+  /** Reports a flush's frames still unacknowledged as thrown away; its waiters learn their audio was not played. */
+  #settleFlush(flush: PendingFlush): void {
+    if (flush.settled) return;
+    flush.settled = true;
+    clearTimeout(flush.timer);
+    const lost = new Map<string, number>();
+    for (const p of flush.frames) {
+      if (p.utteranceId !== undefined) lost.set(p.utteranceId, (lost.get(p.utteranceId) ?? 0) + p.ms);
+    }
+    flush.frames = [];
+    const due = this.#waiters.filter((w) => w.seq <= flush.seq);
+    this.#waiters = this.#waiters.filter((w) => w.seq > flush.seq);
+    for (const w of due) w.fn(false);
+    flush.resolve(lost);
+  }
+
   #settleAll(played: boolean): void {
+    for (const flush of this.#flushes.splice(0)) this.#settleFlush(flush);
     const waiters = this.#waiters;
     this.#waiters = [];
     this.#pending = [];
@@ -242,7 +294,13 @@ export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements Me
       case 'ERROR':
         this.#log.warn({ error: event.error_text }, 'chan_websocket reported an error');
         return;
-      case 'STATUS':
+      case 'STATUS': {
+        // The reply to the GET_STATUS sent behind the oldest flush: every mark played before it has been reported.
+        const flush = this.#flushes.shift();
+        if (flush) this.#settleFlush(flush);
+        else this.#log.debug({ event }, 'chan_websocket event');
+        return;
+      }
       case 'QUEUE_DRAINED':
       case 'MEDIA_BUFFERING_COMPLETED':
         this.#log.debug({ event }, 'chan_websocket event');
@@ -259,6 +317,10 @@ export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements Me
     this.stats.marksAcked += 1;
     while (this.#pending.length > 0 && this.#pending[0]!.seq <= seq) {
       this.#pendingMs -= this.#pending.shift()!.ms;
+    }
+    // Played before a flush reached Asterisk: heard, not thrown away.
+    for (const flush of this.#flushes) {
+      while (flush.frames.length > 0 && flush.frames[0]!.seq <= seq) flush.frames.shift();
     }
     if (this.#waiters.length === 0 || this.#waiters[0]!.seq > seq) return;
     const due = this.#waiters.filter((w) => w.seq <= seq);

@@ -132,12 +132,30 @@ export class MediaBridge {
     this.#preStart = [];
   }
 
-  /** Flushes playout (barge-in or an agent's request) and reports what each utterance got to play. */
+  /**
+   * Flushes playout (barge-in or an agent's request) and reports to the agent what each utterance got to play. The
+   * result is what our playout buffer dropped; where the leg acknowledges playout (chan_websocket), the agent's
+   * `interruption` notices come once Asterisk has confirmed the flush, with what it had played by then.
+   */
   interrupt(cause: 'barge_in' | 'agent'): ClearResult {
-    const result = this.#withUnplayed(this.#playout.clear(), this.#o.leg.playoutAck?.flushPlayout());
+    const playout = this.#playout;
+    const result = playout.clear();
     // What the resampler still holds belongs to the audio just dropped.
     this.#fromAgent.reset();
     if (cause === 'barge_in') this.stats.bargeIns += 1;
+    const ack = this.#o.leg.playoutAck;
+    if (!ack) {
+      this.#reportCleared(cause, result);
+      return result;
+    }
+    void ack
+      .flushPlayout()
+      .then((unplayed) => this.#reportCleared(cause, this.#withUnplayed(playout, result, unplayed)));
+    return result;
+  }
+
+  /** Tells the agent what each flushed utterance got to play, and which marks were cleared. */
+  #reportCleared(cause: 'barge_in' | 'agent', result: ClearResult): void {
     for (const u of result.utterances) {
       if (u.playedMs === 0 && u.droppedMs === 0) continue;
       this.#notify({
@@ -149,7 +167,6 @@ export class MediaBridge {
     }
     for (const name of result.marks) this.#notify({ type: 'markCleared', name });
     this.#log.debug({ cause, droppedMs: result.droppedMs, utterances: result.utterances }, 'playout flushed');
-    return result;
   }
 
   setMuted(muted: boolean): void {
@@ -288,8 +305,8 @@ export class MediaBridge {
    * Moves audio the leg had sent but its far end had not played (and has now discarded) from played to dropped, so
    * "heard" is what Asterisk acknowledged. Utterances that were all sent appear again with their corrected figures.
    */
-  #withUnplayed(result: ClearResult, unplayed: Map<string, number> | undefined): ClearResult {
-    if (!unplayed || unplayed.size === 0) return result;
+  #withUnplayed(playout: PlayoutBuffer, result: ClearResult, unplayed: Map<string, number>): ClearResult {
+    if (unplayed.size === 0) return result;
     const utterances = result.utterances.map((u) => {
       const ms = Math.min(unplayed.get(u.utteranceId) ?? 0, u.playedMs);
       unplayed.delete(u.utteranceId);
@@ -297,7 +314,7 @@ export class MediaBridge {
     });
     let extraDropped = 0;
     for (const [utteranceId, ms] of unplayed) {
-      const sent = this.#playout.playedMs(utteranceId);
+      const sent = playout.playedMs(utteranceId);
       const lost = Math.min(ms, sent);
       if (lost <= 0) continue;
       extraDropped += lost;

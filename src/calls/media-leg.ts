@@ -59,8 +59,11 @@ export interface PlayoutAck {
   unplayedMs(): number;
   /** Calls `fn(true)` once everything sent so far has been played, or `fn(false)` if it is flushed first. */
   afterPlayed(fn: (played: boolean) => void): void;
-  /** Discards what the far end has queued; returns the unplayed ms per utterance that was thrown away. */
-  flushPlayout(): Map<string, number>;
+  /**
+   * Discards what the far end has queued. Resolves, once the far end has confirmed the flush, with the unplayed ms
+   * per utterance that was thrown away (audio it reports played before the flush took effect counts as heard).
+   */
+  flushPlayout(): Promise<Map<string, number>>;
 }
 
 /** Speech detection on the caller's audio, as the bridge needs it. */

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -7,26 +6,7 @@ import { PCM8K } from '../../../src/audio/format.js';
 import { ChanWebSocketLeg } from '../../../src/calls/chan-websocket-leg.js';
 import { CHAN_WEBSOCKET_MAX_MESSAGE_BYTES } from '../../../src/protocols/chan-websocket/index.js';
 import { ChanWebSocketConnection } from '../../../src/transports/chan-websocket/chan-websocket-connection.js';
-
-/** A stand-in for the `ws` socket that records what is sent and lets the test inject Asterisk's messages. */
-class RecordingSocket extends EventEmitter {
-  binaryType = 'nodebuffer';
-  bufferedAmount = 0;
-  readonly sent: { binary: boolean; bytes: number; text?: string }[] = [];
-  send(data: Buffer | string, opts: { binary: boolean }): void {
-    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    this.sent.push({ binary: opts.binary, bytes, ...(typeof data === 'string' ? { text: data } : {}) });
-  }
-  close(): void {
-    this.emit('close', 1000);
-  }
-  terminate(): void {
-    this.emit('close', 1006);
-  }
-  fromAsterisk(text: string): void {
-    this.emit('message', Buffer.from(text), false);
-  }
-}
+import { RecordingSocket } from '../../fakes/recording-chan-websocket.js';
 
 const op = fc.oneof(
   fc.record({ kind: fc.constant('frame' as const), bytes: fc.nat({ max: 70_000 }), silence: fc.boolean() }),
