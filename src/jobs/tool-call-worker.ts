@@ -105,9 +105,14 @@ class RunClock {
   }
 }
 
-/** What a run leaves on its BullMQ job (as progress) once the tool answered, before the row is updated. */
+/**
+ * What a run leaves on its BullMQ job (as progress) once the tool answered, before the row is updated; `delivered`
+ * once the agent took the result although the row could not be written (the retry records it, and does not deliver
+ * it again).
+ */
 const finishedRunSchema = z.object({
   runToken: z.string(),
+  delivered: z.literal(true).optional(),
   outcome: z.discriminatedUnion('status', [
     z.object({ status: z.literal('succeeded'), result: z.unknown() }),
     z.object({ status: z.enum(['failed', 'timed_out']), errorCode: z.string(), error: z.string() }),
@@ -225,8 +230,12 @@ export class ToolCallWorker {
         const token = randomUUID();
         if (await this.#repo.claim(callId, toolCallId, token, { takeOver: true })) {
           if (await this.#finish(callId, toolCallId, token, left.data.outcome, signal)) {
-            await this.#deliver(toToolResult(data, left.data.outcome));
-            log.info('recovered the outcome of a run that died before recording it');
+            if (left.data.delivered) await this.#repo.markDelivery(callId, toolCallId, 'delivered');
+            else await this.#deliver(toToolResult(data, left.data.outcome));
+            log.info(
+              { delivered: left.data.delivered ?? false },
+              'recorded the outcome of an earlier run that could not record it',
+            );
           }
         }
         return { outcome: 'ran' };
@@ -290,7 +299,18 @@ export class ToolCallWorker {
     await this.#leaveOutcome(job, runToken, outcome, log);
     const finished = row.then((owned) => owned && this.#finish(callId, toolCallId, runToken, outcome, signal));
     finished.catch(() => undefined);
-    await this.#deliver(toToolResult(data, outcome), finished, clock.handedOver);
+    let handedOver = false;
+    try {
+      await this.#deliver(toToolResult(data, outcome), finished, () => {
+        handedOver = true;
+        clock.handedOver();
+      });
+    } catch (err) {
+      // The agent has the result but the row could not be written: the job's retry records the outcome as
+      // delivered instead of handing it over again (the agent no longer waits for it).
+      if (handedOver) await this.#leaveOutcome(job, runToken, outcome, log, true);
+      throw err;
+    }
     this.#o.onRun?.(clock.phases());
     if (!(await finished)) {
       log.warn('another run took this tool call over; its outcome stands');
@@ -328,9 +348,15 @@ export class ToolCallWorker {
     });
   }
 
-  /** Leaves the outcome on the job, for a retry after this run dies before recording it. */
-  #leaveOutcome(job: TypedJob<'toolCalls'>, runToken: string, outcome: ToolCallOutcome, log: Logger): Promise<void> {
-    return job.updateProgress({ runToken, outcome }).catch((err: unknown) => {
+  /** Leaves the outcome on the job (and whether the agent took it), for a retry after this run fails to record it. */
+  #leaveOutcome(
+    job: TypedJob<'toolCalls'>,
+    runToken: string,
+    outcome: ToolCallOutcome,
+    log: Logger,
+    delivered?: true,
+  ): Promise<void> {
+    return job.updateProgress({ runToken, outcome, ...(delivered ? { delivered } : {}) }).catch((err: unknown) => {
       log.warn({ err }, 'could not leave the tool outcome on its job');
     });
   }

@@ -204,6 +204,42 @@ describe('tool calls', () => {
     expect(await claims.holder(callId, 'stall_1')).toBeNull();
   });
 
+  it('records a result the agent took as delivered when its row could not be written at first, and does not hand it over again', async () => {
+    const callId = await liveCall();
+    sink.awaited.add('unwritten_1');
+    const admin = await mysql.createConnection(t.url);
+    const q = new Queue(QUEUES.toolCalls, { connection: { url: REDIS_URL }, prefix });
+    try {
+      // Inserting this row fails (a permanent error, not retried in the run) until the trigger is dropped.
+      await admin.query(
+        `CREATE TRIGGER refuse_unwritten BEFORE INSERT ON tool_calls FOR EACH ROW BEGIN
+           IF NEW.tool_call_id = 'unwritten_1' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF;
+         END`,
+      );
+      await layer.toolCalls.submit({ callId, toolCallId: 'unwritten_1', name: 'get_weather', arguments: {} });
+      expect(await sink.waitFor('unwritten_1', 10_000)).toMatchObject({ status: 'succeeded', output: { tempC: 21 } });
+      // The first run fails for want of its row; the job will be retried.
+      await eventually(
+        async () => ((await q.getJob(toolCallJobId(callId, 'unwritten_1')))?.attemptsMade ?? 0) >= 1,
+        'the first run failed',
+        10_000,
+        10,
+      );
+      expect(await repo.get(callId, 'unwritten_1')).toBeUndefined();
+    } finally {
+      await admin.query('DROP TRIGGER IF EXISTS refuse_unwritten');
+      await admin.end();
+      await q.close();
+    }
+    const row = await eventually(async () => {
+      const r = await repo.get(callId, 'unwritten_1');
+      return r?.resultDelivery === 'delivered' ? r : undefined;
+    }, 'row written by the retry');
+    expect(row).toMatchObject({ status: 'succeeded', result: { tempC: 21 } });
+    expect(sink.received.filter((r) => r.toolCallId === 'unwritten_1')).toHaveLength(1);
+    expect(tools.requests.filter((r) => String(r.headers['x-ava-idempotency-key']).startsWith(callId))).toHaveLength(1);
+  });
+
   it('never runs a duplicate twice, whether it arrives at once or after completion', async () => {
     const callId = await liveCall();
     const req = { callId, toolCallId: 'call_dup', name: 'get_weather', arguments: { city: 'Rome' } };
