@@ -1,12 +1,7 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
-import { PCM8K } from '../../../src/audio/format.js';
-import { ChanWebSocketLeg } from '../../../src/calls/chan-websocket-leg.js';
 import { CHAN_WEBSOCKET_MAX_MESSAGE_BYTES } from '../../../src/protocols/chan-websocket/index.js';
-import { ChanWebSocketConnection } from '../../../src/transports/chan-websocket/chan-websocket-connection.js';
-import { RecordingSocket } from '../../fakes/recording-chan-websocket.js';
+import { startRecordedLeg } from '../../fakes/recording-chan-websocket.js';
 
 const op = fc.oneof(
   fc.record({ kind: fc.constant('frame' as const), bytes: fc.nat({ max: 70_000 }), silence: fc.boolean() }),
@@ -20,29 +15,7 @@ describe('chan_websocket outbound messages (property)', () => {
   it('never sends a message over 65,500 bytes, and audio only as whole optimal-size frames', () => {
     fc.assert(
       fc.property(fc.constantFrom(160, 320, 640), fc.array(op, { maxLength: 60 }), (frameBytes, ops) => {
-        const ws = new RecordingSocket();
-        const conn = new ChanWebSocketConnection(ws as unknown as WebSocket, {
-          controlFormat: 'json',
-          logger: pino({ level: 'silent' }),
-        });
-        const leg = new ChanWebSocketLeg({
-          id: 'c1',
-          connection: conn,
-          expectedFormat: PCM8K,
-          pacing: 'asterisk',
-          leadMs: 1000,
-          logger: pino({ level: 'silent' }),
-        });
-        ws.fromAsterisk(
-          JSON.stringify({
-            event: 'MEDIA_START',
-            connection_id: 'c1',
-            channel: 'WebSocket/INCOMING/0x1',
-            format: 'slin',
-            optimal_frame_size: frameBytes,
-            ptime: 20,
-          }),
-        );
+        const { ws, leg } = startRecordedLeg(frameBytes);
         let buffering = false;
         for (const o of ops) {
           switch (o.kind) {

@@ -1,35 +1,6 @@
-import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { WebSocket } from 'ws';
-import { PCM8K } from '../../../src/audio/format.js';
-import { ChanWebSocketLeg, FLUSH_CONFIRM_TIMEOUT_MS } from '../../../src/calls/chan-websocket-leg.js';
-import { ChanWebSocketConnection } from '../../../src/transports/chan-websocket/chan-websocket-connection.js';
-import { RecordingSocket } from '../../fakes/recording-chan-websocket.js';
-
-function startLeg(): { ws: RecordingSocket; leg: ChanWebSocketLeg } {
-  const ws = new RecordingSocket();
-  const logger = pino({ level: 'silent' });
-  const conn = new ChanWebSocketConnection(ws as unknown as WebSocket, { controlFormat: 'json', logger });
-  const leg = new ChanWebSocketLeg({
-    id: 'c1',
-    connection: conn,
-    expectedFormat: PCM8K,
-    pacing: 'asterisk',
-    leadMs: 1000,
-    logger,
-  });
-  ws.fromAsterisk(
-    JSON.stringify({
-      event: 'MEDIA_START',
-      connection_id: 'c1',
-      channel: 'WebSocket/INCOMING/0x1',
-      format: 'slin',
-      optimal_frame_size: 320,
-      ptime: 20,
-    }),
-  );
-  return { ws, leg };
-}
+import { type ChanWebSocketLeg, FLUSH_CONFIRM_TIMEOUT_MS } from '../../../src/calls/chan-websocket-leg.js';
+import { type RecordingSocket, startRecordedLeg } from '../../fakes/recording-chan-websocket.js';
 
 /** Sends `n` agent frames of `utteranceId` (each followed by its mark, `m<seq>`). */
 function sendFrames(leg: ChanWebSocketLeg, n: number, utteranceId: string): void {
@@ -57,7 +28,7 @@ describe('chan_websocket flush: what was thrown away is settled by the STATUS re
   });
 
   it('counts audio whose marks arrive between the flush and the STATUS reply as played', async () => {
-    const { ws, leg } = startLeg();
+    const { ws, leg } = startRecordedLeg();
     const waiterEarly: boolean[] = [];
     const waiterLate: boolean[] = [];
     sendFrames(leg, 4, 'u1'); // m1..m4
@@ -85,7 +56,7 @@ describe('chan_websocket flush: what was thrown away is settled by the STATUS re
   });
 
   it('after the flush, new audio is accounted on its own; a second flush waits for its own STATUS', async () => {
-    const { ws, leg } = startLeg();
+    const { ws, leg } = startRecordedLeg();
     sendFrames(leg, 4, 'u1'); // m1..m4
     const first = leg.flushPlayout();
     sendFrames(leg, 3, 'u2'); // m5..m7, sent after the flush
@@ -102,7 +73,7 @@ describe('chan_websocket flush: what was thrown away is settled by the STATUS re
 
   it('without a STATUS reply in time, every unacknowledged frame counts as thrown away; the late reply is not misread', async () => {
     vi.useFakeTimers();
-    const { ws, leg } = startLeg();
+    const { ws, leg } = startRecordedLeg();
     sendFrames(leg, 5, 'u1');
     const first = leg.flushPlayout();
     vi.advanceTimersByTime(FLUSH_CONFIRM_TIMEOUT_MS);
@@ -123,7 +94,7 @@ describe('chan_websocket flush: what was thrown away is settled by the STATUS re
   });
 
   it('a connection closing before the reply settles the flush with what was not acknowledged', async () => {
-    const { ws, leg } = startLeg();
+    const { ws, leg } = startRecordedLeg();
     sendFrames(leg, 3, 'u1');
     ack(ws, 1);
     const flushed = leg.flushPlayout();
