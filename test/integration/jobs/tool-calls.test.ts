@@ -122,7 +122,9 @@ describe('tool calls', () => {
       return r?.resultDelivery === 'delivered' ? r : undefined;
     }, 'delivery recorded');
     expect(row).toMatchObject({ status: 'succeeded', result: { tempC: 21 }, attempts: 1, requestedBy: instanceId });
-    // Where its time went is reported once, every phase measured.
+    // Where its time went is reported once, every phase measured. The report follows the worker's own reading of
+    // the delivery write, which may come after this test's read of the committed row.
+    await eventually(() => runs.length > 0, 'run reported');
     expect(runs).toHaveLength(1);
     const phases = runs[0]!;
     for (const v of Object.values(phases)) expect(v).toBeGreaterThanOrEqual(0);
@@ -245,10 +247,15 @@ describe('tool calls', () => {
     const req = { callId, toolCallId: 'call_dup', name: 'get_weather', arguments: { city: 'Rome' } };
     await Promise.all([layer.toolCalls.submit(req), layer.toolCalls.submit(req), layer.toolCalls.submit(req)]);
     await sink.waitFor('call_dup');
-    await layer.toolCalls.submit(req); // the completed job still exists: BullMQ drops this one
-    // Once the completed job is gone, a new job for the same call is stopped by the tool_calls row.
     const q = new Queue(QUEUES.toolCalls, { connection: { url: REDIS_URL }, prefix });
     try {
+      // The agent gets its result before the job's outcome is committed, so wait for the job to complete.
+      await eventually(
+        async () => (await q.getJobState(toolCallJobId(callId, 'call_dup'))) === 'completed',
+        'first run completed',
+      );
+      await layer.toolCalls.submit(req); // the completed job still exists: BullMQ drops this one
+      // Once the completed job is gone, a new job for the same call is stopped by the tool_calls row.
       expect(await q.remove(toolCallJobId(callId, 'call_dup'))).toBe(1);
       await layer.toolCalls.submit(req);
       await eventually(async () => (await q.getJobState(toolCallJobId(callId, 'call_dup'))) === 'completed', 'rerun');
