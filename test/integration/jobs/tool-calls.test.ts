@@ -250,15 +250,13 @@ describe('tool calls', () => {
     const q = new Queue(QUEUES.toolCalls, { connection: { url: REDIS_URL }, prefix });
     try {
       // The agent gets its result before the job's outcome is committed, so wait for the job to complete.
-      await eventually(
-        async () => (await q.getJobState(toolCallJobId(callId, 'call_dup'))) === 'completed',
-        'first run completed',
-      );
+      const completed = async () => (await q.getJobState(toolCallJobId(callId, 'call_dup'))) === 'completed';
+      await eventually(completed, 'first run completed');
       await layer.toolCalls.submit(req); // the completed job still exists: BullMQ drops this one
       // Once the completed job is gone, a new job for the same call is stopped by the tool_calls row.
       expect(await q.remove(toolCallJobId(callId, 'call_dup'))).toBe(1);
       await layer.toolCalls.submit(req);
-      await eventually(async () => (await q.getJobState(toolCallJobId(callId, 'call_dup'))) === 'completed', 'rerun');
+      await eventually(completed, 'rerun');
       expect((await q.getJob(toolCallJobId(callId, 'call_dup')))?.returnvalue).toEqual({ outcome: 'duplicate' });
     } finally {
       await q.close();
