@@ -1,5 +1,5 @@
 import { TypedEmitter } from '../lib/typed-emitter.js';
-import { type AudioFormat, bytesPerSample, frameBytes, msForBytes } from './format.js';
+import { type AudioFormat, bytesForMs, bytesPerSample, formatsEqual, frameBytes, msForBytes } from './format.js';
 
 /** One 20 ms frame leaving the buffer for the caller. */
 export interface PlayoutFrame {
@@ -82,9 +82,10 @@ const HISTORY_LIMIT = 64;
  * A partial frame at the tail waits one tick for more audio, then plays padded with silence.
  */
 export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
-  readonly format: AudioFormat;
-  readonly frameBytes: number;
-  readonly maxBytes: number;
+  #format: AudioFormat;
+  #frameBytes: number;
+  #maxBytes: number;
+  readonly #maxMs: number;
   #entries: Entry[] = [];
   #head = 0;
   #queuedBytes = 0;
@@ -99,11 +100,25 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
 
   constructor(options: PlayoutBufferOptions) {
     super();
-    this.format = options.format;
-    this.frameBytes = frameBytes(options.format);
-    const sample = bytesPerSample(options.format.encoding);
-    const raw = Math.floor((options.maxMs / 1000) * options.format.sampleRate) * sample;
-    this.maxBytes = Math.max(this.frameBytes, raw - (raw % this.frameBytes));
+    this.#maxMs = options.maxMs;
+    this.#format = options.format;
+    this.#frameBytes = frameBytes(options.format);
+    this.#maxBytes = capacityBytes(options.format, options.maxMs);
+  }
+
+  /** Format of the audio queued and of the frames taken (the leg's format). */
+  get format(): AudioFormat {
+    return this.#format;
+  }
+
+  /** Bytes of one 20 ms frame in `format`. */
+  get frameBytes(): number {
+    return this.#frameBytes;
+  }
+
+  /** Capacity in bytes of `format`. */
+  get maxBytes(): number {
+    return this.#maxBytes;
   }
 
   get bufferedBytes(): number {
@@ -111,7 +126,7 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
   }
 
   get bufferedMs(): number {
-    return msForBytes(this.format, this.#queuedBytes);
+    return msForBytes(this.#format, this.#queuedBytes);
   }
 
   /**
@@ -140,9 +155,9 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
       this.#utterances.set(id, state);
     }
     this.#openId = id;
-    const sample = bytesPerSample(this.format.encoding);
+    const sample = bytesPerSample(this.#format.encoding);
     const usable = data.length - (data.length % sample);
-    const room = this.maxBytes - this.#queuedBytes;
+    const room = this.#maxBytes - this.#queuedBytes;
     const accepted = Math.max(0, Math.min(usable, room));
     const dropped = data.length - accepted;
     if (accepted > 0) {
@@ -183,23 +198,23 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
       this.#fire(fired);
       return undefined;
     }
-    if (this.#queuedBytes < this.frameBytes && !this.#partialWaited) {
+    if (this.#queuedBytes < this.#frameBytes && !this.#partialWaited) {
       this.#partialWaited = true;
       this.#fire(fired);
       return undefined;
     }
     this.#partialWaited = false;
-    const out = Buffer.alloc(this.frameBytes);
+    const out = Buffer.alloc(this.#frameBytes);
     let filled = 0;
     let firstId: string | undefined;
-    while (filled < this.frameBytes && this.#head < this.#entries.length) {
+    while (filled < this.#frameBytes && this.#head < this.#entries.length) {
       const entry = this.#entries[this.#head]!;
       if (entry.kind === 'mark') {
         fired.push(entry.name);
         this.#head += 1;
         continue;
       }
-      const n = Math.min(this.frameBytes - filled, entry.data.length - entry.offset);
+      const n = Math.min(this.#frameBytes - filled, entry.data.length - entry.offset);
       entry.data.copy(out, filled, entry.offset, entry.offset + n);
       entry.offset += n;
       filled += n;
@@ -231,7 +246,11 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
   /** Like take(), but returns a silence frame when there is nothing to play. */
   takeOrSilence(): PlayoutFrame {
     return (
-      this.take() ?? { data: Buffer.alloc(this.frameBytes, this.#silenceByte()), utteranceId: undefined, silence: true }
+      this.take() ?? {
+        data: Buffer.alloc(this.#frameBytes, this.#silenceByte()),
+        utteranceId: undefined,
+        silence: true,
+      }
     );
   }
 
@@ -282,13 +301,64 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
       this.#utterances.delete(state.id);
       this.#remember(progress);
     }
-    return { droppedMs: msForBytes(this.format, droppedBytes), utterances, marks };
+    return { droppedMs: msForBytes(this.#format, droppedBytes), utterances, marks };
+  }
+
+  /**
+   * Moves the buffer to another format (the leg's rate became known, or changed mid-call) keeping everything that is
+   * queued: the unplayed audio is converted as one continuous stream by `convert` (which must return the whole
+   * converted stream, the resampler's tail included) and cut again at the same points in time, so every mark and
+   * utterance boundary stays behind exactly the audio it followed. Per-utterance accounting (played, dropped,
+   * queued) carries over in milliseconds; no mark fires.
+   */
+  reformat(format: AudioFormat, convert: (data: Buffer) => Buffer): void {
+    if (formatsEqual(format, this.#format)) return;
+    const old = this.#format;
+    const live = this.#entries.slice(this.#head);
+    const audio = live.flatMap((e) => (e.kind === 'audio' ? [e.data.subarray(e.offset)] : []));
+    const input = Buffer.concat(audio);
+    const converted = input.length > 0 ? convert(input) : Buffer.alloc(0);
+    const sample = bytesPerSample(format.encoding);
+    const outTotal = converted.length - (converted.length % sample);
+    for (const state of this.#utterances.values()) {
+      state.queuedBytes = 0;
+      state.playedBytes = bytesForMs(format, msForBytes(old, state.playedBytes));
+      state.droppedBytes = bytesForMs(format, msForBytes(old, state.droppedBytes));
+    }
+    const entries: Entry[] = [];
+    let inDone = 0;
+    let cut = 0;
+    let audioLeft = audio.length;
+    for (const entry of live) {
+      if (entry.kind === 'mark') {
+        entries.push(entry);
+        continue;
+      }
+      inDone += entry.data.length - entry.offset;
+      audioLeft -= 1;
+      // The same instant in the converted stream, on a sample boundary; the last piece takes the tail.
+      const scaled = Math.round((inDone / input.length) * (outTotal / sample)) * sample;
+      const end = audioLeft === 0 ? outTotal : Math.min(outTotal, Math.max(cut, scaled));
+      if (end > cut) entries.push({ kind: 'audio', id: entry.id, data: converted.subarray(cut, end), offset: 0 });
+      const state = this.#utterances.get(entry.id);
+      if (state) state.queuedBytes += end - cut;
+      cut = end;
+    }
+    this.#entries = entries;
+    this.#head = 0;
+    this.#queuedBytes = outTotal;
+    this.#partialWaited = false;
+    this.#format = format;
+    this.#frameBytes = frameBytes(format);
+    this.#maxBytes = capacityBytes(format, this.#maxMs);
+    // An utterance whose last queued bytes rounded away (under one sample) has nothing left to play.
+    for (const state of [...this.#utterances.values()]) if (state.started) this.#maybeFinish(state);
   }
 
   /** Milliseconds of an utterance taken so far (also after it finished, for recent utterances). */
   playedMs(utteranceId: string): number {
     const state = this.#utterances.get(utteranceId);
-    if (state) return msForBytes(this.format, state.playedBytes);
+    if (state) return msForBytes(this.#format, state.playedBytes);
     return this.#history.get(utteranceId)?.playedMs ?? 0;
   }
 
@@ -305,7 +375,7 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
   }
 
   #silenceByte(): number {
-    switch (this.format.encoding) {
+    switch (this.#format.encoding) {
       case 'pcm16':
         return 0;
       case 'ulaw':
@@ -341,8 +411,8 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
   #progress(state: UtteranceState): UtteranceProgress {
     return {
       utteranceId: state.id,
-      playedMs: msForBytes(this.format, state.playedBytes),
-      droppedMs: msForBytes(this.format, state.droppedBytes),
+      playedMs: msForBytes(this.#format, state.playedBytes),
+      droppedMs: msForBytes(this.#format, state.droppedBytes),
       protected: state.protected,
     };
   }
@@ -362,4 +432,11 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
     this.#remember(progress);
     if (state.started || state.droppedBytes > 0) this.emit('utteranceEnd', progress);
   }
+}
+
+/** Capacity in whole frames of `format` (at least one frame). */
+function capacityBytes(format: AudioFormat, maxMs: number): number {
+  const frame = frameBytes(format);
+  const raw = Math.floor((maxMs / 1000) * format.sampleRate) * bytesPerSample(format.encoding);
+  return Math.max(frame, raw - (raw % frame));
 }

@@ -2,6 +2,7 @@ import { type AudioFormat, describeFormat, formatsEqual, msForBytes, pcmSamples 
 import { FormatConverter } from '../audio/format-converter.js';
 import type { ClockTick, MediaClock } from '../audio/media-clock.js';
 import { type ClearResult, PlayoutBuffer, type UtteranceProgress } from '../audio/playout-buffer.js';
+import { StreamFramer } from '../audio/stream-framer.js';
 import type { AppError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
 import type { MediaLeg, SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
@@ -57,12 +58,16 @@ export class MediaBridge {
   #playout!: PlayoutBuffer;
   #toAgent!: FormatConverter;
   #fromAgent!: FormatConverter;
+  /** Caller audio in the agent's format, cut into whole 20 ms frames (an agent only ever gets whole frames). */
+  #uplink!: StreamFramer;
   #speech: SpeechDetector | undefined;
   #unsubscribeClock: (() => void) | undefined;
   #agentReady = false;
   #preStart: Buffer[] = [];
   #muted = false;
   #closed = false;
+  /** While a tick takes a frame: what its playout events must do once that frame has been sent. */
+  #reached: Array<() => void> | undefined;
   readonly #onAudio = (frame: Buffer, format: AudioFormat) => this.#callerAudio(frame, format);
   readonly #onDtmf = (digit: string) => this.#notify({ type: 'dtmf', digit });
   readonly #onFormatChange = (format: AudioFormat) => this.#configure(format);
@@ -106,6 +111,7 @@ export class MediaBridge {
     const leg = this.#playout.format;
     if (!formatsEqual(this.#toAgent.to, agent.inputFormat)) {
       this.#toAgent = new FormatConverter(leg, agent.inputFormat);
+      this.#uplink = new StreamFramer(agent.inputFormat);
       this.#preStart = [];
     }
     if (!formatsEqual(this.#fromAgent.from, agent.outputFormat))
@@ -200,32 +206,68 @@ export class MediaBridge {
   #configure(format: AudioFormat): void {
     const agent = this.#o.agent;
     const previous = this.#playout as PlayoutBuffer | undefined;
-    if (previous && previous.format.sampleRate === format.sampleRate && previous.format.encoding === format.encoding)
-      return;
+    if (previous && formatsEqual(previous.format, format)) return;
     if (previous) {
-      this.#log.info({ format: describeFormat(format) }, 'media leg format changed; playout restarted');
-      this.interrupt('agent');
-      previous.removeAllListeners();
+      this.#changeFormat(previous, format);
+    } else {
+      this.#toAgent = new FormatConverter(format, agent.inputFormat);
+      this.#fromAgent = new FormatConverter(agent.outputFormat, format);
+      this.#uplink = new StreamFramer(agent.inputFormat);
+      this.#playout = new PlayoutBuffer({ format, maxMs: this.#o.playoutMaxMs });
+      this.#listenToPlayout(this.#playout);
     }
+    this.#startSpeech(format);
+  }
+
+  /**
+   * The leg's format changed (AudioSocket: Asterisk's first audio frame shows another rate than the planned one, or
+   * its kind changes mid-call; chan_websocket: MEDIA_START names another format). Nothing the agent sent is lost and
+   * no mark is answered early: the queued agent audio is converted to the new format in place, with its marks and
+   * utterance accounting (played ms, dropped ms) kept, and the converters are rebuilt around it.
+   *
+   * Converting rather than holding agent audio until the rate is known: the bridge must send a frame every tick from
+   * the first moment (a silent AudioSocket stalls Asterisk), a quiet caller may send nothing for seconds, so "known"
+   * may come late or never, and a greeting held until then would start late. Converting plays the audio at once in
+   * the format assumed so far and continues it seamlessly at the new one; the cost is one resampling pass over at
+   * most `playoutMaxMs` of queued audio, once.
+   */
+  #changeFormat(playout: PlayoutBuffer, format: AudioFormat): void {
+    const agent = this.#o.agent;
+    const old = playout.format;
+    this.#log.info(
+      { from: describeFormat(old), to: describeFormat(format), queuedMs: Math.round(playout.bufferedMs) },
+      'media leg format changed; queued agent audio converted',
+    );
+    // What the old converters still hold (their group delay) belongs to the streams they were converting.
+    const tail = this.#fromAgent.flush();
+    if (tail.length > 0) playout.push(tail);
+    this.#sendToAgent(this.#toAgent.flush());
+    playout.reformat(format, (data) => {
+      const once = new FormatConverter(old, format);
+      return Buffer.concat([once.push(data), once.flush()]);
+    });
     this.#toAgent = new FormatConverter(format, agent.inputFormat);
     this.#fromAgent = new FormatConverter(agent.outputFormat, format);
-    this.#playout = new PlayoutBuffer({ format, maxMs: this.#o.playoutMaxMs });
-    this.#playout.on('mark', (name) =>
+  }
+
+  #listenToPlayout(playout: PlayoutBuffer): void {
+    const format = () => playout.format;
+    playout.on('mark', (name) =>
       this.#whenPlayed((played) => this.#notify(played ? { type: 'mark', name } : { type: 'markCleared', name })),
     );
-    this.#playout.on('utteranceStart', (utteranceId) => this.#notify({ type: 'utteranceStart', utteranceId }));
-    this.#playout.on('utteranceEnd', (p: UtteranceProgress) =>
+    playout.on('utteranceStart', (utteranceId) => this.#notify({ type: 'utteranceStart', utteranceId }));
+    playout.on('utteranceEnd', (p: UtteranceProgress) =>
       this.#whenPlayed((played) => {
         if (played) this.#notify({ type: 'utteranceEnd', utteranceId: p.utteranceId, playedMs: p.playedMs });
       }),
     );
-    this.#playout.on('drained', () =>
+    playout.on('drained', () =>
       this.#whenPlayed((played) => {
         if (played) this.#notify({ type: 'playoutDrained' });
       }),
     );
-    this.#playout.on('overflow', (bytes) => {
-      const droppedMs = msForBytes(format, bytes);
+    playout.on('overflow', (bytes) => {
+      const droppedMs = msForBytes(format(), bytes);
       this.#log.warn({ droppedMs }, 'playout buffer full: newest agent audio dropped');
       this.#notify({
         type: 'error',
@@ -233,6 +275,9 @@ export class MediaBridge {
         message: `playout buffer full: ${droppedMs} ms of audio dropped`,
       });
     });
+  }
+
+  #startSpeech(format: AudioFormat): void {
     const oldSpeech = this.#speech;
     this.#speech = undefined;
     if (oldSpeech) void Promise.resolve(oldSpeech.close()).catch(() => {});
@@ -253,14 +298,24 @@ export class MediaBridge {
     const ack = this.#o.leg.playoutAck;
     const wanted = ack ? ack.framesWanted() : 1;
     for (let i = 0; i < wanted; i++) {
-      // A leg that sends no silence takes only agent audio (take() still fires marks waiting at the head).
-      const frame = ack && !ack.sendsSilence ? this.#playout.take() : this.#playout.takeOrSilence();
-      if (!frame) return;
-      if (frame.silence) this.stats.silenceFramesOut += 1;
-      else this.#latency.agentFrameSent();
-      this.stats.framesOut += 1;
-      this.#o.leg.sendFrame(frame.data, { silence: frame.silence, utteranceId: frame.utteranceId });
-      if (frame.silence) return;
+      // Marks, utterance ends and "drained" that taking this frame reaches are told once the frame has gone out.
+      const reached: Array<() => void> = [];
+      this.#reached = reached;
+      let frame: ReturnType<PlayoutBuffer['take']>;
+      try {
+        // A leg that sends no silence takes only agent audio (take() still fires marks waiting at the head).
+        frame = ack && !ack.sendsSilence ? this.#playout.take() : this.#playout.takeOrSilence();
+        if (frame) {
+          if (frame.silence) this.stats.silenceFramesOut += 1;
+          else this.#latency.agentFrameSent();
+          this.stats.framesOut += 1;
+          this.#o.leg.sendFrame(frame.data, { silence: frame.silence, utteranceId: frame.utteranceId });
+        }
+      } finally {
+        this.#reached = undefined;
+      }
+      for (const fn of reached) fn();
+      if (!frame || frame.silence) return;
     }
   }
 
@@ -270,13 +325,19 @@ export class MediaBridge {
     if (format.sampleRate !== this.#playout.format.sampleRate) this.#configure(format);
     if (this.#speech && format.encoding === 'pcm16') this.#speech.push(pcmSamples(frame));
     const data = this.#muted ? Buffer.alloc(frame.length) : frame;
-    const converted = this.#toAgent.push(data);
-    if (converted.length === 0) return;
-    if (this.#agentReady) {
-      this.#o.agent.sendAudio(converted);
-      return;
+    this.#sendToAgent(this.#toAgent.push(data));
+  }
+
+  /** Caller audio in the agent's format, to the agent in whole 20 ms frames (held while the agent connects). */
+  #sendToAgent(converted: Buffer): void {
+    for (const chunk of this.#uplink.push(converted)) {
+      if (this.#agentReady) this.#o.agent.sendAudio(chunk);
+      else this.#holdForAgent(chunk);
     }
-    this.#preStart.push(converted);
+  }
+
+  #holdForAgent(chunk: Buffer): void {
+    this.#preStart.push(chunk);
     const limit = Math.max(1, Math.round((this.#o.preStartBufferMs ?? 2000) / 20));
     while (this.#preStart.length > limit) {
       this.#preStart.shift();
@@ -296,6 +357,11 @@ export class MediaBridge {
 
   /** Runs `fn(true)` once the audio sent so far was played (at once for legs that do not acknowledge playout). */
   #whenPlayed(fn: (played: boolean) => void): void {
+    const reached = this.#reached;
+    if (reached) {
+      reached.push(() => this.#whenPlayed(fn));
+      return;
+    }
     const ack = this.#o.leg.playoutAck;
     if (ack) ack.afterPlayed(fn);
     else fn(true);
