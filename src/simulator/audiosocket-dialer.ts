@@ -29,6 +29,12 @@ export interface DialAudioSocketOptions {
   onSourceEnd?: 'silence' | 'stop' | 'hangup';
   /** Audio starts this long after the UUID frame (Asterisk starts once the channel is bridged). Default 0. */
   firstAudioDelayMs?: number;
+  /**
+   * Send no audio until `resumeAudio()` is called (the UUID frame still goes out at once): the first audio frame then
+   * arrives exactly when a test wants it, e.g. after the agent has queued its greeting (a `Dial(AudioSocket/…)` leg
+   * whose first slin16 frame comes late). Default false.
+   */
+  holdAudio?: boolean;
   /** Aborting hangs the call up. */
   signal?: AbortSignal;
   /**
@@ -132,6 +138,7 @@ export class SimulatedAudioSocketCall {
     this.uuid = normalizeUuid(options.uuid);
     this.#now = options.now ?? (() => performance.now());
     this.#kind = options.kind ?? 0x10;
+    this.#paused = options.holdAudio ? 1 : 0;
     this.#source = openAudioSource(options.source ?? { type: 'silence' }, AUDIO_KIND_SAMPLE_RATE[this.#kind]);
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
