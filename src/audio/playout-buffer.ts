@@ -1,4 +1,6 @@
 import { TypedEmitter } from '../lib/typed-emitter.js';
+import { convertPieces } from './convert-pieces.js';
+import { silenceByte } from './silence.js';
 import { type AudioFormat, bytesForMs, bytesPerSample, formatsEqual, frameBytes, msForBytes } from './format.js';
 
 /** One 20 ms frame leaving the buffer for the caller. */
@@ -247,7 +249,7 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
   takeOrSilence(): PlayoutFrame {
     return (
       this.take() ?? {
-        data: Buffer.alloc(this.#frameBytes, this.#silenceByte()),
+        data: Buffer.alloc(this.#frameBytes, silenceByte(this.#format)),
         utteranceId: undefined,
         silence: true,
       }
@@ -315,38 +317,34 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
     if (formatsEqual(format, this.#format)) return;
     const old = this.#format;
     const live = this.#entries.slice(this.#head);
-    const audio = live.flatMap((e) => (e.kind === 'audio' ? [e.data.subarray(e.offset)] : []));
-    const input = Buffer.concat(audio);
-    const converted = input.length > 0 ? convert(input) : Buffer.alloc(0);
-    const sample = bytesPerSample(format.encoding);
-    const outTotal = converted.length - (converted.length % sample);
+    const audio = live.flatMap((e) => (e.kind === 'audio' ? [e] : []));
+    const pieces = convertPieces(
+      audio.map((e) => e.data.subarray(e.offset)),
+      convert,
+      bytesPerSample(format.encoding),
+    );
     for (const state of this.#utterances.values()) {
       state.queuedBytes = 0;
       state.playedBytes = bytesForMs(format, msForBytes(old, state.playedBytes));
       state.droppedBytes = bytesForMs(format, msForBytes(old, state.droppedBytes));
     }
     const entries: Entry[] = [];
-    let inDone = 0;
-    let cut = 0;
-    let audioLeft = audio.length;
+    let queued = 0;
+    let next = 0;
     for (const entry of live) {
       if (entry.kind === 'mark') {
         entries.push(entry);
         continue;
       }
-      inDone += entry.data.length - entry.offset;
-      audioLeft -= 1;
-      // The same instant in the converted stream, on a sample boundary; the last piece takes the tail.
-      const scaled = Math.round((inDone / input.length) * (outTotal / sample)) * sample;
-      const end = audioLeft === 0 ? outTotal : Math.min(outTotal, Math.max(cut, scaled));
-      if (end > cut) entries.push({ kind: 'audio', id: entry.id, data: converted.subarray(cut, end), offset: 0 });
+      const data = pieces[next++]!;
+      if (data.length > 0) entries.push({ kind: 'audio', id: entry.id, data, offset: 0 });
       const state = this.#utterances.get(entry.id);
-      if (state) state.queuedBytes += end - cut;
-      cut = end;
+      if (state) state.queuedBytes += data.length;
+      queued += data.length;
     }
     this.#entries = entries;
     this.#head = 0;
-    this.#queuedBytes = outTotal;
+    this.#queuedBytes = queued;
     this.#partialWaited = false;
     this.#format = format;
     this.#frameBytes = frameBytes(format);
@@ -372,17 +370,6 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
   /** True while any agent audio is queued. */
   get playing(): boolean {
     return this.#queuedBytes > 0;
-  }
-
-  #silenceByte(): number {
-    switch (this.#format.encoding) {
-      case 'pcm16':
-        return 0;
-      case 'ulaw':
-        return 0xff;
-      case 'alaw':
-        return 0xd5;
-    }
   }
 
   #drainHeadMarks(fired: string[]): void {

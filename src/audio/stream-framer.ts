@@ -1,17 +1,6 @@
 import { type AudioFormat, frameBytes } from './format.js';
 import { Reframer } from './reframer.js';
-
-/** The byte that encodes silence in `format`. */
-function silenceByte(format: AudioFormat): number {
-  switch (format.encoding) {
-    case 'pcm16':
-      return 0;
-    case 'ulaw':
-      return 0xff;
-    case 'alaw':
-      return 0xd5;
-  }
-}
+import { silenceByte } from './silence.js';
 
 /**
  * Cuts a converted audio stream (caller audio on its way to an agent) into whole 20 ms frames of its format, so an

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PCM8K, PCM16K } from '../../../src/audio/format.js';
+import { convertPieces } from '../../../src/audio/convert-pieces.js';
 import { PlayoutBuffer } from '../../../src/audio/playout-buffer.js';
 
 /** `ms` of PCM16 at `rate` where every sample is `value`. */
@@ -92,5 +93,18 @@ describe('PlayoutBuffer.reformat', () => {
     expect(pb.maxBytes).toBe(16_000);
     pb.reformat(PCM16K, double);
     expect(pb.maxBytes).toBe(32_000);
+  });
+});
+
+describe('convertPieces', () => {
+  it('cuts the converted stream at the same instants, on sample boundaries, keeping every byte', () => {
+    const pieces = [Buffer.alloc(30 * 2, 1), Buffer.alloc(7 * 2, 2), Buffer.alloc(0), Buffer.alloc(43 * 2, 3)];
+    // 8 kHz → 24 kHz: three output samples per input sample.
+    const out = convertPieces(pieces, (d) => Buffer.alloc(d.length * 3), 2);
+    expect(out.map((b) => b.length)).toEqual([180, 42, 0, 258]);
+    // 16 kHz → 8 kHz with an odd total: cuts round to whole samples, the last piece takes the rest.
+    const down = convertPieces(pieces, (d) => Buffer.alloc(Math.round(d.length / 4) * 2), 2);
+    expect(down.map((b) => b.length)).toEqual([30, 8, 0, 42]);
+    expect(out.every((b) => b.length % 2 === 0)).toBe(true);
   });
 });
