@@ -75,7 +75,7 @@ export interface VoiceAgent {
   readonly outputFormat: AudioFormat;
   /** Connects and handshakes; resolves when the agent is ready for audio, rejects with an AppError if it can't be. */
   start(call: CallInfo, output: AgentOutput, signal: AbortSignal): Promise<void>;
-  /** Caller audio in `inputFormat`, in 20 ms chunks as it arrives. */
+  /** Caller audio in `inputFormat`, in whole 20 ms frames as it arrives (never a partial frame). */
   sendAudio(chunk: Buffer): void;
   notify(notice: CallNotice): void;
   /**

@@ -78,7 +78,7 @@ export class TwilioStreamEncoder {
     };
   }
 
-  /** One chunk of caller audio (μ-law 8 kHz; normally 160 bytes = 20 ms). */
+  /** One chunk of caller audio: μ-law 8 kHz, 160 bytes (20 ms); the media bridge only ever hands over whole frames. */
   media(ulaw: Uint8Array): TwilioInboundMediaMessage {
     this.#expect('started', 'media');
     const timestamp = String(this.mediaMs);
