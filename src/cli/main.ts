@@ -47,7 +47,7 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('place a simulated call through the real service (no PBX, no API key needed)')
-    .option('--out <dir>', 'where to write the call recording and summary', 'out/demo')
+    .option('--out <dir>', 'where to write the call recording (call.wav) and summary (summary.json)', 'out/demo')
     .option('--seconds <n>', 'longest call length in seconds', '20')
     .action(async (opts: { out: string; seconds: string }) => {
       const { runDemo } = await import('./demo-command.js');
