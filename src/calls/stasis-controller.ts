@@ -144,7 +144,10 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     try {
       caps = await probeAsterisk(this.#o.ari);
     } catch (err) {
-      this.#log.warn({ err }, 'could not read the Asterisk version and modules; media paths not checked');
+      this.#log.warn(
+        { error: err instanceof Error ? err.message : String(err) },
+        'could not read the Asterisk version and modules; media paths not checked',
+      );
       return;
     }
     this.#capabilities = caps;
