@@ -5,7 +5,7 @@ import { type ConfigIssue, ConfigError } from '../errors/config-error.js';
 import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
-import { formatZodIssues } from './zod-issues.js';
+import { describeZodIssue, formatZodIssues } from './zod-issues.js';
 
 export interface ConfigShape {
   instanceId: string;
@@ -177,7 +177,16 @@ export function parseEnv(env: Record<string, string | undefined>): EnvValues {
     }
     const parsed = spec.schema.safeParse(raw);
     if (parsed.success) out[name] = parsed.data;
-    else issues.push(...parsed.error.issues.map((i) => ({ variable: name, message: `${i.message} (got "${raw}")` })));
+    else {
+      // Enums list what is allowed; the bad value is echoed, except for secrets.
+      const got = 'secret' in spec && spec.secret ? '(value not shown: a secret)' : `(got ${JSON.stringify(raw)})`;
+      issues.push(
+        ...parsed.error.issues.map((i) => ({
+          variable: name,
+          message: `${describeZodIssue({ ...i, input: undefined })} ${got}`,
+        })),
+      );
+    }
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return out as EnvValues;

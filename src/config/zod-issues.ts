@@ -32,7 +32,8 @@ export function describeZodIssue(issue: z.core.$ZodIssue): string {
   }
   const got = input !== undefined ? ` (got ${show(input)})` : '';
   const allowed = issue.code === 'invalid_value' ? issue.values : unionOfValues(issue);
-  if (allowed) return `must be one of ${allowed.map(show).join(', ')}${got}`;
+  // A schema's own message wins over zod's default one ("Invalid option: …").
+  if (allowed && issue.message.startsWith('Invalid')) return `must be one of ${allowed.map(show).join(', ')}${got}`;
   return `${issue.message}${got}`;
 }
 
