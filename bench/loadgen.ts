@@ -33,7 +33,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { scriptArgs } from './lib/script-args.js';
 import { MediaClock } from '../src/audio/media-clock.js';
 import { type AudioKind, AUDIO_KIND_SAMPLE_RATE } from '../src/protocols/audiosocket/kinds.js';
 import type { AudioSource } from '../src/simulator/audio/audio-source.js';
@@ -1010,31 +1010,24 @@ side. Without --target it starts the service itself with a native WebSocket echo
   --help`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      target: { type: 'string' },
-      'server-pid': { type: 'string' },
-      calls: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      jitter: { type: 'string' },
-      seconds: { type: 'string', default: '15' },
-      warmup: { type: 'string' },
-      ramp: { type: 'string' },
-      kind: { type: 'string', default: '0x10' },
-      vad: { type: 'boolean', default: false },
-      agent: { type: 'string' },
-      via: { type: 'string' },
-      inline: { type: 'boolean', default: false },
-      'no-pin': { type: 'boolean', default: false },
-      json: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = scriptArgs('loadgen', HELP, {
+    target: { type: 'string' },
+    'server-pid': { type: 'string' },
+    calls: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    jitter: { type: 'string' },
+    seconds: { type: 'string', default: '15' },
+    warmup: { type: 'string' },
+    ramp: { type: 'string' },
+    kind: { type: 'string', default: '0x10' },
+    vad: { type: 'boolean', default: false },
+    agent: { type: 'string' },
+    via: { type: 'string' },
+    inline: { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    json: { type: 'string' },
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
-  }
   const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
   const kind = Number(values.kind);
   if (kind !== 0x10 && kind !== 0x12) throw new Error(`--kind must be 0x10 or 0x12, not ${values.kind}`);

@@ -4,6 +4,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { helpIfAsked } from '../bench/lib/script-args.js';
+
+helpIfAsked(`usage: npm run check:imports (npx tsx scripts/check-imports.ts)
+Checks the layer rules of src/ (DESIGN section 2) and that no import cycle exists; exit 1 with one line per violation.`);
 
 const ROOT = resolve(import.meta.dirname, '..', 'src');
 

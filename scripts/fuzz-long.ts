@@ -7,9 +7,14 @@
  * `FUZZ_MULTIPLIER = multiplier / 10` (they cost a TCP round trip per case).
  * Exits 1 when any property fails (the shrunk counterexample is printed).
  */
+import { helpIfAsked } from '../bench/lib/script-args.js';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { FUZZ_PROPERTIES } from '../test/property/fuzz-properties.js';
+
+helpIfAsked(`usage: npm run fuzz:long -- [multiplier=100] [seed]
+Runs the bad-input properties with multiplier x the CI cases, then the service fuzz suites through vitest
+(FUZZ_MULTIPLIER = multiplier / 10). Prints each property's seed; exit 1 when a property fails.`);
 
 const multiplier = Number(process.argv[2] ?? 100);
 const seed = process.argv[3] === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.argv[3]);

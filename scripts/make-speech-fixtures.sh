@@ -9,6 +9,16 @@
 #                                 (keeps the file under 100 KB). Known onset: 1.000 s.
 set -euo pipefail
 
+case "${1:-}" in
+  -h | --help)
+    echo "usage: scripts/make-speech-fixtures.sh"
+    echo "Regenerates test/fixtures/speech/*.wav with espeak-ng and sox (only to change them; the tests read the committed files)."
+    exit 0
+    ;;
+  "") ;;
+  *) echo "make-speech-fixtures: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
+esac
+
 out="$(cd "$(dirname "$0")/.." && pwd)/test/fixtures/speech"
 mkdir -p "$out"
 tmp="$(mktemp -d)"

@@ -16,9 +16,10 @@
  * - records: no call missing or without a final state.
  *
  * `npm run soak -- [--minutes 60] [--max 100] [--load 0.7] [--call-seconds 60] [--sample-seconds 10] [--vad]
- *   [--mysql mysql://root@127.0.0.1:3306] [--redis redis://127.0.0.1:6379]`
- * Writes bench/results/soak-<timestamp>.json. Exit 0 pass, 1 fail, 2 invalid (no failure, but the generator fell
- * behind in most samples, so latency could not be judged: run it on a quiet machine).
+ *   [--mysql mysql://root@127.0.0.1:3306] [--redis redis://127.0.0.1:6379] [--record | --out DIR]` (`--help`)
+ * Writes out/bench/soak-<timestamp>.json (git-ignored), or with --record the tracked bench/results/. Exit 0 pass,
+ * 1 fail, 2 invalid (no failure, but the generator fell behind in most samples, so latency could not be judged: run
+ * it on a quiet machine) or a bad option.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -26,7 +27,7 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { gapStats, processRssMb } from '../bench/lib/stats.js';
@@ -35,27 +36,50 @@ import { createDb } from '../src/db/create-db.js';
 import { startNativeEchoAgent } from '../src/simulator/agents/native-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../src/simulator/audiosocket-dialer.js';
 import { readWavFile, toMono } from '../src/simulator/audio/wav.js';
+import { scriptArgs } from '../bench/lib/script-args.js';
 import { pin, startService, stopService } from '../bench/lib/service-process.js';
 
 const HELLO_WAV = fileURLToPath(new URL('../test/fixtures/speech/hello-8k.wav', import.meta.url));
-const RESULTS_DIR = fileURLToPath(new URL('../bench/results/', import.meta.url));
+const USAGE = `usage: npm run soak -- [options]
 
-const { values: args } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '60' },
-    max: { type: 'string', default: '100' },
-    load: { type: 'string', default: '0.7' },
-    'call-seconds': { type: 'string', default: '60' },
-    'sample-seconds': { type: 'string', default: '10' },
-    vad: { type: 'boolean', default: false },
-    mysql: { type: 'string', default: 'mysql://root@127.0.0.1:3306' },
-    redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
-    'rss-slope-mb-per-hour': { type: 'string', default: '20' },
-    'rss-allow-mb': { type: 'string', default: '25' },
-    'fd-slope-per-hour': { type: 'string', default: '10' },
-    'fd-allow': { type: 'string', default: '10' },
-  },
+Calls arriving and ending at a steady rate for a long time against the real service (MySQL and Redis records);
+checks memory, handles, latency and records. Exit 0 pass, 1 fail, 2 invalid run or bad option.
+  --minutes N              length of the run (default 60)
+  --max N                  capacity the load is relative to (default 100)
+  --load F                 concurrency target = load x max (default 0.7)
+  --call-seconds N         mean call length (default 60)
+  --sample-seconds N       sampling period (default 10)
+  --vad                    VAD on (silero)
+  --mysql URL              MySQL server, without database (default mysql://root@127.0.0.1:3306)
+  --redis URL              Redis (default redis://127.0.0.1:6379)
+  --rss-slope-mb-per-hour N, --rss-allow-mb N, --fd-slope-per-hour N, --fd-allow N   pass/fail limits
+  --record                 write the result to the tracked bench/results/ (default: out/bench/, git-ignored)
+  --out DIR                where an unrecorded run writes its result
+  --help                   print this and exit`;
+
+const { values: args } = scriptArgs('soak', USAGE, {
+  minutes: { type: 'string', default: '60' },
+  max: { type: 'string', default: '100' },
+  load: { type: 'string', default: '0.7' },
+  'call-seconds': { type: 'string', default: '60' },
+  'sample-seconds': { type: 'string', default: '10' },
+  vad: { type: 'boolean', default: false },
+  mysql: { type: 'string', default: 'mysql://root@127.0.0.1:3306' },
+  redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+  'rss-slope-mb-per-hour': { type: 'string', default: '20' },
+  'rss-allow-mb': { type: 'string', default: '25' },
+  'fd-slope-per-hour': { type: 'string', default: '10' },
+  'fd-allow': { type: 'string', default: '10' },
+  record: { type: 'boolean', default: false },
+  out: { type: 'string' },
 });
+if (args.record && args.out !== undefined) {
+  process.stderr.write('soak: --record writes to bench/results/; --out is for unrecorded runs (see --help)\n');
+  process.exit(2);
+}
+const RESULTS_DIR = args.record
+  ? fileURLToPath(new URL('../bench/results/', import.meta.url))
+  : `${resolve(args.out ?? fileURLToPath(new URL('../out/bench/', import.meta.url)))}/`;
 
 const minutes = Number(args.minutes);
 const target = Math.max(1, Math.round(Number(args.max) * Number(args.load)));

@@ -23,6 +23,7 @@ import { type GapStats, gapStats, type MachineInfo, machineInfo } from '../lib/s
 import { AudioSocketServer } from '../../src/transports/audiosocket/audiosocket-server.js';
 import { UuidRegistry } from '../../src/transports/audiosocket/uuid-registry.js';
 import { nextMessage } from '../lib/child-messages.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 export interface AudioSocketBenchOptions {
   /** Concurrent call counts to measure, one run each. */
@@ -343,6 +344,9 @@ export function formatAudioSocketBench(r: AudioSocketBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/audiosocket.ts [seconds=20] [calls=100,300]\nAudioSocket server benchmark: concurrent dialplan-direct calls against the echo service; prints frame timing per step.',
+  );
   if (process.argv[2] === '--load-generator') {
     void loadGenerator();
   } else {

@@ -20,6 +20,7 @@ import { startEchoService } from '../lib/echo-service.js';
 import { percentile } from '../lib/stats.js';
 import { type BenchMachine, benchMachine, pin } from '../lib/service-process.js';
 import { type LatencyStats, type LoadResult, runLoad } from '../loadgen.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 const ONSET_WAV = fileURLToPath(new URL('../../test/fixtures/speech/onset-8k.wav', import.meta.url));
 
@@ -232,6 +233,9 @@ export function formatCallsBench(r: CallsBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/calls.ts [seconds=12] [calls=50,100,200,300,400]\nFull-call benchmark: the service in its own process, max calls per VAD setting; prints its table.',
+  );
   const seconds = Number(process.argv[2] ?? 12);
   const calls = (process.argv[3] ?? '50,100,200,300,400').split(',').map(Number);
   const result = await runCallsBench({ seconds, calls });

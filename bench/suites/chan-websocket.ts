@@ -9,6 +9,7 @@ import type { SimChanWebSocket } from '../../src/simulator/ari/sim-chan-websocke
 import { startSimulatedAsterisk } from '../../src/simulator/ari/simulated-asterisk.js';
 import { type GapStats, gapStats, processCpuMs } from '../lib/stats.js';
 import { startService, stopService } from '../lib/service-process.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 const USER = 'adapter';
 const PASSWORD = 'bench-cw-password';
@@ -127,6 +128,9 @@ export function formatChanWebSocketBench(r: ChanWebSocketBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/chan-websocket.ts [seconds=10] [calls=200]\nchan_websocket media benchmark against the simulated Asterisk; prints its table.',
+  );
   const seconds = Number(process.argv[2] ?? 10);
   const calls = Number(process.argv[3] ?? 200);
   const result = await runChanWebSocketBench({ calls, seconds });

@@ -16,6 +16,7 @@ import {
 } from '../lib/realtime-callers.js';
 import { type BenchMachine, benchMachine, pin, startService, stopService } from '../lib/service-process.js';
 import { type GapStats, gapStats, processCpuMs, processRssMb } from '../lib/stats.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 export type { RealtimeBenchFormat } from '../lib/realtime-callers.js';
 
@@ -173,6 +174,9 @@ export function formatRealtimeBench(r: RealtimeBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/realtime.ts [seconds=20] [calls=100,200]\nRealtime agent benchmark against the Realtime simulator; prints its table.',
+  );
   const seconds = Number(process.argv[2] ?? 20);
   const calls = (process.argv[3] ?? '100,200').split(',').map(Number);
   process.stdout.write(`npx tsx bench/suites/realtime.ts ${seconds} ${calls.join(',')}\n`);

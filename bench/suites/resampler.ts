@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { ResamplerRate } from '../../src/audio/format.js';
 import { StreamResampler } from '../../src/audio/resampler.js';
 import { dbfsToAmplitude, fitSine, fitSines, generateTone, ratioDb } from '../../src/audio/tone-analysis.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 export interface ResamplerBenchOptions {
   /** Seconds of audio converted per conversion for the CPU measurement (after warm-up). Default 30. */
@@ -320,6 +321,7 @@ export function formatResamplerBench(result: ResamplerBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  helpIfAsked('usage: npx tsx bench/suites/resampler.ts [seconds]\nResampler and G.711 throughput; prints its table.');
   const seconds = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
   console.log(formatResamplerBench(await runResamplerBench(seconds === undefined ? {} : { seconds })));
 }

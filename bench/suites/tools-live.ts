@@ -42,6 +42,7 @@ import {
 import { type LatencySummary, RoundTripLog, summarizeLatencies } from '../lib/round-trips.js';
 import { type BenchMachine, benchMachine, CAN_PIN, pin, startService, stopService } from '../lib/service-process.js';
 import { coreBusyMs, type GapStats, gapStats, processCpuMs, startLoopDelay } from '../lib/stats.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 export interface ToolsLiveBenchOptions {
   /** Live calls. Default 100. */
@@ -429,6 +430,9 @@ export function formatToolsLiveBench(r: ToolsLiveBenchResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/tools-live.ts [calls=100] [seconds=15] [periodMs=1000]\nTool calls during live Realtime calls (MySQL and Redis on 127.0.0.1); prints its table.',
+  );
   const calls = Number(process.argv[2] ?? 100);
   const seconds = Number(process.argv[3] ?? 15);
   const periodMs = Number(process.argv[4] ?? 1000);

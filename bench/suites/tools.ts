@@ -27,6 +27,7 @@ import { createJobLayer } from '../../src/jobs/job-layer.js';
 import type { ToolCallResult, ToolResultSink } from '../../src/jobs/tool-call-types.js';
 import { startToolServer } from '../lib/http-tool.js';
 import { createScratchBackends, DEFAULT_BENCH_MYSQL_URL, DEFAULT_BENCH_REDIS_URL } from '../lib/job-backends.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 export interface ToolRoundTripBenchOptions {
   /** Simulated live calls, each making tool calls one after another. */
@@ -218,6 +219,9 @@ export function formatToolRoundTripBench(r: ToolRoundTripBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/tools.ts [calls=50] [toolCalls=1000] [pauseMs=0]\nTool-call round trips through the job layer (BENCH_MYSQL_URL, BENCH_REDIS_URL; default 127.0.0.1); prints its table.',
+  );
   const calls = process.argv[2] === undefined ? 50 : Number(process.argv[2]);
   const toolCalls = process.argv[3] === undefined ? 1000 : Number(process.argv[3]);
   const pauseMs = process.argv[4] === undefined ? 0 : Number(process.argv[4]);

@@ -28,6 +28,7 @@ import {
 import type { VadWindowListener } from '../../src/calls/vad/vad-channel.js';
 import { VadEngine } from '../../src/calls/vad/vad-engine.js';
 import type { VadStream } from '../../src/calls/vad/vad-stream.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 export interface VadBenchOptions {
   /** Concurrent streams of the real-time runs (c, d). Default [100, 200, 300]. */
@@ -448,6 +449,9 @@ export function formatVadBench(r: VadBenchResult, opts: VadBenchOptions): string
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/vad.ts [seconds] [streams=N,M]\nVAD engine throughput per number of streams; prints its table.',
+  );
   const opts: VadBenchOptions = {
     ...(process.argv[2] === undefined ? {} : { seconds: Number(process.argv[2]) }),
     ...(process.argv[3] === undefined ? {} : { streams: process.argv[3].split(',').map(Number) }),

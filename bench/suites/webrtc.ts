@@ -24,6 +24,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startWebRtcEchoAgent, type WebRtcEchoAgent } from '../../src/simulator/agents/webrtc-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { nextMessage } from '../lib/child-messages.js';
+import { helpIfAsked } from '../lib/script-args.js';
 
 export type WebRtcBenchCodec = 'PCMU' | 'opus';
 
@@ -351,6 +352,9 @@ export function formatWebRtcBench(r: WebRtcBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  helpIfAsked(
+    'usage: npx tsx bench/suites/webrtc.ts [seconds=20] [calls=50,100] [PCMU|opus|both]\nWebRTC agent benchmark per codec; prints its table.',
+  );
   if (process.argv[2] === '--load-generator') {
     void loadGenerator();
   } else {

@@ -144,7 +144,10 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     try {
       caps = await probeAsterisk(this.#o.ari);
     } catch (err) {
-      this.#log.warn({ err }, 'could not read the Asterisk version and modules; media paths not checked');
+      this.#log.warn(
+        { error: err instanceof Error ? err.message : String(err) },
+        'could not read the Asterisk version and modules; media paths not checked',
+      );
       return;
     }
     this.#capabilities = caps;
@@ -525,8 +528,13 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
     this.#o.registry.alias(session, uuid);
     const format = session.info.route.audioFormat === 'slin16' ? 'slin16' : 'slin';
+    // The media channel's id is chosen here so that `media.requested` is recorded before Asterisk can connect the
+    // AudioSocket (it may do so before the REST reply): lifecycle events stay in order, records get the ids.
+    const mediaChannelId = randomUUID();
+    session.record('media.requested', { bridge: bridge.id, mediaChannel: mediaChannelId, format, uuid });
     const media = await ari.channels.externalMedia({
       app: this.#o.app,
+      channelId: mediaChannelId,
       external_host: this.#o.audioSocketHost(),
       encapsulation: 'audiosocket',
       transport: 'tcp',
@@ -538,7 +546,6 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     this.#o.registry.alias(session, media.id);
     if (session.closing) return void (await telephony.release());
     await ari.bridges.addChannel(bridge.id, { channel: media.id });
-    session.record('media.requested', { bridge: bridge.id, mediaChannel: media.id, format, uuid });
   }
 
   async #setUpWebSocketMedia(session: CallSession, bridgeId: string, telephony: AriCallTelephony): Promise<void> {

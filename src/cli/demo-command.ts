@@ -1,11 +1,11 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { createApp } from '../app.js';
 import { pcmSamples } from '../audio/format.js';
 import type { CallLifecycleEvent } from '../calls/call-session.js';
 import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../observability/logger.js';
 import type { AdapterEvent } from '../protocols/agent/index.js';
 import type { SimulatedAudioSocketCall } from '../simulator/audiosocket-dialer.js';
 import { audioSocketDialerLink } from '../simulator/ari/audiosocket-dialer-link.js';
@@ -76,10 +76,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       ROUTES_FILE: 'demo-routes.json',
       DEMO_AGENT_SECRET: secret,
       VAD: process.env.VAD ?? 'silero',
+      // The demo places its call itself: no REST API (and so no API_TOKENS warning).
+      HTTP_ENABLED: 'false',
     },
     readFile: () => routes,
   });
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
+  // Warnings and errors only, one readable line each (LOG_LEVEL=info shows the service's own log).
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: true });
   const app = createApp(config, { logger });
   try {
     say('service', 'starting (simulated Asterisk 22 on loopback, example agent, VAD)');
@@ -145,8 +148,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       },
       leftAfterCall: { channels: sim.channels().length, bridges: sim.bridges().length, calls: app.registry.size },
       recording: `${wavPath} (stereo 8 kHz: caller left, agent right)`,
+      summary: join(options.outDir, 'summary.json'),
     };
-    process.stdout.write(`\n${JSON.stringify(summary, null, 2)}\n`);
+    const summaryJson = `${JSON.stringify(summary, null, 2)}\n`;
+    await writeFile(summary.summary, summaryJson);
+    process.stdout.write(`\n${summaryJson}`);
     if (!session.eventNames.includes('trackEnd')) {
       process.exitCode = 1;
       process.stderr.write('ava demo: the agent never finished speaking\n');

@@ -1,10 +1,10 @@
-import { Command, CommanderError } from 'commander';
-import { parseRoutesFile } from '../config/load-config.js';
+import { Argument, Command, CommanderError } from 'commander';
 import { isAppError } from '../errors/app-error.js';
 import { buildCallCommand } from './call-command.js';
 import { configReferenceMarkdown } from './config-command.js';
 import { EXIT } from './exit-codes.js';
-import { readFileSync } from 'node:fs';
+import { MIGRATE_ACTIONS, type MigrateAction } from './migrate-actions.js';
+import { checkRoutesFile } from './routes-command.js';
 
 export { EXIT } from './exit-codes.js';
 
@@ -47,7 +47,7 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('place a simulated call through the real service (no PBX, no API key needed)')
-    .option('--out <dir>', 'where to write the call recording and summary', 'out/demo')
+    .option('--out <dir>', 'where to write the call recording (call.wav) and summary (summary.json)', 'out/demo')
     .option('--seconds <n>', 'longest call length in seconds', '20')
     .action(async (opts: { out: string; seconds: string }) => {
       const { runDemo } = await import('./demo-command.js');
@@ -56,12 +56,12 @@ export function buildProgram(): Command {
 
   program
     .command('migrate')
-    .description('apply or inspect database migrations (MYSQL_URL)')
-    .argument('[action]', 'up | down | status', 'up')
+    .description('apply or inspect database migrations (needs only MYSQL_URL)')
+    .addArgument(new Argument('[action]', 'what to do').choices(MIGRATE_ACTIONS).default('up'))
     .option('--steps <n>', 'for down: how many migrations to undo ("all" for every one)', '1')
-    .action(async (action: string, opts: { steps: string }) => {
+    .action(async (action: MigrateAction, opts: { steps: string }) => {
       const { runMigrate } = await import('./migrate-command.js');
-      printJson(await runMigrate(action, opts.steps));
+      printJson(await runMigrate(action, opts.steps, process.env));
     });
 
   const config = program.command('config').description('configuration helpers');
@@ -77,10 +77,12 @@ export function buildProgram(): Command {
   const routes = program.command('routes').description('routes file helpers');
   routes
     .command('check <file>')
-    .description('validate a routes file; prints the routes as loaded')
-    .action((file: string) => {
-      const loaded = parseRoutesFile(file, readFileSync(file, 'utf8'));
-      printJson({ ok: true, routes: loaded.map((r) => ({ name: r.name, agent: r.agent.kind, match: r.match })) });
+    .description(
+      'validate a routes file as `serve` would load it, environment included (every secretEnv set, secrets long enough); prints the routes',
+    )
+    .option('--file-only', 'check only the file itself, not the environment variables it names')
+    .action((file: string, opts: { fileOnly?: boolean }) => {
+      printJson(checkRoutesFile(file, { fileOnly: opts.fileOnly === true, env: process.env }));
     });
 
   return program;

@@ -23,5 +23,16 @@ export async function runServe(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  await app.start();
+  if (!config.ari) {
+    app.logger.info(
+      'ARI_URL is not set: dialplan-direct mode only (AudioSocket() / Dial(AudioSocket/…) from the dialplan; no Stasis calls, no originate)',
+    );
+  }
+  try {
+    await app.start();
+  } catch (err) {
+    // A signal during start (e.g. while ARI is still unreachable) is a clean stop: onSignal drains and exits 0.
+    if (signals > 0) return;
+    throw err;
+  }
 }

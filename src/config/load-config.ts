@@ -5,6 +5,7 @@ import { type ConfigIssue, ConfigError } from '../errors/config-error.js';
 import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
+import { describeZodIssue, formatZodIssues } from './zod-issues.js';
 
 export interface ConfigShape {
   instanceId: string;
@@ -164,13 +165,6 @@ export interface LoadConfigOptions {
   isTty?: boolean;
 }
 
-function formatZodIssues(prefix: string, error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => ({
-    variable: issue.path.length > 0 ? `${prefix}${prefix ? ':' : ''}${issue.path.join('.')}` : prefix,
-    message: issue.message,
-  }));
-}
-
 /** Parses the environment into EnvValues; collects every problem before failing. */
 export function parseEnv(env: Record<string, string | undefined>): EnvValues {
   const issues: ConfigIssue[] = [];
@@ -183,7 +177,16 @@ export function parseEnv(env: Record<string, string | undefined>): EnvValues {
     }
     const parsed = spec.schema.safeParse(raw);
     if (parsed.success) out[name] = parsed.data;
-    else issues.push(...parsed.error.issues.map((i) => ({ variable: name, message: `${i.message} (got "${raw}")` })));
+    else {
+      // Enums list what is allowed; the bad value is echoed, except for secrets.
+      const got = 'secret' in spec && spec.secret ? '(value not shown: a secret)' : `(got ${JSON.stringify(raw)})`;
+      issues.push(
+        ...parsed.error.issues.map((i) => ({
+          variable: name,
+          message: `${describeZodIssue({ ...i, input: undefined })} ${got}`,
+        })),
+      );
+    }
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return out as EnvValues;
@@ -197,7 +200,7 @@ export function parseRoutesFile(path: string, text: string): RouteInput[] {
   } catch (err) {
     throw new ConfigError([{ variable: `ROUTES_FILE ${path}`, message: `not valid JSON: ${(err as Error).message}` }]);
   }
-  const parsed = routesFileSchema.safeParse(json);
+  const parsed = routesFileSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new ConfigError(formatZodIssues(`ROUTES_FILE ${path}`, parsed.error));
   return parsed.data.routes;
 }

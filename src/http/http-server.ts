@@ -98,7 +98,10 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   let idempotency: IdempotencyStore | undefined;
   let address: { host: string; port: number } | undefined;
 
-  if (o.config.tokens.length === 0) log.warn('API_TOKENS is not set: every /v1 request will be refused');
+  if (o.config.tokens.length === 0)
+    log.warn(
+      'API_TOKENS is not set: the REST API refuses every /v1 request (health, readiness and metrics still answer)',
+    );
 
   fastify.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);

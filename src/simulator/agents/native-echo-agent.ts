@@ -10,7 +10,9 @@ import { pcm16Frames, tonePcm16 } from './tone.js';
 /**
  * How the example agent behaves once the call is answered:
  * - `echo`: every binary frame from the caller goes straight back (unbracketed, so the adapter assigns a playId);
- * - `parrot`: collects the caller's audio from `speaking` and, on `silence`, replays it as one bracketed utterance;
+ * - `parrot`: collects the caller's audio from `speaking` and, on `silence`, replays it as one bracketed utterance.
+ *   `speaking` arrives after the speech began (the VAD needs some of it), so the last `parrotPreRollMs` (300 ms)
+ *   before it are kept too: the start of what was said is not clipped;
  * - `burst`: on `answer`, sends `audio` (default 1 s tone) as one utterance, every frame at once, unpaced;
  * - `speaker`: on `answer` and after each `silence`, speaks `audio` (default 3 s tone) paced at 20 ms per frame,
  *   like a streaming TTS, and stops the rest of an utterance when the adapter reports its `interruption`.
@@ -30,6 +32,8 @@ export interface NativeEchoAgentOptions {
   readonly reject?: { readonly reason: string; readonly code?: number };
   /** Ask for this rate in `accept` instead of taking the offered one. */
   readonly sampleRate?: AgentSampleRate;
+  /** `parrot`: audio kept from before `speaking` (the speech began before the event arrived). Default 300. */
+  readonly parrotPreRollMs?: number;
   /** `burst`: send the utterance as protected (not interruptible by the caller). */
   readonly protectedBurst?: boolean;
   /** After each utterance it sends, also send `mark {name: playId}`. */
@@ -85,6 +89,8 @@ export class NativeAgentSession {
   readonly #timers = new Set<NodeJS.Timeout>();
   #parrot: Buffer[] = [];
   #parrotBytes = 0;
+  /** Between `speaking` and `silence`: the parrot buffer grows; otherwise it keeps only the pre-roll. */
+  #parrotInSpeech = false;
   #speaking: string | undefined;
   readonly #interrupted = new Set<string>();
   #nextId = 1;
@@ -241,14 +247,38 @@ export class NativeAgentSession {
         this.sendAudio(buf);
         break;
       case 'parrot':
-        if (this.#parrotBytes + buf.length <= (this.sampleRate * 2 * PARROT_MAX_MS) / 1000) {
-          this.#parrot.push(buf);
-          this.#parrotBytes += buf.length;
-        }
+        this.#collectParrot(buf);
         break;
       case 'burst':
       case 'speaker':
         break;
+    }
+  }
+
+  /** Parrot buffer: bounded at PARROT_MAX_MS in speech (later audio dropped); outside speech, a pre-roll ring. */
+  #collectParrot(buf: Buffer): void {
+    const bytesPerMs = (this.sampleRate * 2) / 1000;
+    if (this.#parrotInSpeech) {
+      if (this.#parrotBytes + buf.length > bytesPerMs * PARROT_MAX_MS) return;
+      this.#parrot.push(buf);
+      this.#parrotBytes += buf.length;
+      return;
+    }
+    this.#parrot.push(buf);
+    this.#parrotBytes += buf.length;
+    const keep = bytesPerMs * (this.#options.parrotPreRollMs ?? 300);
+    while (this.#parrotBytes > keep && this.#parrot.length > 0) {
+      const first = this.#parrot[0]!;
+      const excess = this.#parrotBytes - keep;
+      if (first.length <= excess) {
+        this.#parrot.shift();
+        this.#parrotBytes -= first.length;
+      } else {
+        const cut = excess - (excess % 2);
+        this.#parrot[0] = first.subarray(cut);
+        this.#parrotBytes -= cut;
+        break;
+      }
     }
   }
 
@@ -282,16 +312,17 @@ export class NativeAgentSession {
         if (this.#options.mode === 'speaker') this.#speakAgain();
         break;
       case 'speaking':
-        this.#parrot = [];
-        this.#parrotBytes = 0;
+        // The buffer holds the pre-roll: the speech that began before this event arrived.
+        this.#parrotInSpeech = true;
         break;
       case 'silence':
-        if (this.#options.mode === 'parrot' && this.#parrotBytes > 0) {
+        if (this.#options.mode === 'parrot' && this.#parrotInSpeech && this.#parrotBytes > 0) {
           const said = Buffer.concat(this.#parrot);
           this.#parrot = [];
           this.#parrotBytes = 0;
           this.speak(said);
         }
+        this.#parrotInSpeech = false;
         if (this.#options.mode === 'speaker') this.#speakAgain();
         break;
       case 'interruption':

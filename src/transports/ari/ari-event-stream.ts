@@ -325,6 +325,12 @@ export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
       return;
     }
     this.#state = 'waiting';
+    this.#logger?.info(
+      { url: this.#displayUrl, attempt: this.#failedAttempts, error: lastError, retryInMs: Math.round(delay) },
+      this.#stats.connections === 0
+        ? 'ARI events stream not connected yet; retrying'
+        : 'ARI events stream reconnecting',
+    );
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 

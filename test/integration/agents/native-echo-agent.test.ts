@@ -72,17 +72,22 @@ async function call(agentOptions: NativeEchoAgentOptions, sampleRate: 8000 | 160
 }
 
 describe('native example agent', () => {
-  it('accepts, then in parrot mode replays what was said as one bracketed utterance on silence', async () => {
+  it('accepts, then in parrot mode replays what was said, with 300 ms of pre-roll, as one utterance on silence', async () => {
     const c = await call({ mode: 'parrot' });
     c.socket.sendJson(c.incoming);
     await c.until(c.hasCommand((cmd) => cmd.command === 'accept'));
     c.socket.sendJson({ event: 'answer', callId: c.callId, timestamp: c.ts() });
-    c.socket.sendBinary(Buffer.alloc(320, 0xee)); // before speech: not repeated
-    c.socket.sendJson({ event: 'speaking', callId: c.callId, timestamp: c.ts(), atMs: 20 });
-    const said = Array.from({ length: 5 }, (_, i) => Buffer.alloc(320, i + 1));
-    for (const f of said) c.socket.sendBinary(f);
+    // 400 ms before `speaking` arrives: the older 100 ms are not repeated, the last 300 ms (the speech's start that
+    // the VAD needed before it could report it) are.
+    const early = Array.from({ length: 5 }, () => Buffer.alloc(320, 0xee));
+    const preRoll = Array.from({ length: 15 }, (_, i) => Buffer.alloc(320, 0x40 + i));
+    for (const f of [...early, ...preRoll]) c.socket.sendBinary(f);
     const session = await c.session;
-    await session.waitForAudioBytes(6 * 320);
+    await session.waitForAudioBytes(20 * 320);
+    c.socket.sendJson({ event: 'speaking', callId: c.callId, timestamp: c.ts(), atMs: 20 });
+    const said = [...preRoll, ...Array.from({ length: 5 }, (_, i) => Buffer.alloc(320, i + 1))];
+    for (const f of said.slice(15)) c.socket.sendBinary(f);
+    await session.waitForAudioBytes(25 * 320);
     expect(c.received.filter((r) => r.kind === 'binary')).toHaveLength(0);
     c.socket.sendJson({ event: 'silence', callId: c.callId, timestamp: c.ts(), atMs: 120, durationMs: 500 });
     await c.until(c.hasCommand((cmd) => cmd.command === 'audio.end'));
@@ -98,7 +103,7 @@ describe('native example agent', () => {
     );
     expect(afterAccept.at(-1)).toEqual({ kind: 'command', command: { command: 'audio.end', playId } });
     expect(session.eventNames).toEqual(['incoming', 'answer', 'speaking', 'silence']);
-    expect(session.receivedAudio().length).toBe(6 * 320);
+    expect(session.receivedAudio().length).toBe(25 * 320);
   });
 
   it('in burst mode sends the whole buffer at once as 20 ms frames, then a mark', async () => {
