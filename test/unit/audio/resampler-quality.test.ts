@@ -2,7 +2,7 @@
  * The resampler's quality targets (DESIGN §3), measured with least-squares tone fits on int16 tones at −6 dBFS:
  * passband ripple ≤ 0.1 dB over 300–3400 Hz, image/alias rejection ≥ 70 dB, THD+N ≤ −80 dB at 1 kHz, group
  * delay ≤ 5 ms, for the six conversions between 8, 16 and 24 kHz and for ratios of the other AudioSocket rates
- * (441/160, 160/441, 2/1 from 12 kHz, 147/160, 1/12 from 192 kHz …).
+ * (441/160, 160/441, 2/1 from 12 kHz, 160/147, 1/6 from 96 kHz …; 192 kHz is measured by the bench).
  */
 import { describe, expect, it } from 'vitest';
 import type { ResamplerRate } from '../../../src/audio/format.js';
@@ -25,7 +25,7 @@ const CONVERSIONS: readonly [ResamplerRate, ResamplerRate][] = [
   [24000, 12000],
   [32000, 16000],
   [44100, 48000],
-  [192000, 16000],
+  [96000, 16000],
 ];
 const UPSAMPLING = CONVERSIONS.filter(([from, to]) => to > from);
 const DOWNSAMPLING = CONVERSIONS.filter(([from, to]) => to < from);
