@@ -1,6 +1,7 @@
 /**
  * Resampler benchmark: quality (tone-fit measurements over the telephony band) and CPU cost of StreamResampler for
- * every conversion between 8/16/24/48 kHz. `runResamplerBench()` returns the figures; run this file directly
+ * every conversion between 8/16/24/48 kHz, and the conversions between the other AudioSocket slin rates (12, 32,
+ * 44.1, 96, 192 kHz) and the agents' rates. `runResamplerBench()` returns the figures; run this file directly
  * (`npx tsx bench/suites/resampler.ts [seconds]`) to print them as a table with how they were measured.
  */
 import { readFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ export interface ResamplerBenchResult {
   readonly conversions: readonly ResamplerConversionResult[];
 }
 
-/** The conversions the product uses first, then the 48 kHz ones. */
+/** The conversions the product uses first, then the 48 kHz ones, then the other AudioSocket slin rates. */
 export const BENCH_CONVERSIONS: readonly (readonly [ResamplerRate, ResamplerRate])[] = [
   [8000, 16000],
   [16000, 8000],
@@ -66,6 +67,23 @@ export const BENCH_CONVERSIONS: readonly (readonly [ResamplerRate, ResamplerRate
   [48000, 16000],
   [24000, 48000],
   [48000, 24000],
+  [12000, 24000],
+  [24000, 12000],
+  [12000, 8000],
+  [32000, 16000],
+  [16000, 32000],
+  [44100, 8000],
+  [8000, 44100],
+  [44100, 16000],
+  [16000, 44100],
+  [44100, 24000],
+  [24000, 44100],
+  [44100, 48000],
+  [96000, 16000],
+  [16000, 96000],
+  [192000, 8000],
+  [192000, 16000],
+  [16000, 192000],
 ];
 
 const TONE_MS = 400;
@@ -118,13 +136,18 @@ function measureRipple(from: ResamplerRate, to: ResamplerRate): number {
   return Math.max(...gains) - Math.min(...gains);
 }
 
-/** Output frequencies where images of an input tone at `freq` land (upsampling). */
+/**
+ * Output frequencies where images of an input tone at `freq` land (upsampling): the images of the zero-stuffed input
+ * below the output rate, folded into the output band. (Images higher up, at ratios like 441/80, fold onto hundreds
+ * of frequencies; they sit as far into the same stopband and show in THD+N.)
+ */
 export function imageFrequencies(from: number, to: number, freq: number): number[] {
   const common = (from * to) / gcd(from, to);
+  const limit = Math.min(common / 2, to);
   const found = new Set<number>();
-  for (let k = 1; k * from < common; k++) {
+  for (let k = 1; k * from - freq < limit; k++) {
     for (const c of [k * from - freq, k * from + freq]) {
-      if (c <= 0 || c >= common / 2) continue;
+      if (c <= 0 || c >= limit) continue;
       const g = fold(c, to);
       if (Math.abs(g - freq) > 1 && g > 1 && g < to / 2 - 1) found.add(g);
     }

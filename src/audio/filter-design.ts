@@ -185,3 +185,31 @@ export function decomposePolyphase(prototype: Float64Array, up: number, down: nu
   }
   return Object.freeze({ up, down, length, delay: (length - 1) / 2, span, branches: Object.freeze(branches) });
 }
+
+/**
+ * The same split as {@link decomposePolyphase}, stored densely for ratios whose `down` is large next to the window
+ * (44.1 kHz ⇄ 8/16/24 kHz: L/M like 80/441), where strided runs would hold one tap each. Branch p's coefficient for
+ * window offset t (input sample `window + t`) sits at `coefs[p·span + t]`; zero taps stay in place.
+ */
+export interface DensePolyphaseBank {
+  readonly up: number;
+  readonly length: number;
+  readonly delay: number;
+  readonly span: number;
+  /** `up × span` coefficients, branch by branch, each branch normalised to a DC gain of exactly 1. */
+  readonly coefs: Float64Array;
+}
+
+/** Splits `prototype` (running at `up × input rate`) into `up` dense branches; see {@link DensePolyphaseBank}. */
+export function densePolyphase(prototype: Float64Array, up: number): DensePolyphaseBank {
+  const length = prototype.length;
+  const span = Math.ceil(length / up);
+  const coefs = new Float64Array(up * span);
+  for (let p = 0; p < up; p++) {
+    let sum = 0;
+    for (let j = 0; p + j * up < length; j++) sum += prototype[p + j * up] as number;
+    const base = p * span + span - 1;
+    for (let j = 0; p + j * up < length; j++) coefs[base - j] = (prototype[p + j * up] as number) / sum;
+  }
+  return Object.freeze({ up, length, delay: (length - 1) / 2, span, coefs });
+}

@@ -1,12 +1,4 @@
-import {
-  type AudioFormat,
-  type ResamplerRate,
-  RESAMPLER_RATES,
-  describeFormat,
-  formatsEqual,
-  pcmBuffer,
-  pcmSamples,
-} from './format.js';
+import { type AudioFormat, formatsEqual, pcmBuffer, pcmSamples } from './format.js';
 import { alawDecode, alawEncode, ulawDecode, ulawEncode } from './g711.js';
 import { StreamResampler } from './resampler.js';
 
@@ -26,12 +18,8 @@ export class FormatConverter {
     this.from = from;
     this.to = to;
     this.#identity = formatsEqual(from, to);
-    if (from.sampleRate !== to.sampleRate) {
-      if (!isResamplerRate(from.sampleRate) || !isResamplerRate(to.sampleRate)) {
-        throw new RangeError(`no conversion from ${describeFormat(from)} to ${describeFormat(to)}`);
-      }
-      this.#resampler = new StreamResampler(from.sampleRate, to.sampleRate);
-    }
+    // Any two rates of SAMPLE_RATES convert in one step; another rate throws AUDIO_RATE_UNSUPPORTED.
+    if (from.sampleRate !== to.sampleRate) this.#resampler = new StreamResampler(from.sampleRate, to.sampleRate);
   }
 
   /** True when this converter resamples (used to prove that paths which need none construct none). */
@@ -93,8 +81,4 @@ export class FormatConverter {
         return Buffer.from(pcmBuffer(samples));
     }
   }
-}
-
-function isResamplerRate(rate: number): rate is ResamplerRate {
-  return (RESAMPLER_RATES as readonly number[]).includes(rate);
 }

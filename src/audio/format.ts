@@ -5,9 +5,9 @@
 export const SAMPLE_RATES = [8000, 12000, 16000, 24000, 32000, 44100, 48000, 96000, 192000] as const;
 export type SampleRate = (typeof SAMPLE_RATES)[number];
 
-/** Rates the resampler converts between directly. */
-export const RESAMPLER_RATES = [8000, 16000, 24000, 48000] as const;
-export type ResamplerRate = (typeof RESAMPLER_RATES)[number];
+/** Rates the resampler converts between directly, in one step: every rate an AudioSocket slin kind can carry. */
+export const RESAMPLER_RATES = SAMPLE_RATES;
+export type ResamplerRate = SampleRate;
 
 export type AudioEncoding = 'pcm16' | 'ulaw' | 'alaw';
 

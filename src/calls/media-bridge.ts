@@ -6,6 +6,7 @@ import { StreamFramer } from '../audio/stream-framer.js';
 import type { AppError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
 import type { MediaLeg, SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
+import { speechDetectorForRate } from './speech-at-rate.js';
 import { type CallLatency, TurnLatencyMeter } from './turn-latency.js';
 import type { AgentAction, AgentOutput, CallNotice, VoiceAgent } from './voice-agent.js';
 
@@ -282,8 +283,8 @@ export class MediaBridge {
     this.#speech = undefined;
     if (oldSpeech) void Promise.resolve(oldSpeech.close()).catch(() => {});
     const rate = format.sampleRate;
-    if (this.#o.speech && format.encoding === 'pcm16' && (rate === 8000 || rate === 16000)) {
-      const speech = this.#o.speech(rate, this.#o.callId);
+    if (this.#o.speech && format.encoding === 'pcm16') {
+      const speech = speechDetectorForRate(this.#o.speech, rate, this.#o.callId);
       speech.on('speechStart', (e) => this.#onSpeechStart(e.atMs));
       speech.on('speechEnd', (e) => {
         this.#latency.speechEnded(e.detectedAtMs - e.atMs);

@@ -21,7 +21,10 @@ export interface DialAudioSocketOptions {
   port: number;
   /** Sent as the first frame (16 binary bytes). */
   uuid: string;
-  /** Audio kind sent, like Asterisk's `format=`: `0x10` slin (default), `0x12` slin16. */
+  /**
+   * Audio kind sent, like the `c(slinNN)` of Asterisk's `Dial(AudioSocket/…)`: any of `0x10` slin (default) … `0x18`
+   * slin192; each frame carries 20 ms at that rate (882 samples for `0x15` slin44).
+   */
   kind?: AudioKind;
   /** The caller's audio; silence by default. */
   source?: AudioSource;

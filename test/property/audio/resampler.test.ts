@@ -43,6 +43,24 @@ describe('StreamResampler properties', () => {
     );
   });
 
+  it('gives bit-identical output for any split at the 44.1 kHz ratios (441/80, 160/441, …), with the right length', () => {
+    const other = fc.constantFrom(...RESAMPLER_RATES.filter((r) => r !== 44100));
+    const pair = fc
+      .tuple(other, fc.boolean())
+      .map(([r, up]): [ResamplerRate, ResamplerRate] => (up ? [r, 44100] : [44100, r]));
+    fc.assert(
+      fc.property(pair, samples, cuts, ([from, to], x, fractions) => {
+        const whole = new StreamResampler(from, to);
+        const expected = concat([whole.push(x), whole.flush()]);
+        const chunked = new StreamResampler(from, to);
+        const got = concat([...split(x, fractions).map((c) => chunked.push(c)), chunked.flush()]);
+        expect(got).toEqual(expected);
+        expect(got.length).toBe(Math.round((x.length * to) / from));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('emits round(n × to / from) samples after flush, and never lags more than its delay plus one sample', () => {
     fc.assert(
       fc.property(rate, rate, fc.array(fc.nat({ max: 1500 }), { maxLength: 10 }), (from, to, sizes) => {

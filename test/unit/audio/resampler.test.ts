@@ -41,8 +41,8 @@ describe('StreamResampler at equal rates', () => {
 describe('StreamResampler construction', () => {
   it('refuses rates it does not convert, with a coded error', () => {
     for (const [from, to] of [
-      [44100, 8000],
-      [8000, 12000],
+      [11025, 8000],
+      [8000, 22050],
       [0, 8000],
     ]) {
       try {
@@ -63,7 +63,8 @@ describe('StreamResampler construction', () => {
     expect(a.filter).toBe(b.filter);
     expect(a.filter).toBe(defaultFilterBank.get(8000, 24000));
     expect(Object.isFrozen(a.filter)).toBe(true);
-    expect(Object.isFrozen(a.filter?.branches)).toBe(true);
+    expect(a.filter?.kernel).toBe('strided');
+    if (a.filter?.kernel === 'strided') expect(Object.isFrozen(a.filter.branches)).toBe(true);
     expect(new StreamResampler(24000, 8000).filter).not.toBe(a.filter);
   });
 
