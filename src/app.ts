@@ -383,9 +383,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       logger: logger.child({ component: 'jobs' }),
       onWebhookAttemptFailed: (final) => metrics.webhookAttemptFailed(final),
       onToolRun: (phases) => metrics.toolRun(phases),
+      onOrphanedCallClosed: () => metrics.orphanedCallClosed(),
       tuning: {
         controlTimeoutMs: j.controlTimeoutMs,
         ownershipTtlMs: j.ownershipTtlMs,
+        orphanSweepIntervalMs: j.orphanSweepIntervalMs,
         controlWorker: { stalledIntervalMs: j.stalledIntervalMs },
         eventWorker: { stalledIntervalMs: j.stalledIntervalMs },
         webhookWorker: { stalledIntervalMs: j.stalledIntervalMs },

@@ -274,7 +274,13 @@ export const ENV_VARS = {
     schema: z.coerce.number().int().min(2000),
     default: '30000',
     description:
-      "Lifetime of a call's owner key in Redis without refresh (an instance that dies loses its calls after it).",
+      "Lifetime of a call's owner key (and an instance's liveness key) in Redis without refresh; an instance that dies loses its calls after it, and they are closed as `orphaned`.",
+  }),
+  CALL_ORPHAN_SWEEP_INTERVAL_MS: spec({
+    schema: z.coerce.number().int().min(1000),
+    default: '15000',
+    description:
+      "How often each instance looks for calls of dead instances (owner lease expired, or a previous process of this INSTANCE_ID) and closes them with reason `orphaned`. A dead instance's calls end within CALL_OWNERSHIP_TTL_MS plus this.",
   }),
   JOBS_STALLED_INTERVAL_MS: spec({
     schema: z.coerce.number().int().min(1000),

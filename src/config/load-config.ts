@@ -61,6 +61,7 @@ export interface ConfigShape {
         prefix: string;
         controlTimeoutMs: number;
         ownershipTtlMs: number;
+        orphanSweepIntervalMs: number;
         stalledIntervalMs: number;
       }
     | undefined;
@@ -345,6 +346,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
             prefix: v.JOBS_PREFIX,
             controlTimeoutMs: v.CONTROL_TIMEOUT_MS,
             ownershipTtlMs: v.CALL_OWNERSHIP_TTL_MS,
+            orphanSweepIntervalMs: v.CALL_ORPHAN_SWEEP_INTERVAL_MS,
             stalledIntervalMs: v.JOBS_STALLED_INTERVAL_MS,
           }
         : undefined,

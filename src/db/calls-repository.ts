@@ -230,6 +230,76 @@ export class CallsRepository {
     }
   }
 
+  /**
+   * Instances named as owner of at least one call that has not ended (at most `limit`), from the
+   * `calls_open_owner` index. Calls with no owner recorded are not listed.
+   */
+  async openCallOwners(limit = 1000): Promise<string[]> {
+    try {
+      const rows = await this.#db
+        .selectFrom('calls')
+        .select('owner_instance')
+        .distinct()
+        .where('ended_at', 'is', null)
+        .where('owner_instance', 'is not', null)
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.owner_instance).filter((o): o is string => o !== null);
+    } catch (err) {
+      throw toDbError(err, 'list owners of open calls');
+    }
+  }
+
+  /**
+   * One page of the calls an instance owns that have not ended, in id order after `afterId`; with `createdBefore`,
+   * only calls created before that time.
+   */
+  async openCallsOf(
+    owner: string,
+    page: { afterId?: string; createdBefore?: Date; limit: number },
+  ): Promise<Array<{ id: string; route: string | null; createdAt: Date }>> {
+    try {
+      let q = this.#db
+        .selectFrom('calls')
+        .select(['id', 'route', 'created_at'])
+        .where('ended_at', 'is', null)
+        .where('owner_instance', '=', owner);
+      if (page.afterId !== undefined) q = q.where('id', '>', page.afterId);
+      if (page.createdBefore !== undefined) q = q.where('created_at', '<', page.createdBefore);
+      const rows = await q.orderBy('id').limit(page.limit).execute();
+      return rows.map((r) => ({ id: r.id, route: r.route, createdAt: r.created_at }));
+    } catch (err) {
+      throw toDbError(err, 'list open calls of an instance');
+    }
+  }
+
+  /**
+   * Ends a call whose owner instance is gone, with reason `orphaned`, if it is still open and still recorded as
+   * that instance's. The update is conditional, so when several instances try at once exactly one gets true.
+   */
+  async closeOrphaned(id: string, owner: string, endedAt: Date): Promise<boolean> {
+    try {
+      const r = await this.#db
+        .updateTable('calls')
+        .set({
+          state: 'failed',
+          ended_at: endedAt,
+          hangup_cause: null,
+          hangup_cause_txt: null,
+          hangup_initiator: 'system',
+          close_reason: 'orphaned',
+        })
+        .where('id', '=', id)
+        .where('owner_instance', '=', owner)
+        .where('ended_at', 'is', null)
+        .where('state', 'not in', TERMINAL_CALL_STATES)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    } catch (err) {
+      throw toDbError(err, 'close orphaned call');
+    }
+  }
+
   /** Lists calls newest first, optionally filtered, one page at a time (keyset pagination on created_at, id). */
   async list(query: CallListQuery = {}): Promise<CallPage> {
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), 500);

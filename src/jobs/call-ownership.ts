@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { type Redis, ReplyError } from 'ioredis';
 import { AppError } from '../errors/app-error.js';
 import { onceAsync } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
@@ -108,6 +108,30 @@ export class CallOwnership {
   /** Whether an instance has refreshed its liveness key recently. */
   async isAlive(instanceId: string): Promise<boolean> {
     return (await this.#redis.exists(this.#keys.instance(instanceId))) === 1;
+  }
+
+  /** The calls among `callIds` whose owner key exists (some instance holds its lease), in one round trip. */
+  async heldCalls(callIds: readonly string[]): Promise<Set<string>> {
+    if (callIds.length === 0) return new Set();
+    const holders = await this.#redis.mget(...callIds.map((c) => this.#keys.owner(c)));
+    return new Set(callIds.filter((_, i) => holders[i] !== null && holders[i] !== undefined));
+  }
+
+  /**
+   * Whether an expired key can be trusted to mean a dead owner: false while Redis has been up for less than the key
+   * TTL, since a Redis restarted without its data has lost every lease, live instances' included, until their next
+   * refresh. True when Redis does not say (INFO refused).
+   */
+  async leasesSettled(): Promise<boolean> {
+    let info: string;
+    try {
+      info = await this.#redis.info('server');
+    } catch (err) {
+      if (err instanceof ReplyError) return true; // INFO disabled by the provider; connection errors propagate
+      throw err;
+    }
+    const uptime = /^uptime_in_seconds:(\d+)/m.exec(info)?.[1];
+    return uptime === undefined || Number(uptime) * 1000 >= this.#ttlMs;
   }
 
   /** Calls this instance owns now. */

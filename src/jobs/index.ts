@@ -11,6 +11,7 @@ export * from './control-commands.js';
 export * from './control-error.js';
 export * from './job-layer.js';
 export * from './job-waiter.js';
+export * from './orphan-sweeper.js';
 export * from './queues.js';
 export * from './redis-connection.js';
 export * from './redis-keys.js';

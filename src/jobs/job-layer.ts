@@ -12,6 +12,7 @@ import type { CallController } from './call-controller.js';
 import { CallEventPersister } from './call-event-persister.js';
 import { QueuedCallEventSink } from './call-event-sink.js';
 import { CallOwnership } from './call-ownership.js';
+import { OrphanSweeper } from './orphan-sweeper.js';
 import { QUEUES, type TypedQueue } from './queues.js';
 import { closeRedisClient, createRedisClient, type RedisConnection } from './redis-connection.js';
 import { type HttpToolInput, ToolCatalog } from './tool-catalog.js';
@@ -36,6 +37,8 @@ export interface JobLayerTuning {
   controlTimeoutMs: number;
   /** Lifetime of owner/instance keys without refresh. */
   ownershipTtlMs: number;
+  /** Time between two sweeps for calls of dead instances (closed with reason `orphaned`). */
+  orphanSweepIntervalMs: number;
   /** Most lifecycle events held in memory while Redis is unreachable. */
   eventBufferLimit: number;
   /** In-job retries of database writes while MySQL is unreachable. */
@@ -57,6 +60,7 @@ export const DEFAULT_JOB_LAYER_TUNING: JobLayerTuning = {
   toolResultWorker: { ...DEFAULT_WORKER_TUNING, concurrency: 16 },
   controlTimeoutMs: 10_000,
   ownershipTtlMs: 30_000,
+  orphanSweepIntervalMs: 15_000,
   eventBufferLimit: 10_000,
   dbRetry: { type: 'exponential', baseMs: 200, maxMs: 5000, maxAttempts: 40, jitter: 0.1 },
   eventOrderWaitMs: 15_000,
@@ -88,6 +92,8 @@ export interface JobLayerOptions {
   onWebhookAttemptFailed?: ((final: boolean) => void) | undefined;
   /** Called with where the time of each tool run went (for metrics). */
   onToolRun?: ((phases: ToolRunPhases) => void) | undefined;
+  /** Told of every call this instance closed because its owner instance died (for metrics). */
+  onOrphanedCallClosed?: (() => void) | undefined;
 }
 
 /** The job layer of one instance, as the composition root uses it. */
@@ -100,6 +106,8 @@ export interface JobLayer {
   toolCalls: ToolCalls;
   /** Claim a call when it starts here, release it when it ends. */
   ownership: CallOwnership;
+  /** Closes the calls of dead instances (at start, then every `orphanSweepIntervalMs`). */
+  orphans: OrphanSweeper;
   /** Resolves once every worker is connected to Redis. */
   ready(): Promise<void>;
   /** Flushes buffered events, stops workers after their current jobs, releases ownership. Idempotent. */
@@ -244,8 +252,19 @@ export async function createJobLayer(options: JobLayerOptions): Promise<JobLayer
     tuning: tuning.toolResultWorker,
   });
 
+  const orphans = new OrphanSweeper({
+    db: options.db,
+    ownership,
+    sink: eventSink,
+    intervalMs: tuning.orphanSweepIntervalMs,
+    logger: log,
+    onClosed: options.onOrphanedCallClosed,
+  });
+  orphans.start();
+
   const close = onceAsync(async (): Promise<void> => {
     const errors = await runCleanups([
+      () => orphans.close(),
       () => eventSink.close(),
       () =>
         Promise.all([
@@ -269,6 +288,7 @@ export async function createJobLayer(options: JobLayerOptions): Promise<JobLayer
     eventSink,
     toolCalls,
     ownership,
+    orphans,
     ready: async () => {
       await Promise.all([
         controlWorkers.waitUntilReady(),

@@ -30,6 +30,7 @@ export class AppMetrics {
   readonly #toolCalls: Histogram;
   readonly #webhookFailures: Counter;
   readonly #toolPhases: Histogram<'phase'>;
+  readonly #orphansClosed: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -123,6 +124,11 @@ export class AppMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 5],
       registers,
     });
+    this.#orphansClosed = new Counter({
+      name: 'ava_orphaned_calls_closed_total',
+      help: 'Calls of dead instances (owner lease expired) this instance closed with reason orphaned.',
+      registers,
+    });
     this.#webhookFailures = new Counter({
       name: 'ava_webhook_delivery_failures_total',
       help: 'Failed webhook delivery attempts; final="true" when the delivery gave up.',
@@ -166,6 +172,10 @@ export class AppMetrics {
 
   webhookAttemptFailed(final: boolean): void {
     this.#webhookFailures.inc({ final: String(final) });
+  }
+
+  orphanedCallClosed(): void {
+    this.#orphansClosed.inc();
   }
 
   callEnded(outcome: string): void {

@@ -1,9 +1,10 @@
 /**
  * A second adapter instance's job layer in a process of its own, for multi-instance tests. Settings come as JSON
  * in JOBS_CHILD_CONFIG; the parent drives it over IPC:
- *   parent → child: { cmd: 'claim', callId } | { cmd: 'execute', id, command } | { cmd: 'submit', request }
- *                 | { cmd: 'close' }
- *   child → parent: { type: 'ready' } | { type: 'claimed', callId } | { type: 'controller', command }
+ *   parent → child: { cmd: 'claim', callId } | { cmd: 'open-call', callId, route } | { cmd: 'execute', id, command }
+ *                 | { cmd: 'submit', request } | { cmd: 'close' }
+ *   child → parent: { type: 'ready' } | { type: 'claimed', callId } | { type: 'opened', callId }
+ *                 | { type: 'controller', command }
  *                 | { type: 'tool-result', result } | { type: 'executed', id, ok, value?, code? } | { type: 'closed' }
  */
 import pino from 'pino';
@@ -28,6 +29,7 @@ export interface InstanceChildConfig {
 
 export type InstanceChildCommand =
   | { cmd: 'claim'; callId: string }
+  | { cmd: 'open-call'; callId: string; route: string }
   | { cmd: 'execute'; id: string; command: ControlCommandInput }
   | { cmd: 'submit'; request: ToolCallRequestInput }
   | { cmd: 'close' };
@@ -87,6 +89,25 @@ async function main(): Promise<void> {
         controller.live.add(m.callId);
         sink.live.add(m.callId);
         layer.ownership.claim(m.callId).then(() => send({ type: 'claimed', callId: m.callId }));
+        return;
+      case 'open-call':
+        // What the call recorder does when a call starts here: claim it, record it as this instance's.
+        layer.ownership
+          .claim(m.callId)
+          .then(() => {
+            layer.eventSink.emit(m.callId, 'call.created', {
+              direction: 'inbound',
+              from: '+15550100',
+              to: '100',
+              route: m.route,
+              agentKind: 'echo',
+              ownerInstance: config.instanceId,
+              state: 'answered',
+            });
+            layer.eventSink.emit(m.callId, 'call.state_changed', { state: 'active' });
+            return layer.eventSink.flush();
+          })
+          .then(() => send({ type: 'opened', callId: m.callId }));
         return;
       case 'execute':
         layer.controlClient.execute(m.command).then(

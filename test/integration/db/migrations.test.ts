@@ -33,6 +33,10 @@ describe('migrations', () => {
           MIGRATION_TABLE,
         ]),
       );
+      // The orphan sweep reads open calls by owner through their own index.
+      const indexes = await sql<{ name: string }>`SELECT DISTINCT index_name AS name FROM information_schema.statistics
+        WHERE table_schema = DATABASE() AND table_name = 'calls'`.execute(t.db);
+      expect(indexes.rows.map((x) => x.name)).toContain('calls_open_owner');
       const status = await migrationStatus(t.db);
       expect(status.every((m) => m.executedAt instanceof Date)).toBe(true);
       expect(await migrateUp(t.db)).toEqual([]);

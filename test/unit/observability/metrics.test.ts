@@ -24,6 +24,14 @@ describe('AppMetrics: tool calls and webhook failures', () => {
     expect(body).toMatch(/ava_webhook_delivery_failures_total\{final="true"\} 1/);
   });
 
+  it('counts the orphaned calls this instance closed', async () => {
+    const metrics = idleMetrics();
+    expect((await metrics.render()).body).toMatch(/ava_orphaned_calls_closed_total 0/);
+    metrics.orphanedCallClosed();
+    metrics.orphanedCallClosed();
+    expect((await metrics.render()).body).toMatch(/ava_orphaned_calls_closed_total 2/);
+  });
+
   it('records where the time of each tool run went, by phase', async () => {
     const metrics = idleMetrics();
     metrics.toolRun({ queuedMs: 2, claimMs: 1, toolMs: 10, handOverMs: 3, finishMs: 8 });
