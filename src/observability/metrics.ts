@@ -30,6 +30,8 @@ export class AppMetrics {
   readonly #toolCalls: Histogram;
   readonly #webhookFailures: Counter;
   readonly #toolPhases: Histogram<'phase'>;
+  readonly #mediaGaps: Counter;
+  readonly #mediaGapSeconds: Histogram;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -123,6 +125,17 @@ export class AppMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 5],
       registers,
     });
+    this.#mediaGaps = new Counter({
+      name: 'ava_media_gaps_total',
+      help: 'Times a caller leg sent no audio for longer than MEDIA_GAP_FILL_AFTER_MS (the gap was filled with silence).',
+      registers,
+    });
+    this.#mediaGapSeconds = new Histogram({
+      name: 'ava_media_gap_seconds',
+      help: 'Length of each caller audio gap on the wire, observed when audio resumed or the call ended.',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
     this.#webhookFailures = new Counter({
       name: 'ava_webhook_delivery_failures_total',
       help: 'Failed webhook delivery attempts; final="true" when the delivery gave up.',
@@ -166,6 +179,11 @@ export class AppMetrics {
 
   webhookAttemptFailed(final: boolean): void {
     this.#webhookFailures.inc({ final: String(final) });
+  }
+
+  mediaGap(seconds: number): void {
+    this.#mediaGaps.inc();
+    this.#mediaGapSeconds.observe(seconds);
   }
 
   callEnded(outcome: string): void {
