@@ -1,4 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
+import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
+import { startTestApp } from '../support/app-harness.js';
 import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import type { CallNotice } from '../../src/calls/voice-agent.js';
 import { waitFor } from '../support/wait.js';
@@ -92,4 +97,60 @@ describe('a caller who goes quiet on the wire (Asterisk sends nothing for 10 s m
     expect(metrics).toMatch(/^ava_media_gap_seconds_count 1$/m);
     expect(session.closing).toBe(false);
   }, 60_000);
+});
+
+describe('the silence watchdog tells a silent caller from a dead leg', () => {
+  let h: AriHarness | undefined;
+  let app: App | undefined;
+  let call: SimulatedAudioSocketCall | undefined;
+  afterEach(async () => {
+    call?.hangup();
+    await h?.stop();
+    await app?.stop(1000);
+    h = undefined;
+    app = undefined;
+    call = undefined;
+  });
+
+  it('Stasis: ends the call as media_timeout (channel_gone) once ARI no longer knows the caller channel', async () => {
+    h = await startAriHarness({ DEFAULT_AGENT: 'echo', MEDIA_SILENCE_CHECK_MS: '1000' });
+    const caller = await h.sim.placeInboundCall();
+    await waitFor(() => h!.app.registry.list()[0]?.state === 'active', 10_000, 'call active');
+    const session = onlySession(h);
+    const events: CallLifecycleEvent[] = [];
+    session.on('event', (e) => events.push(e));
+    await waitFor(() => h!.media.length === 1, 5000, 'AudioSocket leg');
+    // Asterisk goes quiet on the leg, and the caller channel's end is lost (no events).
+    h.media[0]!.stopSendingFor(60_000);
+    await waitFor(() => h!.media[0]!.wireGapActive, 5000, 'quiet on the wire');
+    // While the channel exists the call is kept through a check.
+    await waitFor(() => h!.logs.raw.some((l) => l.includes('still up in Asterisk')), 5000, 'first check keeps it');
+    expect(session.closing).toBe(false);
+    expect(h.sim.forgetChannel(caller.id)).toBe(true);
+    await session.done;
+    expect(session.endSummary?.reason).toBe('media_timeout');
+    expect(events.find((e) => e.type === 'media.timeout')?.data).toMatchObject({
+      cause: 'channel_gone',
+      liveness: { kind: 'gone', channel: 'caller' },
+    });
+    // The gap was still open when the call ended.
+    expect(events.find((e) => e.type === 'media.gap')?.data).toMatchObject({ open: true });
+  }, 30_000);
+
+  it('dialplan-direct: by default a caller silent on the wire for longer than the old 5 s timeout is kept', async () => {
+    const started = await startTestApp({ DEFAULT_AGENT: 'echo', AUDIOSOCKET_ALLOW_ANY_UUID: 'true' });
+    app = started.app;
+    call = await dialAudioSocket({ host: '127.0.0.1', port: started.port, uuid: randomUUID() });
+    await waitFor(() => app!.registry.size === 1, 5000, 'call');
+    const session = app.registry.list()[0]!;
+    call.stopSendingFor(6000);
+    await waitFor(() => call!.wireGapActive, 5000, 'quiet on the wire');
+    await waitFor(() => !call!.wireGapActive, 10_000, 'sending again');
+    // Our side kept pacing frames to the caller all along, and the call lives on.
+    const before = call.framesReceived;
+    await waitFor(() => call!.framesReceived > before + 10, 2000, 'frames still arriving');
+    expect(session.closing).toBe(false);
+    expect(call.state).toBe('open');
+    expect(session.bridge!.gapStats).toMatchObject({ gaps: 1 });
+  }, 30_000);
 });
