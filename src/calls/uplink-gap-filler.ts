@@ -34,6 +34,11 @@ export interface UplinkGapFillerOptions {
   readonly onGapEnd?: (gap: UplinkGap) => void;
   /** Most frames injected on one tick (after a stall of the process); the rest of the backlog is skipped. */
   readonly maxFramesPerTick?: number;
+  /**
+   * Runs `fn` after the event loop has polled I/O once (`setImmediate` by default). Timers run before sockets are
+   * read, so after a stall of this process frames may be waiting unread: a gap is confirmed only after that poll.
+   */
+  readonly afterIo?: (fn: () => void) => void;
 }
 
 /** Silence of one 20 ms frame: zero for PCM, the codes of zero amplitude for G.711. */
@@ -48,7 +53,7 @@ function silenceFrame(format: AudioFormat): Buffer {
  * `afterMs`, every tick injects the silence frames owed since the last real frame (one per 20 ms of wall time), so
  * speech detection, a Realtime server's turn detection and recordings see the silence the caller made. The moment a
  * real frame arrives the gap ends and nothing more is injected; frames late by less than `afterMs` never cause
- * injection. Holds no timer of its own.
+ * injection, nor do frames left unread by a stall of this process (a gap is confirmed after an I/O poll).
  */
 export class UplinkGapFiller {
   readonly #o: UplinkGapFillerOptions;
@@ -59,12 +64,17 @@ export class UplinkGapFiller {
   #filled = 0;
   #gapOpen = false;
   #sawFrame = false;
+  /** A gap is suspected and waits for the I/O poll (`afterIo`) before it is filled. */
+  #confirming = false;
+  #closed = false;
+  readonly #afterIo: (fn: () => void) => void;
   /** Totals over the call: gaps reported, silence frames injected (into reported and unreported gaps). */
   readonly stats = { gaps: 0, filledFrames: 0 };
 
   constructor(options: UplinkGapFillerOptions) {
     this.#o = options;
     this.#maxPerTick = options.maxFramesPerTick ?? 5;
+    this.#afterIo = options.afterIo ?? ((fn) => setImmediate(fn));
   }
 
   /** True while a gap is being filled. */
@@ -97,9 +107,25 @@ export class UplinkGapFiller {
     const silent = now - last;
     if (silent <= this.#o.afterMs) return;
     if (!this.#gapOpen) {
-      this.#gapOpen = true;
-      if (this.#sawFrame) this.#o.onGapStart?.(last);
+      if (this.#confirming) return;
+      this.#confirming = true;
+      this.#afterIo(() => {
+        this.#confirming = false;
+        // A frame read in the meantime proves there was no gap; else the gap opens and its frames are owed.
+        if (this.#lastFrameAt !== last || this.#closed) return;
+        this.#gapOpen = true;
+        if (this.#sawFrame) this.#o.onGapStart?.(last);
+        this.#fill(now, format);
+      });
+      return;
     }
+    this.#fill(now, format);
+  }
+
+  #fill(now: number, format: AudioFormat): void {
+    const last = this.#lastFrameAt;
+    if (last === undefined) return;
+    const silent = now - last;
     const owed = Math.floor(silent / FRAME_MS) - this.#filled;
     if (owed <= 0) return;
     // After a stall, skip what exceeds one tick's budget rather than sending a burst.
@@ -114,6 +140,7 @@ export class UplinkGapFiller {
 
   /** The call ends at `now`: an open gap is reported as open. */
   close(now: number): void {
+    this.#closed = true;
     this.#closeGap(now, true);
   }
 

@@ -20,6 +20,7 @@ function filler(afterMs = 60) {
   const f = new UplinkGapFiller({
     afterMs,
     inject: (frame, format) => injected.push({ frame, format }),
+    afterIo: (fn) => fn(),
     onGapStart: (at) => started.push(at),
     onGapEnd: (gap) => ended.push(gap),
   });
@@ -102,9 +103,36 @@ describe('UplinkGapFiller', () => {
     ]);
   });
 
+  it('after a stall of this process, frames still unread when the clock ticks are not doubled', () => {
+    const injected: Buffer[] = [];
+    const polls: Array<() => void> = [];
+    const f = new UplinkGapFiller({ afterMs: 60, inject: (b) => injected.push(b), afterIo: (fn) => polls.push(fn) });
+    f.start(0);
+    f.frameArrived(0);
+    // The process stalled 200 ms: the clock's overdue ticks run before the socket is read.
+    f.tick(200, PCM8K);
+    f.tick(220, PCM8K);
+    expect(polls).toHaveLength(1);
+    // The I/O poll then delivers the frames that were waiting: no gap.
+    for (let t = 205; t <= 215; t += 2) f.frameArrived(t);
+    polls.shift()!();
+    expect(injected).toEqual([]);
+    expect(f.inGap).toBe(false);
+    // A real gap is confirmed by the poll and filled from the last frame on.
+    f.tick(300, PCM8K);
+    polls.shift()!();
+    expect(f.inGap).toBe(true);
+    expect(injected).toHaveLength(4);
+  });
+
   it('does not burst after a stall of the process: at most maxFramesPerTick per tick', () => {
     const injected: Buffer[] = [];
-    const f = new UplinkGapFiller({ afterMs: 60, maxFramesPerTick: 3, inject: (b) => injected.push(b) });
+    const f = new UplinkGapFiller({
+      afterMs: 60,
+      maxFramesPerTick: 3,
+      inject: (b) => injected.push(b),
+      afterIo: (fn) => fn(),
+    });
     f.start(0);
     f.frameArrived(0);
     f.tick(2000, PCM8K);
@@ -132,7 +160,7 @@ class FakeSpeech extends TypedEmitter<SpeechEvents> implements SpeechDetector {
 }
 
 describe('MediaBridge with gap filling', () => {
-  it('sends the filled silence through the same path as caller audio: to the agent and to speech detection', () => {
+  it('sends the filled silence through the same path as caller audio: to the agent and to speech detection', async () => {
     let now = 0;
     let fire: (() => void) | undefined;
     const clock = new MediaClock({
@@ -174,19 +202,20 @@ describe('MediaBridge with gap filling', () => {
     bridge.start();
     bridge.agentReady();
     clock.start();
-    const tickTo = (t: number) => {
+    const tickTo = async (t: number) => {
       while (now < t) {
         now += 20;
         fire?.();
+        await new Promise((resolve) => setImmediate(resolve));
       }
     };
     // 200 ms of real frames, then 1 s of nothing, then real frames again.
     for (let i = 0; i < 10; i++) {
-      tickTo(now + 20);
+      await tickTo(now + 20);
       leg.emit('audio', Buffer.alloc(320, 1), PCM8K);
     }
     const realBytes = toAgent.reduce((n, b) => n + b.length, 0);
-    tickTo(now + 1000);
+    await tickTo(now + 1000);
     expect(bridge.gapStats.filledFrames).toBe(50);
     expect(bridge.uplinkSilentMs).toBe(1000);
     // The agent got 1 s more audio at 16 kHz (the converter holds a few samples back), and VAD 1 s more at 8 kHz.
@@ -198,7 +227,7 @@ describe('MediaBridge with gap filling', () => {
     expect(gaps).toHaveLength(1);
     expect(bridge.gapStats.gaps).toBe(1);
     expect(gaps[0]).toMatchObject({ durationMs: 1000, filledFrames: 50, open: false });
-    tickTo(now + 40);
+    await tickTo(now + 40);
     expect(bridge.gapStats.filledFrames).toBe(50);
     bridge.close();
   });
