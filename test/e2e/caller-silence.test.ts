@@ -4,6 +4,7 @@ import type { App } from '../../src/app.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { startTestApp } from '../support/app-harness.js';
+import { startChanWebSocketHarness, websocketRoutes } from '../support/chan-websocket-harness.js';
 import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import type { CallNotice } from '../../src/calls/voice-agent.js';
 import { waitFor } from '../support/wait.js';
@@ -152,5 +153,29 @@ describe('the silence watchdog tells a silent caller from a dead leg', () => {
     expect(session.closing).toBe(false);
     expect(call.state).toBe('open');
     expect(session.bridge!.gapStats).toMatchObject({ gaps: 1 });
+  }, 30_000);
+});
+
+describe('chan_websocket leg gone quiet', () => {
+  it('fills the gap, keeps the call and records it when caller audio resumes', async () => {
+    const h = await startChanWebSocketHarness({}, { routesJson: websocketRoutes({ kind: 'echo' }) });
+    try {
+      await h.sim.placeInboundCall();
+      await waitFor(() => h.app.registry.list()[0]?.state === 'active' && h.media.length === 1, 10_000, 'call');
+      const session = h.app.registry.list()[0]!;
+      const events: CallLifecycleEvent[] = [];
+      session.on('event', (e) => events.push(e));
+      const conn = h.media[0]!;
+      conn.stopSendingFor(2000);
+      await waitFor(() => conn.wireGapActive, 5000, 'quiet');
+      await waitFor(() => !conn.wireGapActive, 10_000, 'sending again');
+      await waitFor(() => events.some((e) => e.type === 'media.gap'), 5000, 'media.gap event');
+      const gap = events.find((e) => e.type === 'media.gap')!;
+      expect(gap.data).toMatchObject({ open: false, leading: false });
+      expect(Number(gap.data.durationMs)).toBeGreaterThanOrEqual(1900);
+      expect(session.closing).toBe(false);
+    } finally {
+      await h.stop();
+    }
   }, 30_000);
 });
