@@ -147,6 +147,9 @@ class FakeLeg extends TypedEmitter<MediaLegEvents> {
   format: AudioFormat = PCM8K;
   closed = false;
   sendFrame(): void {}
+  caller(frame: Buffer): void {
+    this.emit('audio', frame, this.format);
+  }
   hangup(): void {}
   close(): void {}
 }
@@ -194,7 +197,7 @@ describe('MediaBridge with gap filling', () => {
       speech: () => speech,
       act: async () => {},
       onAgentFailure: () => {},
-      logger: createLogger({ level: 'silent' }),
+      logger: createLogger({ level: 'silent', pretty: false }),
       gapFillAfterMs: 60,
       onGapEnd: (g) => gaps.push(g),
       now: () => now,
@@ -212,7 +215,7 @@ describe('MediaBridge with gap filling', () => {
     // 200 ms of real frames, then 1 s of nothing, then real frames again.
     for (let i = 0; i < 10; i++) {
       await tickTo(now + 20);
-      leg.emit('audio', Buffer.alloc(320, 1), PCM8K);
+      leg.caller(Buffer.alloc(320, 1));
     }
     const realBytes = toAgent.reduce((n, b) => n + b.length, 0);
     await tickTo(now + 1000);
@@ -223,7 +226,7 @@ describe('MediaBridge with gap filling', () => {
     expect(agentBytes).toBeGreaterThan(31_000);
     expect(agentBytes).toBeLessThanOrEqual(32_000 + 640);
     expect(speech.samples).toBe(10 * 160 + 50 * 160);
-    leg.emit('audio', Buffer.alloc(320, 1), PCM8K);
+    leg.caller(Buffer.alloc(320, 1));
     expect(gaps).toHaveLength(1);
     expect(bridge.gapStats.gaps).toBe(1);
     expect(gaps[0]).toMatchObject({ durationMs: 1000, filledFrames: 50, open: false });
