@@ -215,7 +215,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     port: config.audiosocket.port,
     maxFrameBytes: config.audiosocket.maxFrameBytes,
     handshakeTimeoutMs: config.audiosocket.handshakeTimeoutMs,
-    idleTimeoutMs: config.audiosocket.idleTimeoutMs,
+    // Silence on the wire is the call's business (see CallSession's silence watchdog), not the socket's.
+    idleTimeoutMs: 0,
     admission,
     logger: logger.child({ component: 'audiosocket' }),
   });
@@ -237,6 +238,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       agentConnectTimeoutMs:
         route.agent.kind === 'webrtc' && !route.agent.url ? config.agent.waitTimeoutMs : config.agent.connectTimeoutMs,
       logger: callLogger(logger, info.callId, { route: route.name }),
+      gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
+      silence: {
+        ariCheckAfterMs: config.mediaSilence.ariCheckAfterMs,
+        directLimitMs: config.audiosocket.idleTimeoutMs,
+      },
     });
     return session;
   }

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AriClient } from '../transports/ari/ari-client.js';
 import { AriHttpError } from '../transports/ari/ari-errors.js';
 import type { CallTelephony } from './call-control.js';
+import type { ChannelLiveness } from './silence-watchdog.js';
 import type { TransferTarget } from './voice-agent.js';
 
 /** Resources one Stasis call holds in Asterisk. Filled in as the call is set up. */
@@ -96,6 +97,22 @@ export class AriCallTelephony implements CallTelephony {
 
   stopRecording(name: string): Promise<void> {
     return this.#ari.recordings.stopLive(name);
+  }
+
+  /** Asks ARI for the caller's channel, then the media channel: 404 means gone; any other failure is unknown. */
+  async liveness(): Promise<ChannelLiveness> {
+    const { callerChannelId, mediaChannelId } = this.resources;
+    const channels: Array<['caller' | 'media', string]> = [['caller', callerChannelId]];
+    if (mediaChannelId) channels.push(['media', mediaChannelId]);
+    for (const [channel, id] of channels) {
+      try {
+        await this.#ari.channels.get(id);
+      } catch (err) {
+        if (err instanceof AriHttpError && err.status === 404) return { kind: 'gone', channel };
+        return { kind: 'unknown', error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    return { kind: 'up' };
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { ChannelLiveness } from './silence-watchdog.js';
 import type { TransferTarget } from './voice-agent.js';
 
 /**
@@ -16,6 +17,11 @@ export interface CallTelephony {
   sendDtmf(digits: string): Promise<void>;
   startRecording(name: string): Promise<void>;
   stopRecording(name: string): Promise<void>;
+  /**
+   * Whether the call's channels (caller and media) still exist in Asterisk; asked when the caller has been silent
+   * on the wire for a while. Never rejects (`unknown` when ARI cannot answer).
+   */
+  liveness?(): Promise<ChannelLiveness>;
   /** Releases ARI resources (bridge, media channel) after the call ended; idempotent. */
   release(): Promise<void>;
 }

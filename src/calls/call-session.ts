@@ -8,6 +8,8 @@ import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
 import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
 import type { CallLatency } from './turn-latency.js';
+import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
+import type { UplinkGap } from './uplink-gap-filler.js';
 
 /** Longest a fallback announcement may play before the call is hung up anyway. */
 const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
@@ -55,6 +57,13 @@ export interface CallSessionOptions {
   /** How long the agent may take to connect before the call falls back. */
   agentConnectTimeoutMs: number;
   logger: Logger;
+  /** Inbound gaps longer than this (ms) are filled with silence (`MEDIA_GAP_FILL_AFTER_MS`); off if unset. */
+  gapFillAfterMs?: number | undefined;
+  /**
+   * When inbound silence ends the call: Stasis calls ask ARI (`telephony.liveness`), dialplan-direct calls use a
+   * limit. Unset: never.
+   */
+  silence?: { ariCheckAfterMs: number; directLimitMs: number } | undefined;
 }
 
 /**
@@ -74,6 +83,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #closing: Promise<void> | undefined;
   #hangupCause: { cause?: number; text?: string } = {};
   #endSummary: CallEndSummary | undefined;
+  #watchdog: SilenceWatchdog | undefined;
+  #unsubscribeWatchdog: (() => void) | undefined;
   readonly #onLegClose = (reason: MediaLegCloseReason) => {
     this.log.info({ legReason: reason }, 'media leg closed');
     if (reason === 'hangup_sent') void this.close('agent_hangup');
@@ -158,9 +169,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         void this.close('agent_failed');
       },
       logger: this.log,
+      gapFillAfterMs: this.#o.gapFillAfterMs,
+      onGapStart: () => this.log.info('caller audio stopped on the wire; filling the gap with silence'),
+      onGapEnd: (gap) => this.#gapEnded(gap),
     });
     this.#bridge = bridge;
     bridge.start();
+    this.#watchSilence(bridge);
     this.#setState('connecting');
     this.record('media.connected', { format: leg.format, agent: agent.kind });
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
@@ -243,6 +258,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.log.info({ reason, initiator }, 'call ending');
     const leg = this.#leg;
     leg?.off('close', this.#onLegClose);
+    this.#unsubscribeWatchdog?.();
+    this.#watchdog?.close();
     this.#bridge?.close();
     const fallback = this.info.route.fallback;
     const steps: Array<() => unknown> = [
@@ -291,6 +308,56 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     });
     this.#setState('ended');
     this.emit('ended', summary);
+  }
+
+  #gapEnded(gap: UplinkGap): void {
+    const durationMs = Math.round(gap.durationMs);
+    this.log.info(
+      { gapMs: durationMs, filledFrames: gap.filledFrames, open: gap.open, leading: gap.leading },
+      gap.open
+        ? 'caller audio gap lasted until the call ended'
+        : gap.leading
+          ? 'caller audio started late'
+          : 'caller audio resumed after a gap',
+    );
+    const startedAt = new Date(Date.now() - (performance.now() - gap.startedAt));
+    this.record('media.gap', {
+      startedAt: startedAt.toISOString(),
+      durationMs,
+      filledFrames: gap.filledFrames,
+      open: gap.open,
+      leading: gap.leading,
+    });
+  }
+
+  /** Ends the call on inbound silence only when the leg is dead (see `SilenceWatchdog`). */
+  #watchSilence(bridge: MediaBridge): void {
+    const silence = this.#o.silence;
+    if (!silence || this.#o.gapFillAfterMs === undefined) return;
+    const tel = this.#o.telephony;
+    const liveness = tel?.liveness?.bind(tel);
+    const rule: SilenceRule = liveness
+      ? { kind: 'ari', checkAfterMs: silence.ariCheckAfterMs }
+      : { kind: 'limit', limitMs: silence.directLimitMs };
+    const watchdog = new SilenceWatchdog({
+      rule,
+      ...(liveness ? { probe: liveness } : {}),
+      onChecked: (l, silentMs) =>
+        this.log.info(
+          { silentMs: Math.round(silentMs), liveness: l },
+          'caller silent on the wire, but the call is still up in Asterisk; keeping it',
+        ),
+      onEnd: (cause, silentMs, l) => {
+        this.log.warn(
+          { cause, silentMs: Math.round(silentMs), ...(l ? { liveness: l } : {}) },
+          'caller media stopped and the leg is dead; ending the call',
+        );
+        this.record('media.timeout', { cause, silentMs: Math.round(silentMs), ...(l ? { liveness: l } : {}) });
+        void this.close('media_timeout');
+      },
+    });
+    this.#watchdog = watchdog;
+    this.#unsubscribeWatchdog = this.#o.clock.subscribe(() => watchdog.tick(bridge.uplinkSilentMs));
   }
 
   #setState(state: CallState): void {

@@ -4,6 +4,8 @@ export const CLOSE_REASONS = [
   'agent_hangup',
   'control_hangup',
   'media_closed',
+  /** The caller's media stopped and the watchdog found the leg dead (see `SilenceWatchdog`). */
+  'media_timeout',
   'agent_failed',
   'agent_rejected',
   'no_route',

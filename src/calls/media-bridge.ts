@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { MediaLeg, SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
 import { speechDetectorForRate } from './speech-at-rate.js';
 import { type CallLatency, TurnLatencyMeter } from './turn-latency.js';
+import { UplinkGapFiller, type UplinkGap } from './uplink-gap-filler.js';
 import type { AgentAction, AgentOutput, CallNotice, VoiceAgent } from './voice-agent.js';
 
 export interface MediaBridgeOptions {
@@ -26,6 +27,12 @@ export interface MediaBridgeOptions {
   act: (action: AgentAction) => Promise<void>;
   onAgentFailure: (error: AppError) => void;
   logger: Logger;
+  /** Fill inbound gaps longer than this (ms) with silence on the media clock (see `UplinkGapFiller`); off if unset. */
+  gapFillAfterMs?: number | undefined;
+  onGapStart?: (startedAt: number) => void;
+  onGapEnd?: (gap: UplinkGap) => void;
+  /** Monotonic ms for frame arrival and gap timing; `performance.now` by default. */
+  now?: () => number;
 }
 
 export interface MediaBridgeStats {
@@ -69,13 +76,26 @@ export class MediaBridge {
   #closed = false;
   /** While a tick takes a frame: what its playout events must do once that frame has been sent. */
   #reached: Array<() => void> | undefined;
-  readonly #onAudio = (frame: Buffer, format: AudioFormat) => this.#callerAudio(frame, format);
+  readonly #gaps: UplinkGapFiller | undefined;
+  readonly #now: () => number;
+  readonly #onAudio = (frame: Buffer, format: AudioFormat) => {
+    this.#gaps?.frameArrived(this.#now());
+    this.#callerAudio(frame, format);
+  };
   readonly #onDtmf = (digit: string) => this.#notify({ type: 'dtmf', digit });
   readonly #onFormatChange = (format: AudioFormat) => this.#configure(format);
 
   constructor(options: MediaBridgeOptions) {
     this.#o = options;
     this.#log = options.logger;
+    this.#now = options.now ?? (() => performance.now());
+    if (options.gapFillAfterMs !== undefined)
+      this.#gaps = new UplinkGapFiller({
+        afterMs: options.gapFillAfterMs,
+        inject: (frame, format) => this.#callerAudio(frame, format),
+        ...(options.onGapStart ? { onGapStart: options.onGapStart } : {}),
+        ...(options.onGapEnd ? { onGapEnd: options.onGapEnd } : {}),
+      });
     this.#configure(options.leg.format);
     this.output = this.#makeOutput();
   }
@@ -83,6 +103,16 @@ export class MediaBridge {
   /** Turn latency measured so far (caller speech end → agent audio → first frame to Asterisk). */
   get latency(): CallLatency {
     return this.#latency.summary();
+  }
+
+  /** How long the leg has sent no caller audio (0 when gap filling is off). */
+  get uplinkSilentMs(): number {
+    return this.#gaps?.silentMs(this.#now()) ?? 0;
+  }
+
+  /** Gaps found and silence frames injected so far. */
+  get gapStats(): { gaps: number; filledFrames: number } {
+    return this.#gaps ? { ...this.#gaps.stats } : { gaps: 0, filledFrames: 0 };
   }
 
   get playout(): PlayoutBuffer {
@@ -101,6 +131,7 @@ export class MediaBridge {
     if (this.#o.legDtmf !== false) leg.on('dtmf', this.#onDtmf);
     leg.on('formatChange', this.#onFormatChange);
     this.#unsubscribeClock = this.#o.clock.subscribe((tick) => this.#onTick(tick));
+    this.#gaps?.start(this.#now());
   }
 
   /** The agent is connected: caller audio held so far is delivered, then it flows live. */
@@ -126,6 +157,7 @@ export class MediaBridge {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribeClock?.();
+    this.#gaps?.close(this.#now());
     const leg = this.#o.leg;
     leg.off('audio', this.#onAudio);
     leg.off('dtmf', this.#onDtmf);
@@ -296,6 +328,7 @@ export class MediaBridge {
 
   #onTick(_tick: ClockTick): void {
     if (this.#closed || this.#o.leg.closed) return;
+    this.#gaps?.tick(this.#now(), this.#o.leg.format);
     const ack = this.#o.leg.playoutAck;
     const wanted = ack ? ack.framesWanted() : 1;
     for (let i = 0; i < wanted; i++) {

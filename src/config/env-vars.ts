@@ -88,9 +88,10 @@ export const ENV_VARS = {
     description: 'A connection must send its UUID frame within this time or it is closed.',
   }),
   AUDIOSOCKET_IDLE_TIMEOUT_MS: spec({
-    schema: positiveInt,
-    default: '5000',
-    description: 'A connection that sends nothing for this long is closed (Asterisk sends a frame every 20 ms).',
+    schema: z.coerce.number().int().min(0),
+    default: '0',
+    description:
+      'Dialplan-direct calls (no ARI to ask) end as `media_timeout` after this much silence on the wire; 0 never ends them for silence. Asterisk sends nothing while a caller is silence-suppressed or muted, so keep it long; TCP keepalive finds dead peers, and Asterisk closes the socket on hangup. Stasis calls use MEDIA_SILENCE_CHECK_MS instead.',
   }),
   AUDIOSOCKET_UUID_TTL_MS: spec({
     schema: positiveInt,
@@ -102,6 +103,18 @@ export const ENV_VARS = {
     default: 'false',
     description:
       "Dialplan-direct: let an AudioSocket connection with any UUID take the first catch-all route (or DEFAULT_AGENT). Off: only UUIDs expected from Stasis, pre-registered through the API, or listed in a route's `audiosocketUuids` are admitted. Turn on only where nothing untrusted can reach the port.",
+  }),
+  MEDIA_GAP_FILL_AFTER_MS: spec({
+    schema: z.coerce.number().int().min(40).max(1000),
+    default: '60',
+    description:
+      "When Asterisk sends no caller audio for longer than this (silence suppression, a mute, a media hiccup), the uplink is filled with 20 ms silence frames on the media clock until real frames resume, so VAD, a Realtime server's turn detection and recordings stay in time. Above normal frame jitter, so late frames are never doubled.",
+  }),
+  MEDIA_SILENCE_CHECK_MS: spec({
+    schema: z.coerce.number().int().min(1000),
+    default: '5000',
+    description:
+      "Stasis calls: after this much caller silence on the wire, and again at this interval while it lasts, ARI is asked whether the caller's and the media channel still exist. The call ends as `media_timeout` only when one is gone; a quiet caller is never hung up.",
   }),
   PLAYOUT_MAX_MS: spec({
     schema: z.coerce.number().int().min(1000).max(600_000),

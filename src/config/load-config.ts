@@ -23,6 +23,8 @@ export interface ConfigShape {
     allowAnyUuid: boolean;
   };
   playout: { maxMs: number };
+  /** Caller silence on the wire: gap filling and the dead-leg watchdog. */
+  mediaSilence: { gapFillAfterMs: number; ariCheckAfterMs: number };
   shutdownDeadlineMs: number;
   ari: { url: string; username: string; password: string; app: string; requestTimeoutMs: number } | undefined;
   media: { format: 'slin' | 'slin16' };
@@ -296,6 +298,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       allowAnyUuid: v.AUDIOSOCKET_ALLOW_ANY_UUID,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
+    mediaSilence: { gapFillAfterMs: v.MEDIA_GAP_FILL_AFTER_MS, ariCheckAfterMs: v.MEDIA_SILENCE_CHECK_MS },
     shutdownDeadlineMs: v.SHUTDOWN_DEADLINE_MS,
     ari:
       v.ARI_URL && v.ARI_PASSWORD

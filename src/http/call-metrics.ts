@@ -69,6 +69,7 @@ export class CallMetricsCollector {
       else if (ev.type === 'agent.connected' && mediaAt !== undefined)
         metrics?.agentConnected(Math.max(0, ev.at.getTime() - mediaAt) / 1000);
       else if (ev.type === 'agent.failed') metrics?.agentFailed(String(ev.data.code ?? 'unknown'));
+      else if (ev.type === 'media.gap') metrics?.mediaGap(Number(ev.data.durationMs ?? 0) / 1000);
     };
     session.on('event', onEvent);
     session.once('ended', (summary) => {

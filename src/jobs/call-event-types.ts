@@ -30,6 +30,18 @@ export const callEventPayloadSchemas = {
     bridgeId: nullableText(128),
     audiosocketUuid: nullableText(36),
   }),
+  /**
+   * The caller's leg sent no audio for a while (silence suppression, a mute, a media hiccup); the adapter filled
+   * the gap with silence. Emitted when audio resumed, or at the end of the call (`open: true`).
+   */
+  'call.media_gap': z.looseObject({
+    startedAt: z.string(),
+    durationMs: z.number().int().min(0),
+    filledFrames: z.number().int().min(0),
+    open: z.boolean(),
+    /** The time before the leg's first frame (reported from 1 s, or when media never started). */
+    leading: z.boolean().optional(),
+  }),
   'call.state_changed': z.looseObject({ state: z.enum(CALL_STATES) }),
   'call.agent_connected': z.looseObject({ agentKind: z.string().max(32) }),
   'call.agent_disconnected': z.looseObject({ reason: z.string().max(128) }),

@@ -128,6 +128,15 @@ export class CallRecorder {
         case 'dtmf':
           sink.emit(id, 'call.dtmf', { digit: String(d.digit) });
           return;
+        case 'media.gap':
+          sink.emit(id, 'call.media_gap', {
+            startedAt: String(d.startedAt),
+            durationMs: Number(d.durationMs),
+            filledFrames: Number(d.filledFrames),
+            open: d.open === true,
+            leading: d.leading === true,
+          });
+          return;
         case 'transcript':
           sink.emit(id, 'call.transcript', {
             role: d.role === 'assistant' || d.role === 'agent' ? 'agent' : 'caller',

@@ -31,6 +31,8 @@ export class AppMetrics {
   readonly #webhookFailures: Counter;
   readonly #toolPhases: Histogram<'phase'>;
   readonly #orphansClosed: Counter;
+  readonly #mediaGaps: Counter;
+  readonly #mediaGapSeconds: Histogram;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -129,6 +131,17 @@ export class AppMetrics {
       help: 'Calls of dead instances (owner lease expired) this instance closed with reason orphaned.',
       registers,
     });
+    this.#mediaGaps = new Counter({
+      name: 'ava_media_gaps_total',
+      help: 'Times a caller leg sent no audio for longer than MEDIA_GAP_FILL_AFTER_MS (the gap was filled with silence).',
+      registers,
+    });
+    this.#mediaGapSeconds = new Histogram({
+      name: 'ava_media_gap_seconds',
+      help: 'Length of each caller audio gap on the wire, observed when audio resumed or the call ended.',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
     this.#webhookFailures = new Counter({
       name: 'ava_webhook_delivery_failures_total',
       help: 'Failed webhook delivery attempts; final="true" when the delivery gave up.',
@@ -176,6 +189,11 @@ export class AppMetrics {
 
   orphanedCallClosed(): void {
     this.#orphansClosed.inc();
+  }
+
+  mediaGap(seconds: number): void {
+    this.#mediaGaps.inc();
+    this.#mediaGapSeconds.observe(seconds);
   }
 
   callEnded(outcome: string): void {

@@ -133,6 +133,8 @@ export class SimulatedAudioSocketCall {
   #graceTimer: NodeJS.Timeout | undefined;
   #framesSent = 0;
   #framesReceived = 0;
+  #wireGap: { afterFrames: number; durationMs: number } | undefined;
+  #wireGapTimer: unknown;
 
   /** Use `dialAudioSocket`. */
   constructor(socket: Socket, options: DialAudioSocketOptions) {
@@ -207,6 +209,20 @@ export class SimulatedAudioSocketCall {
   }
 
   /**
+   * Goes quiet on the wire like a silence-suppressed, muted or stalled caller: once `afterFrames` audio frames have
+   * been sent in all (default: now), sends nothing at all for `durationMs` (the socket stays open), then carries on
+   * where the audio source stopped. Asterisk does exactly this when the caller's RTP stops.
+   */
+  stopSendingFor(durationMs: number, afterFrames = this.#framesSent): void {
+    this.#wireGap = { afterFrames, durationMs };
+  }
+
+  /** True while a `stopSendingFor` gap is in progress. */
+  get wireGapActive(): boolean {
+    return this.#wireGapTimer !== undefined;
+  }
+
+  /**
    * Sends a DTMF digit like Asterisk 22: no audio while the digit lasts (`durationMs`, default 0), then one
    * `03 00 01 <ascii>` frame when it ends. Resolves once the frame is written.
    */
@@ -244,6 +260,17 @@ export class SimulatedAudioSocketCall {
 
   #onTick(tick: ClockTick, audioFrom: number): void {
     if (this.#state !== 'open' || this.#paused > 0 || tick.scheduledAt < audioFrom) return;
+    const gap = this.#wireGap;
+    if (gap && this.#framesSent >= gap.afterFrames) {
+      this.#wireGap = undefined;
+      this.pauseAudio();
+      const set = this.#opts.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
+      this.#wireGapTimer = set(() => {
+        this.#wireGapTimer = undefined;
+        this.resumeAudio();
+      }, gap.durationMs);
+      return;
+    }
     const frameSamples = Math.round((AUDIO_KIND_SAMPLE_RATE[this.#kind] * FRAME_MS) / 1000);
     let payload: Buffer | undefined;
     if (!this.#sourceEnded) {
@@ -369,6 +396,11 @@ export class SimulatedAudioSocketCall {
     this.#state = 'closed';
     this.#stopSending();
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    if (this.#wireGapTimer !== undefined) {
+      const clear = this.#opts.clearTimer ?? ((h: unknown) => clearTimeout(h as NodeJS.Timeout));
+      clear(this.#wireGapTimer);
+      this.#wireGapTimer = undefined;
+    }
     this.#resolveClosed(this.#closeInfo ?? { by: 'remote', reason: 'remote_closed' });
   };
 }

@@ -79,6 +79,9 @@ export class SimChanWebSocket {
   #queuedFrames = 0;
   #xoff = false;
   #paused = false;
+  /** `stopSendingFor`: ms asked for, then the tick time caller audio resumes at. */
+  #quietMs: number | undefined;
+  #quietUntil: number | undefined;
   #bulk: Buffer[] | undefined;
   #drainedWanted = false;
   #source: FrameSource | undefined;
@@ -123,6 +126,19 @@ export class SimChanWebSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#o.ws.close(1000, '');
+  }
+
+  /**
+   * Goes quiet like a silence-suppressed or muted caller: from the next tick, sends no caller frame at all for
+   * `durationMs`, then carries on where the audio source stopped.
+   */
+  stopSendingFor(durationMs: number): void {
+    this.#quietMs = durationMs;
+  }
+
+  /** True while a `stopSendingFor` gap is in progress. */
+  get wireGapActive(): boolean {
+    return this.#quietMs !== undefined || this.#quietUntil !== undefined;
   }
 
   sendDtmf(digit: string): void {
@@ -179,6 +195,14 @@ export class SimChanWebSocket {
       }
     }
     if (!this.#bridged || !this.#source) return;
+    if (this.#quietMs !== undefined) {
+      this.#quietUntil = tick.scheduledAt + this.#quietMs;
+      this.#quietMs = undefined;
+    }
+    if (this.#quietUntil !== undefined) {
+      if (tick.scheduledAt < this.#quietUntil) return;
+      this.#quietUntil = undefined;
+    }
     const samples = this.format === 'slin' || this.format === 'slin16' ? this.frameBytes / 2 : this.frameBytes;
     const pcm = this.#source.next(samples);
     if (!pcm) return;

@@ -90,6 +90,11 @@ export interface SimulatedAsterisk<A = AudioSource> {
   placeInboundCall(options?: InboundCallOptions<A>): Promise<SimulatedChannel>;
   /** How originated calls to `endpoint` (`PJSIP/trunk`) behave. Unknown endpoints fail with 500. */
   setEndpointBehaviour(endpoint: string, behaviour: EndpointBehaviour, options?: EndpointBehaviourOptions): void;
+  /**
+   * Makes a channel vanish as if its end had been lost: no events, its media connection stays open (and, if its
+   * caller stops sending, silent), and ARI answers 404 for it from now on. Returns whether it existed.
+   */
+  forgetChannel(id: string): boolean;
   /** Drops every events WebSocket without a close frame. Returns how many were dropped. */
   dropEventSockets(): number;
   /** Whether an events connection has registered `app`. */
@@ -251,6 +256,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
     port,
     placeInboundCall,
     setEndpointBehaviour: (endpoint, behaviour, opts) => originate?.setBehaviour(endpoint, behaviour, opts),
+    forgetChannel: (id) => core.channels.delete(id),
     dropEventSockets: () => hub.dropAll(),
     isAppConnected: (app = defaultApp) => hub.isActive(app),
     channels: () => [...core.channels.values()].map((c) => channelSnapshot(c)),

@@ -50,6 +50,7 @@ export interface AudioSocketConnectionOptions<C> {
   context: C;
   /** The decoder that read the UUID frame (it may hold part of the next frame). */
   decoder: AudioSocketDecoder;
+  /** Closes the connection (`idle_timeout`) after this long without a byte; 0: never. */
   idleTimeoutMs: number;
   /** Bytes allowed to wait in the socket's write buffer before audio frames are dropped. */
   maxPendingWriteBytes: number;
@@ -94,6 +95,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
   #dropping = false;
   #droppedInRun = 0;
   readonly #idle: IdleWatchdog;
+  readonly #idleTimeoutMs: number;
   #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AudioSocketConnectionOptions<C>) {
@@ -106,6 +108,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
     this.#closeGraceMs = options.closeGraceMs;
     this.#log = options.logger;
     this.#counters = options.counters;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#idle = new IdleWatchdog({
       timeoutMs: options.idleTimeoutMs,
       now: options.now,
@@ -175,7 +178,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
   start(initial: readonly AudioSocketMessage[] = [], initialError?: Error): void {
     if (this.#started) return;
     this.#started = true;
-    this.#idle.start();
+    if (this.#idleTimeoutMs > 0) this.#idle.start();
     try {
       for (const message of initial) {
         if (this.#state !== 'open') return;

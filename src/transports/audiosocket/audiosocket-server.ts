@@ -18,7 +18,7 @@ export interface AudioSocketServerOptions<C> {
   maxFrameBytes: number;
   /** The UUID frame must arrive within this time of the TCP accept. */
   handshakeTimeoutMs: number;
-  /** An admitted connection that sends nothing for this long is closed. */
+  /** An admitted connection that sends nothing for this long is closed; 0 never closes it for silence. */
   idleTimeoutMs: number;
   /** Decides which UUIDs may connect (a `UuidRegistry`, or the call layer's own). */
   admission: AudioSocketAdmission<C>;
@@ -53,6 +53,9 @@ export interface BoundAddress {
   readonly port: number;
 }
 
+/** Idle time before TCP keepalive probes start on an AudioSocket connection. */
+export const TCP_KEEPALIVE_DELAY_MS = 10_000;
+
 /**
  * The AudioSocket TCP server. Per connection: `setNoDelay(true)`; the first frame must be the UUID within
  * `handshakeTimeoutMs`; the UUID goes through `admission`; admitted connections are emitted as
@@ -86,7 +89,11 @@ export class AudioSocketServer<C> extends TypedEmitter<AudioSocketServerEvents<C
     };
     this.#admission = options.admission;
     this.#log = options.logger;
-    this.#server = createServer({ noDelay: true, allowHalfOpen: false }, (socket) => this.#onSocket(socket));
+    this.#server = createServer(
+      // Keepalive probes find a peer that vanished (host down, cable cut) while the caller sends nothing.
+      { noDelay: true, allowHalfOpen: false, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS },
+      (socket) => this.#onSocket(socket),
+    );
     this.#server.on('error', (err) => this.#log.error({ err }, 'AudioSocket server error'));
   }
 
