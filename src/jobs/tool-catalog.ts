@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors/config-error.js';
-import { backoffPolicySchema } from './backoff.js';
+import { retryPolicySchema } from '../lib/retry-policy.js';
 import { toolNameSchema } from './tool-call-types.js';
 
 /**
@@ -27,7 +27,13 @@ export const httpToolSchema = z
     /** Per-request timeout. */
     timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
     /** Retries for network errors, timeouts, 408/425/429 and 5xx; other 4xx answers are final. */
-    retry: backoffPolicySchema.default({ type: 'exponential', baseMs: 500, maxMs: 5000, maxAttempts: 3, jitter: 0.2 }),
+    retry: retryPolicySchema.default({
+      initialDelayMs: 500,
+      maxDelayMs: 5000,
+      multiplier: 2,
+      maxAttempts: 3,
+      jitter: 0.2,
+    }),
     /**
      * Whether repeating the request is harmless (the tool dedupes on `X-Ava-Idempotency-Key`). Only then is a call
      * that was in flight when its worker died sent again; otherwise it fails with TOOL_INTERRUPTED.

@@ -1,7 +1,8 @@
 import type { ToolCallOutcome } from '../db/tool-calls-repository.js';
 import { isAppError } from '../errors/app-error.js';
 import { assertNever } from '../lib/assert-never.js';
-import { abortableDelay, backoffDelay } from './backoff.js';
+import { delayFor, shouldRetry } from '../lib/retry-policy.js';
+import { abortableDelay } from './backoff.js';
 import type { CallControlClient } from './call-control-client.js';
 import {
   builtinToolArgumentSchemas,
@@ -130,7 +131,7 @@ async function runHttp(tool: HttpTool, call: ToolInvocation, ctx: ToolRunContext
     arguments: call.arguments ?? {},
   });
   let last: ToolCallOutcome = failed(TOOL_ERROR_CODES.unavailable, 'not attempted');
-  for (let attempt = 1; attempt <= tool.retry.maxAttempts; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     if (attempt > 1) await ctx.countRetry();
     const outcome = await signedJsonPost({
       url: tool.url,
@@ -149,9 +150,9 @@ async function runHttp(tool: HttpTool, call: ToolInvocation, ctx: ToolRunContext
       outcome.kind === 'network' ||
       outcome.kind === 'timeout' ||
       (outcome.kind === 'response' && isRetryableStatus(outcome.status));
-    if (!retryable || attempt >= tool.retry.maxAttempts) break;
+    if (!retryable || !shouldRetry(tool.retry, attempt)) break;
     const hinted = outcome.kind === 'response' ? outcome.retryAfterMs : null;
-    const delay = Math.min(hinted ?? backoffDelay(tool.retry, attempt), tool.retry.maxMs);
+    const delay = Math.min(hinted ?? delayFor(tool.retry, attempt), tool.retry.maxDelayMs);
     try {
       await abortableDelay(delay, ctx.signal);
     } catch {
