@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconnectConfigSchema } from './reconnect-config.js';
 
 /**
  * Route configuration of the OpenAI Realtime agent (`agent.kind = "openai-realtime"`): where to connect, the
@@ -137,13 +138,8 @@ export const realtimeBuiltinToolsSchema = z
   })
   .strict();
 
-export const realtimeReconnectSchema = z
-  .object({
-    attempts: z.number().int().min(0).max(20).default(3),
-    initialMs: z.number().int().min(10).max(60_000).default(250),
-    maxMs: z.number().int().min(10).max(120_000).default(4000),
-  })
-  .strict();
+/** Realtime connections (at start and mid-call): 4 attempts in total, backing off from 250 ms to 4 s. */
+export const realtimeReconnectSchema = reconnectConfigSchema({ maxAttempts: 4, initialMs: 250, maxMs: 4000 });
 
 export const realtimeAgentSchema = z
   .object({
@@ -179,7 +175,7 @@ export const realtimeAgentSchema = z
     replayItems: z.number().int().min(0).max(500).default(50),
     /** How long to wait for `session.updated` after `session.update`. */
     sessionTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
-    reconnect: realtimeReconnectSchema.default({ attempts: 3, initialMs: 250, maxMs: 4000 }),
+    reconnect: realtimeReconnectSchema,
   })
   .strict()
   .superRefine((a, ctx) => {

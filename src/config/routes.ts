@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { realtimeAgentSchema } from './realtime-route.js';
+import { reconnectConfigSchema } from './reconnect-config.js';
 import { webrtcAgentSchema } from './webrtc-route.js';
 
 /**
@@ -44,13 +45,8 @@ const secretEnv = z
 
 const wsUrl = z.url({ protocol: /^wss?$/, message: 'expected a ws:// or wss:// URL' });
 
-export const reconnectSchema = z
-  .object({
-    attempts: z.number().int().min(0).max(20).default(2),
-    initialMs: z.number().int().min(10).max(60_000).default(250),
-    maxMs: z.number().int().min(10).max(120_000).default(2000),
-  })
-  .strict();
+/** Agent WebSocket connections: 3 attempts in total, backing off from 250 ms to 2 s. */
+const reconnectSchema = reconnectConfigSchema({ maxAttempts: 3, initialMs: 250, maxMs: 2000 });
 
 export const websocketAgentSchema = z
   .object({
@@ -59,7 +55,7 @@ export const websocketAgentSchema = z
     secretEnv: secretEnv.optional(),
     /** PCM16 rate of the binary audio frames both ways. */
     sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000)]).default(16000),
-    reconnect: reconnectSchema.default({ attempts: 2, initialMs: 250, maxMs: 2000 }),
+    reconnect: reconnectSchema,
   })
   .strict();
 
@@ -68,7 +64,7 @@ export const twilioAgentSchema = z
     kind: z.literal('twilio'),
     url: wsUrl,
     secretEnv: secretEnv.optional(),
-    reconnect: reconnectSchema.default({ attempts: 2, initialMs: 250, maxMs: 2000 }),
+    reconnect: reconnectSchema,
   })
   .strict();
 
@@ -169,7 +165,7 @@ export const routesFileSchema = z
 export type RouteWebhook = z.output<typeof routeWebhookSchema>;
 export type RouteTool = z.output<typeof routeToolSchema>;
 export type FallbackConfig = z.output<typeof fallbackSchema>;
-export type ReconnectConfig = z.output<typeof reconnectSchema>;
+export type { ReconnectConfig } from './reconnect-config.js';
 export type RouteMatch = z.output<typeof routeMatchSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type { RealtimeAgentConfig } from './realtime-route.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconnectConfigSchema } from './reconnect-config.js';
 
 /**
  * Route configuration of the WebRTC agent (`agent.kind = "webrtc"`): the native protocol's control channel carries
@@ -40,14 +41,7 @@ export const webrtcAgentSchema = z
     /** The agent counts as gone when neither RTP nor RTCP arrives from it for this long mid-call. */
     mediaTimeoutMs: z.number().int().min(1000).max(120_000).default(15_000),
     /** Connect attempts to `url` (the control channel); a WebRTC agent is not redialled once the call runs. */
-    reconnect: z
-      .object({
-        attempts: z.number().int().min(0).max(20).default(2),
-        initialMs: z.number().int().min(10).max(60_000).default(250),
-        maxMs: z.number().int().min(10).max(120_000).default(2000),
-      })
-      .strict()
-      .default({ attempts: 2, initialMs: 250, maxMs: 2000 }),
+    reconnect: reconnectConfigSchema({ maxAttempts: 3, initialMs: 250, maxMs: 2000 }),
   })
   .strict()
   .refine((a) => a.jitterMaxPackets > a.jitterTargetPackets, {

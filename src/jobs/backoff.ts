@@ -1,39 +1,38 @@
-import { z } from 'zod';
+import type { BackoffOptions, BackoffStrategy } from 'bullmq';
+import { delayFor, type RetryPolicy, retryPolicySchema } from '../lib/retry-policy.js';
+
+/** Name of the BullMQ backoff strategy that follows the shared retry policy (README "Retry policy"). */
+export const RETRY_POLICY_BACKOFF = 'ava-retry-policy';
+
+/** The policy travels with the job, inside its `backoff` options. */
+type PolicyBackoffOptions = BackoffOptions & { policy: RetryPolicy };
 
 /**
- * A retry schedule as data: the delay before retry n (1-based) is `baseMs` (fixed) or `baseMs * 2^(n-1)`
- * (exponential), capped at `maxMs`, reduced by up to `jitter` (0..1) of itself at random. `maxAttempts` counts the
- * first try, so 1 means "never retry".
+ * BullMQ job options for a retry policy: `attempts` is the policy's `maxAttempts` (BullMQ also counts the first
+ * run; 0, unlimited, becomes the largest safe integer) and the backoff is `retryPolicyBackoff`, which every worker
+ * of ours registers.
  */
-export const backoffPolicySchema = z
-  .object({
-    type: z.enum(['fixed', 'exponential']),
-    baseMs: z.number().int().min(1).max(3_600_000),
-    maxMs: z.number().int().min(1).max(86_400_000),
-    maxAttempts: z.number().int().min(1).max(1000),
-    jitter: z.number().min(0).max(1).default(0),
-  })
-  .strict();
-export type BackoffPolicy = z.output<typeof backoffPolicySchema>;
-
-/** Delay in ms before retry `retry` (1 = the first retry). */
-export function backoffDelay(policy: BackoffPolicy, retry: number, random: () => number = Math.random): number {
-  const n = Math.max(1, Math.trunc(retry));
-  const raw = policy.type === 'fixed' ? policy.baseMs : policy.baseMs * 2 ** Math.min(n - 1, 40);
-  const capped = Math.min(raw, policy.maxMs);
-  return Math.round(capped * (1 - policy.jitter * random()));
-}
-
-/** BullMQ job options equivalent to a policy (BullMQ's exponential backoff is `delay * 2^(attemptsMade-1)`). */
-export function bullRetryOptions(policy: BackoffPolicy): {
-  attempts: number;
-  backoff: { type: 'fixed' | 'exponential'; delay: number; jitter: number };
-} {
-  return {
-    attempts: policy.maxAttempts,
-    backoff: { type: policy.type, delay: policy.baseMs, jitter: policy.jitter },
+export function bullRetryOptions(policy: RetryPolicy): { attempts: number; backoff: BackoffOptions } {
+  const backoff: PolicyBackoffOptions = {
+    type: RETRY_POLICY_BACKOFF,
+    delay: policy.initialDelayMs,
+    policy: { ...policy },
   };
+  return { attempts: policy.maxAttempts === 0 ? Number.MAX_SAFE_INTEGER : policy.maxAttempts, backoff };
 }
+
+/**
+ * The custom BullMQ backoff strategy: the wait before retry `attemptsMade` (BullMQ passes 1 for the first retry)
+ * by the policy stored in the job's `backoff` options. A job whose policy cannot be read (-1) fails for good rather
+ * than retrying on a schedule nobody chose.
+ */
+export const retryPolicyBackoff: BackoffStrategy = (attemptsMade, _type, _err, job) => {
+  const stored = job?.opts.backoff;
+  const parsed = retryPolicySchema.safeParse(
+    typeof stored === 'object' ? (stored as { policy?: unknown }).policy : undefined,
+  );
+  return parsed.success ? delayFor(parsed.data, attemptsMade) : -1;
+};
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -5,7 +5,8 @@ import type { DB } from '../db/schema.js';
 import { WebhookDeliveriesRepository } from '../db/webhook-deliveries-repository.js';
 import { onceAsync } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
-import { abortableDelay, type BackoffPolicy, bullRetryOptions } from './backoff.js';
+import type { RetryPolicy } from '../lib/retry-policy.js';
+import { abortableDelay, bullRetryOptions } from './backoff.js';
 import { applyCallEvent } from './call-event-projection.js';
 import { type CallEvent, isCallEventType, parseCallEvent } from './call-event-types.js';
 import {
@@ -29,9 +30,9 @@ export interface CallEventPersisterOptions {
   webhooks: WebhookResolver;
   webhookQueue: TypedQueue<'webhookDeliveries'>;
   /** Attempts and backoff of each webhook delivery. */
-  webhookRetry: BackoffPolicy;
+  webhookRetry: RetryPolicy;
   /** In-job retries of database writes while MySQL is unreachable; the job keeps its place meanwhile. */
-  dbRetry: BackoffPolicy;
+  dbRetry: RetryPolicy;
   /** Longest wait for a call's previous event to be stored before storing this one anyway (gap logged). */
   orderWaitMs: number;
   tuning: WorkerTuning;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { onceAsync } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
-import { abortableDelay, type BackoffPolicy, backoffDelay, bullRetryOptions } from './backoff.js';
+import { delayFor, type RetryPolicy } from '../lib/retry-policy.js';
+import { abortableDelay, bullRetryOptions } from './backoff.js';
 import type { CallEventPayloads, CallEventSink, CallEventType } from './call-event-types.js';
 import type { PersistEventJobData, TypedQueue } from './queues.js';
 import { type RedisKeys, redisKeys } from './redis-keys.js';
@@ -22,9 +23,9 @@ export interface QueuedCallEventSinkOptions {
   /** Most events held in memory while Redis is unreachable; beyond it new events are dropped and counted. */
   maxBuffered?: number;
   /** Retry schedule for queueing an event while Redis is unreachable (`maxAttempts` is ignored: retried until closed). */
-  enqueueRetry?: BackoffPolicy;
+  enqueueRetry?: RetryPolicy;
   /** Retries of the persist job itself (BullMQ attempts), after its in-job database retries are exhausted. */
-  persistJobRetry?: BackoffPolicy;
+  persistJobRetry?: RetryPolicy;
   /** How long a call's sequence counter outlives its last event. */
   seqTtlMs?: number;
   /** On close, how long buffered events may take to reach Redis before they are given up. */
@@ -51,17 +52,17 @@ export interface CallEventSinkStats {
   queued: number;
 }
 
-const DEFAULT_ENQUEUE_RETRY: BackoffPolicy = {
-  type: 'exponential',
-  baseMs: 100,
-  maxMs: 5000,
-  maxAttempts: 1000,
+const DEFAULT_ENQUEUE_RETRY: RetryPolicy = {
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+  multiplier: 2,
+  maxAttempts: 0,
   jitter: 0.2,
 };
-const DEFAULT_PERSIST_JOB_RETRY: BackoffPolicy = {
-  type: 'exponential',
-  baseMs: 2000,
-  maxMs: 300_000,
+const DEFAULT_PERSIST_JOB_RETRY: RetryPolicy = {
+  initialDelayMs: 2000,
+  maxDelayMs: 300_000,
+  multiplier: 2,
   maxAttempts: 20,
   jitter: 0,
 };
@@ -152,7 +153,7 @@ export class QueuedCallEventSink implements CallEventSink {
           this.#failing = true;
           this.#o.logger.warn({ err, callId }, 'cannot queue call events (Redis unreachable?); holding them in memory');
         }
-        const delay = backoffDelay(this.#o.enqueueRetry ?? DEFAULT_ENQUEUE_RETRY, failures);
+        const delay = delayFor(this.#o.enqueueRetry ?? DEFAULT_ENQUEUE_RETRY, failures);
         await abortableDelay(delay, this.#stop.signal).catch(() => undefined);
       }
     }

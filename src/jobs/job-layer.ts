@@ -5,7 +5,7 @@ import type { DB } from '../db/schema.js';
 import { ToolCallsRepository } from '../db/tool-calls-repository.js';
 import { onceAsync, runCleanups } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
-import type { BackoffPolicy } from './backoff.js';
+import type { RetryPolicy } from '../lib/retry-policy.js';
 import { CallControlClient } from './call-control-client.js';
 import { CallControlWorkers } from './call-control-worker.js';
 import type { CallController } from './call-controller.js';
@@ -42,14 +42,14 @@ export interface JobLayerTuning {
   /** Most lifecycle events held in memory while Redis is unreachable. */
   eventBufferLimit: number;
   /** In-job retries of database writes while MySQL is unreachable. */
-  dbRetry: BackoffPolicy;
+  dbRetry: RetryPolicy;
   /** Longest wait for a call's previous event before storing the next one after a gap. */
   eventOrderWaitMs: number;
   /** Attempts and backoff of each webhook delivery. */
-  webhookRetry: BackoffPolicy;
+  webhookRetry: RetryPolicy;
   webhookTimeoutMs: number;
   /** BullMQ attempts of tool-call runs that fail for infrastructure reasons. */
-  toolJobRetry: BackoffPolicy;
+  toolJobRetry: RetryPolicy;
 }
 
 export const DEFAULT_JOB_LAYER_TUNING: JobLayerTuning = {
@@ -62,11 +62,11 @@ export const DEFAULT_JOB_LAYER_TUNING: JobLayerTuning = {
   ownershipTtlMs: 30_000,
   orphanSweepIntervalMs: 15_000,
   eventBufferLimit: 10_000,
-  dbRetry: { type: 'exponential', baseMs: 200, maxMs: 5000, maxAttempts: 40, jitter: 0.1 },
+  dbRetry: { initialDelayMs: 200, maxDelayMs: 5000, multiplier: 2, maxAttempts: 40, jitter: 0.1 },
   eventOrderWaitMs: 15_000,
-  webhookRetry: { type: 'exponential', baseMs: 1000, maxMs: 600_000, maxAttempts: 10, jitter: 0.1 },
+  webhookRetry: { initialDelayMs: 1000, maxDelayMs: 600_000, multiplier: 2, maxAttempts: 10, jitter: 0.1 },
   webhookTimeoutMs: 10_000,
-  toolJobRetry: { type: 'exponential', baseMs: 1000, maxMs: 30_000, maxAttempts: 5, jitter: 0.1 },
+  toolJobRetry: { initialDelayMs: 1000, maxDelayMs: 30_000, multiplier: 2, maxAttempts: 5, jitter: 0.1 },
 };
 
 export type JobLayerTuningInput = {

@@ -1,16 +1,18 @@
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { delayFor, type RetryPolicy, shouldRetry } from '../lib/retry-policy.js';
 
 /** Where Redis is: a `redis://` URL or ioredis options (host, port, password, db, tls…). */
 export type RedisConnection = string | RedisOptions;
 
-/** How a lost Redis connection is retried: `min(baseMs * 2^(n-1), maxMs)` ms before attempt n, forever. */
-export interface RedisReconnectPolicy {
-  baseMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_REDIS_RECONNECT: RedisReconnectPolicy = { baseMs: 50, maxMs: 2000 };
+/** A lost Redis connection is retried forever (`maxAttempts` 0), backing off from 50 ms to 2 s without jitter. */
+export const DEFAULT_REDIS_RECONNECT: RetryPolicy = Object.freeze({
+  initialDelayMs: 50,
+  maxDelayMs: 2000,
+  multiplier: 2,
+  jitter: 0,
+  maxAttempts: 0,
+});
 
 /**
  * What a connection is for:
@@ -27,14 +29,15 @@ export type RedisPurpose = 'commands' | 'blocking';
 export function redisOptionsFor(
   connection: RedisConnection,
   purpose: RedisPurpose,
-  policy: RedisReconnectPolicy = DEFAULT_REDIS_RECONNECT,
+  policy: RetryPolicy = DEFAULT_REDIS_RECONNECT,
   connectionName?: string,
 ): BullRedisOptions {
   const base = (typeof connection === 'string' ? { url: connection } : { ...connection }) as BullRedisOptions;
   return {
     ...base,
     ...(connectionName ? { connectionName } : {}),
-    retryStrategy: (times: number) => Math.min(policy.baseMs * 2 ** Math.min(times - 1, 20), policy.maxMs),
+    // ioredis: `times` is the 1-based reconnect attempt; returning null stops reconnecting.
+    retryStrategy: (times: number) => (shouldRetry(policy, times) ? delayFor(policy, times) : null),
     maxRetriesPerRequest: purpose === 'blocking' ? null : 2,
     enableReadyCheck: true,
   };
@@ -44,7 +47,7 @@ export function redisOptionsFor(
 export function createRedisClient(
   connection: RedisConnection,
   purpose: RedisPurpose,
-  policy: RedisReconnectPolicy = DEFAULT_REDIS_RECONNECT,
+  policy: RetryPolicy = DEFAULT_REDIS_RECONNECT,
   connectionName?: string,
 ): Redis {
   const { url, ...options } = redisOptionsFor(connection, purpose, policy, connectionName);

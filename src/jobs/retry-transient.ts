@@ -1,8 +1,9 @@
 import { isRetryableDbError } from '../db/db-error.js';
-import { abortableDelay, type BackoffPolicy, backoffDelay } from './backoff.js';
+import { delayFor, type RetryPolicy, shouldRetry } from '../lib/retry-policy.js';
+import { abortableDelay } from './backoff.js';
 
 export interface RetryTransientOptions {
-  policy: BackoffPolicy;
+  policy: RetryPolicy;
   signal?: AbortSignal;
   /** Which errors are worth another try; transient database errors by default. */
   isRetryable?: (err: unknown) => boolean;
@@ -20,8 +21,8 @@ export async function retryTransient<T>(fn: () => Promise<T>, o: RetryTransientO
     try {
       return await fn();
     } catch (err) {
-      if (!retryable(err) || attempt >= o.policy.maxAttempts || o.signal?.aborted) throw err;
-      const delay = backoffDelay(o.policy, attempt);
+      if (!retryable(err) || !shouldRetry(o.policy, attempt) || o.signal?.aborted) throw err;
+      const delay = delayFor(o.policy, attempt);
       o.onRetry?.(err, attempt, delay);
       await abortableDelay(delay, o.signal);
     }

@@ -12,7 +12,7 @@ import {
 } from '../db/tool-calls-repository.js';
 import { onceAsync } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
-import type { BackoffPolicy } from './backoff.js';
+import type { RetryPolicy } from '../lib/retry-policy.js';
 import type { CallControlClient } from './call-control-client.js';
 import {
   QUEUES,
@@ -47,7 +47,7 @@ export interface ToolCallWorkerOptions {
   onRun?: (phases: ToolRunPhases) => void;
   controlTimeoutMs: number;
   /** Retries of the row updates that record an outcome while MySQL is unreachable. */
-  dbRetry: BackoffPolicy;
+  dbRetry: RetryPolicy;
   tuning: WorkerTuning;
   logger: Logger;
   workerName?: string;

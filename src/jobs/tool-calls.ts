@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { ToolCallRecord, ToolCallsRepository } from '../db/tool-calls-repository.js';
 import { AppError } from '../errors/app-error.js';
-import { type BackoffPolicy, bullRetryOptions } from './backoff.js';
+import type { RetryPolicy } from '../lib/retry-policy.js';
+import { bullRetryOptions } from './backoff.js';
 import { toolCallJobId, type TypedQueue } from './queues.js';
 import { toolCallRequestSchema } from './tool-call-types.js';
 
@@ -11,7 +12,7 @@ export interface ToolCallsOptions {
   queue: TypedQueue<'toolCalls'>;
   instanceId: string;
   /** BullMQ attempts for runs that fail for infrastructure reasons (database down, worker died). */
-  jobRetry: BackoffPolicy;
+  jobRetry: RetryPolicy;
   repository: ToolCallsRepository;
 }
 

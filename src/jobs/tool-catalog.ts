@@ -1,33 +1,25 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors/config-error.js';
-import { backoffPolicySchema } from './backoff.js';
+import { BUILTIN_TOOL_NAMES, type BuiltinToolName, isBuiltinToolName } from '../calls/builtin-tools.js';
+import { retryPolicySchema } from '../lib/retry-policy.js';
 import { toolNameSchema } from './tool-call-types.js';
-
-/**
- * Built-in tools, run as call-control commands on the instance that owns the call. Their argument schemas are
- * what an agent's function definition should declare.
- */
-export const builtinToolArgumentSchemas = {
-  hangup: z.object({ reason: z.string().max(64).optional() }).strict(),
-  transfer: z.object({ target: z.string().min(1).max(256), context: z.string().min(1).max(80).optional() }).strict(),
-  send_dtmf: z.object({ digits: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/) }).strict(),
-  play: z
-    .object({ media: z.union([z.string().min(1).max(512), z.array(z.string().min(1).max(512)).min(1).max(16)]) })
-    .strict(),
-} as const;
-export type BuiltinToolName = keyof typeof builtinToolArgumentSchemas;
-export const BUILTIN_TOOL_NAMES = Object.keys(builtinToolArgumentSchemas) as BuiltinToolName[];
 
 /** An HTTP tool: the adapter POSTs the call's arguments (signed like webhooks) and hands the JSON answer back. */
 export const httpToolSchema = z
   .object({
-    name: toolNameSchema.refine((n) => !(BUILTIN_TOOL_NAMES as string[]).includes(n), 'name of a built-in tool'),
+    name: toolNameSchema.refine((n) => !isBuiltinToolName(n), 'name of a built-in tool'),
     url: z.url({ protocol: /^https?$/ }),
     secret: z.string().min(16, 'use a secret of at least 16 characters'),
     /** Per-request timeout. */
     timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
     /** Retries for network errors, timeouts, 408/425/429 and 5xx; other 4xx answers are final. */
-    retry: backoffPolicySchema.default({ type: 'exponential', baseMs: 500, maxMs: 5000, maxAttempts: 3, jitter: 0.2 }),
+    retry: retryPolicySchema.default({
+      initialDelayMs: 500,
+      maxDelayMs: 5000,
+      multiplier: 2,
+      maxAttempts: 3,
+      jitter: 0.2,
+    }),
     /**
      * Whether repeating the request is harmless (the tool dedupes on `X-Ava-Idempotency-Key`). Only then is a call
      * that was in flight when its worker died sent again; otherwise it fails with TOOL_INTERRUPTED.
@@ -38,7 +30,10 @@ export const httpToolSchema = z
 export type HttpToolInput = z.input<typeof httpToolSchema>;
 export type HttpTool = z.output<typeof httpToolSchema>;
 
-/** A tool the worker can run. */
+/**
+ * A tool the worker can run. Built-in tools are defined in `calls/builtin-tools.ts` and run as call-control
+ * commands on the instance that owns the call.
+ */
 export type ToolDefinition = { kind: 'builtin'; name: BuiltinToolName } | ({ kind: 'http' } & HttpTool);
 
 /** The tools agents may call: the built-ins plus the configured HTTP tools, validated once. */
@@ -63,7 +58,7 @@ export class ToolCatalog {
   }
 
   resolve(name: string): ToolDefinition | undefined {
-    if ((BUILTIN_TOOL_NAMES as string[]).includes(name)) return { kind: 'builtin', name: name as BuiltinToolName };
+    if (isBuiltinToolName(name)) return { kind: 'builtin', name };
     const http = this.#http.get(name);
     return http ? { kind: 'http', ...http } : undefined;
   }

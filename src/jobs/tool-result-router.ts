@@ -1,8 +1,19 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { onceAsync } from '../lib/once.js';
+import type { RetryPolicy } from '../lib/retry-policy.js';
+import { bullRetryOptions } from './backoff.js';
 import type { CallOwnership } from './call-ownership.js';
 import { instanceQueueName, QUEUES, type ToolResultJobData, toolCallJobId, type TypedQueue } from './queues.js';
+
+/** A tool-result job on the owner's queue runs up to 5 times, waiting 0.2 s, 0.4 s, 0.8 s, 1.6 s between runs. */
+const TOOL_RESULT_JOB_RETRY: RetryPolicy = {
+  initialDelayMs: 200,
+  maxDelayMs: 3200,
+  multiplier: 2,
+  jitter: 0,
+  maxAttempts: 5,
+};
 
 export interface ToolResultRouterOptions {
   /** Connection for enqueueing; shared, not closed by the router. */
@@ -67,8 +78,7 @@ export class ToolResultRouter {
     if (local && owner === local.instanceId) return local.delivery.deliver(result, undefined, handedOver);
     await this.#queue(owner).add('result', result, {
       jobId: toolCallJobId(result.callId, result.toolCallId),
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 200 },
+      ...bullRetryOptions(TOOL_RESULT_JOB_RETRY),
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 86_400 },
     });

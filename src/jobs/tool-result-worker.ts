@@ -4,7 +4,7 @@ import type { DB } from '../db/schema.js';
 import { ToolCallsRepository } from '../db/tool-calls-repository.js';
 import { onceAsync } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
-import type { BackoffPolicy } from './backoff.js';
+import type { RetryPolicy } from '../lib/retry-policy.js';
 import {
   instanceQueueName,
   QUEUES,
@@ -31,7 +31,7 @@ export interface ToolResultWorkerOptions {
 export interface ToolResultDeliveryOptions {
   db: Kysely<DB>;
   sink: ToolResultSink;
-  dbRetry: BackoffPolicy;
+  dbRetry: RetryPolicy;
   logger: Logger;
 }
 

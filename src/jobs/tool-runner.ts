@@ -1,14 +1,12 @@
 import type { ToolCallOutcome } from '../db/tool-calls-repository.js';
 import { isAppError } from '../errors/app-error.js';
 import { assertNever } from '../lib/assert-never.js';
-import { abortableDelay, backoffDelay } from './backoff.js';
+import { delayFor, shouldRetry } from '../lib/retry-policy.js';
+import { abortableDelay } from './backoff.js';
 import type { CallControlClient } from './call-control-client.js';
-import {
-  builtinToolArgumentSchemas,
-  type BuiltinToolName,
-  type HttpTool,
-  type ToolDefinition,
-} from './tool-catalog.js';
+import { type BuiltinToolName, parseBuiltinToolArguments } from '../calls/builtin-tools.js';
+import type { DtmfCommand, HangupCommand, PlayCommand, TransferCommand } from './control-commands.js';
+import type { HttpTool, ToolDefinition } from './tool-catalog.js';
 import { TOOL_ERROR_CODES } from './tool-call-types.js';
 import { toolCallKey } from './queues.js';
 import { isRetryableStatus, type PostOutcome, signedJsonPost } from './signed-post.js';
@@ -50,44 +48,53 @@ export async function runTool(
 }
 
 async function runBuiltin(name: BuiltinToolName, call: ToolInvocation, ctx: ToolRunContext): Promise<ToolCallOutcome> {
-  const args = builtinToolArgumentSchemas[name].safeParse(call.arguments ?? {});
-  if (!args.success) return failed(TOOL_ERROR_CODES.invalidArguments, args.error.message);
+  const command = builtinCommand(name, call);
+  if (!command.ok) return failed(TOOL_ERROR_CODES.invalidArguments, command.message);
   const opts = { timeoutMs: ctx.controlTimeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) };
   try {
-    switch (name) {
-      case 'hangup': {
-        const a = builtinToolArgumentSchemas.hangup.parse(args.data);
-        const result = await ctx.control.execute(
-          { type: 'hangup', callId: call.callId, ...(a.reason ? { reason: a.reason } : {}) },
-          opts,
-        );
-        return { status: 'succeeded', result };
-      }
-      case 'transfer': {
-        const a = builtinToolArgumentSchemas.transfer.parse(args.data);
-        const result = await ctx.control.execute({ type: 'transfer', callId: call.callId, ...a }, opts);
-        return { status: 'succeeded', result };
-      }
-      case 'send_dtmf': {
-        const a = builtinToolArgumentSchemas.send_dtmf.parse(args.data);
-        const result = await ctx.control.execute({ type: 'dtmf', callId: call.callId, digits: a.digits }, opts);
-        return { status: 'succeeded', result };
-      }
-      case 'play': {
-        const a = builtinToolArgumentSchemas.play.parse(args.data);
-        const media = typeof a.media === 'string' ? [a.media] : a.media;
-        const result = await ctx.control.execute({ type: 'play', callId: call.callId, media }, opts);
-        return { status: 'succeeded', result };
-      }
-      default:
-        return assertNever(name, 'built-in tool');
-    }
+    const result = await ctx.control.execute(command.command, opts);
+    return { status: 'succeeded', result };
   } catch (err) {
     if (isAppError(err)) {
       if (err.code === 'CONTROL_TIMEOUT') return { status: 'timed_out', errorCode: err.code, error: err.message };
       return failed(err.code, err.message);
     }
     return failed(TOOL_ERROR_CODES.unavailable, err instanceof Error ? err.message : String(err));
+  }
+}
+
+type BuiltinCommand =
+  | { ok: true; command: HangupCommand | TransferCommand | DtmfCommand | PlayCommand }
+  | { ok: false; message: string };
+
+/** The call-control command a built-in tool call stands for, from its parsed arguments. */
+function builtinCommand(name: BuiltinToolName, call: ToolInvocation): BuiltinCommand {
+  const { callId } = call;
+  switch (name) {
+    case 'hangup': {
+      const a = parseBuiltinToolArguments('hangup', call.arguments);
+      if (!a.ok) return a;
+      return { ok: true, command: { type: 'hangup', callId, ...(a.args.reason ? { reason: a.args.reason } : {}) } };
+    }
+    case 'transfer': {
+      const a = parseBuiltinToolArguments('transfer', call.arguments);
+      if (!a.ok) return a;
+      const { target, context } = a.args;
+      return { ok: true, command: { type: 'transfer', callId, target, ...(context ? { context } : {}) } };
+    }
+    case 'send_dtmf': {
+      const a = parseBuiltinToolArguments('send_dtmf', call.arguments);
+      if (!a.ok) return a;
+      return { ok: true, command: { type: 'dtmf', callId, digits: a.args.digits } };
+    }
+    case 'play': {
+      const a = parseBuiltinToolArguments('play', call.arguments);
+      if (!a.ok) return a;
+      const media = typeof a.args.media === 'string' ? [a.args.media] : a.args.media;
+      return { ok: true, command: { type: 'play', callId, media } };
+    }
+    default:
+      return assertNever(name, 'built-in tool');
   }
 }
 
@@ -130,7 +137,7 @@ async function runHttp(tool: HttpTool, call: ToolInvocation, ctx: ToolRunContext
     arguments: call.arguments ?? {},
   });
   let last: ToolCallOutcome = failed(TOOL_ERROR_CODES.unavailable, 'not attempted');
-  for (let attempt = 1; attempt <= tool.retry.maxAttempts; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     if (attempt > 1) await ctx.countRetry();
     const outcome = await signedJsonPost({
       url: tool.url,
@@ -149,9 +156,9 @@ async function runHttp(tool: HttpTool, call: ToolInvocation, ctx: ToolRunContext
       outcome.kind === 'network' ||
       outcome.kind === 'timeout' ||
       (outcome.kind === 'response' && isRetryableStatus(outcome.status));
-    if (!retryable || attempt >= tool.retry.maxAttempts) break;
+    if (!retryable || !shouldRetry(tool.retry, attempt)) break;
     const hinted = outcome.kind === 'response' ? outcome.retryAfterMs : null;
-    const delay = Math.min(hinted ?? backoffDelay(tool.retry, attempt), tool.retry.maxMs);
+    const delay = Math.min(hinted ?? delayFor(tool.retry, attempt), tool.retry.maxDelayMs);
     try {
       await abortableDelay(delay, ctx.signal);
     } catch {

@@ -1,5 +1,6 @@
 import { type Processor, Worker } from 'bullmq';
 import type { Logger } from '../observability/logger.js';
+import { retryPolicyBackoff } from './backoff.js';
 import type { QueueKind, QueueSpecs, TypedWorker } from './queues.js';
 import { DEFAULT_REDIS_RECONNECT, type RedisConnection, redisOptionsFor } from './redis-connection.js';
 
@@ -52,6 +53,8 @@ export function createWorker<K extends QueueKind>(
       lockDuration: options.tuning.lockDurationMs,
       stalledInterval: options.tuning.stalledIntervalMs,
       maxStalledCount: options.tuning.maxStalledCount,
+      // Jobs queued with `bullRetryOptions` back off by the shared retry policy they carry.
+      settings: { backoffStrategy: retryPolicyBackoff },
       ...(options.workerName ? { name: options.workerName } : {}),
     },
   );

@@ -131,7 +131,7 @@ describe('OpenAI Realtime agent: tool calls', () => {
             : {
                 audioMs: 300,
                 transcript: 'Transferring you to sales.',
-                functionCalls: [{ name: 'transfer', arguments: { destination: 'sales' } }],
+                functionCalls: [{ name: 'transfer', arguments: { target: 'sales' } }],
               },
       },
     });

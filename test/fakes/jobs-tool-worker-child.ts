@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     router: new ToolResultRouter({ redis, prefix: config.prefix, ownership }),
     claims: new ToolCallClaims(redis, { prefix: config.prefix }),
     controlTimeoutMs: 1000,
-    dbRetry: { type: 'fixed', baseMs: 100, maxMs: 100, maxAttempts: 5, jitter: 0 },
+    dbRetry: { initialDelayMs: 100, maxDelayMs: 100, multiplier: 1, jitter: 0, maxAttempts: 5 },
     tuning: config.tuning,
     logger,
     workerName: config.instanceId,

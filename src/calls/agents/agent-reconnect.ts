@@ -1,13 +1,13 @@
-import type { ReconnectConfig } from '../../config/routes.js';
-import type { ReconnectPolicy } from '../../transports/agent-ws/reconnect-policy.js';
+import type { ReconnectConfig } from '../../config/reconnect-config.js';
+import type { RetryPolicy } from '../../lib/retry-policy.js';
 
-/** A route's reconnect settings as the transport's policy: `attempts` retries after the first try. */
-export function reconnectPolicyOf(r: ReconnectConfig): ReconnectPolicy {
+/** A route's `reconnect` settings (already normalised to `maxAttempts`, attempts in total) as the shared retry policy. */
+export function reconnectPolicyOf(r: ReconnectConfig): RetryPolicy {
   return {
-    initialMs: r.initialMs,
-    maxMs: Math.max(r.maxMs, r.initialMs),
-    factor: 2,
-    maxAttempts: r.attempts + 1,
+    initialDelayMs: r.initialMs,
+    maxDelayMs: Math.max(r.maxMs, r.initialMs),
+    multiplier: 2,
+    maxAttempts: r.maxAttempts,
     jitter: 0.2,
   };
 }

@@ -3,7 +3,7 @@ import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import { type AdapterEvent, AGENT_PROTOCOL_VERSION, type IncomingEvent } from '../../protocols/agent/index.js';
 import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
-import type { ReconnectPolicy } from '../../transports/agent-ws/reconnect-policy.js';
+import type { RetryPolicy } from '../../lib/retry-policy.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
@@ -12,7 +12,7 @@ export interface NativeWsAgentOptions {
   url: string;
   secret: string | undefined;
   sampleRate: 8000 | 16000 | 24000;
-  reconnect: ReconnectPolicy;
+  reconnect: RetryPolicy;
   logger: Logger;
 }
 

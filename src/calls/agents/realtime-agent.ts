@@ -20,7 +20,7 @@ import type {
   ServerEventOf,
 } from '../../protocols/realtime/server-events.js';
 import type { SessionEcho } from '../../protocols/realtime/session-wire.js';
-import type { ReconnectPolicy } from '../../transports/agent-ws/reconnect-policy.js';
+import type { RetryPolicy } from '../../lib/retry-policy.js';
 import { defaultAuthScheme, realtimeUrl } from '../../transports/realtime/connect-realtime-socket.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
@@ -53,7 +53,7 @@ export interface RealtimeAgentOptions {
   readonly tools: ToolInvoker;
   readonly transcripts: TranscriptSink;
   /** Reconnect policy of the route (connect at start and reconnects mid-call). */
-  readonly reconnect: ReconnectPolicy;
+  readonly reconnect: RetryPolicy;
   /** Upper bound for one connect (TCP + TLS + upgrade). Default 5000 ms. */
   readonly connectTimeoutMs?: number;
   readonly logger: Logger;

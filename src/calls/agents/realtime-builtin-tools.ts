@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { parseBuiltinToolArguments } from '../builtin-tools.js';
 import type { AgentAction, TransferTarget } from '../voice-agent.js';
 import type { BuiltinToolSpec } from './realtime-session-config.js';
 import type { FunctionCallOutcome } from './realtime-tool-calls.js';
@@ -12,10 +12,6 @@ export interface BuiltinToolContext {
   /** Resolves once everything the model said so far has been played to the caller (or a time limit passed). */
   playoutDrained(): Promise<void>;
 }
-
-const hangupArgs = z.object({ reason: z.string().max(64).optional() }).loose();
-const dtmfArgs = z.object({ digits: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/) }).loose();
-const transferArgs = z.object({ destination: z.string().min(1).max(64) }).loose();
 
 function failed(code: string, message: string): FunctionCallOutcome {
   return { output: JSON.stringify({ ok: false, error: { code, message } }), respond: true };
@@ -33,7 +29,8 @@ function codeOf(err: unknown): string {
 /**
  * Runs a built-in call tool:
  * - `hangup`: waits for the parent response to finish and for its audio (the goodbye) to be played, then hangs up;
- * - `transfer`: the same wait, then a blind transfer to the named destination; on failure the model is told;
+ * - `transfer`: the same wait, then a blind transfer to the destination named by `target`; on failure the model is
+ *   told;
  * - `send_dtmf`: sends the digits at once and tells the model the outcome.
  */
 export async function runBuiltinTool(
@@ -49,8 +46,9 @@ export async function runBuiltinTool(
   }
   switch (spec.name) {
     case 'hangup': {
-      const a = hangupArgs.safeParse(args);
-      const reason = a.success ? a.data.reason : undefined;
+      // A goodbye ends the call even when the model garbled the optional reason.
+      const a = parseBuiltinToolArguments('hangup', args);
+      const reason = a.ok ? a.args.reason : undefined;
       await ctx.parentDone;
       await ctx.playoutDrained();
       try {
@@ -61,23 +59,22 @@ export async function runBuiltinTool(
       }
     }
     case 'send_dtmf': {
-      const a = dtmfArgs.safeParse(args);
-      if (!a.success) return failed('TOOL_INVALID_ARGUMENTS', 'digits: 1 to 64 of 0-9 A-D * #');
+      const a = parseBuiltinToolArguments('send_dtmf', args);
+      if (!a.ok) return failed('TOOL_INVALID_ARGUMENTS', 'digits: 1 to 64 of 0-9 A-D * #');
+      const digits = a.args.digits.toUpperCase();
       try {
-        await ctx.act({ type: 'dtmf', digits: a.data.digits.toUpperCase() });
-        return { output: JSON.stringify({ ok: true, sent: a.data.digits.toUpperCase() }), respond: true };
+        await ctx.act({ type: 'dtmf', digits });
+        return { output: JSON.stringify({ ok: true, sent: digits }), respond: true };
       } catch (err) {
         return failed(codeOf(err), messageOf(err));
       }
     }
     case 'transfer': {
-      const a = transferArgs.safeParse(args);
-      const dest = a.success ? spec.destinations[a.data.destination] : undefined;
-      if (!a.success || !dest) {
-        return failed(
-          'TOOL_INVALID_ARGUMENTS',
-          `destination must be one of: ${Object.keys(spec.destinations).join(', ')}`,
-        );
+      const a = parseBuiltinToolArguments('transfer', args);
+      const dest =
+        a.ok && Object.hasOwn(spec.destinations, a.args.target) ? spec.destinations[a.args.target] : undefined;
+      if (!dest) {
+        return failed('TOOL_INVALID_ARGUMENTS', `target must be one of: ${Object.keys(spec.destinations).join(', ')}`);
       }
       const target: TransferTarget =
         'endpoint' in dest

@@ -2,7 +2,8 @@ import type { Logger } from '../../observability/logger.js';
 import type { RealtimeClientEvent } from '../../protocols/realtime/client-events.js';
 import { parseRealtimeServerEvent, type RealtimeKnownServerEvent } from '../../protocols/realtime/server-events.js';
 import type { SessionEcho } from '../../protocols/realtime/session-wire.js';
-import { type ReconnectPolicy, runWithReconnect } from '../../transports/agent-ws/reconnect-policy.js';
+import type { RetryPolicy } from '../../lib/retry-policy.js';
+import { runWithReconnect } from '../../transports/agent-ws/reconnect-policy.js';
 import type { RealtimeAuthScheme } from '../../transports/realtime/connect-realtime-socket.js';
 import type { RealtimeSocket, RealtimeSocketClose } from '../../transports/realtime/realtime-socket.js';
 import { openRealtimeSession } from './realtime-session-open.js';
@@ -18,7 +19,7 @@ export interface RealtimeConnectionOptions {
   readonly session: Record<string, unknown>;
   readonly connectTimeoutMs: number;
   readonly sessionTimeoutMs: number;
-  readonly reconnect: ReconnectPolicy;
+  readonly reconnect: RetryPolicy;
   readonly logger: Logger;
   /** Every known server event of the live session, parsed. */
   onEvent(event: RealtimeKnownServerEvent): void;

@@ -6,6 +6,7 @@ import {
   realtimeSessionConfigSchema,
 } from '../../config/realtime-route.js';
 import { AppError } from '../../errors/app-error.js';
+import { builtinFunctionDefinition, transferToDestinationsDefinition } from '../builtin-tools.js';
 import { describeZodIssues } from '../../protocols/agent/common.js';
 import {
   REALTIME_PCM,
@@ -102,53 +103,14 @@ export function builtinToolSpecs(config: RealtimeAgentConfig['builtinTools']): B
   ];
 }
 
-/** The function definition the model sees for a built-in tool. */
+/** The function definition the model sees for a built-in tool (defined once in `calls/builtin-tools.ts`). */
 export function builtinToolDefinition(spec: BuiltinToolSpec): FunctionToolDefinition {
   switch (spec.name) {
     case 'hangup':
-      return {
-        type: 'function',
-        name: 'hangup',
-        description:
-          'End the phone call. Say goodbye first, in the same turn; the call ends once the caller has heard it.',
-        parameters: {
-          type: 'object',
-          properties: { reason: { type: 'string', description: 'Why the call ends, for the call log.' } },
-          additionalProperties: false,
-        },
-      };
     case 'send_dtmf':
-      return {
-        type: 'function',
-        name: 'send_dtmf',
-        description: 'Send DTMF tones (touch-tone digits) on the call, e.g. to navigate a phone menu.',
-        parameters: {
-          type: 'object',
-          properties: { digits: { type: 'string', pattern: '^[0-9A-Da-d*#]{1,64}$' } },
-          required: ['digits'],
-          additionalProperties: false,
-        },
-      };
-    case 'transfer': {
-      const names = Object.keys(spec.destinations);
-      const described = names
-        .map((n) => {
-          const d = spec.destinations[n]?.description;
-          return d ? `${n} (${d})` : n;
-        })
-        .join(', ');
-      return {
-        type: 'function',
-        name: 'transfer',
-        description: `Transfer the caller to a person or department. Tell the caller first. Destinations: ${described}.`,
-        parameters: {
-          type: 'object',
-          properties: { destination: { type: 'string', enum: names } },
-          required: ['destination'],
-          additionalProperties: false,
-        },
-      };
-    }
+      return builtinFunctionDefinition(spec.name);
+    case 'transfer':
+      return transferToDestinationsDefinition(spec.destinations);
   }
 }
 

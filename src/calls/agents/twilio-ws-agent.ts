@@ -9,14 +9,14 @@ import {
 } from '../../protocols/twilio/index.js';
 import type { AgentSocket, AgentSocketClose } from '../../transports/agent-ws/agent-socket.js';
 import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
-import type { ReconnectPolicy } from '../../transports/agent-ws/reconnect-policy.js';
+import type { RetryPolicy } from '../../lib/retry-policy.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 
 export interface TwilioWsAgentOptions {
   url: string;
   secret: string | undefined;
-  reconnect: ReconnectPolicy;
+  reconnect: RetryPolicy;
   logger: Logger;
 }
 

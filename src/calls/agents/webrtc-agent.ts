@@ -16,7 +16,7 @@ import {
   DEFAULT_AGENT_MAX_BUFFERED_BYTES,
 } from '../../transports/agent-ws/connect-agent-socket.js';
 import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
-import type { ReconnectPolicy } from '../../transports/agent-ws/reconnect-policy.js';
+import type { RetryPolicy } from '../../lib/retry-policy.js';
 import { codecFormat, createRtpAudioCodec } from '../../transports/webrtc/rtp-audio-codec.js';
 import type { RtpAudioCodec } from '../../transports/webrtc/rtp-codec-spec.js';
 import { type RtpJitterBufferStats, RtpJitterBuffer } from '../../transports/webrtc/rtp-jitter-buffer.js';
@@ -38,7 +38,7 @@ export interface WebRtcAgentOptions {
   readonly codecs: readonly WebRtcCodecName[];
   /** Sample rate of the call's media leg (8000 or 16000). */
   readonly legRate: number;
-  readonly reconnect: ReconnectPolicy;
+  readonly reconnect: RetryPolicy;
   readonly iceServers: readonly IceServer[];
   readonly hostAddresses: readonly string[];
   /** Mid-call, no RTP nor RTCP from the agent for this long ends its leg (`WEBRTC_CONNECTION_LOST`). */

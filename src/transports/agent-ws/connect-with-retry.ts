@@ -1,9 +1,10 @@
 import type { AgentSocket } from './agent-socket.js';
 import { type ConnectAgentSocketOptions, connectAgentSocket } from './connect-agent-socket.js';
-import { type ReconnectPolicy, type RetryInfo, runWithReconnect } from './reconnect-policy.js';
+import type { RetryPolicy } from '../../lib/retry-policy.js';
+import { type RetryInfo, runWithReconnect } from './reconnect-policy.js';
 
 export interface ConnectAgentSocketWithRetryOptions extends ConnectAgentSocketOptions {
-  readonly policy: ReconnectPolicy;
+  readonly policy: RetryPolicy;
   readonly onRetry?: (info: RetryInfo) => void;
 }
 

@@ -8,17 +8,13 @@
  */
 import WebSocket, { type ClientOptions } from 'ws';
 import { AppError } from '../../errors/index.js';
+import { delayFor, type RetryPolicy, shouldRetry, validateRetryPolicy } from '../../lib/retry-policy.js';
 import { TypedEmitter } from '../../lib/typed-emitter.js';
 import type { Logger } from '../../observability/logger.js';
 import { type AriEvent, type AriEventParseFailure, parseAriEventText } from '../../protocols/ari/index.js';
 import { AriEndpoint, type AriEndpointOptions } from './ari-endpoint.js';
 import { redactSecrets } from './ari-errors.js';
-import {
-  DEFAULT_RECONNECT_POLICY,
-  type ReconnectPolicy,
-  reconnectDelayMs,
-  validateReconnectPolicy,
-} from './reconnect-policy.js';
+import { DEFAULT_ARI_RECONNECT_POLICY } from './reconnect-policy.js';
 
 export interface AriEventStreamOptions extends AriEndpointOptions {
   /** One or more Stasis application names to register. */
@@ -27,7 +23,8 @@ export interface AriEventStreamOptions extends AriEndpointOptions {
   readonly subscribeAll?: boolean;
   /** `basic` sends an Authorization header; `api_key` puts `user:password` in the query string. Default `basic`. */
   readonly auth?: 'basic' | 'api_key';
-  readonly reconnect?: ReconnectPolicy;
+  /** Reconnect backoff (README "Retry policy"); default: unlimited attempts backing off from 0.5 s to 15 s. */
+  readonly reconnect?: RetryPolicy;
   /** Interval of WebSocket pings; a connection that misses a pong is dropped. 0 disables. Default 20 000. */
   readonly pingIntervalMs?: number;
   /** Upgrade handshake timeout. Default 10 000. */
@@ -91,7 +88,7 @@ type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
 export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
   readonly #endpoint: AriEndpoint;
   readonly #options: AriEventStreamOptions;
-  readonly #policy: ReconnectPolicy;
+  readonly #policy: RetryPolicy;
   readonly #logger: Logger | undefined;
   readonly #random: () => number;
   readonly #displayUrl: string;
@@ -110,7 +107,7 @@ export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
     super();
     this.#endpoint = new AriEndpoint(options);
     this.#options = options;
-    this.#policy = validateReconnectPolicy(options.reconnect ?? DEFAULT_RECONNECT_POLICY);
+    this.#policy = validateRetryPolicy(options.reconnect ?? DEFAULT_ARI_RECONNECT_POLICY);
     this.#logger = options.logger?.child({ component: 'ari-events' });
     this.#random = options.random ?? Math.random;
     this.#displayUrl = this.#url(false).toString();
@@ -312,8 +309,7 @@ export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
 
   #scheduleRetry(lastError: string): void {
     this.#failedAttempts++;
-    const delay = reconnectDelayMs(this.#policy, this.#failedAttempts, this.#random);
-    if (delay === undefined) {
+    if (!shouldRetry(this.#policy, this.#failedAttempts)) {
       this.#giveUp(
         new AppError(`ARI events stream gave up after ${this.#failedAttempts} failed attempts (${lastError})`, {
           code: 'ARI_EVENTS_GAVE_UP',
@@ -324,6 +320,7 @@ export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
       );
       return;
     }
+    const delay = delayFor(this.#policy, this.#failedAttempts, this.#random);
     this.#state = 'waiting';
     this.#logger?.info(
       { url: this.#displayUrl, attempt: this.#failedAttempts, error: lastError, retryInMs: Math.round(delay) },

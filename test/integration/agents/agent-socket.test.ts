@@ -314,7 +314,7 @@ describe('connectAgentSocketWithRetry', () => {
     const err = await connectError(
       connectAgentSocketWithRetry({
         ...options(`ws://127.0.0.1:${port}/`),
-        policy: { initialMs: 1, maxMs: 4, factor: 2, maxAttempts: 3 },
+        policy: { initialDelayMs: 1, maxDelayMs: 4, multiplier: 2, jitter: 0, maxAttempts: 3 },
         onRetry: (info) => retries.push(info.attempt),
       }),
     );
@@ -329,7 +329,7 @@ describe('connectAgentSocketWithRetry', () => {
     const err = await connectError(
       connectAgentSocketWithRetry({
         ...options(agent.url, { secret: 'wrong' }),
-        policy: { initialMs: 1, maxMs: 4, factor: 2, maxAttempts: 5 },
+        policy: { initialDelayMs: 1, maxDelayMs: 4, multiplier: 2, jitter: 0, maxAttempts: 5 },
         onRetry: (info) => retries.push(info.attempt),
       }),
     );
@@ -347,7 +347,7 @@ describe('connectAgentSocketWithRetry', () => {
     const socket = await runWithReconnect(
       (attempt) => connectAgentSocket(options(attempt === 1 ? dead : agent.url, { secret: SECRET })),
       {
-        policy: { initialMs: 1, maxMs: 4, factor: 2, maxAttempts: 3 },
+        policy: { initialDelayMs: 1, maxDelayMs: 4, multiplier: 2, jitter: 0, maxAttempts: 3 },
         signal: new AbortController().signal,
         onRetry: (info) => failures.push((info.error as AgentConnectError).code),
       },

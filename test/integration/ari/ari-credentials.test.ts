@@ -59,7 +59,7 @@ describe('ARI credentials', () => {
       auth: 'api_key',
       logger,
       pingIntervalMs: 0,
-      reconnect: { initialMs: 5, maxMs: 20, factor: 2, jitter: 0 },
+      reconnect: { initialDelayMs: 5, maxDelayMs: 20, multiplier: 2, jitter: 0, maxAttempts: 0 },
     });
     cleanups.push(() => stream.close());
     seen.push(stream);
@@ -91,7 +91,7 @@ describe('ARI credentials', () => {
       app: APP,
       auth: 'api_key',
       logger,
-      reconnect: { initialMs: 1, maxMs: 2, factor: 1, jitter: 0, maxAttempts: 2 },
+      reconnect: { initialDelayMs: 1, maxDelayMs: 2, multiplier: 1, jitter: 0, maxAttempts: 3 },
     });
     await keep(gone.start());
 

@@ -108,7 +108,7 @@ describe('AriEventStream', () => {
       username: USER,
       password: PASSWORD,
       app: APP,
-      reconnect: { initialMs: 5, maxMs: 20, factor: 2, jitter: 0, maxAttempts: 3 },
+      reconnect: { initialDelayMs: 5, maxDelayMs: 20, multiplier: 2, jitter: 0, maxAttempts: 4 },
     });
     cleanups.push(() => stream.close());
     const gaveUp = new Promise((resolve) => stream.once('gaveUp', (e) => resolve(e)));
@@ -120,7 +120,10 @@ describe('AriEventStream', () => {
   it('does not retry a 401 and reports it as an authentication error', async () => {
     const s = await sim();
     let attempts = 0;
-    const stream = streamFor(s, { password: 'wrong', reconnect: { initialMs: 5, maxMs: 10, factor: 1, jitter: 0 } });
+    const stream = streamFor(s, {
+      password: 'wrong',
+      reconnect: { initialDelayMs: 5, maxDelayMs: 10, multiplier: 1, jitter: 0, maxAttempts: 0 },
+    });
     cleanups.push(() => stream.close());
     stream.on('connected', () => attempts++);
     await expect(stream.start()).rejects.toMatchObject({ code: 'ARI_UNAUTHORIZED', category: 'authentication' });
@@ -194,7 +197,7 @@ describe('AriEventStream', () => {
 
     const never = streamFor(
       { url: 'http://127.0.0.1:1' },
-      { reconnect: { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0 } },
+      { reconnect: { initialDelayMs: 1000, maxDelayMs: 1000, multiplier: 1, jitter: 0, maxAttempts: 0 } },
     );
     const starting = never.start();
     await never.close();
@@ -203,7 +206,9 @@ describe('AriEventStream', () => {
 
   it('receives ApplicationReplaced when another connection registers the same application', async () => {
     const s = await sim();
-    const first = await connectedStream(s, { reconnect: { initialMs: 60_000, maxMs: 60_000, factor: 1, jitter: 0 } });
+    const first = await connectedStream(s, {
+      reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1, jitter: 0, maxAttempts: 0 },
+    });
     cleanups.push(() => first.stream.close());
     const second = await connectedStream(s);
     cleanups.push(() => second.stream.close());

@@ -25,7 +25,7 @@ export function streamFor(sim: { url: string }, options: Partial<AriEventStreamO
     username: USER,
     password: PASSWORD,
     app: APP,
-    reconnect: { initialMs: 10, maxMs: 200, factor: 2, jitter: 0.1 },
+    reconnect: { initialDelayMs: 10, maxDelayMs: 200, multiplier: 2, jitter: 0.1, maxAttempts: 0 },
     pingIntervalMs: 0,
     ...options,
   });

@@ -62,9 +62,9 @@ export const FAST_TUNING: JobLayerTuningInput = {
   eventWorker: { lockDurationMs: 5000, stalledIntervalMs: 2000 },
   toolWorker: { lockDurationMs: 2000, stalledIntervalMs: 1000 },
   ownershipTtlMs: 5000,
-  dbRetry: { type: 'exponential', baseMs: 100, maxMs: 1000, maxAttempts: 200, jitter: 0 },
-  webhookRetry: { type: 'fixed', baseMs: 200, maxMs: 200, maxAttempts: 4, jitter: 0 },
+  dbRetry: { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2, jitter: 0, maxAttempts: 200 },
+  webhookRetry: { initialDelayMs: 200, maxDelayMs: 200, multiplier: 1, jitter: 0, maxAttempts: 4 },
   webhookTimeoutMs: 3000,
-  toolJobRetry: { type: 'fixed', baseMs: 200, maxMs: 200, maxAttempts: 5, jitter: 0 },
+  toolJobRetry: { initialDelayMs: 200, maxDelayMs: 200, multiplier: 1, jitter: 0, maxAttempts: 5 },
   controlTimeoutMs: 10_000,
 };

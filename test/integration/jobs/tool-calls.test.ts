@@ -57,7 +57,7 @@ beforeAll(async () => {
     name,
     url: tools.url(path),
     secret: SECRET,
-    retry: { type: 'fixed' as const, baseMs: 20, maxMs: 100, maxAttempts: 3 },
+    retry: { initialDelayMs: 20, maxDelayMs: 100, multiplier: 1, jitter: 0, maxAttempts: 3 },
     ...extra,
   });
   layer = await createJobLayer({
@@ -75,7 +75,10 @@ beforeAll(async () => {
       http('flaky', '/flaky'),
       http('limited', '/limited'),
       http('bad', '/bad'),
-      http('slow', '/slow', { timeoutMs: 300, retry: { type: 'fixed', baseMs: 10, maxMs: 10, maxAttempts: 2 } }),
+      http('slow', '/slow', {
+        timeoutMs: 300,
+        retry: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0, maxAttempts: 2 },
+      }),
       http('gate', '/gate', { timeoutMs: 20_000 }),
       http('charge', '/weather'),
       http('lookup', '/weather', { idempotent: true }),

@@ -20,7 +20,7 @@ import { cleanRedis, REDIS_URL, randomPrefix, testLogger } from './job-test-env.
 
 const SECRET = 'crash_secret_0123456789abcdef';
 const FAST: WorkerTuning = { concurrency: 4, lockDurationMs: 1000, stalledIntervalMs: 300, maxStalledCount: 1 };
-const DB_RETRY = { type: 'fixed' as const, baseMs: 100, maxMs: 100, maxAttempts: 20, jitter: 0 };
+const DB_RETRY = { initialDelayMs: 100, maxDelayMs: 100, multiplier: 1, jitter: 0, maxAttempts: 20 };
 
 describe('a tool worker killed mid-job', () => {
   it('is retried through stalled-job handling without a second side effect', async () => {
@@ -43,7 +43,7 @@ describe('a tool worker killed mid-job', () => {
         { name: 'charge_card', url: receiver.url('/charge'), secret: SECRET, timeoutMs: 60_000, idempotent: false },
         { name: 'reserve_slot', url: receiver.url('/reserve'), secret: SECRET, timeoutMs: 60_000, idempotent: true },
         { name: 'cached', url: receiver.url('/cached'), secret: SECRET, timeoutMs: 60_000 },
-      ].map((x) => ({ ...x, retry: { type: 'fixed', baseMs: 10, maxMs: 10, maxAttempts: 1 } }));
+      ].map((x) => ({ ...x, retry: { initialDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitter: 0, maxAttempts: 1 } }));
 
       // This process: owns the call, receives its tool results, submits tool calls.
       const redis = createRedisClient(REDIS_URL, 'commands');
@@ -69,7 +69,7 @@ describe('a tool worker killed mid-job', () => {
       const toolCalls = new ToolCalls({
         queue,
         instanceId: 'parent',
-        jobRetry: { type: 'fixed', baseMs: 100, maxMs: 100, maxAttempts: 3, jitter: 0 },
+        jobRetry: { initialDelayMs: 100, maxDelayMs: 100, multiplier: 1, jitter: 0, maxAttempts: 3 },
         repository: repo,
       });
 

@@ -23,7 +23,7 @@ describe('RealtimeAgent against the simulator, with a fake bridge', () => {
 
   function make(
     call: CallInfo,
-    reconnect = { initialMs: 20, maxMs: 50, factor: 2, maxAttempts: 3 },
+    reconnect = { initialDelayMs: 20, maxDelayMs: 50, multiplier: 2, jitter: 0, maxAttempts: 3 },
     handlers: ConstructorParameters<typeof InProcessToolInvoker>[0]['handlers'] = {},
   ) {
     const bridge = new FakeBridge();

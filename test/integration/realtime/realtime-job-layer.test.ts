@@ -97,7 +97,7 @@ describe('Realtime agent on the job layer and MySQL', () => {
       apiKey: undefined,
       tools: waiters,
       transcripts: sink,
-      reconnect: { initialMs: 20, maxMs: 50, factor: 2, maxAttempts: 2 },
+      reconnect: { initialDelayMs: 20, maxDelayMs: 50, multiplier: 2, jitter: 0, maxAttempts: 2 },
       logger: testLogger(),
     });
     bridge.agent = agent;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { reconnectPolicyOf } from '../../../src/calls/agents/agent-reconnect.js';
 import { AppError } from '../../../src/errors/app-error.js';
+import { delayFor, shouldRetry, validateRetryPolicy } from '../../../src/lib/retry-policy.js';
 import {
   AgentConnectError,
   DEFAULT_AGENT_RECONNECT_POLICY,
-  reconnectDelayMs,
-  reconnectPolicySchema,
   runWithReconnect,
 } from '../../../src/transports/agent-ws/index.js';
 
@@ -12,23 +12,27 @@ const retryable = (): AppError =>
   new AppError('down', { code: 'AGENT_UNREACHABLE', category: 'connectivity', retryable: true });
 const fatal = (): AppError =>
   new AppError('no', { code: 'AGENT_AUTH_REJECTED', category: 'authentication', retryable: false });
-const policy = { initialMs: 1, maxMs: 8, factor: 2, maxAttempts: 4 };
+const policy = { initialDelayMs: 1, maxDelayMs: 8, multiplier: 2, jitter: 0, maxAttempts: 4 };
 
-describe('reconnect policy', () => {
-  it('computes capped exponential delays, with bounded jitter', () => {
-    const p = { initialMs: 100, maxMs: 1000, factor: 3, maxAttempts: 10 };
-    expect([1, 2, 3, 4, 5].map((n) => reconnectDelayMs(p, n))).toEqual([100, 300, 900, 1000, 1000]);
-    const jittered = { ...p, jitter: 0.5 };
-    expect(reconnectDelayMs(jittered, 1, () => 0)).toBe(50);
-    expect(reconnectDelayMs(jittered, 1, () => 1)).toBe(150);
-    expect(reconnectDelayMs(jittered, 5, () => 1)).toBe(1000);
+describe('agent reconnect (the shared retry policy)', () => {
+  it('defaults to 4 attempts in total, backing off from 250 ms', () => {
+    expect(validateRetryPolicy(DEFAULT_AGENT_RECONNECT_POLICY)).toBe(DEFAULT_AGENT_RECONNECT_POLICY);
+    expect([1, 2, 3, 4].map((n) => shouldRetry(DEFAULT_AGENT_RECONNECT_POLICY, n))).toEqual([true, true, true, false]);
+    expect(delayFor(DEFAULT_AGENT_RECONNECT_POLICY, 1, () => 0.5)).toBe(250);
   });
 
-  it('validates policies as data', () => {
-    expect(reconnectPolicySchema.safeParse(DEFAULT_AGENT_RECONNECT_POLICY).success).toBe(true);
-    expect(reconnectPolicySchema.safeParse({ ...policy, maxAttempts: 0 }).success).toBe(false);
-    expect(reconnectPolicySchema.safeParse({ ...policy, initialMs: 10, maxMs: 5 }).success).toBe(false);
-    expect(reconnectPolicySchema.safeParse({ ...policy, factor: 0.5 }).success).toBe(false);
+  it("maps a route's reconnect settings onto the policy", () => {
+    expect(reconnectPolicyOf({ maxAttempts: 3, initialMs: 250, maxMs: 2000 })).toEqual({
+      initialDelayMs: 250,
+      maxDelayMs: 2000,
+      multiplier: 2,
+      jitter: 0.2,
+      maxAttempts: 3,
+    });
+    expect(reconnectPolicyOf({ maxAttempts: 1, initialMs: 500, maxMs: 100 })).toMatchObject({
+      maxAttempts: 1,
+      maxDelayMs: 500,
+    });
   });
 
   it('retries retryable errors until success', async () => {
@@ -83,6 +87,20 @@ describe('reconnect policy', () => {
     expect(calls).toBe(4);
   });
 
+  it('keeps retrying when maxAttempts is 0 (unlimited)', async () => {
+    const seen: number[] = [];
+    const result = await runWithReconnect(
+      async (n) => {
+        seen.push(n);
+        if (n < 12) throw retryable();
+        return 'connected';
+      },
+      { policy: { ...policy, initialDelayMs: 0, maxDelayMs: 0, maxAttempts: 0 }, signal: new AbortController().signal },
+    );
+    expect(result).toBe('connected');
+    expect(seen).toHaveLength(12);
+  });
+
   it('ends with AGENT_CONNECT_ABORTED when the signal fires during a wait', async () => {
     const controller = new AbortController();
     const pending = runWithReconnect(
@@ -90,7 +108,7 @@ describe('reconnect policy', () => {
         throw retryable();
       },
       {
-        policy: { initialMs: 60_000, maxMs: 60_000, factor: 1, maxAttempts: 3 },
+        policy: { initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1, jitter: 0, maxAttempts: 3 },
         signal: controller.signal,
         onRetry: () => controller.abort(),
       },

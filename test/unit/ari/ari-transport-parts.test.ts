@@ -1,56 +1,19 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { delayFor, shouldRetry, validateRetryPolicy } from '../../../src/lib/retry-policy.js';
 import {
   AriEndpoint,
   AriHttpError,
   classifyAriStatus,
-  reconnectDelayMs,
+  DEFAULT_ARI_RECONNECT_POLICY,
   redactSecrets,
-  validateReconnectPolicy,
 } from '../../../src/transports/ari/index.js';
 
-describe('reconnect policy', () => {
-  const policy = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 };
-
-  it('grows exponentially up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((a) => reconnectDelayMs(policy, a, () => 0.5))).toEqual([
-      100, 200, 400, 800, 1000, 1000,
-    ]);
-  });
-
-  it('stops after maxAttempts retries', () => {
-    const limited = { ...policy, maxAttempts: 2 };
-    expect(reconnectDelayMs(limited, 2, () => 0.5)).toBe(200);
-    expect(reconnectDelayMs(limited, 3, () => 0.5)).toBeUndefined();
-  });
-
-  it('keeps jittered delays within ±jitter of the capped delay', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 5000 }),
-        fc.integer({ min: 0, max: 60_000 }),
-        fc.double({ min: 1, max: 4, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.integer({ min: 1, max: 40 }),
-        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
-        (initialMs, extra, factor, jitter, attempt, r) => {
-          const p = { initialMs, maxMs: initialMs + extra, factor, jitter };
-          const base = Math.min(p.maxMs, initialMs * factor ** (attempt - 1));
-          const d = reconnectDelayMs(p, attempt, () => r);
-          expect(d).toBeDefined();
-          expect(d as number).toBeGreaterThanOrEqual(Math.floor(base * (1 - jitter)) - 1);
-          expect(d as number).toBeLessThanOrEqual(Math.ceil(base * (1 + jitter)) + 1);
-        },
-      ),
-    );
-  });
-
-  it('rejects invalid policies naming the field', () => {
-    expect(() => validateReconnectPolicy({ ...policy, jitter: 2 })).toThrow(/jitter/);
-    expect(() => validateReconnectPolicy({ ...policy, maxMs: 10 })).toThrow(/maxMs/);
-    expect(() => validateReconnectPolicy({ ...policy, factor: 0.5 })).toThrow(/factor/);
-    expect(() => validateReconnectPolicy({ ...policy, maxAttempts: 0 })).toThrow(/maxAttempts/);
-    expect(validateReconnectPolicy(policy)).toBe(policy);
+describe('ARI reconnect policy', () => {
+  it('is the shared retry policy: unlimited attempts, backing off from 0.5 s to 15 s', () => {
+    expect(validateRetryPolicy(DEFAULT_ARI_RECONNECT_POLICY)).toBe(DEFAULT_ARI_RECONNECT_POLICY);
+    expect(shouldRetry(DEFAULT_ARI_RECONNECT_POLICY, 10_000)).toBe(true);
+    expect(delayFor(DEFAULT_ARI_RECONNECT_POLICY, 1, () => 0.5)).toBe(500);
+    expect(delayFor(DEFAULT_ARI_RECONNECT_POLICY, 50, () => 0.999_999)).toBe(15_000);
   });
 });
 

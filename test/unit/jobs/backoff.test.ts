@@ -1,23 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { abortableDelay, backoffDelay, bullRetryOptions } from '../../../src/jobs/backoff.js';
+import {
+  abortableDelay,
+  bullRetryOptions,
+  RETRY_POLICY_BACKOFF,
+  retryPolicyBackoff,
+} from '../../../src/jobs/backoff.js';
+import type { RetryPolicy } from '../../../src/lib/retry-policy.js';
 
-describe('backoff policies', () => {
-  it('grow exponentially up to the cap, stay flat when fixed, and shrink by at most the jitter', () => {
-    const exp = { type: 'exponential' as const, baseMs: 100, maxMs: 1000, maxAttempts: 10, jitter: 0 };
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(exp, n))).toEqual([100, 200, 400, 800, 1000, 1000]);
-    const fixed = { ...exp, type: 'fixed' as const };
-    expect([1, 5, 50].map((n) => backoffDelay(fixed, n))).toEqual([100, 100, 100]);
-    const jittered = { ...exp, jitter: 0.5 };
-    expect(backoffDelay(jittered, 3, () => 0)).toBe(400);
-    expect(backoffDelay(jittered, 3, () => 1)).toBe(200);
-    expect(backoffDelay(exp, 10_000)).toBe(1000);
+const policy: RetryPolicy = { initialDelayMs: 250, maxDelayMs: 1000, multiplier: 2, jitter: 0, maxAttempts: 6 };
+type StrategyJob = Parameters<typeof retryPolicyBackoff>[3];
+const jobWith = (backoff: unknown): StrategyJob => ({ opts: { backoff } }) as unknown as StrategyJob;
+
+describe('BullMQ retries by the shared retry policy', () => {
+  it('map maxAttempts onto BullMQ attempts (both count the first run) and carry the policy in the backoff', () => {
+    expect(bullRetryOptions(policy)).toEqual({
+      attempts: 6,
+      backoff: { type: RETRY_POLICY_BACKOFF, delay: 250, policy },
+    });
+    expect(bullRetryOptions({ ...policy, maxAttempts: 0 }).attempts).toBe(Number.MAX_SAFE_INTEGER);
   });
 
-  it('map onto BullMQ attempts and backoff', () => {
-    expect(bullRetryOptions({ type: 'exponential', baseMs: 250, maxMs: 9000, maxAttempts: 6, jitter: 0.1 })).toEqual({
-      attempts: 6,
-      backoff: { type: 'exponential', delay: 250, jitter: 0.1 },
-    });
+  it('the custom backoff strategy waits by the policy the job carries (BullMQ passes 1 for the first retry)', () => {
+    const { backoff } = bullRetryOptions(policy);
+    const job = jobWith(backoff);
+    expect([1, 2, 3, 4].map((n) => retryPolicyBackoff(n, RETRY_POLICY_BACKOFF, undefined, job))).toEqual([
+      250, 500, 1000, 1000,
+    ]);
+  });
+
+  it('a job without a readable policy is not retried (-1) rather than retried on a schedule nobody chose', () => {
+    expect(retryPolicyBackoff(1, RETRY_POLICY_BACKOFF, undefined, jobWith({ type: RETRY_POLICY_BACKOFF }))).toBe(-1);
+    expect(retryPolicyBackoff(1, RETRY_POLICY_BACKOFF, undefined, jobWith(500))).toBe(-1);
+    expect(retryPolicyBackoff(1, RETRY_POLICY_BACKOFF, undefined, undefined)).toBe(-1);
   });
 
   it('abortable delays reject with the abort reason', async () => {

@@ -34,7 +34,7 @@ describe('Realtime route schema', () => {
       bargeIn: 'server',
       builtinTools: { hangup: false, sendDtmf: false },
       fillers: {},
-      reconnect: { attempts: 3, initialMs: 250, maxMs: 4000 },
+      reconnect: { maxAttempts: 4, initialMs: 250, maxMs: 4000 },
       session: {},
     });
   });

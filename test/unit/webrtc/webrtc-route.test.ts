@@ -10,7 +10,7 @@ describe('route kind webrtc', () => {
       jitterTargetPackets: 3,
       jitterMaxPackets: 10,
       mediaTimeoutMs: 15_000,
-      reconnect: { attempts: 2, initialMs: 250, maxMs: 2000 },
+      reconnect: { maxAttempts: 3, initialMs: 250, maxMs: 2000 },
     });
   });
 
