@@ -178,7 +178,8 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
   start(initial: readonly AudioSocketMessage[] = [], initialError?: Error): void {
     if (this.#started) return;
     this.#started = true;
-    if (this.#idleTimeoutMs > 0) this.#idle.start();
+    // A listener may have closed the connection already (its call ended first): nothing left to watch then.
+    if (this.#idleTimeoutMs > 0 && this.#state === 'open') this.#idle.start();
     try {
       for (const message of initial) {
         if (this.#state !== 'open') return;

@@ -157,6 +157,18 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
       ),
     ).toBe(true);
   });
+  it('a connection closed by its listener before it starts never arms the idle watchdog', async () => {
+    const h = await startHarness({ idleTimeoutMs: 200, onConnection: (conn) => void conn.close() });
+    harness = h;
+    const late = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register('late') });
+    calls.push(late);
+    expect(await h.connectionClosed(late.uuid)).toEqual({ reason: 'local_close' });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(h.server.counters.idleTimeouts).toBe(0);
+    expect(
+      h.lines.some((l) => l.msg === 'AudioSocket connection closed: nothing received within the idle timeout'),
+    ).toBe(false);
+  });
   it('an event-loop stall longer than the idle timeout does not close calls whose frames are waiting unread', async () => {
     const h = await startHarness({ idleTimeoutMs: 300 });
     harness = h;
