@@ -8,9 +8,10 @@
  * Modes: `echo` returns the caller's audio; `play` plays a one-second tone when the stream starts. Press Enter to
  * simulate "speech started" on every open stream (sends `clear` while marks are outstanding).
  *
- * Point a route at it (routes file, see README "Routes"):
+ * Point a route at it (routes file, see README "Routes"). Stasis calls match by extension or Stasis argument;
+ * dialplan-direct AudioSocket calls match only by `audiosocketUuids`:
  *
- *   { "routes": [ { "name": "twilio-echo", "match": { "extension": "200" },
+ *   { "routes": [ { "name": "twilio-echo", "match": { "stasisArg": "twilio" },
  *                   "agent": { "kind": "twilio", "url": "ws://127.0.0.1:8082/", "secretEnv": "TWILIO_AGENT_SECRET" } } ] }
  *
  * With `--secret`, connections without the adapter's X-Ava-Signature are refused with HTTP 401.
