@@ -3,6 +3,7 @@ import { AppError } from '../errors/app-error.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallTelephony } from './call-control.js';
+import type { LifecycleEvent, LifecycleEventData, LifecycleEventType } from './call-lifecycle.js';
 import { type CloseReason, type HangupInitiator, initiatorOf } from './close-reason.js';
 import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
@@ -17,13 +18,8 @@ const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
 export const CALL_STATES = ['new', 'connecting', 'active', 'ending', 'ended'] as const;
 export type CallState = (typeof CALL_STATES)[number];
 
-/** A lifecycle change worth recording (and delivering to webhooks). */
-export interface CallLifecycleEvent {
-  callId: string;
-  type: string;
-  at: Date;
-  data: Record<string, unknown>;
-}
+/** A lifecycle change worth recording (and delivering to webhooks): see `call-lifecycle.ts`. */
+export type CallLifecycleEvent = LifecycleEvent;
 
 export interface CallEndSummary {
   callId: string;
@@ -241,8 +237,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return tel;
   }
 
-  record(type: string, data: Record<string, unknown> = {}): void {
-    this.emit('event', { callId: this.id, type, at: new Date(), data });
+  /** Records a lifecycle event of this call (listeners get it as `event`). */
+  record<K extends LifecycleEventType>(type: K, data: LifecycleEventData[K]): void {
+    this.emit('event', { callId: this.id, type, at: new Date(), data } as LifecycleEvent);
   }
 
   /** Ends the call exactly once, whatever asked first; always resolves. */

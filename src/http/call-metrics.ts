@@ -1,5 +1,7 @@
 import type { CallRegistry } from '../calls/call-registry.js';
-import type { CallLifecycleEvent, CallSession } from '../calls/call-session.js';
+import type { LifecycleEvent } from '../calls/call-lifecycle.js';
+import type { CallSession } from '../calls/call-session.js';
+import { assertNever } from '../lib/assert-never.js';
 import type { AppMetrics, MediaTotals } from '../observability/metrics.js';
 
 function bridgeTotals(session: CallSession): MediaTotals {
@@ -63,13 +65,40 @@ export class CallMetricsCollector {
 
   #watch(session: CallSession): void {
     let mediaAt: number | undefined;
-    const onEvent = (ev: CallLifecycleEvent) => {
+    const onEvent = (ev: LifecycleEvent) => {
       const metrics = this.#metrics();
-      if (ev.type === 'media.connected') mediaAt = ev.at.getTime();
-      else if (ev.type === 'agent.connected' && mediaAt !== undefined)
-        metrics?.agentConnected(Math.max(0, ev.at.getTime() - mediaAt) / 1000);
-      else if (ev.type === 'agent.failed') metrics?.agentFailed(String(ev.data.code ?? 'unknown'));
-      else if (ev.type === 'media.gap') metrics?.mediaGap(Number(ev.data.durationMs ?? 0) / 1000);
+      switch (ev.type) {
+        case 'media.connected':
+          mediaAt = ev.at.getTime();
+          return;
+        case 'agent.connected':
+          if (mediaAt !== undefined) metrics?.agentConnected(Math.max(0, ev.at.getTime() - mediaAt) / 1000);
+          return;
+        case 'agent.failed':
+          metrics?.agentFailed(ev.data.code);
+          return;
+        case 'media.gap':
+          metrics?.mediaGap(ev.data.durationMs / 1000);
+          return;
+        case 'call.started':
+        case 'ari.failed':
+        case 'answered':
+        case 'media.requested':
+        case 'media.timeout':
+        case 'dtmf':
+        case 'action':
+        case 'control':
+        case 'transcript':
+        case 'recording.started':
+        case 'recording.finished':
+        case 'webrtc.negotiated':
+        case 'webrtc.connected':
+        case 'webrtc.failed':
+        case 'call.ended':
+          return;
+        default:
+          assertNever(ev, 'lifecycle event');
+      }
     };
     session.on('event', onEvent);
     session.once('ended', (summary) => {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { PublicCallEventName } from '../calls/call-lifecycle.js';
 import { CALL_DIRECTIONS, CALL_STATES, HANGUP_INITIATORS, RECORDING_STATUSES, TRANSCRIPT_ROLES } from '../db/schema.js';
 
 /**
- * Lifecycle events of a call: their type names and payload schemas, defined once. The calls layer emits them
+ * Public call events: the payload schema of each name in `PUBLIC_CALL_EVENT_NAMES` (`calls/call-lifecycle.ts`). The calls layer emits them
  * through `CallEventSink.emit(callId, type, payload)`; they are stored in `call_events` in emission order, some
  * also update the `calls`/`recordings` rows (see `applyCallEvent`), and all are sent to the route's webhooks.
  * Payloads are open objects: fields a later version adds pass through untouched.
@@ -71,7 +72,7 @@ export const callEventPayloadSchemas = {
     closeReason: z.string().max(64),
     latency: z.unknown().optional(),
   }),
-} as const;
+} as const satisfies { [K in PublicCallEventName]: z.ZodType };
 
 export type CallEventType = keyof typeof callEventPayloadSchemas;
 export const CALL_EVENT_TYPES = Object.keys(callEventPayloadSchemas) as CallEventType[];

@@ -1,12 +1,14 @@
-import type { CallLifecycleEvent, CallSession, CallState as SessionState } from '../calls/call-session.js';
+import { type LifecycleEvent, PUBLIC_EVENT_NAME } from '../calls/call-lifecycle.js';
+import type { CallSession, CallState as SessionState } from '../calls/call-session.js';
 import type { CallRegistry } from '../calls/call-registry.js';
 import type { StasisController } from '../calls/stasis-controller.js';
+import { assertNever } from '../lib/assert-never.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallEventSink } from './call-event-types.js';
 import type { CallOwnership } from './call-ownership.js';
 
 /** Close reasons that mean the call failed rather than ended normally. */
-const FAILED_REASONS = new Set(['agent_failed', 'ari_failure', 'no_route', 'error', 'orphaned']);
+const FAILED_REASONS: ReadonlySet<string> = new Set(['agent_failed', 'ari_failure', 'no_route', 'error', 'orphaned']);
 
 const STATE_OF: Partial<Record<SessionState, 'answered' | 'active' | 'ending'>> = {
   connecting: 'answered',
@@ -31,6 +33,8 @@ export interface CallRecorderOptions {
 export class CallRecorder {
   readonly #o: CallRecorderOptions;
   readonly #created = new Set<string>();
+  /** Media ids of live calls, from `media.requested` until `call.ended`. */
+  readonly #media = new Map<string, { mediaChannelId: string; bridgeId: string; audiosocketUuid: string }>();
   readonly #onAdded = (session: CallSession) => this.#track(session);
   readonly #onOriginated = (o: { callId: string; channelId: string; endpoint: string; route: string }) => {
     this.#created.add(o.callId);
@@ -98,75 +102,84 @@ export class CallRecorder {
         ...common,
       });
     }
-    let media: { mediaChannelId?: string; bridgeId?: string; audiosocketUuid?: string } = {};
     session.on('state', (state) => {
       const mapped = STATE_OF[state];
       if (mapped) sink.emit(id, 'call.state_changed', { state: mapped });
     });
-    session.on('event', (e: CallLifecycleEvent) => {
-      const d = e.data;
-      switch (e.type) {
-        case 'media.requested':
-          media = {
-            mediaChannelId: String(d.mediaChannel ?? ''),
-            bridgeId: String(d.bridge ?? ''),
-            audiosocketUuid: String(d.uuid ?? ''),
-          };
-          return;
-        case 'media.connected':
-          sink.emit(id, 'call.media_connected', { ...media });
-          return;
-        case 'agent.connected':
-          sink.emit(id, 'call.agent_connected', { agentKind: String(d.kind ?? info.route.agent.kind) });
-          return;
-        case 'agent.failed':
-          sink.emit(id, 'call.error', { code: String(d.code ?? 'AGENT_FAILED'), message: String(d.message ?? '') });
-          return;
-        case 'ari.failed':
-          sink.emit(id, 'call.error', { code: 'ARI_FAILURE', message: String(d.message ?? '') });
-          return;
-        case 'dtmf':
-          sink.emit(id, 'call.dtmf', { digit: String(d.digit) });
-          return;
-        case 'media.gap':
-          sink.emit(id, 'call.media_gap', {
-            startedAt: String(d.startedAt),
-            durationMs: Number(d.durationMs),
-            filledFrames: Number(d.filledFrames),
-            open: d.open === true,
-            leading: d.leading === true,
-          });
-          return;
-        case 'transcript':
-          sink.emit(id, 'call.transcript', {
-            role: d.role === 'assistant' || d.role === 'agent' ? 'agent' : 'caller',
-            text: String(d.text ?? ''),
-            itemId: typeof d.itemId === 'string' ? d.itemId : null,
-          });
-          return;
-        case 'recording.started':
-          sink.emit(id, 'call.recording_started', { name: String(d.name), format: String(d.format ?? 'wav') });
-          return;
-        case 'recording.finished':
-          sink.emit(id, 'call.recording_finished', { name: String(d.name), status: 'done' });
-          return;
-        case 'action':
-          if (d.type === 'transfer') sink.emit(id, 'call.transferred', { target: JSON.stringify(d.target) });
-          return;
-        default:
-          return;
-      }
-    });
-    session.once('ended', (summary) => {
-      sink.emit(id, 'call.ended', {
-        state: FAILED_REASONS.has(summary.reason) ? 'failed' : 'ended',
-        closeReason: summary.reason,
-        initiator: summary.initiator,
-        hangupCause: summary.hangupCause ?? null,
-        hangupCauseTxt: summary.hangupCauseText ?? null,
-        ...(summary.latency ? { latency: summary.latency } : {}),
-      });
+    session.on('event', (e) => this.#publish(session, e));
+    session.once('ended', () => {
       ownership.release(id).catch((err: unknown) => log.warn({ err }, 'could not release call ownership'));
     });
+  }
+
+  /**
+   * Publishes one lifecycle event under its public name (`PUBLIC_EVENT_NAME`), with the payload the public
+   * contract gives it. Exhaustive: a new lifecycle event does not compile until it is decided here.
+   */
+  #publish(session: CallSession, e: LifecycleEvent): void {
+    const { sink } = this.#o;
+    const id = session.id;
+    const name = PUBLIC_EVENT_NAME;
+    switch (e.type) {
+      case 'media.requested':
+        // Folded into `call.media_connected`: the ids are known before Asterisk connects the media.
+        this.#media.set(id, {
+          mediaChannelId: e.data.mediaChannel,
+          bridgeId: e.data.bridge,
+          audiosocketUuid: e.data.uuid ?? '',
+        });
+        return;
+      case 'media.connected':
+        sink.emit(id, name[e.type], { ...this.#media.get(id) });
+        return;
+      case 'agent.connected':
+        sink.emit(id, name[e.type], { agentKind: e.data.kind });
+        return;
+      case 'agent.failed':
+        sink.emit(id, name[e.type], { code: e.data.code, message: e.data.message });
+        return;
+      case 'ari.failed':
+        sink.emit(id, name[e.type], { code: 'ARI_FAILURE', message: e.data.message });
+        return;
+      case 'dtmf':
+        sink.emit(id, name[e.type], { digit: e.data.digit });
+        return;
+      case 'media.gap':
+        sink.emit(id, name[e.type], { ...e.data });
+        return;
+      case 'transcript':
+        sink.emit(id, name[e.type], { role: e.data.role, text: e.data.text, itemId: e.data.itemId });
+        return;
+      case 'recording.started':
+        sink.emit(id, name[e.type], { name: e.data.name, format: e.data.format });
+        return;
+      case 'recording.finished':
+        sink.emit(id, name[e.type], { name: e.data.name, status: e.data.status });
+        return;
+      case 'action':
+        if (e.data.type === 'transfer') sink.emit(id, name[e.type], { target: JSON.stringify(e.data.target) });
+        return;
+      case 'call.ended':
+        this.#media.delete(id);
+        sink.emit(id, name[e.type], {
+          state: FAILED_REASONS.has(e.data.reason) ? 'failed' : 'ended',
+          closeReason: e.data.reason,
+          initiator: e.data.initiator,
+          hangupCause: e.data.cause ?? null,
+          hangupCauseTxt: e.data.text ?? null,
+          ...(e.data.latency ? { latency: e.data.latency } : {}),
+        });
+        return;
+      case 'call.started':
+      case 'answered':
+      case 'media.timeout':
+      case 'control':
+      case 'webrtc.negotiated':
+      case 'webrtc.connected':
+      case 'webrtc.failed':
+        return;
+      default:
+        assertNever(e, 'lifecycle event');
+    }
   }
 }

@@ -129,7 +129,10 @@ describe('native WebSocket agent through the running service (dialplan-direct)',
     app = started.app;
     const events: string[] = [];
     app.registry.on('added', (s) =>
-      s.on('event', (e) => events.push(`${e.type}:${String(e.data.code ?? e.data.reason ?? '')}`)),
+      s.on('event', (e) => {
+        const d: Record<string, unknown> = e.data;
+        events.push(`${e.type}:${String(d.code ?? d.reason ?? '')}`);
+      }),
     );
     const call = await dialAudioSocket({ host: '127.0.0.1', port: started.port, uuid: randomUUID() });
     calls.push(call);

@@ -25,7 +25,10 @@ function playedOn(rt: RealtimeHarness, channelId: string): string[] {
 function recordEvents(rt: RealtimeHarness): string[] {
   const events: string[] = [];
   rt.h.app.registry.on('added', (s: CallSession) =>
-    s.on('event', (e) => events.push(`${e.type}:${String(e.data.code ?? e.data.reason ?? '')}`)),
+    s.on('event', (e) => {
+      const d: Record<string, unknown> = e.data;
+      events.push(`${e.type}:${String(d.code ?? d.reason ?? '')}`);
+    }),
   );
   return events;
 }

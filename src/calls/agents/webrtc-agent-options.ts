@@ -2,6 +2,7 @@ import type { WebRtcAgentConfig } from '../../config/webrtc-route.js';
 import type { Logger } from '../../observability/logger.js';
 import type { WebRtcCodecName } from '../../protocols/agent/webrtc-signalling.js';
 import type { IceServer } from '../../transports/webrtc/webrtc-peer.js';
+import type { RecordCallLifecycle } from '../call-lifecycle.js';
 import type { CallInfo } from '../voice-agent.js';
 import { reconnectPolicyOf } from './agent-reconnect.js';
 import type { WebRtcAgentOptions } from './webrtc-agent.js';
@@ -22,7 +23,7 @@ export interface WebRtcAgentSettings {
   /** Where calls of routes without `url` wait for `/v1/agent/webrtc`; without it those routes fail to start. */
   readonly waitingCalls?: WaitingCalls;
   /** Records a lifecycle event on a call (e.g. `registry.get(callId)?.record(type, data)`). */
-  readonly record?: (callId: string, type: string, data: Record<string, unknown>) => void;
+  readonly record?: RecordCallLifecycle;
 }
 
 export interface ResolvedWebRtcAgentSettings {
@@ -30,7 +31,7 @@ export interface ResolvedWebRtcAgentSettings {
   readonly hostAddresses: readonly string[];
   readonly clock: TickSource;
   readonly waitingCalls: WaitingCalls | undefined;
-  readonly record: ((callId: string, type: string, data: Record<string, unknown>) => void) | undefined;
+  readonly record: RecordCallLifecycle | undefined;
 }
 
 /** Fills in the defaults once per agent factory (one on-demand clock for all its WebRTC agents). */
@@ -76,6 +77,6 @@ export function webrtcAgentOptions(
     clock: settings.clock,
     waitingCalls: settings.waitingCalls,
     logger: logger.child({ callId: call.callId, agent: 'webrtc' }),
-    ...(record ? { record: (type: string, data: Record<string, unknown>) => record(call.callId, type, data) } : {}),
+    ...(record ? { record: (type, data) => record(call.callId, type, data) } : {}),
   };
 }

@@ -23,6 +23,7 @@ import { type RtpJitterBufferStats, RtpJitterBuffer } from '../../transports/web
 import { RtpAudioPipeline } from '../../transports/webrtc/rtp-audio-pipeline.js';
 import { WebRtcError } from '../../transports/webrtc/webrtc-error.js';
 import { type IceServer, WebRtcPeer } from '../../transports/webrtc/webrtc-peer.js';
+import type { LifecycleEventData, LifecycleEventType, RecordLifecycle } from '../call-lifecycle.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
@@ -51,7 +52,7 @@ export interface WebRtcAgentOptions {
   readonly waitingCalls: WaitingCalls | undefined;
   readonly logger: Logger;
   /** Records a lifecycle event on the call (codec chosen, media failure cause). */
-  readonly record?: (type: string, data: Record<string, unknown>) => void;
+  readonly record?: RecordLifecycle;
 }
 
 /** What the agent negotiated and how its media went; for logs, records and tests. */
@@ -381,7 +382,7 @@ export class WebRtcAgent implements VoiceAgent {
     this.#output.fail(error);
   }
 
-  #record(type: string, data: Record<string, unknown>): void {
+  #record<K extends LifecycleEventType>(type: K, data: LifecycleEventData[K]): void {
     try {
       this.#o.record?.(type, data);
     } catch (err) {

@@ -1,4 +1,5 @@
-import type { CallLifecycleEvent, CallSession, CallState } from '../../calls/call-session.js';
+import type { LifecycleEvent, LifecycleEventType } from '../../calls/call-lifecycle.js';
+import type { CallSession, CallState } from '../../calls/call-session.js';
 import type { CallRegistry } from '../../calls/call-registry.js';
 
 /** Most events kept per live call for consoles that connect later. */
@@ -6,7 +7,7 @@ export const CONSOLE_EVENTS_PER_CALL = 200;
 
 /** One session event as the console sees it. */
 export interface ConsoleEvent {
-  type: string;
+  type: LifecycleEventType;
   at: string;
   data: Record<string, unknown>;
 }
@@ -42,7 +43,7 @@ export type ConsoleMessage =
   | { type: 'error'; code: string; message: string };
 
 /** JSON-safe copy of event data (drops what JSON cannot carry; caps long strings). */
-function plain(data: Record<string, unknown>): Record<string, unknown> {
+function plain(data: object): Record<string, unknown> {
   try {
     return JSON.parse(
       JSON.stringify(data, function (this: Record<string, unknown>, k: string, v: unknown) {
@@ -142,7 +143,7 @@ export class ConsoleFeed {
       startedAt: info.startedAt.toISOString(),
       events: [],
     };
-    const onEvent = (e: CallLifecycleEvent) => {
+    const onEvent = (e: LifecycleEvent) => {
       const event: ConsoleEvent = { type: e.type, at: e.at.toISOString(), data: plain(e.data) };
       call.events.push(event);
       if (call.events.length > CONSOLE_EVENTS_PER_CALL) call.events.shift();

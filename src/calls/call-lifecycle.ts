@@ -1,0 +1,141 @@
+import type { AudioFormat } from '../audio/format.js';
+import type { CloseReason, HangupInitiator } from './close-reason.js';
+import type { ChannelLiveness, SilenceEndCause } from './silence-watchdog.js';
+import type { CallLatency } from './turn-latency.js';
+import type { AgentAction } from './voice-agent.js';
+
+/**
+ * The lifecycle events a call records, defined once: each type with the data it carries. `CallSession.record`
+ * takes only these, and every consumer (call recorder → `call_events` and webhooks, metrics, console, demo)
+ * switches over the same union. A new event is one entry here plus one in `PUBLIC_EVENT_NAME`; the compiler then
+ * points at every switch that must handle it.
+ */
+export interface LifecycleEventData {
+  /** A Stasis call entered the application. */
+  'call.started': { direction: 'inbound' | 'outbound'; channel: string; caller: string; exten: string };
+  /** Setting the call up in Asterisk failed. */
+  'ari.failed': { message: string };
+  /** The adapter answered the caller's channel. */
+  answered: Record<string, never>;
+  /** The media channel was asked for: AudioSocket (`uuid`) or chan_websocket (`connectionId`). */
+  'media.requested': {
+    bridge: string;
+    mediaChannel: string;
+    format: string;
+    uuid?: string | undefined;
+    connectionId?: string | undefined;
+  };
+  /** The media leg is attached and frames are paced. */
+  'media.connected': { format: AudioFormat; agent: string };
+  /** The caller's audio stopped on the wire for a while and was filled with silence. */
+  'media.gap': {
+    startedAt: string;
+    durationMs: number;
+    filledFrames: number;
+    open: boolean;
+    leading: boolean;
+  };
+  /** The caller's media stopped and the leg is dead: the call is ended. */
+  'media.timeout': { cause: SilenceEndCause; silentMs: number; liveness?: ChannelLiveness | undefined };
+  /** The agent did not start. */
+  'agent.failed': { code: string; message: string };
+  /** The agent is connected and the call is active. */
+  'agent.connected': { kind: string };
+  /** A DTMF digit from the caller. */
+  dtmf: { digit: string };
+  /** An action of the agent or the control plane. */
+  action: AgentAction;
+  /** A control command on the call (hangup through the API). */
+  control: { type: 'hangup'; reason: string | null };
+  /** A finished turn of a Realtime conversation. */
+  transcript: { role: 'caller' | 'agent'; text: string; itemId: string | null; truncated?: boolean | undefined };
+  'recording.started': { name: string; format: string };
+  'recording.finished': { name: string; status: 'done' };
+  /** WebRTC agent: codec chosen, connected, failed. */
+  'webrtc.negotiated': { codec: string; payloadType: number; offered: string[] };
+  'webrtc.connected': { codec: string | undefined };
+  'webrtc.failed': { code: string; message: string; [detail: string]: unknown };
+  /** The call is over; `cause`/`text` are Asterisk's hangup cause, when it gave one. */
+  'call.ended': {
+    reason: CloseReason;
+    initiator: HangupInitiator;
+    cause?: number | undefined;
+    text?: string | undefined;
+    latency?: CallLatency | undefined;
+  };
+}
+
+export type LifecycleEventType = keyof LifecycleEventData;
+
+/** One recorded lifecycle event, discriminated by `type`. */
+export type LifecycleEvent = {
+  [K in LifecycleEventType]: { callId: string; type: K; at: Date; data: LifecycleEventData[K] };
+}[LifecycleEventType];
+
+/** The lifecycle event of type `K`. */
+export type LifecycleEventOf<K extends LifecycleEventType> = Extract<LifecycleEvent, { type: K }>;
+
+/**
+ * The public call event names: what `call_events.type` stores and webhooks send (a public contract, listed in the
+ * README). Their payload schemas live with the persistence (`jobs/call-event-types.ts`), keyed by these names.
+ */
+export const PUBLIC_CALL_EVENT_NAMES = [
+  'call.created',
+  'call.ringing',
+  'call.answered',
+  'call.media_connected',
+  'call.media_gap',
+  'call.state_changed',
+  'call.agent_connected',
+  'call.agent_disconnected',
+  'call.dtmf',
+  'call.transcript',
+  'call.transferred',
+  'call.playback_started',
+  'call.playback_finished',
+  'call.recording_started',
+  'call.recording_finished',
+  'call.error',
+  'call.ended',
+] as const;
+export type PublicCallEventName = (typeof PUBLIC_CALL_EVENT_NAMES)[number];
+
+/**
+ * The one mapping from lifecycle events to public call events: the name each is published under, or `null` for
+ * events that stay internal (console and logs only). `action` is published for transfers only; `media.requested`
+ * is folded into `call.media_connected`. `call.created`, `call.answered` (outbound) and `call.state_changed` come
+ * from the registry, the originate and the session's states, not from this stream.
+ */
+export const PUBLIC_EVENT_NAME = {
+  'call.started': null,
+  'ari.failed': 'call.error',
+  answered: null,
+  'media.requested': null,
+  'media.connected': 'call.media_connected',
+  'media.gap': 'call.media_gap',
+  'media.timeout': null,
+  'agent.failed': 'call.error',
+  'agent.connected': 'call.agent_connected',
+  dtmf: 'call.dtmf',
+  action: 'call.transferred',
+  control: null,
+  transcript: 'call.transcript',
+  'recording.started': 'call.recording_started',
+  'recording.finished': 'call.recording_finished',
+  'webrtc.negotiated': null,
+  'webrtc.connected': null,
+  'webrtc.failed': null,
+  'call.ended': 'call.ended',
+} as const satisfies { [K in LifecycleEventType]: PublicCallEventName | null };
+
+export const LIFECYCLE_EVENT_TYPES = Object.keys(PUBLIC_EVENT_NAME) as LifecycleEventType[];
+
+/** Records a lifecycle event on a call; the data's shape follows from the type. */
+export type RecordLifecycle = <K extends LifecycleEventType>(type: K, data: LifecycleEventData[K]) => void;
+
+/** Records a lifecycle event on the call `callId`, if it is live. */
+export type RecordCallLifecycle = <K extends LifecycleEventType>(
+  callId: string,
+  type: K,
+  data: LifecycleEventData[K],
+) => void;
