@@ -33,7 +33,7 @@ export interface CallRecorderOptions {
 export class CallRecorder {
   readonly #o: CallRecorderOptions;
   readonly #created = new Set<string>();
-  /** Media ids of live calls, from `media.requested` until `call.ended`. */
+  /** Media ids of live calls (bounded by them), from `media.requested` until the call has ended. */
   readonly #media = new Map<string, { mediaChannelId: string; bridgeId: string; audiosocketUuid: string }>();
   readonly #onAdded = (session: CallSession) => this.#track(session);
   readonly #onOriginated = (o: { callId: string; channelId: string; endpoint: string; route: string }) => {
@@ -108,6 +108,7 @@ export class CallRecorder {
     });
     session.on('event', (e) => this.#publish(session, e));
     session.once('ended', () => {
+      this.#media.delete(id);
       ownership.release(id).catch((err: unknown) => log.warn({ err }, 'could not release call ownership'));
     });
   }
@@ -160,7 +161,6 @@ export class CallRecorder {
         if (e.data.type === 'transfer') sink.emit(id, name[e.type], { target: JSON.stringify(e.data.target) });
         return;
       case 'call.ended':
-        this.#media.delete(id);
         sink.emit(id, name[e.type], {
           state: FAILED_REASONS.has(e.data.reason) ? 'failed' : 'ended',
           closeReason: e.data.reason,
