@@ -4,6 +4,8 @@ export const CLOSE_REASONS = [
   'agent_hangup',
   'control_hangup',
   'media_closed',
+  /** The media channel left the call's bridge while the call was live (e.g. no codec translation path). */
+  'media_left_bridge',
   'agent_failed',
   'agent_rejected',
   'no_route',
