@@ -500,6 +500,8 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       channel: channel.id,
       caller: channel.caller.number,
       exten: channel.dialplan.exten,
+      // The SIP Call-ID of a PJSIP caller: the console's web phone finds its own call by it.
+      ...(channel.protocol_id ? { protocolId: channel.protocol_id } : {}),
     });
     session.once('ended', () => {
       for (const [id, s] of this.#own) if (s === session) this.#own.delete(id);
