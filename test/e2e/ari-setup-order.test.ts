@@ -2,6 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CallSession } from '../../src/calls/call-session.js';
 import type { CloseReason } from '../../src/calls/close-reason.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
+import {
+  type ChanWebSocketHarness,
+  startChanWebSocketHarness,
+  websocketRoutes,
+} from '../support/chan-websocket-harness.js';
 import { waitFor } from '../support/wait.js';
 
 /** The call's media channel (the AudioSocket externalMedia channel), once requested. */
@@ -118,4 +123,31 @@ describe('Stasis call set-up does not depend on the order of ARI events and answ
     expect(reasons).toHaveLength(CALLS);
     expect(new Set(reasons)).toEqual(new Set(['caller_hangup']));
   }, 150_000);
+});
+
+describe('chan_websocket set-up and media loss', () => {
+  let h: ChanWebSocketHarness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('bridges a late-entering chan_websocket channel, and its leaving the bridge ends the call as media_left_bridge', async () => {
+    h = await startChanWebSocketHarness(
+      {},
+      { routesJson: websocketRoutes({ kind: 'echo' }) },
+      { mediaStasisDelayMs: 150 },
+    );
+    const caller = await h.sim.placeInboundCall();
+    await waitFor(() => h!.sim.bridges()[0]?.channels.length === 2, 10_000, 'caller and media channel bridged');
+    await waitFor(() => h!.app.registry.list()[0]?.state === 'active', 10_000, 'the call active');
+    const session = h.app.registry.list()[0]!;
+    const media = h.sim.channel(mediaChannelOf(session) ?? '');
+    expect(media?.name).toMatch(/^WebSocket\//);
+    expect(media!.leaveBridge()).toBe(true);
+    await session.done;
+    expect(session.endSummary).toMatchObject({ reason: 'media_left_bridge' });
+    await caller.ended;
+    await waitFor(() => h!.sim.channels().length === 0 && h!.sim.bridges().length === 0, 20_000, 'nothing left');
+  });
 });
