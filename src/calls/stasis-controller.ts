@@ -504,7 +504,12 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       ...(channel.protocol_id ? { protocolId: channel.protocol_id } : {}),
     });
     session.once('ended', () => {
-      for (const [id, s] of this.#own) if (s === session) this.#own.delete(id);
+      for (const [id, s] of this.#own) {
+        if (s !== session) continue;
+        this.#own.delete(id);
+        this.#hangingUp.delete(id);
+        this.#mediaStasis.forget(id);
+      }
     });
     this.#setUpMedia(session, channel, telephony).catch((err: unknown) => this.#setUpFailed(session, err));
     return session;
