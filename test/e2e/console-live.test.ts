@@ -160,7 +160,11 @@ describe('console (Playwright, Debian Chromium)', () => {
     expect(
       h.sim.eventLog().some((d) => d.event.type === 'ChannelHangupRequest' || d.event.type === 'ChannelDestroyed'),
     ).toBe(true);
-    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ended');
+    // The ended call leaves "Live calls"; its details stay open with the reason, and it can no longer be hung up.
+    await expect.poll(() => row.count(), POLL).toBe(0);
+    await expect.poll(() => page.locator('#live-count').textContent(), POLL).toBe('(0)');
+    await expect.poll(() => page.locator('#detail-info').textContent(), POLL).toContain('control_hangup');
+    expect(await page.getByRole('button', { name: 'Hang up' }).isDisabled()).toBe(true);
     await expect.poll(() => page.locator('#action-result').textContent(), POLL).toBe('hangup done');
     const calls = new CallsRepository(tmp.db);
     const stored = await until(async () => {
@@ -224,12 +228,48 @@ describe('console (Playwright, Debian Chromium)', () => {
     // The caller left Stasis for the dialplan and was not hung up by the adapter.
     expect(caller.inStasis).toBe(false);
     expect(caller.events.some((e) => e.type === 'ChannelHangupRequest')).toBe(false);
-    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ended');
+    await expect.poll(() => row.count(), POLL).toBe(0);
     const stored = await until(async () => {
       const r = await new CallsRepository(tmp!.db).get(callId);
       return r?.state === 'ended' ? r : undefined;
     });
     expect(stored.closeReason).toBe('transferred');
     await caller.hangup();
+  }, 60_000);
+
+  it('a call that is ending can no longer be hung up from the console', async () => {
+    // The fallback announcement keeps the call in `ending` while it plays (5 s in the simulated Asterisk).
+    h = await startAriHarness(
+      {},
+      {
+        routesJson: {
+          routes: [{ name: 'fb', agent: { kind: 'echo' }, fallback: { action: 'play', media: 'sound:tt-allbusy' } }],
+        },
+        sim: { playbackMs: 5000 },
+      },
+    );
+    const served = await serveConsole(h);
+    server = served.server;
+    await h.sim.placeInboundCall({ caller: '+4930555', extension: '100' });
+    await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
+    const session = h.app.registry.list()[0]!;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+    const page = await browser.newPage();
+    await page.goto(`${served.base}/console/`);
+    await page.getByLabel('API token').fill(CONTROL);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    const row = page.locator(`#live-calls tr[data-call-id="${session.id}"]`);
+    await row.getByRole('button', { name: /Show call/ }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Hang up' }).isDisabled(), POLL).toBe(false);
+    const ended = session.close('agent_failed');
+    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ending');
+    expect(await page.getByRole('button', { name: 'Hang up' }).isDisabled()).toBe(true);
+    await ended;
+    await expect.poll(() => row.count(), POLL).toBe(0);
+    await expect.poll(() => page.locator('#detail-info').textContent(), POLL).toContain('agent_failed');
   }, 60_000);
 });
