@@ -8,7 +8,7 @@ import { TokenAuthenticator } from '../../src/http/token-auth.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
-import { waitFor } from '../support/wait.js';
+import { until, waitFor } from '../support/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** What the page shows may take a while on a busy machine; only the outcome is checked. */
@@ -16,16 +16,6 @@ const POLL = { timeout: 15_000 };
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const CONTROL = 'console-control-token-0123456789';
 const READ = 'console-read-token-0123456789ab';
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The REST API server (`createHttpServer`, the real `/v1/calls/:id/hangup` control route) with the console

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAudioFrame } from '../../../src/protocols/audiosocket/encoder.js';
 import { encodeInboundMessage } from '../../../src/protocols/audiosocket/inbound-encoder.js';
@@ -8,16 +8,10 @@ import type { AudioSocketRejection } from '../../../src/transports/audiosocket/a
 import { UuidRegistry } from '../../../src/transports/audiosocket/uuid-registry.js';
 import { type Harness, memoryLogger, startHarness } from './harness.js';
 import { AudioSocketServer } from '../../../src/transports/audiosocket/audiosocket-server.js';
+import { rawConnect } from '../../support/net.js';
 
 function nextRejection(h: { server: { once: Harness['server']['once'] } }): Promise<AudioSocketRejection> {
   return new Promise((resolve) => h.server.once('rejected', resolve));
-}
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
 }
 
 function socketClosed(s: Socket): Promise<void> {

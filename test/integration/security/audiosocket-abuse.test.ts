@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import type { CallSession } from '../../../src/calls/call-session.js';
@@ -8,13 +8,7 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/sim
 import type { AudioSocketRejection } from '../../../src/transports/audiosocket/audiosocket-server.js';
 import { startTestApp } from '../../support/app-harness.js';
 import { waitFor } from '../../support/wait.js';
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
+import { rawConnect } from '../../support/net.js';
 
 function closed(s: Socket): Promise<void> {
   return new Promise((resolve) => {
