@@ -13,7 +13,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { type MachineInfo, machineInfo } from '../lib/stats.js';
+import { type MachineInfo, machineInfo, percentile } from '../lib/stats.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type App, createApp } from '../../src/app.js';
@@ -93,12 +93,6 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 const fromLoadGen = <T extends FromLoadGen['type']>(child: ChildProcess, type: T, timeoutMs: number) =>
   nextMessage<FromLoadGen, T>(child, type, timeoutMs);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 function webrtcAgents(app: App): WebRtcAgent[] {
   return app.registry
@@ -193,7 +187,7 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
       late: sum(after, (s) => s.jitter.late) - sum(before, (s) => s.jitter.late),
       adapterLoopDelayP99Ms: loop.percentile(99) / 1e6,
       adapterLoopDelayMaxMs: loop.max / 1e6,
-      callSetupMsP50: percentile(setupMs, 0.5),
+      callSetupMsP50: percentile(Float64Array.from(setupMs).sort(), 0.5),
       callSetupMsMax: Math.max(...setupMs),
     };
   } finally {
