@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import { registerConsole } from '../../src/http/console/register-console.js';
@@ -9,8 +9,8 @@ import { createTempDatabase, type TempDatabase } from '../integration/db/temp-da
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { until, waitFor } from '../support/wait.js';
+import { launchChromium } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** What the page shows may take a while on a busy machine; only the outcome is checked. */
 const POLL = { timeout: 15_000 };
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
@@ -89,17 +89,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     const session = h.app.registry.list()[0]!;
     const callId = session.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -188,17 +178,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
     const callId = h.app.registry.list()[0]!.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${served.base}/console/`);
     await page.getByLabel('API token').fill(CONTROL);
