@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { nextMessage } from '../lib/child-messages.js';
+import { nextMessage, stopChild } from '../lib/child-messages.js';
 import { pin } from '../lib/service-process.js';
 import { type AriCallers, startAriCallers } from './ari-callers.js';
 import { type CallerPlan, type CallerReport, runCallers } from './callers.js';
@@ -34,13 +34,7 @@ export function forkCallers(): CallersChild {
   });
   const ready = nextMessage<FromCallers, 'ready'>(child, 'ready', 60_000);
   ready.catch(() => undefined);
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || !child.connected) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.send({ type: 'stop' } satisfies ToCallers);
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode === null) child.kill();
-  };
+  const stop = (): Promise<void> => stopChild(child, { type: 'stop' } satisfies ToCallers, 10_000);
   return { child, ready, stop };
 }
 

@@ -22,7 +22,7 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simula
 import { type GapStats, gapStats, type MachineInfo, machineInfo } from '../lib/stats.js';
 import { AudioSocketServer } from '../../src/transports/audiosocket/audiosocket-server.js';
 import { UuidRegistry } from '../../src/transports/audiosocket/uuid-registry.js';
-import { nextMessage } from '../lib/child-messages.js';
+import { nextMessage, stopChild } from '../lib/child-messages.js';
 import { helpIfAsked } from '../lib/script-args.js';
 
 export interface AudioSocketBenchOptions {
@@ -170,9 +170,7 @@ async function runOne(calls: number, opts: Required<AudioSocketBenchOptions>): P
       callsConnected: report.open,
     };
   } finally {
-    send({ type: 'stop' });
-    await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(10_000)]);
-    if (child.exitCode === null) child.kill();
+    await stopChild(child, { type: 'stop' } satisfies ToLoadGen, 10_000);
     await server.close();
     clock.stop();
   }

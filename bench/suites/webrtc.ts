@@ -23,7 +23,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startWebRtcEchoAgent, type WebRtcEchoAgent } from '../../src/simulator/agents/webrtc-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
-import { nextMessage } from '../lib/child-messages.js';
+import { nextMessage, stopChild } from '../lib/child-messages.js';
 import { helpIfAsked } from '../lib/script-args.js';
 
 export type WebRtcBenchCodec = 'PCMU' | 'opus';
@@ -191,9 +191,7 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
       callSetupMsMax: Math.max(...setupMs),
     };
   } finally {
-    send({ type: 'stop' });
-    await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(15_000)]);
-    if (child.exitCode === null) child.kill();
+    await stopChild(child, { type: 'stop' } satisfies ToLoadGen, 15_000);
     await app?.stop(2000);
   }
 }
