@@ -1,7 +1,9 @@
 /**
  * Waiting in tests. Every helper takes its check first, then the timeout, then what is awaited (for the error).
  * - `waitFor`: a synchronous condition polled every 10 ms (state that has no event to await);
- * - `until`: an async check polled every 50 ms until it returns a value (not undefined);
+ * - `until`: an async check polled every 50 ms until it returns a value (not undefined); an error fails at once;
+ * - `eventually`: the same for checks against servers that may be down: false is "not yet" too, and an error is
+ *   "not yet" (the last one becomes the timeout error's cause);
  * - `eventWaiter`: checks re-run whenever the test's event handlers call `notify()` (no polling).
  */
 
@@ -26,6 +28,29 @@ export async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_
     if (v !== undefined) return v;
     if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined/false (errors count as not yet); see the top. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  what = 'condition',
+  intervalMs = 50,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > until) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

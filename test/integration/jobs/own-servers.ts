@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { freePort } from '../../support/net.js';
-import { until } from '../../support/wait.js';
+import { eventually } from '../../support/wait.js';
 
 /**
  * Redis and MariaDB servers a fault test starts for itself on spare loopback ports, with data in a temporary
@@ -15,10 +15,6 @@ import { until } from '../../support/wait.js';
  */
 
 const run = promisify(execFile);
-
-/** An async check for `until`: true once it resolves true; a rejection (server not up yet) counts as not yet. */
-const up = (check: () => Promise<boolean>) => async (): Promise<true | undefined> =>
-  (await check().catch(() => false)) ? true : undefined;
 
 function tcpAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -66,11 +62,7 @@ export class OwnRedis {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
     args.push('--appendonly', this.#appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
     this.#child = spawn('redis-server', args, { stdio: 'ignore' });
-    await until(
-      up(() => tcpAccepts(this.port)),
-      10_000,
-      `redis-server :${this.port} up`,
-    );
+    await eventually(() => tcpAccepts(this.port), 10_000, `redis-server :${this.port} up`);
   }
 
   async kill(): Promise<void> {
@@ -127,12 +119,12 @@ export class OwnMariaDb {
       ],
       { stdio: 'ignore' },
     );
-    await until(
-      up(async () => {
+    await eventually(
+      async () => {
         const c = await createConnection({ host: '127.0.0.1', port: this.port, user: 'root', connectTimeout: 1000 });
         await c.end();
         return true;
-      }),
+      },
       30_000,
       `mariadbd :${this.port} up`,
     );
