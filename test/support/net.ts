@@ -20,3 +20,13 @@ export function rawConnect(port: number): Promise<Socket> {
     s.once('error', reject);
   });
 }
+
+/** Resolves once the socket is closed (by the peer, usually); what it receives is read and discarded, errors ignored. */
+export function closedByPeer(s: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    s.on('error', () => {});
+    if (s.destroyed) resolve();
+    else s.once('close', () => resolve());
+    s.resume();
+  });
+}

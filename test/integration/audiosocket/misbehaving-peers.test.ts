@@ -6,17 +6,7 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/sim
 import type { AudioSocketRejection } from '../../../src/transports/audiosocket/audiosocket-server.js';
 import { type Harness, isSilent, nonSilentTone, startHarness, withoutSilentFrames } from './harness.js';
 import { waitFor } from '../../support/wait.js';
-import { rawConnect } from '../../support/net.js';
-
-/** Resolves once the peer has closed the socket (data is read and discarded). */
-function closedByPeer(s: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    s.on('error', () => {});
-    if (s.destroyed) resolve();
-    else s.once('close', () => resolve());
-    s.resume();
-  });
-}
+import { closedByPeer, rawConnect } from '../../support/net.js';
 
 describe('misbehaving AudioSocket peers are closed without harming other calls', () => {
   let harness: Harness | undefined;
