@@ -100,3 +100,8 @@ export interface MachineInfo {
 export function machineInfo(loadAverageAtStart: readonly number[]): MachineInfo {
   return { node: process.version, cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverageAtStart };
 }
+
+/** A figure for a text table: `digits` decimals, or `n/a` when it is not a finite number. */
+export function fixedOrNa(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
