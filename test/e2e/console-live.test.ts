@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import { registerConsole } from '../../src/http/console/register-console.js';
@@ -8,24 +8,14 @@ import { TokenAuthenticator } from '../../src/http/token-auth.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
-import { waitFor } from '../support/wait.js';
+import { until, waitFor } from '../support/wait.js';
+import { launchChromium } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** What the page shows may take a while on a busy machine; only the outcome is checked. */
 const POLL = { timeout: 15_000 };
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const CONTROL = 'console-control-token-0123456789';
 const READ = 'console-read-token-0123456789ab';
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The REST API server (`createHttpServer`, the real `/v1/calls/:id/hangup` control route) with the console
@@ -99,17 +89,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     const session = h.app.registry.list()[0]!;
     const callId = session.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -202,17 +182,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
     const callId = h.app.registry.list()[0]!.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${served.base}/console/`);
     await page.getByLabel('API token').fill(CONTROL);

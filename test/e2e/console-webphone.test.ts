@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaClock } from '../../src/audio/media-clock.js';
 import { CallRegistry } from '../../src/calls/call-registry.js';
@@ -11,8 +11,8 @@ import { registerConsole } from '../../src/http/console/register-console.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { SipWsRegistrar } from '../fakes/sip-ws-registrar.js';
 import { waitFor } from '../support/wait.js';
+import { launchChromium } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** What the page shows may take a while on a busy machine; only the outcome is checked. */
 const POLL = { timeout: 15_000 };
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
@@ -96,20 +96,11 @@ describe('console web phone (sip.js in Debian Chromium)', () => {
     expect(lib.headers.get('content-type')).toContain('text/javascript');
     expect((await fetch(`http://127.0.0.1:${port}/console/vendor/sip.js/../../package.json`)).status).toBe(404);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium([
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ]);
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
