@@ -223,11 +223,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     await h.sim.placeInboundCall({ caller: '+4930555', extension: '100' });
     await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
     const session = h.app.registry.list()[0]!;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${served.base}/console/`);
     await page.getByLabel('API token').fill(CONTROL);

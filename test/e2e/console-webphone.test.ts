@@ -44,18 +44,12 @@ export function shippedWebphoneAllow(): string[] {
   return found[0] ?? [];
 }
 
-function chromiumArgs(): string[] {
-  return [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    '--autoplay-policy=no-user-gesture-required',
-  ];
-}
+/** Chromium switches for a web phone: fake microphone, no permission prompt, audio plays without a click. */
+const PHONE_ARGS = [
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
 
 describe('console web phone (sip.js in Debian Chromium)', () => {
   let fastify: FastifyInstance | undefined;
@@ -96,11 +90,7 @@ describe('console web phone (sip.js in Debian Chromium)', () => {
     expect(lib.headers.get('content-type')).toContain('text/javascript');
     expect((await fetch(`http://127.0.0.1:${port}/console/vendor/sip.js/../../package.json`)).status).toBe(404);
 
-    browser = await launchChromium([
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-    ]);
+    browser = await launchChromium(PHONE_ARGS);
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -184,7 +174,7 @@ describe('console web phone: why the adapter ended the call', () => {
     await fastify.listen({ host: '127.0.0.1', port: 0 });
     const { port } = fastify.server.address() as AddressInfo;
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs() });
+    browser = await launchChromium(PHONE_ARGS);
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
