@@ -30,7 +30,7 @@ const SUITES: Suite[] = [
   {
     name: 'resampler',
     run: async (quick) => {
-      const result = await runResamplerBench(quick ? { seconds: 1 } : {});
+      const result = await runResamplerBench(quick ? { seconds: 1, telephonyOnly: true } : {});
       return { result, text: formatResamplerBench(result) };
     },
   },

@@ -28,3 +28,15 @@ export function nextMessage<M extends LoadGenMessage, T extends M['type']>(
     child.on('exit', onExit);
   });
 }
+
+/**
+ * Asks a child process to stop with `message`, waits up to `graceMs` for it to exit, then kills it. Nothing to do
+ * when it has exited or its IPC channel closed already.
+ */
+export async function stopChild(child: ChildProcess, message: object, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || !child.connected) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send(message);
+  await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+  if (child.exitCode === null) child.kill();
+}

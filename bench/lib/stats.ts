@@ -11,7 +11,11 @@ export interface GapStats {
   readonly pctOver30Ms: number;
 }
 
-/** The p-quantile (0..1) of an ascending-sorted array: the value at floor(p·n), clamped. NaN when empty. */
+/**
+ * The p-quantile (0..1) of an ascending-sorted array: the value at index floor(p·n), clamped to the last (the
+ * "upper" nearest rank: the p50 of an even count is the upper of the two middle values). NaN when empty. The one
+ * definition behind every percentile the benchmarks publish (docs/benchmarks.md, "Percentiles").
+ */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -95,4 +99,9 @@ export interface MachineInfo {
 
 export function machineInfo(loadAverageAtStart: readonly number[]): MachineInfo {
   return { node: process.version, cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverageAtStart };
+}
+
+/** A figure for a text table: `digits` decimals, or `n/a` when it is not a finite number. */
+export function fixedOrNa(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }

@@ -19,10 +19,11 @@ import { PlayoutBuffer } from '../../src/audio/playout-buffer.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { AudioKind } from '../../src/protocols/audiosocket/kinds.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
-import { type GapStats, gapStats, type MachineInfo, machineInfo } from '../lib/stats.js';
+import { dialRamped } from '../lib/ramped-dials.js';
+import { fixedOrNa, type GapStats, gapStats, type MachineInfo, machineInfo } from '../lib/stats.js';
 import { AudioSocketServer } from '../../src/transports/audiosocket/audiosocket-server.js';
 import { UuidRegistry } from '../../src/transports/audiosocket/uuid-registry.js';
-import { nextMessage } from '../lib/child-messages.js';
+import { nextMessage, stopChild } from '../lib/child-messages.js';
 import { helpIfAsked } from '../lib/script-args.js';
 
 export interface AudioSocketBenchOptions {
@@ -170,9 +171,7 @@ async function runOne(calls: number, opts: Required<AudioSocketBenchOptions>): P
       callsConnected: report.open,
     };
   } finally {
-    send({ type: 'stop' });
-    await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(10_000)]);
-    if (child.exitCode === null) child.kill();
+    await stopChild(child, { type: 'stop' } satisfies ToLoadGen, 10_000);
     await server.close();
     clock.stop();
   }
@@ -229,37 +228,30 @@ async function loadGenerator(): Promise<void> {
       case 'start':
         void (async () => {
           try {
-            const step = m.uuids.length > 1 ? m.rampMs / m.uuids.length : 0;
-            const t0 = performance.now();
-            const dials: Promise<SimulatedAudioSocketCall>[] = [];
-            for (const [i, uuid] of m.uuids.entries()) {
-              const wait = t0 + i * step - performance.now();
-              if (wait > 1) await sleep(wait);
+            const connected = await dialRamped(m.uuids, m.rampMs, (uuid) => {
               let last = Number.NaN;
-              dials.push(
-                dialAudioSocket({
-                  host: m.host,
-                  port: m.port,
-                  uuid,
-                  kind: m.kind,
-                  source: { type: 'silence' },
-                  recordReceived: false,
-                  recordPayloads: false,
-                  recordSent: false,
-                  connectTimeoutMs: 10_000,
-                  onFrame: (f) => {
-                    if (!measuring) {
-                      last = Number.NaN;
-                      return;
-                    }
-                    frames += 1;
-                    if (!Number.isNaN(last)) pushGap(f.at - last);
-                    last = f.at;
-                  },
-                }),
-              );
-            }
-            calls.push(...(await Promise.all(dials)));
+              return dialAudioSocket({
+                host: m.host,
+                port: m.port,
+                uuid,
+                kind: m.kind,
+                source: { type: 'silence' },
+                recordReceived: false,
+                recordPayloads: false,
+                recordSent: false,
+                connectTimeoutMs: 10_000,
+                onFrame: (f) => {
+                  if (!measuring) {
+                    last = Number.NaN;
+                    return;
+                  }
+                  frames += 1;
+                  if (!Number.isNaN(last)) pushGap(f.at - last);
+                  last = f.at;
+                },
+              });
+            });
+            calls.push(...connected);
             reply({ type: 'ready', connected: calls.length });
           } catch (err) {
             reply({ type: 'error', message: (err as Error).message });
@@ -293,10 +285,6 @@ async function loadGenerator(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 }
 
-function fmt(n: number, digits = 2): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
-}
-
 export function formatAudioSocketBench(r: AudioSocketBenchResult): string {
   const out: string[] = [];
   out.push(`AudioSocket echo benchmark — node ${r.node}, ${r.cores} × ${r.cpuModel}`);
@@ -321,17 +309,17 @@ export function formatAudioSocketBench(r: AudioSocketBenchResult): string {
   ];
   const rows = r.runs.map((x) => [
     String(x.calls),
-    fmt(x.seconds, 1),
-    fmt(x.serverCpuMsPerCallSecond, 3),
-    fmt(x.serverCpuPctOfCore, 1),
-    fmt(x.loadGenCpuMsPerCallSecond, 3),
-    fmt(x.downlinkGaps.p50Ms),
-    fmt(x.downlinkGaps.p99Ms),
-    fmt(x.downlinkGaps.maxMs),
-    fmt(x.downlinkGaps.pctOver30Ms, 3),
-    fmt(x.downlinkFrameRatio, 4),
-    fmt(x.serverLoopDelayP99Ms),
-    fmt(x.loadGenLoopDelayP99Ms),
+    fixedOrNa(x.seconds, 1),
+    fixedOrNa(x.serverCpuMsPerCallSecond, 3),
+    fixedOrNa(x.serverCpuPctOfCore, 1),
+    fixedOrNa(x.loadGenCpuMsPerCallSecond, 3),
+    fixedOrNa(x.downlinkGaps.p50Ms),
+    fixedOrNa(x.downlinkGaps.p99Ms),
+    fixedOrNa(x.downlinkGaps.maxMs),
+    fixedOrNa(x.downlinkGaps.pctOver30Ms, 3),
+    fixedOrNa(x.downlinkFrameRatio, 4),
+    fixedOrNa(x.serverLoopDelayP99Ms),
+    fixedOrNa(x.loadGenLoopDelayP99Ms),
     `${x.clockLateTicks}/${x.clockMissedTicks}`,
     String(x.framesDropped),
   ]);

@@ -19,7 +19,8 @@ import { readWavFile, toMono } from '../../src/simulator/audio/wav.js';
 import { startEchoService } from '../lib/echo-service.js';
 import { percentile } from '../lib/stats.js';
 import { type BenchMachine, benchMachine, pin } from '../lib/service-process.js';
-import { type LatencyStats, type LoadResult, runLoad } from '../loadgen.js';
+import { runLoad } from '../loadgen/run-load.js';
+import type { LatencyStats, LoadResult } from '../loadgen/types.js';
 import { helpIfAsked } from '../lib/script-args.js';
 
 const ONSET_WAV = fileURLToPath(new URL('../../test/fixtures/speech/onset-8k.wav', import.meta.url));

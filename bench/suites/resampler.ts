@@ -14,6 +14,8 @@ import { helpIfAsked } from '../lib/script-args.js';
 export interface ResamplerBenchOptions {
   /** Seconds of audio converted per conversion for the CPU measurement (after warm-up). Default 30. */
   readonly seconds?: number;
+  /** Only the conversions between 8, 16, 24 and 48 kHz (the quick smoke run); default all of BENCH_CONVERSIONS. */
+  readonly telephonyOnly?: boolean;
 }
 
 export interface ResamplerConversionResult {
@@ -273,12 +275,17 @@ function cpuModel(): string {
   }
 }
 
-/** Measures every conversion in {@link BENCH_CONVERSIONS}. */
+const TELEPHONY_RATES: readonly number[] = [8000, 16000, 24000, 48000];
+
+/** Measures every conversion in {@link BENCH_CONVERSIONS} (or its telephony-rate ones, with `telephonyOnly`). */
 export async function runResamplerBench(opts: ResamplerBenchOptions = {}): Promise<ResamplerBenchResult> {
   const seconds = opts.seconds ?? 30;
   const frames = Math.max(REPEATS, Math.round(seconds * 50));
   const conversions: ResamplerConversionResult[] = [];
-  for (const [from, to] of BENCH_CONVERSIONS) {
+  const wanted = opts.telephonyOnly
+    ? BENCH_CONVERSIONS.filter(([from, to]) => TELEPHONY_RATES.includes(from) && TELEPHONY_RATES.includes(to))
+    : BENCH_CONVERSIONS;
+  for (const [from, to] of wanted) {
     const passHz = new StreamResampler(from, to).filter?.passHz ?? to / 2;
     const cpuUsPerFrame = measureCpu(from, to, frames);
     conversions.push({

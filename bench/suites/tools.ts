@@ -26,6 +26,7 @@ import type { CallController } from '../../src/jobs/call-controller.js';
 import { createJobLayer } from '../../src/jobs/job-layer.js';
 import type { ToolCallResult, ToolResultSink } from '../../src/jobs/tool-call-types.js';
 import { startToolServer } from '../lib/http-tool.js';
+import { summarizeLatencies } from '../lib/round-trips.js';
 import { createScratchBackends, DEFAULT_BENCH_MYSQL_URL, DEFAULT_BENCH_REDIS_URL } from '../lib/job-backends.js';
 import { helpIfAsked } from '../lib/script-args.js';
 
@@ -99,12 +100,6 @@ const unusedController: CallController = new Proxy({} as CallController, {
   },
 });
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
-}
-
 export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Promise<ToolRoundTripBenchResult> {
   const loadAverageAtStart = loadavg();
   const pauseMs = opts.pauseMs ?? 0;
@@ -168,16 +163,16 @@ export async function runToolRoundTripBench(opts: ToolRoundTripBenchOptions): Pr
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     loop.disable();
-    const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+    const { p50Ms, p90Ms, p99Ms, maxMs, meanMs } = summarizeLatencies(samples.map((s) => s.ms));
     return {
       calls: opts.calls,
       pauseMs,
       toolCalls: samples.length,
-      p50Ms: percentile(sorted, 50),
-      p90Ms: percentile(sorted, 90),
-      p99Ms: percentile(sorted, 99),
-      maxMs: sorted[sorted.length - 1] ?? Number.NaN,
-      meanMs: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+      p50Ms,
+      p90Ms,
+      p99Ms,
+      maxMs,
+      meanMs,
       throughputPerSec: samples.length / (wallMs / 1000),
       failures: samples.filter((s) => !s.ok).length,
       cpuMsPerToolCall: (cpu.user + cpu.system) / 1000 / Math.max(1, samples.length),

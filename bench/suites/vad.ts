@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { type MachineInfo, machineInfo } from '../lib/stats.js';
+import { type MachineInfo, machineInfo, percentile } from '../lib/stats.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ort from 'onnxruntime-node';
@@ -132,9 +132,8 @@ function windowsOf(rate: SileroRate, count: number): Float32Array[] {
 
 function percentiles(values: number[]): Percentiles {
   if (values.length === 0) return { p50: 0, p99: 0, max: 0 };
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
-  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1] as number };
+  const s = Float64Array.from(values).sort();
+  return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), max: s[s.length - 1] as number };
 }
 
 function median(values: number[]): number {

@@ -13,7 +13,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { type MachineInfo, machineInfo } from '../lib/stats.js';
+import { dialRamped } from '../lib/ramped-dials.js';
+import { fixedOrNa, type MachineInfo, machineInfo, percentile } from '../lib/stats.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type App, createApp } from '../../src/app.js';
@@ -23,7 +24,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startWebRtcEchoAgent, type WebRtcEchoAgent } from '../../src/simulator/agents/webrtc-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
-import { nextMessage } from '../lib/child-messages.js';
+import { nextMessage, stopChild } from '../lib/child-messages.js';
 import { helpIfAsked } from '../lib/script-args.js';
 
 export type WebRtcBenchCodec = 'PCMU' | 'opus';
@@ -93,12 +94,6 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 const fromLoadGen = <T extends FromLoadGen['type']>(child: ChildProcess, type: T, timeoutMs: number) =>
   nextMessage<FromLoadGen, T>(child, type, timeoutMs);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 function webrtcAgents(app: App): WebRtcAgent[] {
   return app.registry
@@ -193,13 +188,11 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
       late: sum(after, (s) => s.jitter.late) - sum(before, (s) => s.jitter.late),
       adapterLoopDelayP99Ms: loop.percentile(99) / 1e6,
       adapterLoopDelayMaxMs: loop.max / 1e6,
-      callSetupMsP50: percentile(setupMs, 0.5),
+      callSetupMsP50: percentile(Float64Array.from(setupMs).sort(), 0.5),
       callSetupMsMax: Math.max(...setupMs),
     };
   } finally {
-    send({ type: 'stop' });
-    await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(15_000)]);
-    if (child.exitCode === null) child.kill();
+    await stopChild(child, { type: 'stop' } satisfies ToLoadGen, 15_000);
     await app?.stop(2000);
   }
 }
@@ -256,27 +249,20 @@ async function loadGenerator(): Promise<void> {
           try {
             const rate = m.kind === 0x12 ? 16000 : 8000;
             const tone = generateTone({ rate, freq: 1000, amplitude: 6000, ms: 1000 });
-            const step = m.uuids.length > 1 ? m.rampMs / m.uuids.length : 0;
-            const t0 = performance.now();
-            const dials: Promise<SimulatedAudioSocketCall>[] = [];
-            for (const [i, uuid] of m.uuids.entries()) {
-              const wait = t0 + i * step - performance.now();
-              if (wait > 1) await sleep(wait);
-              dials.push(
-                dialAudioSocket({
-                  host: '127.0.0.1',
-                  port: m.port,
-                  uuid,
-                  kind: m.kind,
-                  source: { type: 'samples', samples: tone, loop: true },
-                  recordReceived: false,
-                  recordPayloads: false,
-                  recordSent: false,
-                  connectTimeoutMs: 10_000,
-                }),
-              );
-            }
-            calls.push(...(await Promise.all(dials)));
+            const connected = await dialRamped(m.uuids, m.rampMs, (uuid) => {
+              return dialAudioSocket({
+                host: '127.0.0.1',
+                port: m.port,
+                uuid,
+                kind: m.kind,
+                source: { type: 'samples', samples: tone, loop: true },
+                recordReceived: false,
+                recordPayloads: false,
+                recordSent: false,
+                connectTimeoutMs: 10_000,
+              });
+            });
+            calls.push(...connected);
             reply({ type: 'dialled', connected: calls.length });
           } catch (err) {
             reply({ type: 'error', message: (err as Error).message });
@@ -299,10 +285,6 @@ async function loadGenerator(): Promise<void> {
     }
   });
   process.on('disconnect', () => process.exit(0));
-}
-
-function fmt(n: number, digits = 2): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
 
 export function formatWebRtcBench(r: WebRtcBenchResult): string {
@@ -330,19 +312,19 @@ export function formatWebRtcBench(r: WebRtcBenchResult): string {
   ];
   const rows = r.runs.map((x) => [
     String(x.calls),
-    fmt(x.seconds, 1),
+    fixedOrNa(x.seconds, 1),
     String(x.connected),
-    fmt(x.adapterCpuMsPerCallSecond, 3),
-    fmt(x.adapterCpuPctOfCore, 1),
-    fmt(x.adapterCpuUsPerRtpPacket, 1),
-    fmt(x.loadGenCpuMsPerCallSecond, 3),
-    fmt(x.rtpSentPerCallSecond, 1),
-    fmt(x.rtpReceivedPerCallSecond, 1),
-    fmt(x.concealedPerCallSecond, 3),
+    fixedOrNa(x.adapterCpuMsPerCallSecond, 3),
+    fixedOrNa(x.adapterCpuPctOfCore, 1),
+    fixedOrNa(x.adapterCpuUsPerRtpPacket, 1),
+    fixedOrNa(x.loadGenCpuMsPerCallSecond, 3),
+    fixedOrNa(x.rtpSentPerCallSecond, 1),
+    fixedOrNa(x.rtpReceivedPerCallSecond, 1),
+    fixedOrNa(x.concealedPerCallSecond, 3),
     String(x.late),
-    fmt(x.adapterLoopDelayP99Ms),
-    fmt(x.adapterLoopDelayMaxMs),
-    `${fmt(x.callSetupMsP50, 0)}/${fmt(x.callSetupMsMax, 0)}`,
+    fixedOrNa(x.adapterLoopDelayP99Ms),
+    fixedOrNa(x.adapterLoopDelayMaxMs),
+    `${fixedOrNa(x.callSetupMsP50, 0)}/${fixedOrNa(x.callSetupMsMax, 0)}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');

@@ -2,6 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
 import type { AriClient } from '../transports/ari/ari-client.js';
 import { AriHttpError } from '../transports/ari/ari-errors.js';
+import { isGone } from './ari-setup.js';
 import type { CallTelephony } from './call-control.js';
 import type { ChannelLiveness } from './silence-watchdog.js';
 import type { TransferTarget } from './voice-agent.js';
@@ -15,10 +16,6 @@ export interface AriCallResources {
 
 /** Waits for a playback to finish; implemented by the controller, which sees the events. */
 export type PlaybackWaiter = (playbackId: string, timeoutMs: number) => Promise<void>;
-
-function isGone(err: unknown): boolean {
-  return err instanceof AriHttpError && (err.status === 404 || err.status === 422);
-}
 
 /** A Stasis call's telephony actions, carried out over ARI. */
 export class AriCallTelephony implements CallTelephony {

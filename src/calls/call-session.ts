@@ -166,7 +166,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       },
       logger: this.log,
       gapFillAfterMs: this.#o.gapFillAfterMs,
-      onGapStart: () => this.log.info('caller audio stopped on the wire; filling the gap with silence'),
+      // Debug only: most gaps are jitter of a few hundred ms; the ones that last (GAP_REPORT_MS) are logged at their end.
+      onGapStart: () => this.log.debug('caller audio stopped on the wire; filling the gap with silence'),
       onGapEnd: (gap) => this.#gapEnded(gap),
     });
     this.#bridge = bridge;

@@ -6,6 +6,8 @@ export const CLOSE_REASONS = [
   'media_closed',
   /** The caller's media stopped and the watchdog found the leg dead (see `SilenceWatchdog`). */
   'media_timeout',
+  /** The media channel left the call's bridge while the call was live (e.g. no codec translation path). */
+  'media_left_bridge',
   'agent_failed',
   'agent_rejected',
   'no_route',

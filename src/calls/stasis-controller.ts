@@ -7,6 +7,7 @@ import type { AriEvent, Channel } from '../protocols/ari/index.js';
 import type { AriClient } from '../transports/ari/ari-client.js';
 import type { AriEventStream } from '../transports/ari/ari-event-stream.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
+import { ADD_CHANNEL_RETRY, addChannelWhenInStasis, isGone, MediaStasisTracker, whileLive } from './ari-setup.js';
 import { AriCallTelephony } from './ari-telephony.js';
 import { type AsteriskCapabilities, mediaPathProblem, probeAsterisk } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
@@ -52,6 +53,8 @@ export interface StasisControllerOptions {
   /** chan_websocket settings for routes with `media: websocket`; such calls are refused without it. */
   websocketMedia?: WebSocketMediaOptions | undefined;
   accepting: () => boolean;
+  /** Longest wait for an AudioSocket media channel's StasisStart before it is bridged. Default 5000 ms. */
+  mediaStasisTimeoutMs?: number | undefined;
   logger: Logger;
 }
 
@@ -101,10 +104,10 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   readonly #own = new Map<string, CallSession>();
   readonly #pendingOriginates = new Map<string, PendingOriginate>();
   readonly #playbackWaiters = new Map<string, () => void>();
-  /** Our media channels waiting for their StasisStart (chan_websocket enters Stasis once its socket connects). */
-  readonly #stasisWaiters = new Map<string, () => void>();
-  /** Media channels whose StasisStart came before their externalMedia answer was processed (bounded). */
-  readonly #earlyMediaStasis = new Set<string>();
+  /** StasisStarts of our media channels, before or after their externalMedia answer (see ari-setup.ts). */
+  readonly #mediaStasis = new MediaStasisTracker();
+  /** Our channels Asterisk is hanging up (their bridge exit is part of the hangup, not a media failure). */
+  readonly #hangingUp = new Set<string>();
   /** Routes the connected Asterisk cannot carry (name → why), from the capability probe. */
   readonly #refused = new Map<string, string>();
   #capabilities: AsteriskCapabilities | undefined;
@@ -331,6 +334,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       case 'ChannelHangupRequest': {
         const session = this.#o.registry.get(ev.channel.id);
         if (session && ev.cause !== undefined && !ev.soft) session.setHangupCause(ev.cause, undefined);
+        if (this.#own.has(ev.channel.id)) this.#hangingUp.add(ev.channel.id);
         this.#onChannelGone(ev.channel.id, undefined, undefined, 'ChannelHangupRequest');
         return;
       }
@@ -350,6 +354,9 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       case 'PlaybackFinished':
         this.#playbackWaiters.get(ev.playback.id)?.();
         return;
+      case 'ChannelLeftBridge':
+        this.#onLeftBridge(ev.channel.id, ev.bridge.id);
+        return;
       default:
         return;
     }
@@ -363,6 +370,10 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       pending.reject(originateFailure(cause ?? 0, causeTxt ?? 'Unknown', pending.lastDialStatus));
       return;
     }
+    if (via !== 'ChannelHangupRequest') {
+      this.#mediaStasis.forget(channelId);
+      this.#hangingUp.delete(channelId);
+    }
     const own = this.#own.get(channelId);
     if (own) {
       if (via !== 'ChannelHangupRequest') {
@@ -371,6 +382,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         const tel = own.telephony;
         const isCaller = tel instanceof AriCallTelephony && tel.resources.callerChannelId === channelId;
         if (isCaller && cause !== undefined) own.setHangupCause(cause, causeTxt);
+        if (!isCaller && !own.closing) own.log.warn({ channel: channelId, via }, 'media channel hung up by Asterisk');
         void own.close(isCaller ? 'caller_hangup' : 'media_closed');
       }
       return;
@@ -382,18 +394,9 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onStasisStart(channel: Channel, args: readonly string[]): void {
-    if (this.#own.has(channel.id)) {
-      // Our own media leg entering Stasis.
-      this.#stasisWaiters.get(channel.id)?.();
-      return;
-    }
-    if (channel.name.startsWith('AudioSocket/') || channel.name.startsWith('WebSocket/')) {
-      // A media leg of ours whose externalMedia response has not been processed yet.
-      this.#earlyMediaStasis.add(channel.id);
-      if (this.#earlyMediaStasis.size > 1000) {
-        const oldest = this.#earlyMediaStasis.values().next().value;
-        if (oldest !== undefined) this.#earlyMediaStasis.delete(oldest);
-      }
+    if (this.#own.has(channel.id) || channel.name.startsWith('AudioSocket/') || channel.name.startsWith('WebSocket/')) {
+      // Our own media leg entering Stasis, before or after its externalMedia answer was processed.
+      this.#mediaStasis.started(channel.id);
       return;
     }
     const pending = this.#pendingOriginates.get(channel.id);
@@ -500,16 +503,64 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       channel: channel.id,
       caller: channel.caller.number,
       exten: channel.dialplan.exten,
+      // The SIP Call-ID of a PJSIP caller: the console's web phone finds its own call by it.
+      ...(channel.protocol_id ? { protocolId: channel.protocol_id } : {}),
     });
     session.once('ended', () => {
-      for (const [id, s] of this.#own) if (s === session) this.#own.delete(id);
+      for (const [id, s] of this.#own) {
+        if (s !== session) continue;
+        this.#own.delete(id);
+        this.#hangingUp.delete(id);
+        this.#mediaStasis.forget(id);
+      }
     });
-    this.#setUpMedia(session, channel, telephony).catch((err: unknown) => {
-      session.log.error({ err }, 'setting up the call in Asterisk failed');
-      session.record('ari.failed', { message: err instanceof Error ? err.message : String(err) });
-      void session.close('ari_failure');
-    });
+    this.#setUpMedia(session, channel, telephony).catch((err: unknown) => this.#setUpFailed(session, err));
     return session;
+  }
+
+  /**
+   * A set-up step failed. A call that is already ending (caller hung up, agent gone) is not a failure; nor is a
+   * step refused because the caller's channel is gone and its hangup events are still on their way.
+   */
+  async #setUpFailed(session: CallSession, err: unknown): Promise<void> {
+    if (session.closing) {
+      session.log.debug({ err }, 'set-up step ended by the call ending');
+      return;
+    }
+    const callerId = session.info.channelId;
+    if (isGone(err) && callerId !== undefined) {
+      const callerGone = await this.#o.ari.channels.get(callerId).then(
+        () => false,
+        (e: unknown) => isGone(e),
+      );
+      if (callerGone || session.closing) {
+        session.log.info({ channel: callerId }, 'caller left during set-up');
+        return void session.close('caller_hangup');
+      }
+    }
+    session.log.error({ err }, 'setting up the call in Asterisk failed');
+    session.record('ari.failed', { message: err instanceof Error ? err.message : String(err) });
+    void session.close('ari_failure');
+  }
+
+  /**
+   * A channel left a bridge. Our media channel leaving the call's bridge while the call is live (Asterisk found no
+   * translation path between the caller's codec and the media format, or someone removed it) leaves the caller
+   * without audio: the call ends at once as `media_left_bridge`. A bridge exit that is part of a hangup is not one.
+   */
+  #onLeftBridge(channelId: string, bridgeId: string): void {
+    const session = this.#own.get(channelId);
+    if (!session || session.closing || this.#hangingUp.has(channelId)) return;
+    const tel = session.telephony;
+    if (!(tel instanceof AriCallTelephony)) return;
+    const r = tel.resources;
+    if (r.mediaChannelId !== channelId || r.bridgeId !== bridgeId) return;
+    session.log.warn(
+      { channel: channelId, bridge: bridgeId, caller: r.callerChannelId },
+      'media channel left the bridge (no translation path to the caller, or removed); ending the call',
+    );
+    session.record('media.left_bridge', { channel: channelId, bridge: bridgeId });
+    void session.close('media_left_bridge');
   }
 
   async #setUpMedia(session: CallSession, channel: Channel, telephony: AriCallTelephony): Promise<void> {
@@ -522,7 +573,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     const bridge = await ari.bridges.create({ type: 'mixing', name: `ava-${session.id}` });
     r.bridgeId = bridge.id;
     if (session.closing) return void (await telephony.release());
-    await ari.bridges.addChannel(bridge.id, { channel: channel.id });
+    await addChannelWhenInStasis(ari, bridge.id, channel.id);
     if (session.info.route.media === 'websocket') return this.#setUpWebSocketMedia(session, bridge.id, telephony);
     const uuid = randomUUID();
     this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
@@ -545,7 +596,18 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     this.#own.set(media.id, session);
     this.#o.registry.alias(session, media.id);
     if (session.closing) return void (await telephony.release());
-    await ari.bridges.addChannel(bridge.id, { channel: media.id });
+    // Join only once the channel is in the application: its StasisStart may still be on its way.
+    const live = whileLive(session);
+    try {
+      const timeout = AbortSignal.timeout(this.#o.mediaStasisTimeoutMs ?? 5000);
+      await this.#mediaStasis.wait(media.id, AbortSignal.any([live.signal, timeout]));
+      if (session.closing) return void (await telephony.release());
+      await addChannelWhenInStasis(ari, bridge.id, media.id, { ...ADD_CHANNEL_RETRY, signal: live.signal }, (n) =>
+        session.log.info({ channel: media.id, attempt: n }, 'media channel not in Stasis yet; retrying addChannel'),
+      );
+    } finally {
+      live.dispose();
+    }
   }
 
   async #setUpWebSocketMedia(session: CallSession, bridgeId: string, telephony: AriCallTelephony): Promise<void> {
@@ -568,25 +630,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         this.#own.set(id, session);
         this.#o.registry.alias(session, id);
       },
-      stasisStarted: (channelId, signal) =>
-        new Promise<void>((resolve, reject) => {
-          if (this.#earlyMediaStasis.delete(channelId)) return resolve();
-          const done = () => {
-            this.#stasisWaiters.delete(channelId);
-            signal.removeEventListener('abort', onAbort);
-          };
-          const onAbort = () => {
-            done();
-            reject(
-              new AppError('media channel did not enter Stasis', { code: 'MEDIA_NO_STASIS', category: 'timeout' }),
-            );
-          };
-          signal.addEventListener('abort', onAbort, { once: true });
-          this.#stasisWaiters.set(channelId, () => {
-            done();
-            resolve();
-          });
-        }),
+      stasisStarted: (channelId, signal) => this.#mediaStasis.wait(channelId, signal),
     });
   }
 }

@@ -15,10 +15,12 @@ export interface UplinkGap {
 }
 
 /**
- * The time before the first frame is filled like any gap, but reported only when it lasts this long (ms) or to the
- * end of the call: a Stasis leg connects before its channel is bridged, so a short wait is normal set-up.
+ * Every gap is filled, but reported (call event, metrics) only when it lasts this long (ms) or to the end of the call.
+ * Before the first frame a short wait is normal set-up (a Stasis leg connects before its channel is bridged); later,
+ * a stall of a few hundred ms is jitter of a loaded host or network, and one event per hiccup would flood the
+ * records and webhooks. The silence injected into short gaps still counts in `stats.filledFrames`.
  */
-export const LEADING_GAP_REPORT_MS = 1000;
+export const GAP_REPORT_MS = 1000;
 
 export interface UplinkGapFillerOptions {
   /**
@@ -154,7 +156,7 @@ export class UplinkGapFiller {
       open,
       leading: !this.#sawFrame,
     };
-    if (gap.leading && !open && gap.durationMs < LEADING_GAP_REPORT_MS) return;
+    if (!open && gap.durationMs < GAP_REPORT_MS) return;
     this.stats.gaps += 1;
     this.#o.onGapEnd?.(gap);
   }

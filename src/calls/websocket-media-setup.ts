@@ -4,6 +4,7 @@ import type { ControlFormat } from '../protocols/chan-websocket/index.js';
 import type { AriClient } from '../transports/ari/ari-client.js';
 import type { ChanWebSocketConnection } from '../transports/chan-websocket/chan-websocket-connection.js';
 import { connectChanWebSocket } from '../transports/chan-websocket/connect-chan-websocket.js';
+import { ADD_CHANNEL_RETRY, addChannelWhenInStasis, whileLive } from './ari-setup.js';
 import type { CallSession } from './call-session.js';
 import { ChanWebSocketLeg, type ChanWebSocketPacing, chanWebSocketAudioFormat } from './chan-websocket-leg.js';
 
@@ -139,9 +140,8 @@ function waitForStart(conn: ChanWebSocketConnection, signal: AbortSignal): Promi
 export async function setUpWebSocketMedia(s: WebSocketMediaSetup): Promise<void> {
   const { ari, session, options } = s;
   const format = s.route.audioFormat === 'slin16' ? 'slin16' : 'slin';
-  const abort = new AbortController();
-  const onEnded = () => abort.abort();
-  session.once('ended', onEnded);
+  const live = whileLive(session);
+  const abort = { signal: live.signal };
   try {
     const client = options.client;
     const media = await ari.channels.externalMedia({
@@ -187,7 +187,7 @@ export async function setUpWebSocketMedia(s: WebSocketMediaSetup): Promise<void>
     try {
       await inStasis;
       if (session.closing) return leg.close();
-      await ari.bridges.addChannel(s.bridgeId, { channel: media.id });
+      await addChannelWhenInStasis(ari, s.bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: abort.signal });
       session.record('media.requested', { bridge: s.bridgeId, mediaChannel: media.id, format, connectionId });
       await waitForStart(conn, signal());
     } catch (err) {
@@ -202,6 +202,6 @@ export async function setUpWebSocketMedia(s: WebSocketMediaSetup): Promise<void>
     );
     session.attachLeg(leg).catch((err: unknown) => session.log.error({ err }, 'attaching media failed'));
   } finally {
-    session.off('ended', onEnded);
+    live.dispose();
   }
 }

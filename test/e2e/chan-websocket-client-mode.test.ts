@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateTone } from '../../src/audio/tone-analysis.js';
 import {
@@ -7,19 +6,9 @@ import {
   websocketRoutes,
 } from '../support/chan-websocket-harness.js';
 import { waitFor } from '../support/wait.js';
+import { freePort } from '../support/net.js';
 
 const PASSWORD = 'media-client-secret';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('chan_websocket with Asterisk connecting to the adapter (websocket_client.conf)', () => {
   let h: ChanWebSocketHarness | undefined;

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { type ApiEnv, CONTROL_TOKEN, READ_TOKEN, startApiEnv, until } from '../integration/http/http-test-env.js';
+import { type ApiEnv, CONTROL_TOKEN, READ_TOKEN, startApiEnv } from '../integration/http/http-test-env.js';
+import { until } from '../support/wait.js';
 
 const AVA = fileURLToPath(new URL('../../bin/ava.js', import.meta.url));
 
@@ -65,7 +66,11 @@ describe('ava call … against a running instance', () => {
     expect(start.code).toBe(EXIT.ok);
     expect(start.json).toEqual({ callId: expect.any(String), channelId: expect.any(String) });
     const callId = start.json.callId as string;
-    await until(async () => (env.h.app.registry.get(callId)?.state === 'active' ? true : undefined), 'call active');
+    await until(
+      async () => (env.h.app.registry.get(callId)?.state === 'active' ? true : undefined),
+      20_000,
+      'call active',
+    );
 
     const dtmf = await ava(['call', 'dtmf', callId, '123']);
     expect([dtmf.code, dtmf.json]).toEqual([EXIT.ok, { sent: 3 }]);
@@ -89,10 +94,14 @@ describe('ava call … against a running instance', () => {
 
     const hangup = await ava(['call', 'hangup', callId, '--reason', 'done']);
     expect([hangup.code, hangup.json]).toEqual([EXIT.ok, { ended: true }]);
-    await until(async () => {
-      const got = await ava(['call', 'get', callId], READ_TOKEN);
-      return got.json?.call?.endedAt ? got : undefined;
-    }, 'call ended in the record');
+    await until(
+      async () => {
+        const got = await ava(['call', 'get', callId], READ_TOKEN);
+        return got.json?.call?.endedAt ? got : undefined;
+      },
+      20_000,
+      'call ended in the record',
+    );
     const get = await ava(['call', 'get', callId], READ_TOKEN);
     expect(get.json.call).toMatchObject({ id: callId, direction: 'outbound' });
     expect(get.json.events.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import { registerConsole } from '../../src/http/console/register-console.js';
@@ -8,24 +8,14 @@ import { TokenAuthenticator } from '../../src/http/token-auth.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
-import { waitFor } from '../support/wait.js';
+import { until, waitFor } from '../support/wait.js';
+import { launchChromium } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** What the page shows may take a while on a busy machine; only the outcome is checked. */
 const POLL = { timeout: 15_000 };
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const CONTROL = 'console-control-token-0123456789';
 const READ = 'console-read-token-0123456789ab';
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The REST API server (`createHttpServer`, the real `/v1/calls/:id/hangup` control route) with the console
@@ -99,17 +89,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     const session = h.app.registry.list()[0]!;
     const callId = session.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -160,7 +140,11 @@ describe('console (Playwright, Debian Chromium)', () => {
     expect(
       h.sim.eventLog().some((d) => d.event.type === 'ChannelHangupRequest' || d.event.type === 'ChannelDestroyed'),
     ).toBe(true);
-    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ended');
+    // The ended call leaves "Live calls"; its details stay open with the reason, and it can no longer be hung up.
+    await expect.poll(() => row.count(), POLL).toBe(0);
+    await expect.poll(() => page.locator('#live-count').textContent(), POLL).toBe('(0)');
+    await expect.poll(() => page.locator('#detail-info').textContent(), POLL).toContain('control_hangup');
+    expect(await page.getByRole('button', { name: 'Hang up' }).isDisabled()).toBe(true);
     await expect.poll(() => page.locator('#action-result').textContent(), POLL).toBe('hangup done');
     const calls = new CallsRepository(tmp.db);
     const stored = await until(async () => {
@@ -198,17 +182,7 @@ describe('console (Playwright, Debian Chromium)', () => {
     await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
     const callId = h.app.registry.list()[0]!.id;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${served.base}/console/`);
     await page.getByLabel('API token').fill(CONTROL);
@@ -224,12 +198,44 @@ describe('console (Playwright, Debian Chromium)', () => {
     // The caller left Stasis for the dialplan and was not hung up by the adapter.
     expect(caller.inStasis).toBe(false);
     expect(caller.events.some((e) => e.type === 'ChannelHangupRequest')).toBe(false);
-    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ended');
+    await expect.poll(() => row.count(), POLL).toBe(0);
     const stored = await until(async () => {
       const r = await new CallsRepository(tmp!.db).get(callId);
       return r?.state === 'ended' ? r : undefined;
     });
     expect(stored.closeReason).toBe('transferred');
     await caller.hangup();
+  }, 60_000);
+
+  it('a call that is ending can no longer be hung up from the console', async () => {
+    // The fallback announcement keeps the call in `ending` while it plays (5 s in the simulated Asterisk).
+    h = await startAriHarness(
+      {},
+      {
+        routesJson: {
+          routes: [{ name: 'fb', agent: { kind: 'echo' }, fallback: { action: 'play', media: 'sound:tt-allbusy' } }],
+        },
+        sim: { playbackMs: 5000 },
+      },
+    );
+    const served = await serveConsole(h);
+    server = served.server;
+    await h.sim.placeInboundCall({ caller: '+4930555', extension: '100' });
+    await waitFor(() => h!.app.registry.size === 1 && h!.app.registry.list()[0]!.state === 'active');
+    const session = h.app.registry.list()[0]!;
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(`${served.base}/console/`);
+    await page.getByLabel('API token').fill(CONTROL);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    const row = page.locator(`#live-calls tr[data-call-id="${session.id}"]`);
+    await row.getByRole('button', { name: /Show call/ }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Hang up' }).isDisabled(), POLL).toBe(false);
+    const ended = session.close('agent_failed');
+    await expect.poll(() => row.locator('.call-state').textContent(), POLL).toBe('ending');
+    expect(await page.getByRole('button', { name: 'Hang up' }).isDisabled()).toBe(true);
+    await ended;
+    await expect.poll(() => row.count(), POLL).toBe(0);
+    await expect.poll(() => page.locator('#detail-info').textContent(), POLL).toContain('agent_failed');
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import { audioSocketDialerLink } from '../../src/simulator/ari/audiosocket-diale
 import { type SimulatedAsterisk, startSimulatedAsterisk } from '../../src/simulator/ari/simulated-asterisk.js';
 import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
-import { until } from '../integration/http/http-test-env.js';
+import { until } from '../support/wait.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 
 const AVA = fileURLToPath(new URL('../../bin/ava.js', import.meta.url));
@@ -82,8 +82,8 @@ describe('SIGTERM to `ava serve` during live calls', () => {
     await until(
       async () =>
         logged('adapter started') ? true : proc.exitCode !== null ? Promise.reject(new Error(stderrTail)) : undefined,
-      'adapter started',
       45_000,
+      'adapter started',
     );
 
     const callers: SimulatedChannel[] = [];
@@ -95,12 +95,12 @@ describe('SIGTERM to `ava serve` during live calls', () => {
         const page = await calls.list({ state: 'active', limit: 100 });
         return page.items.length === CALLS ? true : undefined;
       },
-      `${CALLS} active calls recorded`,
       45_000,
+      `${CALLS} active calls recorded`,
     );
 
     proc.kill('SIGTERM');
-    await until(async () => (logged('adapter stopping') ? true : undefined), 'stopping', 20_000);
+    await until(async () => (logged('adapter stopping') ? true : undefined), 20_000, 'stopping');
     const late = await sim.placeInboundCall({ caller: '+4930999', extension: '100' });
     const lateEnd = await late.ended;
     expect(lateEnd).toBeTruthy();

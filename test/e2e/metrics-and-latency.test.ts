@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeechDetector, SpeechEvents } from '../../src/calls/media-leg.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import { TypedEmitter } from '../../src/lib/typed-emitter.js';
-import { type ApiEnv, startApiEnv, until } from '../integration/http/http-test-env.js';
+import { type ApiEnv, startApiEnv } from '../integration/http/http-test-env.js';
+import { until } from '../support/wait.js';
 
 /**
  * A speech detector driven by the caller's frames: speech starts on the 5th frame and ends (decided 100 ms later)
@@ -38,16 +39,25 @@ describe('/metrics during a call and the per-call latency breakdown', () => {
     const before = await scrape();
     expect(metric(before, 'ava_active_calls')).toBe(0);
     const caller = await env.h.sim.placeInboundCall({ caller: '+4930555', extension: '100' });
-    await until(async () => (env.h.app.registry.list()[0]?.state === 'active' ? true : undefined), 'call active');
+    await until(
+      async () => (env.h.app.registry.list()[0]?.state === 'active' ? true : undefined),
+      20_000,
+      'call active',
+    );
     const session = env.h.app.registry.list()[0]!;
     const first = await scrape();
     expect(metric(first, 'ava_active_calls')).toBe(1);
     await until(
       async () =>
         (session.bridge?.stats.framesIn ?? 0) > metric(first, 'ava_audio_frames_in_total') + 10 ? true : undefined,
+      20_000,
       'more frames',
     );
-    await until(async () => (session.bridge && session.bridge.latency.turns > 0 ? true : undefined), 'a measured turn');
+    await until(
+      async () => (session.bridge && session.bridge.latency.turns > 0 ? true : undefined),
+      20_000,
+      'a measured turn',
+    );
     const second = await scrape();
     expect(metric(second, 'ava_audio_frames_in_total')).toBeGreaterThan(metric(first, 'ava_audio_frames_in_total'));
     expect(metric(second, 'ava_audio_frames_out_total')).toBeGreaterThan(metric(first, 'ava_audio_frames_out_total'));
@@ -55,7 +65,7 @@ describe('/metrics during a call and the per-call latency breakdown', () => {
     expect(metric(second, 'ava_agent_connect_seconds_count')).toBe(1);
 
     await caller.hangup();
-    await until(async () => (env.h.app.registry.size === 0 ? true : undefined), 'call gone');
+    await until(async () => (env.h.app.registry.size === 0 ? true : undefined), 20_000, 'call gone');
     const after = await scrape();
     expect(metric(after, 'ava_active_calls')).toBe(0);
     expect(after).toContain('ava_calls_total{outcome="caller_hangup"} 1');
@@ -64,10 +74,14 @@ describe('/metrics during a call and the per-call latency breakdown', () => {
     );
 
     const calls = new CallsRepository(env.tmp.db);
-    const row = await until(async () => {
-      const r = await calls.get(session.id);
-      return r?.endedAt ? r : undefined;
-    }, 'call ended in MySQL');
+    const row = await until(
+      async () => {
+        const r = await calls.get(session.id);
+        return r?.endedAt ? r : undefined;
+      },
+      20_000,
+      'call ended in MySQL',
+    );
     expect(row.latency).toMatchObject({
       turns: 1,
       speechEndToAgentAudio: { count: 1, lastMs: expect.any(Number) },

@@ -7,8 +7,8 @@ import { audioSocketDialerLink } from '../../src/simulator/ari/audiosocket-diale
 import { type SimulatedAsterisk, startSimulatedAsterisk } from '../../src/simulator/ari/simulated-asterisk.js';
 import { HttpReceiver } from '../fakes/jobs-http-receiver.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
-import { until } from '../integration/http/http-test-env.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
+import { until } from '../support/wait.js';
 
 const AVA = fileURLToPath(new URL('../../bin/ava.js', import.meta.url));
 const SECRET = 'orphan_e2e_webhook_secret_0123';
@@ -63,8 +63,8 @@ async function started(s: Serve): Promise<number> {
         ? s.logs.find((l) => l.msg === 'HTTP API listening')
         : undefined;
     },
-    'adapter started',
     45_000,
+    'adapter started',
   );
   return Number(line.port);
 }
@@ -123,8 +123,8 @@ describe('`ava serve` killed with SIGKILL mid-call', () => {
     const calls = new CallsRepository(db.db);
     const live = await until(
       async () => (await calls.list({ state: 'active', limit: 10 })).items.find((c) => c.callerChannelId === caller.id),
-      'the call recorded as active',
       45_000,
+      'the call recorded as active',
     );
     expect(live.ownerInstance).toBe(`one-${prefix}`);
 
@@ -134,15 +134,19 @@ describe('`ava serve` killed with SIGKILL mid-call', () => {
         const c = await calls.get(live.id);
         return c?.endedAt ? c : undefined;
       },
-      'the call closed by the surviving instance',
       30_000,
+      'the call closed by the surviving instance',
     );
     expect(closed).toMatchObject({ state: 'failed', closeReason: 'orphaned', hangupInitiator: 'system' });
 
-    const events = await until(async () => {
-      const rows = await new CallEventsRepository(db.db).listByCall(live.id);
-      return rows.at(-1)?.type === 'call.ended' ? rows : undefined;
-    }, 'the call.ended event');
+    const events = await until(
+      async () => {
+        const rows = await new CallEventsRepository(db.db).listByCall(live.id);
+        return rows.at(-1)?.type === 'call.ended' ? rows : undefined;
+      },
+      20_000,
+      'the call.ended event',
+    );
     expect(events[0]?.type).toBe('call.created');
     expect(events.filter((e) => e.type === 'call.ended')).toHaveLength(1);
     expect(events.at(-1)?.payload).toMatchObject({ closeReason: 'orphaned', state: 'failed', initiator: 'system' });

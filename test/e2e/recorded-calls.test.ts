@@ -5,18 +5,7 @@ import { RecordingsRepository } from '../../src/db/recordings-repository.js';
 import { createTempDatabase, type TempDatabase } from '../integration/db/temp-database.js';
 import { cleanRedis, randomPrefix, REDIS_URL } from '../integration/jobs/job-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
-import { waitFor } from '../support/wait.js';
-
-/** Polls an async check until it returns a value or the timeout passes. */
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until, waitFor } from '../support/wait.js';
 
 describe('calls recorded in MySQL and controlled through the job layer', () => {
   let h: AriHarness | undefined;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventWaiter } from '../support/wait.js';
 
 const AVA = fileURLToPath(new URL('../../bin/ava.js', import.meta.url));
 
@@ -28,28 +29,19 @@ function serve(env: Record<string, string>) {
   let stderr = '';
   let partial = '';
   const lines: LogLine[] = [];
-  const waiters: Array<() => void> = [];
+  const waiter = eventWaiter();
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString('utf8');
     const complete = (partial + d.toString('utf8')).split('\n');
     partial = complete.pop() ?? '';
     for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line) as LogLine);
-    for (const w of waiters.splice(0)) w();
+    waiter.notify();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   const until = (check: () => boolean, what: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}:\n${stderr}`)), 20_000);
-      const test = (): void => {
-        if (check()) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(test);
-      };
-      test();
-    });
+    waiter.until(check, 20_000, () => `${what}:\n${stderr}`);
   return { child, lines, until, exited, stderr: () => stderr };
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateTone, goertzelPower } from '../../src/audio/tone-analysis.js';
 import type { WebRtcAgent } from '../../src/calls/agents/webrtc-agent.js';
@@ -13,9 +13,8 @@ import { writeWavFile } from '../../src/simulator/audio/wav.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { waitFor } from '../support/wait.js';
 import { legAudio, recordEvents, webrtcAgentDeps } from './webrtc-support.js';
+import { launchChromium } from '../support/browser.js';
 
-/** Debian's Chromium; the test drives it with playwright-core and never downloads a browser. */
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'lab-agent-token';
 
 interface PageState {
@@ -79,23 +78,14 @@ describe('headless Chromium as the agent, through the lab page and /v1/agent/web
     await new Promise<void>((done) => http!.listen(0, '127.0.0.1', done));
     const { port } = http.address() as AddressInfo;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${wav}`,
-        '--autoplay-policy=no-user-gesture-required',
-        '--allow-loopback-in-peer-connection',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-      ],
-    });
+    browser = await launchChromium([
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wav}`,
+      '--autoplay-policy=no-user-gesture-required',
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ]);
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/lab/webrtc-agent/?token=${TOKEN}&autoAnswer=1&processing=off`);
     await waitFor(() => endpoint!.waitingConnections === 1, 20_000, 'the page waiting for a call');

@@ -29,7 +29,15 @@ export interface SipInvite {
 export interface SipWsRegistrarOptions {
   /** Delay between 180 Ringing and 200 OK. Default 50 ms. */
   ringMs?: number;
+  /**
+   * Codecs the endpoint allows, in Asterisk's spelling and order of preference (pjsip `allow`). Default
+   * `['opus', 'ulaw']`. The answer takes the first one the offer has.
+   */
+  allow?: readonly string[];
 }
+
+/** pjsip codec names → SDP encoding names. */
+const SDP_NAMES: Readonly<Record<string, string>> = { ulaw: 'PCMU', alaw: 'PCMA', opus: 'opus', g722: 'G722' };
 
 function parseRequest(text: string): SipRequest | undefined {
   const split = text.indexOf('\r\n\r\n');
@@ -53,12 +61,12 @@ function parseRequest(text: string): SipRequest | undefined {
 }
 
 /** An SDP answer a browser accepts for its offer: same mid, one codec, ICE and DTLS attributes (ICE never connects). */
-function sdpAnswer(offer: string): { sdp: string; codec: string } | undefined {
+function sdpAnswer(offer: string, allow: readonly string[]): { sdp: string; codec: string } | undefined {
   const lines = offer.split(/\r?\n/);
   const mid = lines.find((l) => l.startsWith('a=mid:'))?.slice(6) ?? '0';
   const rtpmaps = lines.filter((l) => l.startsWith('a=rtpmap:'));
   const pick = (name: string) => rtpmaps.find((l) => l.toLowerCase().includes(` ${name.toLowerCase()}/`));
-  const chosen = pick('opus') ?? pick('PCMU');
+  const chosen = allow.map((c) => pick(SDP_NAMES[c] ?? c)).find((l) => l !== undefined);
   if (!chosen) return undefined;
   const pt = /^a=rtpmap:(\d+) /.exec(chosen)?.[1] ?? '0';
   const codec = /^a=rtpmap:\d+ ([^/]+)\//.exec(chosen)?.[1] ?? 'PCMU';
@@ -100,11 +108,14 @@ export class SipWsRegistrar {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #ringMs: number;
+  readonly #allow: readonly string[];
+  readonly #dialogs = new Map<string, { ws: WebSocket; invite: SipRequest; toTag: string }>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #port = 0;
 
   private constructor(options: SipWsRegistrarOptions) {
     this.#ringMs = options.ringMs ?? 50;
+    this.#allow = options.allow ?? ['opus', 'ulaw'];
     this.#http = createServer((_req, res) => res.writeHead(426).end());
     this.#wss = new WebSocketServer({
       server: this.#http,
@@ -134,6 +145,27 @@ export class SipWsRegistrar {
     return this.requests.filter((r) => r.method === method);
   }
 
+  /** The far end hangs up an answered call: a BYE to the phone. Returns false for an unknown Call-ID. */
+  bye(callId: string): boolean {
+    const d = this.#dialogs.get(callId);
+    if (!d || d.ws.readyState !== d.ws.OPEN) return false;
+    this.#dialogs.delete(callId);
+    const contact = /<([^>]+)>/.exec(d.invite.header('Contact') ?? '')?.[1] ?? d.invite.header('From') ?? '';
+    const lines = [
+      `BYE ${contact} SIP/2.0`,
+      `Via: SIP/2.0/WS 127.0.0.1:${this.#port};branch=z9hG4bK${randomBytes(6).toString('hex')}`,
+      'Max-Forwards: 70',
+      `From: ${d.invite.header('To') ?? ''};tag=${d.toTag}`,
+      `To: ${d.invite.header('From') ?? ''}`,
+      `Call-ID: ${callId}`,
+      'CSeq: 1 BYE',
+      'Server: fake-sip-ws-registrar',
+      'Content-Length: 0',
+    ];
+    d.ws.send(`${lines.join('\r\n')}\r\n\r\n`);
+    return true;
+  }
+
   async close(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     for (const ws of this.#wss.clients) ws.terminate();
@@ -160,7 +192,7 @@ export class SipWsRegistrar {
         return;
       }
       case 'INVITE': {
-        const answer = sdpAnswer(req.body);
+        const answer = sdpAnswer(req.body, this.#allow);
         this.invites.push({
           requestUri: req.uri,
           from: req.header('From') ?? '',
@@ -178,6 +210,7 @@ export class SipWsRegistrar {
           this.#timers.delete(t);
           if (ws.readyState !== ws.OPEN) return;
           this.#respond(ws, req, 200, 'OK', toTag, [...contact, ['Content-Type', 'application/sdp']], answer.sdp);
+          this.#dialogs.set(req.header('Call-ID') ?? '', { ws, invite: req, toTag });
         }, this.#ringMs);
         this.#timers.add(t);
         return;

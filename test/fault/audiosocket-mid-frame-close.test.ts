@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { encodeAudioFrame } from '../../src/protocols/audiosocket/encoder.js';
@@ -7,13 +7,7 @@ import { encodeInboundMessage } from '../../src/protocols/audiosocket/inbound-en
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { startTestApp } from '../support/app-harness.js';
 import { waitFor } from '../support/wait.js';
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
+import { rawConnect } from '../support/net.js';
 
 describe('the Asterisk side closes mid-frame', () => {
   let app: App | undefined;

@@ -1,7 +1,11 @@
 import type { App, AppDeps } from '../../src/app.js';
 import type { SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { audioSocketDialerLink } from '../../src/simulator/ari/audiosocket-dialer-link.js';
-import { type SimulatedAsterisk, startSimulatedAsterisk } from '../../src/simulator/ari/simulated-asterisk.js';
+import {
+  type SimulatedAsterisk,
+  type SimulatedAsteriskOptions,
+  startSimulatedAsterisk,
+} from '../../src/simulator/ari/simulated-asterisk.js';
 import { type LogCapture, startTestApp } from './app-harness.js';
 
 export const ARI_USER = 'adapter';
@@ -19,10 +23,16 @@ export interface AriHarness {
 /** A simulated Asterisk and the real service connected to it over ARI and AudioSocket on loopback. */
 export async function startAriHarness(
   env: Record<string, string> = {},
-  deps: AppDeps & { routesJson?: unknown } = {},
+  harnessDeps: AppDeps & {
+    routesJson?: unknown;
+    /** Options of the simulated Asterisk (timing of its events, modules, …). */
+    sim?: Partial<Omit<SimulatedAsteriskOptions, 'username' | 'password' | 'audioSocket'>>;
+  } = {},
 ): Promise<AriHarness> {
+  const { sim: simOptions, ...deps } = harnessDeps;
   const media: SimulatedAudioSocketCall[] = [];
   const sim = await startSimulatedAsterisk({
+    ...simOptions,
     username: ARI_USER,
     password: ARI_PASSWORD,
     audioSocket: { dial: audioSocketDialerLink({ onCall: (call) => media.push(call) }) },

@@ -18,7 +18,12 @@ export interface ChanWebSocketHarness {
 export async function startChanWebSocketHarness(
   env: Record<string, string> = {},
   deps: AppDeps & { routesJson?: unknown } = {},
-  sim: { chanWebSocket?: ChanWebSocketServerOptions; version?: string; modules?: readonly string[] } = {},
+  sim: {
+    chanWebSocket?: ChanWebSocketServerOptions;
+    version?: string;
+    modules?: readonly string[];
+    mediaStasisDelayMs?: number;
+  } = {},
 ): Promise<ChanWebSocketHarness> {
   const media: SimChanWebSocket[] = [];
   const asterisk = await startSimulatedAsterisk({
@@ -27,6 +32,7 @@ export async function startChanWebSocketHarness(
     chanWebSocket: { ...sim.chanWebSocket, onConnection: (c) => media.push(c) },
     ...(sim.version ? { version: sim.version } : {}),
     ...(sim.modules ? { modules: sim.modules } : {}),
+    ...(sim.mediaStasisDelayMs !== undefined ? { mediaStasisDelayMs: sim.mediaStasisDelayMs } : {}),
   });
   let started: Awaited<ReturnType<typeof startTestApp>>;
   try {

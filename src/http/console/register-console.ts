@@ -68,6 +68,7 @@ function refuse(reply: FastifyReply, status: 401 | 403 | 404 | 503, code: string
 
 /**
  * Mounts the console on a fastify instance (before it is ready): the page and its files under `/console/`,
+ * `/favicon.ico` (204),
  * sip.js for the web phone, `GET /v1/console/history` (search), `GET /v1/console/calls/:id` (a recorded call with
  * its events, transcript and tool calls), and the live feed WebSocket `/v1/console/ws`. Hang-up and transfer go
  * through the REST control routes (`POST /v1/calls/:id/hangup|transfer`), which the host serves. The feed and the
@@ -105,6 +106,8 @@ export function registerConsole(fastify: FastifyInstance, deps: ConsoleDeps): Co
   }
 
   fastify.get('/console', async (_req, reply) => reply.redirect(CONSOLE_PATH));
+  // Browsers ask for it whatever the page says; there is no icon, and no error either.
+  fastify.get('/favicon.ico', async (_req, reply) => reply.code(204).header('cache-control', 'max-age=86400').send());
   fastify.get(CONSOLE_PATH, async (_req, reply) => sendFile(reply, STATIC_DIR, 'index.html'));
   fastify.get<{ Params: { file: string } }>(`${CONSOLE_PATH}:file`, async (req, reply) => {
     if (!staticFiles.has(req.params.file)) return refuse(reply, 404, 'NOT_FOUND', 'no such file');

@@ -26,6 +26,11 @@ export interface ChannelRouteDeps {
   readonly dtmfSent: (channel: SimChannel, dtmf: SentDtmf) => void;
   /** WebSocket externalMedia channels waiting for their media connection, by channel id. */
   readonly pendingWebSockets: Map<string, () => void>;
+  /**
+   * How long an externalMedia channel takes to enter Stasis after it was created (ms; 0 = right after the REST
+   * answer). Real Asterisk does this on another thread, so the StasisStart may follow the answer by a while.
+   */
+  readonly mediaStasisDelayMs?: (() => number) | undefined;
   /** The `/media/<connection_id>` endpoint chan_websocket server-mode channels wait on. */
   readonly mediaSockets?: ChanWebSocketServer | undefined;
 }

@@ -123,7 +123,9 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
       });
       ch.sourceResolver = resolveSource;
       if (leg) watchLeg(ch, leg);
-      return ok(channelSnapshot(ch, true), () => core.dialAnswered(ch, `${externalHost}/${uuid}`, [uuid]));
+      return ok(channelSnapshot(ch, true), () =>
+        enterStasisLater(ch, () => core.dialAnswered(ch, `${externalHost}/${uuid}`, [uuid])),
+      );
     }
 
     if (transport === 'websocket') {
@@ -150,7 +152,7 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
         deps.pendingWebSockets.delete(ch.id);
         core.setState(ch, 'Up');
         core.emit(ch, (s) => ev.dial(s, 'ANSWER', dialstring, channelSnapshot(ch)));
-        core.startStasis(ch, app, [], true);
+        enterStasisLater(ch, () => core.startStasis(ch, app, [], true));
       });
       if (deps.mediaSockets) {
         const controlFormat = /(?:^|\/)f\(plain-text\)/.test(transportData ?? '')
@@ -203,6 +205,18 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
       core.dialAnswered(ch, externalHost ?? '', data === undefined ? [] : [data]),
     );
   };
+
+  /** Runs `enter` (the channel's way into Stasis) now, or after the configured delay if it is still alive then. */
+  function enterStasisLater(ch: SimChannel, enter: () => void): void {
+    const delay = deps.mediaStasisDelayMs?.() ?? 0;
+    if (delay <= 0) {
+      enter();
+      return;
+    }
+    core.later(delay, () => {
+      if (core.channels.get(ch.id) === ch && !ch.ending) enter();
+    });
+  }
 
   /** The AudioSocket server closing the connection hangs the channel up (04-server-hangup, 04b-server-close). */
   function watchLeg(ch: SimChannel, leg: AudioSocketLeg): void {

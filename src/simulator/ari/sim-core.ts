@@ -268,8 +268,11 @@ export class SimCore {
     }
   }
 
-  /** `why` decides whether the application stays subscribed to the bridge (see SimBridge.subscriptions). */
-  leaveBridge(ch: SimChannel, why: 'hangup' | 'moved' | 'removed' | 'destroyed' | 'left-stasis'): void {
+  /**
+   * `why` decides whether the application stays subscribed to the bridge (see SimBridge.subscriptions).
+   * `kicked`: Asterisk itself took the channel out (e.g. no translation path); it stays in Stasis.
+   */
+  leaveBridge(ch: SimChannel, why: 'hangup' | 'moved' | 'removed' | 'destroyed' | 'left-stasis' | 'kicked'): void {
     const bridge = ch.bridgeId === undefined ? undefined : this.bridges.get(ch.bridgeId);
     if (!bridge) return;
     for (const variable of ['BRIDGEPEER', 'BRIDGEPVTCALLID']) {

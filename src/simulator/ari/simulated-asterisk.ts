@@ -53,6 +53,13 @@ export interface SimulatedAsteriskOptions<A = AudioSource> {
   readonly playbackMs?: number;
   /** chan_websocket media connections (`/media/<id>`): queue limits, early audio, a hook per connection. */
   readonly chanWebSocket?: ChanWebSocketServerOptions;
+  /**
+   * How long each externalMedia channel takes to enter Stasis after the REST answer, in ms (a number, or a
+   * function asked per channel). Default 0: StasisStart right after the answer. Real Asterisk enters Stasis on
+   * another thread, so an application may see the answer well before the StasisStart; `addChannel` before it is
+   * `422 Channel not in Stasis application`.
+   */
+  readonly mediaStasisDelayMs?: number | (() => number);
   /** Modules `GET /asterisk/modules` lists; default those of the recorded 22.10.1, chan_websocket included. */
   readonly modules?: readonly string[];
   /** `system.version` of `GET /asterisk/info`; default the recorded 22.10.1. */
@@ -184,6 +191,10 @@ export async function startSimulatedAsterisk<A = AudioSource>(
       dtmfSent: (ch, sent) => handles.get(ch.id)?.recordDtmf(sent),
       pendingWebSockets,
       mediaSockets,
+      mediaStasisDelayMs: (() => {
+        const d = options.mediaStasisDelayMs;
+        return typeof d === 'function' ? d : d === undefined ? undefined : () => d;
+      })(),
     }),
     ...bridgeRoutes({ core, media }),
     ...systemRoutes(

@@ -69,6 +69,17 @@ export class SimulatedChannel implements ChannelObserver {
     if (this.alive) this.#core.teardown(this.#ch, 'remote', 16);
   }
 
+  /**
+   * Asterisk takes the channel out of its bridge while it stays in Stasis: ChannelLeftBridge, as when the bridge
+   * finds no translation path between the channel's format and its peer's ("No path to translate from …").
+   * Returns false if the channel was in no bridge.
+   */
+  leaveBridge(): boolean {
+    if (!this.alive || this.#ch.bridgeId === undefined) return false;
+    this.#core.leaveBridge(this.#ch, 'kicked');
+    return true;
+  }
+
   /** The far end presses `digits` (each one a ChannelDtmfReceived of `durationMs` once it ends). */
   sendDtmf(digits: string, durationMs = 160): void {
     for (const digit of digits) {

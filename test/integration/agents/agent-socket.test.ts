@@ -15,6 +15,8 @@ import {
   connectAgentSocketWithRetry,
   runWithReconnect,
 } from '../../../src/transports/agent-ws/index.js';
+import { freePort } from '../../support/net.js';
+import { eventWaiter } from '../../support/wait.js';
 
 const logger = pino({ level: 'silent' });
 const SECRET = 'agent-socket-test-secret';
@@ -54,19 +56,14 @@ async function connectError(promise: Promise<unknown>): Promise<AgentConnectErro
 /** Collects text frames and resolves when a predicate over them holds. */
 function collectText(socket: AgentSocket<unknown>) {
   const texts: string[] = [];
-  const waiters: Array<() => void> = [];
+  const waiter = eventWaiter();
   socket.on('text', (t) => {
     texts.push(t);
-    for (const w of waiters.splice(0)) w();
+    waiter.notify();
   });
   return {
     texts,
-    until(check: (texts: string[]) => boolean): Promise<void> {
-      return new Promise((resolve) => {
-        const test = (): void => (check(texts) ? resolve() : void waiters.push(test));
-        test();
-      });
-    },
+    until: (check: (texts: string[]) => boolean): Promise<void> => waiter.until(() => check(texts)),
   };
 }
 
@@ -80,15 +77,6 @@ async function listen<T extends HttpServer | NetServer>(server: T): Promise<numb
       }),
   );
   return (server.address() as AddressInfo).port;
-}
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A raw WebSocket server for misbehaving-peer cases. */

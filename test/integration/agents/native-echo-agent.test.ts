@@ -6,6 +6,7 @@ import type { AdapterEvent, IncomingEvent } from '../../../src/protocols/agent/e
 import { parseAgentMessage } from '../../../src/protocols/agent/parse.js';
 import { type NativeEchoAgentOptions, startNativeEchoAgent } from '../../../src/simulator/agents/native-echo-agent.js';
 import { type AgentSocket, connectAgentSocket } from '../../../src/transports/agent-ws/index.js';
+import { eventWaiter } from '../../support/wait.js';
 
 const logger = pino({ level: 'silent' });
 const SECRET = 'native-echo-agent-test';
@@ -32,10 +33,8 @@ async function call(agentOptions: NativeEchoAgentOptions, sampleRate: 8000 | 160
   });
   cleanups.push(() => socket.close());
   const received: Received[] = [];
-  const waiters: Array<() => void> = [];
-  const changed = (): void => {
-    for (const w of waiters.splice(0)) w();
-  };
+  const waiter = eventWaiter();
+  const changed = waiter.notify;
   socket.on('text', (text) => {
     const parsed = parseAgentMessage(text);
     if (!parsed.ok) throw new Error(`agent sent an invalid command: ${parsed.error.message}`);
@@ -46,11 +45,7 @@ async function call(agentOptions: NativeEchoAgentOptions, sampleRate: 8000 | 160
     received.push({ kind: 'binary', data });
     changed();
   });
-  const until = (check: () => boolean): Promise<void> =>
-    new Promise((resolve) => {
-      const test = (): void => (check() ? resolve() : void waiters.push(test));
-      test();
-    });
+  const until = (check: () => boolean): Promise<void> => waiter.until(check);
   const commands = (): AgentCommand[] => received.flatMap((r) => (r.kind === 'command' ? [r.command] : []));
   const hasCommand = (predicate: (c: AgentCommand) => boolean) => () => commands().some(predicate);
   const ts = (): number => Date.now();

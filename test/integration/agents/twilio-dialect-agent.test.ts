@@ -18,6 +18,7 @@ import {
   type TwilioDialectAgentMode,
 } from '../../../src/simulator/agents/twilio-dialect-agent.js';
 import { connectAgentSocket } from '../../../src/transports/agent-ws/index.js';
+import { eventWaiter } from '../../support/wait.js';
 
 const logger = pino({ level: 'silent' });
 const SECRET = 'twilio-agent-test';
@@ -42,18 +43,14 @@ async function stream(mode: TwilioDialectAgentMode, audio?: Buffer) {
   });
   cleanups.push(() => socket.close());
   const received: TwilioAgentMessage[] = [];
-  const waiters: Array<() => void> = [];
+  const waiter = eventWaiter();
   socket.on('text', (text) => {
     const parsed = parseTwilioAgentMessage(text);
     if (!parsed.ok) throw new Error(`agent sent an invalid message: ${parsed.error.message}`);
     received.push(parsed.message);
-    for (const w of waiters.splice(0)) w();
+    waiter.notify();
   });
-  const until = (check: () => boolean): Promise<void> =>
-    new Promise((resolve) => {
-      const test = (): void => (check() ? resolve() : void waiters.push(test));
-      test();
-    });
+  const until = (check: () => boolean): Promise<void> => waiter.until(check);
   const encoder = new TwilioStreamEncoder({
     streamSid: randomTwilioSid('MZ'),
     callSid: twilioSidFrom('CA', callId),

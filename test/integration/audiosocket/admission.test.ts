@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAudioFrame } from '../../../src/protocols/audiosocket/encoder.js';
 import { encodeInboundMessage } from '../../../src/protocols/audiosocket/inbound-encoder.js';
@@ -8,24 +7,10 @@ import type { AudioSocketRejection } from '../../../src/transports/audiosocket/a
 import { UuidRegistry } from '../../../src/transports/audiosocket/uuid-registry.js';
 import { type Harness, memoryLogger, startHarness } from './harness.js';
 import { AudioSocketServer } from '../../../src/transports/audiosocket/audiosocket-server.js';
+import { closedByPeer, rawConnect } from '../../support/net.js';
 
 function nextRejection(h: { server: { once: Harness['server']['once'] } }): Promise<AudioSocketRejection> {
   return new Promise((resolve) => h.server.once('rejected', resolve));
-}
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-function socketClosed(s: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.destroyed) resolve();
-    else s.once('close', () => resolve());
-    s.resume();
-  });
 }
 
 describe('AudioSocket admission', () => {
@@ -116,7 +101,7 @@ describe('AudioSocket admission', () => {
     const s = await rawConnect(h.port);
     cleanups.push(() => s.destroy());
     expect(await rejected).toMatchObject({ uuid: undefined, reason: 'handshake_timeout' });
-    await socketClosed(s);
+    await closedByPeer(s);
     expect(h.lines.some((l) => l.msg === 'AudioSocket connection rejected: no UUID frame within 300 ms')).toBe(true);
     expect(h.server.counters.handshakeFailures).toBe(1);
   });
@@ -130,7 +115,7 @@ describe('AudioSocket admission', () => {
     const r = await rejected;
     expect(r.reason).toBe('protocol_error');
     expect(r.error).toMatchObject({ code: 'AUDIOSOCKET_UUID_REQUIRED' });
-    await socketClosed(s);
+    await closedByPeer(s);
   });
 
   it('delivers audio that arrives in the same TCP segment as the UUID', async () => {
@@ -147,7 +132,7 @@ describe('AudioSocket admission', () => {
     s.write(
       Buffer.concat([encodeInboundMessage({ type: 'uuid', uuid }), encodeAudioFrame(0x12, Buffer.alloc(640, 42))]),
     );
-    await socketClosed(s);
+    await closedByPeer(s);
     expect(await h.connections.get(uuid)?.closed).toEqual({ reason: 'hangup_sent' });
     expect(h.connections.get(uuid)?.inboundKind).toBe(0x12);
   });

@@ -6,7 +6,8 @@ import { encodeInboundMessage } from '../../../src/protocols/audiosocket/inbound
 import type { AudioSocketMessage } from '../../../src/protocols/audiosocket/messages.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/simulator/audiosocket-dialer.js';
 import type { FormatChange } from '../../../src/transports/audiosocket/audiosocket-connection.js';
-import { type Harness, startHarness, waitFor } from './harness.js';
+import { type Harness, startHarness } from './harness.js';
+import { waitFor } from '../../support/wait.js';
 
 describe('AudioSocket connection events and output', () => {
   let harness: Harness | undefined;
@@ -36,9 +37,9 @@ describe('AudioSocket connection events and output', () => {
     harness = h;
     const call = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register(), kind: 0x10 });
     calls.push(call);
-    await waitFor(() => call.received.length >= 5, 'slin echo');
+    await waitFor(() => call.received.length >= 5, 20_000, 'slin echo');
     call.setKind(0x12);
-    await waitFor(() => call.received.filter((f) => f.kind === 0x12).length >= 5, 'slin16 echo');
+    await waitFor(() => call.received.filter((f) => f.kind === 0x12).length >= 5, 20_000, 'slin16 echo');
 
     expect(changes).toHaveLength(1);
     expect(changes[0]).toEqual({
@@ -68,7 +69,7 @@ describe('AudioSocket connection events and output', () => {
     harness = h;
     const call = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register(), kind: 0x10 });
     calls.push(call);
-    await waitFor(() => call.received.length >= 3, 'frames');
+    await waitFor(() => call.received.length >= 3, 20_000, 'frames');
     expect(new Set(call.received.map((f) => f.kind))).toEqual(new Set([0x12]));
   });
 
@@ -81,7 +82,7 @@ describe('AudioSocket connection events and output', () => {
     await call.sendDtmf('1', { durationMs: 160 });
     await call.sendDtmf('5');
     await call.sendDtmf('#', { durationMs: 240 });
-    await waitFor(() => digits.length === 3, 'three digits');
+    await waitFor(() => digits.length === 3, 20_000, 'three digits');
     expect(digits).toEqual(['1', '5', '#']);
     expect(h.connections.get(call.uuid)?.stats.dtmfIn).toBe(3);
   });
@@ -96,7 +97,7 @@ describe('AudioSocket connection events and output', () => {
     await new Promise<void>((resolve) => s.once('connect', () => resolve()));
     s.write(encodeInboundMessage({ type: 'uuid', uuid }));
     s.pause(); // a peer that reads nothing: the kernel buffers fill, then the socket's own buffer
-    await waitFor(() => h.connections.has(uuid), 'admission');
+    await waitFor(() => h.connections.has(uuid), 20_000, 'admission');
     const conn = h.connections.get(uuid)!;
     const frame = Buffer.alloc(320, 3);
     let written = 0;
@@ -119,9 +120,9 @@ describe('AudioSocket connection events and output', () => {
     const got: AudioSocketMessage[] = [];
     s.on('data', (chunk: Buffer) => decoder.push(chunk, got));
     s.resume();
-    await waitFor(() => got.length >= written, 'the accepted frames to arrive', 60_000);
+    await waitFor(() => got.length >= written, 60_000, 'the accepted frames to arrive');
     expect(got.every((m) => m.type === 'audio' && m.kind === 0x10 && m.payload.equals(frame))).toBe(true);
-    await waitFor(() => conn.sendAudio(frame), 'writing to resume');
+    await waitFor(() => conn.sendAudio(frame), 20_000, 'writing to resume');
     expect(h.lines.some((l) => l.uuid === uuid && l.msg === 'AudioSocket output draining again')).toBe(true);
   });
 
@@ -130,14 +131,14 @@ describe('AudioSocket connection events and output', () => {
     harness = h;
     const call = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register() });
     calls.push(call);
-    await waitFor(() => h.connections.has(call.uuid), 'admission');
+    await waitFor(() => h.connections.has(call.uuid), 20_000, 'admission');
     const conn = h.connections.get(call.uuid)!;
     expect(() => conn.sendAudio(Buffer.alloc(0))).toThrow(expect.objectContaining({ code: 'AUDIOSOCKET_EMPTY_AUDIO' }));
     expect(() => conn.sendAudio(Buffer.alloc(321))).toThrow(
       expect.objectContaining({ code: 'AUDIOSOCKET_ODD_AUDIO_LENGTH' }),
     );
     expect(conn.sendAudio(Buffer.alloc(320))).toBe(true);
-    await waitFor(() => call.received.length === 1, 'the one valid frame');
+    await waitFor(() => call.received.length === 1, 20_000, 'the one valid frame');
     expect(call.protocolViolations).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/simulator/audiosocket-dialer.js';
-import { type Harness, isSilent, nonSilentTone, startHarness, waitFor, withoutSilentFrames } from './harness.js';
+import { type Harness, isSilent, nonSilentTone, startHarness, withoutSilentFrames } from './harness.js';
+import { waitFor } from '../../support/wait.js';
 
 const CALLS = 50;
 const FRAMES = 50; // 1 s of caller audio per call
@@ -27,7 +28,7 @@ describe('AudioSocket server + simulated Asterisk: echo through PlayoutBuffer an
       onSourceEnd: 'stop',
     });
     calls.push(call);
-    await waitFor(() => call.received.length >= 10, 'ten frames from the server');
+    await waitFor(() => call.received.length >= 10, 20_000, 'ten frames from the server');
     expect(call.framesSent).toBe(0);
     expect(h.connections.get(call.uuid)?.stats.audioFramesIn).toBe(0);
     for (const f of call.received) {
@@ -59,7 +60,7 @@ describe('AudioSocket server + simulated Asterisk: echo through PlayoutBuffer an
         ),
       )),
     );
-    await waitFor(() => audioFrames.every((n) => n >= FRAMES), 'every call to receive its echo', 60_000);
+    await waitFor(() => audioFrames.every((n) => n >= FRAMES), 60_000, 'every call to receive its echo');
 
     expect(h.server.counters.connectionsAccepted).toBe(CALLS);
     calls.forEach((call, i) => {
@@ -75,7 +76,7 @@ describe('AudioSocket server + simulated Asterisk: echo through PlayoutBuffer an
     // Dialer hangs up (socket close, no 0x00): every server connection ends with remote_closed.
     const infos = await Promise.all(calls.splice(0).map((c) => c.hangup()));
     for (const info of infos) expect(info).toEqual({ by: 'local', reason: 'hangup' });
-    await waitFor(() => h.closes.size === CALLS, 'server connections to close');
+    await waitFor(() => h.closes.size === CALLS, 20_000, 'server connections to close');
     for (const info of h.closes.values()) expect(info.reason).toBe('remote_closed');
     expect(h.server.counters.connectionsActive).toBe(0);
     expect(h.server.counters.protocolErrors).toBe(0);

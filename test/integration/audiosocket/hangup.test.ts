@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/simulator/audiosocket-dialer.js';
-import { type Harness, startHarness, waitFor } from './harness.js';
+import { type Harness, startHarness } from './harness.js';
+import { waitFor } from '../../support/wait.js';
 
 describe('AudioSocket hangup in both directions', () => {
   let harness: Harness | undefined;
@@ -15,7 +16,7 @@ describe('AudioSocket hangup in both directions', () => {
   async function dial(h: Harness): Promise<SimulatedAudioSocketCall> {
     const call = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register() });
     calls.push(call);
-    await waitFor(() => h.connections.has(call.uuid) && call.framesReceived >= 3, 'the call to be flowing');
+    await waitFor(() => h.connections.has(call.uuid) && call.framesReceived >= 3, 20_000, 'the call to be flowing');
     return call;
   }
 
@@ -92,7 +93,7 @@ describe('AudioSocket hangup in both directions', () => {
     const ac = new AbortController();
     const call = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register(), signal: ac.signal });
     calls.push(call);
-    await waitFor(() => h.connections.has(call.uuid), 'admission');
+    await waitFor(() => h.connections.has(call.uuid), 20_000, 'admission');
     ac.abort();
     expect(await call.closed).toEqual({ by: 'local', reason: 'aborted' });
     expect(await h.connections.get(call.uuid)!.closed).toEqual({ reason: 'remote_closed' });

@@ -9,6 +9,7 @@ import {
 } from '../../../src/transports/audiosocket/audiosocket-server.js';
 import type { AudioSocketCloseInfo } from '../../../src/transports/audiosocket/close-reason.js';
 import { UuidRegistry } from '../../../src/transports/audiosocket/uuid-registry.js';
+import { waitFor } from '../../support/wait.js';
 
 /** A logger whose JSON lines are kept in memory for assertions. */
 export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -90,7 +91,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     connections: new Map(),
     closes: new Map(),
     async connectionClosed(uuid) {
-      await waitFor(() => harness.connections.has(uuid), `admission of ${uuid}`);
+      await waitFor(() => harness.connections.has(uuid), 20_000, `admission of ${uuid}`);
       return harness.connections.get(uuid)!.closed;
     },
     register(name = 'call', ttlMs = 60_000) {
@@ -114,15 +115,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   clock.start();
   return harness;
-}
-
-/** Resolves when `predicate` holds, checking every 10 ms; rejects after `timeoutMs` with `what`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** A tone that never crosses zero, so no 20 ms frame of it is all zeros (silence stays recognisable). */

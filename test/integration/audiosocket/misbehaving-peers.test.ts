@@ -1,27 +1,12 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAudioFrame } from '../../../src/protocols/audiosocket/encoder.js';
 import { encodeInboundMessage } from '../../../src/protocols/audiosocket/inbound-encoder.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/simulator/audiosocket-dialer.js';
 import type { AudioSocketRejection } from '../../../src/transports/audiosocket/audiosocket-server.js';
-import { type Harness, isSilent, nonSilentTone, startHarness, waitFor, withoutSilentFrames } from './harness.js';
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-/** Resolves once the peer has closed the socket (data is read and discarded). */
-function closedByPeer(s: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    s.on('error', () => {});
-    if (s.destroyed) resolve();
-    else s.once('close', () => resolve());
-    s.resume();
-  });
-}
+import { type Harness, isSilent, nonSilentTone, startHarness, withoutSilentFrames } from './harness.js';
+import { waitFor } from '../../support/wait.js';
+import { closedByPeer, rawConnect } from '../../support/net.js';
 
 describe('misbehaving AudioSocket peers are closed without harming other calls', () => {
   let harness: Harness | undefined;
@@ -58,7 +43,7 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
         ),
       )),
     );
-    await waitFor(() => echoed.every((n) => n >= 5), 'the good calls to be flowing');
+    await waitFor(() => echoed.every((n) => n >= 5), 20_000, 'the good calls to be flowing');
 
     const bad: { name: string; bytes: (uuid: string) => Buffer; code: string }[] = [
       {
@@ -107,7 +92,7 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
       await closedByPeer(s);
       if (b.name === 'HTTP request') {
         // Never got as far as a UUID: a handshake failure, logged with the code.
-        await waitFor(() => rejections.length === 1, 'the handshake rejection');
+        await waitFor(() => rejections.length === 1, 20_000, 'the handshake rejection');
         expect(rejections[0]).toMatchObject({ uuid: undefined, reason: 'protocol_error', error: { code: b.code } });
         expect(h.lines.some((l) => l.reason === 'protocol_error' && l.code === b.code)).toBe(true);
         continue;
@@ -126,8 +111,8 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
     expect(h.server.counters.protocolErrors).toBe(bad.length);
 
     // The good calls kept flowing and finish their echo intact.
-    await waitFor(() => echoed.every((n, i) => n > before[i]!), 'the good calls to keep flowing');
-    await waitFor(() => echoed.every((n) => n >= 2 * FRAMES), 'the good calls to echo two loops', 60_000);
+    await waitFor(() => echoed.every((n, i) => n > before[i]!), 20_000, 'the good calls to keep flowing');
+    await waitFor(() => echoed.every((n) => n >= 2 * FRAMES), 60_000, 'the good calls to echo two loops');
     calls.forEach((call, i) => {
       expect(call.state, `good call ${i}`).toBe('open');
       const echo = withoutSilentFrames(call.receivedAudio(), 320);
@@ -174,14 +159,14 @@ describe('misbehaving AudioSocket peers are closed without harming other calls',
     harness = h;
     const talker = await dialAudioSocket({ host: h.host, port: h.port, uuid: h.register('talker') });
     calls.push(talker);
-    await waitFor(() => (h.connections.get(talker.uuid)?.stats.audioFramesIn ?? 0) >= 3, 'audio');
+    await waitFor(() => (h.connections.get(talker.uuid)?.stats.audioFramesIn ?? 0) >= 3, 20_000, 'audio');
     // Block the event loop for twice the idle timeout, as a long GC pause or a CPU-starved process would.
     const end = performance.now() + 700;
     while (performance.now() < end) {
       // busy
     }
     const received = talker.framesReceived;
-    await waitFor(() => talker.framesReceived >= received + 10, 'frames after the stall');
+    await waitFor(() => talker.framesReceived >= received + 10, 20_000, 'frames after the stall');
     expect(h.connections.get(talker.uuid)?.state).toBe('open');
     expect(h.server.counters.idleTimeouts).toBe(0);
   });

@@ -57,14 +57,3 @@ export async function startApiEnv(env: Record<string, string> = {}, deps: AppDep
     },
   };
 }
-
-/** Polls an async check until it returns a value, or fails after the timeout. */
-export async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

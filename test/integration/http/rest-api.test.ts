@@ -1,7 +1,8 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallsRepository } from '../../../src/db/calls-repository.js';
-import { type ApiEnv, control, reader, startApiEnv, until } from './http-test-env.js';
+import { type ApiEnv, control, reader, startApiEnv } from './http-test-env.js';
+import { until } from '../../support/wait.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 type Json = Record<string, any>;
@@ -34,6 +35,7 @@ describe('REST API (inject) over a running service with MySQL and Redis', () => 
     const callId = body.callId as string;
     await until(
       async () => (env.h.app.registry.get(callId)?.state === 'active' ? true : undefined),
+      20_000,
       'originated call active',
     );
     return callId;
@@ -136,11 +138,11 @@ describe('REST API (inject) over a running service with MySQL and Redis', () => 
     const other = await originate(`${key}-2`);
     expect(other.body.callId).not.toBe(first.body.callId);
     const calls = new CallsRepository(env.tmp.db);
-    await until(async () => ((await calls.get(first.body.callId)) ? true : undefined), 'call row');
+    await until(async () => ((await calls.get(first.body.callId)) ? true : undefined), 20_000, 'call row');
     const outbound = await calls.list({ direction: 'outbound', limit: 500 });
     expect(outbound.items.filter((c) => c.id === first.body.callId)).toHaveLength(1);
     for (const id of [first.body.callId, other.body.callId]) {
-      await until(async () => (env.h.app.registry.get(id) ? true : undefined), 'call live');
+      await until(async () => (env.h.app.registry.get(id) ? true : undefined), 20_000, 'call live');
       await env.h.app.registry.get(id)?.close('shutdown');
     }
   });
@@ -164,7 +166,7 @@ describe('REST API (inject) over a running service with MySQL and Redis', () => 
     const hangup = await post('hangup');
     expect([hangup.statusCode, hangup.json()]).toEqual([200, { ended: true }]);
     const calls = new CallsRepository(env.tmp.db);
-    await until(async () => ((await calls.get(id))?.endedAt ? true : undefined), 'call ended in MySQL');
+    await until(async () => ((await calls.get(id))?.endedAt ? true : undefined), 20_000, 'call ended in MySQL');
     const again = await post('hangup', { reason: 'again' });
     expect(again.statusCode).toBe(410);
     expect(again.json().error.code).toBe('CALL_ENDED');
@@ -187,7 +189,7 @@ describe('REST API (inject) over a running service with MySQL and Redis', () => 
     const id = await liveCall();
     await env.h.app.registry.get(id)?.close('shutdown');
     const calls = new CallsRepository(env.tmp.db);
-    await until(async () => ((await calls.get(id))?.endedAt ? true : undefined), 'call ended in MySQL');
+    await until(async () => ((await calls.get(id))?.endedAt ? true : undefined), 20_000, 'call ended in MySQL');
     const res = await inject({ method: 'GET', url: `/v1/calls/${id}`, headers: reader });
     expect(res.statusCode).toBe(200);
     const body = res.json();

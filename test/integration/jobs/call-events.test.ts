@@ -9,7 +9,8 @@ import { FakeCallController } from '../../fakes/jobs-fake-controller.js';
 import { HttpReceiver } from '../../fakes/jobs-http-receiver.js';
 import { RecordingToolResultSink } from '../../fakes/jobs-result-sink.js';
 import { createTempDatabase, type TempDatabase } from '../db/temp-database.js';
-import { cleanRedis, eventually, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { cleanRedis, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { eventually } from '../../support/wait.js';
 
 const SECRET = 'whsec_test_0123456789abcdef';
 let t: TempDatabase;
@@ -76,10 +77,14 @@ describe('call events', () => {
     const callId = randomUUID();
     emitCall(callId, 'sales', '123');
     const events = new CallEventsRepository(t.db);
-    const stored = await eventually(async () => {
-      const rows = await events.listByCall(callId);
-      return rows.length === 7 ? rows : undefined;
-    }, 'seven stored events');
+    const stored = await eventually(
+      async () => {
+        const rows = await events.listByCall(callId);
+        return rows.length === 7 ? rows : undefined;
+      },
+      20_000,
+      'seven stored events',
+    );
     expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(stored.map((e) => e.type)).toEqual([
       'call.created',
@@ -120,10 +125,14 @@ describe('call events', () => {
 
     // The endpoint that stays down gets every attempt and ends failed; the others are unaffected.
     const deliveries = new WebhookDeliveriesRepository(t.db);
-    const settled = await eventually(async () => {
-      const all = await deliveries.listByCall(callId);
-      return all.length === 15 && all.every((d) => d.status !== 'pending') ? all : undefined;
-    }, 'all deliveries settled');
+    const settled = await eventually(
+      async () => {
+        const all = await deliveries.listByCall(callId);
+        return all.length === 15 && all.every((d) => d.status !== 'pending') ? all : undefined;
+      },
+      20_000,
+      'all deliveries settled',
+    );
     const byUrl = (url: string) => settled.filter((d) => d.endpointUrl === url);
     expect(byUrl(healthy.url('/sales')).every((d) => d.status === 'delivered' && d.attempts === 1)).toBe(true);
     const failed = byUrl(down.url('/sales'));
@@ -133,6 +142,7 @@ describe('call events', () => {
     // Every failed attempt was reported for metrics, the last one of each failed delivery as final.
     await eventually(
       async () => (attemptsFailed.filter((f) => f).length >= 7 ? true : undefined),
+      20_000,
       'final failures reported',
     );
     expect(attemptsFailed.length).toBeGreaterThanOrEqual(7 * 4);
@@ -152,10 +162,14 @@ describe('call events', () => {
     expect(await layer.eventSink.flush(20_000)).toBe(true);
     const events = new CallEventsRepository(t.db);
     for (const callId of callIds) {
-      const rows = await eventually(async () => {
-        const r = await events.listByCall(callId);
-        return r.length === 8 ? r : undefined;
-      }, `events of ${callId}`);
+      const rows = await eventually(
+        async () => {
+          const r = await events.listByCall(callId);
+          return r.length === 8 ? r : undefined;
+        },
+        20_000,
+        `events of ${callId}`,
+      );
       expect(rows.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(rows.slice(1).map((e) => (e.payload as { text: string }).text)).toEqual(
         [1, 2, 3, 4, 5, 6, 7].map((i) => `line ${i}`),

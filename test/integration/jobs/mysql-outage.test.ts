@@ -6,7 +6,8 @@ import { createJobLayer, type JobLayer } from '../../../src/jobs/job-layer.js';
 import { FakeCallController } from '../../fakes/jobs-fake-controller.js';
 import { RecordingToolResultSink } from '../../fakes/jobs-result-sink.js';
 import { createTempDatabase, type TempDatabase } from '../db/temp-database.js';
-import { cleanRedis, eventually, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { cleanRedis, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { eventually } from '../../support/wait.js';
 import { OwnMariaDb } from './own-servers.js';
 
 describe('lifecycle events across a MySQL outage', () => {
@@ -36,7 +37,11 @@ describe('lifecycle events across a MySQL outage', () => {
 
       sink.emit(a, 'call.created', { direction: 'inbound', route: 'support' });
       sink.emit(a, 'call.answered', {});
-      await eventually(async () => (await events.listByCall(a)).length === 2, 'events stored before the outage');
+      await eventually(
+        async () => (await events.listByCall(a)).length === 2,
+        20_000,
+        'events stored before the outage',
+      );
 
       await mariadb.stop();
       // MySQL is down: emitting stays synchronous and events still reach the queue.
@@ -58,8 +63,8 @@ describe('lifecycle events across a MySQL outage', () => {
           const rows = await events.listByCall(a);
           return rows.length === 13 ? rows : undefined;
         },
-        'call A events after the outage',
         60_000,
+        'call A events after the outage',
       );
       expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
       expect(stored.map((e) => e.type)).toEqual([
@@ -76,8 +81,8 @@ describe('lifecycle events across a MySQL outage', () => {
           const rows = await events.listByCall(b);
           return rows.length === 3 ? rows : undefined;
         },
-        'call B events after the outage',
         60_000,
+        'call B events after the outage',
       );
       expect(bRows.map((e) => e.type)).toEqual(['call.created', 'call.answered', 'call.ended']);
 

@@ -13,7 +13,8 @@ import type { InstanceChildCommand, InstanceChildConfig } from '../../fakes/jobs
 import { RecordingToolResultSink } from '../../fakes/jobs-result-sink.js';
 import { createTempDatabase, type TempDatabase } from '../db/temp-database.js';
 import { fakeScript, startTsxChild, type TsxChild } from './child-process.js';
-import { cleanRedis, eventually, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { cleanRedis, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { eventually } from '../../support/wait.js';
 
 const SECRET = 'orphan_webhook_secret_0123456789';
 /** A short lease and a short sweep, so a killed instance's calls are found quickly. */
@@ -124,10 +125,14 @@ async function openLocalCall(layer: JobLayer, route: string): Promise<string> {
 
 async function storedEvents(callId: string, n: number) {
   const events = new CallEventsRepository((r.db as TempDatabase).db);
-  return eventually(async () => {
-    const rows = await events.listByCall(callId);
-    return rows.length >= n ? rows : undefined;
-  }, `${n} stored events of ${callId}`);
+  return eventually(
+    async () => {
+      const rows = await events.listByCall(callId);
+      return rows.length >= n ? rows : undefined;
+    },
+    20_000,
+    `${n} stored events of ${callId}`,
+  );
 }
 
 /** Waits until the call is closed as orphaned, its `call.ended` is stored and its webhook delivered. */
@@ -139,16 +144,20 @@ async function expectClosedAsOrphan(callId: string, ownerInstance: string): Prom
       const call = await new CallsRepository(t.db).get(callId);
       return call?.endedAt ? call : undefined;
     },
-    'the orphaned call to be closed',
     CLOSE_WITHIN_MS,
+    'the orphaned call to be closed',
   );
   expect(row).toMatchObject({ state: 'failed', closeReason: 'orphaned', hangupInitiator: 'system', ownerInstance });
   expect(row.endedAt).toBeInstanceOf(Date);
 
-  const events = await eventually(async () => {
-    const rows = await new CallEventsRepository(t.db).listByCall(callId);
-    return rows.some((e) => e.type === 'call.ended') ? rows : undefined;
-  }, 'the call.ended event');
+  const events = await eventually(
+    async () => {
+      const rows = await new CallEventsRepository(t.db).listByCall(callId);
+      return rows.some((e) => e.type === 'call.ended') ? rows : undefined;
+    },
+    20_000,
+    'the call.ended event',
+  );
   const ended = events.filter((e) => e.type === 'call.ended');
   expect(ended).toHaveLength(1);
   expect(ended[0]?.payload).toEqual({
@@ -309,6 +318,7 @@ describe('calls of a live instance across a Redis restart', () => {
       }
       const swept = await eventually(
         () => sweeper.orphans.sweep().catch(() => undefined),
+        20_000,
         'a sweep that reaches the restarted Redis',
       );
       expect(swept.closed).toEqual([]);

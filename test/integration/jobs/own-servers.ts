@@ -1,10 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
+import { freePort } from '../../support/net.js';
+import { eventually } from '../../support/wait.js';
 
 /**
  * Redis and MariaDB servers a fault test starts for itself on spare loopback ports, with data in a temporary
@@ -13,27 +15,6 @@ import { createConnection } from 'mysql2/promise';
  */
 
 const run = promisify(execFile);
-
-/** A TCP port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > until) throw new Error(`${what} did not come up within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function tcpAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -81,7 +62,7 @@ export class OwnRedis {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
     args.push('--appendonly', this.#appendOnly ? 'yes' : 'no', '--appendfsync', 'always');
     this.#child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitFor(`redis-server :${this.port}`, () => tcpAccepts(this.port), 10_000);
+    await eventually(() => tcpAccepts(this.port), 10_000, `redis-server :${this.port} up`);
   }
 
   async kill(): Promise<void> {
@@ -138,14 +119,14 @@ export class OwnMariaDb {
       ],
       { stdio: 'ignore' },
     );
-    await waitFor(
-      `mariadbd :${this.port}`,
+    await eventually(
       async () => {
         const c = await createConnection({ host: '127.0.0.1', port: this.port, user: 'root', connectTimeout: 1000 });
         await c.end();
         return true;
       },
       30_000,
+      `mariadbd :${this.port} up`,
     );
   }
 

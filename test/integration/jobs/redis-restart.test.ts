@@ -7,7 +7,8 @@ import { instanceQueueName, QUEUES } from '../../../src/jobs/queues.js';
 import { FakeCallController } from '../../fakes/jobs-fake-controller.js';
 import { RecordingToolResultSink } from '../../fakes/jobs-result-sink.js';
 import { createTempDatabase, type TempDatabase } from '../db/temp-database.js';
-import { eventually, FAST_TUNING, randomPrefix, testLogger } from './job-test-env.js';
+import { FAST_TUNING, randomPrefix, testLogger } from './job-test-env.js';
+import { eventually } from '../../support/wait.js';
 import { OwnRedis } from './own-servers.js';
 
 /** Settles a promise into its value or its error, for asserting on either. */
@@ -83,12 +84,18 @@ describe('call control across a Redis restart', () => {
           prefix,
         });
         try {
-          await eventually(async () => {
-            const jobs = await q.getJobs(['completed', 'failed', 'active', 'wait', 'delayed']);
-            const hangups = jobs.filter((j) => j.name === 'hangup');
-            const states = await Promise.all(hangups.map((j) => q.getJobState(j.id ?? '')));
-            return hangups.length === (appendOnly ? 1 : 0) && states.every((s) => s === 'completed' || s === 'failed');
-          }, 'the in-flight hangup job to settle');
+          await eventually(
+            async () => {
+              const jobs = await q.getJobs(['completed', 'failed', 'active', 'wait', 'delayed']);
+              const hangups = jobs.filter((j) => j.name === 'hangup');
+              const states = await Promise.all(hangups.map((j) => q.getJobState(j.id ?? '')));
+              return (
+                hangups.length === (appendOnly ? 1 : 0) && states.every((s) => s === 'completed' || s === 'failed')
+              );
+            },
+            20_000,
+            'the in-flight hangup job to settle',
+          );
         } finally {
           await q.close();
         }

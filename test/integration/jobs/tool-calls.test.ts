@@ -12,7 +12,8 @@ import { FakeCallController } from '../../fakes/jobs-fake-controller.js';
 import { HttpReceiver } from '../../fakes/jobs-http-receiver.js';
 import { RecordingToolResultSink } from '../../fakes/jobs-result-sink.js';
 import { createTempDatabase, type TempDatabase } from '../db/temp-database.js';
-import { cleanRedis, eventually, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { cleanRedis, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from './job-test-env.js';
+import { eventually } from '../../support/wait.js';
 
 const SECRET = 'tool_secret_0123456789abcdef';
 const instanceId = 'tools-a';
@@ -120,14 +121,18 @@ describe('tool calls', () => {
     expect(req?.signature.valid).toBe(true);
     expect(req?.headers['x-ava-idempotency-key']).toBe(`${callId}:call_w1`);
     expect(req?.json).toMatchObject({ callId, name: 'get_weather', arguments: { city: 'Oslo' } });
-    const row = await eventually(async () => {
-      const r = await repo.get(callId, 'call_w1');
-      return r?.resultDelivery === 'delivered' ? r : undefined;
-    }, 'delivery recorded');
+    const row = await eventually(
+      async () => {
+        const r = await repo.get(callId, 'call_w1');
+        return r?.resultDelivery === 'delivered' ? r : undefined;
+      },
+      20_000,
+      'delivery recorded',
+    );
     expect(row).toMatchObject({ status: 'succeeded', result: { tempC: 21 }, attempts: 1, requestedBy: instanceId });
     // Where its time went is reported once, every phase measured. The report follows the worker's own reading of
     // the delivery write, which may come after this test's read of the committed row.
-    await eventually(() => runs.length > 0, 'run reported');
+    await eventually(() => runs.length > 0, 20_000, 'run reported');
     expect(runs).toHaveLength(1);
     const phases = runs[0]!;
     for (const v of Object.values(phases)) expect(v).toBeGreaterThanOrEqual(0);
@@ -140,7 +145,11 @@ describe('tool calls', () => {
     const callId = await liveCall();
     await layer.toolCalls.submit({ callId, toolCallId: 'claim_1', name: 'get_weather', arguments: {} });
     await sink.waitFor('claim_1');
-    await eventually(async () => (await repo.get(callId, 'claim_1'))?.resultDelivery === 'delivered', 'recorded');
+    await eventually(
+      async () => (await repo.get(callId, 'claim_1'))?.resultDelivery === 'delivered',
+      20_000,
+      'recorded',
+    );
     expect(await claims.holder(callId, 'claim_1')).toBeNull();
   });
 
@@ -201,10 +210,14 @@ describe('tool calls', () => {
       await blocker.end();
     }
     // Once MySQL lets it through, the row holds the outcome and its delivery.
-    const row = await eventually(async () => {
-      const r = await repo.get(callId, 'stall_1');
-      return r?.resultDelivery === 'delivered' ? r : undefined;
-    }, 'row written');
+    const row = await eventually(
+      async () => {
+        const r = await repo.get(callId, 'stall_1');
+        return r?.resultDelivery === 'delivered' ? r : undefined;
+      },
+      20_000,
+      'row written',
+    );
     expect(row).toMatchObject({ status: 'succeeded', result: { tempC: 21 }, attempts: 1 });
     expect(await claims.holder(callId, 'stall_1')).toBeNull();
   });
@@ -226,8 +239,8 @@ describe('tool calls', () => {
       // The first run fails for want of its row; the job will be retried.
       await eventually(
         async () => ((await q.getJob(toolCallJobId(callId, 'unwritten_1')))?.attemptsMade ?? 0) >= 1,
-        'the first run failed',
         10_000,
+        'the first run failed',
         10,
       );
       expect(await repo.get(callId, 'unwritten_1')).toBeUndefined();
@@ -236,10 +249,14 @@ describe('tool calls', () => {
       await admin.end();
       await q.close();
     }
-    const row = await eventually(async () => {
-      const r = await repo.get(callId, 'unwritten_1');
-      return r?.resultDelivery === 'delivered' ? r : undefined;
-    }, 'row written by the retry');
+    const row = await eventually(
+      async () => {
+        const r = await repo.get(callId, 'unwritten_1');
+        return r?.resultDelivery === 'delivered' ? r : undefined;
+      },
+      20_000,
+      'row written by the retry',
+    );
     expect(row).toMatchObject({ status: 'succeeded', result: { tempC: 21 } });
     expect(sink.received.filter((r) => r.toolCallId === 'unwritten_1')).toHaveLength(1);
     expect(tools.requests.filter((r) => String(r.headers['x-ava-idempotency-key']).startsWith(callId))).toHaveLength(1);
@@ -254,12 +271,12 @@ describe('tool calls', () => {
     try {
       // The agent gets its result before the job's outcome is committed, so wait for the job to complete.
       const completed = async () => (await q.getJobState(toolCallJobId(callId, 'call_dup'))) === 'completed';
-      await eventually(completed, 'first run completed');
+      await eventually(completed, 20_000, 'first run completed');
       await layer.toolCalls.submit(req); // the completed job still exists: BullMQ drops this one
       // Once the completed job is gone, a new job for the same call is stopped by the tool_calls row.
       expect(await q.remove(toolCallJobId(callId, 'call_dup'))).toBe(1);
       await layer.toolCalls.submit(req);
-      await eventually(completed, 'rerun');
+      await eventually(completed, 20_000, 'rerun');
       expect((await q.getJob(toolCallJobId(callId, 'call_dup')))?.returnvalue).toEqual({ outcome: 'duplicate' });
     } finally {
       await q.close();
@@ -314,14 +331,18 @@ describe('tool calls', () => {
     const before = releases.length;
     await layer.toolCalls.submit({ callId, toolCallId: 'late1', name: 'gate', arguments: {} });
     await tools.waitFor((reqs) => reqs.some((r) => (r.json as { toolCallId?: string }).toolCallId === 'late1'));
-    await eventually(() => releases.length > before, 'tool request held');
+    await eventually(() => releases.length > before, 20_000, 'tool request held');
     sink.live.delete(callId);
     await layer.ownership.release(callId);
     releases[before]?.();
-    const row = await eventually(async () => {
-      const r = await repo.get(callId, 'late1');
-      return r?.resultDelivery === 'call_ended' ? r : undefined;
-    }, 'late result recorded');
+    const row = await eventually(
+      async () => {
+        const r = await repo.get(callId, 'late1');
+        return r?.resultDelivery === 'call_ended' ? r : undefined;
+      },
+      20_000,
+      'late result recorded',
+    );
     expect(row).toMatchObject({ status: 'succeeded', result: { late: true } });
     expect(sink.count('late1')).toBe(0);
 
@@ -330,7 +351,11 @@ describe('tool calls', () => {
     sink.live.delete(gone);
     await layer.toolCalls.submit({ callId: gone, toolCallId: 'late2', name: 'get_weather', arguments: {} });
     await sink.waitFor('late2');
-    await eventually(async () => (await repo.get(gone, 'late2'))?.resultDelivery === 'call_ended', 'call_ended');
+    await eventually(
+      async () => (await repo.get(gone, 'late2'))?.resultDelivery === 'call_ended',
+      20_000,
+      'call_ended',
+    );
   });
 
   it('rejects malformed submissions', async () => {

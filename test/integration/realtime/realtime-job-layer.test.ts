@@ -13,9 +13,9 @@ import { type RealtimeSimulator, startRealtimeSimulator } from '../../../src/sim
 import { FakeCallController } from '../../fakes/jobs-fake-controller.js';
 import { HttpReceiver } from '../../fakes/jobs-http-receiver.js';
 import { FakeBridge, realtimeCallInfo } from '../../support/realtime-fake-bridge.js';
-import { waitFor } from '../../support/wait.js';
+import { eventually, waitFor } from '../../support/wait.js';
 import { createTempDatabase, type TempDatabase } from '../db/temp-database.js';
-import { cleanRedis, eventually, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from '../jobs/job-test-env.js';
+import { cleanRedis, FAST_TUNING, REDIS_URL, randomPrefix, testLogger } from '../jobs/job-test-env.js';
 
 /**
  * The Realtime agent on the real job layer (Redis queues, MySQL tool_calls) and transcripts stored in MySQL, the
@@ -115,10 +115,14 @@ describe('Realtime agent on the job layer and MySQL', () => {
       expect(s.functionOutputs).toEqual([{ callId: 'call_j1', output: '{"tempC":21}' }]);
       expect(s.errors).toEqual([]);
       // The job ran once (reported four times), recorded in tool_calls with its result.
-      const row = await eventually(async () => {
-        const r = await new ToolCallsRepository(t.db).get(callId, 'call_j1');
-        return r?.status === 'succeeded' ? r : undefined;
-      }, 'tool_calls row');
+      const row = await eventually(
+        async () => {
+          const r = await new ToolCallsRepository(t.db).get(callId, 'call_j1');
+          return r?.status === 'succeeded' ? r : undefined;
+        },
+        20_000,
+        'tool_calls row',
+      );
       expect(row).toMatchObject({ name: 'get_weather', result: { tempC: 21 }, attempts: 1, requestedBy: instanceId });
       expect(weather.requests.filter((r) => r.headers['x-ava-idempotency-key'] === `${callId}:call_j1`)).toHaveLength(
         1,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import type { CallSession } from '../../../src/calls/call-session.js';
@@ -8,27 +8,12 @@ import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../../src/sim
 import type { AudioSocketRejection } from '../../../src/transports/audiosocket/audiosocket-server.js';
 import { startTestApp } from '../../support/app-harness.js';
 import { waitFor } from '../../support/wait.js';
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
-function closed(s: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    s.on('error', () => {});
-    s.resume();
-    if (s.destroyed) resolve();
-    else s.once('close', () => resolve());
-  });
-}
+import { closedByPeer, rawConnect } from '../../support/net.js';
 
 /** Writes `bytes` one byte every `intervalMs` until done or the peer closes; resolves with the bytes written. */
 async function dribble(s: Socket, bytes: Buffer, intervalMs: number): Promise<number> {
   let sent = 0;
-  const gone = closed(s).then(() => 'closed' as const);
+  const gone = closedByPeer(s).then(() => 'closed' as const);
   while (sent < bytes.length) {
     const next = await Promise.race([gone, new Promise((r) => setTimeout(() => r('tick'), intervalMs))]);
     if (next === 'closed' || s.destroyed) break;
@@ -42,7 +27,7 @@ async function dribble(s: Socket, bytes: Buffer, intervalMs: number): Promise<nu
 async function flood(s: Socket, head: Buffer, total: number): Promise<number> {
   let queued = 0;
   let gone = false;
-  const done = closed(s).then(() => {
+  const done = closedByPeer(s).then(() => {
     gone = true;
   });
   const chunk = Buffer.alloc(64 * 1024, 0x41);
@@ -171,7 +156,7 @@ describe('AudioSocket port abuse through the running service', () => {
       );
     }
     await waitFor(() => app!.audioSocket.counters.bytesIn >= N * 8022, 10_000, 'all bytes read');
-    await Promise.all(conns.map(closed));
+    await Promise.all(conns.map(closedByPeer));
     await waitFor(() => app!.audioSocket.connections.size === 0, 10_000, 'idle connections cut');
     // Cut by the dialplan-direct silence limit: no audio frame for AUDIOSOCKET_IDLE_TIMEOUT_MS ends the call.
     const metrics = (await app.metrics.render()).body;

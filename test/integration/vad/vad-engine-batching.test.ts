@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SileroRate } from '../../../src/calls/vad/silero-model.js';
 import { VadEngine } from '../../../src/calls/vad/vad-engine.js';
 import type { VadStream } from '../../../src/calls/vad/vad-stream.js';
-import { concat, pushFrames, readSpeechWav, record, whenScored, whiteNoise } from './vad-test-support.js';
+import { pushFrames, readSpeechWav, record, whenScored, whiteNoise } from './vad-test-support.js';
+import { concatPcm } from '../../support/pcm.js';
 
 /** Batching across streams changes nothing a stream sees, and many streams are all served. */
 
@@ -19,11 +20,11 @@ function signals(): Signal[] {
   const scaled = (pcm: Int16Array, gain: number) => pcm.map((v) => Math.round(v * gain));
   return [
     { rate: 8000, pcm: hello8 },
-    { rate: 8000, pcm: concat(new Int16Array(777), scaled(hello8, 0.3)) },
+    { rate: 8000, pcm: concatPcm(new Int16Array(777), scaled(hello8, 0.3)) },
     { rate: 8000, pcm: onset8 },
     { rate: 8000, pcm: whiteNoise(8000 * 3, -35, 3) },
     { rate: 16000, pcm: hello16 },
-    { rate: 16000, pcm: concat(new Int16Array(1234), scaled(hello16, 0.5)) },
+    { rate: 16000, pcm: concatPcm(new Int16Array(1234), scaled(hello16, 0.5)) },
     { rate: 16000, pcm: onset16 },
   ];
 }
@@ -91,7 +92,7 @@ describe('VadEngine batching', () => {
       const delayMs = 200 + 40 * i;
       const s = open(rate);
       const got = record(s);
-      pushFrames(s, concat(new Int16Array((rate * delayMs) / 1000), hello[rate], new Int16Array(rate)));
+      pushFrames(s, concatPcm(new Int16Array((rate * delayMs) / 1000), hello[rate], new Int16Array(rate)));
       return { s, got, delayMs };
     });
     await Promise.all(runs.map(({ s }) => whenScored(s)));

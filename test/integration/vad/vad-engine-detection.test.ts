@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VadEngine } from '../../../src/calls/vad/vad-engine.js';
 import type { VadStream } from '../../../src/calls/vad/vad-stream.js';
-import { concat, mix, pushFrames, readSpeechWav, record, whenScored, whiteNoise } from './vad-test-support.js';
+import { mix, pushFrames, readSpeechWav, record, whenScored, whiteNoise } from './vad-test-support.js';
+import { concatPcm } from '../../support/pcm.js';
 
 /** The real model through the engine on the committed speech fixtures. */
 
@@ -37,7 +38,7 @@ describe('VadEngine with the Silero model: detection', () => {
     expect(sampleRate).toBe(rate);
     const stream = open(sampleRate);
     const got = record(stream);
-    pushFrames(stream, concat(samples, new Int16Array(sampleRate))); // 1 s more silence for the end
+    pushFrames(stream, concatPcm(samples, new Int16Array(sampleRate))); // 1 s more silence for the end
     await whenScored(stream);
     expect(got.starts).toHaveLength(1);
     expect(got.ends).toHaveLength(1);
@@ -60,7 +61,7 @@ describe('VadEngine with the Silero model: detection', () => {
     const { samples } = readSpeechWav(file);
     const stream = open(rate);
     const got = record(stream);
-    pushFrames(stream, concat(new Int16Array(rate / 2), samples, new Int16Array(rate)));
+    pushFrames(stream, concatPcm(new Int16Array(rate / 2), samples, new Int16Array(rate)));
     await whenScored(stream);
     expect(got.starts).toHaveLength(1);
     expect(Math.abs(got.starts[0]!.atMs - 500)).toBeLessThanOrEqual(TOLERANCE_MS);
@@ -100,7 +101,7 @@ describe('VadEngine with the Silero model: detection', () => {
     const { samples } = readSpeechWav(file);
     const stream = open(rate);
     const got = record(stream);
-    pushFrames(stream, mix(concat(samples, new Int16Array(rate)), whiteNoise(samples.length + rate, -40, 7)));
+    pushFrames(stream, mix(concatPcm(samples, new Int16Array(rate)), whiteNoise(samples.length + rate, -40, 7)));
     await whenScored(stream);
     expect(got.starts).toHaveLength(1);
     expect(Math.abs(got.starts[0]!.atMs - ONSET_MS)).toBeLessThanOrEqual(TOLERANCE_MS);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VadEngine } from '../../../src/calls/vad/vad-engine.js';
 import { VadError } from '../../../src/calls/vad/vad-error.js';
-import { concat, pushFrames, readSpeechWav, record, whenScored } from './vad-test-support.js';
+import { concatPcm } from '../../support/pcm.js';
+import { pushFrames, readSpeechWav, record, whenScored } from './vad-test-support.js';
 
 /** Start failures, a worker crash that the engine recovers from, and one it gives up on. */
 
@@ -26,7 +27,7 @@ async function scoreHello(engine: VadEngine): Promise<number[]> {
   const stream = engine.createStream({ sampleRate: 8000 });
   try {
     const got = record(stream);
-    pushFrames(stream, concat(readSpeechWav('hello-8k.wav').samples, new Int16Array(8000)));
+    pushFrames(stream, concatPcm(readSpeechWav('hello-8k.wav').samples, new Int16Array(8000)));
     await whenScored(stream);
     return got.probabilities;
   } finally {

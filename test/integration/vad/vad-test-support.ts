@@ -40,16 +40,6 @@ export function readSpeechWav(name: string): Pcm {
   throw new Error(`${name}: no data chunk`);
 }
 
-export function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Deterministic Gaussian white noise at `dbfs` RMS (relative to full scale 32768). */
 export function whiteNoise(length: number, dbfs: number, seed = 1): Int16Array {
   let s = seed >>> 0;

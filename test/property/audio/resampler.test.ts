@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RESAMPLER_RATES, type ResamplerRate } from '../../../src/audio/format.js';
 import { StreamResampler } from '../../../src/audio/resampler.js';
+import { concatPcm } from '../../support/pcm.js';
 
 const rate = fc.constantFrom(...RESAMPLER_RATES);
 const samples = fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 3000 }).map((a) => Int16Array.from(a));
@@ -19,24 +20,14 @@ function split(x: Int16Array, fractions: readonly number[]): Int16Array[] {
   return chunks;
 }
 
-function concat(parts: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 describe('StreamResampler properties', () => {
   it('gives bit-identical output for any split of the input', () => {
     fc.assert(
       fc.property(rate, rate, samples, cuts, (from, to, x, fractions) => {
         const whole = new StreamResampler(from, to);
-        const expected = concat([whole.push(x), whole.flush()]);
+        const expected = concatPcm(whole.push(x), whole.flush());
         const chunked = new StreamResampler(from, to);
-        const got = concat([...split(x, fractions).map((c) => chunked.push(c)), chunked.flush()]);
+        const got = concatPcm(...split(x, fractions).map((c) => chunked.push(c)), chunked.flush());
         expect(got).toEqual(expected);
       }),
       { numRuns: 300 },
@@ -51,9 +42,9 @@ describe('StreamResampler properties', () => {
     fc.assert(
       fc.property(pair, samples, cuts, ([from, to], x, fractions) => {
         const whole = new StreamResampler(from, to);
-        const expected = concat([whole.push(x), whole.flush()]);
+        const expected = concatPcm(whole.push(x), whole.flush());
         const chunked = new StreamResampler(from, to);
-        const got = concat([...split(x, fractions).map((c) => chunked.push(c)), chunked.flush()]);
+        const got = concatPcm(...split(x, fractions).map((c) => chunked.push(c)), chunked.flush());
         expect(got).toEqual(expected);
         expect(got.length).toBe(Math.round((x.length * to) / from));
       }),
@@ -86,10 +77,10 @@ describe('StreamResampler properties', () => {
     fc.assert(
       fc.property(rate, rate, samples, samples, (from: ResamplerRate, to: ResamplerRate, a, b) => {
         const r = new StreamResampler(from, to);
-        concat([r.push(a), r.flush()]);
-        const second = concat([r.push(b), r.flush()]);
+        concatPcm(r.push(a), r.flush());
+        const second = concatPcm(r.push(b), r.flush());
         const fresh = new StreamResampler(from, to);
-        expect(second).toEqual(concat([fresh.push(b), fresh.flush()]));
+        expect(second).toEqual(concatPcm(fresh.push(b), fresh.flush()));
       }),
       { numRuns: 100 },
     );

@@ -2,20 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { RESAMPLER_RATES, type ResamplerRate } from '../../../src/audio/format.js';
 import { FilterBank, StreamResampler, defaultFilterBank } from '../../../src/audio/resampler.js';
 import { AppError } from '../../../src/errors/index.js';
+import { concatPcm } from '../../support/pcm.js';
 
 const PAIRS: [ResamplerRate, ResamplerRate][] = RESAMPLER_RATES.flatMap((a) =>
   RESAMPLER_RATES.filter((b) => b !== a).map((b): [ResamplerRate, ResamplerRate] => [a, b]),
 );
 
 function run(r: StreamResampler, ...chunks: Int16Array[]): Int16Array {
-  const parts = [...chunks.map((c) => r.push(c)), r.flush()];
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatPcm(...chunks.map((c) => r.push(c)), r.flush());
 }
 
 function ramp(n: number, seed = 0): Int16Array {

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { runLoad } from '../../../bench/loadgen.js';
+import { runLoad } from '../../../bench/loadgen/run-load.js';
 
 // Each run starts the service in its own process; the two runs share nothing (the Realtime one places no ARI calls).
 describe.concurrent('load generator modes of the self-started service', () => {

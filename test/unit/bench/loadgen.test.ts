@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { burstyCallerAudio, OnsetDetector } from '../../../bench/lib/tone-onsets.js';
-import { runLoad } from '../../../bench/loadgen.js';
+import { runLoad } from '../../../bench/loadgen/run-load.js';
 
 /** A raw AudioSocket echo server with known faults: a fixed delay, every n-th frame dropped, every frame repeated. */
 function startFaultyEcho(fault: { delayMs: number; dropEvery?: number; repeat?: boolean }): Promise<Server> {

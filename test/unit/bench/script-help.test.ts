@@ -73,7 +73,7 @@ describe('bench and soak entry points', () => {
     expect((await stat(join(out, written[0]!))).size).toBeGreaterThan(0);
     expect((await readdir(join(ROOT, 'bench', 'results'))).sort()).toEqual(resultsBefore);
     expect(await readFile(join(ROOT, 'docs', 'benchmarks.md'), 'utf8')).toBe(docBefore);
-  });
+  }, 90_000);
 
   it('soak --help prints the usage; an unknown option is one line with exit 2', async () => {
     const help = await run(['scripts/soak.ts', '--help']);

@@ -3,7 +3,7 @@ import { type AudioFormat, PCM8K, PCM16K, ULAW8K } from '../../../src/audio/form
 import { MediaClock } from '../../../src/audio/media-clock.js';
 import { MediaBridge } from '../../../src/calls/media-bridge.js';
 import type { MediaLegEvents, SpeechDetector, SpeechEvents } from '../../../src/calls/media-leg.js';
-import { LEADING_GAP_REPORT_MS, type UplinkGap, UplinkGapFiller } from '../../../src/calls/uplink-gap-filler.js';
+import { GAP_REPORT_MS, type UplinkGap, UplinkGapFiller } from '../../../src/calls/uplink-gap-filler.js';
 import type { CallNotice, VoiceAgent } from '../../../src/calls/voice-agent.js';
 import { TypedEmitter } from '../../../src/lib/typed-emitter.js';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -74,6 +74,23 @@ describe('UplinkGapFiller', () => {
     expect(injected).toHaveLength(50);
   });
 
+  it('fills a short mid-call gap (jitter) but reports only gaps of GAP_REPORT_MS or more', () => {
+    const { f, injected, ended } = filler(60);
+    f.start(0);
+    f.frameArrived(0);
+    // 300 ms without frames, then they resume: filled, not reported.
+    for (let t = 20; t <= 300; t += 20) f.tick(t, PCM8K);
+    f.frameArrived(305);
+    expect(injected.length).toBeGreaterThan(0);
+    expect(ended).toEqual([]);
+    expect(f.stats.gaps).toBe(0);
+    // A gap of GAP_REPORT_MS is reported.
+    for (let t = 320; t <= 305 + GAP_REPORT_MS; t += 20) f.tick(t, PCM8K);
+    f.frameArrived(305 + GAP_REPORT_MS);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ startedAt: 305, durationMs: GAP_REPORT_MS, open: false, leading: false });
+  });
+
   it('treats a leg that never sends as a gap from the start, and reports a gap still open at the end', () => {
     const { f, injected, ended } = filler(60);
     f.start(0);
@@ -85,7 +102,7 @@ describe('UplinkGapFiller', () => {
     expect(ended).toEqual([{ startedAt: 0, durationMs: 410, filledFrames: 20, open: true, leading: true }]);
   });
 
-  it('fills the wait for the first frame, but reports it only from LEADING_GAP_REPORT_MS on', () => {
+  it('fills the wait for the first frame, but reports it only from GAP_REPORT_MS on', () => {
     const short = filler(60);
     short.f.start(0);
     for (let t = 20; t <= 200; t += 20) short.f.tick(t, PCM8K);
@@ -96,10 +113,10 @@ describe('UplinkGapFiller', () => {
     expect(short.f.stats.gaps).toBe(0);
     const long = filler(60);
     long.f.start(0);
-    for (let t = 20; t <= LEADING_GAP_REPORT_MS; t += 20) long.f.tick(t, PCM8K);
-    long.f.frameArrived(LEADING_GAP_REPORT_MS);
+    for (let t = 20; t <= GAP_REPORT_MS; t += 20) long.f.tick(t, PCM8K);
+    long.f.frameArrived(GAP_REPORT_MS);
     expect(long.ended).toEqual([
-      { startedAt: 0, durationMs: LEADING_GAP_REPORT_MS, filledFrames: 50, open: false, leading: true },
+      { startedAt: 0, durationMs: GAP_REPORT_MS, filledFrames: 50, open: false, leading: true },
     ]);
   });
 

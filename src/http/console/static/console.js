@@ -1,5 +1,6 @@
 // The adapter console: live calls over /v1/console/ws, control through the REST API, history from MySQL.
 // Everything shown is set with textContent (never innerHTML): call data is untrusted.
+import { describeReason, sipCallIdOf } from './call-reasons.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'ava-console-token';
@@ -69,10 +70,20 @@ function latencyOf(call) {
 
 // ---- rendering ----
 
+/** A call is over for the console once it is ending: no more control, and it leaves "Live calls" when ended. */
+function isEnded(call) {
+  return Boolean(call.endedAt) || call.state === 'ended';
+}
+
+function isControllable(call) {
+  return !isEnded(call) && call.state !== 'ending';
+}
+
 function renderLive() {
   const body = $('live-calls').tBodies[0];
   const rows = [];
-  for (const call of state.calls.values()) {
+  const live = [...state.calls.values()].filter((c) => !isEnded(c));
+  for (const call of live) {
     const who = `${call.caller ?? 'unknown'} → ${call.callee ?? '—'}`;
     const select = el(
       'button',
@@ -92,8 +103,8 @@ function renderLive() {
     rows.push(row);
   }
   body.replaceChildren(...rows);
-  $('live-count').textContent = `(${state.calls.size})`;
-  $('no-calls').hidden = state.calls.size > 0;
+  $('live-count').textContent = `(${live.length})`;
+  $('no-calls').hidden = live.length > 0;
 }
 
 function renderDetail() {
@@ -111,10 +122,10 @@ function renderDetail() {
     ['Started', new Date(call.startedAt).toLocaleString()],
     ['Duration', duration(call.startedAt, call.endedAt)],
   ];
-  if (call.endReason) info.push(['Ended', `${call.endReason} (by ${call.endInitiator})`]);
+  if (call.endReason) info.push(['Ended', `${describeReason(call.endReason)} (by ${call.endInitiator})`]);
   $('detail-info').replaceChildren(...info.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   renderLists(call.events, latencyOf(call));
-  const live = !call.endedAt;
+  const live = isControllable(call);
   const control = state.scope === 'control';
   $('hangup').disabled = !live || !control;
   for (const input of $('transfer-form').elements) input.disabled = !live || !control;
@@ -214,13 +225,19 @@ function onMessage(m) {
         c.endReason = m.reason;
         c.endInitiator = m.initiator;
         c.latency = m.latency ?? undefined;
-        // An ended call stays on screen a while so its last events can be read, then moves to the history.
+        // It leaves "Live calls" at once; its details stay readable while selected, then it is in the history.
         setTimeout(() => {
           if (state.selected === m.callId) return;
           state.calls.delete(m.callId);
           renderLive();
         }, 60_000);
       }
+      // The web phone shows why its call ended (matched by SIP Call-ID).
+      document.dispatchEvent(
+        new CustomEvent('ava:call-ended', {
+          detail: { callId: m.callId, reason: m.reason, initiator: m.initiator, sipCallId: sipCallIdOf(c) },
+        }),
+      );
       // The record is written through the job layer; refresh once it has had time to land.
       setTimeout(() => void loadHistory(), 1000);
       break;

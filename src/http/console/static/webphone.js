@@ -1,9 +1,39 @@
 // The console's web phone: sip.js (served by the adapter from node_modules) registers to a SIP-over-WebSocket
-// registrar — Asterisk's transport-wss with the `webphone` endpoint (asterisk-conf/pjsip.conf) — and calls a route.
+// registrar — Asterisk's transport-wss with the `webphone` endpoint (asterisk-conf/pjsip_webphone.conf) — and calls a
+// route. When the adapter ends the call, the console's live feed says why (matched by the SIP Call-ID).
+import { describeReason } from './call-reasons.js';
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent } from './vendor/sip.js/index.js';
 
 const $ = (id) => document.getElementById(id);
-const phone = { ua: undefined, registerer: undefined, session: undefined };
+const phone = { ua: undefined, registerer: undefined, session: undefined, lastCallId: undefined, lastEnded: false };
+/** Why recent calls ended, by SIP Call-ID, from the console feed (at most `MAX_ENDS`, oldest dropped). */
+const ends = new Map();
+const MAX_ENDS = 50;
+
+function endedStatus(callId) {
+  const end = ends.get(callId);
+  return end ? `Call ended: ${describeReason(end.reason)}` : 'Call ended';
+}
+
+document.addEventListener('ava:call-ended', (ev) => {
+  const { sipCallId, reason, initiator } = ev.detail ?? {};
+  if (!sipCallId) return;
+  ends.set(sipCallId, { reason, initiator });
+  if (ends.size > MAX_ENDS) ends.delete(ends.keys().next().value);
+  // The feed may report the reason after the phone saw the BYE.
+  if (phone.lastEnded && phone.lastCallId === sipCallId) status(endedStatus(sipCallId), reason !== 'caller_hangup');
+});
+
+/** Chromium says only "WebSocket closed … (code: 1006)" when it refuses the server's certificate. */
+function connectHint(server) {
+  try {
+    const url = new URL(server);
+    if (url.protocol !== 'wss:') return '';
+    return ` If Asterisk uses a self-signed certificate, open https://${url.host}${url.pathname} in this browser once and accept it (or use a trusted certificate).`;
+  } catch {
+    return '';
+  }
+}
 /** Plays the far end of a call (a live call has no captions track; the console's transcript is its text). */
 const remoteAudio = new Audio();
 remoteAudio.autoplay = true;
@@ -43,9 +73,10 @@ async function register(form) {
   if (!aor) return status('The SIP address is not a SIP URI (sip:user@host).', true);
   await stop();
   const user = form.get('user').trim();
+  const server = form.get('server').trim();
   const ua = new UserAgent({
     uri: aor,
-    transportOptions: { server: form.get('server').trim() },
+    transportOptions: { server },
     ...(user ? { authorizationUsername: user, authorizationPassword: form.get('password') } : {}),
     sessionDescriptionHandlerFactoryOptions: {
       peerConnectionConfiguration: { iceServers: [] },
@@ -54,7 +85,7 @@ async function register(form) {
     logBuiltinEnabled: false,
     delegate: {
       onDisconnect: (err) => {
-        if (err) status(`SIP connection lost: ${err.message}`, true);
+        if (err) status(`SIP connection lost: ${err.message}.${connectHint(server)}`, true);
       },
     },
   });
@@ -64,7 +95,7 @@ async function register(form) {
     await ua.start();
   } catch (err) {
     phone.ua = undefined;
-    return status(`Could not reach the SIP server: ${err.message}`, true);
+    return status(`Could not reach the SIP server: ${err.message}.${connectHint(server)}`, true);
   }
   const registerer = new Registerer(ua, { expires: 300 });
   phone.registerer = registerer;
@@ -90,6 +121,8 @@ async function call(text) {
     sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
   });
   phone.session = inviter;
+  phone.lastCallId = inviter.request.callId;
+  phone.lastEnded = false;
   buttons();
   inviter.stateChange.addListener((s) => {
     if (s === SessionState.Establishing) status(`Calling ${target.toString()}…`);
@@ -99,7 +132,9 @@ async function call(text) {
     }
     if (s === SessionState.Terminated) {
       if (phone.session === inviter) phone.session = undefined;
-      status('Call ended');
+      phone.lastEnded = phone.lastCallId === inviter.request.callId;
+      const end = ends.get(inviter.request.callId);
+      status(endedStatus(inviter.request.callId), end !== undefined && end.reason !== 'caller_hangup');
       buttons();
     }
   });

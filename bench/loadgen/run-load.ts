@@ -1,0 +1,135 @@
+/** `runLoad`: places the planned calls, measures over the window, and returns every figure (bench/loadgen.ts). */
+import { CAN_PIN, pin, pinService } from '../lib/service-process.js';
+import { processRssMb } from '../lib/stats.js';
+import { type LoadService, realtimeStats, startLoadService } from './agent.js';
+import { type AriCallers, ariEnv, startAriCallers } from './ari-callers.js';
+import { askCallers, type CallersChild, forkCallers, startCallersInChild } from './callers-child.js';
+import { type CallerPlan, type CallerReport, planCalls, runCallers } from './callers.js';
+import { measureWindow, onsetLatencies } from './measurement.js';
+import { buildLoadResult } from './report.js';
+import { epochNow, type LoadOptions, type LoadResult } from './types.js';
+
+function checkOptions(options: LoadOptions): void {
+  const positive = (name: string, x: number | undefined): void => {
+    if (x !== undefined && !(x > 0)) throw new RangeError(`${name} must be a positive number, not ${x}`);
+  };
+  positive('seconds', options.seconds);
+  positive('calls', options.calls);
+  positive('rate', options.rate);
+  positive('durationS', options.durationS);
+  if ((options.via ?? 'audiosocket') === 'ari' && options.target)
+    throw new RangeError('via ari needs the self-started service (no target)');
+}
+
+/** What a run started and must stop: the callers (child process, or this one) and the self-started service. */
+interface RunParts {
+  readonly child: CallersChild | undefined;
+  /** `inline` and `via: 'ari'`: the simulated Asterisk in this process. */
+  inlineAri: AriCallers | undefined;
+  /** Stops the callers. */
+  stop: (() => Promise<void>) | undefined;
+  service: LoadService | undefined;
+}
+
+/** Places the calls, measures over the window, and returns every figure. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  checkOptions(options);
+  const via = options.via ?? 'audiosocket';
+  const child = options.inline ? undefined : forkCallers();
+  const parts: RunParts = { child, inlineAri: undefined, stop: child?.stop, service: undefined };
+  try {
+    return await measure(options, parts);
+  } finally {
+    // Via ARI the service hangs its calls up over ARI as it stops: the simulated Asterisk (callers) stops after it.
+    if (via === 'ari') {
+      await parts.service?.service.stop();
+      parts.service = undefined;
+    }
+    await parts.stop?.();
+    await parts.inlineAri?.close();
+    await parts.service?.service.stop();
+  }
+}
+
+/** `via: 'ari'`: the service's ARI settings, pointing at the simulated Asterisk the callers run. */
+async function ariSettings(options: LoadOptions, parts: RunParts): Promise<Record<string, string>> {
+  if ((options.via ?? 'audiosocket') !== 'ari') return {};
+  if (parts.child) return ariEnv((await askCallers(parts.child, 'ari')).url);
+  parts.inlineAri = await startAriCallers();
+  return ariEnv(parts.inlineAri.url);
+}
+
+async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResult> {
+  const kind = options.kind ?? 0x10;
+  const bursts = options.bursts ?? {};
+  const via = options.via ?? 'audiosocket';
+  const agent = options.agent ?? 'echo';
+  let started: LoadService | undefined;
+  if (!options.target) {
+    const env = await ariSettings(options, parts);
+    started = await startLoadService({ agent, kind, vad: options.vad ?? false, bursts, env });
+    parts.service = started;
+  }
+  const service = started?.service;
+  if (via === 'ari') {
+    if (parts.child) await askCallers(parts.child, 'ari-ready');
+    else await parts.inlineAri!.appConnected();
+  }
+  const host = options.target?.host ?? '127.0.0.1';
+  const port = options.target?.port ?? service!.port;
+  const serverPid = options.serverPid ?? service?.child.pid;
+  const pinned =
+    (options.pin ?? true) && CAN_PIN && (service ? pinService(service.child.pid!) : true) && pin(process.pid, 0);
+  const calls = options.calls ?? 100;
+  const rampMs = 1000 * (options.rampS ?? calls / 50);
+  const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
+  const makePlan = (now: number): CallerPlan => {
+    const t0 = now + 200;
+    const measureFrom = t0 + warmupMs;
+    const measureTo = measureFrom + 1000 * options.seconds;
+    return {
+      via,
+      host,
+      port,
+      kind,
+      calls: planCalls(options, t0, measureTo + 1500),
+      measureFrom,
+      measureTo,
+      reportAt: measureTo + 1000,
+      bursts,
+    };
+  };
+  const rssBeforeMb = serverPid === undefined ? undefined : await processRssMb(serverPid);
+  let plan: CallerPlan;
+  let report: Promise<CallerReport>;
+  if (parts.child) {
+    const inChild = await startCallersInChild(parts.child, makePlan, pinned ? 0 : undefined);
+    plan = inChild.plan;
+    report = inChild.report;
+  } else {
+    plan = makePlan(epochNow());
+    report = runCallers(plan, parts.inlineAri).then((r) => {
+      parts.stop = r.stop;
+      return r.report;
+    });
+  }
+  const window = await measureWindow(plan, { service: service?.child, serverPid, pinned });
+  const r = await report;
+  return buildLoadResult({
+    options,
+    host,
+    port,
+    kind,
+    via,
+    agent,
+    selfStarted: service !== undefined,
+    pinned,
+    plan,
+    callers: r,
+    window,
+    serverPid,
+    rssBeforeMb,
+    latencies: onsetLatencies(r, started?.agentOnsets ?? new Map(), plan, bursts.periodMs ?? 2000),
+    realtime: started?.realtime ? realtimeStats(started.realtime) : undefined,
+  });
+}
