@@ -12,7 +12,14 @@ import type { AgentAction } from './voice-agent.js';
  */
 export interface LifecycleEventData {
   /** A Stasis call entered the application. */
-  'call.started': { direction: 'inbound' | 'outbound'; channel: string; caller: string; exten: string };
+  'call.started': {
+    direction: 'inbound' | 'outbound';
+    channel: string;
+    caller: string;
+    exten: string;
+    /** The caller's SIP Call-ID (PJSIP), when Asterisk reports one: the console's web phone finds its call by it. */
+    protocolId?: string | undefined;
+  };
   /** Setting the call up in Asterisk failed. */
   'ari.failed': { message: string };
   /** The adapter answered the caller's channel. */
@@ -25,6 +32,8 @@ export interface LifecycleEventData {
     uuid?: string | undefined;
     connectionId?: string | undefined;
   };
+  /** Asterisk took the media channel out of the call's bridge while the call was live; the call ends. */
+  'media.left_bridge': { channel: string; bridge: string };
   /** The media leg is attached and frames are paced. */
   'media.connected': { format: AudioFormat; agent: string };
   /** The caller's audio stopped on the wire for a while and was filled with silence. */
@@ -111,6 +120,7 @@ export const PUBLIC_EVENT_NAME = {
   'ari.failed': 'call.error',
   answered: null,
   'media.requested': null,
+  'media.left_bridge': null,
   'media.connected': 'call.media_connected',
   'media.gap': 'call.media_gap',
   'media.timeout': null,

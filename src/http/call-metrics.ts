@@ -84,6 +84,7 @@ export class CallMetricsCollector {
         case 'ari.failed':
         case 'answered':
         case 'media.requested':
+        case 'media.left_bridge':
         case 'media.timeout':
         case 'dtmf':
         case 'action':

@@ -172,6 +172,7 @@ export class CallRecorder {
         return;
       case 'call.started':
       case 'answered':
+      case 'media.left_bridge':
       case 'media.timeout':
       case 'control':
       case 'webrtc.negotiated':

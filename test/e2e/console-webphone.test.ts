@@ -213,7 +213,13 @@ describe('console web phone: why the adapter ended the call', () => {
       logger: createLogger({ level: 'silent', pretty: false }),
     });
     registry.add(session, []);
-    session.record('call.started', { direction: 'inbound', channel: '1700000000.1', protocolId: sipCallId });
+    session.record('call.started', {
+      direction: 'inbound',
+      channel: '1700000000.1',
+      caller: 'webphone',
+      exten: '100',
+      protocolId: sipCallId,
+    });
     // Asterisk hangs up the phone (BYE), then the adapter's call ends: the reason may come after the BYE.
     expect(registrar.bye(sipCallId)).toBe(true);
     await expect.poll(() => page.locator('#phone-status').textContent(), POLL).toMatch(/^Call ended/);

@@ -22,6 +22,7 @@ const SAMPLES: { [K in LifecycleEventType]: LifecycleEventData[K] } = {
   answered: {},
   'media.requested': { bridge: 'br-1', mediaChannel: 'mc-1', format: 'slin', uuid: 'u-1' },
   'media.connected': { format: { encoding: 'pcm16', sampleRate: 8000 }, agent: 'native' },
+  'media.left_bridge': { channel: 'media-1', bridge: 'bridge-1' },
   'media.gap': { startedAt: new Date(0).toISOString(), durationMs: 400, filledFrames: 20, open: false, leading: false },
   'media.timeout': { cause: 'silence_limit', silentMs: 30_000 },
   'agent.failed': { code: 'AGENT_CONNECT_TIMEOUT', message: 'too slow' },
