@@ -15,7 +15,8 @@ export interface UplinkGap {
 }
 
 /**
- * Every gap is filled, but reported (call event, metrics) only when it lasts this long (ms) or to the end of the call.
+ * Every gap is filled, but reported (call event, metrics) only when it lasts this long (ms), also one still open when
+ * the call ends (a caller's last frames before a hang-up are often a few hundred ms apart).
  * Before the first frame a short wait is normal set-up (a Stasis leg connects before its channel is bridged); later,
  * a stall of a few hundred ms is jitter of a loaded host or network, and one event per hiccup would flood the
  * records and webhooks. The silence injected into short gaps still counts in `stats.filledFrames`.
@@ -156,7 +157,7 @@ export class UplinkGapFiller {
       open,
       leading: !this.#sawFrame,
     };
-    if (!open && gap.durationMs < GAP_REPORT_MS) return;
+    if (gap.durationMs < GAP_REPORT_MS) return;
     this.stats.gaps += 1;
     this.#o.onGapEnd?.(gap);
   }

@@ -8,7 +8,15 @@ import type { CallEventSink } from './call-event-types.js';
 import type { CallOwnership } from './call-ownership.js';
 
 /** Close reasons that mean the call failed rather than ended normally. */
-const FAILED_REASONS: ReadonlySet<string> = new Set(['agent_failed', 'ari_failure', 'no_route', 'error', 'orphaned']);
+const FAILED_REASONS: ReadonlySet<string> = new Set([
+  'agent_failed',
+  'ari_failure',
+  'no_route',
+  'error',
+  'orphaned',
+  // No codec translation path between the caller and the media channel: a configuration failure, not a hang-up.
+  'media_left_bridge',
+]);
 
 const STATE_OF: Partial<Record<SessionState, 'answered' | 'active' | 'ending'>> = {
   connecting: 'answered',

@@ -94,12 +94,22 @@ describe('UplinkGapFiller', () => {
   it('treats a leg that never sends as a gap from the start, and reports a gap still open at the end', () => {
     const { f, injected, ended } = filler(60);
     f.start(0);
-    for (let t = 20; t <= 400; t += 20) f.tick(t, ULAW8K);
-    expect(injected).toHaveLength(20);
+    for (let t = 20; t <= 1200; t += 20) f.tick(t, ULAW8K);
+    expect(injected).toHaveLength(60);
     // μ-law silence is 0xff, 160 bytes per 20 ms.
     expect(injected[0]!.frame).toEqual(Buffer.alloc(160, 0xff));
-    f.close(410);
-    expect(ended).toEqual([{ startedAt: 0, durationMs: 410, filledFrames: 20, open: true, leading: true }]);
+    f.close(1210);
+    expect(ended).toEqual([{ startedAt: 0, durationMs: 1210, filledFrames: 60, open: true, leading: true }]);
+  });
+
+  it('does not report a short gap still open at the end (the last frames before a hang-up)', () => {
+    const { f, injected, ended } = filler(60);
+    f.start(0);
+    f.frameArrived(0);
+    for (let t = 20; t <= 300; t += 20) f.tick(t, PCM8K);
+    expect(injected.length).toBeGreaterThan(0);
+    f.close(310);
+    expect(ended).toEqual([]);
   });
 
   it('fills the wait for the first frame, but reports it only from GAP_REPORT_MS on', () => {

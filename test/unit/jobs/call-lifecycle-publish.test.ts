@@ -129,4 +129,10 @@ describe('lifecycle events and their public names', () => {
       },
     ]);
   });
+
+  it('a call whose media channel left the bridge (no translation path) is recorded as failed', () => {
+    const { session, emitted } = harness();
+    session.record('call.ended', { reason: 'media_left_bridge', initiator: 'system' });
+    expect(emitted[0]?.payload).toMatchObject({ state: 'failed', closeReason: 'media_left_bridge' });
+  });
 });
