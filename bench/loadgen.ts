@@ -560,7 +560,7 @@ export async function runCallers(plan: CallerPlan): Promise<{ report: CallerRepo
     stop: async () => {
       for (const t of timers) clearTimeout(t);
       await Promise.all([...open].map((c) => c.hangup()));
-      clock.stop();
+      await clock.close();
       if (plan.via === 'ari') {
         await ari?.sim.close();
         ari = undefined;

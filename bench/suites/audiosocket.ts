@@ -174,7 +174,7 @@ async function runOne(calls: number, opts: Required<AudioSocketBenchOptions>): P
     await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(10_000)]);
     if (child.exitCode === null) child.kill();
     await server.close();
-    clock.stop();
+    await clock.close();
   }
 }
 

@@ -260,9 +260,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     leg?.off('close', this.#onLegClose);
     this.#unsubscribeWatchdog?.();
     this.#watchdog?.close();
-    this.#bridge?.close();
+    const bridgeClosed = this.#bridge?.close();
     const fallback = this.info.route.fallback;
     const steps: Array<() => unknown> = [
+      () => bridgeClosed,
       () => this.#agent?.close(reason, initiator),
       () => {
         const tel = this.#o.telephony;

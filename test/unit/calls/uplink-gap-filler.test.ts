@@ -232,6 +232,6 @@ describe('MediaBridge with gap filling', () => {
     expect(gaps[0]).toMatchObject({ durationMs: 1000, filledFrames: 50, open: false });
     await tickTo(now + 40);
     expect(bridge.gapStats.filledFrames).toBe(50);
-    bridge.close();
+    await bridge.close();
   });
 });
