@@ -35,7 +35,8 @@ export interface MediaLeg {
   readonly playoutAck?: PlayoutAck | undefined;
   /** Asks Asterisk to end the leg (AudioSocket: 0x00 frame), then closes. */
   hangup(): void;
-  close(): void;
+  /** Ends the leg without asking Asterisk first. Idempotent; resolves once the leg has closed, never hangs. */
+  close(): Promise<void>;
 }
 
 /** What an outbound frame carries. */

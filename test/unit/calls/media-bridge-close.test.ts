@@ -19,7 +19,7 @@ class FakeLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.emit('audio', frame, PCM16K);
   }
   hangup(): void {}
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 class FakeAgent implements VoiceAgent {

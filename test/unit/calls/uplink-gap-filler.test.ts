@@ -151,7 +151,7 @@ class FakeLeg extends TypedEmitter<MediaLegEvents> {
     this.emit('audio', frame, this.format);
   }
   hangup(): void {}
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 class FakeSpeech extends TypedEmitter<SpeechEvents> implements SpeechDetector {
