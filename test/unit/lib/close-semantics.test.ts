@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRegistry } from '../../../src/calls/call-registry.js';
 import type { StasisController } from '../../../src/calls/stasis-controller.js';
+import type { WaitingCalls } from '../../../src/calls/agents/webrtc-waiting-calls.js';
+import { createAgentWebRtcEndpoint } from '../../../src/http/agent-webrtc-endpoint.js';
 import { CallMetricsCollector } from '../../../src/http/call-metrics.js';
 import { ConsoleFeed } from '../../../src/http/console/console-feed.js';
 import { CallRecorder } from '../../../src/jobs/call-recorder.js';
@@ -75,6 +77,20 @@ describe('close() of long-lived listeners', () => {
     expect(registry.count()).toBeGreaterThan(0);
     await closeThrice(feed);
     expect(registry.count()).toBe(0);
+  });
+});
+
+describe('close() of the WebRTC agent endpoint', () => {
+  it('is idempotent: every call gets the same promise, and it resolves', async () => {
+    const endpoint = createAgentWebRtcEndpoint({
+      waitingCalls: {} as WaitingCalls,
+      authenticate: () => true,
+      logger: createLogger({ level: 'silent', pretty: false }),
+    });
+    const first = endpoint.close();
+    expect(endpoint.close()).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+    expect(endpoint.waitingConnections).toBe(0);
   });
 });
 
