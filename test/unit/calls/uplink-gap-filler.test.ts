@@ -159,7 +159,7 @@ class FakeSpeech extends TypedEmitter<SpeechEvents> implements SpeechDetector {
   push(samples: Int16Array): void {
     this.samples += samples.length;
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 describe('MediaBridge with gap filling', () => {
