@@ -546,14 +546,14 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         );
         const errors = await runCleanups([
           () => http?.close(),
-          () => callMetrics.stop(),
+          () => callMetrics.close(),
           () => stasis?.stop(),
           () => audioSocket.close(1000),
           () => mediaListener?.close(),
           () => incomingMedia?.close(),
-          () => clock.stop(),
+          () => clock.close(),
           () => vad?.close(),
-          () => recorder?.stop(),
+          () => recorder?.close(),
           () => jobs?.close(),
           () => db?.destroy(),
         ]);

@@ -288,7 +288,7 @@ export async function runCallers(
     stop: async () => {
       for (const t of timers) clearTimeout(t);
       await Promise.all([...open].map((c) => c.hangup()));
-      clock.stop();
+      await clock.close();
       if (plan.via === 'ari') await ari?.close();
     },
   };

@@ -173,7 +173,7 @@ async function runOne(calls: number, opts: Required<AudioSocketBenchOptions>): P
   } finally {
     await stopChild(child, { type: 'stop' } satisfies ToLoadGen, 10_000);
     await server.close();
-    clock.stop();
+    await clock.close();
   }
 }
 

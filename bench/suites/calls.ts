@@ -167,7 +167,7 @@ async function bargeInRun(calls: number): Promise<BargeInRun> {
       reactionMaxMs: +(sorted.at(-1) ?? Number.NaN).toFixed(1),
     };
   } finally {
-    clock.stop();
+    await clock.close();
     await Promise.all(dialers.map((d) => d.hangup().catch(() => undefined)));
     await service.stop();
   }

@@ -131,7 +131,7 @@ async function run(
       valid: lateness <= 10,
     };
   } finally {
-    clock.stop();
+    await clock.close();
     for (const t of timers) clearInterval(t);
     await callers?.hangup();
     await stopService(child);

@@ -388,7 +388,7 @@ export async function runToolsLiveBench(options: ToolsLiveBenchOptions = {}): Pr
     };
   } finally {
     driver.stop();
-    clock.stop();
+    await clock.close();
     await callers?.hangup();
     if (service) await stopService(service.child);
     await sim?.close();

@@ -39,6 +39,7 @@ export class MediaClock {
   readonly #listeners = new Set<ClockListener>();
   #timer: unknown;
   #running = false;
+  #closed = false;
   #startAt = 0;
   #nextIndex = 0;
   /** Counters for metrics: ticks delivered, ticks skipped, ticks that fired more than one interval late. */
@@ -69,18 +70,28 @@ export class MediaClock {
     };
   }
 
+  /** Starts (or restarts after `stop()`) the clock; does nothing once `close()` was called. */
   start(): void {
-    if (this.#running) return;
+    if (this.#running || this.#closed) return;
     this.#running = true;
     this.#startAt = this.#now();
     this.#nextIndex = 0;
     this.#schedule();
   }
 
+  // Named stop(), not close(): it pauses a clock that start() may run again (OnDemandTickSource); close() ends it.
   stop(): void {
     this.#running = false;
     if (this.#timer !== undefined) this.#clearTimer(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Stops the clock for good and drops its listeners. Idempotent; resolves at once. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.stop();
+    this.#listeners.clear();
+    return Promise.resolve();
   }
 
   #dueAt(index: number): number {

@@ -100,6 +100,7 @@ export class StreamResampler {
   }
 
   /** Releases the buffers. Idempotent; push, flush and reset throw afterwards. */
+  // Stays synchronous: an in-memory converter on the per-frame path, with nothing to wait for.
   close(): void {
     this.#closed = true;
     this.#buf = new Float64Array(0);

@@ -82,7 +82,8 @@ export class AudioSocketLeg<C> extends TypedEmitter<MediaLegEvents> implements M
     if (!this.closed) void this.#conn.hangup('hangup_sent');
   }
 
-  close(): void {
-    if (!this.closed) void this.#conn.close();
+  /** Ends the connection; idempotent, resolves once it has closed (the connection bounds the wait). */
+  async close(): Promise<void> {
+    await this.#conn.close();
   }
 }

@@ -257,10 +257,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const leg = this.#leg;
     leg?.off('close', this.#onLegClose);
     this.#unsubscribeWatchdog?.();
-    this.#watchdog?.close();
-    this.#bridge?.close();
+    const partsClosed = Promise.all([this.#watchdog?.close(), this.#bridge?.close()]);
     const fallback = this.info.route.fallback;
     const steps: Array<() => unknown> = [
+      () => partsClosed,
       () => this.#agent?.close(reason, initiator),
       () => {
         const tel = this.#o.telephony;

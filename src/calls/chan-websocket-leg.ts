@@ -236,12 +236,12 @@ export class ChanWebSocketLeg extends TypedEmitter<MediaLegEvents> implements Me
     if (this.closed) return;
     this.#hangupSent = true;
     this.#conn.command({ command: 'HANGUP' });
-    this.#conn.close(1000);
+    void this.#conn.close(1000).catch(() => undefined);
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.#conn.close(1000);
+  /** Closes the media socket; idempotent, resolves once it has closed (bounded by the connection). */
+  close(): Promise<void> {
+    return this.#conn.close(1000);
   }
 
   #startFormat(): AudioFormat | undefined {

@@ -4,6 +4,7 @@ import type { ClockTick, MediaClock } from '../audio/media-clock.js';
 import { type ClearResult, PlayoutBuffer, type UtteranceProgress } from '../audio/playout-buffer.js';
 import { StreamFramer } from '../audio/stream-framer.js';
 import type { AppError } from '../errors/app-error.js';
+import { settleWithin } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
 import type { MediaLeg, SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
 import { speechDetectorForRate } from './speech-at-rate.js';
@@ -44,6 +45,9 @@ export interface MediaBridgeStats {
   preStartDroppedFrames: number;
 }
 
+/** How long `MediaBridge.close()` waits for the speech detector to close. */
+const SPEECH_CLOSE_WAIT_MS = 1000;
+
 /**
  * Moves one call's audio between its Asterisk leg and its agent. Caller audio: leg → (convert to the agent's
  * format) → agent, and → speech detector. Agent audio: (convert to the leg's format) → playout buffer → one frame
@@ -74,6 +78,7 @@ export class MediaBridge {
   #preStart: Buffer[] = [];
   #muted = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
   /** While a tick takes a frame: what its playout events must do once that frame has been sent. */
   #reached: Array<() => void> | undefined;
   readonly #gaps: UplinkGapFiller | undefined;
@@ -152,9 +157,16 @@ export class MediaBridge {
     this.#preStart = [];
   }
 
-  /** Stops sending and receiving; idempotent. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Stops sending and receiving at once (synchronously), then waits, at most SPEECH_CLOSE_WAIT_MS, for the speech
+   * detector to close. Idempotent: every call returns the same promise; it never rejects.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     this.#unsubscribeClock?.();
     this.#gaps?.close(this.#now());
@@ -165,10 +177,13 @@ export class MediaBridge {
     this.#playout.removeAllListeners();
     const speech = this.#speech;
     this.#speech = undefined;
-    if (speech) {
-      Promise.resolve(speech.close()).catch((err: unknown) => this.#log.warn({ err }, 'speech detector close failed'));
-    }
     this.#preStart = [];
+    if (!speech) return;
+    const closed = Promise.resolve()
+      .then(() => speech.close())
+      .catch((err: unknown) => this.#log.warn({ err }, 'speech detector close failed'));
+    if (!(await settleWithin(closed, SPEECH_CLOSE_WAIT_MS)))
+      this.#log.warn({ waitMs: SPEECH_CLOSE_WAIT_MS }, 'speech detector did not close in time');
   }
 
   /**

@@ -35,7 +35,8 @@ export interface MediaLeg {
   readonly playoutAck?: PlayoutAck | undefined;
   /** Asks Asterisk to end the leg (AudioSocket: 0x00 frame), then closes. */
   hangup(): void;
-  close(): void;
+  /** Ends the leg without asking Asterisk first. Idempotent; resolves once the leg has closed, never hangs. */
+  close(): Promise<void>;
 }
 
 /** What an outbound frame carries. */
@@ -78,7 +79,8 @@ export interface SpeechDetector {
   /** Caller audio, PCM16 at the rate the detector was created for. */
   push(samples: Int16Array): void;
   on<K extends keyof SpeechEvents & string>(event: K, listener: (...args: SpeechEvents[K]) => void): unknown;
-  close(): void | Promise<void>;
+  /** Idempotent; resolves once the detector has stopped. */
+  close(): Promise<void>;
 }
 
 export type SpeechDetectorFactory = (sampleRate: 8000 | 16000, callId: string) => SpeechDetector;

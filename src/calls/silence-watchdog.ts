@@ -94,9 +94,10 @@ export class SilenceWatchdog {
     }
   }
 
-  /** Stops watching (the call is ending); a check in flight is ignored. */
-  close(): void {
+  /** Stops watching (the call is ending); a check in flight is ignored. Idempotent; resolves at once. */
+  close(): Promise<void> {
     this.#closed = true;
+    return Promise.resolve();
   }
 
   #check(silentMs: number): void {

@@ -142,6 +142,7 @@ export class UplinkGapFiller {
   }
 
   /** The call ends at `now`: an open gap is reported as open. */
+  // Stays synchronous and takes `now`: the media bridge ends gap accounting at that instant inside its own close().
   close(now: number): void {
     this.#closed = true;
     this.#closeGap(now, true);

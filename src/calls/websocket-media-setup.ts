@@ -38,7 +38,7 @@ export class IncomingMediaSockets {
   accept(conn: ChanWebSocketConnection): void {
     const channelId = conn.mediaStart?.channel_id;
     if (!channelId) {
-      conn.close(1008);
+      void conn.close(1008).catch(() => undefined);
       return;
     }
     const waiter = this.#waiters.get(channelId);
@@ -49,7 +49,7 @@ export class IncomingMediaSockets {
     }
     const timer = setTimeout(() => {
       this.#unclaimed.delete(channelId);
-      conn.close(1008);
+      void conn.close(1008).catch(() => undefined);
     }, this.#unclaimedMs);
     timer.unref();
     this.#unclaimed.set(channelId, { conn, timer });
@@ -82,13 +82,14 @@ export class IncomingMediaSockets {
     });
   }
 
-  /** Closes unclaimed connections. */
-  close(): void {
-    for (const { conn, timer } of this.#unclaimed.values()) {
+  /** Closes unclaimed connections (each within its own bound). Idempotent. */
+  async close(): Promise<void> {
+    const closing = [...this.#unclaimed.values()].map(({ conn, timer }) => {
       clearTimeout(timer);
-      conn.close(1001);
-    }
+      return conn.close(1001);
+    });
     this.#unclaimed.clear();
+    await Promise.all(closing);
   }
 }
 
@@ -191,7 +192,7 @@ export async function setUpWebSocketMedia(s: WebSocketMediaSetup): Promise<void>
       session.record('media.requested', { bridge: s.bridgeId, mediaChannel: media.id, format, connectionId });
       await waitForStart(conn, signal());
     } catch (err) {
-      leg.close();
+      await leg.close();
       throw err;
     }
     if (session.closing) return leg.close();

@@ -6,7 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TakeCriteria, WaitingCalls } from '../calls/agents/webrtc-waiting-calls.js';
 import { isAppError } from '../errors/app-error.js';
+import { settleWithin } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
+
+/** How long `close()` waits for agent sockets to close before terminating the waiting ones. */
+const CLOSE_WAIT_MS = 1000;
 
 /** Where agents connect to take a waiting call. */
 export const AGENT_WEBRTC_PATH = '/v1/agent/webrtc';
@@ -39,7 +43,10 @@ export interface AgentWebRtcEndpoint {
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** Agent connections waiting for a call now. */
   readonly waitingConnections: number;
-  /** Closes every waiting connection (1001) and stops accepting. Connections that took a call are the call's. */
+  /**
+   * Closes every waiting connection (1001) and stops accepting; waits at most CLOSE_WAIT_MS for the sockets, then
+   * terminates the waiting ones. Connections that took a call are the call's. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -66,6 +73,7 @@ export function createAgentWebRtcEndpoint(options: AgentWebRtcEndpointOptions): 
   });
   const waiting = new Set<WebSocket>();
   let closed = false;
+  let closing: Promise<void> | undefined;
   const labPath = options.labPage ? (options.labPage.path ?? AGENT_WEBRTC_LAB_PATH) : undefined;
   const labDir = resolve(options.labPage?.dir ?? DEFAULT_LAB_PAGE_DIR);
 
@@ -157,10 +165,14 @@ export function createAgentWebRtcEndpoint(options: AgentWebRtcEndpointOptions): 
     get waitingConnections() {
       return waiting.size;
     },
-    async close() {
-      closed = true;
-      for (const ws of waiting) ws.close(1001, 'adapter shutting down');
-      await new Promise<void>((done) => wss.close(() => done()));
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        for (const ws of waiting) ws.close(1001, 'adapter shutting down');
+        const serverClosed = new Promise<void>((done) => wss.close(() => done()));
+        if (!(await settleWithin(serverClosed, CLOSE_WAIT_MS))) for (const ws of waiting) ws.terminate();
+      })();
+      return closing;
     },
   };
 }

@@ -52,8 +52,10 @@ export class CallMetricsCollector {
     this.#registry.on('added', this.#onAdded);
   }
 
-  stop(): void {
+  /** Stops watching new calls. Idempotent. */
+  close(): Promise<void> {
     this.#registry.off('added', this.#onAdded);
+    return Promise.resolve();
   }
 
   /** Media totals over every call this instance has carried. */

@@ -81,10 +81,12 @@ export class CallRecorder {
     this.#o.stasis?.on('originateFailed', this.#onOriginateFailed);
   }
 
-  stop(): void {
+  /** Stops recording new calls (calls already tracked keep their listeners until they end). Idempotent. */
+  close(): Promise<void> {
     this.#o.registry.off('added', this.#onAdded);
     this.#o.stasis?.off('originated', this.#onOriginated);
     this.#o.stasis?.off('originateFailed', this.#onOriginateFailed);
+    return Promise.resolve();
   }
 
   #track(session: CallSession): void {

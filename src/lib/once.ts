@@ -22,3 +22,24 @@ export async function runCleanups(steps: ReadonlyArray<() => unknown | Promise<u
   }
   return errors;
 }
+
+/**
+ * Waits for `work` to settle, but at most `ms` (the timer does not keep the process alive). Resolves `true` if it
+ * settled in time, `false` otherwise; never rejects. Gives every `close()` that waits on something its bound.
+ */
+export async function settleWithin(work: PromiseLike<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = Promise.resolve(work).then(
+    () => true as const,
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -379,7 +379,7 @@ export class SimulatedAudioSocketCall {
 
   #stopSending(): void {
     this.#unsubscribe();
-    this.#privateClock?.stop();
+    void this.#privateClock?.close();
   }
 
   readonly #onEnd = (): void => {

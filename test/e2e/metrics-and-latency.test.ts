@@ -16,7 +16,7 @@ class ScriptedSpeech extends TypedEmitter<SpeechEvents> implements SpeechDetecto
     if (this.#frames === 5) this.emit('speechStart', { atMs: 100 });
     if (this.#frames === 20) this.emit('speechEnd', { atMs: 300, durationMs: 200, detectedAtMs: 400 });
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 function metric(text: string, name: string): number {

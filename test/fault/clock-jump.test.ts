@@ -24,7 +24,7 @@ describe('the media clock’s time base jumps forward', () => {
   afterEach(async () => {
     for (const c of calls.splice(0)) await c.hangup().catch(() => {});
     await app?.stop(2000);
-    clock?.stop();
+    await clock?.close();
     app = clock = undefined;
   });
 

@@ -292,7 +292,7 @@ export class RealtimeAgent implements VoiceAgent {
     this.#abort.abort();
     this.#drain.releaseAll();
     if (!started) return;
-    this.#tools.close();
+    await this.#tools.close();
     this.#turns.flush(this.#nowMs(), (id) => this.#output.playedMs(id));
     await this.#conn.close();
   }

@@ -152,12 +152,14 @@ export class ToolCallCoordinator {
     }
   }
 
-  /** Stops filler timers; later outcomes are dropped. Idempotent. */
-  close(): void {
+  /** Stops filler timers; later outcomes are dropped. Idempotent; resolves at once. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     for (const t of this.#fillerTimers) clearTimeout(t);
     this.#fillerTimers.clear();
     for (const s of this.#calls.values()) s.resolveParent();
+    return Promise.resolve();
   }
 
   #onOutcome(state: CallState, outcome: FunctionCallOutcome): void {

@@ -70,14 +70,18 @@ export class VadChannel {
     this.#owner.windowQueued(this);
   }
 
-  /** Stops the channel: queued windows are discarded and later results are not delivered. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Stops the channel: queued windows are discarded and later results are not delivered. Idempotent; resolves at
+   * once (a job in flight is the engine's).
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#owner.channelClosed(this);
     this.#pending.length = 0;
     this.#inFlight = undefined;
     this.#early.clear();
+    return Promise.resolve();
   }
 
   /** Discards the oldest queued window and reports it as dropped (in order). False when nothing is queued. */
@@ -125,7 +129,7 @@ export class VadChannel {
   /** Reports a terminal error to the listener and closes the channel. */
   fail(error: VadError): void {
     if (this.#closed) return;
-    this.close();
+    void this.close().catch(() => undefined);
     try {
       this.#listener.onError(error);
     } catch (err) {

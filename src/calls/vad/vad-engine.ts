@@ -171,7 +171,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     const host = this.#host;
     this.#host = undefined;
     const starting = this.#starting;
-    await host?.stop();
+    await host?.close();
     await starting;
     await Promise.all(this.#retiring);
   }
@@ -202,7 +202,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     const host = this.#host;
     this.#host = undefined;
     if (host) {
-      const stopped = host.stop().finally(() => this.#retiring.delete(stopped));
+      const stopped = host.close().finally(() => this.#retiring.delete(stopped));
       this.#retiring.add(stopped);
     }
     this.#requeueJob();
@@ -219,7 +219,7 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
       async (next) => {
         this.#starting = undefined;
         if (this.#state !== 'running') {
-          await next.stop();
+          await next.close();
           return;
         }
         this.#host = next;

@@ -19,7 +19,8 @@ import {
 export interface VadWindowChannel {
   /** Queues one window: `contextSamples + windowSamples` floats in [-1, 1). Ownership passes to the channel. */
   submit(input: Float32Array): void;
-  close(): void;
+  /** Idempotent; resolves once the channel has stopped (at once for the engine's channels). */
+  close(): Promise<void>;
 }
 
 /** Opens a channel at `sampleRate` whose results go to `listener`, in window order. */
@@ -71,6 +72,7 @@ export class VadStream extends TypedEmitter<VadStreamEvents> {
   #window: Float32Array;
   #fill: number;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #failure: VadError | undefined;
   #samplesPushed = 0;
   #windowsSubmitted = 0;
@@ -162,15 +164,17 @@ export class VadStream extends TypedEmitter<VadStreamEvents> {
 
   /**
    * Stops detection: pending windows are discarded; an utterance still open ends with a final `speechEnd` at the
-   * last scored window (so every `speechStart` has its end). Idempotent.
+   * last scored window (so every `speechStart` has its end), synchronously. Idempotent; every call returns the same
+   * promise, settled once the channel has closed.
    */
-  close(): void {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
     this.#closed = true;
-    this.#channel.close();
+    this.#closing = this.#channel.close();
     const last = this.#machine.finish();
     if (last?.type === 'speechEnd')
       this.emit('speechEnd', { atMs: last.atMs, durationMs: last.durationMs, detectedAtMs: last.detectedAtMs });
+    return this.#closing;
   }
 
   #score(probability: number, dropped: boolean): void {

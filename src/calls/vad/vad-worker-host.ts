@@ -22,7 +22,7 @@ export interface VadWorkerHostOptions {
   readonly data: VadWorkerData;
   /** How long the worker may take to load the model and report ready. */
   readonly startTimeoutMs: number;
-  /** How long `stop()` waits for the worker to finish its job and exit before terminating it. */
+  /** How long `close()` waits for the worker to finish its job and exit before terminating it. */
   readonly stopGraceMs: number;
   readonly handlers: VadWorkerHostHandlers;
 }
@@ -32,7 +32,7 @@ export interface VadWorkerHostOptions {
  * jobs and results, and reports an unrequested exit. A worker that exits or fails before it is ready rejects
  * `start` with `VAD_MODEL_LOAD_FAILED` (onnxruntime refused the model) or `VAD_WORKER_START_FAILED`.
  *
- * Stopping is cooperative: terminating a thread while onnxruntime runs in it aborts the whole process, so `stop()`
+ * Stopping is cooperative: terminating a thread while onnxruntime runs in it aborts the whole process, so `close()`
  * asks the worker to finish its job and exit, and terminates it only if it has not exited after `stopGraceMs`.
  */
 export class VadWorkerHost {
@@ -70,7 +70,7 @@ export class VadWorkerHost {
       let lastError: unknown;
       const fail = (err: VadError) => {
         clearTimeout(timer);
-        void host.stop();
+        void host.close().catch(() => undefined);
         reject(err);
       };
       const timer = setTimeout(() => {
@@ -155,7 +155,7 @@ export class VadWorkerHost {
    * Asks the worker to finish the job in hand (its result is still posted) and exit; terminates it if it has not
    * exited within the grace period. Idempotent; resolves when the thread has exited.
    */
-  stop(): Promise<void> {
+  close(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
   }

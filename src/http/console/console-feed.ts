@@ -109,14 +109,16 @@ export class ConsoleFeed {
     return () => this.#listeners.delete(listener);
   }
 
-  close(): void {
-    if (this.#closed) return;
+  /** Stops following calls and drops every subscriber. Idempotent; resolves at once. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#registry.off('added', this.#onAdded);
     this.#registry.off('removed', this.#onRemoved);
     for (const t of this.#calls.values()) t.detach();
     this.#calls.clear();
     this.#listeners.clear();
+    return Promise.resolve();
   }
 
   #send(m: ConsoleMessage): void {

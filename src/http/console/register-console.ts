@@ -148,7 +148,7 @@ export function registerConsole(fastify: FastifyInstance, deps: ConsoleDeps): Co
   fastify.addHook('preClose', async () => {
     fastify.server.off('upgrade', onUpgrade);
     await socket.close();
-    feed.close();
+    await feed.close();
   });
   return { feed, socket };
 }

@@ -114,6 +114,7 @@ export class TwilioStreamEncoder {
     return { event: 'mark', sequenceNumber: this.#nextSequence(), streamSid: this.#identity.streamSid, mark: { name } };
   }
 
+  // Not a lifecycle method: builds Twilio's `stop` message.
   stop(): TwilioStopMessage {
     this.#expect('started', 'stop');
     this.#state = 'stopped';

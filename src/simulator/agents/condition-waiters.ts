@@ -46,6 +46,7 @@ export class ConditionWaiters {
   }
 
   /** Re-checks once more, then rejects the remaining waiters. Later `until` calls fail unless already satisfied. */
+  // Stays synchronous: it rejects pending waiters (a settle step of the agent's close()), no resource to release.
   close(reason: string): void {
     this.notify();
     this.#closedReason = reason;

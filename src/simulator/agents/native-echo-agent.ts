@@ -6,6 +6,7 @@ import { parseAdapterEvent } from '../../protocols/agent/parse.js';
 import { type AgentHandshake, type RejectedHandshake, startAgentServer } from './agent-server.js';
 import { ConditionWaiters } from './condition-waiters.js';
 import { pcm16Frames, tonePcm16 } from './tone.js';
+import { closeWebSocket } from '../close-web-socket.js';
 
 /**
  * How the example agent behaves once the call is answered:
@@ -223,8 +224,9 @@ export class NativeAgentSession {
     return playId;
   }
 
-  close(code = 1000, reason = ''): void {
-    this.#ws.close(code, reason);
+  /** Closes the socket with `code`/`reason`. Idempotent; resolves once it has closed (bounded, then terminated). */
+  close(code = 1000, reason = ''): Promise<void> {
+    return closeWebSocket(this.#ws, code, reason);
   }
 
   #endUtterance(playId: string): void {

@@ -6,6 +6,7 @@ import { parseTwilioStreamMessage } from '../../protocols/twilio/parse.js';
 import { type AgentHandshake, type RejectedHandshake, startAgentServer } from './agent-server.js';
 import { ConditionWaiters } from './condition-waiters.js';
 import { pcm16Frames, tonePcm16 } from './tone.js';
+import { closeWebSocket } from '../close-web-socket.js';
 
 /**
  * - `echo`: every inbound `media` payload goes back as an outbound `media` message followed by a `mark`;
@@ -174,8 +175,9 @@ export class TwilioAgentSession {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
   }
 
-  close(code = 1000, reason = ''): void {
-    this.#ws.close(code, reason);
+  /** Closes the socket with `code`/`reason`. Idempotent; resolves once it has closed (bounded, then terminated). */
+  close(code = 1000, reason = ''): Promise<void> {
+    return closeWebSocket(this.#ws, code, reason);
   }
 
   #send(message: TwilioAgentMessage): void {

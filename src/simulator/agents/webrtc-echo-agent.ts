@@ -17,6 +17,7 @@ import { type RtpSendHeader, RtpSendSequencer } from '../../transports/webrtc/rt
 import { type ReceivedRtp, WebRtcPeer } from '../../transports/webrtc/webrtc-peer.js';
 import { type AgentHandshake, type RejectedHandshake, startAgentServer } from './agent-server.js';
 import { ConditionWaiters } from './condition-waiters.js';
+import { closeWebSocket } from '../close-web-socket.js';
 
 /** Faults the example agent puts into the RTP it sends, to exercise the adapter's jitter buffer. */
 export interface RtpImpairment {
@@ -149,8 +150,9 @@ export class WebRtcAgentSession {
   }
 
   /** Closes the control channel (the adapter ends the call). */
-  close(code = 1000, reason = ''): void {
-    this.#ws.close(code, reason);
+  /** Closes the socket with `code`/`reason`. Idempotent; resolves once it has closed (bounded, then terminated). */
+  close(code = 1000, reason = ''): Promise<void> {
+    return closeWebSocket(this.#ws, code, reason);
   }
 
   #onText(text: string): void {

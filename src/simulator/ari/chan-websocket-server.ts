@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MediaClock } from '../../audio/media-clock.js';
+import { onceAsync, settleWithin } from '../../lib/once.js';
 import {
   CHAN_WEBSOCKET_QUEUE_MAX_FRAMES,
   CHAN_WEBSOCKET_XOFF_LEVEL,
@@ -45,6 +46,9 @@ export interface PendingMediaSocket {
   /** Hangs the channel up when the application ends the media connection. */
   readonly hangup: (why: string) => void;
 }
+
+/** How long `close()` waits for hung-up media connections to close their sockets. */
+const CLOSE_WAIT_MS = 2000;
 
 function rawReply(socket: Duplex, status: number, text: string): void {
   socket.end(
@@ -173,13 +177,20 @@ export class ChanWebSocketServer {
     return this.#clock;
   }
 
-  /** Closes every connection and stops the clock. */
-  close(): void {
-    for (const conn of this.#connected.values()) conn.hangup();
+  /**
+   * Hangs up every connection, waits (at most CLOSE_WAIT_MS) for their sockets to close, then stops the clock.
+   * Idempotent: every call returns the same promise.
+   */
+  readonly close: () => Promise<void> = onceAsync(async () => {
+    const closing = [...this.#connected.values()].map((conn) => {
+      conn.hangup();
+      return conn.closed;
+    });
     this.#connected.clear();
     this.#pending.clear();
-    this.#clock?.stop();
+    await settleWithin(Promise.allSettled(closing), CLOSE_WAIT_MS);
+    await this.#clock?.close();
     this.#clock = undefined;
     this.#wss.close();
-  }
+  });
 }

@@ -257,7 +257,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
     media?.reset();
     originate?.reset();
     pendingWebSockets.clear();
-    mediaSockets.close();
+    await mediaSockets.close();
     await hub.close();
     await http.close();
   });

@@ -11,6 +11,7 @@ import {
   sessionEcho,
 } from './sim-session-config.js';
 import { decodeInput, type SimVoiceRenderer } from './sim-voice.js';
+import { closeWebSocket } from '../close-web-socket.js';
 
 /** What decides a response's content. */
 export interface ResponseContext {
@@ -177,8 +178,9 @@ export class SimRealtimeSession {
     this.#ws.terminate();
   }
 
-  close(code = 1000, reason = ''): void {
-    this.#ws.close(code, reason);
+  /** Closes the socket with `code`/`reason`. Idempotent; resolves once it has closed (bounded, then terminated). */
+  close(code = 1000, reason = ''): Promise<void> {
+    return closeWebSocket(this.#ws, code, reason);
   }
 
   #newVad(): EnergyVad {

@@ -22,6 +22,7 @@ export class PlaybacksApi {
   }
 
   /** Stops the playback (PlaybackFinished follows). */
+  // Not a lifecycle method: ARI's stop of a playback (DELETE /playbacks/{id}).
   stop(playbackId: string, options: AriRequestOptions = {}): Promise<void> {
     return this.#http.void({ ...opts(options), method: 'DELETE', path: `/playbacks/${seg(playbackId)}` });
   }

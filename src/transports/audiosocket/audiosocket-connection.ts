@@ -373,7 +373,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
     this.#state = 'closing';
     this.#closeInfo = info;
     if (info.reason === 'idle_timeout') this.#counters.idleTimeouts += 1;
-    this.#idle.stop();
+    void this.#idle.close().catch(() => undefined);
     this.#socket.off('data', this.#onData);
     if (destroy || this.#socket.destroyed) {
       this.#socket.destroy();
@@ -388,7 +388,7 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
     if (this.#state === 'closed') return;
     if (this.#state === 'open') {
       this.#closeInfo = { reason: 'remote_closed' };
-      this.#idle.stop();
+      void this.#idle.close().catch(() => undefined);
     }
     this.#state = 'closed';
     if (this.#graceTimer) clearTimeout(this.#graceTimer);

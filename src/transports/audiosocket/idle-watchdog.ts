@@ -19,6 +19,7 @@ export class IdleWatchdog {
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #running = false;
+  #closed = false;
 
   constructor(options: IdleWatchdogOptions) {
     this.#timeoutMs = options.timeoutMs;
@@ -28,7 +29,7 @@ export class IdleWatchdog {
   }
 
   start(): void {
-    if (this.#running) return;
+    if (this.#running || this.#closed) return;
     this.#running = true;
     this.#last = this.#now();
     this.#arm(this.#timeoutMs);
@@ -39,12 +40,15 @@ export class IdleWatchdog {
     this.#last = this.#now();
   }
 
-  stop(): void {
+  /** Stops watching for good; `start()` does nothing afterwards. Idempotent; resolves at once. */
+  close(): Promise<void> {
+    this.#closed = true;
     this.#running = false;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = undefined;
     this.#immediate = undefined;
+    return Promise.resolve();
   }
 
   #arm(ms: number): void {

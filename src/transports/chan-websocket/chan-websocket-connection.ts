@@ -19,6 +19,9 @@ import {
   parseChanWebSocketEvent,
 } from '../../protocols/chan-websocket/index.js';
 
+/** After `close()`, how long the peer gets to answer the close frame before the socket is terminated. */
+const CLOSE_TERMINATE_MS = 2000;
+
 export type ChanWebSocketCloseReason = 'remote_closed' | 'local_close' | 'protocol_error' | 'socket_error';
 
 export interface ChanWebSocketCloseInfo {
@@ -58,6 +61,11 @@ export class ChanWebSocketConnection extends TypedEmitter<ChanWebSocketConnectio
   #early: Buffer[] = [];
   #delivering = false;
   #closed = false;
+  #resolveEnded!: () => void;
+  /** Settles when the socket has closed (the `close` event). */
+  readonly #ended = new Promise<void>((resolve) => {
+    this.#resolveEnded = resolve;
+  });
   /** Counters: early messages kept and dropped, audio refused by backpressure, control messages not understood. */
   readonly stats = { earlyMessages: 0, earlyDropped: 0, sendDropped: 0, badControl: 0, framesSent: 0 };
 
@@ -139,9 +147,12 @@ export class ChanWebSocketConnection extends TypedEmitter<ChanWebSocketConnectio
     this.#ws.send(encodeChanWebSocketCommand(cmd, this.#o.controlFormat), { binary: false });
   }
 
-  /** Closes the media socket (Asterisk then hangs the channel up). Idempotent. */
-  close(code = 1000): void {
-    if (this.#closed) return;
+  /**
+   * Closes the media socket (Asterisk then hangs the channel up). Idempotent; resolves once the socket has closed,
+   * which takes at most CLOSE_TERMINATE_MS (then the socket is terminated).
+   */
+  close(code = 1000): Promise<void> {
+    if (this.#closed) return this.#ended;
     this.#closed = true;
     this.#early = [];
     try {
@@ -149,9 +160,10 @@ export class ChanWebSocketConnection extends TypedEmitter<ChanWebSocketConnectio
     } catch {
       this.#ws.terminate();
     }
-    const timer = setTimeout(() => this.#ws.terminate(), 2000);
+    const timer = setTimeout(() => this.#ws.terminate(), CLOSE_TERMINATE_MS);
     timer.unref();
     this.#ws.once('close', () => clearTimeout(timer));
+    return this.#ended;
   }
 
   #onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
@@ -196,7 +208,7 @@ export class ChanWebSocketConnection extends TypedEmitter<ChanWebSocketConnectio
     const error = new ProtocolError('CHAN_WEBSOCKET_PROTOCOL', message);
     this.#log.warn({ err: error }, 'chan_websocket protocol error; closing');
     this.#finish({ reason: 'protocol_error', code: 1002, error });
-    this.close(1002);
+    void this.close(1002).catch(() => undefined);
   }
 
   #finishedInfo: ChanWebSocketCloseInfo | undefined;
@@ -206,6 +218,7 @@ export class ChanWebSocketConnection extends TypedEmitter<ChanWebSocketConnectio
     this.#finishedInfo = info;
     this.#closed = true;
     this.#early = [];
+    this.#resolveEnded();
     this.emit('close', info);
   }
 }

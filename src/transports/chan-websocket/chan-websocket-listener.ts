@@ -75,15 +75,18 @@ export class ChanWebSocketListener extends TypedEmitter<ChanWebSocketListenerEve
     });
   }
 
-  /** Stops listening and closes every connection. Idempotent. */
+  /** Stops listening and closes every connection (each within its own bound). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= new Promise((resolve) => {
-      for (const c of this.#open) c.close(1001);
+    this.#closing ??= (async () => {
+      const closing = [...this.#open].map((c) => c.close(1001));
       this.#open.clear();
       this.#wss.close();
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+      await new Promise<void>((resolve) => {
+        this.#server.close(() => resolve());
+        this.#server.closeAllConnections();
+      });
+      await Promise.all(closing);
+    })();
     return this.#closing;
   }
 
@@ -101,7 +104,7 @@ export class ChanWebSocketListener extends TypedEmitter<ChanWebSocketListenerEve
       this.#open.add(conn);
       const timer = setTimeout(() => {
         this.#o.logger.warn('chan_websocket connection sent no MEDIA_START; closing');
-        conn.close(1008);
+        void conn.close(1008).catch(() => undefined);
       }, this.#o.startTimeoutMs);
       conn.once('close', () => {
         clearTimeout(timer);

@@ -69,5 +69,6 @@ export class OpusFrameCodec implements RtpAudioCodec {
     return Buffer.alloc(this.frameBytes);
   }
 
+  // Synchronous by the RtpAudioCodec contract (nothing to free or wait for).
   close(): void {}
 }

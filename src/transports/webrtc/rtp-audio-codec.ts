@@ -34,6 +34,7 @@ class G711Codec implements RtpAudioCodec {
     return this.#silence;
   }
 
+  // Synchronous by the RtpAudioCodec contract (nothing to free or wait for).
   close(): void {}
 }
 

@@ -48,5 +48,6 @@ export interface RtpAudioCodec {
   conceal(): Buffer;
   /** 20 ms of digital silence in `format`. */
   silence(): Buffer;
+  // Stays synchronous: frees codec memory on the per-packet path, with nothing to wait for.
   close(): void;
 }

@@ -103,7 +103,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       try {
         await server.close();
       } finally {
-        clock.stop();
+        await clock.close();
       }
     },
   };

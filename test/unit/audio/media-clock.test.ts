@@ -144,4 +144,34 @@ describe('MediaClock', () => {
     expect(ticks.map((x) => x.index)).toEqual([0, 1, 2, 3, 4]);
     for (const tick of ticks) expect(tick.firedAt).toBeGreaterThanOrEqual(tick.scheduledAt - 1);
   });
+
+  it('close() ends the clock for good: idempotent, no timer left, start() no longer runs it', async () => {
+    const t = fakeTime();
+    const clock = new MediaClock({ now: t.now, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    const ticks: ClockTick[] = [];
+    clock.subscribe((tick) => ticks.push(tick));
+    clock.start();
+    t.advance(40);
+    const first = clock.close();
+    const second = clock.close();
+    await expect(Promise.all([first, second])).resolves.toEqual([undefined, undefined]);
+    expect(clock.running).toBe(false);
+    expect(clock.listenerCount).toBe(0);
+    expect(t.pending()).toBe(0);
+    clock.start();
+    expect(clock.running).toBe(false);
+    const count = ticks.length;
+    t.advance(100);
+    expect(ticks.length).toBe(count);
+  });
+
+  it('stop() only pauses: start() runs the clock again', () => {
+    const t = fakeTime();
+    const clock = new MediaClock({ now: t.now, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    clock.stop();
+    clock.start();
+    expect(clock.running).toBe(true);
+    clock.stop();
+    expect(t.pending()).toBe(0);
+  });
 });

@@ -38,7 +38,7 @@ class FakeLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.emit('formatChange', format);
   }
   hangup(): void {}
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 class FakeAgent implements VoiceAgent {

@@ -112,7 +112,7 @@ describe('SilenceWatchdog', () => {
       onEnd: (c) => ended.push(c),
     });
     w.tick(1000);
-    w.close();
+    await w.close();
     p.pending.shift()!({ kind: 'gone', channel: 'media' });
     await flush();
     expect(ended).toEqual([]);
@@ -126,5 +126,15 @@ describe('SilenceWatchdog', () => {
     w.tick(2000);
     w.tick(2020);
     expect(ended).toEqual(['silence_limit']);
+  });
+
+  it('close() is async and idempotent: a limit reached after it ends nothing', async () => {
+    const ended: SilenceEndCause[] = [];
+    const w = new SilenceWatchdog({ rule: { kind: 'limit', limitMs: 2000 }, onEnd: (c) => ended.push(c) });
+    const first = w.close();
+    expect(first).toBeInstanceOf(Promise);
+    await Promise.all([first, w.close()]);
+    w.tick(5000);
+    expect(ended).toEqual([]);
   });
 });

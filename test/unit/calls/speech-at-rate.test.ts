@@ -15,7 +15,7 @@ class RecordingDetector extends EventEmitter implements SpeechDetector {
   push(samples: Int16Array): void {
     this.chunks.push(samples.slice());
   }
-  close(): void {
+  async close(): Promise<void> {
     this.closed += 1;
   }
   samples(): Int16Array {

@@ -178,7 +178,7 @@ class FakeLeg extends TypedEmitter<MediaLegEvents> {
     this.emit('audio', frame, this.format);
   }
   hangup(): void {}
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 class FakeSpeech extends TypedEmitter<SpeechEvents> implements SpeechDetector {
@@ -186,7 +186,7 @@ class FakeSpeech extends TypedEmitter<SpeechEvents> implements SpeechDetector {
   push(samples: Int16Array): void {
     this.samples += samples.length;
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 describe('MediaBridge with gap filling', () => {
@@ -259,6 +259,6 @@ describe('MediaBridge with gap filling', () => {
     expect(gaps[0]).toMatchObject({ durationMs: 1000, filledFrames: 50, open: false });
     await tickTo(now + 40);
     expect(bridge.gapStats.filledFrames).toBe(50);
-    bridge.close();
+    await bridge.close();
   });
 });

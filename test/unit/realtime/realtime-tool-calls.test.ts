@@ -129,7 +129,20 @@ describe('ToolCallCoordinator', () => {
     h.finish('f');
     await vi.advanceTimersByTimeAsync(1000);
     expect(h.log).toEqual(['filler One moment.', 'output f out-f', 'response.create']);
-    h.c.close();
+    await h.c.close();
+  });
+
+  it('close() is async and idempotent: no filler and no output after it', async () => {
+    vi.useFakeTimers();
+    const h = harness({ fillerDelayMs: 500, fillers: { slow: 'One moment.' } });
+    h.c.onFunctionCall(call('s', 'r1', 'slow'));
+    h.c.onResponseDone('r1');
+    const first = h.c.close();
+    expect(first).toBeInstanceOf(Promise);
+    await Promise.all([first, h.c.close()]);
+    h.finish('s');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(h.log).toEqual([]);
   });
 });
 

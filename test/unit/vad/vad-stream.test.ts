@@ -14,7 +14,7 @@ class FakeChannel implements VadWindowChannel {
   submit(input: Float32Array): void {
     this.windows.push(input);
   }
-  close(): void {
+  async close(): Promise<void> {
     this.closeCalls += 1;
   }
 }
@@ -116,11 +116,12 @@ describe('VadStream', () => {
     expect(channel.windows).toHaveLength(0);
   });
 
-  it('close() is idempotent, closes the channel once and ends an open utterance', () => {
+  it('close() is async and idempotent, closes the channel once and ends an open utterance', async () => {
     const { stream, channel, events } = open({ sampleRate: 8000 });
     for (let i = 0; i < 8; i++) channel.listener.onProbability(0.95);
-    stream.close();
-    stream.close();
+    const first = stream.close();
+    expect(stream.close()).toBe(first);
+    await first;
     expect(channel.closeCalls).toBe(1);
     expect(stream.closed).toBe(true);
     expect(events.map((e) => e[0])).toEqual(['start', 'end']);
@@ -132,9 +133,9 @@ describe('VadStream', () => {
     expect(stream.stats.windowsScored).toBe(8);
   });
 
-  it('close() while silent emits nothing', () => {
+  it('close() while silent emits nothing', async () => {
     const { stream, events } = open({ sampleRate: 16000 });
-    stream.close();
+    await stream.close();
     expect(events).toEqual([]);
   });
 });
