@@ -1,24 +1,30 @@
-import { randomUUID } from 'node:crypto';
 import { MediaClock } from './audio/media-clock.js';
-import { createAgentFactory, legFormatOf } from './calls/agents/agent-factory.js';
-import type { TranscriptSink } from './calls/agents/realtime-transcripts.js';
-import { WaitingCalls } from './calls/agents/webrtc-waiting-calls.js';
-import { AudioSocketLeg } from './calls/audiosocket-leg.js';
-import { CallRegistry } from './calls/call-registry.js';
-import { CallSession } from './calls/call-session.js';
-import type { CallTelephony } from './calls/call-control.js';
-import type { SpeechDetectorFactory } from './calls/media-leg.js';
-import { RouteMatcher } from './calls/route-matcher.js';
-import { StasisController } from './calls/stasis-controller.js';
-import { IncomingMediaSockets } from './calls/websocket-media-setup.js';
-import { VadEngine } from './calls/vad/vad-engine.js';
-import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
+import {
+  type AudioSocketContext,
+  AudioSocketIntake,
+  type CallInfo,
+  CallRegistry,
+  type CallSession,
+  createAgentFactory,
+  createSessionFactory,
+  defaultRouteOf,
+  IncomingMediaSockets,
+  RecordedTranscriptSink,
+  RouteMatcher,
+  type SpeechDetectorFactory,
+  StasisController,
+  type VoiceAgent,
+  WaitingCalls,
+} from './calls/index.js';
+import { createSpeechDetectors } from './calls/vad/index.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
+import { CallsRepository } from './db/calls-repository.js';
 import { createDb } from './db/create-db.js';
 import { TranscriptsRepository } from './db/transcripts-repository.js';
 import { migrateUp } from './db/migrator.js';
 import { CallRecorder } from './jobs/call-recorder.js';
+import { waitUntilCallsRecorded } from './jobs/call-records-wait.js';
 import { createJobLayer, type JobLayer } from './jobs/job-layer.js';
 import { RegistryCallController } from './jobs/registry-call-controller.js';
 import { ToolResultWaiters } from './jobs/tool-result-waiters.js';
@@ -27,24 +33,17 @@ import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 import { AppError } from './errors/app-error.js';
 import { runCleanups } from './lib/once.js';
-import { callLogger, createLogger, type Logger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
 import { CallMetricsCollector } from './http/call-metrics.js';
 import { createHttpServer, type HttpServer } from './http/http-server.js';
-import type { AdmissionDecision } from './transports/audiosocket/admission.js';
-import type { AudioSocketConnection } from './transports/audiosocket/audiosocket-connection.js';
 import { AriClient } from './transports/ari/ari-client.js';
 import { AriEventStream } from './transports/ari/ari-event-stream.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
 import { ChanWebSocketListener } from './transports/chan-websocket/chan-websocket-listener.js';
 import { UuidRegistry } from './transports/audiosocket/uuid-registry.js';
 
-/** What an admitted AudioSocket connection belongs to. */
-export type AudioSocketContext =
-  /** A call the Stasis controller (or the API) is waiting for. */
-  | { kind: 'expected'; session: CallSession }
-  /** A dialplan-direct call: the route is known, the session is made on connect. */
-  | { kind: 'direct'; route: Route };
+export type { AudioSocketContext } from './calls/index.js';
 
 export interface AppDeps {
   logger?: Logger;
@@ -88,19 +87,6 @@ export interface App {
 /** How long shutdown waits for the records of calls that ended during it before closing the workers. */
 const SHUTDOWN_RECORD_GRACE_MS = 10_000;
 
-/** The built-in route for dialplan-direct calls when no routes file is given. */
-const DEFAULT_ECHO_ROUTE: Route = {
-  name: 'default',
-  match: {},
-  agent: { kind: 'echo' },
-  audioFormat: 'slin',
-  bargeIn: { enabled: true, protectGreeting: false },
-  fallback: { action: 'hangup' },
-  customParameters: {},
-  webhooks: [],
-  tools: [],
-};
-
 /** Builds the whole service from a loaded configuration. Nothing starts until `start()`. */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
@@ -108,28 +94,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     deps.clock ?? new MediaClock({ onListenerError: (err) => logger.error({ err }, 'media clock listener failed') });
   const registry = new CallRegistry();
   const routes = new RouteMatcher(config.routes as Route[]);
+  const defaultRoute = defaultRouteOf(config);
   const expectedUuids = new UuidRegistry<CallSession>();
   const directUuids = new UuidRegistry<Route>();
-  /** Realtime transcript turns: stored in `transcripts` and recorded on the call (webhooks, console). */
-  const transcripts: TranscriptSink = {
-    add(callId, turn) {
-      registry
-        .get(callId)
-        ?.record('transcript', { role: turn.role, text: turn.text, itemId: turn.itemId, truncated: turn.truncated });
-      if (!db) return;
-      new TranscriptsRepository(db)
-        .append({
-          callId,
-          role: turn.role,
-          text: turn.text,
-          startedAtMs: turn.startedAtMs,
-          endedAtMs: turn.endedAtMs,
-          truncated: turn.truncated,
-          itemId: turn.itemId,
-        })
-        .catch((err: unknown) => logger.warn({ err, callId }, 'transcript turn not stored'));
-    },
-  };
+  /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
+  const transcripts = new RecordedTranscriptSink(registry, logger);
   /** Calls of WebRTC routes without `url`, waiting for an agent to connect to /v1/agent/webrtc. */
   const waitingCalls = new WaitingCalls();
   const agentFactory = createAgentFactory({
@@ -162,53 +131,20 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
   });
   let accepting = false;
-  /** The shared VAD engine, started by start() when VAD=silero and no detector was injected. */
-  let vad: VadEngine | undefined;
-  const speech: SpeechDetectorFactory | undefined =
-    deps.speech ??
-    (config.vad.engine === 'silero'
-      ? (sampleRate, callId) => {
-          if (!vad) throw new Error('VAD engine not started');
-          const stream = vad.createStream({
-            sampleRate,
-            threshold: config.vad.threshold,
-            minSpeechMs: config.vad.minSpeechMs,
-            minSilenceMs: config.vad.minSilenceMs,
-          });
-          stream.on('failed', (err) => logger.warn({ err, callId }, 'speech detection stopped for this call'));
-          return {
-            push: (samples) => stream.push(samples),
-            on: (event, listener) => stream.on(event as 'speechStart' | 'speechEnd', listener as never),
-            close: () => stream.close(),
-          };
-        }
-      : undefined);
-
-  /**
-   * Route for a dialplan-direct UUID: a route naming it; with AUDIOSOCKET_ALLOW_ANY_UUID, else the first catch-all
-   * route, else the default agent.
-   */
-  function directRoute(uuid: string): Route | undefined {
-    const named = routes.allowsUuid(uuid);
-    if (named) return named;
-    // Anyone who can reach the port could otherwise start agent calls: unknown UUIDs only when allowed.
-    if (!config.audiosocket.allowAnyUuid) return undefined;
-    if (config.routes.length > 0) return routes.match({ audiosocketUuid: uuid });
-    return config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
-  }
-
-  const admission = {
-    admit(uuid: string): AdmissionDecision<AudioSocketContext> {
-      if (!accepting) return { accept: false, reason: 'shutting_down' };
-      const expected = expectedUuids.admit(uuid);
-      if (expected.accept) return { accept: true, context: { kind: 'expected', session: expected.context } };
-      const registered = directUuids.admit(uuid);
-      if (registered.accept) return { accept: true, context: { kind: 'direct', route: registered.context } };
-      const route = directRoute(uuid);
-      if (route) return { accept: true, context: { kind: 'direct', route } };
-      return { accept: false, reason: expected.reason, ...(expected.detail ? { detail: expected.detail } : {}) };
-    },
-  };
+  /** The shared VAD engine's detectors (VAD=silero, no detector injected), started by start(). */
+  const vad = deps.speech ? undefined : createSpeechDetectors(config.vad, logger);
+  const speech: SpeechDetectorFactory | undefined = deps.speech ?? vad?.factory;
+  const newSession = createSessionFactory({ config, agentFactory, clock, speech, logger });
+  const intake = new AudioSocketIntake({
+    allowAnyUuid: config.audiosocket.allowAnyUuid,
+    routes,
+    defaultRoute,
+    expectedUuids,
+    directUuids,
+    registry,
+    makeSession: newSession,
+    accepting: () => accepting,
+  });
 
   const audioSocket = new AudioSocketServer<AudioSocketContext>({
     host: config.audiosocket.host,
@@ -217,64 +153,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     handshakeTimeoutMs: config.audiosocket.handshakeTimeoutMs,
     // Silence on the wire is the call's business (see CallSession's silence watchdog), not the socket's.
     idleTimeoutMs: 0,
-    admission,
+    admission: intake,
     logger: logger.child({ component: 'audiosocket' }),
   });
-
-  function newSession(
-    info: Omit<CallInfo, 'legFormat'> & { legFormat?: CallInfo['legFormat'] },
-    extra: { telephony?: CallTelephony } = {},
-  ): CallSession {
-    const route = info.route;
-    const session = new CallSession({
-      ...(extra.telephony ? { telephony: extra.telephony, legDtmf: false } : {}),
-      info: { ...info, legFormat: info.legFormat ?? legFormatOf(route) },
-      agentFactory,
-      clock,
-      playoutMaxMs: config.playout.maxMs,
-      bargeIn: route.bargeIn.enabled,
-      speech,
-      // A WebRTC route without a URL waits for a person (or program) to take the call at /v1/agent/webrtc.
-      agentConnectTimeoutMs:
-        route.agent.kind === 'webrtc' && !route.agent.url ? config.agent.waitTimeoutMs : config.agent.connectTimeoutMs,
-      logger: callLogger(logger, info.callId, { route: route.name }),
-      gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
-      silence: {
-        ariCheckAfterMs: config.mediaSilence.ariCheckAfterMs,
-        directLimitMs: config.audiosocket.idleTimeoutMs,
-      },
-    });
-    return session;
-  }
-
-  audioSocket.on('connection', (conn: AudioSocketConnection<AudioSocketContext>) => {
-    const ctx = conn.context;
-    let session: CallSession;
-    if (ctx.kind === 'expected') {
-      session = ctx.session;
-      if (session.closing) {
-        session.log.info({ uuid: conn.uuid }, 'AudioSocket connected for a call that already ended; closing it');
-        void conn.close();
-        return;
-      }
-    } else {
-      session = newSession({
-        callId: randomUUID(),
-        direction: 'inbound',
-        caller: undefined,
-        callee: undefined,
-        route: ctx.route,
-        channelId: undefined,
-        startedAt: new Date(),
-        customParameters: { ...ctx.route.customParameters, audiosocketUuid: conn.uuid },
-      });
-      registry.add(session, [conn.uuid]);
-      session.log.info({ uuid: conn.uuid, agent: ctx.route.agent.kind }, 'dialplan-direct call connected');
-    }
-    // Until Asterisk's first audio frame names the format, the leg assumes the one the route asked for.
-    const leg = new AudioSocketLeg(conn, session.info.legFormat);
-    session.attachLeg(leg).catch((err: unknown) => session.log.error({ err }, 'attaching media failed'));
-  });
+  audioSocket.on('connection', (conn) => intake.accept(conn));
 
   const ari = config.ari;
   /** chan_websocket connections Asterisk opens to us (CHAN_WEBSOCKET_CONNECTION=client). */
@@ -316,8 +198,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           app: ari.app,
           registry,
           routes,
-          defaultRoute:
-            config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined,
+          defaultRoute,
           expectedUuids,
           makeSession: (info, extra) => newSession(info, extra),
           audioSocketHost: () =>
@@ -338,8 +219,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         })
       : undefined;
 
-  const defaultRoute =
-    config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
   let db: Kysely<DB> | undefined;
   let jobs: JobLayer | undefined;
   let recorder: CallRecorder | undefined;
@@ -359,6 +238,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return;
     }
     db = createDb({ connection: { url: j.mysqlUrl }, poolSize: j.mysqlPoolSize });
+    transcripts.useStore(new TranscriptsRepository(db));
     if (j.migrateOnStart) {
       const steps = await migrateUp(db);
       if (steps.length > 0) logger.info({ applied: steps.map((s) => s.name) }, 'database migrated');
@@ -453,30 +333,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       })
     : undefined;
 
-  /**
-   * Waits (up to SHUTDOWN_RECORD_GRACE_MS) until the calls that ended during shutdown have their end stored, so the
-   * workers are not closed under their last events.
-   */
+  /** Waits until the calls that ended during shutdown have their end stored (with the job layer). */
   async function waitForCallRecords(ids: string[]): Promise<void> {
-    const database = db;
-    if (!jobs || !database || ids.length === 0) return;
-    await jobs.eventSink.flush(SHUTDOWN_RECORD_GRACE_MS);
-    const until = Date.now() + SHUTDOWN_RECORD_GRACE_MS;
-    for (;;) {
-      const row = await database
-        .selectFrom('calls')
-        .select((eb) => eb.fn.countAll<number>().as('open'))
-        .where('id', 'in', ids)
-        .where('ended_at', 'is', null)
-        .executeTakeFirst();
-      const open = Number(row?.open ?? 0);
-      if (open === 0) return;
-      if (Date.now() >= until) {
-        logger.warn({ calls: open }, 'ended calls not yet recorded at shutdown; their events stay queued');
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    if (!jobs || !db) return;
+    const calls = new CallsRepository(db);
+    await waitUntilCallsRecorded({ sink: jobs.eventSink, calls, ids, graceMs: SHUTDOWN_RECORD_GRACE_MS, logger });
   }
 
   let stopping: Promise<void> | undefined;
@@ -504,14 +365,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return accepting;
     },
     async start() {
-      if (speech && !deps.speech && !vad) {
-        vad = await VadEngine.start({
-          logger: logger.child({ component: 'vad' }),
-          minJobIntervalMs: config.vad.batchIntervalMs,
-        });
-        vad.on('failed', (err) => logger.error({ err }, 'VAD engine failed: calls continue without speech detection'));
-        logger.info({ model: vad.modelPath }, 'VAD engine ready');
-      }
+      await vad?.start();
       await startJobs();
       callMetrics.start();
       if (http) await http.listen();
