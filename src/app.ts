@@ -26,9 +26,9 @@ import { migrateUp } from './db/migrator.js';
 import { CallRecorder } from './jobs/call-recorder.js';
 import { waitUntilCallsRecorded } from './jobs/call-records-wait.js';
 import { createJobLayer, type JobLayer } from './jobs/job-layer.js';
+import { jobLayerSettingsOf } from './jobs/job-layer-settings.js';
 import { RegistryCallController } from './jobs/registry-call-controller.js';
 import { ToolResultWaiters } from './jobs/tool-result-waiters.js';
-import { staticWebhookResolver } from './jobs/webhook-endpoints.js';
 import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 import { AppError } from './errors/app-error.js';
@@ -244,42 +244,14 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       if (steps.length > 0) logger.info({ applied: steps.map((s) => s.name) }, 'database migrated');
     }
     const layer = await createJobLayer({
-      redis: j.redisUrl,
-      prefix: j.prefix,
-      instanceId: config.instanceId,
+      ...jobLayerSettingsOf(config, j),
       db,
       controller: new RegistryCallController({ registry, routes, defaultRoute, stasis }),
       toolResultSink: tools,
-      tools: config.httpTools.map((t) => ({
-        name: t.name,
-        url: t.url,
-        secret: t.secret,
-        ...(t.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
-        ...(t.idempotent !== undefined ? { idempotent: t.idempotent } : {}),
-      })),
-      webhooks: staticWebhookResolver({
-        all: config.webhooks.all.map((w) => ({ ...w, events: w.events ? [...w.events] : undefined })),
-        byRoute: Object.fromEntries(
-          Object.entries(config.webhooks.byRoute).map(([k, list]) => [
-            k,
-            list.map((w) => ({ ...w, events: w.events ? [...w.events] : undefined })),
-          ]),
-        ),
-      }),
       logger: logger.child({ component: 'jobs' }),
       onWebhookAttemptFailed: (final) => metrics.webhookAttemptFailed(final),
       onToolRun: (phases) => metrics.toolRun(phases),
       onOrphanedCallClosed: () => metrics.orphanedCallClosed(),
-      tuning: {
-        controlTimeoutMs: j.controlTimeoutMs,
-        ownershipTtlMs: j.ownershipTtlMs,
-        orphanSweepIntervalMs: j.orphanSweepIntervalMs,
-        controlWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        eventWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        webhookWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        toolWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        toolResultWorker: { stalledIntervalMs: j.stalledIntervalMs },
-      },
     });
     jobs = layer;
     await layer.ready();
@@ -295,8 +267,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     logger.info({ prefix: j.prefix, instance: config.instanceId }, 'job layer ready');
   }
 
-  const routeByName = (name: string): Route | undefined =>
-    routes.byName(name) ?? (defaultRoute && defaultRoute.name === name ? defaultRoute : undefined);
   const callMetrics: CallMetricsCollector = new CallMetricsCollector(registry, () => metrics);
   const metrics: AppMetrics = new AppMetrics({
     activeCalls: () => registry.size,
@@ -321,13 +291,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         registry,
         agentWebRtc: { waitingCalls, labPage: config.labMode },
         audioSocketRoutes: {
-          routeExists: (name) => routeByName(name) !== undefined,
-          register: (uuid, name, ttlMs) => {
-            const route = routeByName(name);
-            if (!route)
-              throw new AppError(`no route named "${name}"`, { code: 'ROUTE_NOT_FOUND', category: 'not_found' });
-            directUuids.register(uuid, route, ttlMs);
-          },
+          routeExists: (name) => intake.routeExists(name),
+          register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),
           defaultTtlMs: config.audiosocket.uuidTtlMs,
         },
       })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Route } from '../config/routes.js';
+import { AppError } from '../errors/app-error.js';
 import type { AdmissionDecision, AudioSocketAdmission } from '../transports/audiosocket/admission.js';
 import type { AudioSocketConnection } from '../transports/audiosocket/audiosocket-connection.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
@@ -52,6 +53,26 @@ export class AudioSocketIntake implements AudioSocketAdmission<AudioSocketContex
     const route = this.#directRoute(uuid);
     if (route) return { accept: true, context: { kind: 'direct', route } };
     return { accept: false, reason: expected.reason, ...(expected.detail ? { detail: expected.detail } : {}) };
+  }
+
+  /** True when a route of this name exists (a configured route or the default route). */
+  routeExists(name: string): boolean {
+    return this.#routeByName(name) !== undefined;
+  }
+
+  /**
+   * Registers a dialplan-direct UUID to the route of this name for `ttlMs` (REST `PUT /v1/audiosocket-routes/:uuid`).
+   * Throws ROUTE_NOT_FOUND when there is no such route.
+   */
+  register(uuid: string, routeName: string, ttlMs: number): void {
+    const route = this.#routeByName(routeName);
+    if (!route) throw new AppError(`no route named "${routeName}"`, { code: 'ROUTE_NOT_FOUND', category: 'not_found' });
+    this.#o.directUuids.register(uuid, route, ttlMs);
+  }
+
+  #routeByName(name: string): Route | undefined {
+    const fallback = this.#o.defaultRoute;
+    return this.#o.routes.byName(name) ?? (fallback && fallback.name === name ? fallback : undefined);
   }
 
   /** Takes an admitted connection: finds or makes its session and attaches the connection as the call's leg. */

@@ -76,4 +76,19 @@ describe('AudioSocketIntake admission', () => {
     stopAccepting();
     expect(i.admit(uuid)).toEqual({ accept: false, reason: 'shutting_down' });
   });
+
+  it('registers a UUID to a route by name, the default route included, and refuses unknown route names', () => {
+    const sales = route('sales');
+    const { o, intake: i } = intake({ routes: new RouteMatcher([sales]) });
+    expect(i.routeExists('sales')).toBe(true);
+    expect(i.routeExists('default')).toBe(false);
+    const uuid = randomUUID();
+    i.register(uuid, 'sales', 60_000);
+    expect(o.directUuids.admit(uuid)).toEqual({ accept: true, context: sales });
+    expect(() => i.register(randomUUID(), 'nope', 60_000)).toThrow(
+      expect.objectContaining({ code: 'ROUTE_NOT_FOUND' }),
+    );
+    const withDefault = intake({ defaultRoute: DEFAULT_ECHO_ROUTE }).intake;
+    expect(withDefault.routeExists('default')).toBe(true);
+  });
 });
