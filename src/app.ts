@@ -7,6 +7,7 @@ import {
   type CallSession,
   createAgentFactory,
   createSessionFactory,
+  drainCalls,
   defaultRouteOf,
   IncomingMediaSockets,
   RecordedTranscriptSink,
@@ -28,6 +29,7 @@ import { waitUntilCallsRecorded } from './jobs/call-records-wait.js';
 import { createJobLayer, type JobLayer } from './jobs/job-layer.js';
 import { jobLayerSettingsOf } from './jobs/job-layer-settings.js';
 import { RegistryCallController } from './jobs/registry-call-controller.js';
+import { timedToolInvoker } from './jobs/timed-tool-invoker.js';
 import { ToolResultWaiters } from './jobs/tool-result-waiters.js';
 import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
@@ -114,19 +116,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
     realtime: {
       // The job layer's tool calls, through this instance's result waiters (created below).
-      tools: {
-        invoke: async (...args: Parameters<ToolResultWaiters['invoke']>) => {
-          const started = performance.now();
-          try {
-            const result = await tools.invoke(...args);
-            metrics.toolCallFinished((performance.now() - started) / 1000, result.status);
-            return result;
-          } catch (err) {
-            metrics.toolCallFinished((performance.now() - started) / 1000, 'error');
-            throw err;
-          }
-        },
-      },
+      tools: timedToolInvoker(
+        () => tools,
+        (seconds, outcome) => metrics.toolCallFinished(seconds, outcome),
+      ),
       transcripts,
     },
   });
@@ -351,15 +344,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       stopping ??= (async () => {
         accepting = false;
         logger.info({ liveCalls: registry.size, deadlineMs }, 'adapter stopping');
-        const endedWhileStopping = new Set(registry.list().map((s) => s.id));
-        const onRemoved = (s: CallSession) => endedWhileStopping.add(s.id);
-        registry.on('removed', onRemoved);
-        await registry.whenIdle(AbortSignal.timeout(deadlineMs));
-        if (registry.size > 0) {
-          logger.info({ liveCalls: registry.size }, 'deadline reached: hanging up remaining calls');
-          await registry.closeAll('shutdown');
-        }
-        registry.off('removed', onRemoved);
+        const endedWhileStopping = await drainCalls(registry, deadlineMs, logger);
         await waitForCallRecords([...endedWhileStopping]).catch((err: unknown) =>
           logger.warn({ err }, 'could not confirm the records of ended calls'),
         );

@@ -6,6 +6,7 @@ export { createAgentFactory } from './agents/agent-factory.js';
 export type { TranscriptSink, TranscriptTurn } from './agents/realtime-transcripts.js';
 export { WaitingCalls } from './agents/webrtc-waiting-calls.js';
 export { type AudioSocketContext, AudioSocketIntake, type AudioSocketIntakeOptions } from './audiosocket-intake.js';
+export { drainCalls } from './call-drain.js';
 export { CallRegistry } from './call-registry.js';
 export type { CallSession } from './call-session.js';
 export { DEFAULT_ECHO_ROUTE, defaultRouteOf } from './default-route.js';
