@@ -1,46 +1,18 @@
 /**
- * Enforces DESIGN §2: imports between src/ layers flow one way, and no module import cycle exists.
+ * Enforces DESIGN §2: imports between src/ layers flow one way (rules in import-rules.ts), src/app.ts imports calls/
+ * only through its entry points, and no module import cycle exists.
  * Exit code 1 with one line per violation.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { helpIfAsked } from '../bench/lib/script-args.js';
+import { importViolation } from './import-rules.js';
 
 helpIfAsked(`usage: npm run check:imports (npx tsx scripts/check-imports.ts)
-Checks the layer rules of src/ (DESIGN section 2) and that no import cycle exists; exit 1 with one line per violation.`);
+Checks the layer rules of src/ (DESIGN section 2), that src/app.ts imports calls/ only through its index.ts entry
+points, and that no import cycle exists; exit 1 with one line per violation.`);
 
 const ROOT = resolve(import.meta.dirname, '..', 'src');
-
-/** Which layers each layer may import (its own layer is always allowed). Top-level files may import anything. */
-const BASE = ['lib', 'errors'];
-const ALLOWED: Record<string, string[]> = {
-  lib: [],
-  errors: ['lib'],
-  config: [...BASE],
-  observability: [...BASE, 'config'],
-  audio: [...BASE],
-  protocols: [...BASE, 'audio'],
-  transports: [...BASE, 'config', 'observability', 'audio', 'protocols'],
-  db: [...BASE, 'config', 'observability'],
-  calls: [...BASE, 'config', 'observability', 'audio', 'protocols', 'transports'],
-  jobs: [...BASE, 'config', 'observability', 'audio', 'protocols', 'calls', 'db'],
-  http: [...BASE, 'config', 'observability', 'audio', 'protocols', 'calls', 'jobs', 'db'],
-  simulator: [...BASE, 'config', 'observability', 'audio', 'protocols', 'transports'],
-  cli: [
-    ...BASE,
-    'config',
-    'observability',
-    'audio',
-    'protocols',
-    'transports',
-    'calls',
-    'jobs',
-    'db',
-    'http',
-    'simulator',
-    '.',
-  ],
-};
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -50,12 +22,14 @@ function walk(dir: string): string[] {
   });
 }
 
-function layerOf(file: string): string {
-  const rel = relative(ROOT, file).split(sep);
-  return rel.length === 1 ? '.' : (rel[0] as string);
+/** A file's path relative to src/, `/`-separated. */
+function relOf(file: string): string {
+  return relative(ROOT, file).split(sep).join('/');
 }
 
-const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+/** `import … from`, `export … from`, `import(…)` and side-effect `import '…'`. */
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
 
 const files = walk(ROOT);
 const graph = new Map<string, string[]>();
@@ -65,7 +39,7 @@ for (const file of files) {
   const text = readFileSync(file, 'utf8');
   const deps: string[] = [];
   for (const m of text.matchAll(IMPORT_RE)) {
-    const spec = m[1] ?? m[2];
+    const spec = m[1] ?? m[2] ?? m[3];
     if (!spec || !spec.startsWith('.')) continue;
     const target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
     if (!target.startsWith(ROOT)) {
@@ -73,13 +47,8 @@ for (const file of files) {
       continue;
     }
     deps.push(target);
-    const from = layerOf(file);
-    const to = layerOf(target);
-    if (from === to || from === '.') continue;
-    const allowed = ALLOWED[from];
-    if (!allowed) violations.push(`${relative(ROOT, file)}: unknown layer "${from}"`);
-    else if (!allowed.includes(to))
-      violations.push(`src/${relative(ROOT, file)}: layer ${from}/ may not import ${to}/ (${spec})`);
+    const violation = importViolation(relOf(file), relOf(target), spec);
+    if (violation) violations.push(violation);
   }
   graph.set(file, deps);
 }

@@ -1,50 +1,51 @@
-import { randomUUID } from 'node:crypto';
 import { MediaClock } from './audio/media-clock.js';
-import { createAgentFactory, legFormatOf } from './calls/agents/agent-factory.js';
-import type { TranscriptSink } from './calls/agents/realtime-transcripts.js';
-import { WaitingCalls } from './calls/agents/webrtc-waiting-calls.js';
-import { AudioSocketLeg } from './calls/audiosocket-leg.js';
-import { CallRegistry } from './calls/call-registry.js';
-import { CallSession } from './calls/call-session.js';
-import type { CallTelephony } from './calls/call-control.js';
-import type { SpeechDetectorFactory } from './calls/media-leg.js';
-import { RouteMatcher } from './calls/route-matcher.js';
-import { StasisController } from './calls/stasis-controller.js';
-import { IncomingMediaSockets } from './calls/websocket-media-setup.js';
-import { VadEngine } from './calls/vad/vad-engine.js';
-import type { CallInfo, VoiceAgent } from './calls/voice-agent.js';
+import {
+  type AudioSocketContext,
+  AudioSocketIntake,
+  type CallInfo,
+  CallRegistry,
+  type CallSession,
+  createAgentFactory,
+  createSessionFactory,
+  drainCalls,
+  defaultRouteOf,
+  IncomingMediaSockets,
+  RecordedTranscriptSink,
+  RouteMatcher,
+  type SpeechDetectorFactory,
+  StasisController,
+  type VoiceAgent,
+  WaitingCalls,
+} from './calls/index.js';
+import { createSpeechDetectors } from './calls/vad/index.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
+import { CallsRepository } from './db/calls-repository.js';
 import { createDb } from './db/create-db.js';
 import { TranscriptsRepository } from './db/transcripts-repository.js';
 import { migrateUp } from './db/migrator.js';
 import { CallRecorder } from './jobs/call-recorder.js';
+import { waitUntilCallsRecorded } from './jobs/call-records-wait.js';
 import { createJobLayer, type JobLayer } from './jobs/job-layer.js';
+import { jobLayerSettingsOf } from './jobs/job-layer-settings.js';
 import { RegistryCallController } from './jobs/registry-call-controller.js';
+import { timedToolInvoker } from './jobs/timed-tool-invoker.js';
 import { ToolResultWaiters } from './jobs/tool-result-waiters.js';
-import { staticWebhookResolver } from './jobs/webhook-endpoints.js';
 import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 import { AppError } from './errors/app-error.js';
 import { runCleanups } from './lib/once.js';
-import { callLogger, createLogger, type Logger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
 import { CallMetricsCollector } from './http/call-metrics.js';
 import { createHttpServer, type HttpServer } from './http/http-server.js';
-import type { AdmissionDecision } from './transports/audiosocket/admission.js';
-import type { AudioSocketConnection } from './transports/audiosocket/audiosocket-connection.js';
 import { AriClient } from './transports/ari/ari-client.js';
 import { AriEventStream } from './transports/ari/ari-event-stream.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
 import { ChanWebSocketListener } from './transports/chan-websocket/chan-websocket-listener.js';
 import { UuidRegistry } from './transports/audiosocket/uuid-registry.js';
 
-/** What an admitted AudioSocket connection belongs to. */
-export type AudioSocketContext =
-  /** A call the Stasis controller (or the API) is waiting for. */
-  | { kind: 'expected'; session: CallSession }
-  /** A dialplan-direct call: the route is known, the session is made on connect. */
-  | { kind: 'direct'; route: Route };
+export type { AudioSocketContext } from './calls/index.js';
 
 export interface AppDeps {
   logger?: Logger;
@@ -88,19 +89,6 @@ export interface App {
 /** How long shutdown waits for the records of calls that ended during it before closing the workers. */
 const SHUTDOWN_RECORD_GRACE_MS = 10_000;
 
-/** The built-in route for dialplan-direct calls when no routes file is given. */
-const DEFAULT_ECHO_ROUTE: Route = {
-  name: 'default',
-  match: {},
-  agent: { kind: 'echo' },
-  audioFormat: 'slin',
-  bargeIn: { enabled: true, protectGreeting: false },
-  fallback: { action: 'hangup' },
-  customParameters: {},
-  webhooks: [],
-  tools: [],
-};
-
 /** Builds the whole service from a loaded configuration. Nothing starts until `start()`. */
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
@@ -108,28 +96,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     deps.clock ?? new MediaClock({ onListenerError: (err) => logger.error({ err }, 'media clock listener failed') });
   const registry = new CallRegistry();
   const routes = new RouteMatcher(config.routes as Route[]);
+  const defaultRoute = defaultRouteOf(config);
   const expectedUuids = new UuidRegistry<CallSession>();
   const directUuids = new UuidRegistry<Route>();
-  /** Realtime transcript turns: stored in `transcripts` and recorded on the call (webhooks, console). */
-  const transcripts: TranscriptSink = {
-    add(callId, turn) {
-      registry
-        .get(callId)
-        ?.record('transcript', { role: turn.role, text: turn.text, itemId: turn.itemId, truncated: turn.truncated });
-      if (!db) return;
-      new TranscriptsRepository(db)
-        .append({
-          callId,
-          role: turn.role,
-          text: turn.text,
-          startedAtMs: turn.startedAtMs,
-          endedAtMs: turn.endedAtMs,
-          truncated: turn.truncated,
-          itemId: turn.itemId,
-        })
-        .catch((err: unknown) => logger.warn({ err, callId }, 'transcript turn not stored'));
-    },
-  };
+  /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
+  const transcripts = new RecordedTranscriptSink(registry, logger);
   /** Calls of WebRTC routes without `url`, waiting for an agent to connect to /v1/agent/webrtc. */
   const waitingCalls = new WaitingCalls();
   const agentFactory = createAgentFactory({
@@ -145,70 +116,28 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
     realtime: {
       // The job layer's tool calls, through this instance's result waiters (created below).
-      tools: {
-        invoke: async (...args: Parameters<ToolResultWaiters['invoke']>) => {
-          const started = performance.now();
-          try {
-            const result = await tools.invoke(...args);
-            metrics.toolCallFinished((performance.now() - started) / 1000, result.status);
-            return result;
-          } catch (err) {
-            metrics.toolCallFinished((performance.now() - started) / 1000, 'error');
-            throw err;
-          }
-        },
-      },
+      tools: timedToolInvoker(
+        () => tools,
+        (seconds, outcome) => metrics.toolCallFinished(seconds, outcome),
+      ),
       transcripts,
     },
   });
   let accepting = false;
-  /** The shared VAD engine, started by start() when VAD=silero and no detector was injected. */
-  let vad: VadEngine | undefined;
-  const speech: SpeechDetectorFactory | undefined =
-    deps.speech ??
-    (config.vad.engine === 'silero'
-      ? (sampleRate, callId) => {
-          if (!vad) throw new Error('VAD engine not started');
-          const stream = vad.createStream({
-            sampleRate,
-            threshold: config.vad.threshold,
-            minSpeechMs: config.vad.minSpeechMs,
-            minSilenceMs: config.vad.minSilenceMs,
-          });
-          stream.on('failed', (err) => logger.warn({ err, callId }, 'speech detection stopped for this call'));
-          return {
-            push: (samples) => stream.push(samples),
-            on: (event, listener) => stream.on(event as 'speechStart' | 'speechEnd', listener as never),
-            close: () => stream.close(),
-          };
-        }
-      : undefined);
-
-  /**
-   * Route for a dialplan-direct UUID: a route naming it; with AUDIOSOCKET_ALLOW_ANY_UUID, else the first catch-all
-   * route, else the default agent.
-   */
-  function directRoute(uuid: string): Route | undefined {
-    const named = routes.allowsUuid(uuid);
-    if (named) return named;
-    // Anyone who can reach the port could otherwise start agent calls: unknown UUIDs only when allowed.
-    if (!config.audiosocket.allowAnyUuid) return undefined;
-    if (config.routes.length > 0) return routes.match({ audiosocketUuid: uuid });
-    return config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
-  }
-
-  const admission = {
-    admit(uuid: string): AdmissionDecision<AudioSocketContext> {
-      if (!accepting) return { accept: false, reason: 'shutting_down' };
-      const expected = expectedUuids.admit(uuid);
-      if (expected.accept) return { accept: true, context: { kind: 'expected', session: expected.context } };
-      const registered = directUuids.admit(uuid);
-      if (registered.accept) return { accept: true, context: { kind: 'direct', route: registered.context } };
-      const route = directRoute(uuid);
-      if (route) return { accept: true, context: { kind: 'direct', route } };
-      return { accept: false, reason: expected.reason, ...(expected.detail ? { detail: expected.detail } : {}) };
-    },
-  };
+  /** The shared VAD engine's detectors (VAD=silero, no detector injected), started by start(). */
+  const vad = deps.speech ? undefined : createSpeechDetectors(config.vad, logger);
+  const speech: SpeechDetectorFactory | undefined = deps.speech ?? vad?.factory;
+  const newSession = createSessionFactory({ config, agentFactory, clock, speech, logger });
+  const intake = new AudioSocketIntake({
+    allowAnyUuid: config.audiosocket.allowAnyUuid,
+    routes,
+    defaultRoute,
+    expectedUuids,
+    directUuids,
+    registry,
+    makeSession: newSession,
+    accepting: () => accepting,
+  });
 
   const audioSocket = new AudioSocketServer<AudioSocketContext>({
     host: config.audiosocket.host,
@@ -217,64 +146,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     handshakeTimeoutMs: config.audiosocket.handshakeTimeoutMs,
     // Silence on the wire is the call's business (see CallSession's silence watchdog), not the socket's.
     idleTimeoutMs: 0,
-    admission,
+    admission: intake,
     logger: logger.child({ component: 'audiosocket' }),
   });
-
-  function newSession(
-    info: Omit<CallInfo, 'legFormat'> & { legFormat?: CallInfo['legFormat'] },
-    extra: { telephony?: CallTelephony } = {},
-  ): CallSession {
-    const route = info.route;
-    const session = new CallSession({
-      ...(extra.telephony ? { telephony: extra.telephony, legDtmf: false } : {}),
-      info: { ...info, legFormat: info.legFormat ?? legFormatOf(route) },
-      agentFactory,
-      clock,
-      playoutMaxMs: config.playout.maxMs,
-      bargeIn: route.bargeIn.enabled,
-      speech,
-      // A WebRTC route without a URL waits for a person (or program) to take the call at /v1/agent/webrtc.
-      agentConnectTimeoutMs:
-        route.agent.kind === 'webrtc' && !route.agent.url ? config.agent.waitTimeoutMs : config.agent.connectTimeoutMs,
-      logger: callLogger(logger, info.callId, { route: route.name }),
-      gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
-      silence: {
-        ariCheckAfterMs: config.mediaSilence.ariCheckAfterMs,
-        directLimitMs: config.audiosocket.idleTimeoutMs,
-      },
-    });
-    return session;
-  }
-
-  audioSocket.on('connection', (conn: AudioSocketConnection<AudioSocketContext>) => {
-    const ctx = conn.context;
-    let session: CallSession;
-    if (ctx.kind === 'expected') {
-      session = ctx.session;
-      if (session.closing) {
-        session.log.info({ uuid: conn.uuid }, 'AudioSocket connected for a call that already ended; closing it');
-        void conn.close();
-        return;
-      }
-    } else {
-      session = newSession({
-        callId: randomUUID(),
-        direction: 'inbound',
-        caller: undefined,
-        callee: undefined,
-        route: ctx.route,
-        channelId: undefined,
-        startedAt: new Date(),
-        customParameters: { ...ctx.route.customParameters, audiosocketUuid: conn.uuid },
-      });
-      registry.add(session, [conn.uuid]);
-      session.log.info({ uuid: conn.uuid, agent: ctx.route.agent.kind }, 'dialplan-direct call connected');
-    }
-    // Until Asterisk's first audio frame names the format, the leg assumes the one the route asked for.
-    const leg = new AudioSocketLeg(conn, session.info.legFormat);
-    session.attachLeg(leg).catch((err: unknown) => session.log.error({ err }, 'attaching media failed'));
-  });
+  audioSocket.on('connection', (conn) => intake.accept(conn));
 
   const ari = config.ari;
   /** chan_websocket connections Asterisk opens to us (CHAN_WEBSOCKET_CONNECTION=client). */
@@ -316,8 +191,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           app: ari.app,
           registry,
           routes,
-          defaultRoute:
-            config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined,
+          defaultRoute,
           expectedUuids,
           makeSession: (info, extra) => newSession(info, extra),
           audioSocketHost: () =>
@@ -338,8 +212,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         })
       : undefined;
 
-  const defaultRoute =
-    config.routes.length > 0 ? undefined : config.defaultAgent === 'echo' ? DEFAULT_ECHO_ROUTE : undefined;
   let db: Kysely<DB> | undefined;
   let jobs: JobLayer | undefined;
   let recorder: CallRecorder | undefined;
@@ -359,47 +231,20 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return;
     }
     db = createDb({ connection: { url: j.mysqlUrl }, poolSize: j.mysqlPoolSize });
+    transcripts.useStore(new TranscriptsRepository(db));
     if (j.migrateOnStart) {
       const steps = await migrateUp(db);
       if (steps.length > 0) logger.info({ applied: steps.map((s) => s.name) }, 'database migrated');
     }
     const layer = await createJobLayer({
-      redis: j.redisUrl,
-      prefix: j.prefix,
-      instanceId: config.instanceId,
+      ...jobLayerSettingsOf(config, j),
       db,
       controller: new RegistryCallController({ registry, routes, defaultRoute, stasis }),
       toolResultSink: tools,
-      tools: config.httpTools.map((t) => ({
-        name: t.name,
-        url: t.url,
-        secret: t.secret,
-        ...(t.timeoutMs ? { timeoutMs: t.timeoutMs } : {}),
-        ...(t.idempotent !== undefined ? { idempotent: t.idempotent } : {}),
-      })),
-      webhooks: staticWebhookResolver({
-        all: config.webhooks.all.map((w) => ({ ...w, events: w.events ? [...w.events] : undefined })),
-        byRoute: Object.fromEntries(
-          Object.entries(config.webhooks.byRoute).map(([k, list]) => [
-            k,
-            list.map((w) => ({ ...w, events: w.events ? [...w.events] : undefined })),
-          ]),
-        ),
-      }),
       logger: logger.child({ component: 'jobs' }),
       onWebhookAttemptFailed: (final) => metrics.webhookAttemptFailed(final),
       onToolRun: (phases) => metrics.toolRun(phases),
       onOrphanedCallClosed: () => metrics.orphanedCallClosed(),
-      tuning: {
-        controlTimeoutMs: j.controlTimeoutMs,
-        ownershipTtlMs: j.ownershipTtlMs,
-        orphanSweepIntervalMs: j.orphanSweepIntervalMs,
-        controlWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        eventWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        webhookWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        toolWorker: { stalledIntervalMs: j.stalledIntervalMs },
-        toolResultWorker: { stalledIntervalMs: j.stalledIntervalMs },
-      },
     });
     jobs = layer;
     await layer.ready();
@@ -415,8 +260,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     logger.info({ prefix: j.prefix, instance: config.instanceId }, 'job layer ready');
   }
 
-  const routeByName = (name: string): Route | undefined =>
-    routes.byName(name) ?? (defaultRoute && defaultRoute.name === name ? defaultRoute : undefined);
   const callMetrics: CallMetricsCollector = new CallMetricsCollector(registry, () => metrics);
   const metrics: AppMetrics = new AppMetrics({
     activeCalls: () => registry.size,
@@ -441,42 +284,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         registry,
         agentWebRtc: { waitingCalls, labPage: config.labMode },
         audioSocketRoutes: {
-          routeExists: (name) => routeByName(name) !== undefined,
-          register: (uuid, name, ttlMs) => {
-            const route = routeByName(name);
-            if (!route)
-              throw new AppError(`no route named "${name}"`, { code: 'ROUTE_NOT_FOUND', category: 'not_found' });
-            directUuids.register(uuid, route, ttlMs);
-          },
+          routeExists: (name) => intake.routeExists(name),
+          register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),
           defaultTtlMs: config.audiosocket.uuidTtlMs,
         },
       })
     : undefined;
 
-  /**
-   * Waits (up to SHUTDOWN_RECORD_GRACE_MS) until the calls that ended during shutdown have their end stored, so the
-   * workers are not closed under their last events.
-   */
+  /** Waits until the calls that ended during shutdown have their end stored (with the job layer). */
   async function waitForCallRecords(ids: string[]): Promise<void> {
-    const database = db;
-    if (!jobs || !database || ids.length === 0) return;
-    await jobs.eventSink.flush(SHUTDOWN_RECORD_GRACE_MS);
-    const until = Date.now() + SHUTDOWN_RECORD_GRACE_MS;
-    for (;;) {
-      const row = await database
-        .selectFrom('calls')
-        .select((eb) => eb.fn.countAll<number>().as('open'))
-        .where('id', 'in', ids)
-        .where('ended_at', 'is', null)
-        .executeTakeFirst();
-      const open = Number(row?.open ?? 0);
-      if (open === 0) return;
-      if (Date.now() >= until) {
-        logger.warn({ calls: open }, 'ended calls not yet recorded at shutdown; their events stay queued');
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    if (!jobs || !db) return;
+    const calls = new CallsRepository(db);
+    await waitUntilCallsRecorded({ sink: jobs.eventSink, calls, ids, graceMs: SHUTDOWN_RECORD_GRACE_MS, logger });
   }
 
   let stopping: Promise<void> | undefined;
@@ -504,14 +323,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return accepting;
     },
     async start() {
-      if (speech && !deps.speech && !vad) {
-        vad = await VadEngine.start({
-          logger: logger.child({ component: 'vad' }),
-          minJobIntervalMs: config.vad.batchIntervalMs,
-        });
-        vad.on('failed', (err) => logger.error({ err }, 'VAD engine failed: calls continue without speech detection'));
-        logger.info({ model: vad.modelPath }, 'VAD engine ready');
-      }
+      await vad?.start();
       await startJobs();
       callMetrics.start();
       if (http) await http.listen();
@@ -532,15 +344,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       stopping ??= (async () => {
         accepting = false;
         logger.info({ liveCalls: registry.size, deadlineMs }, 'adapter stopping');
-        const endedWhileStopping = new Set(registry.list().map((s) => s.id));
-        const onRemoved = (s: CallSession) => endedWhileStopping.add(s.id);
-        registry.on('removed', onRemoved);
-        await registry.whenIdle(AbortSignal.timeout(deadlineMs));
-        if (registry.size > 0) {
-          logger.info({ liveCalls: registry.size }, 'deadline reached: hanging up remaining calls');
-          await registry.closeAll('shutdown');
-        }
-        registry.off('removed', onRemoved);
+        const endedWhileStopping = await drainCalls(registry, deadlineMs, logger);
         await waitForCallRecords([...endedWhileStopping]).catch((err: unknown) =>
           logger.warn({ err }, 'could not confirm the records of ended calls'),
         );

@@ -230,6 +230,22 @@ export class CallsRepository {
     }
   }
 
+  /** How many of these calls are recorded and have not ended (0 for no ids). */
+  async countOpen(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    try {
+      const row = await this.#db
+        .selectFrom('calls')
+        .select((eb) => eb.fn.countAll<number>().as('open'))
+        .where('id', 'in', ids)
+        .where('ended_at', 'is', null)
+        .executeTakeFirst();
+      return Number(row?.open ?? 0);
+    } catch (err) {
+      throw toDbError(err, 'count open calls');
+    }
+  }
+
   /**
    * Instances named as owner of at least one call that has not ended (at most `limit`), from the
    * `calls_open_owner` index. Calls with no owner recorded are not listed.

@@ -5,3 +5,4 @@ export * from './vad-error.js';
 export * from './vad-state-machine.js';
 export * from './vad-stream.js';
 export type { VadWindowListener } from './vad-channel.js';
+export * from './speech-detector-factory.js';

@@ -58,6 +58,16 @@ describe('CallsRepository', () => {
     expect(await calls.get(randomUUID())).toBeUndefined();
   });
 
+  it('counts the given calls that have not ended (unknown ids and ended calls do not count)', async () => {
+    const calls = new CallsRepository(t.db);
+    const [open1, open2, ended] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of [open1, open2, ended]) await calls.create({ id, direction: 'inbound' });
+    await calls.markEnded(ended, { endedAt: new Date() });
+    expect(await calls.countOpen([open1, open2, ended, randomUUID()])).toBe(2);
+    expect(await calls.countOpen([ended])).toBe(0);
+    expect(await calls.countOpen([])).toBe(0);
+  });
+
   it('lists newest first with filters and a cursor that walks every row exactly once', async () => {
     const calls = new CallsRepository(t.db);
     const route = `r-${randomUUID().slice(0, 8)}`;

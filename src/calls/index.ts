@@ -1,0 +1,19 @@
+/**
+ * Entry point of the calls layer for the composition root (src/app.ts): scripts/check-imports.ts lets app.ts import
+ * calls/ only through index files like this one.
+ */
+export { createAgentFactory } from './agents/agent-factory.js';
+export type { TranscriptSink, TranscriptTurn } from './agents/realtime-transcripts.js';
+export { WaitingCalls } from './agents/webrtc-waiting-calls.js';
+export { type AudioSocketContext, AudioSocketIntake, type AudioSocketIntakeOptions } from './audiosocket-intake.js';
+export { drainCalls } from './call-drain.js';
+export { CallRegistry } from './call-registry.js';
+export type { CallSession } from './call-session.js';
+export { DEFAULT_ECHO_ROUTE, defaultRouteOf } from './default-route.js';
+export type { SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
+export { RouteMatcher } from './route-matcher.js';
+export { createSessionFactory, type NewSessionInfo, type SessionFactory } from './session-factory.js';
+export { StasisController, type StasisControllerOptions } from './stasis-controller.js';
+export { RecordedTranscriptSink, type TranscriptStore } from './stored-transcripts.js';
+export type { AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
+export { IncomingMediaSockets } from './websocket-media-setup.js';

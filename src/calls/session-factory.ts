@@ -1,0 +1,48 @@
+import type { MediaClock } from '../audio/media-clock.js';
+import type { Config } from '../config/load-config.js';
+import { callLogger, type Logger } from '../observability/logger.js';
+import { legFormatOf } from './agents/agent-factory.js';
+import type { CallTelephony } from './call-control.js';
+import { CallSession } from './call-session.js';
+import type { SpeechDetectorFactory } from './media-leg.js';
+import type { AgentFactory, CallInfo } from './voice-agent.js';
+
+/** What a new call needs to become a session; `legFormat` defaults to the one the route asks for. */
+export type NewSessionInfo = Omit<CallInfo, 'legFormat'> & { legFormat?: CallInfo['legFormat'] };
+
+/** Makes a call session; used by the AudioSocket intake (dialplan-direct calls) and the Stasis controller. */
+export type SessionFactory = (info: NewSessionInfo, extra?: { telephony?: CallTelephony }) => CallSession;
+
+export interface SessionFactoryDeps {
+  config: Pick<Config, 'playout' | 'agent' | 'mediaSilence' | 'audiosocket'>;
+  agentFactory: AgentFactory;
+  clock: MediaClock;
+  speech: SpeechDetectorFactory | undefined;
+  logger: Logger;
+}
+
+/** A factory of call sessions with the service's settings (playout, barge-in, timeouts, silence). */
+export function createSessionFactory(deps: SessionFactoryDeps): SessionFactory {
+  const { config, agentFactory, clock, speech, logger } = deps;
+  return (info, extra = {}) => {
+    const route = info.route;
+    return new CallSession({
+      ...(extra.telephony ? { telephony: extra.telephony, legDtmf: false } : {}),
+      info: { ...info, legFormat: info.legFormat ?? legFormatOf(route) },
+      agentFactory,
+      clock,
+      playoutMaxMs: config.playout.maxMs,
+      bargeIn: route.bargeIn.enabled,
+      speech,
+      // A WebRTC route without a URL waits for a person (or program) to take the call at /v1/agent/webrtc.
+      agentConnectTimeoutMs:
+        route.agent.kind === 'webrtc' && !route.agent.url ? config.agent.waitTimeoutMs : config.agent.connectTimeoutMs,
+      logger: callLogger(logger, info.callId, { route: route.name }),
+      gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
+      silence: {
+        ariCheckAfterMs: config.mediaSilence.ariCheckAfterMs,
+        directLimitMs: config.audiosocket.idleTimeoutMs,
+      },
+    });
+  };
+}
