@@ -91,7 +91,7 @@ export class AudioSocketIntake implements AudioSocketAdmission<AudioSocketContex
         const session = ctx.session;
         if (session.closing) {
           session.log.info({ uuid: conn.uuid }, 'AudioSocket connected for a call that already ended; closing it');
-          void conn.close();
+          conn.close().catch((err: unknown) => session.log.warn({ err }, 'closing a late AudioSocket failed'));
           return undefined;
         }
         return session;
