@@ -1,19 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Route } from '../config/routes.js';
-import { AppError } from '../errors/app-error.js';
+import type { AppError } from '../errors/app-error.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { AriEvent, Channel } from '../protocols/ari/index.js';
 import type { AriEventStream } from '../transports/ari/ari-event-stream.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
-import { addChannelWhenInStasis, isGone, MediaStasisTracker } from './ari-setup.js';
+import { MediaStasisTracker } from './ari-setup.js';
 import { AriCallTelephony } from './ari-telephony.js';
-import { type AsteriskCapabilities, mediaPathProblem, probeAsterisk } from './asterisk-capabilities.js';
+import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
-import { type MediaKind, type MediaPathSetup, mediaKindOf } from './media-path.js';
+import type { MediaKind, MediaPathSetup } from './media-path.js';
 import { createMediaPaths } from './media-paths/index.js';
 import type { RouteMatcher } from './route-matcher.js';
+import { stasisSetUpFailed, setUpStasisCall } from './stasis-call-setup.js';
+import { admitInbound, probeRouteRefusals, refuseWithFallback } from './stasis-admission.js';
 import type { StasisAri } from './stasis-ari.js';
 import { type OriginateRequest, type OriginateResult, Originator } from './stasis-originate.js';
 import { type ReconcileResult, reconcileWithAsterisk } from './stasis-reconcile.js';
@@ -129,34 +131,13 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
    * hung up with `congestion`), logging why. A failed probe refuses nothing.
    */
   async probeMediaPaths(): Promise<void> {
-    let caps: AsteriskCapabilities;
-    try {
-      caps = await probeAsterisk(this.#o.ari);
-    } catch (err) {
-      this.#log.warn(
-        { error: err instanceof Error ? err.message : String(err) },
-        'could not read the Asterisk version and modules; media paths not checked',
-      );
-      return;
-    }
-    this.#capabilities = caps;
-    this.#refused.clear();
     const routes = [...this.#o.routes.routes, ...(this.#o.defaultRoute ? [this.#o.defaultRoute] : [])];
-    for (const route of routes) {
-      const problem = mediaPathProblem(route, caps, this.#o.websocketMedia?.controlFormat ?? 'json');
-      if (!problem) continue;
-      this.#refused.set(route.name, problem);
-      this.#log.error({ route: route.name, asterisk: caps.version }, `route refused: ${problem}`);
-    }
-    this.#log.info(
-      {
-        version: caps.version,
-        audioSocket: caps.audioSocket,
-        chanWebSocket: caps.chanWebSocket,
-        refused: this.#refused.size,
-      },
-      'Asterisk capabilities',
-    );
+    const format = this.#o.websocketMedia?.controlFormat ?? 'json';
+    const probed = await probeRouteRefusals(this.#o.ari, routes, format, this.#log);
+    if (!probed) return;
+    this.#capabilities = probed.capabilities;
+    this.#refused.clear();
+    for (const [name, why] of probed.refused) this.#refused.set(name, why);
   }
 
   /** Probes capabilities, subscribes to events, connects, then reconciles (hangs up what a previous run left). */
@@ -315,56 +296,25 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       void this.#o.ari.channels.hangup(channel.id).catch(() => {});
       return;
     }
-    const log = this.#log.child({ channel: channel.id });
-    const query = {
-      stasisArg: args[0],
-      extension: channel.dialplan.exten,
-      caller: channel.caller.number,
-      callee: channel.dialplan.exten,
-    };
-    const route = this.#o.routes.match(query) ?? this.#o.defaultRoute;
-    if (!this.#o.accepting()) {
-      log.info({ route: route?.name }, 'not accepting calls (shutting down); new caller gets the fallback');
-      void this.#refuseWithFallback(channel, route);
-      return;
-    }
-    if (!route) {
-      log.warn(query, 'no route for this call; hanging up');
-      void this.#o.ari.channels.hangup(channel.id, { reason: 'unallocated' }).catch(() => {});
-      return;
-    }
-    const refused = this.#refused.get(route.name);
-    if (refused) {
-      log.error({ route: route.name }, `call refused: ${refused}`);
-      void this.#o.ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
-      return;
-    }
-    if (
-      route.callerAllowlist &&
-      !route.callerAllowlist.some((p) => new RegExp(`^(?:${p})$`).test(channel.caller.number))
-    ) {
-      log.warn({ caller: channel.caller.number, route: route.name }, 'caller not on the route allowlist; rejecting');
-      void this.#o.ari.channels.hangup(channel.id, { reason: 'rejected' }).catch(() => {});
-      return;
-    }
-    this.#startCall(channel, 'inbound', route, randomUUID(), args[0] !== undefined ? { stasisArg: args[0] } : {});
-  }
-
-  /** A call that cannot be served now: the route's fallback announcement (when it has one), then hang up. */
-  async #refuseWithFallback(channel: Channel, route: Route | undefined): Promise<void> {
-    const ari = this.#o.ari;
-    try {
-      if (route?.fallback.action === 'play') {
-        if (channel.state !== 'Up') await ari.channels.answer(channel.id);
-        const playbackId = `${channel.id}-refused`;
-        const finished = this.waitPlayback(playbackId, 30_000);
-        await ari.channels.play(channel.id, { media: route.fallback.media, playbackId });
-        await finished;
+    const admission = admitInbound(
+      channel,
+      args,
+      { ...this.#o, refused: this.#refused },
+      this.#log.child({ channel: channel.id }),
+    );
+    switch (admission.kind) {
+      case 'accept': {
+        const custom: Record<string, string> = args[0] !== undefined ? { stasisArg: args[0] } : {};
+        this.#startCall(channel, 'inbound', admission.route, randomUUID(), custom);
+        return;
       }
-    } catch (err) {
-      this.#log.warn({ err, channel: channel.id }, 'fallback announcement failed');
+      case 'fallback':
+        void refuseWithFallback(this.#o.ari, channel, admission.route, this.waitPlayback, this.#log);
+        return;
+      case 'hangup':
+        void this.#o.ari.channels.hangup(channel.id, { reason: admission.reason }).catch(() => {});
+        return;
     }
-    await ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
   }
 
   #startCall(
@@ -407,33 +357,19 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         this.#mediaStasis.forget(id);
       }
     });
-    this.#setUpMedia(session, channel, telephony).catch((err: unknown) => this.#setUpFailed(session, err));
+    setUpStasisCall({
+      ari: this.#o.ari,
+      mediaPaths: this.#mediaPaths,
+      session,
+      channel,
+      telephony,
+      adopt: (id) => {
+        this.#own.set(id, session);
+        this.#o.registry.alias(session, id);
+      },
+      stasisStarted: (id, signal) => this.#mediaStasis.wait(id, signal),
+    }).catch((err: unknown) => stasisSetUpFailed(this.#o.ari, session, err));
     return session;
-  }
-
-  /**
-   * A set-up step failed. A call that is already ending (caller hung up, agent gone) is not a failure; nor is a
-   * step refused because the caller's channel is gone and its hangup events are still on their way.
-   */
-  async #setUpFailed(session: CallSession, err: unknown): Promise<void> {
-    if (session.closing) {
-      session.log.debug({ err }, 'set-up step ended by the call ending');
-      return;
-    }
-    const callerId = session.info.channelId;
-    if (isGone(err) && callerId !== undefined) {
-      const callerGone = await this.#o.ari.channels.get(callerId).then(
-        () => false,
-        (e: unknown) => isGone(e),
-      );
-      if (callerGone || session.closing) {
-        session.log.info({ channel: callerId }, 'caller left during set-up');
-        return void session.close('caller_hangup');
-      }
-    }
-    session.log.error({ err }, 'setting up the call in Asterisk failed');
-    session.record('ari.failed', { message: err instanceof Error ? err.message : String(err) });
-    void session.close('ari_failure');
   }
 
   /**
@@ -454,33 +390,5 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     );
     session.record('media.left_bridge', { channel: channelId, bridge: bridgeId });
     void session.close('media_left_bridge');
-  }
-
-  async #setUpMedia(session: CallSession, channel: Channel, telephony: AriCallTelephony): Promise<void> {
-    const ari = this.#o.ari;
-    const r = telephony.resources;
-    if (channel.state !== 'Up') {
-      await ari.channels.answer(channel.id);
-      session.record('answered', {});
-    }
-    const bridge = await ari.bridges.create({ type: 'mixing', name: `ava-${session.id}` });
-    r.bridgeId = bridge.id;
-    if (session.closing) return void (await telephony.release());
-    await addChannelWhenInStasis(ari, bridge.id, channel.id);
-    const kind = mediaKindOf(session.info.route);
-    const path = this.#mediaPaths.get(kind);
-    if (!path)
-      throw new AppError(`no media path for ${kind}`, { code: 'MEDIA_PATH_UNAVAILABLE', category: 'configuration' });
-    await path.setUp({
-      session,
-      bridgeId: bridge.id,
-      telephony,
-      adopt: (id) => {
-        r.mediaChannelId = id;
-        this.#own.set(id, session);
-        this.#o.registry.alias(session, id);
-      },
-      stasisStarted: (id, signal) => this.#mediaStasis.wait(id, signal),
-    });
   }
 }
