@@ -8,8 +8,8 @@
  * wait), and a 422 is still treated as "not yet" and retried a few times.
  */
 import { AppError } from '../errors/app-error.js';
-import type { AriClient } from '../transports/ari/ari-client.js';
 import { AriHttpError } from '../transports/ari/ari-errors.js';
+import type { MediaPathAri } from './stasis-ari.js';
 
 /** Most StasisStarts of unclaimed media channels remembered; beyond it the oldest is forgotten. */
 export const EARLY_STASIS_LIMIT = 1000;
@@ -114,7 +114,7 @@ const pause = (ms: number, signal: AbortSignal | undefined) =>
  * `retry.attempts` times; the last 422 (and any other error) is thrown.
  */
 export async function addChannelWhenInStasis(
-  ari: AriClient,
+  ari: Pick<MediaPathAri, 'bridges'>,
   bridgeId: string,
   channelId: string,
   retry: AddChannelRetry = ADD_CHANNEL_RETRY,

@@ -1,10 +1,10 @@
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
-import type { AriClient } from '../transports/ari/ari-client.js';
 import { AriHttpError } from '../transports/ari/ari-errors.js';
 import { isGone } from './ari-setup.js';
 import type { CallTelephony } from './call-control.js';
 import type { ChannelLiveness } from './silence-watchdog.js';
+import type { TelephonyAri } from './stasis-ari.js';
 import type { TransferTarget } from './voice-agent.js';
 
 /** Resources one Stasis call holds in Asterisk. Filled in as the call is set up. */
@@ -20,14 +20,14 @@ export type PlaybackWaiter = (playbackId: string, timeoutMs: number) => Promise<
 /** A Stasis call's telephony actions, carried out over ARI. */
 export class AriCallTelephony implements CallTelephony {
   readonly resources: AriCallResources;
-  readonly #ari: AriClient;
+  readonly #ari: TelephonyAri;
   readonly #log: Logger;
   readonly #waitPlayback: PlaybackWaiter;
   #releasedMedia: string | undefined;
   #releasedBridge: string | undefined;
   #playSeq = 0;
 
-  constructor(ari: AriClient, resources: AriCallResources, waitPlayback: PlaybackWaiter, logger: Logger) {
+  constructor(ari: TelephonyAri, resources: AriCallResources, waitPlayback: PlaybackWaiter, logger: Logger) {
     this.#ari = ari;
     this.resources = resources;
     this.#waitPlayback = waitPlayback;

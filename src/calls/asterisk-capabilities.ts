@@ -1,6 +1,6 @@
 import type { Route } from '../config/routes.js';
 import type { ControlFormat } from '../protocols/chan-websocket/index.js';
-import type { AriClient } from '../transports/ari/ari-client.js';
+import type { ProbeAri } from './stasis-ari.js';
 
 /** What the connected Asterisk can do for our media paths, from `/ari/asterisk/info` and `/ari/asterisk/modules`. */
 export interface AsteriskCapabilities {
@@ -48,7 +48,7 @@ export function capabilitiesOf(version: string, moduleNames: Iterable<string>): 
 }
 
 /** Reads the version and running modules of the connected Asterisk. */
-export async function probeAsterisk(ari: AriClient, signal?: AbortSignal): Promise<AsteriskCapabilities> {
+export async function probeAsterisk(ari: ProbeAri, signal?: AbortSignal): Promise<AsteriskCapabilities> {
   const opts = signal ? { signal } : {};
   const [info, modules] = await Promise.all([
     ari.asterisk.info({ only: ['system'], ...opts }),

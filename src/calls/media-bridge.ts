@@ -1,3 +1,5 @@
+// Over 400 lines: one call's media flow in both directions stays in one class; flush accounting, pre-start audio,
+// gap filling and speech-rate conversion already live in their own files beside it.
 import { type AudioFormat, describeFormat, formatsEqual, msForBytes, pcmSamples } from '../audio/format.js';
 import { FormatConverter } from '../audio/format-converter.js';
 import type { ClockTick, MediaClock } from '../audio/media-clock.js';
@@ -7,6 +9,8 @@ import type { AppError } from '../errors/app-error.js';
 import { settleWithin } from '../lib/once.js';
 import type { Logger } from '../observability/logger.js';
 import type { MediaLeg, SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
+import { PreStartAudio } from './pre-start-audio.js';
+import { clearedNotices, withUnplayed } from './playout-flush.js';
 import { speechDetectorForRate } from './speech-at-rate.js';
 import { type CallLatency, TurnLatencyMeter } from './turn-latency.js';
 import { UplinkGapFiller, type UplinkGap } from './uplink-gap-filler.js';
@@ -75,7 +79,7 @@ export class MediaBridge {
   #speech: SpeechDetector | undefined;
   #unsubscribeClock: (() => void) | undefined;
   #agentReady = false;
-  #preStart: Buffer[] = [];
+  readonly #preStart: PreStartAudio;
   #muted = false;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -94,6 +98,7 @@ export class MediaBridge {
     this.#o = options;
     this.#log = options.logger;
     this.#now = options.now ?? (() => performance.now());
+    this.#preStart = new PreStartAudio(options.preStartBufferMs);
     if (options.gapFillAfterMs !== undefined)
       this.#gaps = new UplinkGapFiller({
         afterMs: options.gapFillAfterMs,
@@ -149,12 +154,11 @@ export class MediaBridge {
     if (!formatsEqual(this.#toAgent.to, agent.inputFormat)) {
       this.#toAgent = new FormatConverter(leg, agent.inputFormat);
       this.#uplink = new StreamFramer(agent.inputFormat);
-      this.#preStart = [];
+      this.#preStart.take();
     }
     if (!formatsEqual(this.#fromAgent.from, agent.outputFormat))
       this.#fromAgent = new FormatConverter(agent.outputFormat, leg);
-    for (const chunk of this.#preStart) this.#o.agent.sendAudio(chunk);
-    this.#preStart = [];
+    for (const chunk of this.#preStart.take()) this.#o.agent.sendAudio(chunk);
   }
 
   /**
@@ -177,7 +181,7 @@ export class MediaBridge {
     this.#playout.removeAllListeners();
     const speech = this.#speech;
     this.#speech = undefined;
-    this.#preStart = [];
+    this.#preStart.take();
     if (!speech) return;
     const closed = Promise.resolve()
       .then(() => speech.close())
@@ -202,24 +206,13 @@ export class MediaBridge {
       this.#reportCleared(cause, result);
       return result;
     }
-    void ack
-      .flushPlayout()
-      .then((unplayed) => this.#reportCleared(cause, this.#withUnplayed(playout, result, unplayed)));
+    void ack.flushPlayout().then((unplayed) => this.#reportCleared(cause, withUnplayed(playout, result, unplayed)));
     return result;
   }
 
   /** Tells the agent what each flushed utterance got to play, and which marks were cleared. */
   #reportCleared(cause: 'barge_in' | 'agent', result: ClearResult): void {
-    for (const u of result.utterances) {
-      if (u.playedMs === 0 && u.droppedMs === 0) continue;
-      this.#notify({
-        type: 'interruption',
-        utteranceId: u.utteranceId,
-        playedMs: u.playedMs,
-        totalMs: u.playedMs + u.droppedMs,
-      });
-    }
-    for (const name of result.marks) this.#notify({ type: 'markCleared', name });
+    for (const notice of clearedNotices(result)) this.#notify(notice);
     this.#log.debug({ cause, droppedMs: result.droppedMs, utterances: result.utterances }, 'playout flushed');
   }
 
@@ -386,12 +379,7 @@ export class MediaBridge {
   }
 
   #holdForAgent(chunk: Buffer): void {
-    this.#preStart.push(chunk);
-    const limit = Math.max(1, Math.round((this.#o.preStartBufferMs ?? 2000) / 20));
-    while (this.#preStart.length > limit) {
-      this.#preStart.shift();
-      this.stats.preStartDroppedFrames += 1;
-    }
+    this.stats.preStartDroppedFrames += this.#preStart.hold(chunk);
   }
 
   #onSpeechStart(atMs: number): void {
@@ -414,28 +402,6 @@ export class MediaBridge {
     const ack = this.#o.leg.playoutAck;
     if (ack) ack.afterPlayed(fn);
     else fn(true);
-  }
-
-  /**
-   * Moves audio the leg had sent but its far end had not played (and has now discarded) from played to dropped, so
-   * "heard" is what Asterisk acknowledged. Utterances that were all sent appear again with their corrected figures.
-   */
-  #withUnplayed(playout: PlayoutBuffer, result: ClearResult, unplayed: Map<string, number>): ClearResult {
-    if (unplayed.size === 0) return result;
-    const utterances = result.utterances.map((u) => {
-      const ms = Math.min(unplayed.get(u.utteranceId) ?? 0, u.playedMs);
-      unplayed.delete(u.utteranceId);
-      return ms === 0 ? u : { ...u, playedMs: u.playedMs - ms, droppedMs: u.droppedMs + ms };
-    });
-    let extraDropped = 0;
-    for (const [utteranceId, ms] of unplayed) {
-      const sent = playout.playedMs(utteranceId);
-      const lost = Math.min(ms, sent);
-      if (lost <= 0) continue;
-      extraDropped += lost;
-      utterances.push({ utteranceId, playedMs: sent - lost, droppedMs: lost, protected: false });
-    }
-    return { ...result, droppedMs: result.droppedMs + extraDropped, utterances };
   }
 
   #notify(notice: CallNotice): void {

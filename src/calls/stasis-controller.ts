@@ -1,45 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import type { Route } from '../config/routes.js';
-import { AppError } from '../errors/app-error.js';
+import type { AppError } from '../errors/app-error.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { AriEvent, Channel } from '../protocols/ari/index.js';
-import type { AriClient } from '../transports/ari/ari-client.js';
 import type { AriEventStream } from '../transports/ari/ari-event-stream.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
-import { ADD_CHANNEL_RETRY, addChannelWhenInStasis, isGone, MediaStasisTracker, whileLive } from './ari-setup.js';
+import { MediaStasisTracker } from './ari-setup.js';
 import { AriCallTelephony } from './ari-telephony.js';
-import { type AsteriskCapabilities, mediaPathProblem, probeAsterisk } from './asterisk-capabilities.js';
+import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
+import type { MediaKind, MediaPathSetup } from './media-path.js';
+import { createMediaPaths } from './media-paths/index.js';
 import type { RouteMatcher } from './route-matcher.js';
+import { stasisSetUpFailed, setUpStasisCall } from './stasis-call-setup.js';
+import { admitInbound, probeRouteRefusals, refuseWithFallback } from './stasis-admission.js';
+import type { StasisAri } from './stasis-ari.js';
+import { type OriginateRequest, type OriginateResult, Originator } from './stasis-originate.js';
+import { type ReconcileResult, reconcileWithAsterisk } from './stasis-reconcile.js';
 import type { CallInfo } from './voice-agent.js';
-import { setUpWebSocketMedia, type WebSocketMediaOptions } from './websocket-media-setup.js';
+import type { WebSocketMediaOptions } from './websocket-media-setup.js';
+
+export type { OriginateRequest, OriginateResult } from './stasis-originate.js';
 
 /** What the controller needs to make a call session (the composition root supplies it). */
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
 
-export interface OriginateRequest {
-  /** Id the call gets (the control plane assigns it up front); a new UUID when absent. */
-  callId?: string | undefined;
-  /** `PJSIP/+4930123@trunk`, `PJSIP/alice`, or a `Local/...` channel. */
-  endpoint: string;
-  route: Route;
-  callerId?: string | undefined;
-  /** Seconds to ring before giving up. */
-  timeoutSec?: number | undefined;
-  variables?: Record<string, string> | undefined;
-  customParameters?: Record<string, string> | undefined;
-}
-
-export interface OriginateResult {
-  callId: string;
-  channelId: string;
-}
-
 export interface StasisControllerOptions {
-  ari: AriClient;
-  events: AriEventStream;
+  /** The parts of the ARI client the controller uses (the full client fits). */
+  ari: StasisAri;
+  /** ARI events: `event` and `reconnected`, started and closed with the controller. */
+  events: StasisEvents;
   app: string;
   registry: CallRegistry;
   routes: RouteMatcher;
@@ -58,6 +50,14 @@ export interface StasisControllerOptions {
   logger: Logger;
 }
 
+/** What the controller asks of the ARI event stream. */
+export type StasisEvents = Pick<AriEventStream, 'start' | 'close'> & {
+  on(event: 'event', listener: (ev: AriEvent) => void): unknown;
+  on(event: 'reconnected', listener: () => void): unknown;
+  off(event: 'event', listener: (ev: AriEvent) => void): unknown;
+  off(event: 'reconnected', listener: () => void): unknown;
+};
+
 export interface StasisControllerEvents {
   [key: string]: unknown[];
   /** Asterisk accepted an originate: the far end is being dialled. */
@@ -65,44 +65,24 @@ export interface StasisControllerEvents {
   /** An originated call was not answered (busy, no answer, failure): it will never become a session. */
   originateFailed: [o: { callId: string; channelId: string; route: string; error: AppError }];
   /** A reconcile pass finished (after start and after every events reconnect). */
-  reconciled: [result: { adopted: number; orphanChannels: number; orphanBridges: number; endedCalls: number }];
-}
-
-interface PendingOriginate {
-  request: OriginateRequest;
-  callId: string;
-  resolve: (r: OriginateResult) => void;
-  reject: (e: AppError) => void;
-  lastDialStatus: string;
-}
-
-/** Q.850 causes an unanswered originate ends with, as the error codes callers see. */
-function originateFailure(cause: number, causeTxt: string, dialStatus: string): AppError {
-  const code =
-    dialStatus === 'BUSY' || cause === 17
-      ? 'ORIGINATE_BUSY'
-      : dialStatus === 'NOANSWER' || cause === 19 || cause === 18
-        ? 'ORIGINATE_NO_ANSWER'
-        : 'ORIGINATE_FAILED';
-  return new AppError(`call was not answered: ${causeTxt} (cause ${cause}${dialStatus ? `, ${dialStatus}` : ''})`, {
-    code,
-    category: 'application',
-    details: { cause, causeTxt, dialStatus },
-  });
+  reconciled: [result: ReconcileResult];
 }
 
 /**
  * Drives Stasis calls over ARI. A caller's StasisStart becomes a CallSession: (answer,) mixing bridge, AudioSocket
- * externalMedia channel with a registered UUID, both bridged; the media leg attaches when the AudioSocket connects.
+ * media channel set up by the route's media path (`media-paths/`), both bridged.
  * It recognises its own media and originated legs, maps ARI events to the session, and reconciles with Asterisk
- * after the events socket comes back or the adapter restarts, so no channel or bridge is left behind.
+ * after the events socket comes back or the adapter restarts, so no channel or bridge is left behind. Originate
+ * (`stasis-originate.ts`) and reconcile (`stasis-reconcile.ts`) are parts of their own.
  */
 export class StasisController extends TypedEmitter<StasisControllerEvents> {
   readonly #o: StasisControllerOptions;
   readonly #log: Logger;
   /** Channel ids this controller created (media legs, originated calls) → the session they belong to. */
   readonly #own = new Map<string, CallSession>();
-  readonly #pendingOriginates = new Map<string, PendingOriginate>();
+  readonly #originator: Originator;
+  readonly #mediaPaths: ReadonlyMap<MediaKind, MediaPathSetup>;
+  #closed: Promise<void> | undefined;
   readonly #playbackWaiters = new Map<string, () => void>();
   /** StasisStarts of our media channels, before or after their externalMedia answer (see ari-setup.ts). */
   readonly #mediaStasis = new MediaStasisTracker();
@@ -126,6 +106,14 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     super();
     this.#o = options;
     this.#log = options.logger.child({ component: 'stasis' });
+    this.#originator = new Originator({
+      ari: options.ari,
+      app: options.app,
+      logger: this.#log,
+      onOriginated: (o) => this.emit('originated', o),
+      onFailed: (o) => this.emit('originateFailed', o),
+    });
+    this.#mediaPaths = createMediaPaths({ ...options, websocketMedia: options.websocketMedia });
   }
 
   /** What the connected Asterisk reported at start (version, modules, media paths). */
@@ -143,34 +131,13 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
    * hung up with `congestion`), logging why. A failed probe refuses nothing.
    */
   async probeMediaPaths(): Promise<void> {
-    let caps: AsteriskCapabilities;
-    try {
-      caps = await probeAsterisk(this.#o.ari);
-    } catch (err) {
-      this.#log.warn(
-        { error: err instanceof Error ? err.message : String(err) },
-        'could not read the Asterisk version and modules; media paths not checked',
-      );
-      return;
-    }
-    this.#capabilities = caps;
-    this.#refused.clear();
     const routes = [...this.#o.routes.routes, ...(this.#o.defaultRoute ? [this.#o.defaultRoute] : [])];
-    for (const route of routes) {
-      const problem = mediaPathProblem(route, caps, this.#o.websocketMedia?.controlFormat ?? 'json');
-      if (!problem) continue;
-      this.#refused.set(route.name, problem);
-      this.#log.error({ route: route.name, asterisk: caps.version }, `route refused: ${problem}`);
-    }
-    this.#log.info(
-      {
-        version: caps.version,
-        audioSocket: caps.audioSocket,
-        chanWebSocket: caps.chanWebSocket,
-        refused: this.#refused.size,
-      },
-      'Asterisk capabilities',
-    );
+    const format = this.#o.websocketMedia?.controlFormat ?? 'json';
+    const probed = await probeRouteRefusals(this.#o.ari, routes, format, this.#log);
+    if (!probed) return;
+    this.#capabilities = probed.capabilities;
+    this.#refused.clear();
+    for (const [name, why] of probed.refused) this.#refused.set(name, why);
   }
 
   /** Probes capabilities, subscribes to events, connects, then reconciles (hangs up what a previous run left). */
@@ -182,16 +149,15 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     await this.reconcile();
   }
 
-  async stop(): Promise<void> {
-    this.#o.events.off('event', this.#onEvent);
-    this.#o.events.off('reconnected', this.#onReconnected);
-    for (const p of this.#pendingOriginates.values()) {
-      p.reject(
-        new AppError('adapter is shutting down', { code: 'SHUTTING_DOWN', category: 'server', retryable: true }),
-      );
-    }
-    this.#pendingOriginates.clear();
-    await this.#o.events.close();
+  /** Stops following ARI events, rejects pending originates and closes the event stream. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#o.events.off('event', this.#onEvent);
+      this.#o.events.off('reconnected', this.#onReconnected);
+      this.#originator.close();
+      await this.#o.events.close();
+    })();
+    return this.#closed;
   }
 
   /** Originates a call through ARI; resolves when it is answered and has entered Stasis. */
@@ -207,46 +173,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   startOriginate(
     request: OriginateRequest,
   ): Promise<{ callId: string; channelId: string; answered: Promise<OriginateResult> }> {
-    const channelId = `ava-${randomUUID()}`;
-    const callId = request.callId ?? randomUUID();
-    let settle!: { resolve: (r: OriginateResult) => void; reject: (e: AppError) => void };
-    const answered = new Promise<OriginateResult>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    answered.catch(() => undefined);
-    this.#pendingOriginates.set(channelId, {
-      request,
-      callId,
-      lastDialStatus: '',
-      resolve: settle.resolve,
-      reject: (e) => {
-        this.emit('originateFailed', { callId, channelId, route: request.route.name, error: e });
-        settle.reject(e);
-      },
-    });
-    return this.#o.ari.channels
-      .originate({
-        endpoint: request.endpoint,
-        app: this.#o.app,
-        appArgs: ['outbound', request.route.name],
-        channelId,
-        ...(request.callerId ? { callerId: request.callerId } : {}),
-        ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
-        ...(request.variables ? { variables: request.variables } : {}),
-      })
-      .then(
-        () => {
-          this.#log.info({ channelId, endpoint: request.endpoint, callId }, 'originate sent');
-          this.emit('originated', { callId, channelId, endpoint: request.endpoint, route: request.route.name });
-          return { callId, channelId, answered };
-        },
-        (err: unknown) => {
-          this.#pendingOriginates.delete(channelId);
-          throw err instanceof AppError
-            ? err
-            : new AppError('originate failed', { code: 'ORIGINATE_FAILED', category: 'server', cause: err });
-        },
-      );
+    return this.#originator.start(request);
   }
 
   /** Waits for a playback's PlaybackFinished (or the timeout). */
@@ -267,58 +194,14 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
    * Brings our view and Asterisk's into line: live sessions whose caller channel is gone end; channels and bridges
    * in our application that no live call owns are hung up / destroyed.
    */
-  async reconcile(): Promise<{ adopted: number; orphanChannels: number; orphanBridges: number; endedCalls: number }> {
-    const ari = this.#o.ari;
-    const [channels, app] = await Promise.all([
-      ari.channels.list(),
-      ari.applications.get(this.#o.app).catch(() => undefined),
-    ]);
-    const existing = new Set(channels.map((c) => c.id));
-    let endedCalls = 0;
-    for (const session of this.#o.registry.list()) {
-      const tel = session.telephony;
-      if (!(tel instanceof AriCallTelephony)) continue;
-      if (!existing.has(tel.resources.callerChannelId)) {
-        endedCalls += 1;
-        this.#log.info({ callId: session.id }, 'caller channel is gone after reconnect; ending call');
-        void session.close('caller_hangup');
-      }
-    }
-    const appChannels = new Set(app?.channel_ids ?? []);
-    let adopted = 0;
-    let orphanChannels = 0;
-    for (const ch of channels) {
-      const inOurApp =
-        appChannels.has(ch.id) ||
-        (ch.dialplan.app_name === 'Stasis' && (ch.dialplan.app_data ?? '').split(',')[0] === this.#o.app);
-      if (!inOurApp) continue;
-      if (this.#o.registry.get(ch.id) || this.#own.has(ch.id) || this.#pendingOriginates.has(ch.id)) {
-        adopted += 1;
-        continue;
-      }
-      orphanChannels += 1;
-      this.#log.warn({ channel: ch.id, name: ch.name }, 'orphan channel in our application; hanging up');
-      await ari.channels
-        .hangup(ch.id)
-        .catch((err: unknown) => this.#log.warn({ err, channel: ch.id }, 'orphan hangup failed'));
-    }
-    let orphanBridges = 0;
-    const liveBridges = new Set(
-      this.#o.registry
-        .list()
-        .map((s) => (s.telephony instanceof AriCallTelephony ? s.telephony.resources.bridgeId : undefined))
-        .filter((b): b is string => b !== undefined),
-    );
-    for (const bridgeId of app?.bridge_ids ?? []) {
-      if (liveBridges.has(bridgeId)) continue;
-      orphanBridges += 1;
-      this.#log.warn({ bridge: bridgeId }, 'orphan bridge in our application; destroying');
-      await ari.bridges
-        .destroy(bridgeId)
-        .catch((err: unknown) => this.#log.warn({ err, bridge: bridgeId }, 'orphan bridge destroy failed'));
-    }
-    const result = { adopted, orphanChannels, orphanBridges, endedCalls };
-    this.#log.info(result, 'reconciled with Asterisk');
+  async reconcile(): Promise<ReconcileResult> {
+    const result = await reconcileWithAsterisk({
+      ari: this.#o.ari,
+      app: this.#o.app,
+      registry: this.#o.registry,
+      owns: (id) => this.#own.has(id) || this.#originator.has(id),
+      logger: this.#log,
+    });
     this.emit('reconciled', result);
     return result;
   }
@@ -346,11 +229,9 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         if (session && !this.#own.has(ev.channel.id)) session.dtmf(ev.digit, ev.duration_ms);
         return;
       }
-      case 'Dial': {
-        const pending = this.#pendingOriginates.get(ev.peer.id);
-        if (pending && ev.dialstatus) pending.lastDialStatus = ev.dialstatus;
+      case 'Dial':
+        this.#originator.dialled(ev.peer.id, ev.dialstatus);
         return;
-      }
       case 'PlaybackFinished':
         this.#playbackWaiters.get(ev.playback.id)?.();
         return;
@@ -363,13 +244,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onChannelGone(channelId: string, cause: number | undefined, causeTxt: string | undefined, via: string): void {
-    const pending = this.#pendingOriginates.get(channelId);
-    if (pending && via === 'ChannelDestroyed') {
-      this.#pendingOriginates.delete(channelId);
-      this.#log.info({ channelId, cause, dialStatus: pending.lastDialStatus }, 'originated call not answered');
-      pending.reject(originateFailure(cause ?? 0, causeTxt ?? 'Unknown', pending.lastDialStatus));
-      return;
-    }
+    if (via === 'ChannelDestroyed' && this.#originator.destroyed(channelId, cause, causeTxt)) return;
     if (via !== 'ChannelHangupRequest') {
       this.#mediaStasis.forget(channelId);
       this.#hangingUp.delete(channelId);
@@ -399,9 +274,8 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       this.#mediaStasis.started(channel.id);
       return;
     }
-    const pending = this.#pendingOriginates.get(channel.id);
+    const pending = this.#originator.answered(channel.id);
     if (pending) {
-      this.#pendingOriginates.delete(channel.id);
       const session = this.#startCall(
         channel,
         'outbound',
@@ -422,56 +296,25 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       void this.#o.ari.channels.hangup(channel.id).catch(() => {});
       return;
     }
-    const log = this.#log.child({ channel: channel.id });
-    const query = {
-      stasisArg: args[0],
-      extension: channel.dialplan.exten,
-      caller: channel.caller.number,
-      callee: channel.dialplan.exten,
-    };
-    const route = this.#o.routes.match(query) ?? this.#o.defaultRoute;
-    if (!this.#o.accepting()) {
-      log.info({ route: route?.name }, 'not accepting calls (shutting down); new caller gets the fallback');
-      void this.#refuseWithFallback(channel, route);
-      return;
-    }
-    if (!route) {
-      log.warn(query, 'no route for this call; hanging up');
-      void this.#o.ari.channels.hangup(channel.id, { reason: 'unallocated' }).catch(() => {});
-      return;
-    }
-    const refused = this.#refused.get(route.name);
-    if (refused) {
-      log.error({ route: route.name }, `call refused: ${refused}`);
-      void this.#o.ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
-      return;
-    }
-    if (
-      route.callerAllowlist &&
-      !route.callerAllowlist.some((p) => new RegExp(`^(?:${p})$`).test(channel.caller.number))
-    ) {
-      log.warn({ caller: channel.caller.number, route: route.name }, 'caller not on the route allowlist; rejecting');
-      void this.#o.ari.channels.hangup(channel.id, { reason: 'rejected' }).catch(() => {});
-      return;
-    }
-    this.#startCall(channel, 'inbound', route, randomUUID(), args[0] !== undefined ? { stasisArg: args[0] } : {});
-  }
-
-  /** A call that cannot be served now: the route's fallback announcement (when it has one), then hang up. */
-  async #refuseWithFallback(channel: Channel, route: Route | undefined): Promise<void> {
-    const ari = this.#o.ari;
-    try {
-      if (route?.fallback.action === 'play') {
-        if (channel.state !== 'Up') await ari.channels.answer(channel.id);
-        const playbackId = `${channel.id}-refused`;
-        const finished = this.waitPlayback(playbackId, 30_000);
-        await ari.channels.play(channel.id, { media: route.fallback.media, playbackId });
-        await finished;
+    const admission = admitInbound(
+      channel,
+      args,
+      { ...this.#o, refused: this.#refused },
+      this.#log.child({ channel: channel.id }),
+    );
+    switch (admission.kind) {
+      case 'accept': {
+        const custom: Record<string, string> = args[0] !== undefined ? { stasisArg: args[0] } : {};
+        this.#startCall(channel, 'inbound', admission.route, randomUUID(), custom);
+        return;
       }
-    } catch (err) {
-      this.#log.warn({ err, channel: channel.id }, 'fallback announcement failed');
+      case 'fallback':
+        void refuseWithFallback(this.#o.ari, channel, admission.route, this.waitPlayback, this.#log);
+        return;
+      case 'hangup':
+        void this.#o.ari.channels.hangup(channel.id, { reason: admission.reason }).catch(() => {});
+        return;
     }
-    await ari.channels.hangup(channel.id, { reason: 'congestion' }).catch(() => {});
   }
 
   #startCall(
@@ -514,33 +357,19 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         this.#mediaStasis.forget(id);
       }
     });
-    this.#setUpMedia(session, channel, telephony).catch((err: unknown) => this.#setUpFailed(session, err));
+    setUpStasisCall({
+      ari: this.#o.ari,
+      mediaPaths: this.#mediaPaths,
+      session,
+      channel,
+      telephony,
+      adopt: (id) => {
+        this.#own.set(id, session);
+        this.#o.registry.alias(session, id);
+      },
+      stasisStarted: (id, signal) => this.#mediaStasis.wait(id, signal),
+    }).catch((err: unknown) => stasisSetUpFailed(this.#o.ari, session, err));
     return session;
-  }
-
-  /**
-   * A set-up step failed. A call that is already ending (caller hung up, agent gone) is not a failure; nor is a
-   * step refused because the caller's channel is gone and its hangup events are still on their way.
-   */
-  async #setUpFailed(session: CallSession, err: unknown): Promise<void> {
-    if (session.closing) {
-      session.log.debug({ err }, 'set-up step ended by the call ending');
-      return;
-    }
-    const callerId = session.info.channelId;
-    if (isGone(err) && callerId !== undefined) {
-      const callerGone = await this.#o.ari.channels.get(callerId).then(
-        () => false,
-        (e: unknown) => isGone(e),
-      );
-      if (callerGone || session.closing) {
-        session.log.info({ channel: callerId }, 'caller left during set-up');
-        return void session.close('caller_hangup');
-      }
-    }
-    session.log.error({ err }, 'setting up the call in Asterisk failed');
-    session.record('ari.failed', { message: err instanceof Error ? err.message : String(err) });
-    void session.close('ari_failure');
   }
 
   /**
@@ -561,76 +390,5 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     );
     session.record('media.left_bridge', { channel: channelId, bridge: bridgeId });
     void session.close('media_left_bridge');
-  }
-
-  async #setUpMedia(session: CallSession, channel: Channel, telephony: AriCallTelephony): Promise<void> {
-    const ari = this.#o.ari;
-    const r = telephony.resources;
-    if (channel.state !== 'Up') {
-      await ari.channels.answer(channel.id);
-      session.record('answered', {});
-    }
-    const bridge = await ari.bridges.create({ type: 'mixing', name: `ava-${session.id}` });
-    r.bridgeId = bridge.id;
-    if (session.closing) return void (await telephony.release());
-    await addChannelWhenInStasis(ari, bridge.id, channel.id);
-    if (session.info.route.media === 'websocket') return this.#setUpWebSocketMedia(session, bridge.id, telephony);
-    const uuid = randomUUID();
-    this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
-    this.#o.registry.alias(session, uuid);
-    const format = session.info.route.audioFormat === 'slin16' ? 'slin16' : 'slin';
-    // The media channel's id is chosen here so that `media.requested` is recorded before Asterisk can connect the
-    // AudioSocket (it may do so before the REST reply): lifecycle events stay in order, records get the ids.
-    const mediaChannelId = randomUUID();
-    session.record('media.requested', { bridge: bridge.id, mediaChannel: mediaChannelId, format, uuid });
-    const media = await ari.channels.externalMedia({
-      app: this.#o.app,
-      channelId: mediaChannelId,
-      external_host: this.#o.audioSocketHost(),
-      encapsulation: 'audiosocket',
-      transport: 'tcp',
-      format,
-      data: uuid,
-    });
-    r.mediaChannelId = media.id;
-    this.#own.set(media.id, session);
-    this.#o.registry.alias(session, media.id);
-    if (session.closing) return void (await telephony.release());
-    // Join only once the channel is in the application: its StasisStart may still be on its way.
-    const live = whileLive(session);
-    try {
-      const timeout = AbortSignal.timeout(this.#o.mediaStasisTimeoutMs ?? 5000);
-      await this.#mediaStasis.wait(media.id, AbortSignal.any([live.signal, timeout]));
-      if (session.closing) return void (await telephony.release());
-      await addChannelWhenInStasis(ari, bridge.id, media.id, { ...ADD_CHANNEL_RETRY, signal: live.signal }, (n) =>
-        session.log.info({ channel: media.id, attempt: n }, 'media channel not in Stasis yet; retrying addChannel'),
-      );
-    } finally {
-      live.dispose();
-    }
-  }
-
-  async #setUpWebSocketMedia(session: CallSession, bridgeId: string, telephony: AriCallTelephony): Promise<void> {
-    const options = this.#o.websocketMedia;
-    if (!options) {
-      throw new AppError(`route ${session.info.route.name} needs chan_websocket, which is not configured`, {
-        code: 'MEDIA_PATH_UNAVAILABLE',
-        category: 'configuration',
-      });
-    }
-    await setUpWebSocketMedia({
-      ari: this.#o.ari,
-      app: this.#o.app,
-      session,
-      bridgeId,
-      route: session.info.route,
-      options,
-      adopt: (id) => {
-        telephony.resources.mediaChannelId = id;
-        this.#own.set(id, session);
-        this.#o.registry.alias(session, id);
-      },
-      stasisStarted: (channelId, signal) => this.#mediaStasis.wait(channelId, signal),
-    });
   }
 }

@@ -178,7 +178,7 @@ describe('Stasis calls through the simulated Asterisk', () => {
     await waitFor(() => h!.app.registry.list()[0]!.state === 'active');
     // Crash: no more ARI, events socket gone, sockets dropped; nothing is cleaned up in Asterisk.
     dead = true;
-    await h.app.stasis!.stop();
+    await h.app.stasis!.close();
     await h.app.stop(100);
     expect(caller.alive).toBe(true);
     expect(sim.bridges()).toHaveLength(1);

@@ -1,0 +1,134 @@
+import { AppError } from '../../errors/app-error.js';
+import type { ChanWebSocketConnection } from '../../transports/chan-websocket/chan-websocket-connection.js';
+import { connectChanWebSocket } from '../../transports/chan-websocket/connect-chan-websocket.js';
+import { ADD_CHANNEL_RETRY, addChannelWhenInStasis, whileLive } from '../ari-setup.js';
+import { ChanWebSocketLeg, chanWebSocketAudioFormat } from '../chan-websocket-leg.js';
+import type { MediaPathCall, MediaPathSetup } from '../media-path.js';
+import type { MediaPathAri } from '../stasis-ari.js';
+import type { WebSocketMediaOptions } from '../websocket-media-setup.js';
+
+export interface WebSocketMediaPathOptions {
+  readonly ari: MediaPathAri;
+  readonly app: string;
+  /** chan_websocket settings; without them calls on `media: websocket` routes fail with `MEDIA_PATH_UNAVAILABLE`. */
+  readonly websocketMedia: WebSocketMediaOptions | undefined;
+}
+
+function waitForStart(conn: ChanWebSocketConnection, signal: AbortSignal): Promise<void> {
+  if (conn.mediaStart) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      conn.off('start', onStart);
+      conn.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onStart = () => done();
+    const onClose = () =>
+      done(
+        new AppError('media WebSocket closed before MEDIA_START', {
+          code: 'CHAN_WEBSOCKET_NO_START',
+          category: 'protocol',
+        }),
+      );
+    const onAbort = () =>
+      done(new AppError('no MEDIA_START in time', { code: 'CHAN_WEBSOCKET_NO_START', category: 'timeout' }));
+    conn.on('start', onStart);
+    conn.on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The chan_websocket media path of Stasis calls on `media: websocket` routes. */
+export class WebSocketMediaPath implements MediaPathSetup {
+  readonly media = 'websocket' as const;
+  readonly #o: WebSocketMediaPathOptions;
+
+  constructor(options: WebSocketMediaPathOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * The chan_websocket media path of a Stasis call: externalMedia `transport=websocket encapsulation=none
+   * connection_type=server transport_data=f(json)`, connect to `/media/<MEDIA_WEBSOCKET_CONNECTION_ID>` with
+   * subprotocol `media`, add the channel to the bridge once its own StasisStart came (earlier gives 422), then attach
+   * the leg to the call once MEDIA_START says the format.
+   */
+  async setUp(call: MediaPathCall): Promise<void> {
+    const options = this.#o.websocketMedia;
+    if (!options) {
+      throw new AppError(`route ${call.session.info.route.name} needs chan_websocket, which is not configured`, {
+        code: 'MEDIA_PATH_UNAVAILABLE',
+        category: 'configuration',
+      });
+    }
+    const { session, bridgeId } = call;
+    const ari = this.#o.ari;
+    const format = session.info.route.audioFormat === 'slin16' ? 'slin16' : 'slin';
+    const live = whileLive(session);
+    const abort = { signal: live.signal };
+    try {
+      const client = options.client;
+      const media = await ari.channels.externalMedia({
+        app: this.#o.app,
+        transport: 'websocket',
+        encapsulation: 'none',
+        connection_type: client ? 'client' : 'server',
+        ...(client ? { external_host: client.id } : {}),
+        format,
+        transport_data: `f(${options.controlFormat})`,
+      });
+      call.adopt(media.id);
+      const connectionId = client ? client.id : media.channelvars?.MEDIA_WEBSOCKET_CONNECTION_ID;
+      if (!connectionId) {
+        throw new AppError('externalMedia answer has no MEDIA_WEBSOCKET_CONNECTION_ID', {
+          code: 'CHAN_WEBSOCKET_NO_CONNECTION_ID',
+          category: 'protocol',
+          details: { channel: media.id },
+        });
+      }
+      if (session.closing) return;
+      const signal = () => AbortSignal.any([abort.signal, AbortSignal.timeout(options.timeoutMs)]);
+      const inStasis = call.stasisStarted(media.id, signal());
+      inStasis.catch(() => undefined);
+      const conn = client
+        ? await client.incoming.wait(media.id, signal())
+        : await connectChanWebSocket({
+            asteriskHttpUrl: options.asteriskHttpUrl,
+            connectionId,
+            controlFormat: options.controlFormat,
+            connectTimeoutMs: options.timeoutMs,
+            signal: abort.signal,
+            logger: session.log.child({ component: 'chan-websocket' }),
+          });
+      const leg = new ChanWebSocketLeg({
+        id: connectionId,
+        connection: conn,
+        expectedFormat: chanWebSocketAudioFormat(format) ?? { encoding: 'pcm16', sampleRate: 8000 },
+        pacing: options.pacing,
+        leadMs: options.leadMs,
+        logger: session.log.child({ component: 'chan-websocket' }),
+      });
+      try {
+        await inStasis;
+        if (session.closing) return leg.close();
+        await addChannelWhenInStasis(ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: abort.signal });
+        session.record('media.requested', { bridge: bridgeId, mediaChannel: media.id, format, connectionId });
+        await waitForStart(conn, signal());
+      } catch (err) {
+        await leg.close();
+        throw err;
+      }
+      if (session.closing) return leg.close();
+      const start = conn.mediaStart;
+      session.log.info(
+        { connectionId, format: start?.format, frameBytes: start?.optimal_frame_size, pacing: options.pacing },
+        'chan_websocket media connected',
+      );
+      session.attachLeg(leg).catch((err: unknown) => session.log.error({ err }, 'attaching media failed'));
+    } finally {
+      live.dispose();
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { Route } from '../config/routes.js';
+import { AppError } from '../errors/app-error.js';
+import type { Logger } from '../observability/logger.js';
+import type { AriClient } from '../transports/ari/ari-client.js';
+
+export interface OriginateRequest {
+  /** Id the call gets (the control plane assigns it up front); a new UUID when absent. */
+  callId?: string | undefined;
+  /** `PJSIP/+4930123@trunk`, `PJSIP/alice`, or a `Local/...` channel. */
+  endpoint: string;
+  route: Route;
+  callerId?: string | undefined;
+  /** Seconds to ring before giving up. */
+  timeoutSec?: number | undefined;
+  variables?: Record<string, string> | undefined;
+  customParameters?: Record<string, string> | undefined;
+}
+
+export interface OriginateResult {
+  callId: string;
+  channelId: string;
+}
+
+/** An originate Asterisk accepted whose channel has not yet answered (entered Stasis) or failed. */
+export interface PendingOriginate {
+  readonly request: OriginateRequest;
+  readonly callId: string;
+  resolve(r: OriginateResult): void;
+  reject(e: AppError): void;
+  lastDialStatus: string;
+}
+
+/** Q.850 causes an unanswered originate ends with, as the error codes callers see. */
+export function originateFailure(cause: number, causeTxt: string, dialStatus: string): AppError {
+  const code =
+    dialStatus === 'BUSY' || cause === 17
+      ? 'ORIGINATE_BUSY'
+      : dialStatus === 'NOANSWER' || cause === 19 || cause === 18
+        ? 'ORIGINATE_NO_ANSWER'
+        : 'ORIGINATE_FAILED';
+  return new AppError(`call was not answered: ${causeTxt} (cause ${cause}${dialStatus ? `, ${dialStatus}` : ''})`, {
+    code,
+    category: 'application',
+    details: { cause, causeTxt, dialStatus },
+  });
+}
+
+export interface OriginatorOptions {
+  readonly ari: { readonly channels: Pick<AriClient['channels'], 'originate'> };
+  readonly app: string;
+  readonly logger: Logger;
+  readonly onOriginated: (o: { callId: string; channelId: string; endpoint: string; route: string }) => void;
+  readonly onFailed: (o: { callId: string; channelId: string; route: string; error: AppError }) => void;
+}
+
+/**
+ * Outbound calls from `originate` until their channel enters Stasis (answered) or is destroyed first (busy, no
+ * answer, failure: a typed error with the Q.850 cause). Bounded by the calls being dialled; all are rejected on
+ * close.
+ */
+export class Originator {
+  readonly #o: OriginatorOptions;
+  readonly #pending = new Map<string, PendingOriginate>();
+
+  constructor(options: OriginatorOptions) {
+    this.#o = options;
+  }
+
+  /** Whether `channelId` is an originate still being dialled. */
+  has(channelId: string): boolean {
+    return this.#pending.has(channelId);
+  }
+
+  /**
+   * Sends the originate and resolves once Asterisk accepted it (the far end is ringing), with the call's ids and a
+   * promise of the outcome: answered (the call is live in the registry) or a typed error with the Q.850 cause.
+   */
+  start(request: OriginateRequest): Promise<{ callId: string; channelId: string; answered: Promise<OriginateResult> }> {
+    const channelId = `ava-${randomUUID()}`;
+    const callId = request.callId ?? randomUUID();
+    let settle!: { resolve: (r: OriginateResult) => void; reject: (e: AppError) => void };
+    const answered = new Promise<OriginateResult>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    answered.catch(() => undefined);
+    this.#pending.set(channelId, {
+      request,
+      callId,
+      lastDialStatus: '',
+      resolve: settle.resolve,
+      reject: (e) => {
+        this.#o.onFailed({ callId, channelId, route: request.route.name, error: e });
+        settle.reject(e);
+      },
+    });
+    return this.#o.ari.channels
+      .originate({
+        endpoint: request.endpoint,
+        app: this.#o.app,
+        appArgs: ['outbound', request.route.name],
+        channelId,
+        ...(request.callerId ? { callerId: request.callerId } : {}),
+        ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
+        ...(request.variables ? { variables: request.variables } : {}),
+      })
+      .then(
+        () => {
+          this.#o.logger.info({ channelId, endpoint: request.endpoint, callId }, 'originate sent');
+          this.#o.onOriginated({ callId, channelId, endpoint: request.endpoint, route: request.route.name });
+          return { callId, channelId, answered };
+        },
+        (err: unknown) => {
+          this.#pending.delete(channelId);
+          throw err instanceof AppError
+            ? err
+            : new AppError('originate failed', { code: 'ORIGINATE_FAILED', category: 'server', cause: err });
+        },
+      );
+  }
+
+  /** A `Dial` event for the originated channel: remembers its dial status for the failure's error. */
+  dialled(channelId: string, dialStatus: string | undefined): void {
+    const pending = this.#pending.get(channelId);
+    if (pending && dialStatus) pending.lastDialStatus = dialStatus;
+  }
+
+  /** The originated channel entered Stasis: hands over its originate (the caller then resolves it). */
+  answered(channelId: string): PendingOriginate | undefined {
+    const pending = this.#pending.get(channelId);
+    this.#pending.delete(channelId);
+    return pending;
+  }
+
+  /** The channel was destroyed: a pending originate fails with its cause. Whether it was one. */
+  destroyed(channelId: string, cause: number | undefined, causeTxt: string | undefined): boolean {
+    const pending = this.#pending.get(channelId);
+    if (!pending) return false;
+    this.#pending.delete(channelId);
+    this.#o.logger.info({ channelId, cause, dialStatus: pending.lastDialStatus }, 'originated call not answered');
+    pending.reject(originateFailure(cause ?? 0, causeTxt ?? 'Unknown', pending.lastDialStatus));
+    return true;
+  }
+
+  /** Rejects every pending originate (`SHUTTING_DOWN`). */
+  close(): void {
+    for (const p of this.#pending.values()) {
+      p.reject(
+        new AppError('adapter is shutting down', { code: 'SHUTTING_DOWN', category: 'server', retryable: true }),
+      );
+    }
+    this.#pending.clear();
+  }
+}
