@@ -6,6 +6,7 @@ import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { startTestApp } from '../support/app-harness.js';
 import { startChanWebSocketHarness, websocketRoutes } from '../support/chan-websocket-harness.js';
 import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
+import type { LifecycleEventOf } from '../../src/calls/call-lifecycle.js';
 import type { CallNotice } from '../../src/calls/voice-agent.js';
 import { waitFor } from '../support/wait.js';
 import {
@@ -170,7 +171,8 @@ describe('chan_websocket leg gone quiet', () => {
       await waitFor(() => conn.wireGapActive, 5000, 'quiet');
       await waitFor(() => !conn.wireGapActive, 10_000, 'sending again');
       // A slow start of the leg on a loaded machine may add a leading gap (`leading: true`) before this one.
-      const midCall = () => events.find((e) => e.type === 'media.gap' && e.data.leading === false);
+      const midCall = () =>
+        events.find((e): e is LifecycleEventOf<'media.gap'> => e.type === 'media.gap' && e.data.leading === false);
       await waitFor(() => midCall() !== undefined, 5000, 'media.gap event');
       const gap = midCall()!;
       expect(gap.data).toMatchObject({ open: false, leading: false });
