@@ -1,16 +1,17 @@
 /**
  * Enforces DESIGN §2: imports between src/ layers flow one way (rules in import-rules.ts), src/app.ts imports calls/
- * only through its entry points, and no module import cycle exists.
+ * only through its entry points, no module import cycle exists, and no file is over 400 lines without a reason.
  * Exit code 1 with one line per violation.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { helpIfAsked } from '../bench/lib/script-args.js';
-import { importViolation } from './import-rules.js';
+import { fileSizeViolation, importViolation } from './import-rules.js';
 
 helpIfAsked(`usage: npm run check:imports (npx tsx scripts/check-imports.ts)
 Checks the layer rules of src/ (DESIGN section 2), that src/app.ts imports calls/ only through its index.ts entry
-points, and that no import cycle exists; exit 1 with one line per violation.`);
+points, that no import cycle exists, and that no file is over 400 lines without a "// Over 400 lines: <why>" first
+line; exit 1 with one line per violation.`);
 
 const ROOT = resolve(import.meta.dirname, '..', 'src');
 
@@ -37,6 +38,8 @@ const violations: string[] = [];
 
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
+  const tooLong = fileSizeViolation(relOf(file), text);
+  if (tooLong) violations.push(tooLong);
   const deps: string[] = [];
   for (const m of text.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2] ?? m[3];

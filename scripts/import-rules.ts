@@ -64,3 +64,18 @@ export function importViolation(from: string, target: string, spec: string): str
   if (!allowed.includes(toLayer)) return `src/${from}: layer ${fromLayer}/ may not import ${toLayer}/ (${spec})`;
   return undefined;
 }
+
+/** A source file longer than this needs a one-line reason at its top (DESIGN §6.10). */
+export const MAX_FILE_LINES = 400;
+
+/** The reason line a long file starts with. */
+const LONG_FILE_REASON = /^\/\/ Over 400 lines\b.*\S.*/;
+
+/** Why `rel` (relative to src/) breaks the file-size rule, or undefined when it does not. */
+export function fileSizeViolation(rel: string, text: string): string | undefined {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  if (lines.length <= MAX_FILE_LINES) return undefined;
+  if (LONG_FILE_REASON.test(lines[0] ?? '')) return undefined;
+  return `src/${rel}: ${lines.length} lines; split it, or start it with "// Over 400 lines: <why>"`;
+}

@@ -1,3 +1,4 @@
+// Over 400 lines: the playout accounting (utterances, marks, played ms, re-formatting) must stay one consistent state.
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import { convertPieces } from './convert-pieces.js';
 import { silenceByte } from './silence.js';

@@ -1,3 +1,4 @@
+// Over 400 lines: one tool run's claim, call, hand-over and record, with its phase timing, read best in one place.
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import type { Kysely } from 'kysely';

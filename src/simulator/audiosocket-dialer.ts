@@ -1,3 +1,4 @@
+// Over 400 lines: the simulated Asterisk side of one AudioSocket call (pacing, every kind, pauses, recording) as one class.
 import { connect, type Socket } from 'node:net';
 import { FRAME_MS } from '../audio/format.js';
 import { type ClockTick, MediaClock } from '../audio/media-clock.js';

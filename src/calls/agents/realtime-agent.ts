@@ -1,3 +1,4 @@
+// Over 400 lines: the Realtime relay's event switch; turns, tools, transcripts and barge-in already live in their own files.
 import type { AudioFormat } from '../../audio/format.js';
 import type { RealtimeAgentConfig } from '../../config/realtime-route.js';
 import { AppError } from '../../errors/app-error.js';

@@ -1,3 +1,4 @@
+// Over 400 lines (just): the WebRTC agent's control channel, SDP exchange and media pipeline wiring as one VoiceAgent.
 import type { WebSocket } from 'ws';
 import { type AudioFormat, FRAME_MS } from '../../audio/format.js';
 import { AppError } from '../../errors/app-error.js';

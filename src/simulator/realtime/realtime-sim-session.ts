@@ -1,3 +1,4 @@
+// Over 400 lines: one simulated Realtime session's event handling, turn detection and timeline, kept as one state machine.
 import type { WebSocket } from 'ws';
 import { parseRealtimeClientEvent, type RealtimeClientEvent } from '../../protocols/realtime/client-events.js';
 import { ConditionWaiters } from '../agents/condition-waiters.js';

@@ -1,3 +1,4 @@
+// Over 400 lines (just): one connection's framing, state, backpressure and close reasons belong together.
 import type { Socket } from 'node:net';
 import type { AudioFormat } from '../../audio/format.js';
 import { ProtocolError } from '../../errors/protocol-error.js';

@@ -1,3 +1,4 @@
+// Over 400 lines: one werift peer's negotiation, ICE and RTP plumbing; split along werift's API it would scatter one flow.
 import { isIPv4, isIPv6 } from 'node:net';
 import {
   type MediaStreamTrack,

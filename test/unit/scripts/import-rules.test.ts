@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { importViolation, isCallsEntryPoint } from '../../../scripts/import-rules.js';
+import { fileSizeViolation, importViolation, isCallsEntryPoint } from '../../../scripts/import-rules.js';
 
 describe('import rules', () => {
   it('lets app.ts import calls/ only through an index.ts', () => {
@@ -33,5 +33,15 @@ describe('import rules', () => {
     expect(isCallsEntryPoint('calls/agents/index.ts')).toBe(true);
     expect(isCallsEntryPoint('calls/indexer.ts')).toBe(false);
     expect(isCallsEntryPoint('db/index.ts')).toBe(false);
+  });
+
+  it('lets a file past 400 lines through only with a reason on its first line', () => {
+    const body = (n: number) => Array.from({ length: n }, (_, i) => `const x${i} = ${i};`).join('\n');
+    expect(fileSizeViolation('a.ts', `${body(400)}\n`)).toBeUndefined();
+    expect(fileSizeViolation('calls/a.ts', `${body(401)}\n`)).toBe(
+      'src/calls/a.ts: 401 lines; split it, or start it with "// Over 400 lines: <why>"',
+    );
+    expect(fileSizeViolation('a.ts', `// Over 400 lines: one state machine.\n${body(420)}`)).toBeUndefined();
+    expect(fileSizeViolation('a.ts', `// Over 400 lines\n${body(420)}`)).toMatch(/421 lines/);
   });
 });
