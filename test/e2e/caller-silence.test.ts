@@ -7,6 +7,7 @@ import { startTestApp } from '../support/app-harness.js';
 import { startChanWebSocketHarness, websocketRoutes } from '../support/chan-websocket-harness.js';
 import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import type { LifecycleEventOf } from '../../src/calls/call-lifecycle.js';
+import { concatPcm } from '../support/pcm.js';
 import type { CallNotice } from '../../src/calls/voice-agent.js';
 import { waitFor } from '../support/wait.js';
 import {
@@ -23,16 +24,6 @@ const GAP_MS = 10_000;
 /** `ms` of digital silence at 8 kHz. */
 const quiet = (ms: number) => new Int16Array((RATE * ms) / 1000);
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 describe('a caller who goes quiet on the wire (Asterisk sends nothing for 10 s mid-call)', () => {
   let rt: RealtimeHarness | undefined;
   afterEach(async () => {
@@ -46,7 +37,7 @@ describe('a caller who goes quiet on the wire (Asterisk sends nothing for 10 s m
     // The caller speaks, then (like a phone with silence suppression) stops sending the moment speech ends; after
     // the gap it speaks again.
     const speech = trimSilence(speechSamples('hello-8k'));
-    const audio = concat([quiet(500), speech, quiet(1000), speech, quiet(1000)]);
+    const audio = concatPcm(quiet(500), speech, quiet(1000), speech, quiet(1000));
     const gapAfterFrames = Math.floor((quiet(500).length + speech.length) / 160);
     await h.sim.placeInboundCall({ audio: { type: 'samples', samples: audio } });
     await waitFor(() => h.media.length === 1, 5000, 'AudioSocket leg dialled');
