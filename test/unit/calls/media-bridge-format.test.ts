@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type AudioFormat, PCM8K, PCM16K, PCM24K, pcmBuffer, pcmSamples, ULAW8K } from '../../../src/audio/format.js';
 import { ulawEncode } from '../../../src/audio/g711.js';
-import type { ClockTick, MediaClock } from '../../../src/audio/media-clock.js';
+import type { MediaClock } from '../../../src/audio/media-clock.js';
 import { generateTone, rmsDbfs } from '../../../src/audio/tone-analysis.js';
 import { MediaBridge } from '../../../src/calls/media-bridge.js';
 import type { MediaLeg, MediaLegEvents } from '../../../src/calls/media-leg.js';
 import type { AgentOutput, CallNotice, VoiceAgent } from '../../../src/calls/voice-agent.js';
 import { TypedEmitter } from '../../../src/lib/typed-emitter.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import { ManualClock } from '../../support/manual-clock.js';
 
 /** A leg whose format the test sets, recording every frame the bridge sends. */
 class FakeLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
@@ -62,23 +63,6 @@ class FakeAgent implements VoiceAgent {
     if (notice.type === 'mark' || notice.type === 'markCleared') this.#log.push(`${notice.type}:${notice.name}`);
   }
   async close(): Promise<void> {}
-}
-
-class ManualClock {
-  #listener: ((tick: ClockTick) => void) | undefined;
-  #n = 0;
-  subscribe(listener: (tick: ClockTick) => void): () => void {
-    this.#listener = listener;
-    return () => {
-      this.#listener = undefined;
-    };
-  }
-  tick(times = 1): void {
-    for (let i = 0; i < times; i++) {
-      this.#n += 1;
-      this.#listener?.({ index: this.#n, scheduledAt: this.#n * 20, firedAt: this.#n * 20, missed: 0 });
-    }
-  }
 }
 
 function setup(legFormat: AudioFormat, agentIn: AudioFormat, agentOut: AudioFormat) {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type AudioFormat, PCM8K, pcmSamples, ULAW8K } from '../../../src/audio/format.js';
 import { ulawEncode } from '../../../src/audio/g711.js';
-import type { ClockTick, MediaClock } from '../../../src/audio/media-clock.js';
+import type { MediaClock } from '../../../src/audio/media-clock.js';
 import { MediaBridge } from '../../../src/calls/media-bridge.js';
 import type { MediaLeg, MediaLegEvents } from '../../../src/calls/media-leg.js';
 import type { CallNotice, VoiceAgent } from '../../../src/calls/voice-agent.js';
 import { TypedEmitter } from '../../../src/lib/typed-emitter.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import { ManualClock } from '../../support/manual-clock.js';
 
 const FRAME_8K = 320; // 20 ms of 8 kHz pcm16
 
@@ -43,23 +44,6 @@ class FakeAgent implements VoiceAgent {
     this.notices.push(notice);
   }
   async close(): Promise<void> {}
-}
-
-class ManualClock {
-  #listener: ((tick: ClockTick) => void) | undefined;
-  #n = 0;
-  subscribe(listener: (tick: ClockTick) => void): () => void {
-    this.#listener = listener;
-    return () => {
-      this.#listener = undefined;
-    };
-  }
-  tick(times = 1): void {
-    for (let i = 0; i < times; i++) {
-      this.#n += 1;
-      this.#listener?.({ index: this.#n, scheduledAt: this.#n * 20, firedAt: this.#n * 20, missed: 0 });
-    }
-  }
 }
 
 function setup(options: { ready?: boolean; preStartBufferMs?: number } = {}) {
