@@ -158,10 +158,16 @@ describe('chan_websocket leg gone quiet', () => {
       const events: CallLifecycleEvent[] = [];
       session.on('event', (e) => events.push(e));
       const conn = h.media[0]!;
+      // Real caller audio first: the adapter has read frames and the last one is recent (not a wait for the first).
+      await waitFor(
+        () => conn.callerFramesSent >= 5 && (session.bridge?.uplinkSilentMs ?? Infinity) < 60,
+        10_000,
+        'caller audio flowing',
+      );
       conn.stopSendingFor(2000);
       await waitFor(() => conn.wireGapActive, 5000, 'quiet');
       await waitFor(() => !conn.wireGapActive, 10_000, 'sending again');
-      // A slow start of the leg on a loaded machine may add a leading gap (`leading: true`) before this one.
+      // A slow start of the leg on a loaded machine may also have recorded a leading gap (`leading: true`).
       const midCall = () =>
         events.find((e): e is LifecycleEventOf<'media.gap'> => e.type === 'media.gap' && e.data.leading === false);
       await waitFor(() => midCall() !== undefined, 5000, 'media.gap event');
