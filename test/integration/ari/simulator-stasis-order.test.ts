@@ -8,6 +8,20 @@ import { clientFor, connectedStream, type EventCollector, startSim } from './ari
 
 const UUID = '6ba7b810-9dad-41d1-80b4-00c04fd430c8';
 
+/** A mixing bridge and an AudioSocket externalMedia channel, as the controller asks for them. */
+async function bridgeAndMedia(client: AriClient) {
+  const bridge = await client.bridges.create({ type: 'mixing' });
+  const media = await client.channels.externalMedia({
+    app: 'voice-adapter',
+    external_host: '127.0.0.1:9',
+    encapsulation: 'audiosocket',
+    transport: 'tcp',
+    format: 'slin',
+    data: UUID,
+  });
+  return { bridge, media };
+}
+
 describe('externalMedia channels entering Stasis after the REST answer', () => {
   let sim: SimulatedAsterisk | undefined;
   let client: AriClient;
@@ -29,15 +43,7 @@ describe('externalMedia channels entering Stasis after the REST answer', () => {
 
   it('answers addChannel with 422 "Channel not in Stasis application" until the StasisStart', async () => {
     await setup(300);
-    const bridge = await client.bridges.create({ type: 'mixing' });
-    const media = await client.channels.externalMedia({
-      app: 'voice-adapter',
-      external_host: '127.0.0.1:9',
-      encapsulation: 'audiosocket',
-      transport: 'tcp',
-      format: 'slin',
-      data: UUID,
-    });
+    const { bridge, media } = await bridgeAndMedia(client);
     const early = await client.bridges.addChannel(bridge.id, { channel: media.id }).catch((e: unknown) => e);
     expect(early).toBeInstanceOf(AriHttpError);
     expect(early).toMatchObject({ status: 422, ariMessage: 'Channel not in Stasis application' });
@@ -49,15 +55,7 @@ describe('externalMedia channels entering Stasis after the REST answer', () => {
 
   it('addChannelWhenInStasis retries the 422 until the channel is in the application', async () => {
     await setup(60);
-    const bridge = await client.bridges.create({ type: 'mixing' });
-    const media = await client.channels.externalMedia({
-      app: 'voice-adapter',
-      external_host: '127.0.0.1:9',
-      encapsulation: 'audiosocket',
-      transport: 'tcp',
-      format: 'slin',
-      data: UUID,
-    });
+    const { bridge, media } = await bridgeAndMedia(client);
     const retries: number[] = [];
     await addChannelWhenInStasis(client, bridge.id, media.id, { attempts: 8, delayMs: 20 }, (n) => retries.push(n));
     expect(retries.length).toBeGreaterThan(0);
@@ -66,15 +64,7 @@ describe('externalMedia channels entering Stasis after the REST answer', () => {
 
   it('gives up after the bounded retries with the 422', async () => {
     await setup(60_000);
-    const bridge = await client.bridges.create({ type: 'mixing' });
-    const media = await client.channels.externalMedia({
-      app: 'voice-adapter',
-      external_host: '127.0.0.1:9',
-      encapsulation: 'audiosocket',
-      transport: 'tcp',
-      format: 'slin',
-      data: UUID,
-    });
+    const { bridge, media } = await bridgeAndMedia(client);
     const err = await addChannelWhenInStasis(client, bridge.id, media.id, { attempts: 2, delayMs: 5 }).catch(
       (e: unknown) => e,
     );

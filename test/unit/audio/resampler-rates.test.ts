@@ -9,6 +9,7 @@ import { FormatConverter } from '../../../src/audio/format-converter.js';
 import { type AudioFormat, SAMPLE_RATES, type SampleRate, pcmBuffer, pcmSamples } from '../../../src/audio/format.js';
 import { FilterBank, type ResamplerFilter, StreamResampler, defaultFilterBank } from '../../../src/audio/resampler.js';
 import { estimateFrequency, generateTone } from '../../../src/audio/tone-analysis.js';
+import { concatPcm } from '../../support/pcm.js';
 
 const PAIRS: [SampleRate, SampleRate][] = SAMPLE_RATES.flatMap((a) =>
   SAMPLE_RATES.filter((b) => b !== a).map((b): [SampleRate, SampleRate] => [a, b]),
@@ -19,14 +20,7 @@ function coefficients(f: ResamplerFilter): number {
 }
 
 function run(r: StreamResampler, ...chunks: Int16Array[]): Int16Array {
-  const parts = [...chunks.map((c) => r.push(c)), r.flush()];
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatPcm(...chunks.map((c) => r.push(c)), r.flush());
 }
 
 function noise(n: number, seed: number): Int16Array {
