@@ -3,7 +3,7 @@
  * the stored packets, their index and the summaries agree, and pins the wire facts the RTP path relies on.
  */
 import { describe, expect, it } from 'vitest';
-import { ulawDecode } from '../../../src/audio/g711.js';
+import { alawDecode, ulawDecode } from '../../../src/audio/g711.js';
 import { estimateFrequency, rmsDbfs } from '../../../src/audio/tone-analysis.js';
 import {
   loadRtpBin,
@@ -18,6 +18,8 @@ import { type RecordedEvent, recordedEvents, recordedRest } from '../ari/fixture
 /** Payload type Asterisk uses towards the externalMedia peer, and its payload bytes per 20 ms. */
 const ASTERISK_PT: Record<string, { pt: number; bytes: number; rate: number }> = {
   ulaw: { pt: 0, bytes: 160, rate: 8000 },
+  alaw: { pt: 8, bytes: 160, rate: 8000 },
+  slin: { pt: 10, bytes: 320, rate: 8000 },
   slin16: { pt: 118, bytes: 640, rate: 16000 },
 };
 
@@ -160,6 +162,23 @@ describe('externalMedia RTP recordings from Asterisk 22.10.1', () => {
     const pcm = ulawDecode(Buffer.concat(ps.slice(5, -5).map((p) => p.bytes.subarray(12))));
     expect(estimateFrequency(pcm, 8000)).toBeCloseTo(440, 0);
     expect(rmsDbfs(pcm)).toBeCloseTo(-12, 0);
+  });
+
+  it('alaw and slin: PT 8 and PT 10 (L16 big-endian at 8 kHz), the tone intact, and both taken back as sent', () => {
+    const alaw = asteriskPackets('17-externalmedia-rtp-alaw');
+    const a = alawDecode(Buffer.concat(alaw.slice(5, -5).map((p) => p.bytes.subarray(12))));
+    expect(estimateFrequency(a, 8000)).toBeCloseTo(440, 0);
+    expect(rmsDbfs(a)).toBeCloseTo(-12, 0);
+    const slin = asteriskPackets('18-externalmedia-rtp-slin');
+    const payloads = slin.slice(5, -5).map((p) => p.bytes.subarray(12));
+    expect(estimateFrequency(pcmBigEndian(payloads), 8000)).toBeCloseTo(440, 0);
+    expect(rmsDbfs(pcmBigEndian(payloads))).toBeCloseTo(-12, 0);
+    expect(Math.abs(estimateFrequency(pcmBigEndian(payloads, true), 8000) - 440)).toBeGreaterThan(500);
+    expect(seqJumps(slin)).toEqual([]);
+    for (const s of ['17-externalmedia-rtp-alaw', '18-externalmedia-rtp-slin'] as const) {
+      const summary = loadRtpSummary(s);
+      expect(summary.sip_caller_received_from_asterisk?.tone).toEqual({ freq_hz: 440, rms_dbfs: -12 });
+    }
   });
 
   it('slin16: L16 at 16 kHz in network byte order (big-endian), seq +1 and ts +320 per packet', () => {
