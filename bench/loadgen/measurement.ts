@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { nextMessage } from '../lib/child-messages.js';
+import { gcBetween, readServiceGc } from '../lib/service-metrics.js';
 import { coreBusyMs, percentile, processCpuMs, processRssMb, startLoopDelay } from '../lib/stats.js';
 import { matchOnsets } from '../lib/tone-onsets.js';
 import type { CallerPlan, CallerReport } from './callers.js';
@@ -55,6 +56,8 @@ export interface WindowMeasurement {
   readonly agentLoopP99Ms: number | undefined;
   /** This process's CPU time in the window, ms. */
   readonly ownCpuMs: number;
+  /** The self-started service's GC pauses in the window (read from its /metrics). */
+  readonly serviceGc: ReturnType<typeof gcBetween> | undefined;
 }
 
 /** Waits for the window of `plan` and measures over it (`service`: the self-started service's process). */
@@ -64,13 +67,16 @@ export async function measureWindow(
     readonly service: ChildProcess | undefined;
     readonly serverPid: number | undefined;
     readonly pinned: boolean;
+    /** The self-started service's HTTP port (its /metrics). */
+    readonly httpPort?: number | undefined;
   },
 ): Promise<WindowMeasurement> {
-  const { service, serverPid } = opts;
+  const { service, serverPid, httpPort } = opts;
   await sleepUntil(plan.measureFrom);
   const loop = startLoopDelay();
   const ownCpu0 = process.cpuUsage();
   if (service) await serviceStats(service, true);
+  const gc0 = httpPort === undefined ? undefined : await readServiceGc(httpPort);
   const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
   // The service's core is ours only if nothing else runs there: measure what else did (pinned runs).
   const core0 = service && opts.pinned ? await coreBusyMs(SERVICE_CORE) : undefined;
@@ -79,6 +85,7 @@ export async function measureWindow(
   const core1 = core0 === undefined ? undefined : await coreBusyMs(SERVICE_CORE);
   const rss = serverPid === undefined ? undefined : await processRssMb(serverPid);
   const serviceLoop = service ? await serviceStats(service, false) : undefined;
+  const gc1 = gc0 === undefined || httpPort === undefined ? undefined : await readServiceGc(httpPort);
   const agentLoop = service ? loop.read().p99Ms : undefined;
   const ownCpu = process.cpuUsage(ownCpu0);
   loop.stop();
@@ -95,6 +102,7 @@ export async function measureWindow(
     otherLoadPct,
     agentLoopP99Ms: agentLoop,
     ownCpuMs: (ownCpu.user + ownCpu.system) / 1000,
+    serviceGc: gc0 && gc1 ? gcBetween(gc0, gc1, windowS) : undefined,
   };
 }
 
