@@ -108,10 +108,14 @@ export class OnsetDetector {
   #isTone(samples: Int16Array): boolean {
     if (samples.length === 0) return false;
     let energy = 0;
-    for (const x of samples) energy += x * x;
+    for (let i = 0; i < samples.length; i++) energy += samples[i]! * samples[i]!;
     energy /= samples.length;
+    const minPower = 0.1 * ((this.#amplitude * this.#amplitude) / 2);
+    // One bin's power is at most twice the frame's mean energy (Cauchy–Schwarz): a quieter frame cannot be tone, and
+    // most frames are skipped without the Goertzel pass (the load generator runs this on every frame it receives).
+    if (2 * energy < minPower) return false;
     const power = goertzelPower(samples, this.#rate, this.#freq);
-    return power >= 0.1 * ((this.#amplitude * this.#amplitude) / 2) && power >= 0.8 * energy;
+    return power >= minPower && power >= 0.8 * energy;
   }
 
   #refine(before: { samples: Int16Array; at: number } | undefined, first: { samples: Int16Array; at: number }): number {
