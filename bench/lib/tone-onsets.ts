@@ -69,6 +69,45 @@ export function burstyCallerAudio(
   };
 }
 
+/** Frames of a {@link callerTape}: 30 s, rounded up to whole burst periods. */
+const TAPE_MS = 30_000;
+
+/**
+ * The callers' audio rendered once for all calls (a load generator's hot path): {@link burstyCallerAudio} for 30 s
+ * with its bursts at frames 0, period, 2 × period, …, looped. `caller(phaseFrames, speechOffset)` plays it for one
+ * call with its bursts starting at frame `phaseFrames` (as `burstyCallerAudio` with that phase) from a place on the
+ * tape chosen by `speechOffset` (samples, rounded down to whole periods); each frame is a view of the tape, not a
+ * copy. Consecutive frames are never identical (the dither), as with `burstyCallerAudio`.
+ */
+export function callerTape(
+  speech: Int16Array,
+  rate: number,
+  spec: BurstSpec = {},
+): {
+  caller(
+    phaseFrames: number,
+    speechOffset: number,
+  ): { next(frameIndex: number): { samples: Int16Array; onset: boolean } };
+} {
+  const n = (rate * FRAME_MS) / 1000;
+  const periodFrames = Math.round((spec.periodMs ?? 2000) / FRAME_MS);
+  const frames = Math.ceil(TAPE_MS / FRAME_MS / periodFrames) * periodFrames;
+  const tape = new Int16Array(frames * n);
+  const audio = burstyCallerAudio(speech, rate, 0, spec, 0);
+  for (let k = 0; k < frames; k++) tape.set(audio.next(k).samples, k * n);
+  return {
+    caller(phaseFrames, speechOffset) {
+      const start = Math.floor(speechOffset / n / periodFrames) * periodFrames - phaseFrames;
+      return {
+        next(frameIndex) {
+          const t = (((start + frameIndex) % frames) + frames) % frames;
+          return { samples: tape.subarray(t * n, (t + 1) * n), onset: t % periodFrames === 0 };
+        },
+      };
+    },
+  };
+}
+
 /** Finds burst onsets in a stream of frames; see the module comment for the rule and its resolution. */
 export class OnsetDetector {
   readonly #rate: number;

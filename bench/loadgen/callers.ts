@@ -11,7 +11,7 @@ import type { AudioSource } from '../../src/simulator/audio/audio-source.js';
 import { readWavFile, toMono } from '../../src/simulator/audio/wav.js';
 import { dialAudioSocket, type ReceivedFrame } from '../../src/simulator/audiosocket-dialer.js';
 import { type GapStats, gapStats, percentile, startLoopDelay } from '../lib/stats.js';
-import { type BurstSpec, burstyCallerAudio, OnsetDetector } from '../lib/tone-onsets.js';
+import { type BurstSpec, callerTape, OnsetDetector } from '../lib/tone-onsets.js';
 import type { AriCallers, CallLeg } from './ari-callers.js';
 import { checkPhases, MAX_PHASES, PhasedClock } from './phased-clock.js';
 import { epochNow, FRAME_MS, type LoadOptions, sleepUntil } from './types.js';
@@ -128,6 +128,8 @@ export async function runCallers(
 ): Promise<{ report: CallerReport; stop: () => Promise<void> }> {
   const rate = AUDIO_KIND_SAMPLE_RATE[plan.kind];
   const speech = toMono(await readWavFile(speechFile(plan.kind)));
+  // Rendered once: each call plays it from its own place and burst phase (no synthesis per frame).
+  const tape = callerTape(speech, rate, plan.bursts);
   const lateness: number[] = [];
   const ticks = { all: 0, late: 0 };
   // One timer per phase; every phase tick in the window counts for the self-check.
@@ -187,7 +189,7 @@ export async function runCallers(
   };
 
   const place = async (p: PlannedCall): Promise<void> => {
-    const audio = burstyCallerAudio(speech, rate, p.phaseFrames, plan.bursts, p.speechOffset);
+    const audio = tape.caller(p.phaseFrames, p.speechOffset);
     const detector = new OnsetDetector(rate, plan.bursts);
     const sent: number[] = [];
     const seen: number[] = [];
