@@ -137,7 +137,7 @@ The calls suite's max-calls search (not with --record, except --service-env):
   --calls-seconds S      measured window per step (default 10)
   --calls-series LIST    series, comma-separated (default all: vad-off, vad-on, vad-off-aligned, vad-on-aligned,
                          vad-on-split)
-  --calls-budget S       wall-time budget of its load steps (default 720)
+  --calls-budget S       wall-time budget of its load steps (default 600)
   --service-env K=V      extra environment of the service in every step (repeatable), e.g. a knob under test
 Environment: BENCH_MYSQL_URL, BENCH_REDIS_URL (default 127.0.0.1).`;
 

@@ -91,6 +91,8 @@ export interface StepRow {
   readonly pinning: string;
   readonly cpuMsPerCallSecond: number | undefined;
   readonly pctOfCore: number | undefined;
+  /** The event-loop thread alone, % of a core. */
+  readonly mainThreadPctOfCore: number | undefined;
   readonly loopP99Ms: number | undefined;
   readonly loopMaxMs: number | undefined;
   readonly gcMs: number | undefined;
@@ -116,6 +118,7 @@ export function stepRow(r: LoadResult, target: number, verdict: StepVerdict): St
     pinning: r.pinned ? (r.pinning ?? 'one-core') : 'not pinned',
     cpuMsPerCallSecond: s?.cpuMsPerCallSecond,
     pctOfCore: s?.cpuPctOfCore,
+    mainThreadPctOfCore: s?.mainThreadPctOfCore,
     loopP99Ms: s?.eventLoopP99Ms,
     loopMaxMs: s?.eventLoopMaxMs,
     gcMs: s?.gc?.pauseMs,
@@ -142,7 +145,7 @@ export function stepTableHeader(lead: readonly string[] = []): string[] {
     'VAD',
     'phases',
     'service CPU ms/call-s',
-    '% of its core',
+    '% of a core (event loop)',
     'loop p99 / max ms',
     'GC ms (% of window)',
     'gaps > 30 ms',
@@ -163,7 +166,7 @@ export function stepTableLine(x: StepRow, lead: readonly string[] = []): string 
     x.vad ? 'on' : 'off',
     x.phases === 1 ? '1 (aligned)' : String(x.phases),
     dash(x.cpuMsPerCallSecond),
-    dash(x.pctOfCore, ' %'),
+    `${dash(x.pctOfCore, ' %')} (${dash(x.mainThreadPctOfCore, ' %')})`,
     `${dash(x.loopP99Ms)} / ${dash(x.loopMaxMs)}`,
     x.gcMs === undefined ? '-' : `${x.gcMs} (${x.gcPctOfWindow} %)`,
     `${x.gapsOver30Pct.toFixed(2)} %`,

@@ -86,6 +86,9 @@ export function buildLoadResult(f: RunFigures): LoadResult {
             pid: serverPid,
             cpuMsPerCallSecond: round(cpuMs / r.callSeconds, 3),
             cpuPctOfCore: round((100 * cpuMs) / (1000 * windowS), 1),
+            ...(m.mainThreadCpuMs === undefined
+              ? {}
+              : { mainThreadPctOfCore: round((100 * m.mainThreadCpuMs) / (1000 * windowS), 1) }),
             rssMb: round(rss, 1),
             rssMbPerCall: round((rss - (f.rssBeforeMb ?? rss)) / Math.max(1, avgConcurrent), 3),
             ...(m.otherLoadPct === undefined ? {} : { otherLoadOnCorePct: round(m.otherLoadPct, 1) }),
@@ -154,7 +157,7 @@ export function formatLoad(r: LoadResult): string {
     rows.push(
       [
         'server CPU',
-        `${s.cpuMsPerCallSecond} ms per call-second, ${s.cpuPctOfCore} % of a core${s.otherLoadOnCorePct === undefined ? '' : ` (other load on its core: ${s.otherLoadOnCorePct} %)`}`,
+        `${s.cpuMsPerCallSecond} ms per call-second, ${s.cpuPctOfCore} % of a core${s.mainThreadPctOfCore === undefined ? '' : `, its event-loop thread ${s.mainThreadPctOfCore} %`}${s.otherLoadOnCorePct === undefined ? '' : ` (other load on its core: ${s.otherLoadOnCorePct} %)`}`,
       ],
       ['server RSS', `${s.rssMb} MB, ${s.rssMbPerCall} MB per call`],
     );

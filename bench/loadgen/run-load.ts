@@ -133,6 +133,7 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
     serverPid,
     pinned,
     httpPort: service?.httpPort,
+    mainThreadAlone: pinning === 'main-thread',
   });
   const r = await report;
   return buildLoadResult({

@@ -113,6 +113,8 @@ export interface LoadResult {
     readonly pid: number;
     readonly cpuMsPerCallSecond: number;
     readonly cpuPctOfCore: number;
+    /** The self-started service's event-loop (main) thread alone, % of a core. */
+    readonly mainThreadPctOfCore?: number;
     readonly rssMb: number;
     readonly rssMbPerCall: number;
     readonly eventLoopP99Ms?: number;

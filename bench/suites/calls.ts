@@ -125,7 +125,7 @@ export interface CallsBenchOptions {
   /** A series stops after this many failing steps. Default 2. */
   readonly maxFailures?: number;
   readonly bargeInCalls?: number;
-  /** Wall-time budget of the load steps, s (each series gets an even share of what is left). Default 720. */
+  /** Wall-time budget of the load steps, s (each series gets an even share of what is left). Default 600. */
   readonly budgetS?: number;
   /** Extra environment of the service in every step (knobs under test). */
   readonly serviceEnv?: Readonly<Record<string, string>>;
@@ -261,7 +261,7 @@ export async function runCallsBench(options: CallsBenchOptions = {}): Promise<Ca
   const steps = [...(options.calls ?? DEFAULT_STEPS)].sort((a, b) => a - b);
   const seconds = options.seconds ?? 10;
   const series = options.series ?? DEFAULT_SERIES.map((id) => SERIES[id]);
-  const budgetS = options.budgetS ?? 720;
+  const budgetS = options.budgetS ?? 600;
   const serviceEnv = options.serviceEnv ?? {};
   const loadAverageAtStart = loadavg().map((x) => +x.toFixed(2));
   const load: CallsLoadStep[] = [];
@@ -290,7 +290,7 @@ export function formatCallsBench(r: CallsBenchResult): string {
   const lines = [
     `Full calls: dialplan-direct AudioSocket -> service (own process${r.pinned ? ', pinned to core 1' : ''}) -> native WS echo agent; load generator bench/loadgen.ts (callers in a child process, agent in the suite${r.pinned ? ', both on core 0' : ''}); ${r.seconds} s windows`,
     `node ${r.node}, ${r.cpuModel}, ${r.cores} cores, load average at start ${r.loadAverageAtStart.join(' ')}`,
-    `steps ${r.steps.join(', ')} calls; a series stops after two failing steps; service environment: ${env.length > 0 ? env.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults'}`,
+    `steps ${r.steps.join(', ')} calls, a fresh service each; starts spread over calls/100 s, warm-up max(3, 1 + ramp) s, then the window; a series stops after two failing steps; service environment: ${env.length > 0 ? env.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults'}`,
     `gap rule: < ${MAX_GAPS_OVER_30_MS_PCT} % of downlink gaps > 30 ms, service event-loop delay p99 <= ${MAX_SERVICE_LOOP_P99_MS} ms, valid run (the generator kept up)`,
     '',
     'Headline: calls per service core (largest step meeting the gap rule); figures of that step (or of the first step when none passed)',
@@ -321,7 +321,7 @@ Full-call benchmark: the service in its own process, a max-calls search per seri
   --steps LIST         call counts, comma-separated (default ${DEFAULT_STEPS.join(',')})
   --seconds S          measured window per step (default 10)
   --series LIST        series, comma-separated (default all: ${SERIES_IDS.join(', ')})
-  --budget S           wall-time budget of the load steps (default 720)
+  --budget S           wall-time budget of the load steps (default 600)
   --barge-in N         calls of the barge-in run, 0 to skip (default 50)
   --service-env K=V    extra environment of the service in every step (repeatable)`;
 
