@@ -127,7 +127,8 @@ export function compareTable(runs: readonly CompareRun[]): string[] {
   ];
 }
 
-async function main(): Promise<void> {
+/** Runs the comparison; resolves with the number of runs that could not be made. */
+async function main(): Promise<number> {
   const { values } = scriptArgs('bench:compare', USAGE, {
     base: { type: 'string' },
     'base-dir': { type: 'string' },
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${how.join('\n')}\n\n`);
     const runs: CompareRun[] = [];
+    const failures: Array<{ service: string; series: string; calls: number; repeat: number; error: string }> = [];
     let cell = 0;
     for (const spec of series) {
       for (const n of calls) {
@@ -195,11 +197,18 @@ async function main(): Promise<void> {
           for (const service of serviceOrder(cell)) {
             const root = service === 'base' ? baseDir : THIS_ROOT;
             process.stdout.write(`${spec.id}, ${n} calls, ${service} ... `);
-            const step = await loadStep(spec, n, seconds, { env: serviceEnv, root });
-            runs.push({ service, series: spec.id, repeat: k, row: step.row, result: step.result });
-            process.stdout.write(
-              `${step.row.gapsOver30Pct.toFixed(2)} % gaps > 30 ms, loop p99 ${step.row.loopP99Ms ?? '-'} ms, ${step.row.cpuMsPerCallSecond ?? '-'} ms/call-s${step.row.valid ? '' : ', INVALID'}\n`,
-            );
+            try {
+              const step = await loadStep(spec, n, seconds, { env: serviceEnv, root });
+              runs.push({ service, series: spec.id, repeat: k, row: step.row, result: step.result });
+              process.stdout.write(
+                `${step.row.gapsOver30Pct.toFixed(2)} % gaps > 30 ms, loop p99 ${step.row.loopP99Ms ?? '-'} ms, ${step.row.cpuMsPerCallSecond ?? '-'} ms/call-s${step.row.valid ? '' : ', INVALID'}\n`,
+              );
+            } catch (err) {
+              // One run that could not be made (a service that did not start) is reported; the others go on.
+              const error = err instanceof Error ? err.message : String(err);
+              failures.push({ service, series: spec.id, calls: n, repeat: k, error });
+              process.stdout.write(`FAILED: ${error}\n`);
+            }
           }
           cell += 1;
         }
@@ -229,6 +238,14 @@ async function main(): Promise<void> {
       ...stepTableHeader(['service', 'series']),
       ...ordered.map((r) => stepTableLine(r.row, [r.service, r.series])),
       '',
+      ...(failures.length > 0
+        ? [
+            'Runs that could not be made:',
+            '',
+            ...failures.map((f) => `- ${f.series}, ${f.calls} calls, ${f.service}: ${f.error}`),
+            '',
+          ]
+        : []),
     ].join('\n');
     process.stdout.write(`\n${md}\n`);
     const outDir = resolve(values.out ?? join(THIS_ROOT, 'bench', 'results'));
@@ -237,11 +254,12 @@ async function main(): Promise<void> {
     const file = join(outDir, `compare-${stamp}`);
     await writeFile(
       `${file}.json`,
-      `${JSON.stringify({ started: started.toISOString(), machine, base, current, calls, series, seconds, repeat, serviceEnv, how, runs: ordered }, null, 2)}\n`,
+      `${JSON.stringify({ started: started.toISOString(), machine, base, current, calls, series, seconds, repeat, serviceEnv, how, runs: ordered, failures }, null, 2)}\n`,
     );
     await writeFile(`${file}.md`, md);
     const shown = relative(process.cwd(), file);
     process.stdout.write(`wrote ${shown.startsWith('..') ? file : shown}.json and .md\n`);
+    return failures.length;
   } finally {
     if (removeOnExit) await removeBase(baseDir);
     else if (values['base-dir'] === undefined) process.stdout.write(`base worktree kept at ${baseDir}\n`);
@@ -250,7 +268,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().then(
-    () => process.exit(0),
+    (failed) => process.exit(failed > 0 ? 1 : 0),
     (err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(1);
