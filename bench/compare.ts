@@ -42,7 +42,8 @@ markdown to bench/results/compare-<date>.*. Run it on a quiet machine: about 25 
   --repeat N           runs per service and step (default 1)
   --service-env K=V    extra environment of both services (repeatable)
   --keep               keep the base worktree (its path is printed)
-  --out DIR            where to write (default bench/results)`;
+  --out DIR            where to write (default bench/results)
+Exit status 1 when a run could not be made (listed in the output; the other runs are kept).`;
 
 /** One measured run of a comparison. */
 export interface CompareRun {
