@@ -15,7 +15,8 @@
  * simulator (started here) with server VAD, whose model answers every caller turn with audio; no latency figures.
  *
  * Every caller sends real speech (test/fixtures/speech) with a 1 kHz 80 ms burst every 2 s, each call at its own
- * phase (bench/lib/tone-onsets.ts). By default the callers run in a child process (bench/loadgen/callers-child.ts),
+ * burst phase (bench/lib/tone-onsets.ts), and its frames on its own phase of the 20 ms period: the callers' clock
+ * has 20 phases 1 ms apart, one timer each (bench/loadgen/phased-clock.ts); `--aligned` puts every call in one. By default the callers run in a child process (bench/loadgen/callers-child.ts),
  * so the generator's two halves — callers, and the echo agent here — get separate event loops.
  *
  * Caller-side figures, over the measured window only (after `--warmup`):
