@@ -59,13 +59,17 @@ export interface SearchOutcome<R> {
   readonly done: readonly SearchedStep<R>[];
   /** Steps not run: the search stopped before them, or they did not fit the budget. */
   readonly notRun: readonly number[];
-  /** Why the search ended: every step ran, the failures reached the limit, or the budget ran out. */
-  readonly stopped: 'all steps run' | 'failures' | 'time budget';
+  /**
+   * Why the search ended: every step ran, the failures reached the limit, the budget ran out, or a step could not
+   * be run at all (`error` says why; the steps before it are kept).
+   */
+  readonly stopped: 'all steps run' | 'failures' | 'time budget' | 'error';
+  readonly error?: string;
 }
 
 /**
  * Runs the steps in ascending order until `maxFailures` steps failed or the budget ends. A step that failed while
- * disturbed is run once more (if it fits); only its second run counts.
+ * disturbed is run once more (if it fits); only its second run counts. A step whose run throws ends the search.
  */
 export async function searchSteps<R>(o: SearchOptions<R>): Promise<SearchOutcome<R>> {
   const steps = [...o.steps].sort((a, b) => a - b);
@@ -75,11 +79,26 @@ export async function searchSteps<R>(o: SearchOptions<R>): Promise<SearchOutcome
   let failures = 0;
   for (const [i, calls] of steps.entries()) {
     if (!fits(calls)) return { done, notRun: steps.slice(i), stopped: 'time budget' };
-    let result = await o.run(calls);
+    const stopped = (err: unknown): SearchOutcome<R> => ({
+      done,
+      notRun: steps.slice(i),
+      stopped: 'error',
+      error: `${calls} calls: ${err instanceof Error ? err.message : String(err)}`,
+    });
+    let result: R;
+    try {
+      result = await o.run(calls);
+    } catch (err) {
+      return stopped(err);
+    }
     let verdict = o.judge(result);
     if (!verdict.passed && verdict.disturbed && fits(calls)) {
       done.push({ calls, result, passed: false, disturbed: true, retry: false });
-      result = await o.run(calls);
+      try {
+        result = await o.run(calls);
+      } catch (err) {
+        return stopped(err);
+      }
       verdict = o.judge(result);
       done.push({ calls, result, passed: verdict.passed, disturbed: verdict.disturbed, retry: true });
     } else {

@@ -198,7 +198,7 @@ async function loadSeries(
     downlink: at?.latency.downlink,
     roundTrip: at?.latency.roundTrip,
     notRun: outcome.notRun,
-    stopped: outcome.stopped,
+    stopped: outcome.error ? `error: ${outcome.error}` : outcome.stopped,
   };
   return { done, headline };
 }

@@ -103,6 +103,23 @@ describe('the max-calls search', () => {
     expect(headline.maxCalls).toBe(250);
   });
 
+  it('keeps the steps run so far when a step cannot be run, and says why', async () => {
+    const outcome = await searchSteps({
+      steps: [150, 200, 250],
+      run: async (calls) => {
+        if (calls === 200) throw new Error('service did not start within 60 s');
+        return calls;
+      },
+      judge: () => ({ passed: true, disturbed: false }),
+    });
+    expect(outcome.done.map((d) => d.calls)).toEqual([150]);
+    expect(outcome).toMatchObject({
+      notRun: [200, 250],
+      stopped: 'error',
+      error: '200 calls: service did not start within 60 s',
+    });
+  });
+
   it('reports 0 calls when no step passed', async () => {
     const { runs, headline } = await search(100);
     expect(runs).toEqual([150, 200]);
