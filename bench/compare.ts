@@ -23,7 +23,7 @@ import {
   stepTableLine,
 } from './lib/load-series.js';
 import { scriptArgs } from './lib/script-args.js';
-import { benchMachine, CAN_PIN, parseServiceEnv, THIS_ROOT } from './lib/service-process.js';
+import { benchMachine, CAN_PIN, parseServiceEnv, serviceEntry, THIS_ROOT } from './lib/service-process.js';
 import { MAX_GAPS_OVER_30_MS_PCT, MAX_SERVICE_LOOP_P99_MS } from './lib/step-search.js';
 import { loadStep } from './suites/calls.js';
 import type { LoadResult } from './loadgen/types.js';
@@ -170,6 +170,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    serviceEntry(baseDir); // throws at once when the base has no service entry or no node_modules
     const base = describeCheckout(baseDir);
     const runsTotal = calls.length * series.length * repeat * 2;
     const how = [
