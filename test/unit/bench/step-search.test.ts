@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compareTable, serviceOrder } from '../../../bench/compare.js';
 import { parseSeries, parseSteps } from '../../../bench/lib/load-series.js';
 import { gcBetween, gcTotals } from '../../../bench/lib/service-metrics.js';
 import { parseServiceEnv } from '../../../bench/lib/service-process.js';
@@ -167,5 +168,51 @@ describe('bench command-line values', () => {
     expect(parseServiceEnv(['A_B=1', 'URL=ws://x/?a=b'])).toEqual({ A_B: '1', URL: 'ws://x/?a=b' });
     expect(() => parseServiceEnv(['NOVALUE'])).toThrow(/KEY=VALUE/);
     expect(() => parseServiceEnv(['1X=2'])).toThrow(/KEY=VALUE/);
+  });
+});
+
+describe('before/after table', () => {
+  const row = (calls: number, gaps: number, loop: number) =>
+    ({
+      calls,
+      vad: false,
+      phases: 20,
+      pinning: 'one-core',
+      cpuMsPerCallSecond: 2.2,
+      pctOfCore: 33,
+      mainThreadPctOfCore: 30,
+      loopP99Ms: loop,
+      loopMaxMs: 56,
+      gcMs: 120,
+      gcPctOfWindow: 1.2,
+      gapsOver30Pct: gaps,
+      gapP99Ms: 25,
+      lostPct: 0,
+      uplinkP99Ms: 5,
+      generator: '',
+      valid: true,
+      disturbed: false,
+      passed: gaps < 0.5 && loop <= 10,
+      reasons: [],
+    }) as const;
+
+  it('alternates which service goes first, and marks the figures that miss the gap rule', () => {
+    expect([0, 1, 2, 3].map(serviceOrder)).toEqual([
+      ['base', 'current'],
+      ['current', 'base'],
+      ['base', 'current'],
+      ['current', 'base'],
+    ]);
+    const lines = compareTable([
+      { service: 'base', series: 'vad-off', repeat: 0, row: row(300, 3.07, 22), result: undefined as never },
+      { service: 'current', series: 'vad-off', repeat: 0, row: row(300, 0.2, 3.5), result: undefined as never },
+    ]);
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toBe(
+      '| 300 | off | 20 | base | 2.2 ms | 33 % (30 %) | **3.07 %** | **22** / 56 ms | 120 ms (1.2 %) | 0 % | yes |',
+    );
+    expect(lines[3]).toBe(
+      '| 300 | off | 20 | current | 2.2 ms | 33 % (30 %) | 0.20 % | 3.5 / 56 ms | 120 ms (1.2 %) | 0 % | yes |',
+    );
   });
 });
