@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AudioFormat, PCM8K, pcmSamples, ULAW8K } from '../../../src/audio/format.js';
+import { type AudioFormat, PCM8K, PCM16K, pcmSamples, ULAW8K } from '../../../src/audio/format.js';
 import { ulawEncode } from '../../../src/audio/g711.js';
 import { MediaClock } from '../../../src/audio/media-clock.js';
 import { MediaBridge } from '../../../src/calls/media-bridge.js';
@@ -33,8 +33,10 @@ class FakeLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
 class FakeAgent implements VoiceAgent {
   readonly kind = 'fake';
-  readonly inputFormat = ULAW8K;
-  readonly outputFormat = PCM8K;
+  constructor(
+    readonly inputFormat: AudioFormat = ULAW8K,
+    readonly outputFormat: AudioFormat = PCM8K,
+  ) {}
   readonly notices: CallNotice[] = [];
   readonly chunks: Buffer[] = [];
   async start(): Promise<void> {}
@@ -47,9 +49,9 @@ class FakeAgent implements VoiceAgent {
   async close(): Promise<void> {}
 }
 
-function setup(options: { ready?: boolean; preStartBufferMs?: number } = {}) {
+function setup(options: { ready?: boolean; preStartBufferMs?: number; agent?: FakeAgent } = {}) {
   const leg = new FakeLeg();
-  const agent = new FakeAgent();
+  const agent = options.agent ?? new FakeAgent();
   const clock = new ManualClock();
   const bridge = new MediaBridge({
     callId: 'call-1',
@@ -132,6 +134,27 @@ describe('MediaBridge with a fake leg, agent and clock', () => {
     leg.caller(5);
     expect(leg.sent).toEqual([]);
     expect(agent.chunks).toEqual([]);
+  });
+});
+
+describe('MediaBridge buffer ownership', () => {
+  it('a frame handed to the agent or the leg is never changed by the frames after it', () => {
+    // A 16 kHz agent: caller audio is resampled in the converter's scratch buffers, then cut into frames.
+    const { leg, agent, clock, bridge } = setup({ agent: new FakeAgent(PCM16K, PCM16K) });
+    const sentCopies: Buffer[] = [];
+    const chunkCopies: Buffer[] = [];
+    for (let k = 1; k <= 60; k++) {
+      leg.caller(k * 300);
+      for (const c of agent.chunks.slice(chunkCopies.length)) chunkCopies.push(Buffer.from(c));
+      // The agent answers with its own 20 ms frame of a value of its own.
+      bridge.output.audio(Buffer.alloc(640, k), { utteranceId: 'u1' });
+      clock.tick();
+      for (const f of leg.sent.slice(sentCopies.length)) sentCopies.push(Buffer.from(f.data));
+    }
+    expect(agent.chunks.length).toBeGreaterThan(50);
+    expect(leg.sent.filter((f) => !f.silence).length).toBeGreaterThan(50);
+    expect(agent.chunks).toEqual(chunkCopies);
+    expect(leg.sent.map((f) => f.data)).toEqual(sentCopies);
   });
 });
 
