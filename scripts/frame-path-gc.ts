@@ -20,21 +20,28 @@ import { encodeAudioFrame } from '../src/protocols/audiosocket/encoder.js';
 import { AudioSocketConnection } from '../src/transports/audiosocket/audiosocket-connection.js';
 import { createAudioSocketCounters } from '../src/transports/audiosocket/counters.js';
 
-helpIfAsked(`usage: npx tsx scripts/frame-path-gc.ts [--calls N] [--seconds S] [--agent pcm16k|ulaw|slin]
+helpIfAsked(`usage: npx tsx scripts/frame-path-gc.ts [--calls N] [--seconds S] [--agent pcm16k|ulaw|slin] [--phases P]
 N calls (default 100) of S seconds of audio each (default 60) through MediaBridge + AudioSocket over loopback,
 echoed by an in-process agent speaking 16 kHz PCM (default: resampling both ways), μ-law (G.711 only) or the
-leg's own 8 kHz slin (no conversion). Prints GC counts, GC time and CPU per call-second.`);
+leg's own 8 kHz slin (no conversion), on a media clock of P phases (default 4). Prints GC counts, GC time, CPU per
+call-second and how long each clock wake-up took (the longest burst of downlink writes).`);
 
 const { values } = parseArgs({
-  options: { calls: { type: 'string' }, seconds: { type: 'string' }, agent: { type: 'string' } },
+  options: {
+    calls: { type: 'string' },
+    seconds: { type: 'string' },
+    agent: { type: 'string' },
+    phases: { type: 'string' },
+  },
 });
+const phases = Number(values.phases ?? 4);
 const calls = Number(values.calls ?? 100);
 const seconds = Number(values.seconds ?? 60);
 const agentKind = values.agent ?? 'pcm16k';
 const agentFormats: Record<string, AudioFormat> = { pcm16k: PCM16K, ulaw: ULAW8K, slin: PCM8K };
 const agentFormat = agentFormats[agentKind];
-if (!agentFormat || !(calls > 0) || !(seconds > 0)) {
-  console.error('--calls and --seconds must be positive, --agent one of pcm16k, ulaw, slin');
+if (!agentFormat || !(calls > 0) || !(seconds > 0) || !(Number.isInteger(phases) && phases >= 1 && phases <= 10)) {
+  console.error('--calls and --seconds must be positive, --agent one of pcm16k, ulaw, slin, --phases 1…10');
   process.exit(2);
 }
 
@@ -57,7 +64,7 @@ class EchoAgent implements VoiceAgent {
 let now = 0;
 let due: (() => void) | undefined;
 const clock = new MediaClock({
-  phases: 4,
+  phases,
   now: () => now,
   setTimer: (fn) => {
     due = fn;
@@ -128,14 +135,21 @@ async function run(frames: number): Promise<void> {
     const want = bridges[0]!.stats.framesIn + 1;
     for (const peer of peers) peer.write(wire);
     while (bridges.some((b) => b.stats.framesIn < want)) await new Promise((r) => setImmediate(r));
-    // The period's four phases.
-    for (let p = 0; p < 4; p++) {
-      now += 5;
-      due?.();
+    // Every sub-tick of the period (the clock sets no timer for an empty phase: then nothing is due).
+    for (let p = 0; p < phases; p++) {
+      now += 20 / phases;
+      const fn = due;
+      due = undefined;
+      if (!fn) continue;
+      const t = performance.now();
+      fn();
+      if (measuring) wakeups.push(performance.now() - t);
     }
   }
 }
 
+let measuring = false;
+const wakeups: number[] = [];
 clock.start();
 due?.();
 await run(250); // warm-up
@@ -155,12 +169,16 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const framesOut0 = bridges.reduce((n, b) => n + b.stats.framesOut, 0);
 const silence0 = bridges.reduce((n, b) => n + b.stats.silenceFramesOut, 0);
+measuring = true;
 await run(seconds * 50);
 const cpu = process.cpuUsage(cpu0);
 const wallMs = performance.now() - t0;
 await new Promise((r) => setTimeout(r, 50));
 observer.disconnect();
 const callSeconds = calls * seconds;
+wakeups.sort((a, b) => a - b);
+const pct = (q: number) =>
+  Number((wakeups[Math.min(wakeups.length - 1, Math.floor(q * wakeups.length))] ?? 0).toFixed(3));
 const framesOut = bridges.reduce((n, b) => n + b.stats.framesOut, 0) - framesOut0;
 console.log(
   JSON.stringify({
@@ -177,6 +195,8 @@ console.log(
     gcMsPerCallSecond: Number((gc.ms / callSeconds).toFixed(4)),
     scavengesPer1000CallSeconds: Number(((1000 * gc.minor) / callSeconds).toFixed(1)),
     cpuMsPerCallSecond: Number(((cpu.user + cpu.system) / 1000 / callSeconds).toFixed(3)),
+    phases,
+    wakeupMs: { p50: pct(0.5), p99: pct(0.99), max: pct(1) },
     wallMs: Math.round(wallMs),
   }),
 );
