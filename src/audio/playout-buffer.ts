@@ -246,8 +246,8 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
       this.#lastTakenId = entry.id;
       if (entry.offset >= entry.data.length) this.#head += 1;
     }
-    // A partial frame at the end of the audio plays padded with zeros.
-    if (filled < this.#frameBytes) out.fill(0, filled);
+    // A partial frame at the end of the audio plays padded with the encoding's silence (0x00 is loud in G.711).
+    if (filled < this.#frameBytes) out.fill(silenceByte(this.#format), filled);
     // Marks right after the last byte taken are reached too.
     fired = this.#drainHeadMarks(fired);
     this.#compact();
