@@ -149,7 +149,7 @@ export class PhasedClock {
       const firedAt = this.#now();
       if (firedAt - scheduledAt > this.periodMs) this.stats.late += 1;
       this.stats.ticks += 1;
-      const tick: ClockTick = { index, scheduledAt, firedAt, missed };
+      const tick: ClockTick = { index, scheduledAt, firedAt, missed, phase: phaseIndex };
       missed = 0;
       this.#onTick?.(tick, phaseIndex);
       for (const listener of p.listeners) {

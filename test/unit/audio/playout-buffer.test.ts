@@ -59,7 +59,7 @@ describe('PlayoutBuffer', () => {
     expect(pb.playedMs('u')).toBe(30);
   });
 
-  it('pads a partial μ-law or A-law tail with that encoding\'s silence byte, not 0x00 (a click)', () => {
+  it("pads a partial μ-law or A-law tail with that encoding's silence byte, not 0x00 (a click)", () => {
     for (const [format, silent] of [
       [ULAW8K, 0xff],
       [{ ...ULAW8K, encoding: 'alaw' as const }, 0xd5],
