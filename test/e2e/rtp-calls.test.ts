@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
+import type { AriHarness } from '../support/ari-harness.js';
+import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
+import { receivedPcm, rtpRoutes, startRtpHarness } from '../support/rtp-harness.js';
+import { waitFor } from '../support/wait.js';
+
+async function expectNothingLeft(h: AriHarness): Promise<void> {
+  await waitFor(() => h.app.registry.size === 0, 10_000, 'no live calls');
+  await waitFor(() => h.sim.channels().length === 0 && h.sim.bridges().length === 0, 10_000, 'nothing left');
+  await waitFor(() => h.app.rtpPorts.inUse === 0, 5000, 'RTP ports released');
+}
+
+describe('Stasis calls over RTP (externalMedia UnicastRTP)', () => {
+  let h: AriHarness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  for (const format of ['ulaw', 'slin', 'slin16', 'alaw'] as const) {
+    it(`${format}: the caller hears the echo, frequency and level kept; caller hangup releases the port`, async () => {
+      h = await startRtpHarness({}, { routesJson: rtpRoutes({ kind: 'echo' }, format) });
+      const rate = format === 'slin16' ? 16000 : 8000;
+      const tone = generateTone({ rate, freq: 600, amplitude: 8000, ms: 1500 });
+      const caller = await h.sim.placeInboundCall({ audio: { type: 'samples', samples: tone } });
+      await waitFor(() => h!.sim.rtpStreams().length === 1, 10_000, 'RTP stream');
+      const stream = h.sim.rtpStreams()[0]!;
+      await waitFor(() => trimSilence(receivedPcm(stream)).length > 8000, 10_000, 'echo heard');
+      await new Promise((r) => setTimeout(r, 600));
+      const heard = trimSilence(receivedPcm(stream));
+      // slin16 is sent back as 8 kHz L16: Asterisk's UnicastRTP reads no dynamic payload type.
+      const heardRate = stream.received[0]!.rate;
+      expect(heardRate).toBe(8000);
+      const m = toneWindowMatch(heard, heardRate, 600, rmsDbfs(tone), { dbTolerance: 0.6 });
+      expect(m.windows).toBeGreaterThanOrEqual(10);
+      expect(m.share).toBeGreaterThanOrEqual(0.9);
+      expect(stream.dropped).toEqual({ payloadType: 0, source: 0, invalid: 0, rtcp: 0 });
+      const session = h.app.registry.list()[0]!;
+      await caller.hangup();
+      await session.done;
+      expect(session.endSummary).toMatchObject({ reason: 'caller_hangup' });
+      await expectNothingLeft(h);
+    }, 20_000);
+  }
+});
