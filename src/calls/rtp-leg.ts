@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { type AudioFormat, bytesPerSample, formatsEqual } from '../audio/format.js';
+import { type AudioFormat, bytesPerSample, formatsEqual, PCM8K, PCM16K } from '../audio/format.js';
 import { FormatConverter } from '../audio/format-converter.js';
 import type { ClockTick } from '../audio/media-clock.js';
 import { silenceByte } from '../audio/silence.js';
@@ -61,7 +61,8 @@ function randomStart(): RtpSenderStart {
 
 /**
  * A call's UnicastRTP stream as its media leg. Caller audio: packets from Asterisk (its source only) → jitter
- * buffer (order, loss concealed) → L16 byte-swapped to little-endian → `audio`. Agent audio: each frame the bridge
+ * buffer (order, loss concealed) → L16 byte-swapped to little-endian, G.711 decoded → `audio` (PCM16: the call's
+ * VAD and barge-in work the same on every format). Agent audio: each frame the bridge
  * sends on a media-clock tick (silence too, from the first tick: Asterisk may not send before audio flows) →
  * converted when the sent format differs (slin16 calls send 8 kHz L16 by default) → one RTP packet with our own
  * SSRC, sequence and timestamp, the marker on the first packet of each agent utterance. What was heard is what
@@ -77,7 +78,10 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly #sender: RtpSender;
   readonly #accepted: ReadonlySet<number>;
   readonly #sendFormat: AudioFormat;
+  /** Agent audio (PCM16 at the leg's rate) → the sent format: G.711 encoding, resampling, or nothing. */
   readonly #toWire: FormatConverter | undefined;
+  /** Caller audio of a G.711 call → PCM16 (L16 is only byte-swapped). */
+  readonly #fromWire: FormatConverter | undefined;
   readonly #now: () => number;
   readonly #unsubscribe: () => void;
   #otherPayloadType = 0;
@@ -91,11 +95,13 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     this.id = options.id;
     this.#endpoint = options.endpoint;
     const spec = RTP_FORMAT_SPECS[options.format];
-    this.format = spec.audio;
+    // G.711 is decoded at the edge: the call (VAD, barge-in, agents) sees PCM16 at the format's rate.
+    this.format = spec.audio.sampleRate === 16000 ? PCM16K : PCM8K;
     this.#sendFormat = RTP_FORMAT_SPECS[options.send.format].audio;
     this.#toWire = formatsEqual(this.format, this.#sendFormat)
       ? undefined
       : new FormatConverter(this.format, this.#sendFormat);
+    this.#fromWire = spec.audio.encoding === 'pcm16' ? undefined : new FormatConverter(spec.audio, this.format);
     this.#now = options.now ?? (() => performance.now());
     this.#accepted = new Set([spec.asteriskPayloadType, ...(options.acceptPayloadTypes ?? [])]);
     this.#jitter = new RtpJitterBuffer({
@@ -180,10 +186,9 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
   #deliver(frames: readonly { payload: Buffer }[]): void {
     if (this.#closed) return;
-    const pcm = this.format.encoding === 'pcm16';
     for (const f of frames) {
       if (f.payload.length === 0) continue;
-      this.emit('audio', pcm ? l16ToPcm(f.payload) : f.payload, this.format);
+      this.emit('audio', this.#fromWire ? this.#fromWire.push(f.payload) : l16ToPcm(f.payload), this.format);
     }
   }
 

@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { pcmSamples } from '../../src/audio/format.js';
 import { alawDecode, ulawDecode } from '../../src/audio/g711.js';
 import type { SimRtpReceived, SimUnicastRtp } from '../../src/simulator/ari/sim-unicast-rtp.js';
+import { decodeWav, toMono } from '../../src/simulator/audio/wav.js';
 import { type AriHarness, startAriHarness } from './ari-harness.js';
 
 /**
@@ -50,4 +52,43 @@ export function onlyStream(h: AriHarness): SimUnicastRtp {
   const s = h.sim.rtpStreams()[0];
   if (!s) throw new Error('no RTP stream');
   return s;
+}
+
+/** Milliseconds of voiced audio (a sample over `threshold`) the UnicastRTP channel read from the adapter. */
+export function rtpVoicedMs(stream: SimUnicastRtp, threshold = 50): number {
+  let ms = 0;
+  for (const p of stream.received) {
+    const samples = receivedSamples(p);
+    if (samples.some((v) => Math.abs(v) > threshold)) ms += (samples.length * 1000) / p.rate;
+  }
+  return ms;
+}
+
+/**
+ * `ms` of real speech at `rate` with no quiet frame in it: the voiced 20 ms frames of the speech fixture, in order
+ * and repeated, so every frame of it is told apart from the silence the adapter sends when the agent is quiet.
+ */
+export function voicedSpeech(rate: 8000 | 16000, ms: number): Int16Array {
+  const speech = toMono(
+    decodeWav(readFileSync(new URL(`../fixtures/speech/hello-${rate / 1000}k.wav`, import.meta.url))),
+  );
+  const frame = rate / 50;
+  const voiced: Int16Array[] = [];
+  for (let at = 0; at + frame <= speech.length; at += frame) {
+    const f = speech.subarray(at, at + frame);
+    if (f.some((v) => Math.abs(v) > 400)) voiced.push(f);
+  }
+  const frames = Math.round(ms / 20);
+  const out = new Int16Array(frames * frame);
+  for (let i = 0; i < frames; i++) out.set(voiced[i % voiced.length]!, i * frame);
+  return out;
+}
+
+/** Milliseconds of `samples` (at `rate`) in 20 ms frames with a sample over `threshold`. */
+export function voicedMsOf(samples: Int16Array, rate: number, threshold = 400): number {
+  const frame = rate / 50;
+  let ms = 0;
+  for (let at = 0; at + frame <= samples.length; at += frame)
+    if (samples.subarray(at, at + frame).some((v) => Math.abs(v) > threshold)) ms += 20;
+  return ms;
 }
