@@ -42,6 +42,8 @@ export interface RtpLegOptions {
 export interface RtpLegStats {
   packetsIn: number;
   packetsOut: number;
+  /** Caller frames handed to the call: packets in order plus concealment. */
+  framesDelivered: number;
   lost: number;
   concealed: number;
   late: number;
@@ -136,6 +138,7 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
     return {
       packetsIn: e.packetsIn,
       packetsOut: e.packetsOut,
+      framesDelivered: j.released + j.concealed,
       lost: j.lost,
       concealed: j.concealed,
       late: j.late,

@@ -1,7 +1,8 @@
 /**
  * The uplink jitter buffer of one RTP stream: packets come out in sequence order. In-order packets pass straight
- * through (no added delay); after a hole, later packets are held up to `depthMs` for the missing one. When it
- * does not come in time (or more than the depth is held), it is counted lost and, for holes up to the depth,
+ * through (no added delay); after a hole, later packets are held for the missing one until `depthMs` have passed
+ * since the last frame came out, so the stream never stalls longer than the depth. When it does not come in time
+ * (or more than the depth is held), it is counted lost and, for holes up to the depth,
  * concealed with a frame of silence, so the caller's audio keeps its length. Longer holes are an outage on the
  * wire: counted, not concealed (the media bridge fills wall-clock gaps itself). Late and duplicate packets are
  * dropped and counted. A new SSRC, or a sequence jump too large to be loss, starts a new stream after what is
@@ -68,6 +69,11 @@ export class RtpJitterBuffer {
   #ssrc: number | undefined;
   /** Sequence number expected next, once the stream has started. */
   #next: number | undefined;
+  /** When a frame last came out (undefined before the first). */
+  #lastOut: number | undefined;
+  /** Sequence numbers released lately (a copy of one is a duplicate; a packet given up on that comes is late). */
+  readonly #recent = new Set<number>();
+  readonly #recentOrder: number[] = [];
 
   constructor(options: JitterBufferOptions) {
     this.#depthMs = Math.max(0, options.depthMs);
@@ -91,16 +97,17 @@ export class RtpJitterBuffer {
     const out: ReleasedFrame[] = [];
     if (this.#ssrc !== undefined && p.ssrc !== this.#ssrc) {
       this.stats.ssrcChanges += 1;
-      this.#restart(out);
+      this.#restart(out, nowMs);
     }
     this.#ssrc = p.ssrc;
     if (this.#next === undefined) this.#next = p.sequence;
     const d = sequenceDelta(p.sequence, this.#next);
     if (d < -LATE_WINDOW || d > MAX_LOSS_JUMP) {
-      this.#restart(out);
+      this.#restart(out, nowMs);
       this.#next = p.sequence;
     } else if (d < 0) {
-      this.stats.late += 1;
+      if (this.#recent.has(p.sequence)) this.stats.duplicates += 1;
+      else this.stats.late += 1;
       return out;
     } else if (this.#held.has(p.sequence)) {
       this.stats.duplicates += 1;
@@ -121,7 +128,7 @@ export class RtpJitterBuffer {
   /** Releases everything held, in order, without concealment (end of the stream). */
   flush(): ReleasedFrame[] {
     const out: ReleasedFrame[] = [];
-    this.#restart(out);
+    this.#restart(out, this.#lastOut ?? 0);
     return out;
   }
 
@@ -130,11 +137,13 @@ export class RtpJitterBuffer {
       const head = this.#held.get(this.#next);
       if (head) {
         this.#held.delete(this.#next);
-        this.#release(head.payload, out);
+        this.#release(head.payload, out, nowMs);
+        this.#remember(this.#next);
         this.#next = (this.#next + 1) & 0xffff;
         continue;
       }
-      if (this.#held.size <= this.#holdPackets && nowMs - this.#oldestArrival() < this.#depthMs) return;
+      const since = this.#lastOut ?? this.#oldestArrival();
+      if (this.#held.size <= this.#holdPackets && nowMs - since < this.#depthMs) return;
       // The missing packet is given up: skip to the next one held, concealing short holes.
       const hole = this.#holeLength();
       this.stats.lost += hole;
@@ -142,6 +151,7 @@ export class RtpJitterBuffer {
         for (let i = 0; i < hole; i++) {
           out.push({ payload: this.#silence, concealed: true });
           this.stats.concealed += 1;
+          this.#lastOut = nowMs;
         }
       }
       this.#next = (this.#next + hole) & 0xffff;
@@ -162,19 +172,28 @@ export class RtpJitterBuffer {
   }
 
   /** Releases what is held in sequence order (no concealment) and forgets the stream position. */
-  #restart(out: ReleasedFrame[]): void {
+  #restart(out: ReleasedFrame[], nowMs: number): void {
     if (this.#next !== undefined || this.#held.size > 0) this.stats.resyncs += 1;
     const base = this.#next;
     const ordered = [...this.#held.entries()].sort(([a], [b]) =>
       base === undefined ? a - b : sequenceDelta(a, base) - sequenceDelta(b, base),
     );
     this.#held.clear();
-    for (const [, h] of ordered) this.#release(h.payload, out);
+    for (const [, h] of ordered) this.#release(h.payload, out, nowMs);
     this.#next = undefined;
+    this.#recent.clear();
+    this.#recentOrder.length = 0;
   }
 
-  #release(payload: Buffer, out: ReleasedFrame[]): void {
+  #remember(sequence: number): void {
+    this.#recent.add(sequence);
+    this.#recentOrder.push(sequence);
+    if (this.#recentOrder.length > LATE_WINDOW) this.#recent.delete(this.#recentOrder.shift()!);
+  }
+
+  #release(payload: Buffer, out: ReleasedFrame[], nowMs: number): void {
     out.push({ payload, concealed: false });
     this.stats.released += 1;
+    this.#lastOut = nowMs;
   }
 }

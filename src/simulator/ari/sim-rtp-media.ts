@@ -11,6 +11,8 @@ export interface SimRtpMediaOptions {
   readonly onStream?: (stream: SimUnicastRtp) => void;
   /** `UNICASTRTP_LOCAL_ADDRESS`, the address the socket binds. Default 127.0.0.1. */
   readonly localAddress?: string;
+  /** Every stream sends only once it has read a packet from the application (see SimUnicastRtpOptions). */
+  readonly waitForAudio?: boolean;
 }
 
 const CLOSE_WAIT_MS = 2000;
@@ -34,6 +36,7 @@ export class SimRtpMedia {
     const stream = await SimUnicastRtp.open({
       ...options,
       ...(this.#o.localAddress ? { localAddress: this.#o.localAddress } : {}),
+      ...(this.#o.waitForAudio ? { waitForAudio: true } : {}),
     });
     this.#all.push(stream);
     this.#live.add(stream);

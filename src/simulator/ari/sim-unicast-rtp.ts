@@ -71,6 +71,11 @@ export interface SimUnicastRtpOptions {
   readonly target: { readonly host: string; readonly port: number };
   /** Local address to bind (the address Asterisk uses towards the target). Default 127.0.0.1. */
   readonly localAddress?: string;
+  /**
+   * Send nothing until a packet has been read from the application, as a real Asterisk may do until audio flows
+   * through the bridge. Default false (send once bridged).
+   */
+  readonly waitForAudio?: boolean;
 }
 
 export class SimUnicastRtp implements SimRtpFaults {
@@ -144,6 +149,11 @@ export class SimUnicastRtp implements SimRtpFaults {
     return this.#closedPromise;
   }
 
+  /** Where the stream sends (`external_host`). */
+  get target(): { readonly host: string; readonly port: number } {
+    return this.#o.target;
+  }
+
   get isClosed(): boolean {
     return this.#closed;
   }
@@ -204,6 +214,7 @@ export class SimUnicastRtp implements SimRtpFaults {
   /** One 20 ms tick: one packet of caller audio, once bridged. */
   tick(tick: ClockTick): void {
     if (this.#closed || !this.#bridged || !this.#source) return;
+    if (this.#o.waitForAudio && this.received.length === 0) return;
     if (this.#quietMs !== undefined) {
       this.#quietUntil = tick.scheduledAt + this.#quietMs;
       this.#quietMs = undefined;
