@@ -28,6 +28,9 @@ export type { OriginateRequest, OriginateResult } from './stasis-originate.js';
 /** What the controller needs to make a call session (the composition root supplies it). */
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
 
+/** Names of the media channels externalMedia creates (AudioSocket, chan_websocket, RTP): never a new call. */
+const MEDIA_CHANNEL_PREFIXES = ['AudioSocket/', 'WebSocket/', 'UnicastRTP/'] as const;
+
 export interface StasisControllerOptions {
   /** The parts of the ARI client the controller uses (the full client fits). */
   ari: StasisAri;
@@ -272,7 +275,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onStasisStart(channel: Channel, args: readonly string[]): void {
-    if (this.#own.has(channel.id) || channel.name.startsWith('AudioSocket/') || channel.name.startsWith('WebSocket/')) {
+    if (this.#own.has(channel.id) || MEDIA_CHANNEL_PREFIXES.some((prefix) => channel.name.startsWith(prefix))) {
       // Our own media leg entering Stasis, before or after its externalMedia answer was processed.
       this.#mediaStasis.started(channel.id);
       return;

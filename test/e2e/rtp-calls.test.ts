@@ -43,4 +43,26 @@ describe('Stasis calls over RTP (externalMedia UnicastRTP)', () => {
       await expectNothingLeft(h);
     }, 20_000);
   }
+
+  it('40 calls in a burst, StasisStart before and after the externalMedia answer: each UnicastRTP channel is bridged as the media of its call', async () => {
+    const delays = [0, 0, 5, 20];
+    let n = 0;
+    h = await startRtpHarness(
+      { ARI_REQUEST_TIMEOUT_MS: '60000' },
+      {
+        routesJson: rtpRoutes({ kind: 'echo' }, 'ulaw'),
+        sim: { mediaStasisDelayMs: () => delays[n++ % delays.length]! },
+      },
+    );
+    const CALLS = 40;
+    const callers = await Promise.all(Array.from({ length: CALLS }, () => h!.sim.placeInboundCall({})));
+    const bridged = () => h!.sim.bridges().filter((b) => b.channels.length === 2).length;
+    await waitFor(() => bridged() === CALLS, 30_000, 'every call bridged');
+    // No UnicastRTP channel was taken for a caller of its own.
+    expect(h.app.registry.size).toBe(CALLS);
+    expect(h.logs.find(/setting up the call in Asterisk failed/)).toEqual([]);
+    expect(h.app.rtpPorts.inUse).toBe(CALLS);
+    await Promise.all(callers.map((c) => c.hangup()));
+    await expectNothingLeft(h);
+  }, 60_000);
 });
