@@ -5,14 +5,14 @@
  *   channel's `UNICASTRTP_LOCAL_ADDRESS` / `UNICASTRTP_LOCAL_PORT`;
  * - nothing is sent until the channel is bridged and audio flows; then one packet per 20 ms to `external_host`,
  *   with the payload type of the global table (μ-law 0, A-law 8, slin 10, slin16 118), L16 in network byte order,
- *   a random SSRC, sequence and timestamp, the marker on the first packet;
+ *   a random SSRC, sequence and timestamp, and never a marker bit (recorded: not even on the first packet);
  * - received packets are read only with a payload type the channel can resolve: static types up to 34 through
  *   the global table (0 μ-law, 8 A-law, 10 and 11 slin), dynamic ones (118 …) are dropped, as UnicastRTP maps no
  *   dynamic type; a voice frame of another format than the channel's is accepted (Asterisk converts it);
  * - strict RTP: the first source heard is the only one accepted afterwards;
  * - DTMF is not sent over the stream (UnicastRTP has no digit callbacks): ARI reports it on the caller's channel;
  * - a hangup closes the socket; nothing is sent to say so.
- * Not recorded from a real Asterisk: built from its source (see the folder's README for what was recorded).
+ * Built from Asterisk's source and checked against the recordings of fixtures 11-18 (asterisk-22.10).
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -100,7 +100,6 @@ export class SimUnicastRtp implements SimRtpFaults {
   #ssrc = randomInt(0, 2 ** 32 - 1);
   #seq = randomInt(0, 65536);
   #ts = randomInt(0, 2 ** 32 - 1);
-  #first = true;
   #drop = 0;
   #swap = false;
   #held: Buffer | undefined;
@@ -198,7 +197,6 @@ export class SimUnicastRtp implements SimRtpFaults {
     this.#ssrc = randomInt(0, 2 ** 32 - 1);
     this.#seq = randomInt(0, 65536);
     this.#ts = randomInt(0, 2 ** 32 - 1);
-    this.#first = true;
   }
 
   sendRtcp(): void {
@@ -233,14 +231,13 @@ export class SimUnicastRtp implements SimRtpFaults {
           ? alawEncode(pcmSamples(pcm))
           : pcmToL16(pcm);
     const packet = encodeRtp({
-      marker: this.#first,
+      marker: false,
       payloadType: UNICAST_RTP_SEND_PT[this.format] ?? 10,
       sequence: this.#seq,
       timestamp: this.#ts,
       ssrc: this.#ssrc,
       payload,
     });
-    this.#first = false;
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#ts = (this.#ts + samples) >>> 0;
     this.packetsSent += 1;
