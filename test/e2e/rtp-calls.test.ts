@@ -1,8 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
 import type { AriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
-import { receivedPcm, rtpRoutes, startRtpHarness } from '../support/rtp-harness.js';
+import { onlyStream, receivedPcm, rtpRoutes, startRtpHarness } from '../support/rtp-harness.js';
+
+const FIXTURE_11 = new URL(
+  '../fixtures/asterisk-22.10/11-externalmedia-rtp-ulaw/11-externalmedia-rtp-ulaw.ari-events.jsonl',
+  import.meta.url,
+);
 import { waitFor } from '../support/wait.js';
 
 async function expectNothingLeft(h: AriHarness): Promise<void> {
@@ -65,4 +71,27 @@ describe('Stasis calls over RTP (externalMedia UnicastRTP)', () => {
     await Promise.all(callers.map((c) => c.hangup()));
     await expectNothingLeft(h);
   }, 60_000);
+
+  it('the UnicastRTP channel goes through the events recorded from Asterisk 22.10.1, from creation to its hangup', async () => {
+    h = await startRtpHarness({}, { routesJson: rtpRoutes({ kind: 'echo' }, 'ulaw') });
+    const caller = await h.sim.placeInboundCall({});
+    await waitFor(() => h!.app.registry.list()[0]?.bridge !== undefined, 10_000, 'bridged');
+    const session = h.app.registry.list()[0]!;
+    await caller.hangup();
+    await session.done;
+    await expectNothingLeft(h);
+    const media = h.sim.channel(onlyStream(h).channelId)!;
+    const label = (e: { type: string; variable?: string; dialstatus?: string }) =>
+      e.type === 'ChannelVarset' ? `${e.type}(${e.variable})` : e.type === 'Dial' ? `Dial(${e.dialstatus})` : e.type;
+    const recorded = readFileSync(FIXTURE_11, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map(
+        (l) =>
+          (JSON.parse(l) as { event: { type: string; channel?: { name?: string }; peer?: { name?: string } } }).event,
+      )
+      .filter((e) => [e.channel?.name, e.peer?.name].some((n) => n?.startsWith('UnicastRTP/')))
+      .map((e) => label(e));
+    expect(media.events.map((e) => label(e as never))).toEqual(recorded);
+  });
 });

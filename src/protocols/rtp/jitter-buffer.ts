@@ -128,7 +128,9 @@ export class RtpJitterBuffer {
   /** Releases everything held, in order, without concealment (end of the stream). */
   flush(): ReleasedFrame[] {
     const out: ReleasedFrame[] = [];
+    const resyncs = this.stats.resyncs;
     this.#restart(out, this.#lastOut ?? 0);
+    this.stats.resyncs = resyncs;
     return out;
   }
 
