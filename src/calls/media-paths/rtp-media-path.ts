@@ -21,8 +21,6 @@ export interface RtpMediaOptions {
   /** Payload type sent per format, where it should differ from the one Asterisk uses. */
   readonly payloadTypes: Partial<Record<RtpFormat, number>>;
   readonly clock: { subscribe(listener: (tick: ClockTick) => void): () => void };
-  /** Longest wait for the media channel's StasisStart. Default 5000 ms. */
-  readonly stasisTimeoutMs?: number | undefined;
   /** Counts every RTP leg's stats into the adapter's totals when it ends. */
   readonly onLegEnded?: ((stats: RtpLeg['stats']) => void) | undefined;
 }
@@ -32,6 +30,8 @@ export interface RtpMediaPathOptions {
   readonly app: string;
   /** Without it, calls on `media: rtp` routes fail with `MEDIA_PATH_UNAVAILABLE`. */
   readonly rtpMedia?: RtpMediaOptions | undefined;
+  /** Longest wait for the media channel's StasisStart before it is bridged. Default 5000 ms. */
+  readonly mediaStasisTimeoutMs?: number | undefined;
 }
 
 /** Where Asterisk receives the call's RTP: the UnicastRTP channel's `UNICASTRTP_LOCAL_*` variables, if usable. */
@@ -115,7 +115,7 @@ export class RtpMediaPath implements MediaPathSetup {
       const ended = leg;
       ended.once('close', () => o.onLegEnded?.(ended.stats));
       if (session.closing) return void (await telephony.release());
-      const timeout = AbortSignal.timeout(o.stasisTimeoutMs ?? 5000);
+      const timeout = AbortSignal.timeout(this.#o.mediaStasisTimeoutMs ?? 5000);
       await stasisStarted(media.id, AbortSignal.any([live.signal, timeout]));
       if (session.closing) return void (await telephony.release());
       await addChannelWhenInStasis(this.#o.ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: live.signal });
