@@ -15,7 +15,8 @@
  * simulator (started here) with server VAD, whose model answers every caller turn with audio; no latency figures.
  *
  * Every caller sends real speech (test/fixtures/speech) with a 1 kHz 80 ms burst every 2 s, each call at its own
- * phase (bench/lib/tone-onsets.ts). By default the callers run in a child process (bench/loadgen/callers-child.ts),
+ * burst phase (bench/lib/tone-onsets.ts), and its frames on its own phase of the 20 ms period: the callers' clock
+ * has 20 phases 1 ms apart, one timer each (bench/loadgen/phased-clock.ts); `--aligned` puts every call in one. By default the callers run in a child process (bench/loadgen/callers-child.ts),
  * so the generator's two halves — callers, and the echo agent here — get separate event loops.
  *
  * Caller-side figures, over the measured window only (after `--warmup`):
@@ -40,6 +41,7 @@ import { formatLoad } from './loadgen/report.js';
 import { runLoad } from './loadgen/run-load.js';
 import { type LoadAgent, type LoadOptions, REALTIME_ANSWER_MS } from './loadgen/types.js';
 import { scriptArgs } from './lib/script-args.js';
+import { parseServiceEnv, servicePinning } from './lib/service-process.js';
 
 export { formatLoad } from './loadgen/report.js';
 export { runLoad } from './loadgen/run-load.js';
@@ -61,6 +63,9 @@ side. Without --target it starts the service itself with a native WebSocket echo
   --warmup S           load before the window, s (default max(3, 1 + ramp))
   --ramp S             --calls: spread the starts over S s (default N/50)
   --kind 0x10|0x12     slin 8 kHz (default) or slin16
+  --phases N           spread the calls' frames over N phases of the 20 ms period, uniformly (1-20, default 20:
+                       1 ms apart, as independent Asterisk channels send)
+  --aligned            every call sends in the same phase (--phases 1): the worst case
   --vad                self-started service: VAD on (silero)
   --via MODE           self-started service: audiosocket (default, dialplan-direct AudioSocket) or ari (a simulated
                        Asterisk in the callers' process, the service in ARI mode: StasisStart, externalMedia
@@ -70,6 +75,11 @@ side. Without --target it starts the service itself with a native WebSocket echo
                        with ${REALTIME_ANSWER_MS} ms of audio; frame figures and answer counts, no latency)
   --inline             run the callers in this process (default: a child process)
   --no-pin             do not pin with taskset (default: service core 1, generator core 0)
+  --pinning MODE       self-started service: one-core (default; all its threads on core 1) or main-thread (its event
+                       loop on core 1, its other threads - VAD worker, V8 helpers - on core 0 with the generator)
+  --service-env K=V    self-started service: an extra environment variable (repeatable), e.g. a knob under test
+  --service-root DIR   self-started service: start the one of this checkout of the project (npm ci done there),
+                       e.g. an older commit in a git worktree; the generator stays this one
   --json FILE          also write the figures as JSON
   --help`;
 
@@ -85,6 +95,11 @@ async function main(): Promise<void> {
     warmup: { type: 'string' },
     ramp: { type: 'string' },
     kind: { type: 'string', default: '0x10' },
+    phases: { type: 'string' },
+    aligned: { type: 'boolean', default: false },
+    pinning: { type: 'string' },
+    'service-env': { type: 'string', multiple: true },
+    'service-root': { type: 'string' },
     vad: { type: 'boolean', default: false },
     agent: { type: 'string' },
     via: { type: 'string' },
@@ -105,6 +120,11 @@ async function main(): Promise<void> {
   if (agent !== undefined && !agents.includes(agent)) throw new Error(`--agent must be one of ${agents.join(', ')}`);
   const via = values.via as LoadOptions['via'];
   if (via !== undefined && via !== 'audiosocket' && via !== 'ari') throw new Error('--via must be audiosocket or ari');
+  if (values.aligned && values.phases !== undefined && Number(values.phases) !== 1)
+    throw new Error('--aligned is --phases 1; give one of them');
+  const phases = values.aligned ? 1 : num(values.phases);
+  const pinning = values.pinning === undefined ? undefined : servicePinning(values.pinning, '--pinning');
+  const serviceEnv = values['service-env'] ? parseServiceEnv(values['service-env']) : undefined;
   const opt = <K extends keyof LoadOptions>(key: K, value: LoadOptions[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
   const result = await runLoad({
@@ -123,6 +143,10 @@ async function main(): Promise<void> {
     ...opt('jitter', num(values.jitter)),
     ...opt('warmupS', num(values.warmup)),
     ...opt('rampS', num(values.ramp)),
+    ...opt('phases', phases),
+    ...opt('pinning', pinning),
+    ...opt('serviceEnv', serviceEnv),
+    ...opt('serviceRoot', values['service-root']),
   });
   process.stdout.write(`${formatLoad(result)}\n`);
   if (values.json) await writeFile(values.json, `${JSON.stringify(result, null, 2)}\n`);

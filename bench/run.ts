@@ -12,7 +12,9 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scriptArgs } from './lib/script-args.js';
 import { formatAudioSocketBench, runAudioSocketBench } from './suites/audiosocket.js';
-import { formatCallsBench, runCallsBench } from './suites/calls.js';
+import { parseSeconds, parseSeries, parseSteps } from './lib/load-series.js';
+import { parseServiceEnv } from './lib/service-process.js';
+import { type CallsBenchOptions, formatCallsBench, runCallsBench } from './suites/calls.js';
 import { formatChanWebSocketBench, runChanWebSocketBench } from './suites/chan-websocket.js';
 import { formatRealtimeBench, runRealtimeBench } from './suites/realtime.js';
 import { formatResamplerBench, runResamplerBench } from './suites/resampler.js';
@@ -22,9 +24,14 @@ import { formatToolsLiveBench, runToolsLiveBench } from './suites/tools-live.js'
 import { formatVadBench, runVadBench } from './suites/vad.js';
 import { formatWebRtcBench, runWebRtcBench } from './suites/webrtc.js';
 
+/** Options of the command line for the suites that take them (the calls suite's max-calls search). */
+interface SuiteTuning {
+  readonly calls: CallsBenchOptions;
+}
+
 interface Suite {
   name: string;
-  run: (quick: boolean) => Promise<{ result: unknown; text: string }>;
+  run: (quick: boolean, tuning: SuiteTuning) => Promise<{ result: unknown; text: string }>;
 }
 
 const SUITES: Suite[] = [
@@ -44,13 +51,20 @@ const SUITES: Suite[] = [
   },
   {
     name: 'calls',
-    run: async (quick) => {
-      // Max-calls search per VAD setting (stops at the first failing step; steps beyond the budget are not run).
-      const result = await runCallsBench(
-        quick
-          ? { calls: [50], seconds: 5, bargeInCalls: 20, budgetS: 60 }
-          : { calls: [50, 100, 200, 300, 400], seconds: 12, bargeInCalls: 50, budgetS: 135 },
-      );
+    run: async (quick, tuning) => {
+      // Max-calls search per series (stops after two failing steps; steps beyond the budget are not run).
+      const result = await runCallsBench({
+        ...(quick
+          ? {
+              calls: [50],
+              seconds: 5,
+              series: parseSeries('vad-off,vad-on,vad-off-aligned'),
+              bargeInCalls: 20,
+              budgetS: 90,
+            }
+          : { bargeInCalls: 50 }),
+        ...tuning.calls,
+      });
       return { result, text: formatCallsBench(result) };
     },
   },
@@ -118,14 +132,21 @@ const SUITES: Suite[] = [
   },
 ];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only SUITES] [--record] [--out DIR]
+const USAGE = `usage: npm run bench -- [--quick] [--only SUITES] [--record] [--out DIR] [calls options]
 
-Runs the benchmark suites (the standard run takes about 10 minutes and all cores; run it on a quiet machine).
+Runs the benchmark suites (the standard run takes up to about 20 minutes and all cores; run it on a quiet machine).
   --quick        shorter windows and fewer calls (a smoke run; its figures are not the headline)
   --only LIST    only these suites, comma-separated: ${SUITES.map((x) => x.name).join(', ')}
   --record       standard run only: write to the tracked bench/results/ and refresh docs/benchmarks.md
   --out DIR      where an unrecorded run writes <date>.json and .md (default out/bench, git-ignored)
   --help         print this and exit
+The calls suite's max-calls search (not with --record, except --service-env):
+  --calls-steps LIST     call counts, comma-separated (default 150,200,250,300,400,500)
+  --calls-seconds S      measured window per step (default 10)
+  --calls-series LIST    series, comma-separated (default all: vad-off, vad-on, vad-off-aligned, vad-on-aligned,
+                         vad-on-split)
+  --calls-budget S       wall-time budget of its load steps (default 600)
+  --service-env K=V      extra environment of the service in every step (repeatable), e.g. a knob under test
 Environment: BENCH_MYSQL_URL, BENCH_REDIS_URL (default 127.0.0.1).`;
 
 const { values: args, positionals } = scriptArgs('bench', USAGE, {
@@ -133,6 +154,11 @@ const { values: args, positionals } = scriptArgs('bench', USAGE, {
   only: { type: 'string' },
   record: { type: 'boolean', default: false },
   out: { type: 'string' },
+  'calls-steps': { type: 'string' },
+  'calls-seconds': { type: 'string' },
+  'calls-series': { type: 'string' },
+  'calls-budget': { type: 'string' },
+  'service-env': { type: 'string', multiple: true },
 });
 const quick = args.quick === true;
 const only = args.only === undefined ? undefined : new Set(args.only.split(','));
@@ -147,9 +173,26 @@ const usageError =
         ? '--record is for the standard run only (no --quick, no --only)'
         : record && args.out !== undefined
           ? '--record writes to bench/results/; --out is for unrecorded runs'
-          : undefined;
+          : record && (args['calls-steps'] ?? args['calls-seconds'] ?? args['calls-series'] ?? args['calls-budget'])
+            ? '--record is for the standard run only (no --calls-steps, --calls-seconds, --calls-series, --calls-budget)'
+            : undefined;
 if (usageError) {
   process.stderr.write(`bench: ${usageError} (see --help)\n`);
+  process.exit(2);
+}
+let tuning: SuiteTuning;
+try {
+  tuning = {
+    calls: {
+      ...(args['calls-steps'] ? { calls: parseSteps(args['calls-steps'], '--calls-steps') } : {}),
+      ...(args['calls-seconds'] ? { seconds: parseSeconds(args['calls-seconds'], '--calls-seconds') } : {}),
+      ...(args['calls-series'] ? { series: parseSeries(args['calls-series']) } : {}),
+      ...(args['calls-budget'] ? { budgetS: parseSeconds(args['calls-budget'], '--calls-budget') } : {}),
+      ...(args['service-env'] ? { serviceEnv: parseServiceEnv(args['service-env']) } : {}),
+    },
+  };
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).message} (see --help)\n`);
   process.exit(2);
 }
 
@@ -175,7 +218,7 @@ for (const suite of SUITES) {
   const t0 = performance.now();
   process.stdout.write(`== ${suite.name} ...\n`);
   try {
-    const { result, text } = await suite.run(quick);
+    const { result, text } = await suite.run(quick, tuning);
     const secs = ((performance.now() - t0) / 1000).toFixed(0);
     results[suite.name] = result;
     sections.push(`## ${suite.name}\n\n(${secs} s)\n\n\`\`\`\n${text}\n\`\`\``);

@@ -99,7 +99,11 @@ const SHUTDOWN_RECORD_GRACE_MS = 10_000;
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
   const clock =
-    deps.clock ?? new MediaClock({ onListenerError: (err) => logger.error({ err }, 'media clock listener failed') });
+    deps.clock ??
+    new MediaClock({
+      phases: config.mediaClock.phases,
+      onListenerError: (err) => logger.error({ err }, 'media clock listener failed'),
+    });
   const registry = new CallRegistry();
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);

@@ -12,6 +12,7 @@ import {
   type NativeEchoAgentOptions,
   startNativeEchoAgent,
 } from '../../src/simulator/agents/native-echo-agent.js';
+import { freePort } from '../../test/support/net.js';
 import { startService, stopService } from './service-process.js';
 
 /** The service process started with a routes file of its own. */
@@ -19,35 +20,54 @@ export interface BenchService {
   readonly child: ChildProcess;
   /** AudioSocket port on 127.0.0.1. */
   readonly port: number;
+  /** HTTP port on 127.0.0.1 (health, /metrics). */
+  readonly httpPort: number;
   stop(): Promise<void>;
+}
+
+/** Where the service comes from and what it gets on top of the bench's own settings. */
+export interface ServiceSetup {
+  /** Extra environment (ARI settings, knobs under test); applied last. */
+  readonly env?: Record<string, string>;
+  /** The checkout whose service runs (default: this one); see `serviceEntry`. */
+  readonly root?: string;
 }
 
 export interface EchoService extends BenchService {
   readonly agent: NativeEchoAgent;
 }
 
-/** Starts the service with these routes (VAD `silero` or `off`; `env` on top); `stop` also removes the routes file. */
+/**
+ * Starts the service with these routes (VAD `silero` or `off`; `setup.env` on top, from `setup.root`); `stop` also
+ * removes the routes file. Its HTTP server gets a free port (read back as `httpPort`).
+ */
 export async function startRoutedService(
   routes: readonly unknown[],
   vad: boolean,
-  env: Record<string, string> = {},
+  setup: ServiceSetup = {},
 ): Promise<BenchService> {
   const dir = await mkdtemp(join(tmpdir(), 'ava-bench-'));
   try {
     await writeFile(join(dir, 'routes.json'), JSON.stringify({ routes }));
-    const { child, port } = await startService({
-      AUDIOSOCKET_HOST: '127.0.0.1',
-      AUDIOSOCKET_PORT: '0',
-      AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
-      HTTP_PORT: '0',
-      ROUTES_FILE: join(dir, 'routes.json'),
-      VAD: vad ? 'silero' : 'off',
-      LOG_LEVEL: 'error',
-      ...env,
-    });
+    const httpPort = await freePort();
+    const { child, port } = await startService(
+      {
+        AUDIOSOCKET_HOST: '127.0.0.1',
+        AUDIOSOCKET_PORT: '0',
+        AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(httpPort),
+        ROUTES_FILE: join(dir, 'routes.json'),
+        VAD: vad ? 'silero' : 'off',
+        LOG_LEVEL: 'error',
+        ...setup.env,
+      },
+      setup.root,
+    );
     return {
       child,
       port,
+      httpPort,
       stop: async () => {
         await stopService(child);
         await rm(dir, { recursive: true, force: true });
@@ -75,6 +95,7 @@ export async function withAgent<T extends { close(): Promise<unknown> }>(
     agent,
     child: service.child,
     port: service.port,
+    httpPort: service.httpPort,
     stop: async () => {
       await service.stop();
       await agent.close();
@@ -86,7 +107,7 @@ export async function withAgent<T extends { close(): Promise<unknown> }>(
 export async function startEchoService(
   agentOptions: Omit<NativeEchoAgentOptions, 'secret'>,
   vad: boolean,
-  env: Record<string, string> = {},
+  setup: ServiceSetup = {},
 ): Promise<EchoService> {
   const secret = 'bench-secret-0123456789';
   const agent = await startNativeEchoAgent({ maxRecordedAudioBytes: 0, ...agentOptions, secret });
@@ -94,7 +115,7 @@ export async function startEchoService(
     startRoutedService(
       [{ name: 'bench', agent: { kind: 'websocket', url: a.url, secretEnv: 'BENCH_AGENT_SECRET' } }],
       vad,
-      { BENCH_AGENT_SECRET: secret, ...env },
+      { ...setup, env: { BENCH_AGENT_SECRET: secret, ...setup.env } },
     ),
   );
 }

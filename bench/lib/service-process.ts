@@ -4,11 +4,29 @@
  * core.
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type MachineInfo, machineInfo } from './stats.js';
 
-const SERVER_FILE = fileURLToPath(new URL('../suites/calls-server.ts', import.meta.url));
+/** This checkout's root: the service the benchmarks start unless told another root. */
+export const THIS_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The service process's entry, relative to a checkout's root. */
+const SERVER_ENTRY = join('bench', 'suites', 'calls-server.ts');
+
+/**
+ * Where the service to start lives: this checkout by default, or another checkout of the project (an older commit
+ * beside this one, for before/after comparisons: bench/compare.ts). Throws when `root` has no service entry or no
+ * installed dependencies.
+ */
+export function serviceEntry(root: string = THIS_ROOT): string {
+  const entry = join(resolve(root), SERVER_ENTRY);
+  if (!existsSync(entry)) throw new Error(`no service at ${root}: ${SERVER_ENTRY} is missing`);
+  if (!existsSync(join(resolve(root), 'node_modules')))
+    throw new Error(`the service at ${root} has no node_modules (run npm ci there)`);
+  return entry;
+}
 
 /** Whether processes can be pinned to cores here (taskset present, at least two cores). */
 export const CAN_PIN = spawnSync('taskset', ['--version']).status === 0 && cpus().length >= 2;
@@ -27,11 +45,29 @@ export function pin(pid: number, core: number): boolean {
  */
 export type ServicePinning = 'one-core' | 'main-thread';
 
-export function servicePinning(): ServicePinning {
-  const v = process.env.BENCH_PINNING ?? 'one-core';
-  if (v !== 'one-core' && v !== 'main-thread')
-    throw new Error(`BENCH_PINNING must be one-core or main-thread, got ${v}`);
-  return v;
+export function servicePinning(
+  value = process.env.BENCH_PINNING ?? 'one-core',
+  name = 'BENCH_PINNING',
+): ServicePinning {
+  if (value !== 'one-core' && value !== 'main-thread')
+    throw new Error(`${name} must be one-core or main-thread, got ${value}`);
+  return value;
+}
+
+/**
+ * Parses `KEY=VALUE` settings for the service (`--service-env`, repeatable) into an environment; throws on an entry
+ * without `=` or with a name that is not an environment variable name.
+ */
+export function parseServiceEnv(entries: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    const key = at < 0 ? '' : entry.slice(0, at);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      throw new Error(`--service-env takes KEY=VALUE (a variable name, then =), not "${entry}"`);
+    env[key] = entry.slice(at + 1);
+  }
+  return env;
 }
 
 /** Places the service's threads as {@link servicePinning} says (call once it is started); false when not pinned. */
@@ -41,9 +77,17 @@ export function pinService(pid: number, mode: ServicePinning = servicePinning())
   return pin(pid, 0) && CAN_PIN && spawnSync('taskset', ['-p', '-c', '1', String(pid)]).status === 0;
 }
 
-/** Starts the service with these environment variables; resolves with the process and its AudioSocket port. */
-export async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(SERVER_FILE, [], {
+/**
+ * Starts the service with these environment variables (from the checkout at `root`, this one by default); resolves
+ * with the process and its AudioSocket port.
+ */
+export async function startService(
+  env: Record<string, string>,
+  root?: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  const entry = serviceEntry(root);
+  const child = fork(entry, [], {
+    cwd: resolve(entry, '..', '..', '..'),
     // BENCH_SERVICE_NODE_ARGS: extra Node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=prof`.
     execArgv: [
       '--import',

@@ -35,11 +35,14 @@ export function gapStats(gaps: ArrayLike<number>): GapStats {
   };
 }
 
-/** CPU time (user + system) of a process in ms, from /proc (Linux); undefined elsewhere. */
-export async function processCpuMs(pid: number): Promise<number | undefined> {
+/**
+ * CPU time (user + system) of a process in ms, from /proc (Linux); undefined elsewhere. With `tid`, of that thread
+ * of it alone (its main thread's TID is its PID).
+ */
+export async function processCpuMs(pid: number, tid?: number): Promise<number | undefined> {
   try {
     const { readFile } = await import('node:fs/promises');
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = await readFile(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     return (ticks * 1000) / 100; // USER_HZ is 100 on Linux

@@ -69,6 +69,45 @@ export function burstyCallerAudio(
   };
 }
 
+/** Frames of a {@link callerTape}: 30 s, rounded up to whole burst periods. */
+const TAPE_MS = 30_000;
+
+/**
+ * The callers' audio rendered once for all calls (a load generator's hot path): {@link burstyCallerAudio} for 30 s
+ * with its bursts at frames 0, period, 2 × period, …, looped. `caller(phaseFrames, speechOffset)` plays it for one
+ * call with its bursts starting at frame `phaseFrames` (as `burstyCallerAudio` with that phase) from a place on the
+ * tape chosen by `speechOffset` (samples, rounded down to whole periods); each frame is a view of the tape, not a
+ * copy. Consecutive frames are never identical (the dither), as with `burstyCallerAudio`.
+ */
+export function callerTape(
+  speech: Int16Array,
+  rate: number,
+  spec: BurstSpec = {},
+): {
+  caller(
+    phaseFrames: number,
+    speechOffset: number,
+  ): { next(frameIndex: number): { samples: Int16Array; onset: boolean } };
+} {
+  const n = (rate * FRAME_MS) / 1000;
+  const periodFrames = Math.round((spec.periodMs ?? 2000) / FRAME_MS);
+  const frames = Math.ceil(TAPE_MS / FRAME_MS / periodFrames) * periodFrames;
+  const tape = new Int16Array(frames * n);
+  const audio = burstyCallerAudio(speech, rate, 0, spec, 0);
+  for (let k = 0; k < frames; k++) tape.set(audio.next(k).samples, k * n);
+  return {
+    caller(phaseFrames, speechOffset) {
+      const start = Math.floor(speechOffset / n / periodFrames) * periodFrames - phaseFrames;
+      return {
+        next(frameIndex) {
+          const t = (((start + frameIndex) % frames) + frames) % frames;
+          return { samples: tape.subarray(t * n, (t + 1) * n), onset: t % periodFrames === 0 };
+        },
+      };
+    },
+  };
+}
+
 /** Finds burst onsets in a stream of frames; see the module comment for the rule and its resolution. */
 export class OnsetDetector {
   readonly #rate: number;
@@ -108,10 +147,14 @@ export class OnsetDetector {
   #isTone(samples: Int16Array): boolean {
     if (samples.length === 0) return false;
     let energy = 0;
-    for (const x of samples) energy += x * x;
+    for (let i = 0; i < samples.length; i++) energy += samples[i]! * samples[i]!;
     energy /= samples.length;
+    const minPower = 0.1 * ((this.#amplitude * this.#amplitude) / 2);
+    // One bin's power is at most twice the frame's mean energy (Cauchy–Schwarz): a quieter frame cannot be tone, and
+    // most frames are skipped without the Goertzel pass (the load generator runs this on every frame it receives).
+    if (2 * energy < minPower) return false;
     const power = goertzelPower(samples, this.#rate, this.#freq);
-    return power >= 0.1 * ((this.#amplitude * this.#amplitude) / 2) && power >= 0.8 * energy;
+    return power >= minPower && power >= 0.8 * energy;
   }
 
   #refine(before: { samples: Int16Array; at: number } | undefined, first: { samples: Int16Array; at: number }): number {

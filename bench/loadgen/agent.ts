@@ -6,7 +6,13 @@
 import type { AudioKind } from '../../src/protocols/audiosocket/kinds.js';
 import type { NativeAgentSession, NativeEchoAgentMode } from '../../src/simulator/agents/native-echo-agent.js';
 import { type RealtimeSimulator, startRealtimeSimulator } from '../../src/simulator/realtime/realtime-simulator.js';
-import { type BenchService, startEchoService, startRoutedService, withAgent } from '../lib/echo-service.js';
+import {
+  type BenchService,
+  type ServiceSetup,
+  startEchoService,
+  startRoutedService,
+  withAgent,
+} from '../lib/echo-service.js';
 import { audioTotals, realtimeBenchRoute } from '../lib/realtime-callers.js';
 import { type BurstSpec, OnsetDetector } from '../lib/tone-onsets.js';
 import { epochNow, type LoadAgent, type LoadResult, REALTIME_ANSWER_MS } from './types.js';
@@ -22,13 +28,16 @@ export interface LoadService {
   readonly realtime?: RealtimeSimulator;
 }
 
-/** Starts the agent, then the service routing every call to it (`env`: extra service settings, e.g. ARI). */
+/**
+ * Starts the agent, then the service routing every call to it (`setup`: extra service settings, e.g. ARI or knobs
+ * under test, and the checkout the service comes from).
+ */
 export async function startLoadService(opts: {
   readonly agent: LoadAgent;
   readonly kind: AudioKind;
   readonly vad: boolean;
   readonly bursts: BurstSpec;
-  readonly env: Record<string, string>;
+  readonly setup: ServiceSetup;
 }): Promise<LoadService> {
   const agentOnsets = new Map<string, number[]>();
   if (opts.agent === 'realtime') {
@@ -49,7 +58,7 @@ export async function startLoadService(opts: {
           }),
         ],
         opts.vad,
-        opts.env,
+        opts.setup,
       ),
     );
     return { service, agentOnsets, realtime: sim };
@@ -76,7 +85,7 @@ export async function startLoadService(opts: {
       },
     },
     opts.vad,
-    opts.env,
+    opts.setup,
   );
   return { service, agentOnsets };
 }

@@ -6,20 +6,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { MediaClock } from '../../src/audio/media-clock.js';
 import { type AudioKind, AUDIO_KIND_SAMPLE_RATE } from '../../src/protocols/audiosocket/kinds.js';
 import type { AudioSource } from '../../src/simulator/audio/audio-source.js';
 import { readWavFile, toMono } from '../../src/simulator/audio/wav.js';
 import { dialAudioSocket, type ReceivedFrame } from '../../src/simulator/audiosocket-dialer.js';
 import { type GapStats, gapStats, percentile, startLoopDelay } from '../lib/stats.js';
-import { type BurstSpec, burstyCallerAudio, OnsetDetector } from '../lib/tone-onsets.js';
+import { type BurstSpec, callerTape, OnsetDetector } from '../lib/tone-onsets.js';
 import type { AriCallers, CallLeg } from './ari-callers.js';
+import { checkPhases, MAX_PHASES, PhasedClock } from './phased-clock.js';
 import { epochNow, FRAME_MS, type LoadOptions, sleepUntil } from './types.js';
 
-/** One planned call: when it dials and hangs up (epoch ms), its burst phase and where its speech starts. */
+/**
+ * One planned call: when it dials and hangs up (epoch ms), its phase within the 20 ms period (index into the callers'
+ * {@link PhasedClock}), its burst phase and where its speech starts.
+ */
 export interface PlannedCall {
   readonly at: number;
   readonly endAt: number;
+  readonly phase: number;
   readonly phaseFrames: number;
   readonly speechOffset: number;
 }
@@ -30,6 +34,8 @@ export interface CallerPlan {
   readonly host: string;
   readonly port: number;
   readonly kind: AudioKind;
+  /** Phases of the callers' clock: the calls' frames are spread over them (1: all calls aligned). */
+  readonly phases: number;
   readonly calls: readonly PlannedCall[];
   readonly measureFrom: number;
   readonly measureTo: number;
@@ -72,20 +78,31 @@ function uniform(seed: number): () => number {
   };
 }
 
-/** The calls to place: staggered starts, arrival rate or fixed concurrency, jittered durations. */
+/**
+ * The calls to place: staggered starts, arrival rate or fixed concurrency, jittered durations. Each call gets a phase
+ * of the callers' clock in turn (0, 1, …, phases − 1, 0, …), so the calls in progress are spread uniformly over the
+ * period; a redialled call (fixed concurrency with `durationS`) keeps the phase of the call it replaces.
+ */
 export function planCalls(o: LoadOptions, t0: number, stopAt: number): PlannedCall[] {
+  const phases = checkPhases(o.phases ?? MAX_PHASES);
   const rnd = uniform(42);
   const jitter = o.jitter ?? 0.2;
   const duration = (): number => 1000 * (o.durationS ?? 0) * (1 + jitter * (2 * rnd() - 1));
   const periodFrames = Math.round((o.bursts?.periodMs ?? 2000) / FRAME_MS);
   const calls: PlannedCall[] = [];
-  const add = (at: number, endAt: number): void => {
+  const add = (at: number, endAt: number, slot: number): void => {
     const i = calls.length;
-    calls.push({ at, endAt: Math.min(endAt, stopAt), phaseFrames: (i * 7) % periodFrames, speechOffset: i * 997 });
+    calls.push({
+      at,
+      endAt: Math.min(endAt, stopAt),
+      phase: slot % phases,
+      phaseFrames: (i * 7) % periodFrames,
+      speechOffset: i * 997,
+    });
   };
   if (o.rate !== undefined) {
     const durationMs = o.durationS === undefined ? () => 30_000 : duration;
-    for (let at = t0; at < stopAt; at += 1000 / o.rate) add(at, at + durationMs());
+    for (let at = t0; at < stopAt; at += 1000 / o.rate) add(at, at + durationMs(), calls.length);
     return calls;
   }
   const n = o.calls ?? 100;
@@ -94,7 +111,7 @@ export function planCalls(o: LoadOptions, t0: number, stopAt: number): PlannedCa
     let at = t0 + (n > 1 ? (slot * rampMs) / n : 0);
     do {
       const endAt = o.durationS === undefined ? stopAt : at + duration();
-      add(at, endAt);
+      add(at, endAt, slot);
       at = endAt;
     } while (at < stopAt);
   }
@@ -111,20 +128,26 @@ export async function runCallers(
 ): Promise<{ report: CallerReport; stop: () => Promise<void> }> {
   const rate = AUDIO_KIND_SAMPLE_RATE[plan.kind];
   const speech = toMono(await readWavFile(speechFile(plan.kind)));
-  const clock = new MediaClock();
+  // Rendered once: each call plays it from its own place and burst phase (no synthesis per frame).
+  const tape = callerTape(speech, rate, plan.bursts);
   const lateness: number[] = [];
   const ticks = { all: 0, late: 0 };
-  clock.subscribe((tick) => {
-    const now = performance.now();
-    if (now < plan.measureFrom - performance.timeOrigin || now > plan.measureTo - performance.timeOrigin) return;
-    ticks.all += 1;
-    if (tick.firedAt - tick.scheduledAt > FRAME_MS) ticks.late += 1;
-    lateness.push(tick.firedAt - tick.scheduledAt);
+  // One timer per phase; every phase tick in the window counts for the self-check.
+  const clock = new PhasedClock({
+    phases: plan.phases,
+    onTick: (tick) => {
+      const now = performance.now();
+      if (now < plan.measureFrom - performance.timeOrigin || now > plan.measureTo - performance.timeOrigin) return;
+      ticks.all += 1;
+      if (tick.firedAt - tick.scheduledAt > FRAME_MS) ticks.late += 1;
+      lateness.push(tick.firedAt - tick.scheduledAt);
+    },
   });
   clock.start();
   if (plan.via === 'ari') {
     if (!ari) throw new Error('via ari: the simulated Asterisk is not running in the callers process');
-    ari.useClock(clock);
+    // The simulated Asterisk dials the legs itself: each new leg takes the next phase.
+    ari.useClock(clock.spread());
   }
   const open = new Set<CallLeg>();
   const timers = new Set<NodeJS.Timeout>();
@@ -166,7 +189,7 @@ export async function runCallers(
   };
 
   const place = async (p: PlannedCall): Promise<void> => {
-    const audio = burstyCallerAudio(speech, rate, p.phaseFrames, plan.bursts, p.speechOffset);
+    const audio = tape.caller(p.phaseFrames, p.speechOffset);
     const detector = new OnsetDetector(rate, plan.bursts);
     const sent: number[] = [];
     const seen: number[] = [];
@@ -212,7 +235,7 @@ export async function runCallers(
               port: plan.port,
               uuid: randomUUID(),
               kind: plan.kind,
-              clock,
+              clock: clock.phase(p.phase),
               connectTimeoutMs: 10_000,
               recordReceived: false,
               recordSent: false,

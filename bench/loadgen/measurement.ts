@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { nextMessage } from '../lib/child-messages.js';
+import { gcBetween, readServiceGc } from '../lib/service-metrics.js';
 import { coreBusyMs, percentile, processCpuMs, processRssMb, startLoopDelay } from '../lib/stats.js';
 import { matchOnsets } from '../lib/tone-onsets.js';
 import type { CallerPlan, CallerReport } from './callers.js';
@@ -45,6 +46,8 @@ function serviceStats(
 export interface WindowMeasurement {
   /** The server's CPU time in the window, ms (its PID known, /proc readable). */
   readonly serverCpuMs: number | undefined;
+  /** The self-started service's main (event-loop) thread's CPU time in the window, ms. */
+  readonly mainThreadCpuMs: number | undefined;
   /** The server's RSS at the end of the window, MB. */
   readonly serverRssMb: number | undefined;
   /** The self-started service's own event-loop delay over the window. */
@@ -55,6 +58,8 @@ export interface WindowMeasurement {
   readonly agentLoopP99Ms: number | undefined;
   /** This process's CPU time in the window, ms. */
   readonly ownCpuMs: number;
+  /** The self-started service's GC pauses in the window (read from its /metrics). */
+  readonly serviceGc: ReturnType<typeof gcBetween> | undefined;
 }
 
 /** Waits for the window of `plan` and measures over it (`service`: the self-started service's process). */
@@ -64,37 +69,52 @@ export async function measureWindow(
     readonly service: ChildProcess | undefined;
     readonly serverPid: number | undefined;
     readonly pinned: boolean;
+    /** The self-started service's HTTP port (its /metrics). */
+    readonly httpPort?: number | undefined;
+    /**
+     * The service's event loop alone on its core (`main-thread` pinning): other load on that core is its busy time
+     * less the main thread's CPU, not the whole service's.
+     */
+    readonly mainThreadAlone?: boolean;
   },
 ): Promise<WindowMeasurement> {
-  const { service, serverPid } = opts;
+  const { service, serverPid, httpPort } = opts;
   await sleepUntil(plan.measureFrom);
   const loop = startLoopDelay();
   const ownCpu0 = process.cpuUsage();
   if (service) await serviceStats(service, true);
+  const gc0 = httpPort === undefined ? undefined : await readServiceGc(httpPort);
   const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+  const main0 = service?.pid === undefined ? undefined : await processCpuMs(service.pid, service.pid);
   // The service's core is ours only if nothing else runs there: measure what else did (pinned runs).
   const core0 = service && opts.pinned ? await coreBusyMs(SERVICE_CORE) : undefined;
   await sleepUntil(plan.measureTo);
   const cpu1 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
+  const main1 = service?.pid === undefined ? undefined : await processCpuMs(service.pid, service.pid);
   const core1 = core0 === undefined ? undefined : await coreBusyMs(SERVICE_CORE);
   const rss = serverPid === undefined ? undefined : await processRssMb(serverPid);
   const serviceLoop = service ? await serviceStats(service, false) : undefined;
+  const gc1 = gc0 === undefined || httpPort === undefined ? undefined : await readServiceGc(httpPort);
   const agentLoop = service ? loop.read().p99Ms : undefined;
   const ownCpu = process.cpuUsage(ownCpu0);
   loop.stop();
   const windowS = (plan.measureTo - plan.measureFrom) / 1000;
   const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+  const mainThreadCpuMs = main0 !== undefined && main1 !== undefined ? main1 - main0 : undefined;
+  const onCoreMs = opts.mainThreadAlone ? mainThreadCpuMs : cpuMs;
   const otherLoadPct =
-    core0 !== undefined && core1 !== undefined && cpuMs !== undefined
-      ? Math.max(0, (100 * (core1 - core0 - cpuMs)) / (1000 * windowS))
+    core0 !== undefined && core1 !== undefined && onCoreMs !== undefined
+      ? Math.max(0, (100 * (core1 - core0 - onCoreMs)) / (1000 * windowS))
       : undefined;
   return {
     serverCpuMs: cpuMs,
+    mainThreadCpuMs,
     serverRssMb: rss,
     serviceLoop,
     otherLoadPct,
     agentLoopP99Ms: agentLoop,
     ownCpuMs: (ownCpu.user + ownCpu.system) / 1000,
+    serviceGc: gc0 && gc1 ? gcBetween(gc0, gc1, windowS) : undefined,
   };
 }
 

@@ -1,7 +1,7 @@
 /** The load generator's result: the figures of a run gathered into a `LoadResult`, and its text table. */
 import type { AudioKind } from '../../src/protocols/audiosocket/kinds.js';
 import { percentile } from '../lib/stats.js';
-import { servicePinning } from '../lib/service-process.js';
+import type { ServicePinning } from '../lib/service-process.js';
 import type { CallerPlan, CallerReport } from './callers.js';
 import { disturbance, invalidReasons, latencyStats, type WindowMeasurement } from './measurement.js';
 import type { LatencyStats, LoadAgent, LoadOptions, LoadResult } from './types.js';
@@ -17,6 +17,7 @@ export interface RunFigures {
   /** The service was started here (not a `target`). */
   readonly selfStarted: boolean;
   readonly pinned: boolean;
+  readonly pinning: ServicePinning;
   readonly plan: CallerPlan;
   readonly callers: CallerReport;
   readonly window: WindowMeasurement;
@@ -54,6 +55,8 @@ export function buildLoadResult(f: RunFigures): LoadResult {
     seconds: windowS,
     callers: options.inline ? 'inline' : 'child process',
     pinned: f.pinned,
+    ...(f.pinned && f.selfStarted ? { pinning: f.pinning } : {}),
+    phases: plan.phases,
     calls: {
       dialed: r.dialed,
       failedDials: r.failedDials,
@@ -83,6 +86,9 @@ export function buildLoadResult(f: RunFigures): LoadResult {
             pid: serverPid,
             cpuMsPerCallSecond: round(cpuMs / r.callSeconds, 3),
             cpuPctOfCore: round((100 * cpuMs) / (1000 * windowS), 1),
+            ...(m.mainThreadCpuMs === undefined
+              ? {}
+              : { mainThreadPctOfCore: round((100 * m.mainThreadCpuMs) / (1000 * windowS), 1) }),
             rssMb: round(rss, 1),
             rssMbPerCall: round((rss - (f.rssBeforeMb ?? rss)) / Math.max(1, avgConcurrent), 3),
             ...(m.otherLoadPct === undefined ? {} : { otherLoadOnCorePct: round(m.otherLoadPct, 1) }),
@@ -92,6 +98,7 @@ export function buildLoadResult(f: RunFigures): LoadResult {
                   eventLoopMaxMs: round(m.serviceLoop.eventLoopMaxMs),
                 }
               : {}),
+            ...(m.serviceGc ? { gc: m.serviceGc } : {}),
           },
         }
       : {}),
@@ -124,7 +131,7 @@ export function formatLoad(r: LoadResult): string {
     ['target', r.target],
     [
       'load',
-      `${r.mode}; kind 0x${r.kind.toString(16)}; callers in ${r.callers}${r.pinned ? `; pinned (service: ${servicePinning()})` : ''}`,
+      `${r.mode}; kind 0x${r.kind.toString(16)}; ${r.phases === 1 ? 'all calls aligned in one phase' : `calls spread over ${r.phases} phases of the 20 ms period`}; callers in ${r.callers}${r.pinned ? `; pinned${r.pinning ? ` (service: ${r.pinning})` : ''}` : ''}`,
     ],
     ['window', `${r.seconds} s; ${r.calls.avgConcurrent} calls up on average, ${r.calls.dialed} dialled`],
     ['failed dials / closed by server', `${r.calls.failedDials} / ${r.calls.closedByServer}`],
@@ -150,12 +157,17 @@ export function formatLoad(r: LoadResult): string {
     rows.push(
       [
         'server CPU',
-        `${s.cpuMsPerCallSecond} ms per call-second, ${s.cpuPctOfCore} % of a core${s.otherLoadOnCorePct === undefined ? '' : ` (other load on its core: ${s.otherLoadOnCorePct} %)`}`,
+        `${s.cpuMsPerCallSecond} ms per call-second, ${s.cpuPctOfCore} % of a core${s.mainThreadPctOfCore === undefined ? '' : `, its event-loop thread ${s.mainThreadPctOfCore} %`}${s.otherLoadOnCorePct === undefined ? '' : ` (other load on its core: ${s.otherLoadOnCorePct} %)`}`,
       ],
       ['server RSS', `${s.rssMb} MB, ${s.rssMbPerCall} MB per call`],
     );
     if (s.eventLoopP99Ms !== undefined)
       rows.push(['server event-loop delay', `p99 ${s.eventLoopP99Ms} ms, max ${s.eventLoopMaxMs} ms`]);
+    if (s.gc)
+      rows.push([
+        'server GC pauses',
+        `${s.gc.pauseMs} ms in ${s.gc.pauses} pauses, ${s.gc.pctOfWindow} % of the window`,
+      ]);
   }
   const gen = r.generator;
   rows.push([

@@ -1,11 +1,12 @@
 /** `runLoad`: places the planned calls, measures over the window, and returns every figure (bench/loadgen.ts). */
-import { CAN_PIN, pin, pinService } from '../lib/service-process.js';
+import { CAN_PIN, pin, pinService, servicePinning } from '../lib/service-process.js';
 import { processRssMb } from '../lib/stats.js';
 import { type LoadService, realtimeStats, startLoadService } from './agent.js';
 import { type AriCallers, ariEnv, startAriCallers } from './ari-callers.js';
 import { askCallers, type CallersChild, forkCallers, startCallersInChild } from './callers-child.js';
 import { type CallerPlan, type CallerReport, planCalls, runCallers } from './callers.js';
 import { measureWindow, onsetLatencies } from './measurement.js';
+import { checkPhases, MAX_PHASES } from './phased-clock.js';
 import { buildLoadResult } from './report.js';
 import { epochNow, type LoadOptions, type LoadResult } from './types.js';
 
@@ -17,6 +18,9 @@ function checkOptions(options: LoadOptions): void {
   positive('calls', options.calls);
   positive('rate', options.rate);
   positive('durationS', options.durationS);
+  if (options.phases !== undefined) checkPhases(options.phases);
+  if (options.target && (options.serviceRoot !== undefined || options.serviceEnv !== undefined))
+    throw new RangeError('serviceRoot and serviceEnv are for the self-started service (no target)');
   if ((options.via ?? 'audiosocket') === 'ari' && options.target)
     throw new RangeError('via ari needs the self-started service (no target)');
 }
@@ -66,8 +70,14 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
   const agent = options.agent ?? 'echo';
   let started: LoadService | undefined;
   if (!options.target) {
-    const env = await ariSettings(options, parts);
-    started = await startLoadService({ agent, kind, vad: options.vad ?? false, bursts, env });
+    const env = { ...(await ariSettings(options, parts)), ...options.serviceEnv };
+    started = await startLoadService({
+      agent,
+      kind,
+      vad: options.vad ?? false,
+      bursts,
+      setup: { env, ...(options.serviceRoot === undefined ? {} : { root: options.serviceRoot }) },
+    });
     parts.service = started;
   }
   const service = started?.service;
@@ -78,8 +88,12 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
   const host = options.target?.host ?? '127.0.0.1';
   const port = options.target?.port ?? service!.port;
   const serverPid = options.serverPid ?? service?.child.pid;
+  const pinning = options.pinning ?? servicePinning();
   const pinned =
-    (options.pin ?? true) && CAN_PIN && (service ? pinService(service.child.pid!) : true) && pin(process.pid, 0);
+    (options.pin ?? true) &&
+    CAN_PIN &&
+    (service ? pinService(service.child.pid!, pinning) : true) &&
+    pin(process.pid, 0);
   const calls = options.calls ?? 100;
   const rampMs = 1000 * (options.rampS ?? calls / 50);
   const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
@@ -92,6 +106,7 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
       host,
       port,
       kind,
+      phases: options.phases ?? MAX_PHASES,
       calls: planCalls(options, t0, measureTo + 1500),
       measureFrom,
       measureTo,
@@ -113,7 +128,13 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
       return r.report;
     });
   }
-  const window = await measureWindow(plan, { service: service?.child, serverPid, pinned });
+  const window = await measureWindow(plan, {
+    service: service?.child,
+    serverPid,
+    pinned,
+    httpPort: service?.httpPort,
+    mainThreadAlone: pinning === 'main-thread',
+  });
   const r = await report;
   return buildLoadResult({
     options,
@@ -124,6 +145,7 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
     agent,
     selfStarted: service !== undefined,
     pinned,
+    pinning,
     plan,
     callers: r,
     window,

@@ -3,6 +3,7 @@
  * base shared by its processes.
  */
 import type { AudioKind } from '../../src/protocols/audiosocket/kinds.js';
+import type { ServicePinning } from '../lib/service-process.js';
 import type { NativeEchoAgentMode } from '../../src/simulator/agents/native-echo-agent.js';
 import type { GapStats } from '../lib/stats.js';
 import type { BurstSpec } from '../lib/tone-onsets.js';
@@ -49,6 +50,21 @@ export interface LoadOptions {
   readonly inline?: boolean;
   /** Pin the service to core 1 and the generator to core 0 (when taskset exists). Default true. */
   readonly pin?: boolean;
+  /**
+   * How a pinned self-started service is placed (bench/lib/service-process.ts): `one-core` (all its threads on core 1)
+   * or `main-thread` (its event loop on core 1, its other threads — VAD worker, V8 helpers — on core 0). Default:
+   * BENCH_PINNING, else `one-core`.
+   */
+  readonly pinning?: ServicePinning;
+  /**
+   * Phases of the callers' 20 ms clock the calls are spread over, uniformly (1 … 20; default 20, 1 ms apart). 1 is
+   * the aligned worst case: every call sends in the same millisecond.
+   */
+  readonly phases?: number;
+  /** Extra environment of the self-started service (knobs under test), applied last. */
+  readonly serviceEnv?: Readonly<Record<string, string>>;
+  /** The checkout whose service is started (default: this one), e.g. an older commit for a before/after run. */
+  readonly serviceRoot?: string;
 }
 
 export interface LatencyStats {
@@ -66,6 +82,10 @@ export interface LoadResult {
   readonly seconds: number;
   readonly callers: 'child process' | 'inline';
   readonly pinned: boolean;
+  /** Placement of the self-started service's threads, when pinned. */
+  readonly pinning?: ServicePinning;
+  /** Phases of the callers' clock (1: aligned). */
+  readonly phases: number;
   readonly calls: {
     readonly dialed: number;
     readonly failedDials: number;
@@ -93,12 +113,19 @@ export interface LoadResult {
     readonly pid: number;
     readonly cpuMsPerCallSecond: number;
     readonly cpuPctOfCore: number;
+    /** The self-started service's event-loop (main) thread alone, % of a core. */
+    readonly mainThreadPctOfCore?: number;
     readonly rssMb: number;
     readonly rssMbPerCall: number;
     readonly eventLoopP99Ms?: number;
     readonly eventLoopMaxMs?: number;
     /** Busy time of the service's core not spent by the service (other processes, interrupts), % of the core. */
     readonly otherLoadOnCorePct?: number;
+    /**
+     * The self-started service's garbage-collection pauses in the window (its `ava_nodejs_gc_duration_seconds`):
+     * total ms, how many, and their share of the window, %.
+     */
+    readonly gc?: { readonly pauseMs: number; readonly pauses: number; readonly pctOfWindow: number };
   };
   readonly generator: {
     readonly loopDelayP99Ms: number;

@@ -109,28 +109,44 @@ export function alawDecodeSample(code: number): number {
 
 /** μ-law encodes 16-bit samples, one byte per sample. */
 export function ulawEncode(pcm: Int16Array): Buffer {
-  const out = Buffer.allocUnsafe(pcm.length);
+  return ulawEncodeInto(pcm, Buffer.allocUnsafe(pcm.length));
+}
+
+/** μ-law encodes `pcm` into the start of `out` (at least `pcm.length` bytes); returns that part of `out`. */
+export function ulawEncodeInto<T extends Uint8Array>(pcm: Int16Array, out: T): T {
   for (let i = 0; i < pcm.length; i++) out[i] = ULAW_ENCODE[((pcm[i] as number) >> 2) & 0x3fff] as number;
-  return out;
+  return (out.length === pcm.length ? out : out.subarray(0, pcm.length)) as T;
 }
 
 /** Decodes μ-law bytes to 16-bit samples. */
 export function ulawDecode(bytes: Uint8Array): Int16Array {
-  const out = new Int16Array(bytes.length);
+  return ulawDecodeInto(bytes, new Int16Array(bytes.length));
+}
+
+/** Decodes μ-law `bytes` into the start of `out` (at least `bytes.length` samples); returns that part of `out`. */
+export function ulawDecodeInto(bytes: Uint8Array, out: Int16Array): Int16Array {
   for (let i = 0; i < bytes.length; i++) out[i] = ULAW_DECODE[bytes[i] as number] as number;
-  return out;
+  return out.length === bytes.length ? out : out.subarray(0, bytes.length);
 }
 
 /** A-law encodes 16-bit samples, one byte per sample. */
 export function alawEncode(pcm: Int16Array): Buffer {
-  const out = Buffer.allocUnsafe(pcm.length);
+  return alawEncodeInto(pcm, Buffer.allocUnsafe(pcm.length));
+}
+
+/** A-law encodes `pcm` into the start of `out` (at least `pcm.length` bytes); returns that part of `out`. */
+export function alawEncodeInto<T extends Uint8Array>(pcm: Int16Array, out: T): T {
   for (let i = 0; i < pcm.length; i++) out[i] = ALAW_ENCODE[((pcm[i] as number) >> 3) & 0x1fff] as number;
-  return out;
+  return (out.length === pcm.length ? out : out.subarray(0, pcm.length)) as T;
 }
 
 /** Decodes A-law bytes to 16-bit samples. */
 export function alawDecode(bytes: Uint8Array): Int16Array {
-  const out = new Int16Array(bytes.length);
+  return alawDecodeInto(bytes, new Int16Array(bytes.length));
+}
+
+/** Decodes A-law `bytes` into the start of `out` (at least `bytes.length` samples); returns that part of `out`. */
+export function alawDecodeInto(bytes: Uint8Array, out: Int16Array): Int16Array {
   for (let i = 0; i < bytes.length; i++) out[i] = ALAW_DECODE[bytes[i] as number] as number;
-  return out;
+  return out.length === bytes.length ? out : out.subarray(0, bytes.length);
 }

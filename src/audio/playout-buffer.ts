@@ -96,6 +96,7 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
   #history = new Map<string, UtteranceProgress>();
   #lastTakenId: string | undefined;
   #partialWaited = false;
+  #silence: { format: AudioFormat; frame: PlayoutFrame } | undefined;
   #autoId = 0;
   #openId: string | undefined;
   /** Counters for metrics. */
@@ -190,12 +191,15 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
     this.#entries.push({ kind: 'mark', name });
   }
 
-  /** Takes exactly one frame, or returns undefined when there is nothing to play this tick. */
+  /**
+   * Takes exactly one frame, or returns undefined when there is nothing to play this tick. The frame's buffer is
+   * the receiver's to keep (it comes from Node's shared allocation pool, never from this buffer's queue), read-only.
+   */
   take(): PlayoutFrame | undefined {
-    const fired: string[] = [];
-    const touched = new Set<UtteranceState>();
+    // Marks reached and utterances touched by this take; allocated only when there are any (most frames have none).
+    let fired: string[] | undefined;
     // Marks at the head have nothing before them: they fire now.
-    this.#drainHeadMarks(fired);
+    fired = this.#drainHeadMarks(fired);
     if (this.#queuedBytes === 0) {
       if (this.#openId !== undefined) this.stats.underruns += 1;
       this.#fire(fired);
@@ -207,13 +211,15 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
       return undefined;
     }
     this.#partialWaited = false;
-    const out = Buffer.alloc(this.#frameBytes);
+    const out = Buffer.allocUnsafe(this.#frameBytes);
     let filled = 0;
     let firstId: string | undefined;
+    let touched: UtteranceState | undefined;
+    let moreTouched: Set<UtteranceState> | undefined;
     while (filled < this.#frameBytes && this.#head < this.#entries.length) {
       const entry = this.#entries[this.#head]!;
       if (entry.kind === 'mark') {
-        fired.push(entry.name);
+        fired = pushName(fired, entry.name);
         this.#head += 1;
         continue;
       }
@@ -230,31 +236,48 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
           state.started = true;
           this.emit('utteranceStart', state.id);
         }
-        touched.add(state);
+        if (touched === undefined) touched = state;
+        else if (touched !== state) {
+          moreTouched ??= new Set();
+          moreTouched.add(state);
+        }
       }
       firstId ??= entry.id;
       this.#lastTakenId = entry.id;
       if (entry.offset >= entry.data.length) this.#head += 1;
     }
+    // A partial frame at the end of the audio plays padded with the encoding's silence (0x00 is loud in G.711).
+    if (filled < this.#frameBytes) out.fill(silenceByte(this.#format), filled);
     // Marks right after the last byte taken are reached too.
-    this.#drainHeadMarks(fired);
+    fired = this.#drainHeadMarks(fired);
     this.#compact();
     this.stats.framesTaken += 1;
-    for (const state of touched) this.#maybeFinish(state);
+    if (touched) this.#maybeFinish(touched);
+    if (moreTouched) for (const state of moreTouched) this.#maybeFinish(state);
     this.#fire(fired);
     if (this.#queuedBytes === 0) this.emit('drained');
     return { data: out, utteranceId: firstId, silence: false };
   }
 
-  /** Like take(), but returns a silence frame when there is nothing to play. */
+  /**
+   * Like take(), but returns a silence frame when there is nothing to play. Silence frames share one buffer of this
+   * playout buffer's format: read-only, like every frame taken.
+   */
   takeOrSilence(): PlayoutFrame {
-    return (
-      this.take() ?? {
-        data: Buffer.alloc(this.#frameBytes, silenceByte(this.#format)),
-        utteranceId: undefined,
-        silence: true,
-      }
-    );
+    return this.take() ?? this.#silenceFrame();
+  }
+
+  /** The shared silence frame of the current format (made again after `reformat`). */
+  #silenceFrame(): PlayoutFrame {
+    const cached = this.#silence;
+    if (cached && formatsEqual(cached.format, this.#format)) return cached.frame;
+    const frame = {
+      data: Buffer.alloc(this.#frameBytes, silenceByte(this.#format)),
+      utteranceId: undefined,
+      silence: true,
+    };
+    this.#silence = { format: this.#format, frame };
+    return frame;
   }
 
   /**
@@ -373,13 +396,14 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
     return this.#queuedBytes > 0;
   }
 
-  #drainHeadMarks(fired: string[]): void {
+  #drainHeadMarks(fired: string[] | undefined): string[] | undefined {
     while (this.#head < this.#entries.length) {
       const entry = this.#entries[this.#head]!;
       if (entry.kind !== 'mark') break;
-      fired.push(entry.name);
+      fired = pushName(fired, entry.name);
       this.#head += 1;
     }
+    return fired;
   }
 
   #compact(): void {
@@ -392,8 +416,8 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
     }
   }
 
-  #fire(marks: string[]): void {
-    for (const name of marks) this.emit('mark', name);
+  #fire(marks: string[] | undefined): void {
+    if (marks) for (const name of marks) this.emit('mark', name);
   }
 
   #progress(state: UtteranceState): UtteranceProgress {
@@ -420,6 +444,13 @@ export class PlayoutBuffer extends TypedEmitter<PlayoutBufferEvents> {
     this.#remember(progress);
     if (state.started || state.droppedBytes > 0) this.emit('utteranceEnd', progress);
   }
+}
+
+/** Appends to a list made on first use. */
+function pushName(list: string[] | undefined, name: string): string[] {
+  const out = list ?? [];
+  out.push(name);
+  return out;
 }
 
 /** Capacity in whole frames of `format` (at least one frame). */

@@ -41,6 +41,8 @@ export class StreamResampler {
   #inCount = 0;
   /** Output samples emitted since the stream started. */
   #outCount = 0;
+  /** Where outputs are computed; `pushView` returns views of it (reused by the next call). */
+  #out: Int16Array = new Int16Array(0);
   #closed = false;
 
   constructor(fromRate: ResamplerRate, toRate: ResamplerRate, options: StreamResamplerOptions = {}) {
@@ -62,11 +64,23 @@ export class StreamResampler {
     }
   }
 
-  /** Converts the next chunk of the stream; returns every output sample that chunk completes (possibly none). */
+  /**
+   * Converts the next chunk of the stream; returns every output sample that chunk completes (possibly none), in an
+   * array of the caller's own.
+   */
   push(input: Int16Array): Int16Array {
+    return this.pushView(input).slice();
+  }
+
+  /**
+   * Like {@link push}, without allocating: the result is a view of the resampler's own output buffer (or, for equal
+   * rates, `input` itself), valid until the next `push`, `pushView`, `flush` or `reset`. For callers that consume
+   * the samples at once (encode, copy into frames); anything kept must be copied.
+   */
+  pushView(input: Int16Array): Int16Array {
     this.#checkOpen();
     const f = this.filter;
-    if (f === undefined) return input.slice();
+    if (f === undefined) return input;
     this.#append(input);
     this.#inCount += input.length;
     const end = Math.min(this.#totalFor(this.#inCount), this.#computableWith(this.#inCount));
@@ -87,7 +101,7 @@ export class StreamResampler {
       const newest = Math.floor(((end - 1) * f.down + f.delay) / f.up);
       const missing = newest + 1 - (this.#bufStart + this.#bufLen);
       if (missing > 0) this.#append(new Int16Array(missing));
-      out = this.#emit(f, end);
+      out = this.#emit(f, end).slice();
     }
     this.#start();
     return out;
@@ -104,6 +118,7 @@ export class StreamResampler {
   close(): void {
     this.#closed = true;
     this.#buf = new Float64Array(0);
+    this.#out = new Int16Array(0);
     this.#bufLen = 0;
   }
 
@@ -157,11 +172,12 @@ export class StreamResampler {
     this.#bufLen = needed;
   }
 
-  /** Computes outputs #outCount…end-1, then discards input no later output needs. */
+  /** Computes outputs #outCount…end-1 into a view of `#out`, then discards input no later output needs. */
   #emit(f: ResamplerFilter, end: number): Int16Array {
     const start = this.#outCount;
     const count = Math.max(0, end - start);
-    const out = new Int16Array(count);
+    if (count > this.#out.length) this.#out = new Int16Array(Math.max(count, 2 * this.#out.length));
+    const out = this.#out.subarray(0, count);
     if (count === 0) return out;
     const { up, down, delay } = f;
     const buf = this.#buf;

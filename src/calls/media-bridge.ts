@@ -83,7 +83,8 @@ export class MediaBridge {
   #muted = false;
   #closed = false;
   #closing: Promise<void> | undefined;
-  /** While a tick takes a frame: what its playout events must do once that frame has been sent. */
+  /** True while a tick takes a frame; `#reached` is what its playout events must do once that frame has been sent. */
+  #taking = false;
   #reached: Array<() => void> | undefined;
   readonly #gaps: UplinkGapFiller | undefined;
   readonly #now: () => number;
@@ -140,7 +141,8 @@ export class MediaBridge {
     leg.on('audio', this.#onAudio);
     if (this.#o.legDtmf !== false) leg.on('dtmf', this.#onDtmf);
     leg.on('formatChange', this.#onFormatChange);
-    this.#unsubscribeClock = this.#o.clock.subscribe((tick) => this.#onTick(tick));
+    // Each call writes on its own phase of the period (see MediaClock), on an exact 20 ms grid of its own.
+    this.#unsubscribeClock = this.#o.clock.subscribe((tick) => this.#onTick(tick), { spread: true });
     this.#gaps?.start(this.#now());
   }
 
@@ -341,8 +343,7 @@ export class MediaBridge {
     const wanted = ack ? ack.framesWanted() : 1;
     for (let i = 0; i < wanted; i++) {
       // Marks, utterance ends and "drained" that taking this frame reaches are told once the frame has gone out.
-      const reached: Array<() => void> = [];
-      this.#reached = reached;
+      this.#taking = true;
       let frame: ReturnType<PlayoutBuffer['take']>;
       try {
         // A leg that sends no silence takes only agent audio (take() still fires marks waiting at the head).
@@ -351,12 +352,15 @@ export class MediaBridge {
           if (frame.silence) this.stats.silenceFramesOut += 1;
           else this.#latency.agentFrameSent();
           this.stats.framesOut += 1;
-          this.#o.leg.sendFrame(frame.data, { silence: frame.silence, utteranceId: frame.utteranceId });
+          // The frame is also the leg's OutboundFrameInfo (silence, utteranceId).
+          this.#o.leg.sendFrame(frame.data, frame);
         }
       } finally {
-        this.#reached = undefined;
+        this.#taking = false;
       }
-      for (const fn of reached) fn();
+      const reached = this.#reached;
+      this.#reached = undefined;
+      if (reached) for (const fn of reached) fn();
       if (!frame || frame.silence) return;
     }
   }
@@ -367,10 +371,14 @@ export class MediaBridge {
     if (format.sampleRate !== this.#playout.format.sampleRate) this.#configure(format);
     if (this.#speech && format.encoding === 'pcm16') this.#speech.push(pcmSamples(frame));
     const data = this.#muted ? Buffer.alloc(frame.length) : frame;
-    this.#sendToAgent(this.#toAgent.push(data));
+    // The converter's scratch output is cut into frames of their own at once (the framer copies it).
+    this.#sendToAgent(this.#toAgent.pushTransient(data));
   }
 
-  /** Caller audio in the agent's format, to the agent in whole 20 ms frames (held while the agent connects). */
+  /**
+   * Caller audio in the agent's format, to the agent in whole 20 ms frames (held while the agent connects). Each
+   * frame the agent gets is a buffer of its own, never reused by the bridge: it may keep it (queue it, send it).
+   */
   #sendToAgent(converted: Buffer): void {
     for (const chunk of this.#uplink.push(converted)) {
       if (this.#agentReady) this.#o.agent.sendAudio(chunk);
@@ -394,9 +402,9 @@ export class MediaBridge {
 
   /** Runs `fn(true)` once the audio sent so far was played (at once for legs that do not acknowledge playout). */
   #whenPlayed(fn: (played: boolean) => void): void {
-    const reached = this.#reached;
-    if (reached) {
-      reached.push(() => this.#whenPlayed(fn));
+    if (this.#taking) {
+      this.#reached ??= [];
+      this.#reached.push(() => this.#whenPlayed(fn));
       return;
     }
     const ack = this.#o.leg.playoutAck;

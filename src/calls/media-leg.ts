@@ -29,7 +29,11 @@ export interface MediaLeg {
   readonly closed: boolean;
   on<K extends keyof MediaLegEvents & string>(event: K, listener: (...args: MediaLegEvents[K]) => void): unknown;
   off<K extends keyof MediaLegEvents & string>(event: K, listener: (...args: MediaLegEvents[K]) => void): unknown;
-  /** Sends one 20 ms frame in `format`; `info` says whose audio it is (legs that account playout use it). */
+  /**
+   * Sends one 20 ms frame in `format`; `info` says whose audio it is (legs that account playout use it).
+   * Ownership: `frame` is read-only for the leg and the bridge never writes to it again (silence frames are one
+   * shared buffer), so the leg may keep it or hand it to a socket as it is.
+   */
   sendFrame(frame: Buffer, info?: OutboundFrameInfo): void;
   /** Present when the far end acknowledges playout (chan_websocket): the bridge paces and accounts through it. */
   readonly playoutAck?: PlayoutAck | undefined;

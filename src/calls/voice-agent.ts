@@ -75,7 +75,10 @@ export interface VoiceAgent {
   readonly outputFormat: AudioFormat;
   /** Connects and handshakes; resolves when the agent is ready for audio, rejects with an AppError if it can't be. */
   start(call: CallInfo, output: AgentOutput, signal: AbortSignal): Promise<void>;
-  /** Caller audio in `inputFormat`, in whole 20 ms frames as it arrives (never a partial frame). */
+  /**
+   * Caller audio in `inputFormat`, in whole 20 ms frames as it arrives (never a partial frame). Each chunk is a
+   * buffer of the agent's own, never reused by the bridge: the agent may keep it, queue it or send it as it is.
+   */
   sendAudio(chunk: Buffer): void;
   notify(notice: CallNotice): void;
   /**

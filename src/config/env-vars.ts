@@ -123,6 +123,12 @@ export const ENV_VARS = {
     description:
       'Most agent audio buffered ahead of the caller per call. Audio beyond it is dropped (newest first) and counted.',
   }),
+  MEDIA_CLOCK_PHASES: spec({
+    schema: z.coerce.number().int().min(1).max(10),
+    default: '4',
+    description:
+      "Sub-ticks the 20 ms media clock serves calls in: each call's outbound frames go out on one phase (the least-loaded when the call starts; 4 phases are 5 ms apart), every call on its own exact 20 ms grid, so one wake-up writes to a share of the calls instead of all of them at once. 1: every call on the same tick.",
+  }),
   ARI_URL: spec({
     schema: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL like http://127.0.0.1:8088' }),
     description:

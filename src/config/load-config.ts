@@ -23,6 +23,8 @@ export interface ConfigShape {
     allowAnyUuid: boolean;
   };
   playout: { maxMs: number };
+  /** The media clock: sub-ticks of the 20 ms period that calls are spread over. */
+  mediaClock: { phases: number };
   /** Caller silence on the wire: gap filling and the dead-leg watchdog. */
   mediaSilence: { gapFillAfterMs: number; ariCheckAfterMs: number };
   shutdownDeadlineMs: number;
@@ -310,6 +312,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       allowAnyUuid: v.AUDIOSOCKET_ALLOW_ANY_UUID,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
+    mediaClock: { phases: v.MEDIA_CLOCK_PHASES },
     mediaSilence: { gapFillAfterMs: v.MEDIA_GAP_FILL_AFTER_MS, ariCheckAfterMs: v.MEDIA_SILENCE_CHECK_MS },
     shutdownDeadlineMs: v.SHUTDOWN_DEADLINE_MS,
     ari:

@@ -13,7 +13,7 @@ export class ManualClock {
   tick(times = 1): void {
     for (let i = 0; i < times; i++) {
       this.#n += 1;
-      this.#listener?.({ index: this.#n, scheduledAt: this.#n * 20, firedAt: this.#n * 20, missed: 0 });
+      this.#listener?.({ index: this.#n, phase: 0, scheduledAt: this.#n * 20, firedAt: this.#n * 20, missed: 0 });
     }
   }
 }

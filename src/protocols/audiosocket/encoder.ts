@@ -18,6 +18,14 @@ export function encodeHangup(): Buffer {
  * payload (Asterisk drops the call on it), an odd byte count (not whole PCM16 samples) and payloads over 65535 bytes.
  */
 export function encodeAudioFrame(kind: AudioKind, payload: Uint8Array): Buffer {
+  return encodeAudioFrameInto(kind, payload, undefined);
+}
+
+/**
+ * {@link encodeAudioFrame} into `target` when it is exactly the frame's size (a caller reusing its buffer for a
+ * stream of equal frames); otherwise into a new buffer. Returns the buffer written. Same checks.
+ */
+export function encodeAudioFrameInto(kind: AudioKind, payload: Uint8Array, target: Buffer | undefined): Buffer {
   if (!isAudioKind(kind)) {
     throw audioSocketError(AUDIOSOCKET_ERROR.notOutbound, `kind ${formatKind(kind)} is not an audio kind`, { kind });
   }
@@ -36,7 +44,8 @@ export function encodeAudioFrame(kind: AudioKind, payload: Uint8Array): Buffer {
       length: n,
     });
   }
-  const out = Buffer.allocUnsafe(AUDIOSOCKET_HEADER_BYTES + n);
+  const size = AUDIOSOCKET_HEADER_BYTES + n;
+  const out = target !== undefined && target.length === size ? target : Buffer.allocUnsafe(size);
   out[0] = kind;
   out.writeUInt16BE(n, 1);
   out.set(payload, AUDIOSOCKET_HEADER_BYTES);

@@ -5,9 +5,15 @@
  */
 import { CHAN_WEBSOCKET_MAX_MESSAGE_BYTES } from './limits.js';
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Frames are views of the bytes pushed (or of a buffer of their own where a frame spans two pushes), never of memory
+ * the framer writes again: the caller hands over read-only bytes and may pass the frames on to a socket as they are.
+ */
 export class MediaFramer {
   readonly frameBytes: number;
-  #pending: Buffer = Buffer.alloc(0);
+  #pending: Buffer = EMPTY;
 
   constructor(frameBytes: number) {
     if (!Number.isInteger(frameBytes) || frameBytes <= 0 || frameBytes > CHAN_WEBSOCKET_MAX_MESSAGE_BYTES)
@@ -26,11 +32,11 @@ export class MediaFramer {
     const whole = all.length - (all.length % this.frameBytes);
     const frames: Buffer[] = [];
     for (let at = 0; at < whole; at += this.frameBytes) frames.push(all.subarray(at, at + this.frameBytes));
-    this.#pending = Buffer.from(all.subarray(whole));
+    this.#pending = whole === all.length ? EMPTY : Buffer.from(all.subarray(whole));
     return frames;
   }
 
   clear(): void {
-    this.#pending = Buffer.alloc(0);
+    this.#pending = EMPTY;
   }
 }

@@ -7,7 +7,7 @@ import { TypedEmitter } from '../../lib/typed-emitter.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AudioSocketDecoder } from '../../protocols/audiosocket/decoder.js';
 import type { DtmfDigit } from '../../protocols/audiosocket/dtmf.js';
-import { encodeAudioFrame, encodeHangup } from '../../protocols/audiosocket/encoder.js';
+import { encodeAudioFrameInto, encodeHangup } from '../../protocols/audiosocket/encoder.js';
 import { type AudioKind, audioFormatOfKind, formatKind } from '../../protocols/audiosocket/kinds.js';
 import type { AudioSocketMessage } from '../../protocols/audiosocket/messages.js';
 import type { AudioSocketCloseInfo } from './close-reason.js';
@@ -95,6 +95,8 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
   #needDrain = false;
   #dropping = false;
   #droppedInRun = 0;
+  /** The last audio frame's bytes while the socket holds no reference to them: the next frame is encoded into it. */
+  #wire: Buffer | undefined;
   readonly #idle: IdleWatchdog;
   readonly #idleTimeoutMs: number;
   #graceTimer: NodeJS.Timeout | undefined;
@@ -202,7 +204,9 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
    * @throws ProtocolError for an empty frame or an odd byte count (never valid towards Asterisk).
    */
   sendAudio(frame: Buffer): boolean {
-    const encoded = encodeAudioFrame(this.outboundKind, frame);
+    const encoded = encodeAudioFrameInto(this.outboundKind, frame, this.#wire);
+    // Not written (closed, or dropped below): the buffer stays ours for the next frame.
+    this.#wire = encoded;
     if (this.#state !== 'open') return false;
     if (this.#needDrain && this.#socket.writableLength + encoded.length > this.#maxPending) {
       this.#stats.framesDropped += 1;
@@ -217,7 +221,12 @@ export class AudioSocketConnection<C> extends TypedEmitter<AudioSocketConnection
       }
       return false;
     }
+    this.#wire = undefined;
     this.#write(encoded);
+    // Ownership: socket.write() keeps a reference to a buffer it could not hand to the kernel at once, until it is
+    // flushed; then writableLength counts it. At 0 nothing is pending and nothing refers to `encoded` any more, so
+    // the next frame may be written into it. Otherwise the socket keeps it and the next frame gets a new buffer.
+    if (this.#socket.writableLength === 0) this.#wire = encoded;
     return true;
   }
 

@@ -52,6 +52,24 @@ describe('StreamResampler properties', () => {
     );
   });
 
+  it('pushView gives the samples push gives, in a buffer it reuses (read at once), for any split', () => {
+    fc.assert(
+      fc.property(rate, rate, samples, cuts, (from, to, x, fractions) => {
+        const owned = new StreamResampler(from, to);
+        const viewed = new StreamResampler(from, to);
+        const kept: Int16Array[] = [];
+        const copies: Int16Array[] = [];
+        for (const c of split(x, fractions)) {
+          kept.push(owned.push(c));
+          copies.push(viewed.pushView(c).slice());
+        }
+        expect(concatPcm(...copies)).toEqual(concatPcm(...kept));
+        expect(viewed.flush()).toEqual(owned.flush());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('emits round(n × to / from) samples after flush, and never lags more than its delay plus one sample', () => {
     fc.assert(
       fc.property(rate, rate, fc.array(fc.nat({ max: 1500 }), { maxLength: 10 }), (from, to, sizes) => {

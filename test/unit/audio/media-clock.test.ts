@@ -1,40 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ClockTick, MediaClock } from '../../../src/audio/media-clock.js';
-
-/** A manual time base and timer queue: time only moves when the test says so. */
-function fakeTime() {
-  let now = 1000;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let nextId = 1;
-  return {
-    now: () => now,
-    setTimer: (fn: () => void, ms: number) => {
-      const id = nextId++;
-      timers.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimer: (h: unknown) => {
-      timers = timers.filter((t) => t.id !== h);
-    },
-    /** Advances time, firing due timers in order; `jitter` returns extra lateness per timer. */
-    advance(ms: number, jitter: () => number = () => 0) {
-      const end = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const t = timers[0];
-        if (!t || t.at > end) break;
-        timers.shift();
-        now = Math.min(end, Math.max(now, t.at + jitter()));
-        t.fn();
-      }
-      now = end;
-    },
-    stall(ms: number) {
-      now += ms;
-    },
-    pending: () => timers.length,
-  };
-}
+import { fakeTime, seededRandom } from '../../support/fake-time.js';
 
 describe('MediaClock', () => {
   it('ticks on the start + n*interval grid with no drift over an hour of simulated jitter', () => {
@@ -43,11 +9,8 @@ describe('MediaClock', () => {
     const ticks: ClockTick[] = [];
     clock.subscribe((tick) => ticks.push(tick));
     clock.start();
-    let seed = 7;
-    const jitter = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return (seed / 2147483648) * 4; // each timer fires up to 4 ms late
-    };
+    const random = seededRandom(7);
+    const jitter = () => random() * 4; // each timer fires up to 4 ms late
     const hourMs = 3_600_000;
     t.advance(hourMs, jitter);
     clock.stop();

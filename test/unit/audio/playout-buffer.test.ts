@@ -59,6 +59,21 @@ describe('PlayoutBuffer', () => {
     expect(pb.playedMs('u')).toBe(30);
   });
 
+  it('pads a partial μ-law or A-law tail with that encoding\'s silence byte, not 0x00 (a click)', () => {
+    for (const [format, silent] of [
+      [ULAW8K, 0xff],
+      [{ ...ULAW8K, encoding: 'alaw' as const }, 0xd5],
+    ] as const) {
+      const pb = new PlayoutBuffer({ format, maxMs: 5000 });
+      pb.push(Buffer.alloc(100, 0x12), 'u');
+      expect(pb.take()).toBeUndefined(); // 12.5 ms queued: waits once
+      const f = pb.take()!;
+      expect(f.data.length).toBe(160);
+      expect(f.data.subarray(0, 100).every((b) => b === 0x12)).toBe(true);
+      expect(f.data.subarray(100).every((b) => b === silent)).toBe(true);
+    }
+  });
+
   it('continues a partial frame when more audio arrives in time', () => {
     const pb = new PlayoutBuffer({ format: PCM8K, maxMs: 5000 });
     pb.push(pcm(10, 5), 'u');

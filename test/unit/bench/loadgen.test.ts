@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { burstyCallerAudio, OnsetDetector } from '../../../bench/lib/tone-onsets.js';
+import { burstyCallerAudio, callerTape, OnsetDetector } from '../../../bench/lib/tone-onsets.js';
 import { runLoad } from '../../../bench/loadgen/run-load.js';
 
 /** A raw AudioSocket echo server with known faults: a fixed delay, every n-th frame dropped, every frame repeated. */
@@ -119,5 +119,39 @@ describe('tone-burst onsets', () => {
     const { sentFrames, onsets } = onsetsAfterReframing(40);
     expect(onsets).toHaveLength(sentFrames.length);
     for (const [i, t] of onsets.entries()) expect(Math.abs(t - (sentFrames[i]! * 20 + 5))).toBeLessThanOrEqual(0.25);
+  });
+
+  it('plays the pre-rendered callers audio with each call at its own burst phase, frames never repeating', () => {
+    const tape = callerTape(speech, 8000, { periodMs: 500 });
+    for (const [phaseFrames, speechOffset] of [
+      [7, 0],
+      [0, 123_456],
+      [24, 4000],
+    ] as const) {
+      const call = tape.caller(phaseFrames, speechOffset);
+      const detector = new OnsetDetector(8000);
+      const sent: number[] = [];
+      const seen: number[] = [];
+      let repeats = 0;
+      let prev: Int16Array | undefined;
+      // 40 s: past the end of the 30 s tape, which loops.
+      for (let k = 0; k < 2000; k++) {
+        const frame = call.next(k);
+        if (frame.onset) sent.push(k);
+        if (prev && prev.every((x, i) => x === frame.samples[i])) repeats += 1;
+        prev = Int16Array.from(frame.samples);
+        const at = detector.push(Buffer.from(prev.buffer), k * 20);
+        if (at !== undefined) seen.push(at);
+      }
+      // Bursts where burstyCallerAudio puts them for that phase: every 25 frames from phaseFrames.
+      expect(sent).toEqual(Array.from({ length: 80 }, (_, i) => phaseFrames + 25 * i).filter((k) => k < 2000));
+      // (A call may start in the tail of a burst; an onset is confirmed by the frame after it.)
+      expect(seen.filter((t) => t >= 100)).toEqual(sent.filter((k) => k >= 5 && k < 1999).map((k) => k * 20));
+      expect(repeats).toBe(0);
+    }
+    // The tape is burstyCallerAudio's audio: a call at phase 0 from the start plays exactly its frames.
+    const direct = burstyCallerAudio(speech, 8000, 0, { periodMs: 500 }, 0);
+    const call = tape.caller(0, 0);
+    for (let k = 0; k < 60; k++) expect(Array.from(call.next(k).samples)).toEqual(Array.from(direct.next(k).samples));
   });
 });

@@ -64,6 +64,23 @@ describe('bench and soak entry points', () => {
     expect(partial.stderr).toContain('--record is for the standard run only');
   });
 
+  it('bench refuses bad calls-search options, and compare a missing base, with one line and exit 2', async () => {
+    const series = await run(['bench/run.ts', '--only', 'calls', '--calls-series', 'vad-off,vad-sideways']);
+    expect(series.code).toBe(2);
+    expect(series.stderr.trim()).toBe(
+      'bench: unknown series "vad-sideways" (series: vad-off, vad-on, vad-off-aligned, vad-on-aligned, vad-on-split) (see --help)',
+    );
+    const env = await run(['bench/run.ts', '--only', 'calls', '--service-env', 'NOVALUE']);
+    expect(env.code).toBe(2);
+    expect(env.stderr.trim().split('\n')).toHaveLength(1);
+    const recorded = await run(['bench/run.ts', '--record', '--calls-steps', '150']);
+    expect(recorded.code).toBe(2);
+    expect(recorded.stderr).toContain('--record is for the standard run only');
+    const compare = await run(['bench/compare.ts', '--calls', '150']);
+    expect(compare.code).toBe(2);
+    expect(compare.stderr.trim()).toBe('bench:compare: give --base REF or --base-dir DIR (one of them) (see --help)');
+  });
+
   it('an unrecorded bench run writes to its --out directory, never to bench/results or docs', async () => {
     const r = await run(['bench/run.ts', '--quick', '--only', 'resampler', '--out', out]);
     expect(r.code).toBe(0);
@@ -91,6 +108,8 @@ describe('bench and soak entry points', () => {
     ['scripts/gen-config-reference.ts', 'usage: npx tsx scripts/gen-config-reference.ts'],
     ['bench/loadgen.ts', 'Usage: npm run loadgen'],
     ['bench/suites/resampler.ts', 'usage: npx tsx bench/suites/resampler.ts'],
+    ['bench/suites/calls.ts', 'usage: npx tsx bench/suites/calls.ts'],
+    ['bench/compare.ts', 'usage: npm run bench:compare -- --base REF'],
   ])('%s --help prints its usage and exits 0', async (script, usage) => {
     const r = await run([script, '--help']);
     expect(r.code).toBe(0);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type AudioFormat, PCM8K, pcmSamples, ULAW8K } from '../../../src/audio/format.js';
+import { type AudioFormat, PCM8K, PCM16K, pcmSamples, ULAW8K } from '../../../src/audio/format.js';
 import { ulawEncode } from '../../../src/audio/g711.js';
-import type { MediaClock } from '../../../src/audio/media-clock.js';
+import { MediaClock } from '../../../src/audio/media-clock.js';
 import { MediaBridge } from '../../../src/calls/media-bridge.js';
 import type { MediaLeg, MediaLegEvents } from '../../../src/calls/media-leg.js';
 import type { CallNotice, VoiceAgent } from '../../../src/calls/voice-agent.js';
 import { TypedEmitter } from '../../../src/lib/typed-emitter.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import { fakeTime } from '../../support/fake-time.js';
 import { ManualClock } from '../../support/manual-clock.js';
 
 const FRAME_8K = 320; // 20 ms of 8 kHz pcm16
@@ -32,8 +33,10 @@ class FakeLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
 class FakeAgent implements VoiceAgent {
   readonly kind = 'fake';
-  readonly inputFormat = ULAW8K;
-  readonly outputFormat = PCM8K;
+  constructor(
+    readonly inputFormat: AudioFormat = ULAW8K,
+    readonly outputFormat: AudioFormat = PCM8K,
+  ) {}
   readonly notices: CallNotice[] = [];
   readonly chunks: Buffer[] = [];
   async start(): Promise<void> {}
@@ -46,9 +49,9 @@ class FakeAgent implements VoiceAgent {
   async close(): Promise<void> {}
 }
 
-function setup(options: { ready?: boolean; preStartBufferMs?: number } = {}) {
+function setup(options: { ready?: boolean; preStartBufferMs?: number; agent?: FakeAgent } = {}) {
   const leg = new FakeLeg();
-  const agent = new FakeAgent();
+  const agent = options.agent ?? new FakeAgent();
   const clock = new ManualClock();
   const bridge = new MediaBridge({
     callId: 'call-1',
@@ -131,5 +134,83 @@ describe('MediaBridge with a fake leg, agent and clock', () => {
     leg.caller(5);
     expect(leg.sent).toEqual([]);
     expect(agent.chunks).toEqual([]);
+  });
+});
+
+describe('MediaBridge buffer ownership', () => {
+  it('a frame handed to the agent or the leg is never changed by the frames after it', () => {
+    // A 16 kHz agent: caller audio is resampled in the converter's scratch buffers, then cut into frames.
+    const { leg, agent, clock, bridge } = setup({ agent: new FakeAgent(PCM16K, PCM16K) });
+    const sentCopies: Buffer[] = [];
+    const chunkCopies: Buffer[] = [];
+    for (let k = 1; k <= 60; k++) {
+      leg.caller(k * 300);
+      for (const c of agent.chunks.slice(chunkCopies.length)) chunkCopies.push(Buffer.from(c));
+      // The agent answers with its own 20 ms frame of a value of its own.
+      bridge.output.audio(Buffer.alloc(640, k), { utteranceId: 'u1' });
+      clock.tick();
+      for (const f of leg.sent.slice(sentCopies.length)) sentCopies.push(Buffer.from(f.data));
+    }
+    expect(agent.chunks.length).toBeGreaterThan(50);
+    expect(leg.sent.filter((f) => !f.silence).length).toBeGreaterThan(50);
+    expect(agent.chunks).toEqual(chunkCopies);
+    expect(leg.sent.map((f) => f.data)).toEqual(sentCopies);
+  });
+});
+
+describe('MediaBridges on a phased media clock', () => {
+  it('each call sends on its own exact 20 ms grid, calls spread over the phases, joining and leaving', async () => {
+    const t = fakeTime(0);
+    const clock = new MediaClock({ phases: 4, now: t.now, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    const sends = new Map<string, number[]>();
+    const bridges = new Map<string, MediaBridge>();
+    const open = (name: string) => {
+      const times: number[] = [];
+      sends.set(name, times);
+      const leg = new FakeLeg();
+      const send = leg.sendFrame.bind(leg);
+      leg.sendFrame = (frame, info) => {
+        times.push(t.now());
+        send(frame, info);
+      };
+      const bridge = new MediaBridge({
+        callId: name,
+        leg,
+        agent: new FakeAgent(),
+        clock,
+        playoutMaxMs: 10_000,
+        bargeIn: false,
+        act: async () => {},
+        onAgentFailure: () => {},
+        logger: createLogger({ level: 'silent', pretty: false }),
+      });
+      bridge.start();
+      bridges.set(name, bridge);
+    };
+    for (let i = 0; i < 12; i++) open(`a${i}`);
+    clock.start();
+    t.advance(10_000);
+    // Three of the twelve leave; four join (the first three take the freed slots).
+    for (const name of ['a1', 'a5', 'a9']) await bridges.get(name)!.close();
+    expect(clock.phaseLoad).toEqual([3, 0, 3, 3]);
+    for (let i = 0; i < 4; i++) open(`b${i}`);
+    expect(clock.phaseLoad).toEqual([4, 3, 3, 3]);
+    t.advance(290_000); // five minutes in all (the clock's own test runs an hour)
+    clock.stop();
+    for (const [name, times] of sends) {
+      const phaseMs = times[0]! % 20;
+      expect(phaseMs % 5, name).toBe(0);
+      // Every frame exactly 20 ms after the one before: no drift, no accumulated error, none missing.
+      const off = times.findIndex((at, i) => i > 0 && at - times[i - 1]! !== 20);
+      expect(off, name).toBe(-1);
+      expect(times.length, name).toBeGreaterThan(400);
+    }
+    // No wake-up wrote to more than a quarter (rounded up) of the live calls.
+    const perInstant = new Map<number, number>();
+    for (const times of sends.values()) for (const at of times) perInstant.set(at, (perInstant.get(at) ?? 0) + 1);
+    let most = 0;
+    for (const n of perInstant.values()) most = Math.max(most, n);
+    expect(most).toBe(4);
+    expect(new Set([...perInstant.keys()].map((at) => at % 20))).toEqual(new Set([0, 5, 10, 15]));
   });
 });

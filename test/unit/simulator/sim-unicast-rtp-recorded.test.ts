@@ -14,7 +14,13 @@ const SCENARIOS: Record<string, RtpScenario> = {
   slin: '18-externalmedia-rtp-slin',
 };
 
-const tick = (index: number): ClockTick => ({ index, scheduledAt: index * 20, firedAt: index * 20, missed: 0 });
+const tick = (index: number): ClockTick => ({
+  index,
+  phase: 0,
+  scheduledAt: index * 20,
+  firedAt: index * 20,
+  missed: 0,
+});
 
 describe('the simulated UnicastRTP channel against the recordings of Asterisk 22.10.1', () => {
   let app: Socket | undefined;
