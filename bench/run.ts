@@ -18,6 +18,7 @@ import { type CallsBenchOptions, formatCallsBench, runCallsBench } from './suite
 import { formatChanWebSocketBench, runChanWebSocketBench } from './suites/chan-websocket.js';
 import { formatRealtimeBench, runRealtimeBench } from './suites/realtime.js';
 import { formatResamplerBench, runResamplerBench } from './suites/resampler.js';
+import { formatRtpBench, runRtpBench } from './suites/rtp.js';
 import { formatToolRoundTripBench, runToolRoundTripBench } from './suites/tools.js';
 import { formatToolsLiveBench, runToolsLiveBench } from './suites/tools-live.js';
 import { formatVadBench, runVadBench } from './suites/vad.js';
@@ -72,6 +73,13 @@ const SUITES: Suite[] = [
     run: async (quick) => {
       const result = await runChanWebSocketBench(quick ? { calls: 50, seconds: 5 } : { calls: 200, seconds: 10 });
       return { result, text: formatChanWebSocketBench(result) };
+    },
+  },
+  {
+    name: 'rtp',
+    run: async (quick) => {
+      const result = await runRtpBench(quick ? { calls: 50, seconds: 5 } : { calls: 200, seconds: 10 });
+      return { result, text: formatRtpBench(result) };
     },
   },
   {

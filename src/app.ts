@@ -12,6 +12,7 @@ import {
   IncomingMediaSockets,
   RecordedTranscriptSink,
   RouteMatcher,
+  RtpTotals,
   type SpeechDetectorFactory,
   StasisController,
   type VoiceAgent,
@@ -44,6 +45,7 @@ import { AriEventStream } from './transports/ari/ari-event-stream.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
 import { ChanWebSocketListener } from './transports/chan-websocket/chan-websocket-listener.js';
 import { UuidRegistry } from './transports/audiosocket/uuid-registry.js';
+import { RtpPortPool } from './transports/rtp/rtp-port-pool.js';
 
 export type { AudioSocketContext } from './calls/index.js';
 
@@ -77,6 +79,10 @@ export interface App {
   readonly directUuids: UuidRegistry<Route>;
   /** Prometheus metrics of this app (its own registry). */
   readonly metrics: AppMetrics;
+  /** UDP ports of RTP calls (routes with `media: rtp`). */
+  readonly rtpPorts: RtpPortPool;
+  /** RTP counters of ended calls. */
+  readonly rtpTotals: RtpTotals;
   /** The REST API, health and metrics server, unless HTTP_ENABLED=false; bound after start(). */
   readonly http: HttpServer | undefined;
   /** True between start() and the beginning of stop(). */
@@ -102,6 +108,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);
   const expectedUuids = new UuidRegistry<CallSession>();
+  const rtpPorts = new RtpPortPool({
+    host: config.rtp.bindHost,
+    minPort: config.rtp.minPort,
+    maxPort: config.rtp.maxPort,
+  });
+  const rtpTotals = new RtpTotals();
   const directUuids = new UuidRegistry<Route>();
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
@@ -211,6 +223,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
               ? { client: { id: config.chanWebSocket.client.id, incoming: incomingMedia } }
               : {}),
           },
+          rtpMedia: {
+            ports: rtpPorts,
+            advertiseHost: config.rtp.advertiseHost,
+            jitterMs: config.rtp.jitterBufferMs,
+            slin16Send: config.rtp.slin16Send,
+            payloadTypes: config.rtp.payloadTypes,
+            clock,
+            onLegEnded: (stats) => rtpTotals.add(stats),
+          },
           accepting: () => accepting,
           logger,
         })
@@ -270,6 +291,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     media: () => callMetrics.mediaTotals(),
     clock: () => clock.stats,
     vad: () => vad?.stats(),
+    rtp: () => ({ ...rtpTotals.snapshot(), portRefusals: rtpPorts.stats.refusals, portsInUse: rtpPorts.inUse }),
   });
   ariEvents?.on('reconnected', () => metrics.ariReconnected());
   const http = config.http
@@ -322,6 +344,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     tools,
     directUuids,
     metrics,
+    rtpPorts,
+    rtpTotals,
     http,
     get accepting() {
       return accepting;

@@ -14,6 +14,12 @@ export interface AsteriskCapabilities {
   readonly chanWebSocket: boolean;
   /** chan_websocket JSON control messages (20.18, 22.8, 23.2 and later). */
   readonly chanWebSocketJson: boolean;
+  /**
+   * RTP externalMedia (UnicastRTP: `chan_rtp.so` and `res_rtp_asterisk.so`). externalMedia came in 16.6 and 17.1;
+   * 16.6 answered it with another object (`{channel, local_address, local_port}`), the Channel with `channelvars`
+   * that the adapter reads came in 16.7 and 17.1.
+   */
+  readonly rtp: boolean;
 }
 
 type Version = readonly [major: number, minor: number];
@@ -44,6 +50,7 @@ export function capabilitiesOf(version: string, moduleNames: Iterable<string>): 
     audioSocket: modules.has('chan_audiosocket.so'),
     chanWebSocket,
     chanWebSocketJson: chanWebSocket && atLeast(v, { 20: 18, 22: 8, 23: 2 }),
+    rtp: modules.has('chan_rtp.so') && modules.has('res_rtp_asterisk.so') && atLeast(v, { 16: 7, 17: 1 }),
   };
 }
 
@@ -72,6 +79,11 @@ export function mediaPathProblem(
       return `route "${route.name}" uses media "websocket", but ${at} has no chan_websocket (needs 20.16, 21.11, 22.6 or 23.0 and later with chan_websocket.so loaded)`;
     if (controlFormat === 'json' && !caps.chanWebSocketJson)
       return `route "${route.name}" uses media "websocket" with JSON control messages, which ${at} lacks (needs 20.18, 22.8 or 23.2; or set CHAN_WEBSOCKET_CONTROL_FORMAT=plain-text)`;
+    return undefined;
+  }
+  if (route.media === 'rtp') {
+    if (!caps.rtp)
+      return `route "${route.name}" uses media "rtp", but ${at} cannot carry it (needs 16.7, 17.1 or later with chan_rtp.so and res_rtp_asterisk.so loaded)`;
     return undefined;
   }
   if (!caps.audioSocket)

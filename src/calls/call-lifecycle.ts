@@ -24,12 +24,14 @@ export interface LifecycleEventData {
   'ari.failed': { message: string };
   /** The adapter answered the caller's channel. */
   answered: Record<string, never>;
-  /** The media channel was asked for: AudioSocket (`uuid`) or chan_websocket (`connectionId`). */
+  /** The media channel was asked for: AudioSocket (`uuid`), chan_websocket (`connectionId`) or RTP (`rtpPort`). */
   'media.requested': {
     bridge: string;
     mediaChannel: string;
     format: string;
     uuid?: string | undefined;
+    /** RTP: the adapter's UDP port the UnicastRTP channel sends to. */
+    rtpPort?: number | undefined;
     connectionId?: string | undefined;
   };
   /** Asterisk took the media channel out of the call's bridge while the call was live; the call ends. */

@@ -8,6 +8,8 @@ export const CLOSE_REASONS = [
   'media_timeout',
   /** The media channel left the call's bridge while the call was live (e.g. no codec translation path). */
   'media_left_bridge',
+  /** No media resources for the call (RTP: every port of RTP_PORT_MIN..RTP_PORT_MAX in use): refused. */
+  'media_unavailable',
   'agent_failed',
   'agent_rejected',
   'no_route',

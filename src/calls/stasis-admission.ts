@@ -103,7 +103,13 @@ export async function probeRouteRefusals(
     log.error({ route: route.name, asterisk: caps.version }, `route refused: ${problem}`);
   }
   log.info(
-    { version: caps.version, audioSocket: caps.audioSocket, chanWebSocket: caps.chanWebSocket, refused: refused.size },
+    {
+      version: caps.version,
+      audioSocket: caps.audioSocket,
+      chanWebSocket: caps.chanWebSocket,
+      rtp: caps.rtp,
+      refused: refused.size,
+    },
     'Asterisk capabilities',
   );
   return { capabilities: caps, refused };

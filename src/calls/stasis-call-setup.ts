@@ -67,6 +67,11 @@ export async function stasisSetUpFailed(
       return void session.close('caller_hangup');
     }
   }
+  if (err instanceof AppError && err.code === 'RTP_PORTS_EXHAUSTED') {
+    session.log.error({ err }, 'call refused: no free RTP port (raise RTP_PORT_MAX or lower the load)');
+    session.record('ari.failed', { message: err.message });
+    return void session.close('media_unavailable');
+  }
   session.log.error({ err }, 'setting up the call in Asterisk failed');
   session.record('ari.failed', { message: err instanceof Error ? err.message : String(err) });
   void session.close('ari_failure');

@@ -8,6 +8,7 @@ import type { AriEventStream } from '../transports/ari/ari-event-stream.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
 import { MediaStasisTracker } from './ari-setup.js';
 import { AriCallTelephony } from './ari-telephony.js';
+import type { RtpMediaOptions } from './media-paths/rtp-media-path.js';
 import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
@@ -27,6 +28,9 @@ export type { OriginateRequest, OriginateResult } from './stasis-originate.js';
 /** What the controller needs to make a call session (the composition root supplies it). */
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
 
+/** Names of the media channels externalMedia creates (AudioSocket, chan_websocket, RTP): never a new call. */
+const MEDIA_CHANNEL_PREFIXES = ['AudioSocket/', 'WebSocket/', 'UnicastRTP/'] as const;
+
 export interface StasisControllerOptions {
   /** The parts of the ARI client the controller uses (the full client fits). */
   ari: StasisAri;
@@ -44,6 +48,8 @@ export interface StasisControllerOptions {
   uuidTtlMs: number;
   /** chan_websocket settings for routes with `media: websocket`; such calls are refused without it. */
   websocketMedia?: WebSocketMediaOptions | undefined;
+  /** RTP settings for routes with `media: rtp`; such calls are refused without them. */
+  rtpMedia?: RtpMediaOptions | undefined;
   accepting: () => boolean;
   /** Longest wait for an AudioSocket media channel's StasisStart before it is bridged. Default 5000 ms. */
   mediaStasisTimeoutMs?: number | undefined;
@@ -269,7 +275,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onStasisStart(channel: Channel, args: readonly string[]): void {
-    if (this.#own.has(channel.id) || channel.name.startsWith('AudioSocket/') || channel.name.startsWith('WebSocket/')) {
+    if (this.#own.has(channel.id) || MEDIA_CHANNEL_PREFIXES.some((prefix) => channel.name.startsWith(prefix))) {
       // Our own media leg entering Stasis, before or after its externalMedia answer was processed.
       this.#mediaStasis.started(channel.id);
       return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RTP_ENV_VARS } from './rtp-env-vars.js';
 
 /**
  * Every environment variable the service reads: its schema (which parses the raw string), its default and what it
@@ -201,6 +202,7 @@ export const ENV_VARS = {
     description: 'With CHAN_WEBSOCKET_CONNECTION=client: the password Asterisk authenticates with. Required then.',
     secret: true,
   }),
+  ...RTP_ENV_VARS,
   WEBRTC_ICE_SERVERS: spec({
     schema: iceServers,
     description:

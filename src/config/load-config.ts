@@ -38,6 +38,16 @@ export interface ConfigShape {
     /** Set when Asterisk connects to us (CHAN_WEBSOCKET_CONNECTION=client). */
     client: { id: string; host: string; port: number; username: string; password: string } | undefined;
   };
+  /** Routes with `media: rtp` (externalMedia over RTP/UDP). */
+  rtp: {
+    minPort: number;
+    maxPort: number;
+    bindHost: string;
+    advertiseHost: string;
+    jitterBufferMs: number;
+    slin16Send: 'slin' | 'slin16';
+    payloadTypes: Partial<Record<'ulaw' | 'alaw' | 'slin' | 'slin16', number>>;
+  };
   agent: { connectTimeoutMs: number; waitTimeoutMs: number };
   labMode: boolean;
   /** WebRTC agents: STUN/TURN servers and the addresses host candidates are offered on. */
@@ -284,6 +294,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   issues.push(...apiTokens.issues);
   if (v.CHAN_WEBSOCKET_CONNECTION === 'client' && !v.CHAN_WEBSOCKET_PASSWORD)
     issues.push({ variable: 'CHAN_WEBSOCKET_PASSWORD', message: 'required with CHAN_WEBSOCKET_CONNECTION=client' });
+  if (v.RTP_PORT_MIN > v.RTP_PORT_MAX)
+    issues.push({ variable: 'RTP_PORT_MAX', message: `must not be below RTP_PORT_MIN (${v.RTP_PORT_MIN})` });
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {
@@ -328,6 +340,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
               password: v.CHAN_WEBSOCKET_PASSWORD,
             }
           : undefined,
+    },
+    rtp: {
+      minPort: v.RTP_PORT_MIN,
+      maxPort: v.RTP_PORT_MAX,
+      bindHost: v.RTP_BIND_HOST,
+      advertiseHost: v.RTP_ADVERTISE_HOST,
+      jitterBufferMs: v.RTP_JITTER_BUFFER_MS,
+      slin16Send: v.RTP_SLIN16_SEND,
+      payloadTypes: v.RTP_PAYLOAD_TYPES ?? {},
     },
     agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS, waitTimeoutMs: v.AGENT_WAIT_TIMEOUT_MS },
     labMode: v.LAB_MODE,

@@ -131,13 +131,17 @@ export const routeSchema = z
       .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
     match: routeMatchSchema.default({}),
     agent: agentSchema,
-    /** AudioSocket format asked of Asterisk for externalMedia: `slin` (8 kHz) or `slin16`. */
-    audioFormat: z.enum(['slin', 'slin16']).optional(),
+    /**
+     * Format asked of Asterisk for externalMedia: `slin` (8 kHz) or `slin16`; with `media: rtp` also `ulaw` or
+     * `alaw` (G.711 end to end, no conversion in Asterisk for G.711 callers).
+     */
+    audioFormat: z.enum(['slin', 'slin16', 'ulaw', 'alaw']).optional(),
     /**
      * Asterisk media path of Stasis calls: `audiosocket` (default; AudioSocket over TCP) or `websocket`
-     * (chan_websocket, Asterisk 20.16/22.6 and later, with playout acknowledgement and flush).
+     * (chan_websocket, Asterisk 20.16/22.6 and later, with playout acknowledgement and flush) or `rtp` (ARI
+     * externalMedia over RTP/UDP, a UnicastRTP channel, Asterisk 16.6 and later).
      */
-    media: z.enum(['audiosocket', 'websocket']).optional(),
+    media: z.enum(['audiosocket', 'websocket', 'rtp']).optional(),
     bargeIn: bargeInSchema.default({ enabled: true, protectGreeting: false }),
     fallback: fallbackSchema.default({ action: 'hangup' }),
     /** Values handed to the agent (native `incoming.customParameters`, Twilio `start.customParameters`). */
@@ -159,6 +163,12 @@ export const routesFileSchema = z
     file.routes.forEach((r, i) => {
       if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: 'duplicate name' });
       seen.add(r.name);
+      if ((r.audioFormat === 'ulaw' || r.audioFormat === 'alaw') && r.media !== 'rtp')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'audioFormat'],
+          message: `${r.audioFormat} needs media "rtp" (AudioSocket and chan_websocket routes use slin or slin16)`,
+        });
     });
   });
 
@@ -173,5 +183,5 @@ export type { WebRtcAgentConfig } from './webrtc-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */
-export type Route = Omit<RouteInput, 'audioFormat'> & { audioFormat: 'slin' | 'slin16' };
+export type Route = Omit<RouteInput, 'audioFormat'> & { audioFormat: NonNullable<RouteInput['audioFormat']> };
 export type RoutesFile = z.output<typeof routesFileSchema>;

@@ -16,6 +16,8 @@ const FAILED_REASONS: ReadonlySet<string> = new Set([
   'orphaned',
   // No codec translation path between the caller and the media channel: a configuration failure, not a hang-up.
   'media_left_bridge',
+  // Out of media resources (RTP ports): the call was refused.
+  'media_unavailable',
 ]);
 
 const STATE_OF: Partial<Record<SessionState, 'answered' | 'active' | 'ending'>> = {

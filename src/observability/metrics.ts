@@ -15,6 +15,15 @@ export interface MetricsSources {
   media(): MediaTotals;
   clock(): { ticks: number; late: number; missed: number };
   vad?(): { inferenceMs: number; windowsInferred: number } | undefined;
+  /** RTP calls: counters of ended calls, port refusals (all time) and ports in use now. */
+  rtp?(): {
+    packetsIn: number;
+    packetsOut: number;
+    lost: number;
+    wrongSource: number;
+    portRefusals: number;
+    portsInUse: number;
+  };
 }
 
 /**
@@ -94,6 +103,39 @@ export class AppMetrics {
       'Time the VAD worker spent in inference.',
       () => (sources.vad?.()?.inferenceMs ?? 0) / 1000,
     );
+    total(
+      'ava_rtp_packets_in_total',
+      'RTP packets received from Asterisk (ended calls).',
+      () => sources.rtp?.().packetsIn ?? 0,
+    );
+    total(
+      'ava_rtp_packets_out_total',
+      'RTP packets sent to Asterisk (ended calls).',
+      () => sources.rtp?.().packetsOut ?? 0,
+    );
+    total(
+      'ava_rtp_packets_lost_total',
+      'RTP packets from Asterisk that never arrived in time (ended calls); short holes were concealed with silence.',
+      () => sources.rtp?.().lost ?? 0,
+    );
+    total(
+      'ava_rtp_wrong_source_total',
+      "Datagrams on a call's RTP port from another address than its UnicastRTP channel, dropped (ended calls).",
+      () => sources.rtp?.().wrongSource ?? 0,
+    );
+    total(
+      'ava_rtp_port_refusals_total',
+      'RTP calls refused because every port of RTP_PORT_MIN..RTP_PORT_MAX was in use.',
+      () => sources.rtp?.().portRefusals ?? 0,
+    );
+    new Gauge({
+      name: 'ava_rtp_ports_in_use',
+      help: 'UDP ports of the RTP range bound by calls now.',
+      registers,
+      collect() {
+        this.set(sources.rtp?.().portsInUse ?? 0);
+      },
+    });
     total('ava_vad_windows_total', 'VAD windows inferred.', () => sources.vad?.()?.windowsInferred ?? 0);
     this.#agentConnect = new Histogram({
       name: 'ava_agent_connect_seconds',

@@ -12,6 +12,7 @@ import { parseAriEventText } from '../../src/protocols/ari/parse-event.js';
 import { KNOWN_ARI_EVENT_TYPES } from '../../src/protocols/ari/events.js';
 import { parseRealtimeServerEvent, REALTIME_SERVER_EVENT_TYPES } from '../../src/protocols/realtime/server-events.js';
 import { parseTwilioAgentMessage } from '../../src/protocols/twilio/parse.js';
+import { rtpDatagramProperty } from './rtp/rtp-fuzz-property.js';
 
 /** A JSON value with hostile leaves: huge numbers, NaN-like strings, nested arrays, prototype keys. */
 const hostileLeaf = fc.oneof(
@@ -180,4 +181,5 @@ export const FUZZ_PROPERTIES: readonly { name: string; check: FuzzCheck; ciRuns:
   { name: 'Twilio dialect messages', check: checker(twilioMessageProperty), ciRuns: 3000 },
   { name: 'config values', check: checker(configEnvProperty), ciRuns: 1500 },
   { name: 'routes files', check: checker(routesFileProperty), ciRuns: 1500 },
+  { name: 'RTP datagrams', check: checker(rtpDatagramProperty), ciRuns: 3000 },
 ];

@@ -1,9 +1,10 @@
 import type { MediaKind, MediaPathSetup } from '../media-path.js';
 import { AudioSocketMediaPath, type AudioSocketMediaPathOptions } from './audiosocket-media-path.js';
+import { RtpMediaPath, type RtpMediaPathOptions } from './rtp-media-path.js';
 import { WebSocketMediaPath, type WebSocketMediaPathOptions } from './websocket-media-path.js';
 
 /** What the registered media paths need, together (the Stasis controller's options supply it). */
-export type MediaPathOptions = AudioSocketMediaPathOptions & WebSocketMediaPathOptions;
+export type MediaPathOptions = AudioSocketMediaPathOptions & WebSocketMediaPathOptions & RtpMediaPathOptions;
 
 /**
  * The media paths of Stasis calls, one per route `media` kind. A new media path is one file in this folder and one
@@ -12,6 +13,7 @@ export type MediaPathOptions = AudioSocketMediaPathOptions & WebSocketMediaPathO
 const MEDIA_PATHS: { readonly [K in MediaKind]: (o: MediaPathOptions) => MediaPathSetup & { readonly media: K } } = {
   audiosocket: (o) => new AudioSocketMediaPath(o),
   websocket: (o) => new WebSocketMediaPath(o),
+  rtp: (o) => new RtpMediaPath(o),
 };
 
 /** Every registered media path, by kind. */

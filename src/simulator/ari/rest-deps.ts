@@ -1,4 +1,5 @@
 /** What the simulated REST routes work on. */
+import type { SimRtpMedia } from './sim-rtp-media.js';
 import type { AudioSocketDial } from './audiosocket-link.js';
 import type { ChanWebSocketServer } from './chan-websocket-server.js';
 import type { SimCore } from './sim-core.js';
@@ -33,4 +34,6 @@ export interface ChannelRouteDeps {
   readonly mediaStasisDelayMs?: (() => number) | undefined;
   /** The `/media/<connection_id>` endpoint chan_websocket server-mode channels wait on. */
   readonly mediaSockets?: ChanWebSocketServer | undefined;
+  /** UnicastRTP channels' sockets (externalMedia `encapsulation=rtp`). */
+  readonly rtpMedia?: SimRtpMedia | undefined;
 }

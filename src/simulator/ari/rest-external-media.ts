@@ -9,7 +9,10 @@
  * the channel ends as recorded in 04/04b (no ChannelHangupRequest).
  *
  * WebSocket (09): the channel waits outside Stasis until its media connection is made to `/media/<connection_id>`
- * (see chan-websocket-server.ts; `completeWebSocketMedia` stands in without a socket); RTP is answered like AudioSocket with UNICASTRTP_* channelvars.
+ * (see chan-websocket-server.ts; `completeWebSocketMedia` stands in without a socket).
+ *
+ * RTP: the UnicastRTP channel binds its socket (sim-unicast-rtp.ts) and is answered like AudioSocket, with the
+ * socket's address in UNICASTRTP_LOCAL_ADDRESS / UNICASTRTP_LOCAL_PORT; caller audio flows once it is bridged.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -21,6 +24,7 @@ import {
 import { type AudioSocketLeg, audioSocketKind, isUuid, KNOWN_FORMATS } from './audiosocket-link.js';
 import { ev } from './event-factory.js';
 import type { PendingMediaSocket } from './chan-websocket-server.js';
+import type { SimUnicastRtp } from './sim-unicast-rtp.js';
 import type { ChannelRouteDeps } from './rest-deps.js';
 import { ok, param, type Route, type SimReply, type SimRequest } from './rest-types.js';
 import { ariError } from './sim-core.js';
@@ -187,9 +191,13 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
       return ok(channelSnapshot(ch, true), () => core.emit(ch, (s) => ev.dial(s, '', dialstring, channelSnapshot(ch))));
     }
 
-    hostPort(externalHost ?? '');
+    const target = hostPort(externalHost ?? '');
     const localPort = rtpPort;
     rtpPort += 2;
+    const channelvars: Record<string, string> = {
+      UNICASTRTP_LOCAL_ADDRESS: '127.0.0.1',
+      UNICASTRTP_LOCAL_PORT: String(localPort),
+    };
     const ch = core.createChannel({
       id: channelId,
       name: `UnicastRTP/${externalHost}-0x${randomBytes(6).toString('hex')}`,
@@ -197,10 +205,22 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
       origin: 'ari',
       state: 'Down',
       dialplan: outgoingLine(),
-      channelvars: { UNICASTRTP_LOCAL_ADDRESS: '127.0.0.1', UNICASTRTP_LOCAL_PORT: String(localPort) },
+      channelvars,
       app,
       variables: req.variables,
     });
+    if (deps.rtpMedia) {
+      let stream: SimUnicastRtp;
+      try {
+        stream = await deps.rtpMedia.open({ channelId: ch.id, format, target });
+      } catch {
+        core.teardown(ch, 'silent');
+        throw ariError(500, INTERNAL_ERROR);
+      }
+      Object.assign(channelvars, stream.channelvars);
+      ch.leg = { hangup: () => stream.hangup(), closed: stream.closed };
+      ch.sourceResolver = (audio) => stream.bridged(audio);
+    }
     return ok(channelSnapshot(ch, true), () =>
       core.dialAnswered(ch, externalHost ?? '', data === undefined ? [] : [data]),
     );

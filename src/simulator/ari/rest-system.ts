@@ -20,6 +20,8 @@ const ALL_MODULES: readonly Module[] = [
   ['app_audiosocket.so', 'AudioSocket Application', 'extended'],
   ['chan_pjsip.so', 'PJSIP Channel Driver', 'core'],
   ['chan_websocket.so', 'Websocket Media Channel', 'core'],
+  ['chan_rtp.so', 'RTP Media Channel', 'core'],
+  ['res_rtp_asterisk.so', 'Asterisk RTP Stack', 'core'],
 ].map(([name, description, support_level]) => ({
   name: name ?? '',
   description: description ?? '',

@@ -19,6 +19,8 @@ import type { AudioSource } from '../audio/audio-source.js';
 import { audioSocketDialerLink } from './audiosocket-dialer-link.js';
 import { ChanWebSocketServer, type ChanWebSocketServerOptions } from './chan-websocket-server.js';
 import type { SimChanWebSocket } from './sim-chan-websocket.js';
+import { SimRtpMedia, type SimRtpMediaOptions } from './sim-rtp-media.js';
+import type { SimUnicastRtp } from './sim-unicast-rtp.js';
 import type { AudioSocketDial } from './audiosocket-link.js';
 import { EventHub, type HubDelivery } from './event-hub.js';
 import { bridgeRoutes } from './rest-bridges.js';
@@ -53,6 +55,11 @@ export interface SimulatedAsteriskOptions<A = AudioSource> {
   readonly playbackMs?: number;
   /** chan_websocket media connections (`/media/<id>`): queue limits, early audio, a hook per connection. */
   readonly chanWebSocket?: ChanWebSocketServerOptions;
+  /**
+   * UnicastRTP channels (externalMedia `encapsulation=rtp`): each binds a UDP socket and streams the bridged
+   * caller's audio to `external_host`. `false`: channels are created without a socket (channelvars only).
+   */
+  readonly rtp?: SimRtpMediaOptions | false;
   /**
    * How long each externalMedia channel takes to enter Stasis after the REST answer, in ms (a number, or a
    * function asked per channel). Default 0: StasisStart right after the answer. Real Asterisk enters Stasis on
@@ -115,6 +122,8 @@ export interface SimulatedAsterisk<A = AudioSource> {
   completeWebSocketMedia(channelId: string): boolean;
   /** chan_websocket media connections made so far, in order. */
   mediaWebSockets(): readonly SimChanWebSocket[];
+  /** UnicastRTP streams opened so far, in order. */
+  rtpStreams(): readonly SimUnicastRtp[];
   /** How many events reached an events socket. */
   eventsDelivered(): number;
   /** Every event produced, with whether a socket received it. */
@@ -139,6 +148,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
   const handles = new Map<string, SimulatedChannel>();
   const pendingWebSockets = new Map<string, () => void>();
   const mediaSockets = new ChanWebSocketServer(options.chanWebSocket);
+  const rtpMedia = options.rtp === false ? undefined : new SimRtpMedia(options.rtp);
   let startedAt = Date.now();
   let sipCalls = 0;
   let media: SimMedia | undefined;
@@ -191,6 +201,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
       dtmfSent: (ch, sent) => handles.get(ch.id)?.recordDtmf(sent),
       pendingWebSockets,
       mediaSockets,
+      rtpMedia,
       mediaStasisDelayMs: (() => {
         const d = options.mediaStasisDelayMs;
         return typeof d === 'function' ? d : d === undefined ? undefined : () => d;
@@ -258,6 +269,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
     originate?.reset();
     pendingWebSockets.clear();
     await mediaSockets.close();
+    await rtpMedia?.close();
     await hub.close();
     await http.close();
   });
@@ -279,6 +291,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
       return complete !== undefined;
     },
     mediaWebSockets: () => mediaSockets.connections,
+    rtpStreams: () => rtpMedia?.streams ?? [],
     eventsDelivered: () => hub.deliveredCount(),
     eventLog: () => hub.log(),
     restart: async (opts = {}) => {

@@ -39,7 +39,7 @@ describe('configuration error messages', () => {
       'ROUTES_FILE routes.json:routes.0.agent.sampleRate: must be one of 8000, 16000, 24000 (got 12345)',
     );
     expect(messages).toContain(
-      'ROUTES_FILE routes.json:routes.0.audioFormat: must be one of "slin", "slin16" (got "slin8")',
+      'ROUTES_FILE routes.json:routes.0.audioFormat: must be one of "slin", "slin16", "ulaw", "alaw" (got "slin8")',
     );
     expect(messages.find((m) => m.includes('routes.1.agent.kind'))).toMatch(
       /must be one of "echo", "websocket", .* \(got "websockt"\)$/,

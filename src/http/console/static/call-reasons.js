@@ -8,6 +8,7 @@ const REASONS = {
   media_left_bridge:
     "Asterisk took the adapter's audio out of the call (often no codec translation path: without codec_opus the " +
     'web phone must use ulaw)',
+  media_unavailable: 'no media resources for the call (all RTP ports in use)',
   agent_failed: 'the agent failed or could not be reached',
   agent_rejected: 'the agent refused the call',
   no_route: 'no route matches this call',

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { ClockTick } from '../../audio/media-clock.js';
+import { AppError } from '../../errors/app-error.js';
+import { type RtpFormat, rtpSendPlan } from '../../protocols/rtp/index.js';
+import { type RtpAddress, RtpEndpoint, type RtpPortLease } from '../../transports/rtp/index.js';
+import { ADD_CHANNEL_RETRY, addChannelWhenInStasis, whileLive } from '../ari-setup.js';
+import type { MediaPathCall, MediaPathSetup } from '../media-path.js';
+import { RtpLeg } from '../rtp-leg.js';
+import type { MediaPathAri } from '../stasis-ari.js';
+
+/** RTP settings of the adapter (RTP_* configuration). */
+export interface RtpMediaOptions {
+  /** Binds one UDP socket per call on a free port of the range; rejects `RTP_PORTS_EXHAUSTED`. */
+  readonly ports: { open(): Promise<RtpPortLease> };
+  /** The address Asterisk sends RTP to (`external_host` is `<this>:<port>`). */
+  readonly advertiseHost: string;
+  readonly jitterMs: number;
+  /** What slin16 calls send towards Asterisk: 8 kHz L16 (read by every Asterisk) or 16 kHz L16. */
+  readonly slin16Send: 'slin' | 'slin16';
+  /** Payload type sent per format, where it should differ from the one Asterisk uses. */
+  readonly payloadTypes: Partial<Record<RtpFormat, number>>;
+  readonly clock: { subscribe(listener: (tick: ClockTick) => void): () => void };
+  /** Counts every RTP leg's stats into the adapter's totals when it ends. */
+  readonly onLegEnded?: ((stats: RtpLeg['stats']) => void) | undefined;
+}
+
+export interface RtpMediaPathOptions {
+  readonly ari: MediaPathAri;
+  readonly app: string;
+  /** Without it, calls on `media: rtp` routes fail with `MEDIA_PATH_UNAVAILABLE`. */
+  readonly rtpMedia?: RtpMediaOptions | undefined;
+  /** Longest wait for the media channel's StasisStart before it is bridged. Default 5000 ms. */
+  readonly mediaStasisTimeoutMs?: number | undefined;
+}
+
+/** Where Asterisk receives the call's RTP: the UnicastRTP channel's `UNICASTRTP_LOCAL_*` variables, if usable. */
+export function unicastRtpPeer(channelvars: Readonly<Record<string, string>> | undefined): RtpAddress | undefined {
+  const address = channelvars?.UNICASTRTP_LOCAL_ADDRESS?.replace(/^\[|\]$/g, '');
+  const port = Number(channelvars?.UNICASTRTP_LOCAL_PORT);
+  if (!address || isIP(address) === 0 || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+  // An unspecified address says nothing about where Asterisk is: learn it from the first packet instead.
+  if (address === '0.0.0.0' || address === '::') return undefined;
+  return { address, port };
+}
+
+function rtpFormatOf(audioFormat: string): RtpFormat {
+  return audioFormat === 'ulaw' || audioFormat === 'alaw' || audioFormat === 'slin16' ? audioFormat : 'slin';
+}
+
+/**
+ * The RTP media path of Stasis calls on `media: rtp` routes (Asterisk 16.6 and later): a UDP socket on a port of
+ * the RTP range, externalMedia `encapsulation=rtp transport=udp direction=both external_host=<advertised>:<port>`
+ * in the route's format, the UnicastRTP channel bridged once it is in Stasis, and the leg attached at once (it
+ * sends from the first tick: Asterisk may send nothing until audio flows). The port is released however the call
+ * ends: with the leg once attached, here on every failure before that.
+ */
+export class RtpMediaPath implements MediaPathSetup {
+  readonly media = 'rtp' as const;
+  readonly #o: RtpMediaPathOptions;
+
+  constructor(options: RtpMediaPathOptions) {
+    this.#o = options;
+  }
+
+  async setUp({ session, bridgeId, telephony, adopt, stasisStarted }: MediaPathCall): Promise<void> {
+    const o = this.#o.rtpMedia;
+    if (!o) {
+      throw new AppError(`route ${session.info.route.name} needs the RTP media path, which is not configured`, {
+        code: 'MEDIA_PATH_UNAVAILABLE',
+        category: 'configuration',
+      });
+    }
+    const format = rtpFormatOf(session.info.route.audioFormat);
+    const lease = await o.ports.open();
+    let leg: RtpLeg | undefined;
+    let handedOver = false;
+    const live = whileLive(session);
+    try {
+      const mediaChannelId = randomUUID();
+      session.record('media.requested', {
+        bridge: bridgeId,
+        mediaChannel: mediaChannelId,
+        format,
+        rtpPort: lease.port,
+      });
+      const media = await this.#o.ari.channels.externalMedia({
+        app: this.#o.app,
+        channelId: mediaChannelId,
+        external_host: `${o.advertiseHost}:${lease.port}`,
+        encapsulation: 'rtp',
+        transport: 'udp',
+        format,
+        direction: 'both',
+      });
+      adopt(media.id);
+      const peer = unicastRtpPeer(media.channelvars);
+      const log = session.log.child({ component: 'rtp' });
+      if (!peer)
+        log.info(
+          { channelvars: media.channelvars },
+          'no UNICASTRTP_LOCAL_* address: learning it from the first packet',
+        );
+      const endpoint = new RtpEndpoint({ lease, peer, logger: log });
+      leg = new RtpLeg({
+        id: media.id,
+        endpoint,
+        format,
+        send: rtpSendPlan(format, { slin16Send: o.slin16Send, payloadTypes: o.payloadTypes }),
+        acceptPayloadTypes: o.payloadTypes[format] === undefined ? [] : [o.payloadTypes[format]],
+        jitterMs: o.jitterMs,
+        clock: o.clock,
+        logger: log,
+      });
+      const ended = leg;
+      ended.once('close', () => o.onLegEnded?.(ended.stats));
+      if (session.closing) return void (await telephony.release());
+      const timeout = AbortSignal.timeout(this.#o.mediaStasisTimeoutMs ?? 5000);
+      await stasisStarted(media.id, AbortSignal.any([live.signal, timeout]));
+      if (session.closing) return void (await telephony.release());
+      await addChannelWhenInStasis(this.#o.ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: live.signal });
+      if (session.closing) return;
+      log.info({ port: lease.port, peer, format, send: leg.sender.payloadType }, 'RTP media bridged');
+      const attached = leg;
+      handedOver = true;
+      session.attachLeg(attached).catch((err: unknown) => {
+        void attached.close();
+        session.log.error({ err }, 'attaching media failed');
+      });
+    } finally {
+      live.dispose();
+      // Not handed to the call: the port goes back now.
+      if (!handedOver) {
+        if (leg) await leg.close();
+        else lease.release();
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './rtp-endpoint.js';
+export * from './rtp-port-pool.js';
