@@ -19,14 +19,15 @@ const GATE_BLOCK_MS = 8;
 /**
  * Decides, per 32 ms model window, whether the window could hold speech and must go to Silero. A window passes when
  * the mean power of its loudest 8 ms block is at or above the gate level, or when one of the
- * `VAD_GATE_HANGOVER_WINDOWS` windows before it did; any other window is skipped and scores 0. The model's recurrent
- * state is left as it was after the last window it saw (the end of a hangover: settled silence) and carries on from
- * there at the next loud window, so the first window of an onset always reaches the model.
+ * `VAD_GATE_HANGOVER_WINDOWS` windows before it did; any other window is skipped and scores 0. So the first window
+ * of an onset always reaches the model. After a long run of skipped windows the engine starts the model from its
+ * settled-silence state (see `VadChannel.skip`).
  *
- * Calibration (the speech fixtures, `test/fixtures/speech`): their speech windows peak at -12 to -40 dBFS; attenuated
- * by 40 dB, Silero still detects them (the first speech windows peak at -60 dBFS), and the default level of -65 dBFS
- * passes those first windows too. Quieter speech can still open the gate on its louder syllables. Digital silence, the
- * idle noise of a G.711 line and comfort noise (about -70 dBFS and below) stay under it.
+ * Calibration (the speech fixtures, `test/fixtures/speech`; figures in docs/operations.md): their speech windows
+ * peak at -12 to -40 dBFS. Down to 30 dB below that, with or without a -70 dBFS noise floor, onsets and ends come
+ * within one window of the ungated ones. 40 dB below (the first speech windows near -60 dBFS) the default of -65
+ * still passes them without noise, but over a -70 dBFS floor onsets come late or are missed. Digital silence, the
+ * idle noise of a G.711 line and comfort noise (about -70 dBFS and below) stay under the default.
  */
 export class VadEnergyGate {
   readonly levelDbfs: number;
