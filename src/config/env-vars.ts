@@ -261,7 +261,7 @@ export const ENV_VARS = {
     ]),
     default: '-65',
     description:
-      "Energy gate before the VAD model: a 32 ms window whose loudest 8 ms block is below this level (and that follows 256 ms of such windows) is not run through the model and counts as silence. Where callers pause (half the windows of the speech fixtures), the model runs half as often and the VAD worker uses about a third less CPU; digital silence, line idle noise and comfort noise stay under the default. `off`: every window goes to the model. See docs/operations.md.",
+      'Energy gate before the VAD model: a 32 ms window whose loudest 8 ms block is below this level (and that follows 256 ms of such windows) is not run through the model and counts as silence. Where callers pause (half the windows of the speech fixtures), the model runs half as often and the VAD worker uses about a third less CPU; digital silence, line idle noise and comfort noise stay under the default. `off`: every window goes to the model. See docs/operations.md.',
   }),
   VAD_WORKER_CPUS: spec({
     schema: z
