@@ -191,6 +191,9 @@ async function rounds(engine: VadEngine, rate: SileroRate, n: number, count: num
     onDropped: () => {
       throw new Error('a window was dropped during the batch benchmark');
     },
+    onSkipped: () => {
+      throw new Error('a window was skipped during the batch benchmark');
+    },
     onError: (err) => {
       throw err;
     },

@@ -259,6 +259,35 @@ export const ENV_VARS = {
     description:
       'Least time between two VAD inference jobs (one job scores a window of every call that has one ready). Waiting gathers bigger batches, which cost far less CPU per window, and delays a speech decision by at most this much. 0: a job starts as soon as a window is ready.',
   }),
+  VAD_ENERGY_GATE_DBFS: spec({
+    schema: z.union([
+      z.literal('off').transform(() => undefined),
+      z.coerce
+        .number({ message: 'expected off or a level in dBFS from -96 to -30' })
+        .min(-96, 'expected a level from -96 to -30 dBFS')
+        .max(-30, 'expected a level from -96 to -30 dBFS'),
+    ]),
+    default: '-65',
+    description:
+      'Energy gate before the VAD model: a 32 ms window whose loudest 8 ms block is below this level (and that follows 256 ms of such windows) is not run through the model and counts as silence. Where callers pause (half the windows of the speech fixtures), the model runs half as often and the VAD worker uses about a third less CPU; digital silence, line idle noise and comfort noise stay under the default. `off`: every window goes to the model. See docs/operations.md.',
+  }),
+  VAD_WORKER_CPUS: spec({
+    schema: z
+      .string()
+      .regex(/^(auto|off|\d+(-\d+)?(,\d+(-\d+)?)*)$/, 'expected auto, off or a CPU list such as 1 or 2-3'),
+    default: 'auto',
+    description:
+      "CPUs of the VAD inference thread (Linux, with util-linux's taskset). `auto`: when the service may use two or more CPUs, the thread gets the last of them and the event loop keeps the others; on one CPU nothing moves. A CPU list (`1`, `2-3`) pins the thread there and takes those CPUs from the event loop. `off`: left to the OS. What was applied is logged at start.",
+  }),
+  VAD_WORKER_PRIORITY: spec({
+    schema: z
+      .string()
+      .regex(/^(idle|normal|1?\d)$/, 'expected idle, normal or a nice value 0-19')
+      .refine((v) => !/^\d+$/.test(v) || Number(v) <= 19, 'expected a nice value 0-19'),
+    default: 'idle',
+    description:
+      'Scheduling of the VAD inference thread: `idle` (SCHED_IDLE: it runs only when no other thread wants the CPU, so inference never delays the event loop on a shared core; nice 19 where that cannot be set), a nice value 0-19, or `normal`.',
+  }),
   SHUTDOWN_DEADLINE_MS: spec({
     schema: z.coerce.number().int().min(0).max(3_600_000),
     default: '30000',

@@ -61,6 +61,12 @@ export interface ConfigShape {
     minSpeechMs: number;
     minSilenceMs: number;
     batchIntervalMs: number;
+    /** Energy gate level in dBFS; undefined: off. */
+    energyGateDbfs: number | undefined;
+    /** `auto`, `off` or a CPU list. */
+    workerCpus: string;
+    /** `idle`, `normal` or a nice value. */
+    workerPriority: 'idle' | 'normal' | number;
   };
   routes: Route[];
   /** Route agent secrets resolved from the environment variables the routes name, by route name. */
@@ -359,6 +365,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       minSpeechMs: v.VAD_MIN_SPEECH_MS,
       minSilenceMs: v.VAD_MIN_SILENCE_MS,
       batchIntervalMs: v.VAD_BATCH_INTERVAL_MS,
+      energyGateDbfs: v.VAD_ENERGY_GATE_DBFS,
+      workerCpus: v.VAD_WORKER_CPUS,
+      workerPriority:
+        v.VAD_WORKER_PRIORITY === 'idle' || v.VAD_WORKER_PRIORITY === 'normal'
+          ? v.VAD_WORKER_PRIORITY
+          : Number(v.VAD_WORKER_PRIORITY),
     },
     routes: routes.map((r) => ({ ...r, audioFormat: r.audioFormat ?? v.MEDIA_FORMAT })),
     routeSecrets,

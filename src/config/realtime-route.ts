@@ -159,6 +159,16 @@ export const realtimeAgentSchema = z
     session: realtimeSessionConfigSchema.default({}),
     /** Instructions for an AI-first greeting, spoken when the call is answered. */
     greeting: z.string().min(1).max(4000).optional(),
+    /**
+     * Caller audio per `input_audio_buffer.append`, ms: 20 to 100 in steps of 20. Bigger chunks mean fewer messages
+     * (100 ms: a fifth of the messages of 20 ms) and up to `appendMs - 20` ms more uplink latency; a partial chunk
+     * is sent at once when our VAD hears the caller start speaking and when the call ends.
+     */
+    appendMs: z
+      .number()
+      .int()
+      .refine((v) => v >= 20 && v <= 100 && v % 20 === 0, 'appendMs must be 20, 40, 60, 80 or 100')
+      .default(100),
     /** What interrupts the model: the server's VAD, ours, both, or nothing. */
     bargeIn: z.enum(['server', 'local', 'both', 'off']).default('server'),
     builtinTools: realtimeBuiltinToolsSchema.default({ hangup: false, sendDtmf: false }),

@@ -4,7 +4,11 @@ import type { App } from '../../src/app.js';
 import { pcmSamples } from '../../src/audio/format.js';
 import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
-import { type NativeEchoAgent, startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
+import {
+  type NativeEchoAgent,
+  type NativeEchoAgentOptions,
+  startNativeEchoAgent,
+} from '../../src/simulator/agents/native-echo-agent.js';
 import { startTestApp } from '../support/app-harness.js';
 import { toneWindowMatch, trimmedPcm } from '../support/audio-checks.js';
 import { waitFor } from '../support/wait.js';
@@ -34,9 +38,14 @@ describe('native WebSocket agent through the running service (dialplan-direct)',
 
   async function setup(
     mode: 'echo' | 'burst' | 'parrot',
-    opts: { audio?: Buffer; route?: Record<string, unknown> } = {},
+    opts: { audio?: Buffer; route?: Record<string, unknown>; agent?: Partial<NativeEchoAgentOptions> } = {},
   ) {
-    agent = await startNativeEchoAgent({ mode, secret: SECRET, ...(opts.audio ? { audio: opts.audio } : {}) });
+    agent = await startNativeEchoAgent({
+      mode,
+      secret: SECRET,
+      ...(opts.audio ? { audio: opts.audio } : {}),
+      ...opts.agent,
+    });
     const started = await startTestApp({ AGENT_SECRET: SECRET }, { routesJson: routesFor(agent.url, opts.route) });
     app = started.app;
     return started;
@@ -119,6 +128,46 @@ describe('native WebSocket agent through the running service (dialplan-direct)',
     const closed = await call.closed;
     expect(closed.by).toBe('remote');
     expect(call.received.some((f) => f.kind === 0x00)).toBe(true);
+  });
+
+  it('sends caller audio in the frameMs the agent asked for in accept; the partial frame at hangup is not lost', async () => {
+    const sizes: number[] = [];
+    const { port } = await setup('echo', {
+      route: { sampleRate: 8000 },
+      agent: { frameMs: 100, onAudio: (_s, audio) => sizes.push(audio.length) },
+    });
+    // 23 frames of 20 ms, then the caller hangs up: 4 whole 100 ms frames and 60 ms left over.
+    const tone = generateTone({ rate: 8000, freq: 700, amplitude: 6000, ms: 460 });
+    const call = await dialAudioSocket({
+      host: '127.0.0.1',
+      port,
+      uuid: randomUUID(),
+      source: { type: 'samples', samples: tone },
+      onSourceEnd: 'hangup',
+    });
+    calls.push(call);
+    const session = await agent!.waitForSession(0);
+    await session.waitForEvent('hangup');
+    expect(session.events.filter((e) => e.event === 'error')).toEqual([]);
+    expect(sizes).toEqual([1600, 1600, 1600, 1600, 960]);
+    expect(session.receivedAudio()).toEqual(Buffer.from(tone.buffer, tone.byteOffset, tone.byteLength));
+  });
+
+  it('answers an invalid frameMs in accept with an error event and sends 20 ms frames', async () => {
+    const sizes: number[] = [];
+    const { port } = await setup('echo', {
+      route: { sampleRate: 8000 },
+      agent: { frameMs: 30, onAudio: (_s, audio) => sizes.push(audio.length) },
+    });
+    const call = await dialAudioSocket({ host: '127.0.0.1', port, uuid: randomUUID() });
+    calls.push(call);
+    const session = await agent!.waitForSession(0);
+    const error = await session.waitForEvent('error');
+    expect(error).toMatchObject({ code: 'invalid_command', command: 'accept' });
+    expect((error as { message: string }).message).toMatch(/frameMs must be one of 20, 40, 60, 80, 100/);
+    await waitFor(() => sizes.length >= 5);
+    expect(new Set(sizes)).toEqual(new Set([320]));
+    expect(app!.registry.size).toBe(1);
   });
 
   it('gives the caller the fallback when the agent is unreachable, and records why', async () => {

@@ -94,7 +94,31 @@ describe('OpenAI Realtime agent: a whole call through the simulated Asterisk and
     await session.done;
     expect(session.endSummary?.reason).toBe('caller_hangup');
     await s.waitFor(() => (s.closed ? true : undefined), 'session closed by the adapter');
+    // Caller audio went in 100 ms appends (800 bytes of μ-law), and what was held at hangup was sent too.
+    const uplink = rt.agents[0]!.stats.uplink;
+    expect(uplink.chunkMs).toBe(100);
+    expect(uplink.framesIn).toBeGreaterThan(100);
+    expect(s.stats.appends).toBe(uplink.chunks);
+    expect(s.stats.appends).toBeLessThanOrEqual(Math.ceil(uplink.framesIn / 5) + uplink.partialChunks);
+    expect(s.stats.appendedBytes).toBe(uplink.framesIn * 160);
+    expect(uplink.holdMsMax).toBeLessThan(200);
   }, 40_000);
+
+  it('appendMs 20: one append per 20 ms frame', async () => {
+    rt = await startRealtimeHarness({ agent: { appendMs: 20 } });
+    const { h, sim } = rt;
+    const caller = await h.sim.placeInboundCall({
+      audio: { type: 'samples', samples: callerSaying(speechSamples('hello-8k'), 8000, 300) },
+    });
+    const s = await sim.waitForSession(0);
+    await waitFor(() => s.stats.appends >= 25, 10_000, 'half a second of appends');
+    await caller.hangup();
+    await s.waitFor(() => (s.closed ? true : undefined), 'session closed by the adapter');
+    const uplink = rt.agents[0]!.stats.uplink;
+    expect(uplink.chunkMs).toBe(20);
+    expect(s.stats.appends).toBe(uplink.framesIn);
+    expect(s.stats.appendedBytes).toBe(uplink.framesIn * 160);
+  });
 
   it('beta dialect: OpenAI-Beta header, g711_ulaw session, beta event names (response.audio.delta …) understood', async () => {
     rt = await startRealtimeHarness({

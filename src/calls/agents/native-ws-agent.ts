@@ -7,6 +7,7 @@ import type { RetryPolicy } from '../../lib/retry-policy.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
+import { UPLINK_CHUNK_MS, type UplinkHoldStats, UplinkChunker, isUplinkChunkMs } from './uplink-chunker.js';
 
 export interface NativeWsAgentOptions {
   url: string;
@@ -36,6 +37,8 @@ export class NativeWsAgent implements VoiceAgent {
   #phase: Phase = 'new';
   #answeredAt: number | undefined;
   #abort = new AbortController();
+  /** Caller frames to the agent, in chunks of the `frameMs` it asked for in `accept` (20 by default). */
+  #uplink: UplinkChunker | undefined;
 
   constructor(options: NativeWsAgentOptions) {
     this.#o = options;
@@ -86,11 +89,37 @@ export class NativeWsAgent implements VoiceAgent {
     this.#channel = channel;
     this.#phase = 'offered';
     const accept = await channel.offer(this.#incoming(reconnect), signal);
-    if (accept.audio && accept.audio.sampleRate !== this.#format.sampleRate) {
-      this.#format = { encoding: 'pcm16', sampleRate: accept.audio.sampleRate };
-      this.#log.info({ sampleRate: accept.audio.sampleRate }, 'agent chose its audio rate');
+    const sampleRate = accept.audio?.sampleRate;
+    if (sampleRate !== undefined && sampleRate !== this.#format.sampleRate) {
+      this.#format = { encoding: 'pcm16', sampleRate };
+      this.#log.info({ sampleRate }, 'agent chose its audio rate');
     }
+    this.#uplink = new UplinkChunker(this.#frameMs(channel, accept.audio?.frameMs), (chunk) => {
+      if (this.#phase === 'accepted' && channel.accepted) channel.socket.sendBinary(chunk);
+    });
     if (this.#phase === 'offered' || this.#phase === 'reconnecting') this.#phase = 'accepted';
+  }
+
+  /** The caller-audio frame length the agent asked for; anything not allowed gets an `error` event and 20 ms. */
+  #frameMs(channel: AgentControlChannel, asked: unknown): 20 | 40 | 60 | 80 | 100 {
+    if (asked === undefined) return FRAME_MS;
+    if (isUplinkChunkMs(asked)) {
+      if (asked !== FRAME_MS) this.#log.info({ frameMs: asked }, 'agent takes caller audio in bigger frames');
+      return asked;
+    }
+    const allowed = UPLINK_CHUNK_MS.join(', ');
+    this.#log.warn({ frameMs: asked }, 'agent asked for an invalid frameMs; using 20');
+    channel.sendError(
+      'invalid_command',
+      `accept audio.frameMs must be one of ${allowed}, got ${JSON.stringify(asked)}; caller audio comes in ${FRAME_MS} ms frames`,
+      'accept',
+    );
+    return FRAME_MS;
+  }
+
+  /** How long caller audio waited to fill the agent's frames (undefined before `accept`). */
+  get uplinkStats(): UplinkHoldStats | undefined {
+    return this.#uplink?.stats;
   }
 
   #incoming(reconnect: boolean): IncomingEvent {
@@ -118,17 +147,21 @@ export class NativeWsAgent implements VoiceAgent {
   }
 
   sendAudio(chunk: Buffer): void {
-    if (this.#phase === 'accepted' && this.#channel?.accepted) this.#channel.socket.sendBinary(chunk);
+    if (this.#phase === 'accepted' && this.#channel?.accepted) this.#uplink?.push(chunk);
   }
 
   notify(notice: CallNotice): void {
     if (notice.type === 'answer') this.#answeredAt = Date.now();
     if (this.#phase === 'closed') return;
+    // The agent gets the caller's audio up to the moment it started speaking before the `speaking` event.
+    if (notice.type === 'speaking') this.#uplink?.flush();
     this.#channel?.notify(notice);
   }
 
   async close(reason: CloseReason, initiator: HangupInitiator): Promise<void> {
     if (this.#phase === 'closed') return;
+    // The caller's last partial frame goes out before the `hangup` event.
+    this.#uplink?.flush();
     this.#phase = 'closed';
     this.#abort.abort();
     await this.#channel?.close(reason, initiator);
@@ -137,6 +170,8 @@ export class NativeWsAgent implements VoiceAgent {
   #onLost(channel: AgentControlChannel): void {
     if (channel !== this.#channel || this.#phase === 'closed') return;
     this.#phase = 'reconnecting';
+    // A partial frame for the lost connection cannot be delivered.
+    this.#uplink?.drop();
     this.#connectAndOffer(this.#abort.signal, true).then(
       () => this.#log.info('agent reconnected'),
       (err: unknown) => {

@@ -1,5 +1,5 @@
 // Over 400 lines: the Realtime relay's event switch; turns, tools, transcripts and barge-in already live in their own files.
-import type { AudioFormat } from '../../audio/format.js';
+import { type AudioFormat, FRAME_MS } from '../../audio/format.js';
 import type { RealtimeAgentConfig } from '../../config/realtime-route.js';
 import { AppError } from '../../errors/app-error.js';
 import { assertNever } from '../../lib/assert-never.js';
@@ -38,6 +38,7 @@ import {
   type RouteFunctionTool,
 } from './realtime-session-config.js';
 import { type FunctionCallInfo, ToolCallCoordinator } from './realtime-tool-calls.js';
+import { type UplinkHoldStats, UplinkChunker, isUplinkChunkMs } from './uplink-chunker.js';
 import type { ToolInvoker } from './realtime-tool-invoker.js';
 import { runRealtimeTool } from './realtime-tool-runner.js';
 import type { TranscriptSink } from './realtime-transcripts.js';
@@ -114,12 +115,18 @@ export class RealtimeAgent implements VoiceAgent {
   #sessionAudioStartMs = 0;
   #barge!: RealtimeBargeIn;
   readonly #counters = { reconnects: 0, droppedAudioWhileReconnecting: 0 };
+  /** Caller frames gathered into `appendMs` chunks for `input_audio_buffer.append`. */
+  readonly #uplink: UplinkChunker;
 
   constructor(options: RealtimeAgentOptions) {
     this.#o = options;
     this.#cfg = options.config;
     this.#log = options.logger;
     this.#format = chooseRealtimeFormat(options.config.audio, options.legFormat);
+    const appendMs = options.config.appendMs;
+    this.#uplink = new UplinkChunker(isUplinkChunkMs(appendMs) ? appendMs : 20, (chunk) => {
+      if (this.#live) this.#conn.appendAudio(chunk);
+    });
     this.#conversation = new ConversationLog(options.config.replayItems);
     this.#responses = new ResponseQueue((params) =>
       this.#send(params === undefined ? { type: 'response.create' } : { type: 'response.create', response: params }),
@@ -139,8 +146,14 @@ export class RealtimeAgent implements VoiceAgent {
   }
 
   /** Counters, for tests and metrics. */
-  get stats(): { reconnects: number; droppedAudioWhileReconnecting: number; truncations: number; cancels: number } {
-    return { ...this.#counters, ...(this.#barge?.stats ?? { truncations: 0, cancels: 0 }) };
+  get stats(): {
+    reconnects: number;
+    droppedAudioWhileReconnecting: number;
+    truncations: number;
+    cancels: number;
+    uplink: UplinkHoldStats;
+  } {
+    return { ...this.#counters, ...(this.#barge?.stats ?? { truncations: 0, cancels: 0 }), uplink: this.#uplink.stats };
   }
 
   /** The Realtime format of this call's session. */
@@ -225,7 +238,7 @@ export class RealtimeAgent implements VoiceAgent {
       this.#audioSeen = true;
       this.#maybeGreet();
     }
-    if (this.#live) this.#conn.appendAudio(chunk);
+    if (this.#live) this.#uplink.push(chunk);
     else if (this.#phase === 'reconnecting') this.#counters.droppedAudioWhileReconnecting += 1;
   }
 
@@ -244,6 +257,8 @@ export class RealtimeAgent implements VoiceAgent {
         }
         return;
       case 'speaking':
+        // The server gets the caller's audio up to this moment now, not when the chunk fills.
+        this.#uplink.flush();
         if (this.#cfg.bargeIn === 'local' || this.#cfg.bargeIn === 'both') this.#barge.bargeIn('local');
         return;
       case 'utteranceStart':
@@ -287,6 +302,15 @@ export class RealtimeAgent implements VoiceAgent {
 
   async close(_reason: CloseReason, _initiator: HangupInitiator): Promise<void> {
     if (this.#phase === 'closed') return;
+    // The caller's last partial chunk is sent, not lost.
+    this.#uplink.flush();
+    const { chunks, holdMsTotal, holdMsMax } = this.#uplink.stats;
+    if (chunks > 0) {
+      this.#log.debug(
+        { appendMs: this.#uplink.chunkMs, chunks, holdMsMean: holdMsTotal / chunks, holdMsMax },
+        'caller audio appended',
+      );
+    }
     const started = this.#phase !== 'new';
     this.#phase = 'closed';
     clearTimeout(this.#greetTimer);
@@ -485,6 +509,7 @@ export class RealtimeAgent implements VoiceAgent {
     this.#phase = 'reconnecting';
     this.#counters.reconnects += 1;
     this.#conn.abandon('reconnecting');
+    this.#counters.droppedAudioWhileReconnecting += this.#uplink.drop() / FRAME_MS;
     const inFlight = this.#responses.reset();
     this.#callerSpeaking = false;
     if (inFlight !== undefined) for (const item of this.#turns.itemsOf(inFlight)) this.#output.endUtterance(item.id);

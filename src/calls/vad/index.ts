@@ -6,3 +6,4 @@ export * from './vad-state-machine.js';
 export * from './vad-stream.js';
 export type { VadWindowListener } from './vad-channel.js';
 export * from './speech-detector-factory.js';
+export * from './vad-energy-gate.js';

@@ -27,6 +27,7 @@ export class VadSpeechDetectors {
       threshold: this.#settings.threshold,
       minSpeechMs: this.#settings.minSpeechMs,
       minSilenceMs: this.#settings.minSilenceMs,
+      energyGateDbfs: this.#settings.energyGateDbfs,
     });
     stream.on('failed', (err) => this.#logger.warn({ err, callId }, 'speech detection stopped for this call'));
     return {
@@ -42,11 +43,23 @@ export class VadSpeechDetectors {
     const engine = await VadEngine.start({
       logger: this.#logger.child({ component: 'vad' }),
       minJobIntervalMs: this.#settings.batchIntervalMs,
+      placement: { cpus: this.#settings.workerCpus, priority: this.#settings.workerPriority },
     });
     engine.on('failed', (err) =>
       this.#logger.error({ err }, 'VAD engine failed: calls continue without speech detection'),
     );
-    this.#logger.info({ model: engine.modelPath }, 'VAD engine ready');
+    const { worker, loopCpus, notes } = engine.placement;
+    this.#logger.info(
+      {
+        model: engine.modelPath,
+        energyGateDbfs: this.#settings.energyGateDbfs ?? 'off',
+        workerCpus: worker?.cpus,
+        workerPriority: worker?.priority,
+        eventLoopCpus: loopCpus,
+      },
+      'VAD engine ready',
+    );
+    for (const note of notes) this.#logger.warn({ workerCpus: this.#settings.workerCpus }, note);
     this.#engine = engine;
   }
 

@@ -7,6 +7,8 @@ export interface VadWindowListener {
   onProbability(probability: number): void;
   /** The next window was dropped by the engine's overflow policy and has no probability. */
   onDropped(): void;
+  /** The next window was skipped by the stream's energy gate (too quiet to hold speech): probability 0. */
+  onSkipped(): void;
   /** The engine can no longer score this stream's windows (worker failed, engine closed). Called at most once. */
   onError(error: VadError): void;
 }
@@ -14,13 +16,28 @@ export interface VadWindowListener {
 /** The engine's side of a channel: told when windows arrive and when the channel closes. */
 export interface VadChannelOwner {
   windowQueued(channel: VadChannel): void;
+  windowSkipped(channel: VadChannel): void;
+  /** The model's state after settled silence at `rate` (`[2, 1, 128]`), once known. */
+  settledState(rate: SileroRate): Float32Array | undefined;
   channelClosed(channel: VadChannel): void;
   listenerThrew(channel: VadChannel, error: unknown): void;
 }
 
+/**
+ * Skipped windows in a row (256 ms) after which the model's state is taken as settled silence. A shorter run keeps
+ * the state it had: that state already followed the quiet windows of the gate's hangover, and a low noise floor
+ * the gate skipped settles the model elsewhere than digital silence.
+ */
+const SETTLE_AFTER_SKIPS = 8;
+
+/** What became of a window: its probability, `null` when dropped, `'skipped'` when the energy gate skipped it. */
+type Outcome = number | null | 'skipped';
+
 interface PendingWindow {
   readonly seq: number;
   readonly input: Float32Array;
+  /** The first window after a long run of skipped ones: it runs from the settled-silence state. */
+  readonly afterSkip: boolean;
 }
 
 /**
@@ -40,8 +57,10 @@ export class VadChannel {
   #inFlight: PendingWindow | undefined;
   #nextSeq = 0;
   #nextDelivery = 0;
-  /** Outcomes that arrived before an earlier window's: seq → probability, or null for a drop. */
-  readonly #early = new Map<number, number | null>();
+  /** Windows skipped since the last one submitted. */
+  #skipped = 0;
+  /** Outcomes that arrived before an earlier window's: seq → probability, null for a drop, or a skip. */
+  readonly #early = new Map<number, Outcome>();
   #closed = false;
 
   constructor(id: number, sampleRate: SileroRate, listener: VadWindowListener, owner: VadChannelOwner) {
@@ -66,8 +85,22 @@ export class VadChannel {
   /** Queues one window (`contextSamples + windowSamples` floats). Ignored once closed. */
   submit(input: Float32Array): void {
     if (this.#closed) return;
-    this.#pending.push({ seq: this.#nextSeq++, input });
+    this.#pending.push({ seq: this.#nextSeq++, input, afterSkip: this.#skipped >= SETTLE_AFTER_SKIPS });
+    this.#skipped = 0;
     this.#owner.windowQueued(this);
+  }
+
+  /**
+   * Takes the next window's place without sending it to the model (the stream's energy gate found it too quiet to
+   * hold speech); it is reported as skipped in window order, after the windows before it. Ignored once closed.
+   * After `SETTLE_AFTER_SKIPS` or more skipped windows in a row, the next window submitted runs from the state the
+   * model reaches in settled silence, as it would have, had it seen them; after fewer, from the state it had.
+   */
+  skip(): void {
+    if (this.#closed) return;
+    this.#skipped += 1;
+    this.#owner.windowSkipped(this);
+    this.#deliver(this.#nextSeq++, 'skipped');
   }
 
   /**
@@ -100,10 +133,14 @@ export class VadChannel {
     return next.input;
   }
 
-  /** Copies this stream's state into row `index` of a `[2, count, 128]` batch state. */
+  /**
+   * Copies the in-flight window's starting state into row `index` of a `[2, count, 128]` batch state: this stream's
+   * state, or the settled-silence state for the first window after skipped ones.
+   */
   writeState(batchState: Float32Array, index: number, count: number): void {
-    batchState.set(this.state.subarray(0, SILERO_STATE_UNITS), index * SILERO_STATE_UNITS);
-    batchState.set(this.state.subarray(SILERO_STATE_UNITS), (count + index) * SILERO_STATE_UNITS);
+    const from = (this.#inFlight?.afterSkip && this.#owner.settledState(this.sampleRate)) || this.state;
+    batchState.set(from.subarray(0, SILERO_STATE_UNITS), index * SILERO_STATE_UNITS);
+    batchState.set(from.subarray(SILERO_STATE_UNITS), (count + index) * SILERO_STATE_UNITS);
   }
 
   /** The in-flight window was scored: keep the next state from row `index` and deliver the probability. */
@@ -137,16 +174,17 @@ export class VadChannel {
     }
   }
 
-  #deliver(seq: number, outcome: number | null): void {
+  #deliver(seq: number, outcome: Outcome): void {
     if (seq !== this.#nextDelivery) {
       this.#early.set(seq, outcome);
       return;
     }
-    let next: number | null | undefined = outcome;
+    let next: Outcome | undefined = outcome;
     while (next !== undefined && !this.#closed) {
       this.#nextDelivery += 1;
       try {
         if (next === null) this.#listener.onDropped();
+        else if (next === 'skipped') this.#listener.onSkipped();
         else this.#listener.onProbability(next);
       } catch (err) {
         this.#owner.listenerThrew(this, err);

@@ -1,5 +1,6 @@
 import type { Logger } from '../../observability/logger.js';
 import { VadError } from './vad-error.js';
+import { type VadWorkerPlacementSettings, cpuSettingError, parsePrioritySetting } from './vad-worker-placement.js';
 import { siblingModuleUrl } from './worker-launcher.js';
 
 export interface VadEngineOptions {
@@ -41,6 +42,12 @@ export interface VadEngineOptions {
    */
   readonly stopGraceMs?: number;
   readonly logger?: Logger;
+  /**
+   * Where the inference thread runs and at what priority (see `vad-worker-placement.ts`). Default
+   * `{ cpus: 'off', priority: 'normal' }`: left as the OS places it. The service passes `VAD_WORKER_CPUS` and
+   * `VAD_WORKER_PRIORITY`.
+   */
+  readonly placement?: VadWorkerPlacementSettings;
   /** The worker's entry module (`.ts` or `.js`). Default: `vad-worker` beside this file. */
   readonly workerEntry?: URL;
 }
@@ -55,8 +62,12 @@ export interface VadEngineStats {
   readonly jobs: number;
   readonly windowsInferred: number;
   readonly windowsDropped: number;
+  /** Windows the streams' energy gates kept from the model (too quiet to hold speech). */
+  readonly windowsSkipped: number;
   /** Worker wall time spent inside `session.run`, summed over jobs. */
   readonly inferenceMs: number;
+  /** The longest one job spent inside `session.run`, ms. */
+  readonly longestInferenceMs: number;
   readonly largestBatch: number;
   readonly workerRestarts: number;
   readonly listenerErrors: number;
@@ -72,6 +83,7 @@ export interface VadEngineSettings {
   readonly startTimeoutMs: number;
   readonly stopGraceMs: number;
   readonly workerEntry: URL;
+  readonly placement: VadWorkerPlacementSettings;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1, max = Infinity): number {
@@ -99,5 +111,17 @@ export function resolveVadEngineSettings(options: VadEngineOptions, engineUrl: s
     startTimeoutMs: positiveInt('startTimeoutMs', options.startTimeoutMs, 30_000),
     stopGraceMs: positiveInt('stopGraceMs', options.stopGraceMs, 5_000),
     workerEntry: options.workerEntry ?? siblingModuleUrl(engineUrl, 'vad-worker'),
+    placement: resolvePlacement(options.placement),
   };
+}
+
+function resolvePlacement(p: VadWorkerPlacementSettings | undefined): VadWorkerPlacementSettings {
+  const placement = p ?? { cpus: 'off', priority: 'normal' };
+  const cpuError = cpuSettingError(placement.cpus);
+  if (cpuError) throw new VadError('VAD_INVALID_OPTIONS', `VAD worker cpus ${cpuError}`, { field: 'placement.cpus' });
+  const priority = parsePrioritySetting(String(placement.priority));
+  if (typeof priority === 'object') {
+    throw new VadError('VAD_INVALID_OPTIONS', `VAD worker priority ${priority.error}`, { field: 'placement.priority' });
+  }
+  return { cpus: placement.cpus, priority };
 }

@@ -1,3 +1,5 @@
+// Over 400 lines: dispatch, results, overflow and the worker failure policy share one state (the job in flight,
+// the ready queues, restarts); channels, streams, the energy gate, placement and the worker host live beside it.
 import { existsSync } from 'node:fs';
 import { onceAsync } from '../../lib/once.js';
 import { TypedEmitter } from '../../lib/typed-emitter.js';
@@ -23,12 +25,22 @@ import { VadError } from './vad-error.js';
 import { VadStream, type VadStreamOptions, type VadWindowChannel } from './vad-stream.js';
 import type { VadBatchRequest, VadBatchResult } from './vad-worker-protocol.js';
 import { VadWorkerHost } from './vad-worker-host.js';
+import {
+  type PlacementPlan,
+  type VadPlacementReport,
+  allowedCpus,
+  currentThreadId,
+  placeEventLoop,
+  planPlacement,
+} from './vad-worker-placement.js';
 
 export type VadEngineEvents = {
   /** The worker failed and a new one is starting; the failed job's windows run again on it. */
   workerRestarted: [{ readonly generation: number; readonly cause: VadError }];
   /** The engine gave up (`VAD_WORKER_FAILED`); every open stream received the same error. */
   failed: [VadError];
+  /** A job finished: `windows` scored in `inferMs` of the worker's time inside the model (one inference slice). */
+  job: [{ readonly windows: number; readonly inferMs: number }];
 };
 
 interface Job {
@@ -59,6 +71,9 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   #state: 'running' | 'failed' | 'closed' = 'running';
   #failure: VadError | undefined;
   #host: VadWorkerHost | undefined;
+  readonly #plan: PlacementPlan;
+  #loopCpus: string | undefined;
+  readonly #loopNotes: string[] = [];
   #starting: Promise<void> | undefined;
   /** Stops of replaced workers still under way; `close()` waits for them. */
   readonly #retiring = new Set<Promise<void>>();
@@ -74,7 +89,11 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
   #jobs = 0;
   #windowsInferred = 0;
   #windowsDropped = 0;
+  #windowsSkipped = 0;
+  /** The model's state after settled silence, per rate, from the first worker. */
+  readonly #settled = new Map<SileroRate, Float32Array>();
   #inferenceMs = 0;
+  #longestInferenceMs = 0;
   #largestBatch = 0;
   #restarts = 0;
   #listenerErrors = 0;
@@ -84,8 +103,13 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     this.modelPath = modelPath;
     this.#settings = settings;
     this.#logger = logger;
+    this.#plan = planPlacement(settings.placement.cpus, allowedCpus(currentThreadId()));
     this.#owner = {
       windowQueued: (ch) => this.#windowQueued(ch),
+      windowSkipped: () => {
+        this.#windowsSkipped += 1;
+      },
+      settledState: (rate) => this.#settled.get(rate),
       channelClosed: (ch) => this.#channelClosed(ch),
       listenerThrew: (ch, err) => {
         this.#listenerErrors += 1;
@@ -112,7 +136,24 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     }
     const engine = new VadEngine(modelPath, settings, options.logger);
     engine.#host = await engine.#startHost(0);
+    engine.#placeLoop();
     return engine;
+  }
+
+  /** Where the inference thread and the event loop run (for logs and tests). */
+  get placement(): VadPlacementReport {
+    const worker = this.#host?.placement;
+    return {
+      worker,
+      loopCpus: this.#loopCpus,
+      notes: [...this.#plan.notes, ...this.#loopNotes, ...(worker?.notes ?? [])],
+    };
+  }
+
+  #placeLoop(): void {
+    const placed = placeEventLoop(this.#plan);
+    this.#loopCpus = placed.cpus;
+    this.#loopNotes.push(...placed.notes);
   }
 
   /** Opens detection for one call's inbound audio (8 or 16 kHz). Throws if the engine is closed or failed. */
@@ -148,7 +189,9 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
       jobs: this.#jobs,
       windowsInferred: this.#windowsInferred,
       windowsDropped: this.#windowsDropped,
+      windowsSkipped: this.#windowsSkipped,
       inferenceMs: this.#inferenceMs,
+      longestInferenceMs: this.#longestInferenceMs,
       largestBatch: this.#largestBatch,
       workerRestarts: this.#restarts,
       listenerErrors: this.#listenerErrors,
@@ -180,7 +223,11 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     const isCurrent = () => this.#host?.generation === generation && this.#state === 'running';
     return VadWorkerHost.start({
       entry: this.#settings.workerEntry,
-      data: { modelPath: this.modelPath, generation },
+      data: {
+        modelPath: this.modelPath,
+        generation,
+        placement: { cpus: this.#plan.workerCpus, priority: this.#settings.placement.priority },
+      },
       startTimeoutMs: this.#settings.startTimeoutMs,
       stopGraceMs: this.#settings.stopGraceMs,
       handlers: {
@@ -194,6 +241,11 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
           if (isCurrent()) this.#onWorkerFailure(error);
         },
       },
+    }).then((host) => {
+      for (const { sampleRate, state } of host.settledStates) {
+        if (!this.#settled.has(sampleRate)) this.#settled.set(sampleRate, state);
+      }
+      return host;
     });
   }
 
@@ -345,16 +397,20 @@ export class VadEngine extends TypedEmitter<VadEngineEvents> {
     this.#consecutiveFailures = 0;
     this.#jobs += 1;
     this.#inferenceMs += inferMs;
+    this.#longestInferenceMs = Math.max(this.#longestInferenceMs, inferMs);
     this.#host?.setBusy(false);
+    let windows = 0;
     job.batches.forEach(({ sampleRate, channels }, b) => {
       const result = results[b] as VadBatchResult;
       const ready = this.#ready[sampleRate];
       this.#windowsInferred += channels.length;
+      windows += channels.length;
       channels.forEach((ch, i) => {
         ch.complete(result.probabilities[i] as number, result.state, i, channels.length);
         if (!ch.closed && !ch.inFlight && ch.pendingCount > 0) ready.add(ch);
       });
     });
+    this.emit('job', { windows, inferMs });
     this.#scheduleDispatch();
   }
 

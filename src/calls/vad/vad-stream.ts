@@ -7,6 +7,7 @@ import {
   sileroWindowShape,
 } from './silero-model.js';
 import type { VadWindowListener } from './vad-channel.js';
+import { VadEnergyGate } from './vad-energy-gate.js';
 import { VadError } from './vad-error.js';
 import {
   type VadHysteresisOptions,
@@ -19,6 +20,8 @@ import {
 export interface VadWindowChannel {
   /** Queues one window: `contextSamples + windowSamples` floats in [-1, 1). Ownership passes to the channel. */
   submit(input: Float32Array): void;
+  /** Takes the next window's place without scoring it; it comes back as skipped, in window order. */
+  skip(): void;
   /** Idempotent; resolves once the channel has stopped (at once for the engine's channels). */
   close(): Promise<void>;
 }
@@ -29,6 +32,12 @@ export type VadChannelOpener = (sampleRate: SileroRate, listener: VadWindowListe
 export interface VadStreamOptions extends Partial<VadHysteresisOptions> {
   /** 8000 or 16000: the model runs at the call's own rate. Other rates throw `VAD_UNSUPPORTED_RATE`. */
   readonly sampleRate: number;
+  /**
+   * Energy gate, dBFS (see {@link VadEnergyGate}): a window whose loudest 8 ms block is below this level, with no
+   * window at or above it among the `VAD_GATE_HANGOVER_WINDOWS` before, is not sent to the model and scores 0.
+   * Undefined: every window goes to the model.
+   */
+  readonly energyGateDbfs?: number | undefined;
 }
 
 export interface VadProbability {
@@ -48,10 +57,13 @@ export type VadStreamEvents = {
 
 export interface VadStreamStats {
   readonly samplesPushed: number;
+  /** Windows completed: sent to the model, or skipped by the energy gate. */
   readonly windowsSubmitted: number;
   readonly windowsScored: number;
   /** Windows the engine dropped under overload; each counts as a repeat of the previous probability. */
   readonly windowsDropped: number;
+  /** Windows the energy gate kept from the model; each scored 0. */
+  readonly windowsSkipped: number;
 }
 
 /**
@@ -78,10 +90,12 @@ export class VadStream extends TypedEmitter<VadStreamEvents> {
   #windowsSubmitted = 0;
   #windowsScored = 0;
   #windowsDropped = 0;
+  #windowsSkipped = 0;
+  readonly #gate: VadEnergyGate | undefined;
 
   constructor(options: VadStreamOptions, open: VadChannelOpener) {
     super();
-    const { sampleRate, ...hysteresis } = options;
+    const { sampleRate, energyGateDbfs, ...hysteresis } = options;
     if (!isSileroRate(sampleRate)) {
       throw new VadError(
         'VAD_UNSUPPORTED_RATE',
@@ -94,9 +108,11 @@ export class VadStream extends TypedEmitter<VadStreamEvents> {
     this.#machine = new VadStateMachine(SILERO_WINDOW_MS, hysteresis);
     this.#window = new Float32Array(this.#shape.inputSize);
     this.#fill = this.#shape.contextSamples;
+    this.#gate = energyGateDbfs === undefined ? undefined : new VadEnergyGate(this.#shape, energyGateDbfs);
     this.#channel = open(sampleRate, {
-      onProbability: (p) => this.#score(p, false),
-      onDropped: () => this.#score(this.#machine.probability, true),
+      onProbability: (p) => this.#score(p, 'scored'),
+      onDropped: () => this.#score(this.#machine.probability, 'dropped'),
+      onSkipped: () => this.#score(0, 'skipped'),
       onError: (err) => this.#fail(err),
     });
   }
@@ -136,6 +152,7 @@ export class VadStream extends TypedEmitter<VadStreamEvents> {
       windowsSubmitted: this.#windowsSubmitted,
       windowsScored: this.#windowsScored,
       windowsDropped: this.#windowsDropped,
+      windowsSkipped: this.#windowsSkipped,
     };
   }
 
@@ -152,12 +169,18 @@ export class VadStream extends TypedEmitter<VadStreamEvents> {
       this.#fill += n;
       i += n;
       if (this.#fill === inputSize) {
-        const next = new Float32Array(inputSize);
-        next.set(w.subarray(inputSize - contextSamples));
-        this.#window = next;
         this.#fill = contextSamples;
         this.#windowsSubmitted += 1;
-        this.#channel.submit(w);
+        if (this.#gate && !this.#gate.admits(w)) {
+          // Nothing holds on to a skipped window: the same array takes the next one, its context moved in front.
+          w.copyWithin(0, inputSize - contextSamples);
+          this.#channel.skip();
+        } else {
+          const next = new Float32Array(inputSize);
+          next.set(w.subarray(inputSize - contextSamples));
+          this.#window = next;
+          this.#channel.submit(w);
+        }
       }
     }
   }
@@ -177,9 +200,10 @@ export class VadStream extends TypedEmitter<VadStreamEvents> {
     return this.#closing;
   }
 
-  #score(probability: number, dropped: boolean): void {
+  #score(probability: number, how: 'scored' | 'dropped' | 'skipped'): void {
     if (this.#closed) return;
-    if (dropped) this.#windowsDropped += 1;
+    if (how === 'dropped') this.#windowsDropped += 1;
+    else if (how === 'skipped') this.#windowsSkipped += 1;
     else this.#windowsScored += 1;
     const decision = this.#machine.push(probability);
     this.emit('probability', { atMs: this.#machine.elapsedMs, probability: this.#machine.probability });

@@ -3,10 +3,12 @@ import { VadError } from './vad-error.js';
 import {
   type VadBatchResult,
   type VadInferRequest,
+  type VadSettledState,
   type VadShutdownRequest,
   type VadWorkerData,
   isVadFromWorker,
 } from './vad-worker-protocol.js';
+import type { ThreadPlacementOutcome } from './vad-worker-placement.js';
 import { startModuleWorker } from './worker-launcher.js';
 
 /** What the engine hears from a running worker. */
@@ -42,6 +44,10 @@ export class VadWorkerHost {
   readonly #exited: Promise<void>;
   #hasExited = false;
   #stopping: Promise<void> | undefined;
+  /** Where the worker placed its thread, as it reported when ready. */
+  placement: ThreadPlacementOutcome | undefined;
+  /** The model's state after settled silence, per rate, as the worker computed it when ready. */
+  settledStates: readonly VadSettledState[] = [];
 
   private constructor(worker: Worker, generation: number, stopGraceMs: number) {
     this.#worker = worker;
@@ -84,6 +90,8 @@ export class VadWorkerHost {
             if (ready) return;
             ready = true;
             clearTimeout(timer);
+            host.placement = msg.placement;
+            host.settledStates = msg.settledStates;
             worker.unref();
             resolve(host);
             return;

@@ -1,4 +1,5 @@
 import type { SileroRate } from './silero-model.js';
+import type { ThreadPlacementOutcome, VadWorkerPriority } from './vad-worker-placement.js';
 
 /**
  * Messages between the VAD engine (main thread) and its inference worker. The engine sends one `infer` job at a
@@ -10,6 +11,18 @@ export interface VadWorkerData {
   readonly modelPath: string;
   /** 0 for the first worker of an engine, incremented on every restart. */
   readonly generation: number;
+  /** Applied by the worker to its own thread before it loads the model (see `vad-worker-placement.ts`). */
+  readonly placement: {
+    /** CPUs to pin the thread to; undefined leaves its affinity alone. */
+    readonly cpus: readonly number[] | undefined;
+    readonly priority: VadWorkerPriority;
+  };
+}
+
+/** The model's recurrent state after a long run of digital silence at one rate (`[2, 1, 128]`). */
+export interface VadSettledState {
+  readonly sampleRate: SileroRate;
+  readonly state: Float32Array;
 }
 
 /** Windows of one sample rate run as one inference: `count` rows of `input` and of `state`. */
@@ -44,7 +57,11 @@ export interface VadShutdownRequest {
 export type VadToWorker = VadInferRequest | VadShutdownRequest;
 
 export type VadFromWorker =
-  | { readonly type: 'ready' }
+  | {
+      readonly type: 'ready';
+      readonly placement: ThreadPlacementOutcome;
+      readonly settledStates: readonly VadSettledState[];
+    }
   | { readonly type: 'init-failed'; readonly message: string }
   | {
       readonly type: 'result';

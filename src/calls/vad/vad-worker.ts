@@ -5,15 +5,27 @@
  * stream's state with its window. On `shutdown` it finishes the job in hand, releases the session and exits:
  * a thread terminated from outside while onnxruntime is running aborts the whole process, so the engine never
  * terminates a busy worker.
+ *
+ * Before it loads the model it places its own thread (CPUs, priority) as `workerData.placement` asks; once loaded it
+ * runs two seconds of digital silence through the model at each rate and reports the recurrent state reached (the
+ * state the engine gives a stream whose energy gate skipped windows).
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { SILERO_STATE_UNITS, sileroWindowShape } from './silero-model.js';
+import {
+  SILERO_RATES,
+  SILERO_STATE_SIZE,
+  SILERO_STATE_UNITS,
+  SILERO_WINDOW_MS,
+  sileroWindowShape,
+} from './silero-model.js';
+import { placeThisThread } from './vad-worker-placement.js';
 import {
   type VadBatchRequest,
   type VadBatchResult,
   type VadFromWorker,
+  type VadSettledState,
   type VadWorkerData,
   isVadToWorker,
 } from './vad-worker-protocol.js';
@@ -37,6 +49,23 @@ async function runBatch(session: ort.InferenceSession, batch: VadBatchRequest): 
   return { sampleRate: batch.sampleRate, probabilities: ownBuffer(probabilities), state: ownBuffer(state) };
 }
 
+/** Digital silence the settled states are computed over. */
+const SETTLE_MS = 2000;
+
+/** The recurrent state the model reaches after `SETTLE_MS` of digital silence, per rate, from a zero state. */
+async function settledStates(session: ort.InferenceSession): Promise<VadSettledState[]> {
+  const out: VadSettledState[] = [];
+  for (const sampleRate of SILERO_RATES) {
+    let state: Float32Array = new Float32Array(SILERO_STATE_SIZE);
+    const input = new Float32Array(sileroWindowShape(sampleRate).inputSize);
+    for (let k = 0; k < SETTLE_MS / SILERO_WINDOW_MS; k++) {
+      state = (await runBatch(session, { sampleRate, count: 1, input, state })).state;
+    }
+    out.push({ sampleRate, state });
+  }
+  return out;
+}
+
 /** The array itself when it spans its whole buffer (so the buffer can be transferred), a copy otherwise. */
 function ownBuffer(a: Float32Array): Float32Array {
   return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
@@ -46,9 +75,12 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('vad-worker must run in a worker thread');
   const post = (msg: VadFromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
-  const { modelPath } = workerData as VadWorkerData;
+  const { modelPath, placement: wanted } = workerData as VadWorkerData;
+  // First, so that threads onnxruntime starts inherit the placement.
+  const placement = placeThisThread(wanted.cpus, wanted.priority);
 
   let session: ort.InferenceSession;
+  let settled: VadSettledState[];
   try {
     session = await ort.InferenceSession.create(modelPath, {
       executionProviders: ['cpu'],
@@ -56,6 +88,7 @@ async function main(): Promise<void> {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
+    settled = await settledStates(session);
   } catch (err) {
     post({ type: 'init-failed', message: err instanceof Error ? err.message : String(err) });
     return;
@@ -85,7 +118,7 @@ async function main(): Promise<void> {
       }
     });
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', placement, settledStates: settled });
 }
 
 await main();

@@ -10,9 +10,22 @@ export const acceptCommandSchema = z
   .object({
     command: z.literal('accept'),
     audio: z
-      .object({ sampleRate: agentSampleRateSchema })
+      .object({
+        sampleRate: agentSampleRateSchema
+          .optional()
+          .meta({ description: 'Audio rate the agent sends and wants to receive; defaults to the offered rate' }),
+        // Checked by the adapter, not here: a bad value gets an `error` event and 20 ms, never a refused accept.
+        frameMs: z
+          .unknown()
+          .optional()
+          .meta({
+            description:
+              'Length of the binary caller-audio frames the agent wants: 20, 40, 60, 80 or 100 ms (default 20). Another value gets an error event (invalid_command) and 20 ms.',
+            examples: [20, 60, 100],
+          }),
+      })
       .optional()
-      .meta({ description: 'Audio rate the agent sends and wants to receive; defaults to the offered rate' }),
+      .meta({ description: 'Audio settings the agent asks for; each defaults to the offer' }),
   })
   .meta({ description: 'Answer the call' });
 

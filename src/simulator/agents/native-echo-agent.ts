@@ -33,6 +33,8 @@ export interface NativeEchoAgentOptions {
   readonly reject?: { readonly reason: string; readonly code?: number };
   /** Ask for this rate in `accept` instead of taking the offered one. */
   readonly sampleRate?: AgentSampleRate;
+  /** Ask for caller audio in frames of this many ms in `accept` (sent as given, valid or not). */
+  readonly frameMs?: unknown;
   /** `parrot`: audio kept from before `speaking` (the speech began before the event arrived). Default 300. */
   readonly parrotPreRollMs?: number;
   /** `burst`: send the utterance as protected (not interruptible by the caller). */
@@ -299,10 +301,12 @@ export class NativeAgentSession {
         if (this.#options.reject) {
           this.sendCommand({ command: 'reject', ...this.#options.reject });
         } else {
-          this.sendCommand({
-            command: 'accept',
-            ...(this.#options.sampleRate === undefined ? {} : { audio: { sampleRate: this.#options.sampleRate } }),
-          });
+          const { sampleRate, frameMs } = this.#options;
+          const audio = {
+            ...(sampleRate === undefined ? {} : { sampleRate }),
+            ...(frameMs === undefined ? {} : { frameMs }),
+          };
+          this.sendCommand({ command: 'accept', ...(Object.keys(audio).length > 0 ? { audio } : {}) });
         }
         break;
       case 'answer':

@@ -108,3 +108,64 @@ describe('VadEngine with the Silero model: detection', () => {
     expect(got.ends).toHaveLength(1);
   });
 });
+
+describe('VadEngine with the Silero model: the energy gate', () => {
+  let engine: VadEngine;
+
+  beforeAll(async () => {
+    engine = await VadEngine.start({ maxPendingPerStream: 100_000, maxPendingTotal: 1_000_000 });
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  async function detect(pcm: Int16Array, sampleRate: number, energyGateDbfs: number | undefined) {
+    const stream = engine.createStream({ sampleRate, energyGateDbfs });
+    const got = record(stream);
+    pushFrames(stream, pcm);
+    await whenScored(stream);
+    const stats = stream.stats;
+    await stream.close();
+    return { got, stats };
+  }
+
+  // Two utterances apart, as a caller's turns are: 1 s silence, speech, 2 s silence, speech, 1 s silence.
+  it.each([
+    ['onset-8k.wav', 0, undefined],
+    ['onset-16k.wav', 0, undefined],
+    ['onset-8k.wav', -20, -70],
+    ['onset-16k.wav', -20, -70],
+    ['hello-8k.wav', -20, undefined],
+  ] as const)(
+    '%s at %i dB, noise %s dBFS: same onsets and ends within one window, most silence skipped',
+    async (file, gainDb, noiseDbfs) => {
+      const { sampleRate, samples } = readSpeechWav(file);
+      const speech = samples.map((v) => Math.round(v * 10 ** (gainDb / 20)));
+      let pcm = concatPcm(
+        new Int16Array(sampleRate),
+        speech,
+        new Int16Array(sampleRate * 2),
+        speech,
+        new Int16Array(sampleRate),
+      );
+      if (noiseDbfs !== undefined) pcm = mix(pcm, whiteNoise(pcm.length, noiseDbfs, 11));
+      const off = await detect(pcm, sampleRate, undefined);
+      const on = await detect(pcm, sampleRate, -65);
+      expect(off.got.starts).toHaveLength(2);
+      expect(on.got.starts).toHaveLength(2);
+      expect(on.got.ends).toHaveLength(2);
+      on.got.starts.forEach((s, i) => {
+        expect(Math.abs(s.detectedAtMs - off.got.starts[i]!.detectedAtMs)).toBeLessThanOrEqual(32);
+        expect(Math.abs(s.atMs - off.got.starts[i]!.atMs)).toBeLessThanOrEqual(32);
+      });
+      for (const [i, e] of on.got.ends.entries()) {
+        expect(Math.abs(e.detectedAtMs - off.got.ends[i]!.detectedAtMs)).toBeLessThanOrEqual(32);
+      }
+      expect(off.stats.windowsSkipped).toBe(0);
+      // The silences minus the hangovers: 4 s less 3 × 256 ms of the 4 s + speech.
+      expect(on.stats.windowsSkipped).toBeGreaterThan(80);
+      expect(on.got.probabilities).toHaveLength(off.got.probabilities.length);
+    },
+  );
+});

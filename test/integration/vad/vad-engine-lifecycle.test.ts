@@ -8,7 +8,7 @@ import { readSpeechWav, record, whenScored } from './vad-test-support.js';
 
 /** Overflow policy, in-order delivery and close(), on the real model. */
 
-type Outcome = ['p', number] | ['d'] | ['e', string];
+type Outcome = ['p', number] | ['d'] | ['s'] | ['e', string];
 
 /** A raw channel listener that records outcomes and resolves `settled` after `expected` of them. */
 function recorder(expected: number) {
@@ -24,6 +24,7 @@ function recorder(expected: number) {
   const listener: VadWindowListener = {
     onProbability: (p) => push(['p', p]),
     onDropped: () => push(['d']),
+    onSkipped: () => push(['s']),
     onError: (e) => push(['e', e.code]),
   };
   return { outcomes, settled, listener };
@@ -90,6 +91,24 @@ describe('VadEngine overflow policy', () => {
     });
   });
 
+  it('reports a skip after the windows submitted before it, in order, and counts it', async () => {
+    await withEngine({}, async (engine) => {
+      const ws = windows8k(3);
+      const r = recorder(5);
+      const ch = engine.openChannel(8000, r.listener);
+      ch.submit(ws[0]!);
+      ch.submit(ws[1]!);
+      ch.skip();
+      ch.submit(ws[2]!);
+      ch.skip();
+      expect(r.outcomes).toEqual([]);
+      await r.settled;
+      expect(r.outcomes.map((o) => o[0])).toEqual(['p', 'p', 's', 'p', 's']);
+      expect(engine.stats()).toMatchObject({ windowsSkipped: 2, windowsInferred: 3 });
+      ch.close();
+    });
+  });
+
   it('beyond maxPendingTotal drops from the stream with the longest queue', async () => {
     await withEngine({ maxPendingPerStream: 100, maxPendingTotal: 6 }, async (engine) => {
       const ws = windows8k(5);
@@ -151,6 +170,7 @@ describe('VadEngine listeners', () => {
           throw new Error('listener bug');
         },
         onDropped: () => {},
+        onSkipped: () => {},
         onError: () => {},
       });
       const ok = engine.openChannel(8000, good.listener);

@@ -92,7 +92,7 @@ export function whenScored(stream: VadStream, timeoutMs = 60_000): Promise<void>
   return new Promise<void>((resolve, reject) => {
     const done = () => {
       const s = stream.stats;
-      return s.windowsScored + s.windowsDropped >= s.windowsSubmitted;
+      return s.windowsScored + s.windowsDropped + s.windowsSkipped >= s.windowsSubmitted;
     };
     if (done()) {
       resolve();

@@ -90,6 +90,7 @@ describe('VadStream windowing', () => {
             const windows: Float32Array[] = [];
             const stream = new VadStream({ sampleRate: rate }, () => ({
               submit: (w) => windows.push(w),
+              skip: () => {},
               close: async () => {},
             }));
             for (const c of chunks) stream.push(c);

@@ -71,6 +71,17 @@ describe('native agent protocol: commands', () => {
     expect(result.error.message.length).toBeGreaterThan(0);
   });
 
+  it('carries frameMs in accept as sent, so the adapter can answer a bad one without refusing the accept', () => {
+    for (const frameMs of [20, 100, 30, 'x', null]) {
+      const result = parseAgentMessage(JSON.stringify({ command: 'accept', audio: { frameMs } }));
+      expect(result).toEqual({ ok: true, command: { command: 'accept', audio: { frameMs } } });
+    }
+    expect(parseAgentMessage('{"command":"accept","audio":{"sampleRate":8000,"frameMs":60}}')).toEqual({
+      ok: true,
+      command: { command: 'accept', audio: { sampleRate: 8000, frameMs: 60 } },
+    });
+  });
+
   it('names the command and the field at fault', () => {
     const result = parseAgentMessage('{"command":"reject","reason":"x","code":200}');
     expect(result).toMatchObject({ ok: false, error: { code: 'invalid_command', command: 'reject' } });

@@ -4,6 +4,7 @@ import type { AdapterEvent, AgentWireCommand } from '../../../src/protocols/agen
 export const COMMAND_SAMPLES: readonly AgentWireCommand[] = [
   { command: 'accept' },
   { command: 'accept', audio: { sampleRate: 16000 } },
+  { command: 'accept', audio: { sampleRate: 8000, frameMs: 100 } },
   { command: 'reject', reason: 'busy', code: 486 },
   { command: 'reject', reason: 'closed' },
   { command: 'ringing' },

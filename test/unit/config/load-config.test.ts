@@ -25,6 +25,32 @@ describe('loadConfig', () => {
     expect(c.instanceId).toBe('a1');
   });
 
+  it('VAD energy gate and worker placement: defaults, values and clear refusals', () => {
+    expect(loadConfig({ env: {} }).vad).toMatchObject({
+      energyGateDbfs: -65,
+      workerCpus: 'auto',
+      workerPriority: 'idle',
+    });
+    expect(
+      loadConfig({ env: { VAD_ENERGY_GATE_DBFS: 'off', VAD_WORKER_CPUS: '2-3', VAD_WORKER_PRIORITY: '19' } }).vad,
+    ).toMatchObject({ energyGateDbfs: undefined, workerCpus: '2-3', workerPriority: 19 });
+    expect(loadConfig({ env: { VAD_ENERGY_GATE_DBFS: '-70', VAD_WORKER_CPUS: 'off' } }).vad).toMatchObject({
+      energyGateDbfs: -70,
+      workerCpus: 'off',
+    });
+    let err: unknown;
+    try {
+      loadConfig({ env: { VAD_ENERGY_GATE_DBFS: '-10', VAD_WORKER_CPUS: 'last', VAD_WORKER_PRIORITY: '20' } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).issues.map((i) => i.variable)).toEqual(
+      expect.arrayContaining(['VAD_ENERGY_GATE_DBFS', 'VAD_WORKER_CPUS', 'VAD_WORKER_PRIORITY']),
+    );
+    expect((err as ConfigError).message).toMatch(/VAD_WORKER_CPUS: expected auto, off or a CPU list/);
+  });
+
   it('names every bad variable and what is allowed', () => {
     let err: unknown;
     try {

@@ -11,8 +11,14 @@ class FakeChannel implements VadWindowChannel {
   closeCalls = 0;
   rate: SileroRate | undefined;
   listener!: VadWindowListener;
+  /** `w` per window submitted, `s` per window skipped, in order. */
+  readonly order: string[] = [];
   submit(input: Float32Array): void {
     this.windows.push(input);
+    this.order.push('w');
+  }
+  skip(): void {
+    this.order.push('s');
   }
   async close(): Promise<void> {
     this.closeCalls += 1;
@@ -95,6 +101,62 @@ describe('VadStream', () => {
     for (let i = 0; i < 13; i++) channel.listener.onProbability(0.01);
     expect(events[1]).toEqual(['end', { atMs: 254, durationMs: 220, detectedAtMs: 640 }]);
     expect(stream.stats.windowsScored).toBe(20);
+  });
+
+  describe('energy gate', () => {
+    /** `count` windows at 8 kHz: loud (a ramp at about -15 dBFS), or quiet at `level` (a constant, ±). */
+    const windows = (count: number, level: number) =>
+      Int16Array.from({ length: 256 * count }, (_, i) => (level > 0 ? level : 0) * (i % 2 === 0 ? 1 : -1));
+
+    it('is off unless asked for: every window goes to the model', () => {
+      const { stream, channel } = open({ sampleRate: 8000 });
+      stream.push(windows(5, 0));
+      expect(channel.order).toEqual(['w', 'w', 'w', 'w', 'w']);
+    });
+
+    it('skips quiet windows, sends a loud one and the 8 after it, then skips again', () => {
+      const { stream, channel } = open({ sampleRate: 8000, energyGateDbfs: -65 });
+      stream.push(windows(3, 0)); // digital silence
+      stream.push(windows(1, 3000)); // about -21 dBFS
+      stream.push(windows(10, 10)); // about -70 dBFS: under the gate
+      expect(channel.order.join('')).toBe(`sss${'w'.repeat(9)}ss`);
+      expect(stream.stats).toMatchObject({ windowsSubmitted: 14 });
+    });
+
+    it('opens on a window whose loudest 8 ms block alone is over the level', () => {
+      const { stream, channel } = open({ sampleRate: 8000, energyGateDbfs: -65 });
+      const pcm = windows(2, 0);
+      pcm.fill(400, 256 + 192); // the last 8 ms of the second window
+      stream.push(pcm);
+      expect(channel.order).toEqual(['s', 'w']);
+    });
+
+    it('keeps window contents exact across skips: the context of the next window is the skipped one’s tail', () => {
+      const { stream, channel } = open({ sampleRate: 8000, energyGateDbfs: -65 });
+      const pcm = Int16Array.from({ length: 512 }, (_, i) => (i < 256 ? (i % 5) - 2 : 3000));
+      stream.push(pcm);
+      expect(channel.order).toEqual(['s', 'w']);
+      const w = channel.windows[0]!;
+      for (let j = 0; j < 32; j++) expect(w[j]).toBe((((224 + j) % 5) - 2) / 32768);
+      expect(w[32]).toBe(3000 / 32768);
+    });
+
+    it('scores a skipped window 0, in order', () => {
+      const { stream, channel, events } = open({ sampleRate: 8000, energyGateDbfs: -65 });
+      const seen: number[] = [];
+      stream.on('probability', (p) => seen.push(p.probability));
+      for (let i = 0; i < 6; i++) channel.listener.onProbability(0.9);
+      channel.listener.onSkipped();
+      expect(seen).toEqual([0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0]);
+      expect(events.map((e) => e[0])).toEqual(['start']);
+      expect(stream.stats).toMatchObject({ windowsScored: 6, windowsSkipped: 1 });
+    });
+
+    it.each([-100, -20, Number.NaN])('refuses a gate level of %s dBFS with VAD_INVALID_OPTIONS', (level) => {
+      expect(() => open({ sampleRate: 8000, energyGateDbfs: level })).toThrow(
+        expect.objectContaining({ code: 'VAD_INVALID_OPTIONS' }),
+      );
+    });
   });
 
   it('counts a dropped window as a repeat of the previous probability', () => {
