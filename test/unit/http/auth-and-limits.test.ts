@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseApiTokens } from '../../../src/config/load-config.js';
+import { parseApiTokens } from '../../../src/config/api-tokens.js';
 import { RateLimiter } from '../../../src/http/rate-limiter.js';
 import { scopeAllows, TokenAuthenticator } from '../../../src/http/token-auth.js';
 
