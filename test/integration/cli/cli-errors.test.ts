@@ -87,7 +87,7 @@ describe('ava CLI: configuration and availability errors', () => {
     const run = await ava(['routes', 'check', '--file-only', file]);
     expect(run.code).toBe(EXIT.config);
     expect(run.stderr).toContain('routes.0.agent.sampleRate: must be one of 8000, 16000, 24000 (got 12345)');
-    expect(run.stderr).toContain('routes.0.audioFormat: must be one of "slin", "slin16" (got "slin8")');
+    expect(run.stderr).toContain('routes.0.audioFormat: must be one of "slin", "slin16", "ulaw", "alaw" (got "slin8")');
   });
 
   it('migrate rejects an unknown action with usage exit 2, before touching any database', async () => {
