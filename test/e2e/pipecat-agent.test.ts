@@ -141,7 +141,6 @@ describe('Pipecat bot (protobuf frames) dialled by the adapter, through the simu
       // What the simulated Asterisk received of the greeting, ±20 ms (frames in flight land first).
       await new Promise((r) => setTimeout(r, 300));
       const heard = toneFrames(h!.media[0]!.received, 8000, 440).length * 20;
-        process.stdout.write(`rate ${c.rate}: playedMs ${d.playedMs} heard ${heard}\n`);
       expect(Math.abs(heard - d.playedMs)).toBeLessThanOrEqual(20);
       // Nothing of the greeting plays after the flush, although the bot had more of it on the way.
       await new Promise((r) => setTimeout(r, 500));

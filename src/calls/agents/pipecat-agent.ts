@@ -57,7 +57,6 @@ export class PipecatAgent implements VoiceAgent {
   readonly outputFormat: AudioFormat;
   readonly #o: PipecatAgentOptions;
   readonly #log: Logger;
-  #call!: CallInfo;
   #output!: AgentOutput;
   #socket: AgentSocket | undefined;
   #transcripts: PipecatTranscripts | undefined;
@@ -88,7 +87,6 @@ export class PipecatAgent implements VoiceAgent {
   }
 
   async start(call: CallInfo, output: AgentOutput, signal: AbortSignal): Promise<void> {
-    this.#call = call;
     this.#output = output;
     this.#transcripts = new PipecatTranscripts(this.#o.transcripts, call.callId, call.startedAt);
     const socket = await this.#o.open(AbortSignal.any([signal, this.#abort.signal]));
