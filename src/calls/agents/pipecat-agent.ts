@@ -232,6 +232,7 @@ export class PipecatAgent implements VoiceAgent {
       this.#log.warn('bot did not confirm the interruption; its audio plays again');
       this.#dropAudioUntil = undefined;
     }
+    this.#transcripts?.audio();
     const mono = numChannels === 2 ? downmix(audio) : audio;
     this.#output.audio(this.#toOutputRate(mono, sampleRate as SampleRate), { utteranceId: this.#utteranceId() });
   }
@@ -263,6 +264,8 @@ export class PipecatAgent implements VoiceAgent {
         this.#log.warn({ botError: m.message, fatal: m.fatal }, 'Pipecat bot reported an error');
         return;
       case 'rtvi':
+        if (m.type === 'bot-started-speaking' || m.type === 'bot-stopped-speaking')
+          this.#transcripts?.botSpeaking(m.type === 'bot-started-speaking');
         this.#log.debug({ rtvi: m.type }, 'Pipecat bot message');
         return;
       case 'other':

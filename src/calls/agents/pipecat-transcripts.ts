@@ -7,8 +7,10 @@ type AgentSource = 'text-frame' | 'bot-output' | 'bot-transcription';
  * Transcript turns of a Pipecat bot's call, stored like a Realtime agent's. The caller's words come as final
  * transcription frames or RTVI `user-transcription`; the bot's as text frames, RTVI `bot-output` or
  * `bot-transcription`. A bot may send the same words several ways, so per role the first source seen is the one
- * used. A caller turn is stored as it arrives. The bot's text is one turn until playout ran empty (stored whole),
- * the caller interrupted it (stored truncated, with the milliseconds heard), or the call ended.
+ * used. A caller turn is stored as it arrives. The bot's text is one turn until its answer was all played (stored
+ * whole), the caller interrupted it (stored truncated, with the milliseconds heard), or the call ended. "All
+ * played": playout ran empty after the bot said it stopped speaking (RTVI `bot-stopped-speaking`); a bot that sends
+ * no such signal ends its answer whenever playout runs empty.
  */
 export class PipecatTranscripts {
   readonly #sink: TranscriptSink;
@@ -19,6 +21,10 @@ export class PipecatTranscripts {
   #agentText: string[] = [];
   #agentStartedAtMs: number | null = null;
   #turns = 0;
+  /** The bot reports when it starts and stops speaking (RTVI); then only its stop ends an answer. */
+  #botSignalsSpeech = false;
+  #botSpeaking = false;
+  #playoutEmpty = true;
 
   constructor(sink: TranscriptSink, callId: string, startedAt: Date) {
     this.#sink = sink;
@@ -47,13 +53,28 @@ export class PipecatTranscripts {
     this.#agentText.push(text.trim());
   }
 
-  /** The bot's words so far were all played. */
+  /** The bot's audio is queued for the caller. */
+  audio(): void {
+    this.#playoutEmpty = false;
+  }
+
+  /** Everything the bot sent so far was played. */
   played(): void {
-    this.#endAgentTurn(false);
+    this.#playoutEmpty = true;
+    if (!this.#botSpeaking) this.#endAgentTurn(false);
+  }
+
+  /** The bot says it started (true) or stopped (false) speaking. */
+  botSpeaking(speaking: boolean): void {
+    this.#botSignalsSpeech = true;
+    this.#botSpeaking = speaking;
+    if (!speaking && this.#playoutEmpty) this.#endAgentTurn(false);
   }
 
   /** The bot's words so far were cut short: `playedMs` of `totalMs` reached the caller. */
   interrupted(playedMs: number, totalMs: number): void {
+    this.#botSpeaking = false;
+    this.#playoutEmpty = true;
     this.#endAgentTurn(true, playedMs, totalMs);
   }
 

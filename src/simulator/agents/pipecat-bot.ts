@@ -123,9 +123,12 @@ export class PipecatBotSession {
     const chunks: Buffer[] = [];
     for (let at = 0; at < speech.pcm.length; at += chunkBytes) chunks.push(speech.pcm.subarray(at, at + chunkBytes));
     if (speech.text !== undefined) this.sendRtvi('bot-output', { text: speech.text, spoken_status: 'new' });
+    // Like Pipecat's output transport, it reports when it starts and stops speaking (RTVI).
+    this.sendRtvi('bot-started-speaking', undefined);
     const sendChunk = (audio: Buffer) => {
       this.send({ kind: 'audio', audio, sampleRate: speech.sampleRate, numChannels: channels });
       this.#sentChunks += 1;
+      if (audio === chunks.at(-1)) this.sendRtvi('bot-stopped-speaking', undefined);
     };
     const pace = speech.pace ?? 2;
     if (pace === 0) {

@@ -50,4 +50,25 @@ describe('Pipecat transcripts', () => {
       ['agent', 'Sure.'],
     ]);
   });
+
+  it('with RTVI speaking signals, playout running empty mid-answer does not end the turn', () => {
+    const { sink, t } = setup();
+    t.botSpeaking(true);
+    t.agent('First sentence.', 'bot-output');
+    t.audio();
+    t.played(); // the bot fell behind real time for a moment
+    t.agent('Second sentence.', 'bot-output');
+    t.audio();
+    t.botSpeaking(false);
+    expect(sink.turns).toEqual([]);
+    t.played();
+    expect(sink.turns.map((x) => [x.text, x.truncated])).toEqual([['First sentence. Second sentence.', false]]);
+    // A stop that comes once everything was played ends the turn at once.
+    t.botSpeaking(true);
+    t.agent('Bye.', 'bot-output');
+    t.audio();
+    t.played();
+    t.botSpeaking(false);
+    expect(sink.turns.map((x) => x.text)).toEqual(['First sentence. Second sentence.', 'Bye.']);
+  });
 });
