@@ -21,8 +21,7 @@ export class PipecatTranscripts {
   #agentText: string[] = [];
   #agentStartedAtMs: number | null = null;
   #turns = 0;
-  /** The bot reports when it starts and stops speaking (RTVI); then only its stop ends an answer. */
-  #botSignalsSpeech = false;
+  /** Between the bot's RTVI `bot-started-speaking` and `bot-stopped-speaking`: playout running empty ends nothing. */
   #botSpeaking = false;
   #playoutEmpty = true;
 
@@ -66,7 +65,6 @@ export class PipecatTranscripts {
 
   /** The bot says it started (true) or stopped (false) speaking. */
   botSpeaking(speaking: boolean): void {
-    this.#botSignalsSpeech = true;
     this.#botSpeaking = speaking;
     if (!speaking && this.#playoutEmpty) this.#endAgentTurn(false);
   }
