@@ -123,6 +123,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
+    transcripts,
     webrtc: {
       iceServers: config.webrtc.iceServers,
       hostAddresses: config.webrtc.hostAddresses,

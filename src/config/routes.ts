@@ -53,8 +53,13 @@ export const websocketAgentSchema = z
     kind: z.literal('websocket'),
     url: wsUrl,
     secretEnv: secretEnv.optional(),
-    /** PCM16 rate of the binary audio frames both ways. */
+    /** PCM16 rate of the binary audio frames both ways (Pipecat: of the caller's audio frames). */
     sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000)]).default(16000),
+    /**
+     * What the socket speaks: `native` (the agent protocol, docs/agent-protocol.md) or `pipecat` (Pipecat's protobuf
+     * frames, for a bot with a WebSocket server transport and `ProtobufFrameSerializer`).
+     */
+    dialect: z.enum(['native', 'pipecat']).default('native'),
     reconnect: reconnectSchema,
   })
   .strict();

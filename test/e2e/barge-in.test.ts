@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pcmSamples } from '../../src/audio/format.js';
-import { generateTone, goertzelPower } from '../../src/audio/tone-analysis.js';
+import { generateTone } from '../../src/audio/tone-analysis.js';
 import { type NativeEchoAgent, startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
+import { toneFrames } from '../support/audio-checks.js';
 
 const SECRET = 'barge-in-secret';
 /** Speech ("Hello, I would like a table.") from 1.000 s to 2.476 s, silence around it. */
@@ -14,11 +14,7 @@ const AGENT_AUDIO = Buffer.from(generateTone({ rate: 16000, freq: 440, amplitude
 
 /** Frames of agent audio the simulated Asterisk received (440 Hz energy), with their arrival times. */
 function agentFrames(h: AriHarness): { at: number }[] {
-  return h.media[0]!.received.filter((f) => {
-    if (f.kind !== 0x10 || !f.payload) return false;
-    const s = pcmSamples(f.payload);
-    return goertzelPower(s, 8000, 440) > 1e5;
-  });
+  return toneFrames(h.media[0]!.received, 8000, 440);
 }
 
 describe('barge-in with real speech (Silero VAD)', () => {

@@ -9,6 +9,7 @@ import { ENV_VARS } from '../../src/config/env-vars.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { parseAgentMessage } from '../../src/protocols/agent/parse.js';
 import { parseAriEventText } from '../../src/protocols/ari/parse-event.js';
+import { decodePipecatFrame, encodePipecatFrame, parseBotMessage } from '../../src/protocols/pipecat/index.js';
 import { KNOWN_ARI_EVENT_TYPES } from '../../src/protocols/ari/events.js';
 import { parseRealtimeServerEvent, REALTIME_SERVER_EVENT_TYPES } from '../../src/protocols/realtime/server-events.js';
 import { parseTwilioAgentMessage } from '../../src/protocols/twilio/parse.js';
@@ -92,6 +93,61 @@ export const twilioMessageProperty = fc.property(
     return r.ok || ['malformed_json', 'unknown_event', 'invalid_message'].includes(r.error.code);
   },
 );
+
+/** Well-formed Pipecat frames of every kind, as encoded bytes (the base that mutations start from). */
+const pipecatFrameBytes = fc
+  .oneof(
+    fc.record({ kind: fc.constant('text' as const), text: fc.string() }),
+    fc.record({
+      kind: fc.constant('audio' as const),
+      audio: fc.uint8Array({ maxLength: 2000 }).map((a) => Buffer.from(a)),
+      sampleRate: fc.oneof(fc.constantFrom(8000, 16000, 24000, 22050), fc.nat()),
+      numChannels: fc.nat({ max: 8 }),
+    }),
+    fc.record({
+      kind: fc.constant('transcription' as const),
+      text: fc.string(),
+      userId: fc.string(),
+      timestamp: fc.string(),
+    }),
+    fc.record({ kind: fc.constant('message' as const), data: fc.oneof(fc.string(), fc.json()) }),
+    fc.constant({ kind: 'interruption' as const }),
+  )
+  .map((f) => encodePipecatFrame(f));
+
+/** Binary messages a hostile bot might send: random bytes, and real frames flipped, cut short or run together. */
+const hostilePipecatBytes = fc.oneof(
+  fc.uint8Array({ maxLength: 3000 }),
+  pipecatFrameBytes,
+  fc.tuple(pipecatFrameBytes, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([b, at, v]) => {
+    const c = Buffer.from(b);
+    if (c.length > 0) c[at % c.length] = v;
+    return c;
+  }),
+  fc.tuple(pipecatFrameBytes, fc.nat()).map(([b, n]) => b.subarray(0, n % (b.length + 1))),
+  fc.tuple(pipecatFrameBytes, fc.uint8Array({ maxLength: 64 })).map(([b, tail]) => Buffer.concat([b, tail])),
+);
+
+export const pipecatFrameProperty = fc.property(hostilePipecatBytes, (bytes) => {
+  const r = decodePipecatFrame(bytes);
+  return r.ok || ['malformed_frame', 'unknown_frame'].includes(r.error.code);
+});
+
+export const pipecatMessageProperty = fc.property(
+  hostileText(withDiscriminator('type', ['user-transcription', 'bot-output', 'bot-transcription', 'error'])).chain(
+    (text) => fc.constantFrom(text, JSON.stringify({ label: 'rtvi-ai', ...safeParse(text) })),
+  ),
+  neverThrows(parseBotMessage),
+);
+
+function safeParse(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
 
 /** loadConfig on the given environment and routes text: a Config or a ConfigError, never anything else. */
 function configOutcome(env: Record<string, string>, routesText: string | undefined): boolean {
@@ -179,6 +235,8 @@ export const FUZZ_PROPERTIES: readonly { name: string; check: FuzzCheck; ciRuns:
   { name: 'ARI events', check: checker(ariEventProperty), ciRuns: 3000 },
   { name: 'native agent messages', check: checker(agentMessageProperty), ciRuns: 3000 },
   { name: 'Twilio dialect messages', check: checker(twilioMessageProperty), ciRuns: 3000 },
+  { name: 'Pipecat protobuf frames', check: checker(pipecatFrameProperty), ciRuns: 3000 },
+  { name: 'Pipecat RTVI messages', check: checker(pipecatMessageProperty), ciRuns: 2000 },
   { name: 'config values', check: checker(configEnvProperty), ciRuns: 1500 },
   { name: 'routes files', check: checker(routesFileProperty), ciRuns: 1500 },
   { name: 'RTP datagrams', check: checker(rtpDatagramProperty), ciRuns: 3000 },

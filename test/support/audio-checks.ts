@@ -1,5 +1,5 @@
 import { pcmSamples } from '../../src/audio/format.js';
-import { estimateFrequency, rmsDbfs } from '../../src/audio/tone-analysis.js';
+import { estimateFrequency, goertzelPower, rmsDbfs } from '../../src/audio/tone-analysis.js';
 
 /** Samples with leading and trailing silence (|v| < threshold) trimmed. */
 export function trimSilence(samples: Int16Array, threshold = 200): Int16Array {
@@ -45,4 +45,25 @@ export function toneWindowMatch(
       matching += 1;
   }
   return { windows, matching, share: windows === 0 ? 0 : matching / windows };
+}
+
+/** AudioSocket slin kinds by rate, as the simulated Asterisk receives them. */
+const SLIN_KIND: Readonly<Record<number, number>> = { 8000: 0x10, 16000: 0x12 };
+
+/**
+ * Frames of what a simulated Asterisk received from the adapter that carry a tone at `freq` (the agent's voice
+ * stand-in, told apart from silence), with their arrival times. 20 ms each.
+ */
+export function toneFrames<F extends { kind: number; payload?: Buffer | undefined }>(
+  received: readonly F[],
+  rate: 8000 | 16000,
+  freq: number,
+  minPower = 1e5,
+): F[] {
+  return received.filter(
+    (f) =>
+      f.kind === SLIN_KIND[rate] &&
+      f.payload !== undefined &&
+      goertzelPower(pcmSamples(f.payload), rate, freq) > minPower,
+  );
 }

@@ -1,19 +1,20 @@
-import { PCM8K } from '../../src/audio/format.js';
+import { type AudioFormat, PCM8K } from '../../src/audio/format.js';
 import { type ClearResult, PlayoutBuffer } from '../../src/audio/playout-buffer.js';
-import type { RealtimeAgent } from '../../src/calls/agents/realtime-agent.js';
-import type { AgentAction, AgentOutput, CallInfo } from '../../src/calls/voice-agent.js';
+import type { AgentAction, AgentOutput, CallInfo, VoiceAgent } from '../../src/calls/voice-agent.js';
 import { realtimeAgentSchema } from '../../src/config/realtime-route.js';
 import type { Route } from '../../src/config/routes.js';
 import type { AppError } from '../../src/errors/app-error.js';
 
 /** The bridge side an agent writes to, with a real playout buffer taken frame by frame by the test. */
 export class FakeBridge implements AgentOutput {
-  readonly playout = new PlayoutBuffer({ format: { encoding: 'ulaw', sampleRate: 8000 }, maxMs: 60_000 });
+  readonly playout: PlayoutBuffer;
   readonly actions: AgentAction[] = [];
   readonly failures: AppError[] = [];
-  agent!: RealtimeAgent;
+  agent!: Pick<VoiceAgent, 'notify'>;
 
-  constructor() {
+  /** `format`: the agent's output format (μ-law 8 kHz, a Realtime session's, by default). */
+  constructor(format: AudioFormat = { encoding: 'ulaw', sampleRate: 8000 }) {
+    this.playout = new PlayoutBuffer({ format, maxMs: 60_000 });
     this.playout.on('utteranceStart', (id) => this.agent.notify({ type: 'utteranceStart', utteranceId: id }));
     this.playout.on('utteranceEnd', (p) =>
       this.agent.notify({ type: 'utteranceEnd', utteranceId: p.utteranceId, playedMs: p.playedMs }),

@@ -6,7 +6,9 @@ import type { AgentFactory, CallInfo, VoiceAgent } from '../voice-agent.js';
 import { reconnectPolicyOf } from './agent-reconnect.js';
 import { EchoAgent } from './echo-agent.js';
 import { NativeWsAgent } from './native-ws-agent.js';
+import { createPipecatAgent } from './pipecat-agent-factory.js';
 import { createRealtimeAgent, type RealtimeAgentDeps } from './realtime-agent-factory.js';
+import type { TranscriptSink } from './realtime-transcripts.js';
 import { TwilioWsAgent } from './twilio-ws-agent.js';
 import { resolveWebRtcAgentSettings, type WebRtcAgentSettings, webrtcAgentOptions } from './webrtc-agent-options.js';
 import { WebRtcAgent } from './webrtc-agent.js';
@@ -19,6 +21,8 @@ export interface AgentFactoryDeps {
   custom?: Partial<Record<string, (call: CallInfo) => VoiceAgent>>;
   /** Tool runner and transcript store of OpenAI Realtime agents; defaults when absent (see RealtimeAgentDeps). */
   realtime?: RealtimeAgentDeps;
+  /** Where transcripts of agents that report them (Pipecat bots) go; logged at debug level when absent. */
+  transcripts?: TranscriptSink;
   /** Adapter-wide WebRTC settings (ICE servers, host addresses, clock, waiting calls); defaults when absent. */
   webrtc?: WebRtcAgentSettings;
 }
@@ -38,6 +42,8 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
       case 'echo':
         return new EchoAgent(call.legFormat);
       case 'websocket':
+        if (agent.dialect === 'pipecat')
+          return createPipecatAgent(call, agent, deps.routeSecrets[call.route.name], deps.transcripts, deps.logger);
         return new NativeWsAgent({
           url: agent.url,
           secret: deps.routeSecrets[call.route.name],

@@ -1,7 +1,11 @@
-/** Example agents speaking the native protocol (binary or WebRTC audio) and the Twilio dialect over real WebSockets. */
+/**
+ * Example agents speaking the native protocol (binary or WebRTC audio), the Twilio dialect and Pipecat's protobuf
+ * frames over real WebSockets.
+ */
 export * from './agent-server.js';
 export * from './condition-waiters.js';
 export * from './native-echo-agent.js';
+export * from './pipecat-bot.js';
 export * from './tone.js';
 export * from './twilio-dialect-agent.js';
 export * from './webrtc-echo-agent.js';

@@ -26,6 +26,7 @@ export interface AgentSocketEvents {
 }
 
 export interface AgentSocketStats {
+  /** Control messages sent: JSON text frames and binary control frames. */
   sentJson: number;
   sentAudioFrames: number;
   sentAudioBytes: number;
@@ -153,6 +154,20 @@ export class AgentSocket<Out = unknown> extends TypedEmitter<AgentSocketEvents> 
       return false;
     }
     this.#ws.send(JSON.stringify(message));
+    this.#stats.sentJson += 1;
+    return true;
+  }
+
+  /**
+   * Sends one binary control message (a protobuf control frame). Never dropped, like `sendJson`; false only when the
+   * socket is not open.
+   */
+  sendBinaryControl(data: Uint8Array): boolean {
+    if (!this.isOpen) {
+      this.#log.debug({ callId: this.#options.callId }, 'agent socket: control frame not sent, socket not open');
+      return false;
+    }
+    this.#ws.send(data, { binary: true });
     this.#stats.sentJson += 1;
     return true;
   }
