@@ -7,8 +7,8 @@ import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import {
   l16ToPcm,
-  pcmToL16,
   RTP_FORMAT_SPECS,
+  RTP_HEADER_BYTES,
   RTP_NON_AUDIO_PAYLOAD_TYPES,
   type RtpFormat,
   RtpJitterBuffer,
@@ -154,12 +154,16 @@ export class RtpLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
 
   sendFrame(frame: Buffer, info?: OutboundFrameInfo): void {
     if (this.#closed) return;
-    const wire = this.#toWire ? this.#toWire.push(frame) : frame;
-    if (wire.length === 0) return;
+    // The converter's scratch output is copied into the packet at once, so it need not be a copy of its own.
+    const wire = this.#toWire ? this.#toWire.pushTransient(frame) : frame;
     const encoding = this.#sendFormat.encoding;
-    const payload = encoding === 'pcm16' ? pcmToL16(wire) : wire;
+    const payload = encoding === 'pcm16' ? wire.subarray(0, wire.length & ~1) : wire;
+    if (payload.length === 0) return;
     const samples = payload.length / bytesPerSample(encoding);
-    this.#endpoint.send(this.#sender.packet(payload, samples, info?.silence === false));
+    const packet = this.#sender.packet(payload, samples, info?.silence === false);
+    // L16 is big-endian: swapped in the packet itself, which holds the only copy of the payload.
+    if (encoding === 'pcm16') packet.subarray(RTP_HEADER_BYTES, RTP_HEADER_BYTES + payload.length).swap16();
+    this.#endpoint.send(packet);
   }
 
   hangup(): void {

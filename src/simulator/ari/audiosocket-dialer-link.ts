@@ -6,7 +6,7 @@
  */
 import { AUDIO_KIND_SAMPLE_RATE, type AudioKind } from '../../protocols/audiosocket/kinds.js';
 import { isDtmfDigit } from '../../protocols/audiosocket/dtmf.js';
-import { type AudioSource, type FrameSource, openAudioSource } from '../audio/audio-source.js';
+import { type AudioSource, type FrameSource, openAudioSourceOrSilence } from '../audio/audio-source.js';
 import {
   dialAudioSocket,
   type FrameTicker,
@@ -28,19 +28,6 @@ export interface AudioSocketDialerLinkOptions {
 
 function isAudioKind(kind: number): kind is AudioKind {
   return kind in AUDIO_KIND_SAMPLE_RATE;
-}
-
-function isAudioSource(value: unknown): value is AudioSource {
-  const type = (value as { type?: unknown } | null | undefined)?.type;
-  return type === 'silence' || type === 'samples' || type === 'wav' || type === 'generator';
-}
-
-function openOrSilence(audio: unknown, sampleRate: number): FrameSource {
-  try {
-    return openAudioSource(isAudioSource(audio) ? audio : { type: 'silence' }, sampleRate);
-  } catch {
-    return openAudioSource({ type: 'silence' }, sampleRate);
-  }
 }
 
 /** An `AudioSocketDial` backed by `dialAudioSocket`. */
@@ -72,7 +59,7 @@ export function audioSocketDialerLink(options: AudioSocketDialerLinkOptions = {}
     });
     call.pauseAudio();
     void request.source.then((audio) => {
-      frames = openOrSilence(audio, sampleRate);
+      frames = openAudioSourceOrSilence(audio, sampleRate);
       call.resumeAudio();
     });
     options.onCall?.(call, request);

@@ -17,7 +17,7 @@ import {
   encodeChanWebSocketEvent,
   parseChanWebSocketCommand,
 } from '../../protocols/chan-websocket/index.js';
-import { type AudioSource, type FrameSource, openAudioSource } from '../audio/audio-source.js';
+import { type FrameSource, openAudioSourceOrSilence } from '../audio/audio-source.js';
 
 export interface SimChanWebSocketLimits {
   readonly queueMaxFrames: number;
@@ -150,11 +150,7 @@ export class SimChanWebSocket {
     if (this.#bridged) return;
     this.#bridged = true;
     const rate = SAMPLE_RATES[this.format] ?? 8000;
-    try {
-      this.#source = openAudioSource(isAudioSource(audio) ? audio : { type: 'silence' }, rate);
-    } catch {
-      this.#source = openAudioSource({ type: 'silence' }, rate);
-    }
+    this.#source = openAudioSourceOrSilence(audio, rate);
   }
 
   /** MEDIA_START, sent at once or after the early frames. */
@@ -340,9 +336,4 @@ export class SimChanWebSocket {
     this.events.push(text);
     ws.send(text, { binary: false });
   }
-}
-
-function isAudioSource(value: unknown): value is AudioSource {
-  const type = (value as { type?: unknown } | null | undefined)?.type;
-  return type === 'silence' || type === 'samples' || type === 'wav' || type === 'generator';
 }

@@ -21,7 +21,7 @@ import type { ClockTick } from '../../audio/media-clock.js';
 import { alawEncode, ulawEncode } from '../../audio/g711.js';
 import { pcmSamples } from '../../audio/format.js';
 import { decodeRtp, encodeRtp, l16ToPcm, pcmToL16 } from '../../protocols/rtp/index.js';
-import { type AudioSource, type FrameSource, openAudioSource } from '../audio/audio-source.js';
+import { type FrameSource, openAudioSourceOrSilence } from '../audio/audio-source.js';
 
 /** Payload types UnicastRTP sends per ARI format. */
 export const UNICAST_RTP_SEND_PT: Readonly<Record<string, number>> = { ulaw: 0, alaw: 8, slin: 10, slin16: 118 };
@@ -162,11 +162,7 @@ export class SimUnicastRtp implements SimRtpFaults {
     if (this.#bridged) return;
     this.#bridged = true;
     const rate = RATES[this.format] ?? 8000;
-    try {
-      this.#source = openAudioSource(isAudioSource(audio) ? audio : { type: 'silence' }, rate);
-    } catch {
-      this.#source = openAudioSource({ type: 'silence' }, rate);
-    }
+    this.#source = openAudioSourceOrSilence(audio, rate);
   }
 
   /** Asterisk hangs the channel up: the socket closes, nothing more is sent. */
@@ -303,9 +299,4 @@ export class SimUnicastRtp implements SimRtpFaults {
       data: read.format === 'slin' ? l16ToPcm(p.payload) : Buffer.from(p.payload),
     });
   }
-}
-
-function isAudioSource(value: unknown): value is AudioSource {
-  const type = (value as { type?: unknown } | null | undefined)?.type;
-  return type === 'silence' || type === 'samples' || type === 'wav' || type === 'generator';
 }

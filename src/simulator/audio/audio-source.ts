@@ -94,3 +94,18 @@ export function openAudioSource(source: AudioSource, sampleRate: number): FrameS
       return assertNever(source, 'audio source');
   }
 }
+
+/** Whether `value` names an audio source (a channel's `audio` option is untyped where it crosses the simulator). */
+export function isAudioSource(value: unknown): value is AudioSource {
+  const type = (value as { type?: unknown } | null | undefined)?.type;
+  return type === 'silence' || type === 'samples' || type === 'wav' || type === 'generator';
+}
+
+/** Opens `audio` at `sampleRate` when it is a source that opens there; silence otherwise (a channel never fails on it). */
+export function openAudioSourceOrSilence(audio: unknown, sampleRate: number): FrameSource {
+  try {
+    return openAudioSource(isAudioSource(audio) ? audio : { type: 'silence' }, sampleRate);
+  } catch {
+    return openAudioSource({ type: 'silence' }, sampleRate);
+  }
+}
