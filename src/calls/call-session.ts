@@ -7,7 +7,8 @@ import type { LifecycleEvent, LifecycleEventData, LifecycleEventType } from './c
 import { type CloseReason, type HangupInitiator, initiatorOf } from './close-reason.js';
 import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
-import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
+import type { AgentAction, AgentFactory, CallInfo, VoiceAgent, WarmTransferRequest } from './voice-agent.js';
+import { type StartedWarmTransfer, startWarmTransfer } from './warm-transfer-session.js';
 import type { CallLatency } from './turn-latency.js';
 import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
 import type { UplinkGap } from './uplink-gap-filler.js';
@@ -219,6 +220,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         await this.#need(tel, action.type).transfer(action.target);
         await this.close('transferred');
         return;
+      case 'warmTransfer':
+        await startWarmTransfer(this, action.transfer, this.#abort.signal, true).done;
+        return;
       case 'play':
         await this.#need(tel, action.type).play(action.media, action.playId);
         return;
@@ -226,6 +230,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         await this.#need(tel, action.type).sendDtmf(action.digits);
         return;
     }
+  }
+
+  /** Starts a warm transfer for the control plane (REST, CLI, queue); its steps are lifecycle events. */
+  startWarmTransfer(request: WarmTransferRequest): StartedWarmTransfer {
+    const started = startWarmTransfer(this, request, this.#abort.signal, false);
+    started.done.catch((err: unknown) => this.log.info({ err }, 'warm transfer ended without the caller bridged'));
+    return started;
   }
 
   #need(tel: CallTelephony | undefined, what: string): CallTelephony {

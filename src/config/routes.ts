@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
+import { routeTransferSchema } from './warm-transfer-route.js';
 import { webrtcAgentSchema } from './webrtc-route.js';
 
 /**
@@ -155,6 +156,8 @@ export const routeSchema = z
     tools: z.array(routeToolSchema).default([]),
     /** Callers allowed on this route (anchored regex); others are rejected. */
     callerAllowlist: z.array(pattern).optional(),
+    /** Transfer settings: `warm` (see `warm-transfer-route.ts`); every field defaulted when absent. */
+    transfer: routeTransferSchema.optional(),
   })
   .strict();
 
