@@ -178,7 +178,10 @@ export class WarmTransfer {
       const f =
         err instanceof Failed
           ? err
-          : new Failed('unreachable', `the transfer could not be carried out: ${(err as Error).message}`);
+          : this.#humanLeft
+            ? new Failed('human_hangup', 'the person hung up before the caller was put through')
+            : new Failed('unreachable', `the transfer could not be carried out: ${(err as Error).message}`);
+      if (this.#humanLeft) this.#humanGone = true;
       await this.#undo(f.reason);
       const outcome: WarmTransferOutcome = {
         status: 'failed',
@@ -250,6 +253,7 @@ export class WarmTransfer {
         fail(new Failed(reason, describe(reason, ev.cause, ev.cause_txt), ev.cause, ev.cause_txt));
       }
     });
+    answered.catch(() => undefined); // awaited below; Asterisk may report the failure before originate returns
     try {
       await this.#env.ari.channels.originate({
         endpoint: this.#target,
@@ -292,6 +296,7 @@ export class WarmTransfer {
       if (ev.type === 'PlaybackFinished' && ev.playback.id === playbackId) done();
       if (ev.type === 'summarySpoken') done();
     });
+    finished.catch(() => undefined); // awaited below; a step in between may throw first
     const timer = setTimeout(() => this.#wake?.({ type: 'summaryTimeout' }), options.summaryTimeoutMs);
     try {
       if (prompt !== undefined) {
