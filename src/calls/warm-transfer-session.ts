@@ -1,8 +1,11 @@
 import { warmTransferOptionsOf } from '../config/warm-transfer-route.js';
 import { AppError } from '../errors/app-error.js';
-import type { CallSession } from './call-session.js';
-import type { WarmTransferRequest } from './voice-agent.js';
-import { warmTransferErrorCode } from './warm-transfer.js';
+import type { Logger } from '../observability/logger.js';
+import type { CallTelephony } from './call-control.js';
+import type { LifecycleEventData } from './call-lifecycle.js';
+import type { CloseReason } from './close-reason.js';
+import type { CallInfo, VoiceAgent, WarmTransferRequest } from './voice-agent.js';
+import { type TransferEventType, warmTransferErrorCode } from './warm-transfer-types.js';
 
 /** A warm transfer started on a call: its id, and its end (the caller bridged, or back with the agent). */
 export interface StartedWarmTransfer {
@@ -12,6 +15,18 @@ export interface StartedWarmTransfer {
   readonly done: Promise<void>;
 }
 
+/** What a warm transfer needs of its call (a `CallSession`). */
+export interface WarmTransferHost {
+  readonly id: string;
+  readonly info: CallInfo;
+  readonly log: Logger;
+  readonly telephony: CallTelephony | undefined;
+  readonly agent: VoiceAgent | undefined;
+  readonly closing: boolean;
+  record<K extends TransferEventType>(type: K, data: LifecycleEventData[K]): void;
+  close(reason: CloseReason): Promise<void>;
+}
+
 /**
  * Starts a warm transfer on a call: wires the route's `transfer.warm` options, the call's lifecycle record, the
  * agent's notices and (when the agent has one) its voice for the summary to the call's telephony. Throws at once
@@ -19,7 +34,7 @@ export interface StartedWarmTransfer {
  * text message, since no tool call waits for it.
  */
 export function startWarmTransfer(
-  session: CallSession,
+  session: WarmTransferHost,
   request: WarmTransferRequest,
   signal: AbortSignal,
   fromAgent: boolean,

@@ -37,6 +37,8 @@ export const routeTransferSchema = z.object({ warm: warmTransferRouteSchema.pref
 export type WarmTransferRouteOptions = z.output<typeof warmTransferRouteSchema>;
 
 /** The warm-transfer options of a route, defaulted when the route names none. */
-export function warmTransferOptionsOf(route: { readonly transfer?: { readonly warm: WarmTransferRouteOptions } | undefined }): WarmTransferRouteOptions {
+export function warmTransferOptionsOf(route: {
+  readonly transfer?: { readonly warm: WarmTransferRouteOptions } | undefined;
+}): WarmTransferRouteOptions {
   return route.transfer?.warm ?? warmTransferRouteSchema.parse({});
 }

@@ -35,7 +35,9 @@ function script(seen: { bridgesAtSummary?: BridgeView[]; rt?: RealtimeHarness })
       return {
         audioMs: 300,
         transcript: 'Let me connect you with billing.',
-        functionCalls: [{ name: 'warm_transfer', arguments: { target: 'billing', summary: SUMMARY, reason: 'refund' } }],
+        functionCalls: [
+          { name: 'warm_transfer', arguments: { target: 'billing', summary: SUMMARY, reason: 'refund' } },
+        ],
       };
     }
     return { audioMs: 300, transcript: 'Sorry, billing is busy right now. Can I help otherwise?' };
@@ -94,9 +96,7 @@ describe('OpenAI Realtime agent: warm_transfer tool', () => {
     expect(params).toMatchObject({ conversation: 'none', tool_choice: 'none' });
 
     // While the model spoke it, the person sat next to the agent's media channel and the caller was on hold.
-    const person = rt.h.sim.channel(
-      events.find((e) => e.type === 'transfer.answered')!.data.channel as string,
-    )!;
+    const person = rt.h.sim.channel(events.find((e) => e.type === 'transfer.answered')!.data.channel as string)!;
     const atSummary = seen.bridgesAtSummary!;
     const call = atSummary.find((b) => b.id === callBridge)!;
     expect(call.channels).toContain(person.id);
@@ -125,7 +125,10 @@ describe('OpenAI Realtime agent: warm_transfer tool', () => {
     const callBridge = rt.h.sim.bridges()[0]!.id;
 
     await s.waitFor(() => (s.functionOutputs.length === 1 ? true : undefined), 'the tool output', 20_000);
-    const output = JSON.parse(s.functionOutputs[0]!.output) as { ok: boolean; error: { code: string; message: string } };
+    const output = JSON.parse(s.functionOutputs[0]!.output) as {
+      ok: boolean;
+      error: { code: string; message: string };
+    };
     expect(output.ok).toBe(false);
     expect(output.error.code).toBe('TRANSFER_BUSY');
     expect(output.error.message).toContain('busy');

@@ -108,7 +108,12 @@ describe('warm transfer (native agent, simulated Asterisk)', () => {
     const hold = h.sim.bridges()[0]!;
     expect([...hold.channels].sort()).toEqual([caller.id, person.id].sort());
     expect(h.sim.bridgeMoh(hold.id)).toBeUndefined();
-    expect(h.sim.channels().map((c) => c.id).sort()).toEqual([caller.id, person.id].sort());
+    expect(
+      h.sim
+        .channels()
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual([caller.id, person.id].sort());
     expect(caller.alive).toBe(true);
 
     // The person hangs up: the caller is hung up and nothing is left.

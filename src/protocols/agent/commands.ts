@@ -100,7 +100,7 @@ export const referCommandSchema = z
     target: z.union([dialplanTargetSchema, endpointTargetSchema]),
     mode: z.enum(['blind', 'warm']).optional().meta({
       description:
-        '`blind` (default): the caller leaves at once. `warm`: the person is dialled and hears `prompt` (or the route\'s `transfer.warm.prompt`) first; `transfer` events follow',
+        "`blind` (default): the caller leaves at once. `warm`: the person is dialled and hears `prompt` (or the route's `transfer.warm.prompt`) first; `transfer` events follow",
     }),
     summary: z
       .string()

@@ -181,12 +181,9 @@ export const transferEventSchema = z
     target: z.string().meta({ description: 'The channel the person is dialled on (`PJSIP/200`, `Local/200@ctx`).' }),
     reason: z.enum(TRANSFER_FAILURE_REASONS).optional().meta({ description: 'With `failed`: why.' }),
     message: z.string().optional().meta({ description: 'With `failed`: a sentence saying why.' }),
-    cause: z
-      .number()
-      .int()
-      .nonnegative()
-      .optional()
-      .meta({ description: 'With `failed`: the Q.850 cause Asterisk gave for the person\'s leg (17 busy, 19 no answer).' }),
+    cause: z.number().int().nonnegative().optional().meta({
+      description: "With `failed`: the Q.850 cause Asterisk gave for the person's leg (17 busy, 19 no answer).",
+    }),
     causeText: z.string().optional(),
   })
   .meta({
