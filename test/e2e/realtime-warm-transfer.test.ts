@@ -24,12 +24,12 @@ interface BridgeView {
  * The model asks for the warm transfer in its first answer; an out-of-band response whose metadata says it is the
  * transfer summary gets SUMMARY_AUDIO_MS of audio, and the bridges at that moment are kept.
  */
-function script(seen: { bridgesAtSummary?: BridgeView[]; rt?: RealtimeHarness }) {
+function script(seen: { bridgesAtSummary?: BridgeView[]; rt?: RealtimeHarness }, summaryMs = SUMMARY_AUDIO_MS) {
   return ({ index, params }: ResponseContext): ResponsePlan => {
     const purpose = (params?.metadata as { purpose?: string } | undefined)?.purpose;
     if (purpose === 'transfer-summary') {
       seen.bridgesAtSummary = seen.rt!.h.sim.bridges().map((b) => ({ id: b.id, channels: [...b.channels] }));
-      return { audioMs: SUMMARY_AUDIO_MS, transcript: 'Hi, I have Alice on the line about a double charge.' };
+      return { audioMs: summaryMs, transcript: 'Hi, I have Alice on the line about a double charge.' };
     }
     if (index === 0) {
       return {
@@ -139,6 +139,33 @@ describe('OpenAI Realtime agent: warm_transfer tool', () => {
     expect(caller.bridgeId).toBe(callBridge);
     expect(session.state).toBe('active');
     expect(s.errors).toEqual([]);
+    await caller.hangup();
+    await session.done;
+  }, 40_000);
+
+  it('declined with the key while the model speaks: the summary is cut, the output says declined', async () => {
+    const seen: { bridgesAtSummary?: BridgeView[]; rt?: RealtimeHarness } = {};
+    rt = await startRealtimeHarness({ agent, sim: { script: script(seen, 6000) } });
+    seen.rt = rt;
+    rt.h.sim.setEndpointBehaviour(PERSON, 'answer', { ringMs: 200 });
+    const caller = await rt.h.sim.placeInboundCall({ audio: { type: 'samples', samples: callerBurst(8000) } });
+    const s = await rt.sim.waitForSession(0);
+    await waitFor(() => rt!.h.app.registry.size === 1);
+    const session = onlySession(rt.h);
+    await waitFor(() => rt!.h.sim.bridges().length === 1, 10_000, 'call bridged');
+    const callBridge = rt.h.sim.bridges()[0]!.id;
+
+    await waitFor(() => seen.bridgesAtSummary !== undefined, 15_000, 'the summary being spoken');
+    const person = rt.h.sim.channel(rt.h.sim.channels().find((c) => c.id.startsWith('ava-wt-'))!.id)!;
+    person.sendDtmf('*');
+    await s.waitFor(() => (s.functionOutputs.length === 1 ? true : undefined), 'the tool output', 15_000);
+    const output = JSON.parse(s.functionOutputs[0]!.output) as { ok: boolean; error: { code: string } };
+    expect(output).toMatchObject({ ok: false, error: { code: 'TRANSFER_DECLINED' } });
+    // The summary response was cancelled rather than played on to the caller.
+    expect(s.log.some((e) => e.direction === 'in' && e.type === 'response.cancel')).toBe(true);
+    await person.ended;
+    await waitFor(() => caller.bridgeId === callBridge && rt!.h.sim.bridges().length === 1, 10_000, 'caller back');
+    expect(session.state).toBe('active');
     await caller.hangup();
     await session.done;
   }, 40_000);

@@ -308,7 +308,15 @@ export class RealtimeAgent implements VoiceAgent {
       this.#cfg.apiVersion === 'ga' ? { output_modalities: ['audio'] } : { modalities: ['audio', 'text'] };
     const spoken = new Promise<void>((resolve) => {
       this.#summary = { id: undefined, resolve };
-      signal.addEventListener('abort', () => resolve(), { once: true });
+      // Cut short (the person declined or hung up, the call ends): stop the summary where it is.
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (this.#summary) this.#barge.bargeIn('control');
+          resolve();
+        },
+        { once: true },
+      );
     });
     this.#responses.request(
       {
