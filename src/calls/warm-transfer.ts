@@ -67,6 +67,8 @@ export class WarmTransfer {
   /** The answered person hung up (seen even between steps). */
   #humanLeft = false;
   #handedOver = false;
+  /** The caller hung up (its channel's events reach us before the call is closed for it). */
+  #callerLeft = false;
   #lastDialStatus = '';
   /** Wakes the step in progress: the person answered, left, declined, or a playback finished. */
   #wake: ((ev: Wake) => void) | undefined;
@@ -83,6 +85,7 @@ export class WarmTransfer {
   async run(signal: AbortSignal): Promise<WarmTransferOutcome> {
     const { options, log } = this.#call;
     this.#env.legs.watch(this.#humanId, this.#onEvent);
+    this.#env.legs.watch(this.#call.callerChannelId, this.#onEvent);
     const onAbort = () => this.#wake?.({ type: 'aborted' });
     signal.addEventListener('abort', onAbort);
     try {
@@ -102,7 +105,6 @@ export class WarmTransfer {
       await this.#env.ari.bridges.stopMoh(this.#holdBridgeId).catch(() => undefined);
       this.#abortIf(signal);
       this.#handedOver = true;
-      this.#env.legs.watch(this.#call.callerChannelId, this.#onEvent);
       this.#step('completed', 'transfer.completed', { transferId: this.id, bridge: this.#holdBridgeId });
       log.info(
         { transferId: this.id, target: this.#target },
@@ -113,9 +115,11 @@ export class WarmTransfer {
       const f =
         err instanceof Failed
           ? err
-          : this.#humanLeft
-            ? new Failed('human_hangup', 'the person hung up before the caller was put through')
-            : new Failed('unreachable', `the transfer could not be carried out: ${(err as Error).message}`);
+          : signal.aborted
+            ? this.#callEnded()
+            : this.#humanLeft
+              ? new Failed('human_hangup', 'the person hung up before the caller was put through')
+              : new Failed('unreachable', `the transfer could not be carried out: ${(err as Error).message}`);
       if (this.#humanLeft) this.#humanGone = true;
       await this.#undo(f.reason);
       const outcome: WarmTransferOutcome = {
@@ -149,7 +153,10 @@ export class WarmTransfer {
       signal.removeEventListener('abort', onAbort);
       this.#wake = undefined;
       this.#env.legs.unwatch(`${this.#humanId}-summary`);
-      if (!this.#handedOver) this.#env.legs.unwatch(this.#humanId);
+      if (!this.#handedOver) {
+        this.#env.legs.unwatch(this.#humanId);
+        this.#env.legs.unwatch(this.#call.callerChannelId);
+      }
     }
   }
 
@@ -158,8 +165,15 @@ export class WarmTransfer {
     this.#call.notify({ type: 'transfer', transferId: this.id, state, target: this.#target });
   }
 
+  /** The call ended during the transfer: the caller hung up, or it was ended otherwise (control, shutdown). */
+  #callEnded(): Failed {
+    return this.#callerLeft
+      ? new Failed('caller_hangup', 'the caller hung up during the transfer')
+      : new Failed('cancelled', 'the call ended during the transfer');
+  }
+
   #abortIf(signal: AbortSignal): void {
-    if (signal.aborted) throw new Failed('caller_hangup', 'the call ended during the transfer');
+    if (signal.aborted) throw this.#callEnded();
   }
 
   /** Moves the caller into the holding bridge with music on hold. */
@@ -182,6 +196,7 @@ export class WarmTransfer {
         this.#humanUp = true;
         done();
       } else if (ev.type === 'ChannelDestroyed' && ev.channel.id === this.#humanId) {
+        this.#humanGone = true;
         const e = originateFailure(ev.cause, ev.cause_txt, this.#lastDialStatus);
         const reason: WarmTransferFailure =
           e.code === 'ORIGINATE_BUSY' ? 'busy' : e.code === 'ORIGINATE_NO_ANSWER' ? 'no_answer' : 'unreachable';
@@ -276,7 +291,7 @@ export class WarmTransfer {
         else resolve();
       };
       if (signal.aborted) {
-        end(new Failed('caller_hangup', 'the call ended during the transfer'));
+        end(this.#callEnded());
         return;
       }
       if (this.#humanLeft) {
@@ -288,9 +303,7 @@ export class WarmTransfer {
         const type = ev.type;
         if (type === 'aborted') {
           end(
-            this.#humanGone
-              ? new Failed('unreachable', `Asterisk could not dial ${this.#target}`)
-              : new Failed(signal.aborted ? 'caller_hangup' : 'cancelled', 'the call ended during the transfer'),
+            this.#humanGone ? new Failed('unreachable', `Asterisk could not dial ${this.#target}`) : this.#callEnded(),
           );
           return;
         }
@@ -335,6 +348,8 @@ export class WarmTransfer {
       this.#afterHandOver(ev);
       return;
     }
+    const callerGone = ev.type === 'StasisEnd' || ev.type === 'ChannelDestroyed' || ev.type === 'ChannelHangupRequest';
+    if (callerGone && ev.channel.id === this.#call.callerChannelId) this.#callerLeft = true;
     this.#wake?.(ev);
   }
 

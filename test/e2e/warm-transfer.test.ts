@@ -220,7 +220,7 @@ describe('warm transfer (native agent, simulated Asterisk)', () => {
     agent = await startNativeEchoAgent({ mode: 'echo', secret: SECRET });
     h = await startAriHarness({ AGENT_SECRET: SECRET }, { routesJson: nativeRoute(agent.url) });
     h.sim.setEndpointBehaviour(PERSON, 'answer', { ringMs: 'manual' });
-    const { caller, s, session } = await liveCall(h, agent);
+    const { caller, s, session, events } = await liveCall(h, agent);
 
     s.sendCommand({ command: 'refer', mode: 'warm', target: { endpoint: PERSON }, prompt: ['sound:intro'] });
     await s.waitForEvent('transfer', (e) => e.state === 'ringing', 10_000);
@@ -229,6 +229,8 @@ describe('warm transfer (native agent, simulated Asterisk)', () => {
     await session.done;
     expect(session.endSummary?.reason).toBe('caller_hangup');
     await person.ended;
+    await waitFor(() => events.some((e) => e.type === 'transfer.failed'), 5000, 'transfer.failed');
+    expect(events.find((e) => e.type === 'transfer.failed')?.data).toMatchObject({ reason: 'caller_hangup' });
     await waitFor(() => h!.sim.channels().length === 0 && h!.sim.bridges().length === 0, 10_000, 'nothing left');
   }, 40_000);
 
