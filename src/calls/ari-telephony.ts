@@ -34,6 +34,8 @@ export class AriCallTelephony implements CallTelephony {
   #playSeq = 0;
   readonly #warm: WarmTransferEnv | undefined;
   #transferring: WarmTransfer | undefined;
+  /** Settles when the last warm transfer has finished (its clean-up and its events included). */
+  #transferDone: Promise<void> | undefined;
 
   constructor(
     ari: TelephonyAri,
@@ -75,6 +77,10 @@ export class AriCallTelephony implements CallTelephony {
     const outcome = transfer.run(signal).finally(() => {
       if (this.#transferring === transfer) this.#transferring = undefined;
     });
+    this.#transferDone = outcome.then(
+      () => undefined,
+      () => undefined,
+    );
     return { transferId: transfer.id, outcome };
   }
 
@@ -170,6 +176,8 @@ export class AriCallTelephony implements CallTelephony {
    * when setup created more resources after an earlier call: each resource is released once.
    */
   async release(): Promise<void> {
+    // A transfer cut short by the call's end finishes first (the person's leg hung up, its `failed` event recorded).
+    await this.#transferDone;
     const { mediaChannelId, bridgeId } = this.resources;
     if (mediaChannelId && this.#releasedMedia !== mediaChannelId) {
       this.#releasedMedia = mediaChannelId;
