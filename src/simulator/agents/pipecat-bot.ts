@@ -109,6 +109,11 @@ export class PipecatBotSession {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(data, { binary: true });
   }
 
+  /** A text message (the protobuf serializer never sends one; the adapter answers it with an error notice). */
+  sendText(text: string): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
+  }
+
   sendRtvi(type: string, data: unknown): void {
     this.send({ kind: 'message', data: JSON.stringify({ label: 'rtvi-ai', type, id: `bot-${type}`, data }) });
   }
