@@ -178,10 +178,9 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
 
   it('a one-time token admits its bot once: refused on second use, after its TTL, and for another call', async () => {
     runner = await startAgentRunner();
-    const { url } = await setup(
-      [dialInRoute('bot', {}, { waitMs: 8000, start: { url: runner.url, secretEnv: 'START_SECRET' } })],
-      { AGENT_TOKEN_TTL_MS: '1000' },
-    );
+    await setup([dialInRoute('bot', {}, { waitMs: 8000, start: { url: runner.url, secretEnv: 'START_SECRET' } })], {
+      AGENT_TOKEN_TTL_MS: '1000',
+    });
     await call('bot');
     await call('bot');
     const first = await runner.waitForRequest(0);
