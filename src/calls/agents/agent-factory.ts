@@ -29,7 +29,7 @@ export interface AgentFactoryDeps {
   /** Adapter-wide WebRTC settings (ICE servers, host addresses, clock, waiting calls); defaults when absent. */
   webrtc?: WebRtcAgentSettings;
   /** Waiting calls, one-time tokens and the start hook of `dial-in` routes; such calls fail when absent. */
-  dialIn?: DialInSettings;
+  dialIn?: DialInSettings | undefined;
 }
 
 export function legFormatOf(route: Route): AudioFormat {
