@@ -203,6 +203,8 @@ export const AGENT_ERROR_CODES = [
   'dtmf_failed',
   'audio_overflow',
   'internal_error',
+  /** Agents that dial in: the claimed call is not waiting (or too many agents wait). */
+  'claim_failed',
 ] as const;
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
