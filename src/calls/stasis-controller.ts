@@ -18,7 +18,7 @@ import type { RouteMatcher } from './route-matcher.js';
 import { stasisSetUpFailed, setUpStasisCall } from './stasis-call-setup.js';
 import { admitInbound, probeRouteRefusals, refuseWithFallback } from './stasis-admission.js';
 import type { StasisAri } from './stasis-ari.js';
-import { type OriginateRequest, type OriginateResult, Originator } from './stasis-originate.js';
+import { type OriginateRequest, type OriginateResult, Originator, type StartedOriginate } from './stasis-originate.js';
 import { type ReconcileResult, reconcileWithAsterisk } from './stasis-reconcile.js';
 import type { CallInfo } from './voice-agent.js';
 import type { WebSocketMediaOptions } from './websocket-media-setup.js';
@@ -176,9 +176,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
    * Sends the originate and resolves once Asterisk accepted it (the far end is ringing), with the call's ids and a
    * promise of the outcome: answered (the call is live in the registry) or a typed error with the Q.850 cause.
    */
-  startOriginate(
-    request: OriginateRequest,
-  ): Promise<{ callId: string; channelId: string; answered: Promise<OriginateResult> }> {
+  startOriginate(request: OriginateRequest): Promise<StartedOriginate> {
     return this.#originator.start(request);
   }
 

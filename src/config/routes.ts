@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dialableListSchema } from './dialable.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
 import { webrtcAgentSchema } from './webrtc-route.js';
@@ -155,6 +156,8 @@ export const routeSchema = z
     tools: z.array(routeToolSchema).default([]),
     /** Callers allowed on this route (anchored regex); others are rejected. */
     callerAllowlist: z.array(pattern).optional(),
+    /** Destinations agents may `invite` on this route (patterns with `*`, see dialable.ts); none when absent. */
+    dialable: dialableListSchema.optional(),
   })
   .strict();
 

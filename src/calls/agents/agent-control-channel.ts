@@ -92,6 +92,15 @@ export class AgentControlChannel<Out extends { event: string } = never> {
     }
   }
 
+  /**
+   * The agent placed this call itself (`invite`): there is nothing to offer, the channel is accepted from the
+   * start, with no `incoming` sent.
+   */
+  adopt(): void {
+    if (this.#phase !== 'new') throw new Error('adopt() is for a new channel');
+    this.#phase = 'accepted';
+  }
+
   /** Tells the agent what happened on the call. */
   notify(notice: CallNotice): void {
     const base = { callId: this.#o.call.callId, timestamp: Date.now() };
@@ -290,6 +299,14 @@ export class AgentControlChannel<Out extends { event: string } = never> {
         return;
       case 'unmute':
         this.#act({ type: 'unmute' }, 'unmute', 'internal_error');
+        return;
+      case 'invite':
+        // One socket carries one call: this one already has its call (offered, accepted, or placed by an invite).
+        this.sendError(
+          'invalid_state',
+          `this socket already carries call ${this.#o.call.callId}; place another call from a new connection`,
+          'invite',
+        );
         return;
       case 'unsupported':
         this.sendError('unsupported_command', `${cmd.name} needs an engine this adapter does not run`, cmd.name);

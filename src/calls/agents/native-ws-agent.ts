@@ -2,19 +2,32 @@ import { type AudioFormat, type SampleRate, FRAME_MS } from '../../audio/format.
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import { type AdapterEvent, AGENT_PROTOCOL_VERSION, type IncomingEvent } from '../../protocols/agent/index.js';
+import type { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
 import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
 import type { RetryPolicy } from '../../lib/retry-policy.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
-import { UPLINK_CHUNK_MS, type UplinkHoldStats, UplinkChunker, isUplinkChunkMs } from './uplink-chunker.js';
+import {
+  UPLINK_CHUNK_MS,
+  type UplinkChunkMs,
+  type UplinkHoldStats,
+  UplinkChunker,
+  isUplinkChunkMs,
+} from './uplink-chunker.js';
 
 export interface NativeWsAgentOptions {
+  /** The agent's URL, dialled (and redialled) by the adapter; unused for an invited agent. */
   url: string;
   secret: string | undefined;
   sampleRate: 8000 | 16000 | 24000;
   reconnect: RetryPolicy;
   logger: Logger;
+  /**
+   * The agent connected in and placed this call itself with `invite`: its socket is used as it is (no dialling, no
+   * `incoming`/`accept`, no redial when it is lost), with the caller-audio frame length the invite asked for.
+   */
+  invited?: { readonly socket: AgentSocket<AdapterEvent>; readonly frameMs: UplinkChunkMs } | undefined;
 }
 
 type Phase = 'new' | 'offered' | 'accepted' | 'reconnecting' | 'closed';
@@ -58,7 +71,34 @@ export class NativeWsAgent implements VoiceAgent {
     this.#call = call;
     this.#output = output;
     const abort = AbortSignal.any([signal, this.#abort.signal]);
-    await this.#connectAndOffer(abort, false);
+    if (this.#o.invited) this.#adoptInvited(this.#o.invited.socket, this.#o.invited.frameMs);
+    else await this.#connectAndOffer(abort, false);
+  }
+
+  /** The agent's own socket, for the call it placed: accepted from the start. */
+  #adoptInvited(socket: AgentSocket<AdapterEvent>, frameMs: UplinkChunkMs): void {
+    if (this.#phase === 'closed') return;
+    if (!socket.isOpen) {
+      throw new AppError('the agent that placed the call closed its connection before the answer', {
+        code: 'AGENT_DISCONNECTED',
+        category: 'connectivity',
+      });
+    }
+    const channel: AgentControlChannel = new AgentControlChannel({
+      socket,
+      call: this.#call,
+      output: this.#output,
+      logger: this.#log,
+      answeredAt: () => this.#answeredAt,
+      onBinary: (data) => channel.agentAudio(data),
+      onLost: () => this.#onLost(channel),
+    });
+    channel.adopt();
+    this.#channel = channel;
+    this.#uplink = new UplinkChunker(frameMs, (chunk) => {
+      if (this.#phase === 'accepted' && channel.accepted) channel.socket.sendBinary(chunk);
+    });
+    this.#phase = 'accepted';
   }
 
   async #connectAndOffer(signal: AbortSignal, reconnect: boolean): Promise<void> {
@@ -169,6 +209,17 @@ export class NativeWsAgent implements VoiceAgent {
 
   #onLost(channel: AgentControlChannel): void {
     if (channel !== this.#channel || this.#phase === 'closed') return;
+    if (this.#o.invited) {
+      // The agent's own connection: there is no URL to redial.
+      this.#uplink?.drop();
+      this.#output.fail(
+        new AppError('the agent that placed the call closed its connection', {
+          code: 'AGENT_DISCONNECTED',
+          category: 'connectivity',
+        }),
+      );
+      return;
+    }
     this.#phase = 'reconnecting';
     // A partial frame for the lost connection cannot be delivered.
     this.#uplink?.drop();

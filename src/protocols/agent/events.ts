@@ -159,6 +159,28 @@ export const hangupEventSchema = z
   })
   .meta({ description: 'The call ended; the adapter closes the socket after this event' });
 
+/** Why a call an agent placed with `invite` was not answered. */
+export const INVITE_REJECT_REASONS = ['busy', 'no_answer', 'failed'] as const;
+export type InviteRejectReason = (typeof INVITE_REJECT_REASONS)[number];
+
+export const rejectEventSchema = z
+  .object({
+    event: z.literal('reject'),
+    ...eventBaseShape,
+    reason: z.enum(INVITE_REJECT_REASONS).meta({
+      description: '`busy` (cause 17), `no_answer` (18, 19, or the invite timeout) or `failed` (anything else).',
+    }),
+    cause: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({ description: 'Q.850 cause code Asterisk reported (absent when Asterisk refused the dial outright).' }),
+    causeText: z.string().optional().meta({ description: 'Asterisk\'s text for the cause, e.g. `User busy`.' }),
+    message: z.string().meta({ description: 'What happened, for people.' }),
+  })
+  .meta({ description: 'The call placed with invite was not answered; the socket may invite again' });
+
 /** Error codes the adapter sends in `error` events. Agents must treat unknown codes as generic errors. */
 export const AGENT_ERROR_CODES = [
   'malformed_json',
@@ -171,6 +193,8 @@ export const AGENT_ERROR_CODES = [
   'dtmf_failed',
   'audio_overflow',
   'internal_error',
+  'destination_not_allowed',
+  'invite_unavailable',
 ] as const;
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
@@ -199,6 +223,7 @@ export const adapterEventSchema = z.discriminatedUnion('event', [
   markEventSchema,
   hangupEventSchema,
   errorEventSchema,
+  rejectEventSchema,
 ]);
 
 export type AgentAudioFormat = z.output<typeof agentAudioFormatSchema>;
@@ -214,6 +239,7 @@ export type TrackEndEvent = z.output<typeof trackEndEventSchema>;
 export type InterruptionEvent = z.output<typeof interruptionEventSchema>;
 export type MarkEvent = z.output<typeof markEventSchema>;
 export type HangupEvent = z.output<typeof hangupEventSchema>;
+export type RejectEvent = z.output<typeof rejectEventSchema>;
 /** An `error` event; `code` is one of `AGENT_ERROR_CODES` when the adapter sends it. */
 export type ErrorEvent = z.output<typeof errorEventSchema>;
 
@@ -234,6 +260,7 @@ export const ADAPTER_EVENT_NAMES = [
   'mark',
   'hangup',
   'error',
+  'reject',
 ] as const satisfies readonly AdapterEventName[];
 
 /** The JSON text frame for an event. */
