@@ -288,8 +288,7 @@ class InviteConnection {
     const details = isAppError(err) ? (err.details as { cause?: number; causeTxt?: string } | undefined) : undefined;
     const code = isAppError(err) ? err.code : undefined;
     const reason: InviteRejectReason =
-      forced ??
-      (code === 'ORIGINATE_BUSY' ? 'busy' : code === 'ORIGINATE_NO_ANSWER' ? 'no_answer' : 'failed');
+      forced ?? (code === 'ORIGINATE_BUSY' ? 'busy' : code === 'ORIGINATE_NO_ANSWER' ? 'no_answer' : 'failed');
     this.#send({
       event: 'reject',
       callId: this.#callId,

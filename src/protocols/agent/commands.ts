@@ -8,21 +8,21 @@ import { agentSampleRateSchema, markNameSchema, playIdSchema } from './common.js
 
 /** Audio settings an agent asks for in `accept`. */
 export const agentAudioRequestSchema = z
-      .object({
-        sampleRate: agentSampleRateSchema
-          .optional()
-          .meta({ description: 'Audio rate the agent sends and wants to receive; defaults to the offered rate' }),
-        // Checked by the adapter, not here: a bad value gets an `error` event and 20 ms, never a refused accept.
-        frameMs: z
-          .unknown()
-          .optional()
-          .meta({
-            description:
-              'Length of the binary caller-audio frames the agent wants: 20, 40, 60, 80 or 100 ms (default 20). Another value gets an error event (invalid_command) and 20 ms.',
-            examples: [20, 60, 100],
-          }),
-      })
-      .meta({ description: 'Audio settings the agent asks for; each defaults to the offer' });
+  .object({
+    sampleRate: agentSampleRateSchema
+      .optional()
+      .meta({ description: 'Audio rate the agent sends and wants to receive; defaults to the offered rate' }),
+    // Checked by the adapter, not here: a bad value gets an `error` event and 20 ms, never a refused accept.
+    frameMs: z
+      .unknown()
+      .optional()
+      .meta({
+        description:
+          'Length of the binary caller-audio frames the agent wants: 20, 40, 60, 80 or 100 ms (default 20). Another value gets an error event (invalid_command) and 20 ms.',
+        examples: [20, 60, 100],
+      }),
+  })
+  .meta({ description: 'Audio settings the agent asks for; each defaults to the offer' });
 
 export const acceptCommandSchema = z
   .object({ command: z.literal('accept'), audio: agentAudioRequestSchema.optional() })
@@ -169,7 +169,9 @@ export const inviteCommandSchema = z
       .max(64)
       .regex(/^[A-Za-z0-9_.-]+$/, 'a route name: letters, digits, _ . -')
       .optional()
-      .meta({ description: 'Configured route whose media and audio settings the call uses; the default route if absent' }),
+      .meta({
+        description: 'Configured route whose media and audio settings the call uses; the default route if absent',
+      }),
     customParameters: z
       .record(
         z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a parameter name: 1-64 letters, digits, _ . -'),
@@ -177,7 +179,7 @@ export const inviteCommandSchema = z
       )
       .refine((r) => Object.keys(r).length <= 32, 'at most 32 parameters')
       .optional()
-      .meta({ description: 'Values recorded with the call, over the route\'s own customParameters' }),
+      .meta({ description: "Values recorded with the call, over the route's own customParameters" }),
     audio: z
       .object({
         sampleRate: agentSampleRateSchema
@@ -194,7 +196,7 @@ export const inviteCommandSchema = z
   })
   .meta({
     description:
-      'Place a call from this socket (agents that connected in at /v1/agents/ws): answered with ringing, then answer (or reject, with the Q.850 cause); the socket is then the call\'s agent',
+      "Place a call from this socket (agents that connected in at /v1/agents/ws): answered with ringing, then answer (or reject, with the Q.850 cause); the socket is then the call's agent",
   });
 
 /** Every command the adapter honours. */

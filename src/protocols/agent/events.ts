@@ -176,7 +176,7 @@ export const rejectEventSchema = z
       .nonnegative()
       .optional()
       .meta({ description: 'Q.850 cause code Asterisk reported (absent when Asterisk refused the dial outright).' }),
-    causeText: z.string().optional().meta({ description: 'Asterisk\'s text for the cause, e.g. `User busy`.' }),
+    causeText: z.string().optional().meta({ description: "Asterisk's text for the cause, e.g. `User busy`." }),
     message: z.string().meta({ description: 'What happened, for people.' }),
   })
   .meta({ description: 'The call placed with invite was not answered; the socket may invite again' });
