@@ -35,6 +35,9 @@ export interface AgentInvitesOptions {
   readonly logger: Logger;
 }
 
+/** The `callId` of events sent before the socket has a call. */
+const NO_CALL_ID = 'none';
+
 /** Sample rate of an invited agent's audio when the invite does not name one (as for dialled native agents). */
 const DEFAULT_INVITE_SAMPLE_RATE = 16000;
 
@@ -133,7 +136,7 @@ class InviteConnection {
   readonly #principal: InvitePrincipal;
   #log: Logger;
   #state: State = 'idle';
-  /** Id of the next call this socket places; errors before a call exists carry it. */
+  /** Id of the call this socket places next (or is placing). */
   #callId = randomUUID();
   #startedAt = Date.now();
   #originate: StartedOriginate | undefined;
@@ -360,6 +363,7 @@ class InviteConnection {
   }
 
   #error(code: AgentErrorCode, message: string, command: string | undefined): void {
-    this.#send(agentErrorEvent(this.#callId, Date.now(), code, message, command ? { command } : {}));
+    const callId = this.#state === 'idle' ? NO_CALL_ID : this.#callId;
+    this.#send(agentErrorEvent(callId, Date.now(), code, message, command ? { command } : {}));
   }
 }

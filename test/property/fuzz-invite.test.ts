@@ -100,7 +100,7 @@ describe('invite bodies from a hostile agent', () => {
         const place = shouldPlace(text);
         expect(socket.isOpen).toBe(true);
         expect(socket.sent).toHaveLength(1);
-        const [answer] = socket.sent as [Record<string, unknown>];
+        const answer = socket.sent[0] as unknown as Record<string, unknown>;
         if (place === undefined) {
           expect(originated).toHaveLength(0);
           expect(answer.event).toBe('error');

@@ -36,7 +36,7 @@ describe('native protocol: invite', () => {
     [{ callee: 'PJSIP/a,b' }, 'callee'],
     [{ callee: 'PJSIP/a b' }, 'callee'],
     [{ callee: 'PJSIP/a(b)' }, 'callee'],
-    [{ callee: 'PJSIP/${EVIL}' }, 'callee'],
+    [{ callee: `PJSIP/${'$'}{EVIL}` }, 'callee'],
     [{ callee: 42 }, 'callee'],
     [{ callee: 'PJSIP/a', timeout: 0 }, 'timeout'],
     [{ callee: 'PJSIP/a', timeout: 601 }, 'timeout'],
