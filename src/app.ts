@@ -6,6 +6,7 @@ import {
   CallRegistry,
   type CallSession,
   createAgentFactory,
+  createAgentInvites,
   createSessionFactory,
   drainCalls,
   defaultRouteOf,
@@ -16,9 +17,9 @@ import {
   type SpeechDetectorFactory,
   StasisController,
   type VoiceAgent,
-  WaitingCalls,
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
+import { createDialInServices } from './dial-in-services.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -117,18 +118,20 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const directUuids = new UuidRegistry<Route>();
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
-  /** Calls of WebRTC routes without `url`, waiting for an agent to connect to /v1/agent/webrtc. */
-  const waitingCalls = new WaitingCalls();
+  const dialIn = createDialInServices(config, () => http?.address); // calls that wait for agents to connect in
+  const invites = createAgentInvites(config, { routes, defaultRoute, registry, stasis: () => stasis, logger });
   const agentFactory = createAgentFactory({
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
     transcripts,
+    dialIn: dialIn.settings,
+    invited: invites,
     webrtc: {
       iceServers: config.webrtc.iceServers,
       hostAddresses: config.webrtc.hostAddresses,
       clock,
-      waitingCalls,
+      waitingCalls: dialIn.webrtcWaitingCalls,
       record: (callId, type, data) => registry.get(callId)?.record(type, data),
     },
     realtime: {
@@ -185,13 +188,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const incomingMedia = mediaListener ? new IncomingMediaSockets() : undefined;
   if (mediaListener && incomingMedia) mediaListener.on('connection', (conn) => incomingMedia.accept(conn));
   const ariEvents = ari
-    ? new AriEventStream({
-        baseUrl: ari.url,
-        username: ari.username,
-        password: ari.password,
-        app: ari.app,
-        logger,
-      })
+    ? new AriEventStream({ baseUrl: ari.url, username: ari.username, password: ari.password, app: ari.app, logger })
     : undefined;
   const stasis =
     ari && ariEvents
@@ -309,7 +306,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         refusedRoutes: stasis ? () => stasis.refusedRoutes : undefined,
         metrics,
         registry,
-        agentWebRtc: { waitingCalls, labPage: config.labMode },
+        ...dialIn.httpOptions(config.labMode, invites.handler),
         audioSocketRoutes: {
           routeExists: (name) => intake.routeExists(name),
           register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),
@@ -380,6 +377,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         const errors = await runCleanups([
           () => http?.close(),
           () => callMetrics.close(),
+          () => invites.close(),
           () => stasis?.close(),
           () => audioSocket.close(1000),
           () => mediaListener?.close(),

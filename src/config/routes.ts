@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dialableListSchema } from './dialable.js';
+import { dialInAgentSchema } from './dial-in-route.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
 import { webrtcAgentSchema } from './webrtc-route.js';
@@ -80,6 +81,7 @@ export const agentSchema = z.discriminatedUnion('kind', [
   twilioAgentSchema,
   webrtcAgentSchema,
   realtimeAgentSchema,
+  dialInAgentSchema,
 ]);
 
 /** What the caller gets when the agent cannot be reached or fails for good. */
@@ -188,6 +190,7 @@ export type RouteMatch = z.output<typeof routeMatchSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type { RealtimeAgentConfig } from './realtime-route.js';
 export type { WebRtcAgentConfig } from './webrtc-route.js';
+export type { AgentStartHookConfig, DialInAgentConfig } from './dial-in-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */

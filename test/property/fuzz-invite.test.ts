@@ -80,7 +80,7 @@ describe('invite bodies from a hostile agent', () => {
     const originated: OriginateRequest[] = [];
     let placed = 0;
     const invites = new AgentInvites({
-      originate: async (request) => {
+      originate: () => async (request) => {
         originated.push(request);
         // Asterisk refuses: the socket gets a reject and stays usable.
         throw new Error('no Asterisk here');
@@ -125,7 +125,7 @@ describe('invite bodies from a hostile agent', () => {
   it('a token without a dialable list (and a route without one) places nothing', async () => {
     let originates = 0;
     const invites = new AgentInvites({
-      originate: async () => {
+      originate: () => async () => {
         originates++;
         throw new Error('unreachable');
       },

@@ -3,8 +3,6 @@ import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import { type AdapterEvent, AGENT_PROTOCOL_VERSION, type IncomingEvent } from '../../protocols/agent/index.js';
 import type { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
-import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
-import type { RetryPolicy } from '../../lib/retry-policy.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
@@ -17,26 +15,29 @@ import {
 } from './uplink-chunker.js';
 
 export interface NativeWsAgentOptions {
-  /** The agent's URL, dialled (and redialled) by the adapter; unused for an invited agent. */
-  url: string;
-  secret: string | undefined;
+  /**
+   * Yields an open WebSocket to the agent: dialled by the adapter (signed, retried under the route's policy), or one
+   * the agent opened at /v1/agents/ws. `reconnect` is true after a lost connection; rejecting ends the agent (the
+   * call gets its fallback).
+   */
+  open: (signal: AbortSignal, reconnect: boolean) => Promise<AgentSocket<AdapterEvent>>;
   sampleRate: 8000 | 16000 | 24000;
-  reconnect: RetryPolicy;
   logger: Logger;
   /**
-   * The agent connected in and placed this call itself with `invite`: its socket is used as it is (no dialling, no
-   * `incoming`/`accept`, no redial when it is lost), with the caller-audio frame length the invite asked for.
+   * The agent connected in and placed this call itself with `invite`: the socket `open` yields carries no
+   * `incoming`/`accept` (the invite stood for them), and caller audio goes out in the frames the invite asked for.
    */
-  invited?: { readonly socket: AgentSocket<AdapterEvent>; readonly frameMs: UplinkChunkMs } | undefined;
+  invited?: { readonly frameMs: UplinkChunkMs } | undefined;
 }
 
 type Phase = 'new' | 'offered' | 'accepted' | 'reconnecting' | 'closed';
 
 /**
- * An agent speaking the native protocol v1 (docs/agent-protocol.md) over a WebSocket the adapter opens: JSON events
- * and commands as text frames, PCM16 audio as binary frames at the route's rate. A dropped connection is redialled
- * under the route's reconnect policy (the agent gets a fresh `incoming` with `customParameters.reconnect = "1"`);
- * when that fails the call gets its fallback. The protocol itself is an `AgentControlChannel` per connection.
+ * An agent speaking the native protocol v1 (docs/agent-protocol.md) over a WebSocket, whichever side opened it (the
+ * adapter dialled the route's URL, or the agent dialled in): JSON events and commands as text frames, PCM16 audio as
+ * binary frames at the route's rate. A dropped connection is opened again by `open` (a dialled agent is redialled
+ * under the route's reconnect policy and gets a fresh `incoming` with `customParameters.reconnect = "1"`); when that
+ * fails the call gets its fallback. The protocol itself is an `AgentControlChannel` per connection.
  */
 export class NativeWsAgent implements VoiceAgent {
   readonly kind = 'websocket';
@@ -71,52 +72,32 @@ export class NativeWsAgent implements VoiceAgent {
     this.#call = call;
     this.#output = output;
     const abort = AbortSignal.any([signal, this.#abort.signal]);
-    if (this.#o.invited) this.#adoptInvited(this.#o.invited.socket, this.#o.invited.frameMs);
+    if (this.#o.invited) await this.#adoptInvited(abort, this.#o.invited.frameMs);
     else await this.#connectAndOffer(abort, false);
   }
 
   /** The agent's own socket, for the call it placed: accepted from the start. */
-  #adoptInvited(socket: AgentSocket<AdapterEvent>, frameMs: UplinkChunkMs): void {
-    if (this.#phase === 'closed') return;
+  async #adoptInvited(signal: AbortSignal, frameMs: UplinkChunkMs): Promise<void> {
+    const socket = await this.#o.open(signal, false);
+    if (this.#phase === 'closed') {
+      await socket.close();
+      return;
+    }
     if (!socket.isOpen) {
       throw new AppError('the agent that placed the call closed its connection before the answer', {
         code: 'AGENT_DISCONNECTED',
         category: 'connectivity',
       });
     }
-    const channel: AgentControlChannel = new AgentControlChannel({
-      socket,
-      call: this.#call,
-      output: this.#output,
-      logger: this.#log,
-      answeredAt: () => this.#answeredAt,
-      onBinary: (data) => channel.agentAudio(data),
-      onLost: () => this.#onLost(channel),
-    });
+    const channel = this.#newChannel(socket);
     channel.adopt();
-    this.#channel = channel;
     this.#uplink = new UplinkChunker(frameMs, (chunk) => {
       if (this.#phase === 'accepted' && channel.accepted) channel.socket.sendBinary(chunk);
     });
     this.#phase = 'accepted';
   }
 
-  async #connectAndOffer(signal: AbortSignal, reconnect: boolean): Promise<void> {
-    const socket = await connectAgentSocketWithRetry<AdapterEvent>({
-      url: this.#o.url,
-      ...(this.#o.secret ? { secret: this.#o.secret } : {}),
-      callId: this.#call.callId,
-      connectTimeoutMs: 5000,
-      signal,
-      logger: this.#log,
-      policy: this.#o.reconnect,
-      onRetry: (info) =>
-        this.#log.info({ attempt: info.attempt, delayMs: info.delayMs }, 'agent connect failed; retrying'),
-    });
-    if (this.#phase === 'closed') {
-      await socket.close();
-      return;
-    }
+  #newChannel(socket: AgentSocket<AdapterEvent>): AgentControlChannel {
     const channel: AgentControlChannel = new AgentControlChannel({
       socket,
       call: this.#call,
@@ -127,6 +108,16 @@ export class NativeWsAgent implements VoiceAgent {
       onLost: () => this.#onLost(channel),
     });
     this.#channel = channel;
+    return channel;
+  }
+
+  async #connectAndOffer(signal: AbortSignal, reconnect: boolean): Promise<void> {
+    const socket = await this.#o.open(signal, reconnect);
+    if (this.#phase === 'closed') {
+      await socket.close();
+      return;
+    }
+    const channel = this.#newChannel(socket);
     this.#phase = 'offered';
     const accept = await channel.offer(this.#incoming(reconnect), signal);
     const sampleRate = accept.audio?.sampleRate;
@@ -209,17 +200,6 @@ export class NativeWsAgent implements VoiceAgent {
 
   #onLost(channel: AgentControlChannel): void {
     if (channel !== this.#channel || this.#phase === 'closed') return;
-    if (this.#o.invited) {
-      // The agent's own connection: there is no URL to redial.
-      this.#uplink?.drop();
-      this.#output.fail(
-        new AppError('the agent that placed the call closed its connection', {
-          code: 'AGENT_DISCONNECTED',
-          category: 'connectivity',
-        }),
-      );
-      return;
-    }
     this.#phase = 'reconnecting';
     // A partial frame for the lost connection cannot be delivered.
     this.#uplink?.drop();

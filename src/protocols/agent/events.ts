@@ -195,6 +195,8 @@ export const AGENT_ERROR_CODES = [
   'internal_error',
   'destination_not_allowed',
   'invite_unavailable',
+  /** Agents that dial in: the claimed call is not waiting (or too many agents wait). */
+  'claim_failed',
 ] as const;
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
