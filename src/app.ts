@@ -375,9 +375,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           logger.warn({ err }, 'could not confirm the records of ended calls'),
         );
         const errors = await runCleanups([
+          () => invites.close(), // before the HTTP server: it waits for the sockets invites hold
           () => http?.close(),
           () => callMetrics.close(),
-          () => invites.close(),
           () => stasis?.close(),
           () => audioSocket.close(1000),
           () => mediaListener?.close(),
