@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import type { DialInAgentConfig } from '../../config/routes.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
@@ -117,13 +116,18 @@ async function claimSocket<Out = AdapterEvent>(
     },
     AbortSignal.any([signal, expired, startFailed.signal]),
   );
-  let socket: WebSocket | undefined;
-  waiting.then(
-    (ws) => {
-      socket = ws;
-    },
-    () => undefined,
-  );
+  // Wrapped at once, so frames the agent sends while the start request is still answering are held, not lost.
+  let socket: AgentSocket<Out> | undefined;
+  const claimed = waiting.then((ws) => {
+    socket = new AgentSocket<Out>(ws, {
+      callId: call.callId,
+      logger: log,
+      maxBufferedBytes: DEFAULT_AGENT_MAX_BUFFERED_BYTES,
+      closeTimeoutMs: DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
+    });
+    return socket;
+  });
+  claimed.catch(() => undefined);
   log.info({ waitMs: agent.waitMs, start: agent.start !== undefined }, 'waiting for an agent to dial in');
   try {
     if (agent.start !== undefined) {
@@ -139,14 +143,9 @@ async function claimSocket<Out = AdapterEvent>(
       }
     }
     try {
-      const ws = await waiting;
+      const claimedSocket = await claimed;
       log.info('an agent dialled in and claimed the call');
-      return new AgentSocket<Out>(ws, {
-        callId: call.callId,
-        logger: log,
-        maxBufferedBytes: DEFAULT_AGENT_MAX_BUFFERED_BYTES,
-        closeTimeoutMs: DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
-      });
+      return claimedSocket;
     } catch (err) {
       if (expired.aborted && !signal.aborted) {
         throw new AppError(`no agent claimed the call within ${agent.waitMs} ms`, {
