@@ -1,39 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pcmSamples } from '../../src/audio/format.js';
 import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
-import type { IncomingMessage } from 'node:http';
-import { WebSocket } from 'ws';
-import { NativeAgentSession, type NativeEchoAgentOptions } from '../../src/simulator/agents/native-echo-agent.js';
+import { dialInNativeAgent } from '../../src/simulator/agents/dial-in-client.js';
+import type { NativeAgentSession } from '../../src/simulator/agents/native-echo-agent.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
 import { waitFor } from '../support/wait.js';
-
-/** The example native agent as a client of /v1/agents/ws; a refused upgrade rejects with its HTTP status. */
-function dialInNativeAgent(
-  target: { url: string; bearer?: string; firstMessage?: unknown },
-  options: NativeEchoAgentOptions,
-): Promise<NativeAgentSession> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(target.url, {
-      perMessageDeflate: false,
-      ...(target.bearer ? { headers: { authorization: `Bearer ${target.bearer}` } } : {}),
-    });
-    ws.once('unexpected-response', (_req, res: IncomingMessage) => {
-      res.resume();
-      reject(new Error(`the adapter refused the agent: HTTP ${res.statusCode}`));
-    });
-    ws.once('error', reject);
-    ws.once('open', () => {
-      const session = new NativeAgentSession(
-        ws,
-        { url: target.url, headers: {}, verified: false, callId: undefined },
-        options,
-      );
-      if (target.firstMessage !== undefined) ws.send(JSON.stringify(target.firstMessage));
-      resolve(session);
-    });
-  });
-}
 
 const AGENT_TOKEN = 'agent-token-0123456789';
 const OPEN_TOKEN = 'open-agent-token-0123456789';
