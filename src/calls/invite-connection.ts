@@ -193,7 +193,12 @@ export class InviteConnection {
       this.#notAnswered(err, undefined);
       return;
     }
-    if (this.#state !== 'dialling') return;
+    if (this.#state !== 'dialling') {
+      // Answered just as the agent hung up or went away: the call has no agent, end it before its media is up.
+      log.info('agent invite: answered after the agent left; hanging up');
+      await o.callById(callId)?.close(this.#state === 'closed' ? 'agent_hangup' : 'agent_failed');
+      return;
+    }
     this.#state = 'answered';
     log.info('agent invite: answered');
     const session = o.callById(callId);

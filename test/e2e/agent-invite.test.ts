@@ -171,6 +171,13 @@ describe('agents that dial in and place calls with invite (simulated Asterisk)',
     await waitFor(() => h!.sim.channels().length === 0, 5000, 'callee channel hung up');
     expect(h!.app.registry.size).toBe(0);
     expect(ariRequests.some((r) => r.startsWith('DELETE /ari/channels/'))).toBe(true);
+    // An agent that goes away while its callee rings: the dial is cancelled too.
+    const gone = await agent(url, { callee: 'PJSIP/alice' });
+    await gone.waitForEvent('ringing');
+    await waitFor(() => h!.sim.channels().length === 1, 5000, 'callee ringing again');
+    await gone.close();
+    await waitFor(() => h!.sim.channels().length === 0, 5000, 'callee channel hung up after the agent left');
+    expect(h!.app.registry.size).toBe(0);
   });
 
   it('security: destinations no dialable list allows are refused before any ARI request', async () => {
