@@ -86,8 +86,8 @@ export interface VoiceAgent {
    * cannot take text leave it out, and the control command fails with ACTION_UNAVAILABLE.
    */
   sendMessage?(text: string, options: { interrupt: boolean }): void;
-  /** Ends the agent session; idempotent; always resolves. */
-  close(reason: CloseReason, initiator: HangupInitiator): Promise<void>;
+  /** Ends the agent session; idempotent; always resolves. `cause`: the Q.850 cause, when Asterisk reported one. */
+  close(reason: CloseReason, initiator: HangupInitiator, cause?: number): Promise<void>;
 }
 
 /** Builds the agent for a call from its route. */

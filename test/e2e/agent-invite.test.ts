@@ -129,7 +129,7 @@ describe('agents that dial in and place calls with invite (simulated Asterisk)',
     await s.waitForEvent('answer');
     const channelId = h!.app.registry.get(ringing.callId)!.info.channelId!;
     await h!.sim.channel(channelId)!.hangup();
-    expect(await s.waitForEvent('hangup')).toMatchObject({ initiator: 'caller', callId: ringing.callId });
+    expect(await s.waitForEvent('hangup')).toMatchObject({ initiator: 'caller', callId: ringing.callId, cause: 16 });
     expect((await s.waitForClose()).code).toBe(1000);
   });
 

@@ -180,7 +180,7 @@ export class AgentControlChannel<Out extends { event: string } = never> {
   }
 
   /** Sends the final `hangup` (if the call was offered or accepted) and closes the socket; idempotent. */
-  async close(reason: CloseReason, initiator: HangupInitiator): Promise<void> {
+  async close(reason: CloseReason, initiator: HangupInitiator, cause?: number): Promise<void> {
     if (this.#phase === 'closed') return;
     const wasLive = this.#phase === 'accepted' || this.#phase === 'offered';
     this.#phase = 'closed';
@@ -194,6 +194,7 @@ export class AgentControlChannel<Out extends { event: string } = never> {
         timestamp: now,
         reason,
         initiator,
+        ...(cause !== undefined ? { cause } : {}),
         startTime: this.#o.call.startedAt.getTime(),
         ...(answeredAt !== undefined ? { answerTime: answeredAt } : {}),
         hangupTime: now,

@@ -189,13 +189,13 @@ export class NativeWsAgent implements VoiceAgent {
     this.#channel?.notify(notice);
   }
 
-  async close(reason: CloseReason, initiator: HangupInitiator): Promise<void> {
+  async close(reason: CloseReason, initiator: HangupInitiator, cause?: number): Promise<void> {
     if (this.#phase === 'closed') return;
     // The caller's last partial frame goes out before the `hangup` event.
     this.#uplink?.flush();
     this.#phase = 'closed';
     this.#abort.abort();
-    await this.#channel?.close(reason, initiator);
+    await this.#channel?.close(reason, initiator, cause);
   }
 
   #onLost(channel: AgentControlChannel): void {
