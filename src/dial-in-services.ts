@@ -5,8 +5,11 @@ import { postAgentStart } from './jobs/agent-start-hook.js';
 
 /** The pieces of agents that connect in, built once by the composition root and shared by calls and HTTP. */
 export interface DialInServices {
-  /** For the agent factory: dial-in calls waiting to be claimed, one-time tokens, the start hook. */
-  readonly settings: DialInSettings;
+  /**
+   * For the agent factory: dial-in calls waiting to be claimed, one-time tokens, the start hook. Undefined without
+   * the HTTP server (nowhere to connect in): such calls fail at once with `AGENT_ENDPOINT_MISSING` (fallback).
+   */
+  readonly settings: DialInSettings | undefined;
   /** Calls of WebRTC routes without `url`, waiting to be taken at /v1/agent/webrtc. */
   readonly webrtcWaitingCalls: WaitingCalls;
   /**
@@ -33,12 +36,14 @@ export function createDialInServices(
 ): DialInServices {
   const waitingCalls = new WaitingCalls();
   const tokens = new OneTimeTokens({ ttlMs: config.agent.tokenTtlMs });
-  const settings: DialInSettings = {
-    waitingCalls,
-    tokens,
-    connectUrl: () => agentsWsUrl(config.agent.connectBaseUrl, address()),
-    startAgent: postAgentStart,
-  };
+  const settings: DialInSettings | undefined = config.http
+    ? {
+        waitingCalls,
+        tokens,
+        connectUrl: () => agentsWsUrl(config.agent.connectBaseUrl, address()),
+        startAgent: postAgentStart,
+      }
+    : undefined;
   const webrtcWaitingCalls = new WaitingCalls();
   return {
     settings,

@@ -176,6 +176,18 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
     expect(failed.message).toContain('HTTP 500');
   }, 30_000);
 
+  it('without the HTTP server a dial-in call gets its fallback at once, with the cause recorded', async () => {
+    h = await startAriHarness({ HTTP_ENABLED: 'false' }, { routesJson: { routes: [dialInRoute('desk')] } });
+    const events: CallLifecycleEvent[] = [];
+    h.app.registry.on('added', (s) => s.on('event', (e) => events.push(e)));
+    const started = Date.now();
+    const caller = await call('desk');
+    await caller.ended;
+    // Not the route's 10 s wait: nothing could ever claim the call.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(events.find((e) => e.type === 'agent.failed')?.data).toMatchObject({ code: 'AGENT_ENDPOINT_MISSING' });
+  }, 30_000);
+
   it('a one-time token admits its bot once: refused on second use, after its TTL, and for another call', async () => {
     runner = await startAgentRunner();
     await setup([dialInRoute('bot', {}, { waitMs: 8000, start: { url: runner.url, secretEnv: 'START_SECRET' } })], {

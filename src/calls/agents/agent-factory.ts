@@ -31,7 +31,7 @@ export interface AgentFactoryDeps {
   /** Agents of calls they placed themselves (`invite`); consulted first, whatever the route's agent kind. */
   invited?: { agentFor(call: CallInfo): VoiceAgent | undefined };
   /** Waiting calls, one-time tokens and the start hook of `dial-in` routes; such calls fail when absent. */
-  dialIn?: DialInSettings;
+  dialIn?: DialInSettings | undefined;
 }
 
 export function legFormatOf(route: Route): AudioFormat {
