@@ -36,8 +36,13 @@ export interface AgentInvitesOptions {
   readonly tokenDialable: (tokenName: string) => readonly string[] | undefined;
   /** The live call with this id (to follow an answered invite until its agent takes over). */
   readonly callById: (callId: string) => CallSession | undefined;
+  /** A socket without a call is closed after this long. Default INVITE_IDLE_TIMEOUT_MS. */
+  readonly idleTimeoutMs?: number;
   readonly logger: Logger;
 }
+
+/** How long a socket may stay without a call (no valid invite yet, or after a reject) before it is closed. */
+export const INVITE_IDLE_TIMEOUT_MS = 30_000;
 
 /** What a connection needs of the handler that owns it. */
 export interface InviteOwner {
@@ -61,6 +66,8 @@ export class InviteConnection {
   #callId = randomUUID();
   #startedAt = Date.now();
   #originate: StartedOriginate | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #idleMs: number;
   #resolveDone!: () => void;
   readonly done = new Promise<void>((resolve) => {
     this.#resolveDone = resolve;
@@ -76,10 +83,12 @@ export class InviteConnection {
     this.#socket = socket;
     this.#principal = principal;
     this.#log = log.child({ principal: principal.name });
+    this.#idleMs = owner.options.idleTimeoutMs ?? INVITE_IDLE_TIMEOUT_MS;
     socket.on('text', this.#onText);
     socket.on('binary', this.#onBinary);
     socket.on('close', this.#onClose);
     if (!socket.isOpen) queueMicrotask(() => this.#socketClosed());
+    this.#armIdle();
   }
 
   text(text: string): void {
@@ -135,6 +144,7 @@ export class InviteConnection {
       return;
     }
     this.#state = 'dialling';
+    clearTimeout(this.#idleTimer);
     this.#startedAt = Date.now();
     const sampleRate = cmd.audio?.sampleRate ?? DEFAULT_INVITE_SAMPLE_RATE;
     const frameMs = cmd.audio?.frameMs ?? 20;
@@ -241,6 +251,7 @@ export class InviteConnection {
     });
     // The socket may place another call; it gets a new id.
     this.#state = 'idle';
+    this.#armIdle();
     this.#callId = randomUUID();
     this.#originate = undefined;
   }
@@ -290,7 +301,19 @@ export class InviteConnection {
     this.#resolveDone();
   }
 
+  /** A socket without a call is closed after INVITE_IDLE_TIMEOUT_MS (sockets are held per agent token). */
+  #armIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (this.#state !== 'idle') return;
+      this.#error('invalid_state', `no call placed within ${this.#idleMs} ms; closing`, undefined);
+      void this.#finish(1000, 'no call');
+    }, this.#idleMs);
+    this.#idleTimer.unref();
+  }
+
   #detach(): void {
+    clearTimeout(this.#idleTimer);
     this.#socket.off('text', this.#onText);
     this.#socket.off('binary', this.#onBinary);
     this.#socket.off('close', this.#onClose);

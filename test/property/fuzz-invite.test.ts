@@ -143,4 +143,23 @@ describe('invite bodies from a hostile agent', () => {
     expect(originates).toBe(0);
     expect(socket.sent).toEqual([expect.objectContaining({ event: 'error', code: 'destination_not_allowed' })]);
   });
+
+  it('a socket that places no call is closed after the idle timeout, with an error saying why', async () => {
+    const invites = new AgentInvites({
+      originate: () => undefined,
+      routeByName: () => undefined,
+      defaultRoute: route,
+      tokenDialable: () => undefined,
+      callById: () => undefined,
+      idleTimeoutMs: 50,
+      logger: pino({ level: 'silent' }),
+    });
+    const socket = new FakeSocket();
+    invites.handle(socket as unknown as AgentSocket<AdapterEvent>, '{"command":"invite"}', { name: 'bot' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.isOpen).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(socket.isOpen).toBe(false);
+    expect(socket.sent.map((e) => (e as { code?: string }).code)).toEqual(['invalid_command', 'invalid_state']);
+  });
 });
