@@ -95,7 +95,10 @@ export class InviteConnection {
     if (this.#state === 'handed-over' || this.#state === 'closed') return;
     const parsed = parseAgentMessage(text);
     if (!parsed.ok) {
-      this.#log.warn({ callId: this.#callId, code: parsed.error.code, detail: parsed.error.message }, 'bad message');
+      this.#log.warn(
+        { code: parsed.error.code, detail: parsed.error.message },
+        'agent sent a bad message before a call',
+      );
       this.#error(parsed.error.code, parsed.error.message, parsed.error.command);
       return;
     }
@@ -116,10 +119,15 @@ export class InviteConnection {
     this.#error('invalid_state', `${name} needs an answered call; send invite first and wait for answer`, name);
   }
 
-  /** Shutdown: cancel a dial in progress; close a socket that carries no call. */
+  /** Shutdown: cancel a dial in progress and close the socket, unless a call's agent has it already. */
   async shutdown(): Promise<void> {
-    if (this.#state === 'dialling') await this.#originate?.cancel();
-    if (this.#state === 'idle') await this.#finish(1001, 'adapter shutting down');
+    const was = this.#state;
+    if (was === 'handed-over' || was === 'closed') return;
+    this.#state = 'closed';
+    this.#owner.unbind(this.#callId);
+    if (was !== 'idle') this.#sendHangup('shutdown', 'system', undefined);
+    if (was === 'dialling') await this.#originate?.cancel();
+    await this.#finish(1001, 'adapter shutting down');
   }
 
   async #invite(cmd: InviteCommand): Promise<void> {

@@ -180,6 +180,18 @@ describe('agents that dial in and place calls with invite (simulated Asterisk)',
     expect(h!.app.registry.size).toBe(0);
   });
 
+  it('shutdown while the callee rings: the dial is cancelled and the agent told, before the server closes', async () => {
+    const { url } = await start();
+    h!.sim.setEndpointBehaviour('PJSIP/alice', 'answer', { ringMs: 'manual' });
+    const s = await agent(url, { callee: 'PJSIP/alice' });
+    await s.waitForEvent('ringing');
+    await waitFor(() => h!.sim.channels().length === 1, 5000, 'callee ringing');
+    await h!.app.stop(2000);
+    expect(await s.waitForEvent('hangup')).toMatchObject({ reason: 'shutdown', initiator: 'system' });
+    expect((await s.waitForClose()).code).toBe(1001);
+    await waitFor(() => h!.sim.channels().length === 0, 5000, 'callee channel hung up');
+  });
+
   it('security: destinations no dialable list allows are refused before any ARI request', async () => {
     const { url } = await start();
     h!.sim.setEndpointBehaviour('PJSIP/bob', 'answer', { ringMs: 50 });
