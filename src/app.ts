@@ -6,6 +6,7 @@ import {
   CallRegistry,
   type CallSession,
   createAgentFactory,
+  createAgentInvites,
   createSessionFactory,
   drainCalls,
   defaultRouteOf,
@@ -118,12 +119,14 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
   const dialIn = createDialInServices(config, () => http?.address); // calls that wait for agents to connect in
+  const invites = createAgentInvites(config, { routes, defaultRoute, registry, stasis: () => stasis, logger });
   const agentFactory = createAgentFactory({
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
     transcripts,
     dialIn: dialIn.settings,
+    invited: invites,
     webrtc: {
       iceServers: config.webrtc.iceServers,
       hostAddresses: config.webrtc.hostAddresses,
@@ -185,13 +188,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const incomingMedia = mediaListener ? new IncomingMediaSockets() : undefined;
   if (mediaListener && incomingMedia) mediaListener.on('connection', (conn) => incomingMedia.accept(conn));
   const ariEvents = ari
-    ? new AriEventStream({
-        baseUrl: ari.url,
-        username: ari.username,
-        password: ari.password,
-        app: ari.app,
-        logger,
-      })
+    ? new AriEventStream({ baseUrl: ari.url, username: ari.username, password: ari.password, app: ari.app, logger })
     : undefined;
   const stasis =
     ari && ariEvents
@@ -309,7 +306,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         refusedRoutes: stasis ? () => stasis.refusedRoutes : undefined,
         metrics,
         registry,
-        ...dialIn.httpOptions(config.labMode),
+        ...dialIn.httpOptions(config.labMode, invites.handler),
         audioSocketRoutes: {
           routeExists: (name) => intake.routeExists(name),
           register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),
@@ -378,6 +375,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           logger.warn({ err }, 'could not confirm the records of ended calls'),
         );
         const errors = await runCleanups([
+          () => invites.close(), // before the HTTP server: it waits for the sockets invites hold
           () => http?.close(),
           () => callMetrics.close(),
           () => stasis?.close(),

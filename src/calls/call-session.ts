@@ -272,7 +272,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const fallback = this.info.route.fallback;
     const steps: Array<() => unknown> = [
       () => partsClosed,
-      () => this.#agent?.close(reason, initiator),
+      () => this.#agent?.close(reason, initiator, this.#hangupCause.cause),
       () => {
         const tel = this.#o.telephony;
         if (!tel || fallback.action !== 'play' || (reason !== 'agent_failed' && reason !== 'shutdown')) return;

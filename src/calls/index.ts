@@ -3,6 +3,7 @@
  * calls/ only through index files like this one.
  */
 export { createAgentFactory } from './agents/agent-factory.js';
+export { AgentInvites, createAgentInvites } from './agent-invites.js';
 export type { TranscriptSink, TranscriptTurn } from './agents/realtime-transcripts.js';
 export { type TakeCriteria, type WaitingCall, WaitingCalls } from './agents/waiting-calls.js';
 export { type AudioSocketContext, AudioSocketIntake, type AudioSocketIntakeOptions } from './audiosocket-intake.js';

@@ -18,7 +18,7 @@ import type { RouteMatcher } from './route-matcher.js';
 import { stasisSetUpFailed, setUpStasisCall } from './stasis-call-setup.js';
 import { admitInbound, probeRouteRefusals, refuseWithFallback } from './stasis-admission.js';
 import type { StasisAri } from './stasis-ari.js';
-import { type OriginateRequest, type OriginateResult, Originator } from './stasis-originate.js';
+import { type OriginateRequest, type OriginateResult, Originator, type StartedOriginate } from './stasis-originate.js';
 import { type ReconcileResult, reconcileWithAsterisk } from './stasis-reconcile.js';
 import type { CallInfo } from './voice-agent.js';
 import { WARM_TRANSFER_STASIS_ARG, WarmTransferLegs } from './warm-transfer-legs.js';
@@ -179,7 +179,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
    * Sends the originate and resolves once Asterisk accepted it (the far end is ringing), with the call's ids and a
    * promise of the outcome: answered (the call is live in the registry) or a typed error with the Q.850 cause.
    */
-  startOriginate(request: OriginateRequest): ReturnType<Originator['start']> {
+  startOriginate(request: OriginateRequest): Promise<StartedOriginate> {
     return this.#originator.start(request);
   }
 

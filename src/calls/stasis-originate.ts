@@ -22,6 +22,19 @@ export interface OriginateResult {
   channelId: string;
 }
 
+/** An originate Asterisk accepted: the far end is being dialled. */
+export interface StartedOriginate {
+  readonly callId: string;
+  readonly channelId: string;
+  /** Answered (the call is live in the registry), or a typed error with the Q.850 cause. */
+  readonly answered: Promise<OriginateResult>;
+  /**
+   * Hangs up the channel while it is still being dialled (`answered` then fails with the cause Asterisk reports);
+   * does nothing once it answered or failed.
+   */
+  cancel(): Promise<void>;
+}
+
 /** An originate Asterisk accepted whose channel has not yet answered (entered Stasis) or failed. */
 export interface PendingOriginate {
   readonly request: OriginateRequest;
@@ -47,7 +60,9 @@ export function originateFailure(cause: number, causeTxt: string, dialStatus: st
 }
 
 export interface OriginatorOptions {
-  readonly ari: { readonly channels: Pick<AriClient['channels'], 'originate'> };
+  readonly ari: {
+    readonly channels: Pick<AriClient['channels'], 'originate'> & Partial<Pick<AriClient['channels'], 'hangup'>>;
+  };
   readonly app: string;
   readonly logger: Logger;
   readonly onOriginated: (o: { callId: string; channelId: string; endpoint: string; route: string }) => void;
@@ -76,7 +91,7 @@ export class Originator {
    * Sends the originate and resolves once Asterisk accepted it (the far end is ringing), with the call's ids and a
    * promise of the outcome: answered (the call is live in the registry) or a typed error with the Q.850 cause.
    */
-  start(request: OriginateRequest): Promise<{ callId: string; channelId: string; answered: Promise<OriginateResult> }> {
+  start(request: OriginateRequest): Promise<StartedOriginate> {
     const channelId = `ava-${randomUUID()}`;
     const callId = request.callId ?? randomUUID();
     let settle!: { resolve: (r: OriginateResult) => void; reject: (e: AppError) => void };
@@ -108,7 +123,14 @@ export class Originator {
         () => {
           this.#o.logger.info({ channelId, endpoint: request.endpoint, callId }, 'originate sent');
           this.#o.onOriginated({ callId, channelId, endpoint: request.endpoint, route: request.route.name });
-          return { callId, channelId, answered };
+          const cancel = async (): Promise<void> => {
+            if (!this.#pending.has(channelId)) return;
+            this.#o.logger.info({ channelId, callId }, 'cancelling an originate still being dialled');
+            await this.#o.ari.channels.hangup?.(channelId).catch((err: unknown) => {
+              this.#o.logger.warn({ err, channelId, callId }, 'cancelling the originate failed');
+            });
+          };
+          return { callId, channelId, answered, cancel };
         },
         (err: unknown) => {
           this.#pending.delete(channelId);

@@ -138,8 +138,8 @@ export interface VoiceAgent {
    * resolves once it has been played. Agents without it need a recorded prompt for a warm transfer's summary.
    */
   speakToTransferTarget?(text: string, signal: AbortSignal): Promise<void>;
-  /** Ends the agent session; idempotent; always resolves. */
-  close(reason: CloseReason, initiator: HangupInitiator): Promise<void>;
+  /** Ends the agent session; idempotent; always resolves. `cause`: the Q.850 cause, when Asterisk reported one. */
+  close(reason: CloseReason, initiator: HangupInitiator, cause?: number): Promise<void>;
 }
 
 /** Builds the agent for a call from its route. */

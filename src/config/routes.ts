@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dialableListSchema } from './dialable.js';
 import { dialInAgentSchema } from './dial-in-route.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
@@ -160,6 +161,8 @@ export const routeSchema = z
     callerAllowlist: z.array(pattern).optional(),
     /** Transfer settings: `warm` (see `warm-transfer-route.ts`); every field defaulted when absent. */
     transfer: routeTransferSchema.optional(),
+    /** Destinations agents may `invite` on this route (patterns with `*`, see dialable.ts); none when absent. */
+    dialable: dialableListSchema.optional(),
   })
   .strict();
 

@@ -28,6 +28,8 @@ export interface AgentFactoryDeps {
   transcripts?: TranscriptSink;
   /** Adapter-wide WebRTC settings (ICE servers, host addresses, clock, waiting calls); defaults when absent. */
   webrtc?: WebRtcAgentSettings;
+  /** Agents of calls they placed themselves (`invite`); consulted first, whatever the route's agent kind. */
+  invited?: { agentFor(call: CallInfo): VoiceAgent | undefined };
   /** Waiting calls, one-time tokens and the start hook of `dial-in` routes; such calls fail when absent. */
   dialIn?: DialInSettings | undefined;
 }
@@ -40,6 +42,8 @@ export function legFormatOf(route: Route): AudioFormat {
 export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
   const webrtc = resolveWebRtcAgentSettings(deps.webrtc);
   return (call: CallInfo): VoiceAgent => {
+    const invited = deps.invited?.agentFor(call);
+    if (invited) return invited;
     const agent = call.route.agent;
     const custom = deps.custom?.[agent.kind];
     const log = (kind: string) => deps.logger.child({ callId: call.callId, agent: kind });

@@ -22,6 +22,8 @@ export interface EndpointBehaviourOptions {
   readonly context?: string;
   /** Caller id the far end presents as connected line. */
   readonly callerId?: CallerId;
+  /** What the called party says once answered (an `AudioSource`, as `placeInboundCall({ audio })` takes). */
+  readonly audio?: unknown;
 }
 
 interface EndpointEntry {
@@ -120,6 +122,7 @@ export class SimOriginate {
       },
       app,
       variables: req.variables,
+      audio: entry.options.audio,
     });
     const args = listParam(req, 'appArgs');
     const dialstring = rest ?? '';
