@@ -1,5 +1,8 @@
 import type { MediaClock } from '../audio/media-clock.js';
 import { AppError } from '../errors/app-error.js';
+import { hangUpAfterMessage } from './amd/amd-message.js';
+import { listenForAnsweringMachine } from './amd/amd-listener.js';
+import type { AmdResult } from './amd/amd-result.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallTelephony } from './call-control.js';
@@ -175,10 +178,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#watchSilence(bridge);
     this.#setState('connecting');
     this.record('media.connected', { format: leg.format, agent: agent.kind });
+    const amd = await this.#answeringMachine(leg, bridge);
+    if (this.#closing || amd === 'ended') return;
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
     try {
-      await agent.start({ ...this.info, legFormat: leg.format }, bridge.output, signal);
+      await agent.start({ ...this.info, legFormat: leg.format, amdResult: amd }, bridge.output, signal);
     } catch (err) {
       if (this.#closing) return;
       const code =
@@ -193,6 +198,34 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#setState('active');
     this.record('agent.connected', { kind: agent.kind });
     agent.notify({ type: 'answer' });
+  }
+
+  /**
+   * Answering-machine detection before the agent starts (outbound calls that ask for it): records the verdict, hangs
+   * up on a machine when the route says so (`ended`), or arms the hangup after the agent's message.
+   */
+  async #answeringMachine(leg: MediaLeg, bridge: MediaBridge): Promise<AmdResult | undefined | 'ended'> {
+    const amd = this.info.amd;
+    if (!amd) return undefined;
+    const result = await listenForAnsweringMachine({
+      settings: amd.settings,
+      leg,
+      speech: this.#o.speech,
+      asterisk: amd.asterisk,
+      callId: this.id,
+      log: this.log,
+      signal: this.#abort.signal,
+    });
+    if (this.#closing) return 'ended';
+    this.log.info({ amd: result }, 'answering-machine detection done');
+    this.record('amd.result', { ...result });
+    if (result.result !== 'machine') return result;
+    if (amd.settings.machine === 'hangup') {
+      await this.close('amd_machine');
+      return 'ended';
+    }
+    hangUpAfterMessage(bridge.playout, () => void this.close('amd_message_left'));
+    return result;
   }
 
   /** Delivers a DTMF digit from the telephony side (ARI) to the agent. */

@@ -280,20 +280,17 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       this.#mediaStasis.started(channel.id);
       return;
     }
-    const pending = this.#originator.answered(channel.id);
+    const pending = this.#originator.answered(channel.id, args);
+    if (pending === 'amd') return;
     if (pending) {
-      const session = this.#startCall(
-        channel,
-        'outbound',
-        pending.request.route,
-        pending.callId,
-        pending.request.customParameters ?? {},
-      );
+      const { route, customParameters, amd } = pending.request;
+      const amdInfo = amd && { settings: amd, asterisk: pending.amdResult };
+      const session = this.#startCall(channel, 'outbound', route, pending.callId, customParameters ?? {}, amdInfo);
       this.#own.set(channel.id, session);
       pending.resolve({ callId: session.id, channelId: channel.id });
       return;
     }
-    if (args[0] === 'outbound') {
+    if (args[0]?.startsWith('outbound')) {
       // An outbound call from a previous run of the adapter (or another instance): not ours to serve.
       this.#log.warn(
         { channel: channel.id },
@@ -329,6 +326,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     route: Route,
     callId: string,
     customParameters: Record<string, string>,
+    amd?: CallInfo['amd'],
   ): CallSession {
     const resources = { callerChannelId: channel.id } as AriCallTelephony['resources'];
     const telephony = new AriCallTelephony(this.#o.ari, resources, this.waitPlayback, this.#log.child({ callId }));
@@ -342,6 +340,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         channelId: channel.id,
         startedAt: new Date(),
         customParameters: { ...route.customParameters, ...customParameters },
+        amd,
       },
       { telephony },
     );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { amdOptionsSchema } from './amd-config.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
 import { webrtcAgentSchema } from './webrtc-route.js';
@@ -155,6 +156,8 @@ export const routeSchema = z
     tools: z.array(routeToolSchema).default([]),
     /** Callers allowed on this route (anchored regex); others are rejected. */
     callerAllowlist: z.array(pattern).optional(),
+    /** Answering-machine detection for outbound calls on this route (an originate's `amd` overrides it). */
+    amd: amdOptionsSchema.optional(),
   })
   .strict();
 
