@@ -151,7 +151,9 @@ export class Originator {
         .catch((err: unknown) => {
           this.#o.logger.warn({ err, channelId, callId: pending.callId }, 'could not send the call to AMD()');
           this.#pending.delete(channelId);
-          pending.reject(new AppError('AMD dialplan step failed', { code: 'ORIGINATE_FAILED', category: 'server', cause: err }));
+          pending.reject(
+            new AppError('AMD dialplan step failed', { code: 'ORIGINATE_FAILED', category: 'server', cause: err }),
+          );
         });
       return 'amd';
     }

@@ -42,7 +42,11 @@ describe('answering-machine detection on outbound calls (simulated Asterisk, Sil
   }
 
   async function originate(hh: AriHarness, route: Route, amd: AmdOptions) {
-    const r = await hh.app.stasis!.originate({ endpoint: 'PJSIP/trunk', route, amd: resolveAmdSettings(route.amd, amd) });
+    const r = await hh.app.stasis!.originate({
+      endpoint: 'PJSIP/trunk',
+      route,
+      amd: resolveAmdSettings(route.amd, amd),
+    });
     const session = hh.app.registry.get(r.callId)!;
     const events: CallLifecycleEvent[] = [];
     session.on('event', (e) => events.push(e));

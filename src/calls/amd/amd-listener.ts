@@ -106,7 +106,11 @@ class AmdListener {
 
   #startSpeech(format: AudioFormat): void {
     try {
-      const detector = speechDetectorForRate(this.#o.speech as SpeechDetectorFactory, format.sampleRate, this.#o.callId);
+      const detector = speechDetectorForRate(
+        this.#o.speech as SpeechDetectorFactory,
+        format.sampleRate,
+        this.#o.callId,
+      );
       detector.on('probability', (e) => {
         if (this.#verdict) return;
         const d = this.#classifier.window(e.atMs, SILERO_WINDOW_MS, e.probability);
@@ -157,11 +161,16 @@ class AmdListener {
     this.#stopSpeech();
     this.#o.leg.off('audio', this.#onAudio);
     this.#o.signal.removeEventListener('abort', this.#onAbort);
-    const verdict = this.#verdict ?? this.#fromDecision(this.#classifier.giveUp('NOAUDIO', this.#beeps?.elapsedMs ?? 0));
+    const verdict =
+      this.#verdict ?? this.#fromDecision(this.#classifier.giveUp('NOAUDIO', this.#beeps?.elapsedMs ?? 0));
     const waited = verdict.result === 'machine' && this.#o.settings.machine === 'message';
     this.#resolve(
       waited
-        ? { ...verdict, beep: this.#beepEndMs !== undefined, ...(this.#beepEndMs !== undefined ? { beepEndMs: this.#beepEndMs } : {}) }
+        ? {
+            ...verdict,
+            beep: this.#beepEndMs !== undefined,
+            ...(this.#beepEndMs !== undefined ? { beepEndMs: this.#beepEndMs } : {}),
+          }
         : verdict,
     );
   }

@@ -36,14 +36,23 @@ function classify(pattern: [number, number][]) {
 
 describe('AmdClassifier', () => {
   it('a short answer then silence is a human, decided after the after-greeting silence', () => {
-    const d = classify([[0, 320], [0.9, 480], [0.05, 2000]]);
+    const d = classify([
+      [0, 320],
+      [0.9, 480],
+      [0.05, 2000],
+    ]);
     expect(d).toMatchObject({ result: 'human', cause: 'HUMAN' });
     expect(d!.decisionMs).toBeGreaterThanOrEqual(800 + 800);
     expect(d!.decisionMs).toBeLessThan(800 + 800 + 100);
   });
 
   it('a long greeting is a machine (LONGGREETING), many short words are MAXWORDS', () => {
-    expect(classify([[0, 320], [0.9, 2500]])).toMatchObject({ result: 'machine', cause: 'LONGGREETING' });
+    expect(
+      classify([
+        [0, 320],
+        [0.9, 2500],
+      ]),
+    ).toMatchObject({ result: 'machine', cause: 'LONGGREETING' });
     const words: [number, number][] = [];
     for (let i = 0; i < 6; i++) words.push([0.9, 160], [0.1, 320]);
     expect(classify(words)).toMatchObject({ result: 'machine', cause: 'MAXWORDS' });
@@ -52,7 +61,13 @@ describe('AmdClassifier', () => {
   it('silence is notsure (INITIALSILENCE); a pause inside a word does not end it', () => {
     expect(classify([[0, 4000]])).toMatchObject({ result: 'notsure', cause: 'INITIALSILENCE' });
     // 96 ms dips (under BETWEEN_WORDS_MS) inside speech: one word, whose voiced time grows into a long greeting.
-    const d = classify([[0.9, 480], [0.1, 96], [0.9, 480], [0.1, 96], [0.9, 640]]);
+    const d = classify([
+      [0.9, 480],
+      [0.1, 96],
+      [0.9, 480],
+      [0.1, 96],
+      [0.9, 640],
+    ]);
     expect(d).toMatchObject({ result: 'machine', cause: 'LONGGREETING' });
   });
 
@@ -107,7 +122,11 @@ describe('AMD settings and results', () => {
     const bad = originateCommandSchema.safeParse({ type: 'originate', endpoint: 'PJSIP/x', amd: { mode: 'guess' } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['amd', 'mode']);
-    const extra = originateCommandSchema.safeParse({ type: 'originate', endpoint: 'PJSIP/x', amd: { mode: 'adapter', x: 1 } });
+    const extra = originateCommandSchema.safeParse({
+      type: 'originate',
+      endpoint: 'PJSIP/x',
+      amd: { mode: 'adapter', x: 1 },
+    });
     expect(extra.success).toBe(false);
     expect(originateCommandSchema.safeParse({ type: 'originate', endpoint: 'PJSIP/x', amd: {} }).success).toBe(false);
   });
