@@ -2,7 +2,7 @@ import type { MediaClock } from '../audio/media-clock.js';
 import { AppError } from '../errors/app-error.js';
 import { hangUpAfterMessage } from './amd/amd-message.js';
 import { listenForAnsweringMachine } from './amd/amd-listener.js';
-import type { AmdResult } from './amd/amd-result.js';
+import { type AmdResult, withAmdResult } from './amd/amd-call-info.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallTelephony } from './call-control.js';
@@ -183,7 +183,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
     try {
-      await agent.start({ ...this.info, legFormat: leg.format, amdResult: amd }, bridge.output, signal);
+      await agent.start({ ...withAmdResult(this.info, amd), legFormat: leg.format }, bridge.output, signal);
     } catch (err) {
       if (this.#closing) return;
       const code =
@@ -224,6 +224,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       await this.close('amd_machine');
       return 'ended';
     }
+    bridge.discardHeldAudio(); // the greeting and the beep are not for the agent to answer
     hangUpAfterMessage(bridge.playout, () => void this.close('amd_message_left'));
     return result;
   }
