@@ -127,6 +127,20 @@ describe('answering-machine detection on outbound calls (simulated Asterisk, Sil
     await waitFor(() => h.sim.channels().length === 0, 10_000, 'callee hung up');
   });
 
+  it('asterisk mode: a callee who hangs up during AMD() fails the originate with ORIGINATE_AMD_HANGUP', async () => {
+    const { h, agent, route } = await start();
+    h.sim.setEndpointBehaviour('PJSIP/trunk', 'answer', {
+      ringMs: 50,
+      amd: { status: 'HANGUP', cause: '', delayMs: 100 },
+    });
+    const settings = resolveAmdSettings(undefined, { mode: 'asterisk' });
+    await expect(h.app.stasis!.originate({ endpoint: 'PJSIP/trunk', route, amd: settings })).rejects.toMatchObject({
+      code: 'ORIGINATE_AMD_HANGUP',
+    });
+    expect(agent.sessions).toHaveLength(0);
+    await waitFor(() => h.sim.channels().length === 0, 10_000, 'channel gone');
+  });
+
   it('asterisk mode, human: the agent gets amd=human (asterisk) in incoming', async () => {
     const { h, agent, route } = await start();
     h.sim.setEndpointBehaviour('PJSIP/trunk', 'answer', {
