@@ -16,9 +16,9 @@ import {
   type SpeechDetectorFactory,
   StasisController,
   type VoiceAgent,
-  WaitingCalls,
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
+import { createDialInServices } from './dial-in-services.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -117,18 +117,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const directUuids = new UuidRegistry<Route>();
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
-  /** Calls of WebRTC routes without `url`, waiting for an agent to connect to /v1/agent/webrtc. */
-  const waitingCalls = new WaitingCalls();
+  const dialIn = createDialInServices(config, () => http?.address); // calls that wait for agents to connect in
   const agentFactory = createAgentFactory({
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
     transcripts,
+    dialIn: dialIn.settings,
     webrtc: {
       iceServers: config.webrtc.iceServers,
       hostAddresses: config.webrtc.hostAddresses,
       clock,
-      waitingCalls,
+      waitingCalls: dialIn.webrtcWaitingCalls,
       record: (callId, type, data) => registry.get(callId)?.record(type, data),
     },
     realtime: {
@@ -309,7 +309,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         refusedRoutes: stasis ? () => stasis.refusedRoutes : undefined,
         metrics,
         registry,
-        agentWebRtc: { waitingCalls, labPage: config.labMode },
+        ...dialIn.httpOptions(config.labMode),
         audioSocketRoutes: {
           routeExists: (name) => intake.routeExists(name),
           register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),

@@ -5,7 +5,13 @@ import { isGone } from './ari-setup.js';
 import type { CallTelephony } from './call-control.js';
 import type { ChannelLiveness } from './silence-watchdog.js';
 import type { TelephonyAri } from './stasis-ari.js';
-import type { TransferTarget } from './voice-agent.js';
+import type { TransferTarget, WarmTransferRequest } from './voice-agent.js';
+import {
+  WarmTransfer,
+  type WarmTransferCall,
+  type WarmTransferEnv,
+  type WarmTransferOutcome,
+} from './warm-transfer.js';
 
 /** Resources one Stasis call holds in Asterisk. Filled in as the call is set up. */
 export interface AriCallResources {
@@ -26,12 +32,64 @@ export class AriCallTelephony implements CallTelephony {
   #releasedMedia: string | undefined;
   #releasedBridge: string | undefined;
   #playSeq = 0;
+  readonly #warm: WarmTransferEnv | undefined;
+  #transferring: WarmTransfer | undefined;
+  /** Settles when the last warm transfer has finished (its clean-up and its events included). */
+  #transferDone: Promise<void> | undefined;
 
-  constructor(ari: TelephonyAri, resources: AriCallResources, waitPlayback: PlaybackWaiter, logger: Logger) {
+  constructor(
+    ari: TelephonyAri,
+    resources: AriCallResources,
+    waitPlayback: PlaybackWaiter,
+    logger: Logger,
+    warm?: WarmTransferEnv,
+  ) {
     this.#ari = ari;
     this.resources = resources;
     this.#waitPlayback = waitPlayback;
     this.#log = logger;
+    this.#warm = warm;
+  }
+
+  /**
+   * Starts a warm transfer (see `WarmTransfer`). Throws at once for a bad target, a call without a bridge, or a
+   * transfer already running; otherwise returns its id and its outcome (which never rejects).
+   */
+  warmTransfer(
+    request: WarmTransferRequest,
+    call: Omit<WarmTransferCall, 'callerChannelId' | 'bridgeId'>,
+    signal: AbortSignal,
+  ): { transferId: string; outcome: Promise<WarmTransferOutcome> } {
+    const bridgeId = this.resources.bridgeId;
+    if (!this.#warm || !bridgeId) {
+      throw new AppError('a warm transfer needs the call to be bridged in the Stasis app', {
+        code: 'ACTION_UNAVAILABLE',
+        category: 'invalid_request',
+      });
+    }
+    this.#refuseWhileTransferring();
+    const transfer = new WarmTransfer(
+      this.#warm,
+      { ...call, callerChannelId: this.resources.callerChannelId, bridgeId },
+      request,
+    );
+    this.#transferring = transfer;
+    const outcome = transfer.run(signal).finally(() => {
+      if (this.#transferring === transfer) this.#transferring = undefined;
+    });
+    this.#transferDone = outcome.then(
+      () => undefined,
+      () => undefined,
+    );
+    return { transferId: transfer.id, outcome };
+  }
+
+  #refuseWhileTransferring(): void {
+    if (!this.#transferring) return;
+    throw new AppError(`a warm transfer (${this.#transferring.id}) is already running on this call`, {
+      code: 'TRANSFER_IN_PROGRESS',
+      category: 'conflict',
+    });
   }
 
   answer(): Promise<void> {
@@ -52,6 +110,7 @@ export class AriCallTelephony implements CallTelephony {
   }
 
   async transfer(target: TransferTarget): Promise<void> {
+    this.#refuseWhileTransferring();
     const id = this.resources.callerChannelId;
     if ('endpoint' in target) {
       await this.#ari.channels.redirect(id, { endpoint: target.endpoint });
@@ -117,6 +176,8 @@ export class AriCallTelephony implements CallTelephony {
    * when setup created more resources after an earlier call: each resource is released once.
    */
   async release(): Promise<void> {
+    // A transfer cut short by the call's end finishes first (the person's leg hung up, its `failed` event recorded).
+    await this.#transferDone;
     const { mediaChannelId, bridgeId } = this.resources;
     if (mediaChannelId && this.#releasedMedia !== mediaChannelId) {
       this.#releasedMedia = mediaChannelId;

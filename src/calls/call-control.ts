@@ -1,5 +1,6 @@
 import type { ChannelLiveness } from './silence-watchdog.js';
-import type { TransferTarget } from './voice-agent.js';
+import type { TransferTarget, WarmTransferRequest } from './voice-agent.js';
+import type { WarmTransferCall, WarmTransferOutcome } from './warm-transfer.js';
 
 /**
  * Telephony actions on a call's Asterisk side (ARI for Stasis calls). Dialplan-direct calls have none: for them
@@ -10,6 +11,12 @@ export interface CallTelephony {
   ring(): Promise<void>;
   hangup(reason: string): Promise<void>;
   transfer(target: TransferTarget): Promise<void>;
+  /** Starts a warm transfer (Stasis calls); throws at once when it cannot start. See `warm-transfer.ts`. */
+  warmTransfer?(
+    request: WarmTransferRequest,
+    call: Omit<WarmTransferCall, 'callerChannelId' | 'bridgeId'>,
+    signal: AbortSignal,
+  ): { transferId: string; outcome: Promise<WarmTransferOutcome> };
   /** Plays one or more media URIs to the caller (ARI: `sound:…`, `recording:…`, `digits:…`, `tone:…`). */
   play(media: string | readonly string[], playId?: string): Promise<void>;
   /** Plays to the caller and resolves once it finished (fallbacks), or after `timeoutMs`. */

@@ -3,7 +3,7 @@ import type { AmdResult } from './amd/amd-result.js';
 import type { CloseReason, HangupInitiator } from './close-reason.js';
 import type { ChannelLiveness, SilenceEndCause } from './silence-watchdog.js';
 import type { CallLatency } from './turn-latency.js';
-import type { AgentAction } from './voice-agent.js';
+import type { AgentAction, WarmTransferFailure } from './voice-agent.js';
 
 /**
  * The lifecycle events a call records, defined once: each type with the data it carries. `CallSession.record`
@@ -69,6 +69,21 @@ export interface LifecycleEventData {
   'webrtc.negotiated': { codec: string; payloadType: number; offered: string[] };
   'webrtc.connected': { codec: string | undefined };
   'webrtc.failed': { code: string; message: string; [detail: string]: unknown };
+  /** Warm transfer steps (`warm-transfer.ts`): the person is dialled (`target`), rings, answers, hears the summary. */
+  'transfer.started': { transferId: string; target: string; hold: 'agent' | 'moh'; reason?: string | undefined };
+  'transfer.ringing': { transferId: string; channel: string };
+  'transfer.answered': { transferId: string; channel: string };
+  'transfer.summary_played': { transferId: string; via: 'prompt' | 'agent' | 'none' };
+  /** The caller is bridged with the person (`bridge`); the agent leaves and the call ends as `transferred`. */
+  'transfer.completed': { transferId: string; bridge: string };
+  /** The transfer failed; the caller is back with the agent. `cause` is Asterisk's Q.850 cause, when there is one. */
+  'transfer.failed': {
+    transferId: string;
+    reason: WarmTransferFailure;
+    message: string;
+    cause?: number | undefined;
+    causeText?: string | undefined;
+  };
   /** The call is over; `cause`/`text` are Asterisk's hangup cause, when it gave one. */
   'call.ended': {
     reason: CloseReason;
@@ -106,6 +121,12 @@ export const PUBLIC_CALL_EVENT_NAMES = [
   'call.amd_result',
   'call.transcript',
   'call.transferred',
+  'call.transfer_started',
+  'call.transfer_ringing',
+  'call.transfer_answered',
+  'call.transfer_summary_played',
+  'call.transfer_completed',
+  'call.transfer_failed',
   'call.playback_started',
   'call.playback_finished',
   'call.recording_started',
@@ -142,6 +163,12 @@ export const PUBLIC_EVENT_NAME = {
   'webrtc.negotiated': null,
   'webrtc.connected': null,
   'webrtc.failed': null,
+  'transfer.started': 'call.transfer_started',
+  'transfer.ringing': 'call.transfer_ringing',
+  'transfer.answered': 'call.transfer_answered',
+  'transfer.summary_played': 'call.transfer_summary_played',
+  'transfer.completed': 'call.transfer_completed',
+  'transfer.failed': 'call.transfer_failed',
   'call.ended': 'call.ended',
 } as const satisfies { [K in LifecycleEventType]: PublicCallEventName | null };
 

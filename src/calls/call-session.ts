@@ -1,8 +1,7 @@
 import type { MediaClock } from '../audio/media-clock.js';
 import { AppError } from '../errors/app-error.js';
-import { hangUpAfterMessage } from './amd/amd-message.js';
-import { listenForAnsweringMachine } from './amd/amd-listener.js';
-import { type AmdResult, withAmdResult } from './amd/amd-call-info.js';
+import { withAmdResult } from './amd/amd-call-info.js';
+import { answeringMachineStep } from './amd/amd-step.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallTelephony } from './call-control.js';
@@ -10,7 +9,8 @@ import type { LifecycleEvent, LifecycleEventData, LifecycleEventType } from './c
 import { type CloseReason, type HangupInitiator, initiatorOf } from './close-reason.js';
 import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
-import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
+import type { AgentAction, AgentFactory, CallInfo, VoiceAgent, WarmTransferRequest } from './voice-agent.js';
+import { type StartedWarmTransfer, startWarmTransfer } from './warm-transfer-session.js';
 import type { CallLatency } from './turn-latency.js';
 import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
 import type { UplinkGap } from './uplink-gap-filler.js';
@@ -178,7 +178,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#watchSilence(bridge);
     this.#setState('connecting');
     this.record('media.connected', { format: leg.format, agent: agent.kind });
-    const amd = await this.#answeringMachine(leg, bridge);
+    const amd = await answeringMachineStep(this, { leg, bridge, speech: this.#o.speech, signal: this.#abort.signal });
     if (this.#closing || amd === 'ended') return;
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
@@ -198,35 +198,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#setState('active');
     this.record('agent.connected', { kind: agent.kind });
     agent.notify({ type: 'answer' });
-  }
-
-  /**
-   * Answering-machine detection before the agent starts (outbound calls that ask for it): records the verdict, hangs
-   * up on a machine when the route says so (`ended`), or arms the hangup after the agent's message.
-   */
-  async #answeringMachine(leg: MediaLeg, bridge: MediaBridge): Promise<AmdResult | undefined | 'ended'> {
-    const amd = this.info.amd;
-    if (!amd) return undefined;
-    const result = await listenForAnsweringMachine({
-      settings: amd.settings,
-      leg,
-      speech: this.#o.speech,
-      asterisk: amd.asterisk,
-      callId: this.id,
-      log: this.log,
-      signal: this.#abort.signal,
-    });
-    if (this.#closing) return 'ended';
-    this.log.info({ amd: result }, 'answering-machine detection done');
-    this.record('amd.result', { ...result });
-    if (result.result !== 'machine') return result;
-    if (amd.settings.machine === 'hangup') {
-      await this.close('amd_machine');
-      return 'ended';
-    }
-    bridge.discardHeldAudio(); // the greeting and the beep are not for the agent to answer
-    hangUpAfterMessage(bridge.playout, () => void this.close('amd_message_left'));
-    return result;
   }
 
   /** Delivers a DTMF digit from the telephony side (ARI) to the agent. */
@@ -253,6 +224,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         await this.#need(tel, action.type).transfer(action.target);
         await this.close('transferred');
         return;
+      case 'warmTransfer':
+        await startWarmTransfer(this, action.transfer, this.#abort.signal, true).done;
+        return;
       case 'play':
         await this.#need(tel, action.type).play(action.media, action.playId);
         return;
@@ -260,6 +234,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         await this.#need(tel, action.type).sendDtmf(action.digits);
         return;
     }
+  }
+
+  /** Starts a warm transfer for the control plane (REST, CLI, queue); its steps are lifecycle events. */
+  startWarmTransfer(request: WarmTransferRequest): StartedWarmTransfer {
+    const started = startWarmTransfer(this, request, this.#abort.signal, false);
+    started.done.catch((err: unknown) => this.log.info({ err }, 'warm transfer ended without the caller bridged'));
+    return started;
   }
 
   #need(tel: CallTelephony | undefined, what: string): CallTelephony {

@@ -41,7 +41,7 @@ export interface StasisAri {
   readonly bridges: MediaPathAri['bridges'] &
     TelephonyAri['bridges'] &
     ReconcileAri['bridges'] &
-    Pick<AriClient['bridges'], 'create'>;
+    Pick<AriClient['bridges'], 'create' | 'startMoh' | 'stopMoh'>;
   readonly applications: ReconcileAri['applications'];
   readonly recordings: TelephonyAri['recordings'];
   readonly asterisk: ProbeAri['asterisk'];

@@ -21,6 +21,8 @@ import type { StasisAri } from './stasis-ari.js';
 import { type OriginateRequest, type OriginateResult, Originator } from './stasis-originate.js';
 import { type ReconcileResult, reconcileWithAsterisk } from './stasis-reconcile.js';
 import type { CallInfo } from './voice-agent.js';
+import { WARM_TRANSFER_STASIS_ARG, WarmTransferLegs } from './warm-transfer-legs.js';
+import { PlaybackWaiters } from './playback-waiters.js';
 import type { WebSocketMediaOptions } from './websocket-media-setup.js';
 
 export type { OriginateRequest, OriginateResult } from './stasis-originate.js';
@@ -89,7 +91,8 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   readonly #originator: Originator;
   readonly #mediaPaths: ReadonlyMap<MediaKind, MediaPathSetup>;
   #closed: Promise<void> | undefined;
-  readonly #playbackWaiters = new Map<string, () => void>();
+  readonly #playbacks = new PlaybackWaiters();
+  readonly #transferLegs = new WarmTransferLegs(); // persons dialled and callers handed over by warm transfers
   /** StasisStarts of our media channels, before or after their externalMedia answer (see ari-setup.ts). */
   readonly #mediaStasis = new MediaStasisTracker();
   /** Our channels Asterisk is hanging up (their bridge exit is part of the hangup, not a media failure). */
@@ -176,25 +179,12 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
    * Sends the originate and resolves once Asterisk accepted it (the far end is ringing), with the call's ids and a
    * promise of the outcome: answered (the call is live in the registry) or a typed error with the Q.850 cause.
    */
-  startOriginate(
-    request: OriginateRequest,
-  ): Promise<{ callId: string; channelId: string; answered: Promise<OriginateResult> }> {
+  startOriginate(request: OriginateRequest): ReturnType<Originator['start']> {
     return this.#originator.start(request);
   }
 
   /** Waits for a playback's PlaybackFinished (or the timeout). */
-  waitPlayback = (playbackId: string, timeoutMs: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#playbackWaiters.delete(playbackId);
-        resolve();
-      }, timeoutMs);
-      this.#playbackWaiters.set(playbackId, () => {
-        clearTimeout(timer);
-        this.#playbackWaiters.delete(playbackId);
-        resolve();
-      });
-    });
+  waitPlayback = (playbackId: string, timeoutMs: number): Promise<void> => this.#playbacks.wait(playbackId, timeoutMs);
 
   /**
    * Brings our view and Asterisk's into line: live sessions whose caller channel is gone end; channels and bridges
@@ -205,7 +195,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       ari: this.#o.ari,
       app: this.#o.app,
       registry: this.#o.registry,
-      owns: (id) => this.#own.has(id) || this.#originator.has(id),
+      owns: (id) => this.#own.has(id) || this.#originator.has(id) || this.#transferLegs.owns(id),
       logger: this.#log,
     });
     this.emit('reconciled', result);
@@ -213,6 +203,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #handle(ev: AriEvent): void {
+    this.#transferLegs.dispatch(ev);
     switch (ev.type) {
       case 'StasisStart':
         this.#onStasisStart(ev.channel, ev.args);
@@ -239,7 +230,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         this.#originator.dialled(ev.peer.id, ev.dialstatus);
         return;
       case 'PlaybackFinished':
-        this.#playbackWaiters.get(ev.playback.id)?.();
+        this.#playbacks.finished(ev.playback.id);
         return;
       case 'ChannelLeftBridge':
         this.#onLeftBridge(ev.channel.id, ev.bridge.id);
@@ -280,6 +271,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       this.#mediaStasis.started(channel.id);
       return;
     }
+    if (this.#transferLegs.owns(channel.id)) return;
     const pending = this.#originator.answered(channel.id, args);
     if (pending === 'amd') return;
     if (pending) {
@@ -290,7 +282,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       pending.resolve({ callId: session.id, channelId: channel.id });
       return;
     }
-    if (args[0]?.startsWith('outbound')) {
+    if (args[0]?.startsWith('outbound') || args[0] === WARM_TRANSFER_STASIS_ARG) {
       // An outbound call from a previous run of the adapter (or another instance): not ours to serve.
       this.#log.warn(
         { channel: channel.id },
@@ -328,8 +320,9 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     customParameters: Record<string, string>,
     amd?: CallInfo['amd'],
   ): CallSession {
-    const resources = { callerChannelId: channel.id } as AriCallTelephony['resources'];
-    const telephony = new AriCallTelephony(this.#o.ari, resources, this.waitPlayback, this.#log.child({ callId }));
+    const [ari, log, resources] = [this.#o.ari, this.#log.child({ callId }), { callerChannelId: channel.id }];
+    const warm = { ari, app: this.#o.app, legs: this.#transferLegs };
+    const telephony = new AriCallTelephony(ari, resources, this.waitPlayback, log, warm);
     const session = this.#o.makeSession(
       {
         callId,

@@ -42,12 +42,59 @@ export type CallNotice =
   | { type: 'playoutDrained' }
   /** A mark that was dropped by a flush (it will not be reached). */
   | { type: 'markCleared'; name: string }
-  | { type: 'error'; code: string; message: string; command?: string };
+  | { type: 'error'; code: string; message: string; command?: string }
+  /** A step of a warm transfer (see `warm-transfer.ts`); `failed` says why, with Asterisk's Q.850 cause if any. */
+  | {
+      type: 'transfer';
+      transferId: string;
+      state: WarmTransferState;
+      target: string;
+      reason?: WarmTransferFailure;
+      message?: string;
+      cause?: number;
+      causeText?: string;
+    };
+
+/** The steps of a warm transfer, in order; `failed` may follow any step before `completed`. */
+export const WARM_TRANSFER_STATES = [
+  'started',
+  'ringing',
+  'answered',
+  'summary_played',
+  'completed',
+  'failed',
+] as const;
+export type WarmTransferState = (typeof WARM_TRANSFER_STATES)[number];
+
+/** Why a warm transfer failed (the caller is back with the agent, unless the caller is gone). */
+export const WARM_TRANSFER_FAILURES = [
+  'busy',
+  'no_answer',
+  'declined',
+  'human_hangup',
+  'unreachable',
+  'caller_hangup',
+  'cancelled',
+] as const;
+export type WarmTransferFailure = (typeof WARM_TRANSFER_FAILURES)[number];
+
+/** A warm transfer an agent or the control plane asks for. */
+export interface WarmTransferRequest {
+  readonly target: TransferTarget;
+  /** What the person is told about the caller, spoken by the agent (agents with `speakToTransferTarget`). */
+  readonly summary?: string | undefined;
+  /** Media played to the person instead (`sound:…`, `recording:…`); the route's `transfer.warm.prompt` if absent. */
+  readonly prompt?: readonly string[] | undefined;
+  /** Why the caller is transferred, for the record. */
+  readonly reason?: string | undefined;
+}
 
 /** Something the agent asks of the call. */
 export type AgentAction =
   | { type: 'hangup'; reason?: string }
   | { type: 'transfer'; target: TransferTarget }
+  /** Resolves when the caller is bridged with the person; rejects (TRANSFER_* codes) when the caller is back. */
+  | { type: 'warmTransfer'; transfer: WarmTransferRequest }
   | { type: 'play'; media: string; playId?: string }
   | { type: 'dtmf'; digits: string }
   | { type: 'mute' }
@@ -92,6 +139,11 @@ export interface VoiceAgent {
    * cannot take text leave it out, and the control command fails with ACTION_UNAVAILABLE.
    */
   sendMessage?(text: string, options: { interrupt: boolean }): void;
+  /**
+   * Speaks `text` to the person a warm transfer reached (the agent's audio goes to them alone at that moment);
+   * resolves once it has been played. Agents without it need a recorded prompt for a warm transfer's summary.
+   */
+  speakToTransferTarget?(text: string, signal: AbortSignal): Promise<void>;
   /** Ends the agent session; idempotent; always resolves. */
   close(reason: CloseReason, initiator: HangupInitiator): Promise<void>;
 }

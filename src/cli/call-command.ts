@@ -163,9 +163,28 @@ export function buildCallCommand(print: (value: unknown) => void): Command {
     .command('transfer <id> <target>')
     .description('transfer the caller to an endpoint (PJSIP/200) or extension')
     .option('--context <context>', 'dialplan context of an extension target')
+    .option('--warm', 'warm transfer: dial the person and tell them about the caller first')
+    .option('--summary <text>', 'warm: what the person is told, spoken by the agent')
+    .option('--prompt <media...>', 'warm: ARI media played to the person (sound:..., recording:...)')
+    .option('--reason <text>', 'warm: why the caller is transferred')
     .action(
-      run(async (api, id: string, target: string, o: { context?: string }) =>
-        api.request('POST', path(id, 'transfer'), { body: { target, ...(o.context ? { context: o.context } : {}) } }),
+      run(
+        async (
+          api,
+          id: string,
+          target: string,
+          o: { context?: string; warm?: boolean; summary?: string; prompt?: string[]; reason?: string },
+        ) =>
+          api.request('POST', path(id, 'transfer'), {
+            body: {
+              target,
+              ...(o.context ? { context: o.context } : {}),
+              ...(o.warm ? { mode: 'warm' } : {}),
+              ...(o.summary !== undefined ? { summary: o.summary } : {}),
+              ...(o.prompt !== undefined ? { prompt: o.prompt } : {}),
+              ...(o.reason !== undefined ? { reason: o.reason } : {}),
+            },
+          }),
       ),
     );
 

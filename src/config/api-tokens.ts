@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import type { ConfigIssue } from '../errors/config-error.js';
 
-/** Scopes of REST API tokens: `read` lists and gets; `control` also originates and controls calls. */
-export const API_TOKEN_SCOPES = ['read', 'control'] as const;
+/**
+ * Scopes of API tokens: `read` lists and gets; `control` also originates and controls calls; `agent` only connects
+ * agents in at /v1/agents/ws (no REST access; `control` does not include it).
+ */
+export const API_TOKEN_SCOPES = ['read', 'control', 'agent'] as const;
 export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
 
 export interface ApiTokenConfig {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AGENT_ENV_VARS } from './agent-env-vars.js';
 import { RTP_ENV_VARS } from './rtp-env-vars.js';
 
 /**
@@ -226,6 +227,7 @@ export const ENV_VARS = {
     description:
       'How long a call of a WebRTC route without `url` waits for an agent to take it at /v1/agent/webrtc before its fallback.',
   }),
+  ...AGENT_ENV_VARS,
   LAB_MODE: spec({
     schema: bool,
     default: 'false',
@@ -371,7 +373,7 @@ export const ENV_VARS = {
   API_TOKENS: spec({
     schema: z.string().min(1),
     description:
-      'Bearer tokens of the REST API: comma-separated `name:scope:token` (scope `read` or `control`; control includes read) or a JSON list of `{"name","scope","token"}`. Without tokens every /v1 request is refused with 401.',
+      'Bearer tokens of the REST API: comma-separated `name:scope:token` (scope `read` or `control`; control includes read; `agent` only connects agents in at /v1/agents/ws) or a JSON list of `{"name","scope","token"}`. Without tokens every /v1 request is refused with 401.',
     secret: true,
   }),
   RATE_LIMIT_PER_MINUTE: spec({

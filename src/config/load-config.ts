@@ -48,7 +48,7 @@ export interface ConfigShape {
     slin16Send: 'slin' | 'slin16';
     payloadTypes: Partial<Record<'ulaw' | 'alaw' | 'slin' | 'slin16', number>>;
   };
-  agent: { connectTimeoutMs: number; waitTimeoutMs: number };
+  agent: { connectTimeoutMs: number; waitTimeoutMs: number; tokenTtlMs: number; connectBaseUrl: string | undefined };
   labMode: boolean;
   /** WebRTC agents: STUN/TURN servers and the addresses host candidates are offered on. */
   webrtc: {
@@ -181,7 +181,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const issues: ConfigIssue[] = [];
   const routeSecrets: Record<string, string> = {};
   for (const r of routes) {
-    const name = 'secretEnv' in r.agent ? r.agent.secretEnv : undefined;
+    // A dial-in route's secret signs its agent start hook.
+    const name =
+      'secretEnv' in r.agent ? r.agent.secretEnv : r.agent.kind === 'dial-in' ? r.agent.start?.secretEnv : undefined;
     if (name === undefined) continue;
     const value = env[name];
     if (!value)
@@ -291,7 +293,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       slin16Send: v.RTP_SLIN16_SEND,
       payloadTypes: v.RTP_PAYLOAD_TYPES ?? {},
     },
-    agent: { connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS, waitTimeoutMs: v.AGENT_WAIT_TIMEOUT_MS },
+    agent: {
+      connectTimeoutMs: v.AGENT_CONNECT_TIMEOUT_MS,
+      waitTimeoutMs: v.AGENT_WAIT_TIMEOUT_MS,
+      tokenTtlMs: v.AGENT_TOKEN_TTL_MS,
+      connectBaseUrl: v.AGENT_CONNECT_BASE_URL,
+    },
     labMode: v.LAB_MODE,
     webrtc: { iceServers: v.WEBRTC_ICE_SERVERS ?? [], hostAddresses: v.WEBRTC_HOST_ADDRESSES },
     vad: {

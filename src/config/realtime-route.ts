@@ -135,6 +135,15 @@ export const realtimeBuiltinToolsSchema = z
       .strict()
       .refine((t) => Object.keys(t.destinations).length > 0, 'name at least one destination')
       .optional(),
+    /**
+     * `warm_transfer`: a warm transfer to one of these named destinations: the model gives a summary, which it
+     * speaks to the person when they answer (route `transfer.warm` sets hold, ring timeout, decline key; needs ARI).
+     */
+    warmTransfer: z
+      .object({ destinations: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), realtimeTransferDestinationSchema) })
+      .strict()
+      .refine((t) => Object.keys(t.destinations).length > 0, 'name at least one destination')
+      .optional(),
   })
   .strict();
 
@@ -203,6 +212,7 @@ export const realtimeAgentSchema = z
       ...(a.builtinTools.hangup ? ['hangup'] : []),
       ...(a.builtinTools.sendDtmf ? ['send_dtmf'] : []),
       ...(a.builtinTools.transfer ? ['transfer'] : []),
+      ...(a.builtinTools.warmTransfer ? ['warm_transfer'] : []),
     ]);
     const seen = new Set<string>();
     (a.session.tools ?? []).forEach((t, i) => {

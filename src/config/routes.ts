@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { dialInAgentSchema } from './dial-in-route.js';
 import { amdOptionsSchema } from './amd-config.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
+import { routeTransferSchema } from './warm-transfer-route.js';
 import { webrtcAgentSchema } from './webrtc-route.js';
 
 /**
@@ -80,6 +82,7 @@ export const agentSchema = z.discriminatedUnion('kind', [
   twilioAgentSchema,
   webrtcAgentSchema,
   realtimeAgentSchema,
+  dialInAgentSchema,
 ]);
 
 /** What the caller gets when the agent cannot be reached or fails for good. */
@@ -156,6 +159,8 @@ export const routeSchema = z
     tools: z.array(routeToolSchema).default([]),
     /** Callers allowed on this route (anchored regex); others are rejected. */
     callerAllowlist: z.array(pattern).optional(),
+    /** Transfer settings: `warm` (see `warm-transfer-route.ts`); every field defaulted when absent. */
+    transfer: routeTransferSchema.optional(),
     /** Answering-machine detection for outbound calls on this route (an originate's `amd` overrides it). */
     amd: amdOptionsSchema.optional(),
   })
@@ -188,6 +193,7 @@ export type RouteMatch = z.output<typeof routeMatchSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type { RealtimeAgentConfig } from './realtime-route.js';
 export type { WebRtcAgentConfig } from './webrtc-route.js';
+export type { AgentStartHookConfig, DialInAgentConfig } from './dial-in-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */

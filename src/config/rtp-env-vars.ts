@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envSpec } from './env-spec.js';
 
 /** The RTP media path's environment variables (routes with `media: rtp`), part of ENV_VARS. */
 
@@ -17,48 +18,44 @@ const rtpPayloadTypes = z.string().transform((raw, ctx) => {
   }
   return out;
 });
-/** One entry of the table (the shape of `EnvVarSpec` in env-vars.ts, which spreads this table into its own). */
-function spec<const T extends { schema: z.ZodType; default?: string; description: string }>(s: T): T {
-  return s;
-}
 
 export const RTP_ENV_VARS = {
-  RTP_PORT_MIN: spec({
+  RTP_PORT_MIN: envSpec({
     schema: z.coerce.number().int().min(1024).max(65535),
     default: '20000',
     description:
       'Routes with media "rtp": first UDP port of the range the adapter receives RTP on (one port per call). Keep it apart from the rtpstart-rtpend range of an Asterisk on the same host.',
   }),
-  RTP_PORT_MAX: spec({
+  RTP_PORT_MAX: envSpec({
     schema: z.coerce.number().int().min(1024).max(65535),
     default: '20999',
     description:
       'Last UDP port of the RTP range. When every port is in use, a new RTP call is refused (close reason media_unavailable) and counted.',
   }),
-  RTP_BIND_HOST: spec({
+  RTP_BIND_HOST: envSpec({
     schema: z.union([z.ipv4(), z.ipv6()], { message: 'expected an IP address' }),
     default: '0.0.0.0',
     description: 'Address the RTP sockets bind.',
   }),
-  RTP_ADVERTISE_HOST: spec({
+  RTP_ADVERTISE_HOST: envSpec({
     schema: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected a host name or IP address (no port)'),
     default: '127.0.0.1',
     description:
       'Host (no port) Asterisk sends RTP to: externalMedia external_host is <RTP_ADVERTISE_HOST>:<port of the call>. The address of this adapter as Asterisk reaches it.',
   }),
-  RTP_JITTER_BUFFER_MS: spec({
+  RTP_JITTER_BUFFER_MS: envSpec({
     schema: z.coerce.number().int().min(0).max(200),
     default: '60',
     description:
       'Uplink jitter buffer of RTP calls: longest wait for a missing packet before it is counted lost and concealed with silence. In-order packets are not delayed. 0 turns reordering off.',
   }),
-  RTP_SLIN16_SEND: spec({
+  RTP_SLIN16_SEND: envSpec({
     schema: z.enum(['slin', 'slin16']),
     default: 'slin',
     description:
       'Routes with media "rtp" and audioFormat slin16: what is sent to Asterisk. slin: 8 kHz L16 (payload type 10), which every Asterisk reads; slin16: 16 kHz L16 (payload type 118), which Asterisk\'s UnicastRTP channel (16-23) drops because it maps no dynamic payload type on receive.',
   }),
-  RTP_PAYLOAD_TYPES: spec({
+  RTP_PAYLOAD_TYPES: envSpec({
     schema: rtpPayloadTypes,
     description:
       'Payload types sent to Asterisk per format, where they should differ from the ones Asterisk itself uses (ulaw=0, alaw=8, slin=10, slin16=118), e.g. `slin=11`. Packets of these types are also accepted from Asterisk.',

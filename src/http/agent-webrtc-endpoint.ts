@@ -4,13 +4,9 @@ import { extname, join, normalize, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { TakeCriteria, WaitingCalls } from '../calls/agents/webrtc-waiting-calls.js';
-import { isAppError } from '../errors/app-error.js';
-import { settleWithin } from '../lib/once.js';
+import type { TakeCriteria, WaitingCalls } from '../calls/agents/waiting-calls.js';
 import type { Logger } from '../observability/logger.js';
-
-/** How long `close()` waits for agent sockets to close before terminating the waiting ones. */
-const CLOSE_WAIT_MS = 1000;
+import { bearerTokenOf, PendingAgentSockets, refuseUpgrade, takeWaitingCall } from './agent-connections.js';
 
 /** Where agents connect to take a waiting call. */
 export const AGENT_WEBRTC_PATH = '/v1/agent/webrtc';
@@ -44,7 +40,7 @@ export interface AgentWebRtcEndpoint {
   /** Agent connections waiting for a call now. */
   readonly waitingConnections: number;
   /**
-   * Closes every waiting connection (1001) and stops accepting; waits at most CLOSE_WAIT_MS for the sockets, then
+   * Closes every waiting connection (1001) and stops accepting; waits at most a second for the sockets, then
    * terminates the waiting ones. Connections that took a call are the call's. Idempotent.
    */
   close(): Promise<void>;
@@ -71,31 +67,21 @@ export function createAgentWebRtcEndpoint(options: AgentWebRtcEndpointOptions): 
     perMessageDeflate: false,
     maxPayload: options.maxPayloadBytes ?? 1024 * 1024,
   });
-  const waiting = new Set<WebSocket>();
-  let closed = false;
-  let closing: Promise<void> | undefined;
+  const pending = new PendingAgentSockets();
   const labPath = options.labPage ? (options.labPage.path ?? AGENT_WEBRTC_LAB_PATH) : undefined;
   const labDir = resolve(options.labPage?.dir ?? DEFAULT_LAB_PAGE_DIR);
 
-  function refuse(socket: Duplex, status: number, text: string): void {
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${
-        text.length + 1
-      }\r\n\r\n${text}\n`,
-    );
-  }
-
   async function admit(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
-    const token = bearer ?? url.searchParams.get('access_token') ?? undefined;
+    const token = bearerTokenOf(req, url);
     let ok = false;
     try {
       ok = await options.authenticate(token, req);
     } catch (err) {
       log.warn({ err }, 'agent authentication failed');
     }
-    if (!ok || closed) {
-      refuse(socket, closed ? 503 : 401, closed ? 'Service Unavailable' : 'Unauthorized');
+    if (!ok || pending.closed) {
+      if (pending.closed) refuseUpgrade(socket, 503, 'Service Unavailable', 'Service Unavailable');
+      else refuseUpgrade(socket, 401, 'Unauthorized', 'Unauthorized');
       return;
     }
     const criteria: TakeCriteria = {
@@ -106,27 +92,12 @@ export function createAgentWebRtcEndpoint(options: AgentWebRtcEndpointOptions): 
   }
 
   async function serve(ws: WebSocket, criteria: TakeCriteria): Promise<void> {
-    const abort = new AbortController();
-    const onGone = (): void => abort.abort();
-    ws.on('close', onGone);
-    ws.on('error', onGone);
-    waiting.add(ws);
-    const ping = setInterval(() => ws.ping(), options.keepAliveMs ?? 25_000);
-    log.info({ criteria }, 'agent waiting for a call');
-    try {
-      const call = await options.waitingCalls.take(ws, criteria, abort.signal);
-      log.info({ callId: call.callId, route: call.route }, 'agent took a waiting call');
-    } catch (err) {
-      if (abort.signal.aborted) return;
-      const code = isAppError(err) ? err.code : 'INTERNAL';
-      log.info({ code, criteria }, 'agent connection could not take a call');
-      ws.close(code === 'WAITING_CALL_NOT_FOUND' ? 4404 : code === 'AGENT_QUEUE_FULL' ? 4429 : 1011, code);
-    } finally {
-      clearInterval(ping);
-      waiting.delete(ws);
-      ws.off('close', onGone);
-      ws.off('error', onGone);
-    }
+    await takeWaitingCall(ws, criteria, {
+      waitingCalls: options.waitingCalls,
+      pending,
+      keepAliveMs: options.keepAliveMs ?? 25_000,
+      logger: log,
+    });
   }
 
   async function serveFile(res: ServerResponse, name: string): Promise<void> {
@@ -163,16 +134,10 @@ export function createAgentWebRtcEndpoint(options: AgentWebRtcEndpointOptions): 
       return true;
     },
     get waitingConnections() {
-      return waiting.size;
+      return pending.size;
     },
     close() {
-      closing ??= (async () => {
-        closed = true;
-        for (const ws of waiting) ws.close(1001, 'adapter shutting down');
-        const serverClosed = new Promise<void>((done) => wss.close(() => done()));
-        if (!(await settleWithin(serverClosed, CLOSE_WAIT_MS))) for (const ws of waiting) ws.terminate();
-      })();
-      return closing;
+      return pending.close(wss);
     },
   };
 }

@@ -98,6 +98,12 @@ export class CallMetricsCollector {
         case 'webrtc.negotiated':
         case 'webrtc.connected':
         case 'webrtc.failed':
+        case 'transfer.started':
+        case 'transfer.ringing':
+        case 'transfer.answered':
+        case 'transfer.summary_played':
+        case 'transfer.completed':
+        case 'transfer.failed':
         case 'call.ended':
           return;
         default:

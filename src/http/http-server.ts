@@ -13,7 +13,8 @@ import { audioSocketRouteBodySchema, audioSocketRouteParamsSchema } from './api-
 import { registerCallRoutes } from './call-routes.js';
 import { registerConsole } from './console/register-console.js';
 import { createAgentWebRtcEndpoint } from './agent-webrtc-endpoint.js';
-import type { WaitingCalls } from '../calls/agents/webrtc-waiting-calls.js';
+import { type AgentsWsEndpointOptions, createAgentsWsEndpoint } from './agents-ws-endpoint.js';
+import type { WaitingCalls } from '../calls/agents/waiting-calls.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HttpError, toErrorResponse, validationError } from './http-error.js';
@@ -57,6 +58,8 @@ export interface HttpServerOptions {
   registry?: CallRegistry | undefined;
   /** Where agents take waiting WebRTC calls (/v1/agent/webrtc, control-scope tokens); `labPage` serves the browser agent. */
   agentWebRtc?: { waitingCalls: WaitingCalls; labPage: boolean } | undefined;
+  /** Where agents connect in (/v1/agents/ws, `agent`-scope or one-time tokens): claim dial-in calls, `invite`. */
+  agentsWs?: Omit<AgentsWsEndpointOptions, 'authenticate' | 'logger'> | undefined;
 }
 
 /** The REST API, health and metrics server. */
@@ -178,6 +181,20 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
         if (!endpoint.handleRequest(req.raw, reply.raw)) reply.raw.writeHead(404).end();
       });
     }
+    fastify.addHook('preClose', async () => {
+      fastify.server.off('upgrade', onUpgrade);
+      await endpoint.close();
+    });
+  }
+
+  if (o.agentsWs) {
+    const endpoint = createAgentsWsEndpoint({
+      ...o.agentsWs,
+      authenticate: (token) => auth.authenticate(`Bearer ${token}`),
+      logger: log,
+    });
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => endpoint.handleUpgrade(req, socket, head);
+    fastify.server.on('upgrade', onUpgrade);
     fastify.addHook('preClose', async () => {
       fastify.server.off('upgrade', onUpgrade);
       await endpoint.close();

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export type ApiScope = 'read' | 'control';
+/** `read` and `control` are REST scopes; `agent` is for agents connecting in at /v1/agents/ws, and nothing else. */
+export type ApiScope = 'read' | 'control' | 'agent';
 
 export interface ApiToken {
   readonly name: string;
@@ -42,7 +43,11 @@ export class TokenAuthenticator {
   }
 }
 
-/** Whether a principal's scope covers what a route needs (`control` includes `read`). */
+/**
+ * Whether a principal's scope covers what a route needs: `control` includes `read`; `agent` is separate both ways
+ * (an agent token cannot use the REST API, a `control` token cannot connect as an agent).
+ */
 export function scopeAllows(have: ApiScope, need: ApiScope): boolean {
+  if (have === 'agent' || need === 'agent') return have === need;
   return have === 'control' || need === 'read';
 }

@@ -88,6 +88,12 @@ export async function applyCallEvent(db: Kysely<DB>, callId: string, event: Call
     case 'call.media_gap':
     case 'call.transcript':
     case 'call.transferred':
+    case 'call.transfer_started':
+    case 'call.transfer_ringing':
+    case 'call.transfer_answered':
+    case 'call.transfer_summary_played':
+    case 'call.transfer_completed':
+    case 'call.transfer_failed':
     case 'call.playback_started':
     case 'call.playback_finished':
     case 'call.error':

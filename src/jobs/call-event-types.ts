@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PublicCallEventName } from '../calls/call-lifecycle.js';
+import { WARM_TRANSFER_FAILURES } from '../calls/voice-agent.js';
 import { CALL_DIRECTIONS, CALL_STATES, HANGUP_INITIATORS, RECORDING_STATUSES, TRANSCRIPT_ROLES } from '../db/schema.js';
 
 /**
@@ -63,6 +64,24 @@ export const callEventPayloadSchemas = {
     itemId: nullableText(128),
   }),
   'call.transferred': z.looseObject({ target: z.string().max(256) }),
+  /** Warm transfer steps, all with the transfer's id: see the README's "Warm transfer" section. */
+  'call.transfer_started': z.looseObject({
+    transferId: z.string(),
+    target: z.string().max(256),
+    hold: z.enum(['agent', 'moh']),
+    reason: nullableText(256),
+  }),
+  'call.transfer_ringing': z.looseObject({ transferId: z.string(), channelId: z.string().max(128) }),
+  'call.transfer_answered': z.looseObject({ transferId: z.string(), channelId: z.string().max(128) }),
+  'call.transfer_summary_played': z.looseObject({ transferId: z.string(), via: z.enum(['prompt', 'agent', 'none']) }),
+  'call.transfer_completed': z.looseObject({ transferId: z.string(), bridgeId: z.string().max(128) }),
+  'call.transfer_failed': z.looseObject({
+    transferId: z.string(),
+    reason: z.enum(WARM_TRANSFER_FAILURES),
+    message: z.string().max(1024),
+    hangupCause: z.number().int().nullable().optional(),
+    hangupCauseTxt: nullableText(128),
+  }),
   'call.playback_started': z.looseObject({ playbackId: z.string(), media: z.array(z.string()) }),
   'call.playback_finished': z.looseObject({ playbackId: z.string() }),
   'call.recording_started': z.looseObject({ name: z.string().max(255), format: z.string().max(16) }),

@@ -175,6 +175,33 @@ export class CallRecorder {
       case 'action':
         if (e.data.type === 'transfer') sink.emit(id, name[e.type], { target: JSON.stringify(e.data.target) });
         return;
+      case 'transfer.started':
+        sink.emit(id, name[e.type], {
+          transferId: e.data.transferId,
+          target: e.data.target,
+          hold: e.data.hold,
+          reason: e.data.reason ?? null,
+        });
+        return;
+      case 'transfer.ringing':
+      case 'transfer.answered':
+        sink.emit(id, name[e.type], { transferId: e.data.transferId, channelId: e.data.channel });
+        return;
+      case 'transfer.summary_played':
+        sink.emit(id, name[e.type], { transferId: e.data.transferId, via: e.data.via });
+        return;
+      case 'transfer.completed':
+        sink.emit(id, name[e.type], { transferId: e.data.transferId, bridgeId: e.data.bridge });
+        return;
+      case 'transfer.failed':
+        sink.emit(id, name[e.type], {
+          transferId: e.data.transferId,
+          reason: e.data.reason,
+          message: e.data.message,
+          hangupCause: e.data.cause ?? null,
+          hangupCauseTxt: e.data.causeText ?? null,
+        });
+        return;
       case 'call.ended':
         sink.emit(id, name[e.type], {
           state: FAILED_REASONS.has(e.data.reason) ? 'failed' : 'ended',

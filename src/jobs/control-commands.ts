@@ -40,6 +40,17 @@ export const transferCommandSchema = z
     /** Endpoint (`PJSIP/200`) or dialplan extension to send the caller to. */
     target: endpoint,
     context: z.string().min(1).max(80).optional(),
+    /**
+     * `blind` (default): the caller leaves at once. `warm`: the person is dialled and told about the caller first
+     * (the route's `transfer.warm`); the command returns once the dialling started, the steps follow as events.
+     */
+    mode: z.enum(['blind', 'warm']).optional(),
+    /** Warm: what the person is told, spoken by the agent (agents that can, e.g. OpenAI Realtime). */
+    summary: z.string().min(1).max(4000).optional(),
+    /** Warm: ARI media URIs played to the person instead of a spoken summary. */
+    prompt: z.array(z.string().min(1).max(512)).min(1).max(16).optional(),
+    /** Warm: why the caller is transferred, for the record. */
+    reason: z.string().min(1).max(256).optional(),
   })
   .strict();
 
@@ -123,7 +134,7 @@ export type LiveCallCommand = Exclude<ControlCommand, OriginateCommand>;
 export const controlResultSchemas = {
   originate: z.object({ callId: callIdSchema, channelId: z.string().nullable() }).strict(),
   hangup: z.object({ ended: z.boolean() }).strict(),
-  transfer: z.object({ accepted: z.boolean() }).strict(),
+  transfer: z.object({ accepted: z.boolean(), transferId: z.string().optional() }).strict(),
   play: z.object({ playbackId: z.string() }).strict(),
   dtmf: z.object({ sent: z.number().int().min(0) }).strict(),
   'send-message': z.object({ accepted: z.boolean() }).strict(),

@@ -1,3 +1,4 @@
+export * from './agent-start-hook.js';
 export * from './backoff.js';
 export * from './call-control-client.js';
 export * from './call-control-worker.js';

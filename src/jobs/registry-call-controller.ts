@@ -96,6 +96,22 @@ export class RegistryCallController implements CallController {
     const target: TransferTarget = command.context
       ? { context: command.context, extension: command.target }
       : { endpoint: command.target };
+    if (command.mode === 'warm') {
+      session.record('action', { type: 'warmTransfer', transfer: { target } });
+      const { transferId } = session.startWarmTransfer({
+        target,
+        ...(command.summary !== undefined ? { summary: command.summary } : {}),
+        ...(command.prompt !== undefined ? { prompt: command.prompt } : {}),
+        ...(command.reason !== undefined ? { reason: command.reason } : {}),
+      });
+      return { accepted: true, transferId };
+    }
+    if (command.summary !== undefined || command.prompt !== undefined || command.reason !== undefined) {
+      throw new AppError('summary, prompt and reason are for a warm transfer: add mode "warm"', {
+        code: 'INVALID_COMMAND',
+        category: 'invalid_request',
+      });
+    }
     await session.act({ type: 'transfer', target });
     return { accepted: true };
   }

@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateTone, goertzelPower } from '../../src/audio/tone-analysis.js';
 import type { WebRtcAgent } from '../../src/calls/agents/webrtc-agent.js';
-import { WaitingCalls } from '../../src/calls/agents/webrtc-waiting-calls.js';
+import { WaitingCalls } from '../../src/calls/agents/waiting-calls.js';
 import { type AgentWebRtcEndpoint, mountAgentWebRtcEndpoint } from '../../src/http/agent-webrtc-endpoint.js';
 import { writeWavFile } from '../../src/simulator/audio/wav.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';

@@ -9,7 +9,9 @@ import { type NativeEchoAgent, startNativeEchoAgent } from '../../src/simulator/
 import { startTwilioDialectAgent, type TwilioDialectAgent } from '../../src/simulator/agents/twilio-dialect-agent.js';
 import { startTestApp } from '../support/app-harness.js';
 import { waitFor } from '../support/wait.js';
-import { hostileText, withDiscriminator } from './fuzz-properties.js';
+import { decodePipecatFrame } from '../../src/protocols/pipecat/index.js';
+import { connectPipecatBot, type PipecatBotSession } from '../../src/simulator/agents/pipecat-bot.js';
+import { hostilePipecatBytes, hostileText, withDiscriminator } from './fuzz-properties.js';
 
 /** Cases per property: 1000 in CI; `scripts/fuzz-long.ts` sets FUZZ_MULTIPLIER for long runs. */
 const RUNS = Math.round(1000 * Number(process.env.FUZZ_MULTIPLIER ?? 1));
@@ -43,12 +45,14 @@ describe('a hostile agent on a real call', () => {
   let native: NativeEchoAgent | undefined;
   let twilio: TwilioDialectAgent | undefined;
   let call: SimulatedAudioSocketCall | undefined;
+  let bot: PipecatBotSession | undefined;
   afterEach(async () => {
     await call?.hangup().catch(() => {});
     await app?.stop(2000);
     await native?.close();
     await twilio?.close();
-    app = native = twilio = call = undefined;
+    await bot?.close();
+    app = native = twilio = call = bot = undefined;
   });
 
   async function dial(port: number): Promise<{ echoed: () => number }> {
@@ -138,6 +142,56 @@ describe('a hostile agent on a real call', () => {
       await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
       expect(call!.state).toBe('open');
       expect(session.closeInfo).toBeUndefined();
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    `Pipecat bot dialled in: every bad frame gets an error notice back, the call goes on (${RUNS} cases)`,
+    async () => {
+      const token = 'fuzz-agent-token-0123';
+      const started = await startTestApp(
+        { HTTP_ENABLED: 'true', API_TOKENS: `bot:agent:${token}` },
+        {
+          routesJson: {
+            routes: [
+              { name: 'fuzz', agent: { kind: 'dial-in', dialect: 'pipecat', sampleRate: 8000, waitMs: 10_000 } },
+            ],
+          },
+        },
+      );
+      app = started.app;
+      const { echoed } = await dial(started.port);
+      const url = `ws://127.0.0.1:${app.http!.address!.port}/v1/agents/ws?route=fuzz&dialect=pipecat`;
+      const s = await connectPipecatBot({ url, bearer: token }, { echo: true });
+      bot = s;
+      await s.waitForMessage('client-ready');
+      await waitFor(() => echoed() > 10, 10_000, 'echo before fuzzing');
+      const notices = () =>
+        s.messages
+          .map((m) => (m['data'] as { t?: string; d?: { code: string; message: string } } | undefined) ?? {})
+          .filter((d) => d.t === 'error')
+          .map((d) => d.d!);
+      let probe = 0;
+      await fc.assert(
+        fc.asyncProperty(hostilePipecatBytes, async (bytes) => {
+          const before = notices().length;
+          s.sendRaw(bytes);
+          // A text message the adapter must answer: everything sent before it has been handled.
+          const mark = `a text message (${++probe} characters)`;
+          s.sendText('x'.repeat(probe));
+          await s.waitFor(() => (notices().some((n) => n.message === mark) ? true : undefined), mark, 10_000);
+          const answered = notices().slice(before, -1);
+          const decoded = decodePipecatFrame(bytes);
+          if (!decoded.ok) expect(answered.map((n) => n.code)).toContain(decoded.error.code);
+          expect(app!.registry.size).toBe(1);
+        }),
+        { numRuns: RUNS },
+      );
+      const before = echoed();
+      await waitFor(() => echoed() > before + 25, 10_000, 'echo after fuzzing');
+      expect(call!.state).toBe('open');
+      expect(s.closeInfo).toBeUndefined();
     },
     TIMEOUT_MS,
   );

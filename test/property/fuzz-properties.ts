@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ENV_VARS } from '../../src/config/env-vars.js';
 import { ConfigError } from '../../src/errors/config-error.js';
+import { parseConnectInMessage } from '../../src/protocols/agent/connect-in.js';
 import { parseAgentMessage } from '../../src/protocols/agent/parse.js';
 import { parseAriEventText } from '../../src/protocols/ari/parse-event.js';
 import { decodePipecatFrame, encodePipecatFrame, parseBotMessage } from '../../src/protocols/pipecat/index.js';
@@ -116,7 +117,7 @@ const pipecatFrameBytes = fc
   .map((f) => encodePipecatFrame(f));
 
 /** Binary messages a hostile bot might send: random bytes, and real frames flipped, cut short or run together. */
-const hostilePipecatBytes = fc.oneof(
+export const hostilePipecatBytes = fc.oneof(
   fc.uint8Array({ maxLength: 3000 }),
   pipecatFrameBytes,
   fc.tuple(pipecatFrameBytes, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([b, at, v]) => {
@@ -201,7 +202,7 @@ const routeLike = fc
     ),
     agent: fc.oneof(
       fc.record({
-        kind: fc.constantFrom('echo', 'websocket', 'twilio', 'openai-realtime', 'webrtc', 'nope'),
+        kind: fc.constantFrom('echo', 'websocket', 'twilio', 'openai-realtime', 'webrtc', 'dial-in', 'nope'),
         url: fc.oneof(fc.constantFrom('ws://127.0.0.1:9/a', 'http://x', 'ws://'), fc.string()),
         secretEnv: fc.oneof(fc.constantFrom('AGENT_SECRET', 'lower', 'sk-secret'), fc.string()),
       }),
@@ -222,6 +223,16 @@ export const routesFileProperty = fc.property(
   (text) => configOutcome({ AGENT_SECRET: 'x' }, text),
 );
 
+/** First messages of agents that dial in: a typed claim, invite or refusal (with a protocol error code), never a throw. */
+export const connectInMessageProperty = fc.property(
+  hostileText(withDiscriminator('command', ['claim', 'invite', 'accept'])),
+  (text) => {
+    const r = parseConnectInMessage(text);
+    if (r.kind === 'refused') return ['malformed_json', 'unknown_command', 'invalid_command'].includes(r.code);
+    return r.kind === 'claim' || r.kind === 'invite';
+  },
+);
+
 /** Runs one property with the given options and returns fast-check's details (never throws for a failure). */
 export type FuzzCheck = (options: { numRuns: number; seed?: number }) => fc.RunDetails<unknown>;
 
@@ -236,6 +247,7 @@ export const FUZZ_PROPERTIES: readonly { name: string; check: FuzzCheck; ciRuns:
   { name: 'native agent messages', check: checker(agentMessageProperty), ciRuns: 3000 },
   { name: 'Twilio dialect messages', check: checker(twilioMessageProperty), ciRuns: 3000 },
   { name: 'Pipecat protobuf frames', check: checker(pipecatFrameProperty), ciRuns: 3000 },
+  { name: 'dial-in first messages', check: checker(connectInMessageProperty), ciRuns: 3000 },
   { name: 'Pipecat RTVI messages', check: checker(pipecatMessageProperty), ciRuns: 2000 },
   { name: 'config values', check: checker(configEnvProperty), ciRuns: 1500 },
   { name: 'routes files', check: checker(routesFileProperty), ciRuns: 1500 },

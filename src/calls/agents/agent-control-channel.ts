@@ -14,7 +14,7 @@ import {
 } from '../../protocols/agent/index.js';
 import type { AgentSocket, AgentSocketClose } from '../../transports/agent-ws/agent-socket.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
-import type { AgentAction, AgentOutput, CallInfo, CallNotice } from '../voice-agent.js';
+import type { AgentAction, AgentOutput, CallInfo, CallNotice, TransferTarget } from '../voice-agent.js';
 
 export interface AgentControlChannelOptions<Out extends { event: string }> {
   /** An open socket to the agent (dialled by the adapter, or accepted from the agent). */
@@ -142,6 +142,11 @@ export class AgentControlChannel<Out extends { event: string } = never> {
       case 'error':
         this.sendError(notice.code as AgentErrorCode, notice.message, notice.command);
         return;
+      case 'transfer': {
+        const { type: _type, ...step } = notice;
+        this.send({ event: 'transfer', ...base, ...step });
+        return;
+      }
       default:
         assertNever(notice, 'call notice');
     }
@@ -257,22 +262,27 @@ export class AgentControlChannel<Out extends { event: string } = never> {
           'internal_error',
         );
         return;
-      case 'refer':
+      case 'refer': {
+        const target: TransferTarget = isDialplanTarget(cmd.target)
+          ? {
+              context: cmd.target.context,
+              extension: cmd.target.extension,
+              ...(cmd.target.priority !== undefined ? { priority: cmd.target.priority } : {}),
+            }
+          : { endpoint: cmd.target.endpoint };
+        const warm = {
+          target,
+          ...(cmd.summary !== undefined ? { summary: cmd.summary } : {}),
+          ...(cmd.prompt !== undefined ? { prompt: cmd.prompt } : {}),
+          ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
+        };
         this.#act(
-          {
-            type: 'transfer',
-            target: isDialplanTarget(cmd.target)
-              ? {
-                  context: cmd.target.context,
-                  extension: cmd.target.extension,
-                  ...(cmd.target.priority !== undefined ? { priority: cmd.target.priority } : {}),
-                }
-              : { endpoint: cmd.target.endpoint },
-          },
+          cmd.mode === 'warm' ? { type: 'warmTransfer', transfer: warm } : { type: 'transfer', target },
           'refer',
           'refer_failed',
         );
         return;
+      }
       case 'play': {
         const media = cmd.file !== undefined ? `sound:${cmd.file}` : `sound:${cmd.url}`;
         this.#act(
@@ -305,6 +315,8 @@ export class AgentControlChannel<Out extends { event: string } = never> {
       return;
     }
     this.#o.output.act(action).catch((err: unknown) => {
+      // A warm transfer that ran and failed was told as a `transfer` event (state `failed`, with the reason).
+      if (err instanceof AppError && err.details?.transferId !== undefined) return;
       const message = err instanceof Error ? err.message : String(err);
       this.#log.warn({ err, command }, 'agent command failed');
       this.sendError(

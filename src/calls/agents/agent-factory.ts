@@ -2,8 +2,11 @@ import { type AudioFormat, PCM8K, PCM16K } from '../../audio/format.js';
 import type { Route } from '../../config/routes.js';
 import { assertNever } from '../../lib/assert-never.js';
 import type { Logger } from '../../observability/logger.js';
+import type { AdapterEvent } from '../../protocols/agent/index.js';
 import type { AgentFactory, CallInfo, VoiceAgent } from '../voice-agent.js';
 import { reconnectPolicyOf } from './agent-reconnect.js';
+import { createDialInAgent, type DialInSettings } from './dial-in-agent.js';
+import { dialAgentSocket } from './dial-agent-socket.js';
 import { EchoAgent } from './echo-agent.js';
 import { NativeWsAgent } from './native-ws-agent.js';
 import { createPipecatAgent } from './pipecat-agent-factory.js';
@@ -25,6 +28,8 @@ export interface AgentFactoryDeps {
   transcripts?: TranscriptSink;
   /** Adapter-wide WebRTC settings (ICE servers, host addresses, clock, waiting calls); defaults when absent. */
   webrtc?: WebRtcAgentSettings;
+  /** Waiting calls, one-time tokens and the start hook of `dial-in` routes; such calls fail when absent. */
+  dialIn?: DialInSettings | undefined;
 }
 
 export function legFormatOf(route: Route): AudioFormat {
@@ -37,6 +42,7 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
   return (call: CallInfo): VoiceAgent => {
     const agent = call.route.agent;
     const custom = deps.custom?.[agent.kind];
+    const log = (kind: string) => deps.logger.child({ callId: call.callId, agent: kind });
     if (custom) return custom(call);
     switch (agent.kind) {
       case 'echo':
@@ -45,11 +51,17 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
         if (agent.dialect === 'pipecat')
           return createPipecatAgent(call, agent, deps.routeSecrets[call.route.name], deps.transcripts, deps.logger);
         return new NativeWsAgent({
-          url: agent.url,
-          secret: deps.routeSecrets[call.route.name],
+          open: dialAgentSocket<AdapterEvent>(
+            {
+              callId: call.callId,
+              url: agent.url,
+              secret: deps.routeSecrets[call.route.name],
+              reconnect: agent.reconnect,
+            },
+            log('websocket'),
+          ),
           sampleRate: agent.sampleRate,
-          reconnect: reconnectPolicyOf(agent.reconnect),
-          logger: deps.logger.child({ callId: call.callId, agent: 'websocket' }),
+          logger: log('websocket'),
         });
       case 'twilio':
         return new TwilioWsAgent({
@@ -61,6 +73,15 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
       case 'webrtc':
         return new WebRtcAgent(
           webrtcAgentOptions(call, agent, deps.routeSecrets[call.route.name], webrtc, deps.logger),
+        );
+      case 'dial-in':
+        return createDialInAgent(
+          call,
+          agent,
+          deps.routeSecrets[call.route.name],
+          deps.dialIn,
+          deps.transcripts,
+          deps.logger,
         );
       case 'openai-realtime':
         return createRealtimeAgent(call, agent, deps.routeSecrets[call.route.name], deps.realtime ?? {}, deps.logger);

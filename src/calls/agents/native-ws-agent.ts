@@ -2,28 +2,31 @@ import { type AudioFormat, type SampleRate, FRAME_MS } from '../../audio/format.
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import { type AdapterEvent, AGENT_PROTOCOL_VERSION, type IncomingEvent } from '../../protocols/agent/index.js';
-import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
-import type { RetryPolicy } from '../../lib/retry-policy.js';
+import type { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
 import { UPLINK_CHUNK_MS, type UplinkHoldStats, UplinkChunker, isUplinkChunkMs } from './uplink-chunker.js';
 
 export interface NativeWsAgentOptions {
-  url: string;
-  secret: string | undefined;
+  /**
+   * Yields an open WebSocket to the agent: dialled by the adapter (signed, retried under the route's policy), or one
+   * the agent opened at /v1/agents/ws. `reconnect` is true after a lost connection; rejecting ends the agent (the
+   * call gets its fallback).
+   */
+  open: (signal: AbortSignal, reconnect: boolean) => Promise<AgentSocket<AdapterEvent>>;
   sampleRate: 8000 | 16000 | 24000;
-  reconnect: RetryPolicy;
   logger: Logger;
 }
 
 type Phase = 'new' | 'offered' | 'accepted' | 'reconnecting' | 'closed';
 
 /**
- * An agent speaking the native protocol v1 (docs/agent-protocol.md) over a WebSocket the adapter opens: JSON events
- * and commands as text frames, PCM16 audio as binary frames at the route's rate. A dropped connection is redialled
- * under the route's reconnect policy (the agent gets a fresh `incoming` with `customParameters.reconnect = "1"`);
- * when that fails the call gets its fallback. The protocol itself is an `AgentControlChannel` per connection.
+ * An agent speaking the native protocol v1 (docs/agent-protocol.md) over a WebSocket, whichever side opened it (the
+ * adapter dialled the route's URL, or the agent dialled in): JSON events and commands as text frames, PCM16 audio as
+ * binary frames at the route's rate. A dropped connection is opened again by `open` (a dialled agent is redialled
+ * under the route's reconnect policy and gets a fresh `incoming` with `customParameters.reconnect = "1"`); when that
+ * fails the call gets its fallback. The protocol itself is an `AgentControlChannel` per connection.
  */
 export class NativeWsAgent implements VoiceAgent {
   readonly kind = 'websocket';
@@ -62,17 +65,7 @@ export class NativeWsAgent implements VoiceAgent {
   }
 
   async #connectAndOffer(signal: AbortSignal, reconnect: boolean): Promise<void> {
-    const socket = await connectAgentSocketWithRetry<AdapterEvent>({
-      url: this.#o.url,
-      ...(this.#o.secret ? { secret: this.#o.secret } : {}),
-      callId: this.#call.callId,
-      connectTimeoutMs: 5000,
-      signal,
-      logger: this.#log,
-      policy: this.#o.reconnect,
-      onRetry: (info) =>
-        this.#log.info({ attempt: info.attempt, delayMs: info.delayMs }, 'agent connect failed; retrying'),
-    });
+    const socket = await this.#o.open(signal, reconnect);
     if (this.#phase === 'closed') {
       await socket.close();
       return;

@@ -1,8 +1,7 @@
 import type { AgentConfig } from '../../config/routes.js';
 import type { Logger } from '../../observability/logger.js';
-import { connectAgentSocketWithRetry } from '../../transports/agent-ws/connect-with-retry.js';
 import type { CallInfo } from '../voice-agent.js';
-import { reconnectPolicyOf } from './agent-reconnect.js';
+import { dialAgentSocket } from './dial-agent-socket.js';
 import { PipecatAgent } from './pipecat-agent.js';
 import { loggingTranscriptSink, type TranscriptSink } from './realtime-transcripts.js';
 
@@ -20,19 +19,8 @@ export function createPipecatAgent(
   logger: Logger,
 ): PipecatAgent {
   const log = logger.child({ callId: call.callId, agent: 'pipecat' });
-  const policy = reconnectPolicyOf(agent.reconnect);
   return new PipecatAgent({
-    open: (signal) =>
-      connectAgentSocketWithRetry({
-        url: agent.url,
-        ...(secret ? { secret } : {}),
-        callId: call.callId,
-        connectTimeoutMs: 5000,
-        signal,
-        logger: log,
-        policy,
-        onRetry: (info) => log.info({ attempt: info.attempt, delayMs: info.delayMs }, 'bot connect failed; retrying'),
-      }),
+    open: dialAgentSocket({ callId: call.callId, url: agent.url, secret, reconnect: agent.reconnect }, log),
     sampleRate: agent.sampleRate,
     transcripts: transcripts ?? loggingTranscriptSink(log),
     logger: log,

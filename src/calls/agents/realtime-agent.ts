@@ -72,6 +72,8 @@ const GREETING_AUDIO_WAIT_MS = 500;
 
 /** Filler responses carry this metadata so their items are known as out-of-band. */
 const FILLER_PURPOSE = 'filler';
+/** `metadata.purpose` of the out-of-band response that speaks a warm transfer's summary to the person. */
+const SUMMARY_PURPOSE = 'transfer-summary';
 
 /**
  * The OpenAI Realtime agent: the adapter relays the call to a Realtime session over a WebSocket (OpenAI, Azure
@@ -112,6 +114,8 @@ export class RealtimeAgent implements VoiceAgent {
   #audioSeen = false;
   #greetTimer: NodeJS.Timeout | undefined;
   #callerSpeaking = false;
+  /** The warm-transfer summary being spoken: its response id once created, and who waits for its end. */
+  #summary: { id: string | undefined; resolve: () => void } | undefined;
   #sessionAudioStartMs = 0;
   #barge!: RealtimeBargeIn;
   readonly #counters = { reconnects: 0, droppedAudioWhileReconnecting: 0 };
@@ -280,6 +284,7 @@ export class RealtimeAgent implements VoiceAgent {
       case 'silence':
       case 'mark':
       case 'markCleared':
+      case 'transfer': // a warm_transfer tool call's output tells the model how it went
         return;
       case 'error':
         this.#log.warn({ code: notice.code, detail: notice.message }, 'call reported an error to the agent');
@@ -293,6 +298,42 @@ export class RealtimeAgent implements VoiceAgent {
    * A message from the control plane: given to the model as a system message, which then answers it. With
    * `interrupt`, what the model is saying is cut first (as a barge-in).
    */
+  /**
+   * A warm transfer's summary, spoken to the person who answered (only they hear the agent now): an out-of-band
+   * response (the conversation is untouched, no tools). Resolves once its audio has been played.
+   */
+  async speakToTransferTarget(text: string, signal: AbortSignal): Promise<void> {
+    if (!this.#live)
+      throw new AppError('the realtime session is not live', { code: 'AGENT_NOT_READY', category: 'server' });
+    const modalities: RealtimeResponseParams =
+      this.#cfg.apiVersion === 'ga' ? { output_modalities: ['audio'] } : { modalities: ['audio', 'text'] };
+    const spoken = new Promise<void>((resolve) => {
+      this.#summary = { id: undefined, resolve };
+      // Cut short (the person declined or hung up, the call ends): stop the summary where it is.
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (this.#summary) this.#barge.bargeIn('control');
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    this.#responses.request(
+      {
+        conversation: 'none',
+        instructions: `You are handing the caller over to a colleague, who has just answered and hears you now; the caller does not. Tell the colleague briefly, in your own words, then stop: ${text}`,
+        ...modalities,
+        tool_choice: 'none',
+        metadata: { purpose: SUMMARY_PURPOSE },
+      },
+      this.#live,
+    );
+    await spoken;
+    this.#summary = undefined;
+    if (!signal.aborted) await this.#drain.wait();
+  }
+
   sendMessage(text: string, options: { interrupt: boolean }): void {
     if (this.#phase === 'new' || this.#phase === 'closed') return;
     if (options.interrupt) this.#barge.bargeIn('control');
@@ -396,6 +437,7 @@ export class RealtimeAgent implements VoiceAgent {
       }
       case 'response.created':
         this.#responses.created(ev.response.id, ev.response.metadata?.purpose === FILLER_PURPOSE);
+        if (this.#summary && ev.response.metadata?.purpose === SUMMARY_PURPOSE) this.#summary.id = ev.response.id;
         return;
       case 'response.done':
         this.#onResponseDone(ev);
@@ -459,6 +501,7 @@ export class RealtimeAgent implements VoiceAgent {
       else if (item.id) this.#output.endUtterance(item.id);
     }
     this.#responses.done(id);
+    if (this.#summary?.id === id) this.#summary.resolve();
     this.#turns.responseDone(id);
     this.#tools.onResponseDone(id);
     const status = ev.response.status;

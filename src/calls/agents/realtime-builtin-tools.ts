@@ -2,6 +2,7 @@ import { parseBuiltinToolArguments } from '../builtin-tools.js';
 import type { AgentAction, TransferTarget } from '../voice-agent.js';
 import type { BuiltinToolSpec } from './realtime-session-config.js';
 import type { FunctionCallOutcome } from './realtime-tool-calls.js';
+import { parseWarmTransferArguments } from './warm-transfer-tool.js';
 
 /** What a built-in tool needs from the agent. */
 export interface BuiltinToolContext {
@@ -31,7 +32,9 @@ function codeOf(err: unknown): string {
  * - `hangup`: waits for the parent response to finish and for its audio (the goodbye) to be played, then hangs up;
  * - `transfer`: the same wait, then a blind transfer to the destination named by `target`; on failure the model is
  *   told;
- * - `send_dtmf`: sends the digits at once and tells the model the outcome.
+ * - `send_dtmf`: sends the digits at once and tells the model the outcome;
+ * - `warm_transfer`: the same wait, then a warm transfer (`warm-transfer.ts`); if the person is busy, does not
+ *   answer or declines, the output says why and the model goes on with the caller.
  */
 export async function runBuiltinTool(
   spec: BuiltinToolSpec,
@@ -88,6 +91,19 @@ export async function runBuiltinTool(
       await ctx.playoutDrained();
       try {
         await ctx.act({ type: 'transfer', target });
+        return { output: JSON.stringify({ ok: true }), respond: false };
+      } catch (err) {
+        return failed(codeOf(err), messageOf(err));
+      }
+    }
+    case 'warm_transfer': {
+      // Runs until the caller is put through (the call then ends) or is back with the agent (the output says why).
+      const a = parseWarmTransferArguments(args, spec.destinations);
+      if (!a.ok) return failed('TOOL_INVALID_ARGUMENTS', a.message);
+      await ctx.parentDone;
+      await ctx.playoutDrained();
+      try {
+        await ctx.act({ type: 'warmTransfer', transfer: { target: a.target, summary: a.summary, reason: a.reason } });
         return { output: JSON.stringify({ ok: true }), respond: false };
       } catch (err) {
         return failed(codeOf(err), messageOf(err));

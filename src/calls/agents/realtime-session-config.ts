@@ -9,6 +9,7 @@ import {
 } from '../../config/realtime-route.js';
 import { AppError } from '../../errors/app-error.js';
 import { builtinFunctionDefinition, transferToDestinationsDefinition } from '../builtin-tools.js';
+import { warmTransferDefinition } from './warm-transfer-tool.js';
 import { describeZodIssues } from '../../protocols/agent/common.js';
 import {
   REALTIME_PCM,
@@ -95,13 +96,17 @@ export function chooseRealtimeFormat(audio: RealtimeAgentConfig['audio'], leg: A
 export type BuiltinToolSpec =
   | { readonly name: 'hangup' }
   | { readonly name: 'send_dtmf' }
-  | { readonly name: 'transfer'; readonly destinations: Readonly<Record<string, RealtimeTransferDestination>> };
+  | { readonly name: 'transfer'; readonly destinations: Readonly<Record<string, RealtimeTransferDestination>> }
+  | { readonly name: 'warm_transfer'; readonly destinations: Readonly<Record<string, RealtimeTransferDestination>> };
 
 export function builtinToolSpecs(config: RealtimeAgentConfig['builtinTools']): BuiltinToolSpec[] {
   return [
     ...(config.hangup ? [{ name: 'hangup' as const }] : []),
     ...(config.sendDtmf ? [{ name: 'send_dtmf' as const }] : []),
     ...(config.transfer ? [{ name: 'transfer' as const, destinations: config.transfer.destinations }] : []),
+    ...(config.warmTransfer
+      ? [{ name: 'warm_transfer' as const, destinations: config.warmTransfer.destinations }]
+      : []),
   ];
 }
 
@@ -113,6 +118,8 @@ export function builtinToolDefinition(spec: BuiltinToolSpec): FunctionToolDefini
       return builtinFunctionDefinition(spec.name);
     case 'transfer':
       return transferToDestinationsDefinition(spec.destinations);
+    case 'warm_transfer':
+      return warmTransferDefinition(spec.destinations);
   }
 }
 

@@ -7,7 +7,7 @@ import type { CallInfo } from '../voice-agent.js';
 import { reconnectPolicyOf } from './agent-reconnect.js';
 import type { WebRtcAgentOptions } from './webrtc-agent.js';
 import { OnDemandTickSource, type TickSource } from './webrtc-tick-source.js';
-import type { WaitingCalls } from './webrtc-waiting-calls.js';
+import type { WaitingCalls } from './waiting-calls.js';
 
 /** Host candidates are offered on loopback only unless configured otherwise. */
 export const DEFAULT_WEBRTC_HOST_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1']);

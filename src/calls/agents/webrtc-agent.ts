@@ -30,7 +30,7 @@ import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-age
 import { AgentControlChannel } from './agent-control-channel.js';
 import { WebRtcSdpExchange } from './webrtc-sdp-exchange.js';
 import type { TickSource } from './webrtc-tick-source.js';
-import type { WaitingCalls } from './webrtc-waiting-calls.js';
+import type { WaitingCalls } from './waiting-calls.js';
 
 export interface WebRtcAgentOptions {
   /** The agent's control channel; undefined: wait for an agent to take the call (`waitingCalls`). */

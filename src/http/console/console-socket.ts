@@ -10,7 +10,8 @@ export const CONSOLE_WS_PATH = '/v1/console/ws';
 /** Who a console token belongs to. */
 export interface ConsolePrincipal {
   readonly name: string;
-  readonly scope: 'read' | 'control';
+  /** `agent` tokens are refused: they only connect agents in. */
+  readonly scope: 'read' | 'control' | 'agent';
 }
 
 export interface ConsoleSocketOptions {
@@ -79,6 +80,11 @@ export function createConsoleSocket(o: ConsoleSocketOptions): ConsoleSocket {
       if (!principal) {
         log.info('console refused: unknown token');
         ws.close(4401, 'unknown token');
+        return;
+      }
+      if (principal.scope === 'agent') {
+        log.info({ token: principal.name }, 'console refused: agent-scope token');
+        ws.close(4403, "this token's scope is agent; read is needed");
         return;
       }
       log.info({ token: principal.name }, 'console connected');

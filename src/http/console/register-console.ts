@@ -83,8 +83,8 @@ export function registerConsole(fastify: FastifyInstance, deps: ConsoleDeps): Co
     const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     const principal = token ? deps.authenticate(token) : undefined;
     if (!principal) return refuse(reply, 401, 'UNAUTHORIZED', token ? 'unknown bearer token' : 'missing bearer token');
-    if (scope === 'control' && principal.scope !== 'control')
-      return refuse(reply, 403, 'FORBIDDEN', `this token's scope is ${principal.scope}; control is needed`);
+    if (principal.scope === 'agent' || (scope === 'control' && principal.scope !== 'control'))
+      return refuse(reply, 403, 'FORBIDDEN', `this token's scope is ${principal.scope}; ${scope} is needed`);
   };
   const guard = deps.guard ?? defaultGuard;
   const needDb = (reply: FastifyReply): Kysely<DB> | undefined => {

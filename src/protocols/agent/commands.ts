@@ -95,8 +95,28 @@ export const endpointTargetSchema = z
   .meta({ description: 'Dial an endpoint and bridge the caller to it' });
 
 export const referCommandSchema = z
-  .object({ command: z.literal('refer'), target: z.union([dialplanTargetSchema, endpointTargetSchema]) })
-  .meta({ description: 'Transfer the caller' });
+  .object({
+    command: z.literal('refer'),
+    target: z.union([dialplanTargetSchema, endpointTargetSchema]),
+    mode: z.enum(['blind', 'warm']).optional().meta({
+      description:
+        "`blind` (default): the caller leaves at once. `warm`: the person is dialled and hears `prompt` (or the route's `transfer.warm.prompt`) first; `transfer` events follow",
+    }),
+    summary: z
+      .string()
+      .min(1)
+      .max(4000)
+      .optional()
+      .meta({ description: 'Warm: what the person should know about the caller (recorded with the transfer events).' }),
+    prompt: z
+      .array(z.string().min(1).max(512))
+      .min(1)
+      .max(16)
+      .optional()
+      .meta({ description: 'Warm: ARI media URIs played to the person before the caller is put through.' }),
+    reason: z.string().min(1).max(256).optional().meta({ description: 'Warm: why the caller is transferred.' }),
+  })
+  .meta({ description: 'Transfer the caller (blind, or warm: to a person who is told about the caller first)' });
 
 export const muteCommandSchema = z
   .object({ command: z.literal('mute'), trackId: z.string().min(1).max(128).optional() })

@@ -180,6 +180,38 @@ export const hangupEventSchema = z
   })
   .meta({ description: 'The call ended; the adapter closes the socket after this event' });
 
+/** The steps of a warm transfer (`refer` with `mode: "warm"`), in order; `failed` may follow any before `completed`. */
+export const TRANSFER_STATES = ['started', 'ringing', 'answered', 'summary_played', 'completed', 'failed'] as const;
+/** Why a warm transfer failed. */
+export const TRANSFER_FAILURE_REASONS = [
+  'busy',
+  'no_answer',
+  'declined',
+  'human_hangup',
+  'unreachable',
+  'caller_hangup',
+  'cancelled',
+] as const;
+
+export const transferEventSchema = z
+  .object({
+    event: z.literal('transfer'),
+    ...eventBaseShape,
+    transferId: z.string().min(1),
+    state: z.enum(TRANSFER_STATES),
+    target: z.string().meta({ description: 'The channel the person is dialled on (`PJSIP/200`, `Local/200@ctx`).' }),
+    reason: z.enum(TRANSFER_FAILURE_REASONS).optional().meta({ description: 'With `failed`: why.' }),
+    message: z.string().optional().meta({ description: 'With `failed`: a sentence saying why.' }),
+    cause: z.number().int().nonnegative().optional().meta({
+      description: "With `failed`: the Q.850 cause Asterisk gave for the person's leg (17 busy, 19 no answer).",
+    }),
+    causeText: z.string().optional(),
+  })
+  .meta({
+    description:
+      'A step of a warm transfer; after `failed` the caller is back with the agent, after `completed` the hangup follows',
+  });
+
 /** Error codes the adapter sends in `error` events. Agents must treat unknown codes as generic errors. */
 export const AGENT_ERROR_CODES = [
   'malformed_json',
@@ -192,6 +224,8 @@ export const AGENT_ERROR_CODES = [
   'dtmf_failed',
   'audio_overflow',
   'internal_error',
+  /** Agents that dial in: the claimed call is not waiting (or too many agents wait). */
+  'claim_failed',
 ] as const;
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];
 
@@ -220,6 +254,7 @@ export const adapterEventSchema = z.discriminatedUnion('event', [
   markEventSchema,
   hangupEventSchema,
   errorEventSchema,
+  transferEventSchema,
 ]);
 
 export type AgentAudioFormat = z.output<typeof agentAudioFormatSchema>;
@@ -236,6 +271,7 @@ export type TrackEndEvent = z.output<typeof trackEndEventSchema>;
 export type InterruptionEvent = z.output<typeof interruptionEventSchema>;
 export type MarkEvent = z.output<typeof markEventSchema>;
 export type HangupEvent = z.output<typeof hangupEventSchema>;
+export type TransferEvent = z.output<typeof transferEventSchema>;
 /** An `error` event; `code` is one of `AGENT_ERROR_CODES` when the adapter sends it. */
 export type ErrorEvent = z.output<typeof errorEventSchema>;
 
@@ -256,6 +292,7 @@ export const ADAPTER_EVENT_NAMES = [
   'mark',
   'hangup',
   'error',
+  'transfer',
 ] as const satisfies readonly AdapterEventName[];
 
 /** The JSON text frame for an event. */

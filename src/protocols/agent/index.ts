@@ -7,3 +7,4 @@ export * from './parse.js';
 export * from './signing.js';
 export * from './utterance-tracker.js';
 export * from './webrtc-signalling.js';
+export * from './connect-in.js';

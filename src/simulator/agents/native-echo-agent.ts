@@ -341,6 +341,7 @@ export class NativeAgentSession {
       case 'mark':
       case 'hangup':
       case 'error':
+      case 'transfer':
         break;
       default:
         event satisfies never;

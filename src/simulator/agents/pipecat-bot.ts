@@ -3,6 +3,7 @@ import { decodePipecatFrame, encodePipecatFrame, type PipecatFrame } from '../..
 import { closeWebSocket } from '../close-web-socket.js';
 import { type AgentHandshake, startAgentServer } from './agent-server.js';
 import { ConditionWaiters } from './condition-waiters.js';
+import { type DialInTarget, openDialInSocket } from './dial-in-client.js';
 
 /** Audio the bot speaks: PCM16 at `sampleRate` with `numChannels` interleaved, sent in chunks of `chunkMs`. */
 export interface PipecatBotSpeech {
@@ -106,6 +107,11 @@ export class PipecatBotSession {
   /** Any binary message, including garbage. */
   sendRaw(data: Uint8Array): void {
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(data, { binary: true });
+  }
+
+  /** A text message (the protobuf serializer never sends one; the adapter answers it with an error notice). */
+  sendText(text: string): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
   }
 
   sendRtvi(type: string, data: unknown): void {
@@ -231,4 +237,17 @@ export async function startPipecatBot(options: PipecatBotOptions = {}): Promise<
       await server.close();
     },
   };
+}
+
+/**
+ * The stand-in bot in client mode, as a Pipecat bot with a WebSocket client transport and the protobuf serializer:
+ * it connects to the adapter (a start hook's `connectUrl`, or /v1/agents/ws with a bearer token and `?route=`).
+ */
+export async function connectPipecatBot(
+  target: DialInTarget,
+  options: PipecatBotOptions = {},
+): Promise<PipecatBotSession> {
+  const outcome = await openDialInSocket(target, (ws, handshake) => new PipecatBotSession(ws, handshake, options));
+  if (!outcome.ok) throw new Error(`the adapter refused the bot: HTTP ${outcome.status} ${outcome.body.trim()}`);
+  return outcome.value;
 }

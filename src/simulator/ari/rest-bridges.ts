@@ -124,6 +124,22 @@ export function bridgeRoutes(deps: { readonly core: SimCore; readonly media: Sim
     { method: 'POST', pattern: new RegExp(`^/bridges/${ID}/play/${ID}$`), handler: play },
     {
       method: 'POST',
+      pattern: new RegExp(`^/bridges/${ID}/moh$`),
+      handler: (req, [id]) => {
+        requireBridge(core, id ?? '').moh = param(req, 'mohClass') ?? 'default';
+        return noContent;
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/bridges/${ID}/moh$`),
+      handler: (_r, [id]) => {
+        requireBridge(core, id ?? '').moh = undefined;
+        return noContent;
+      },
+    },
+    {
+      method: 'POST',
       pattern: new RegExp(`^/bridges/${ID}/record$`),
       handler: (req, [id]) => recordOn(deps, req, { kind: 'bridge', id: requireBridge(core, id ?? '').id }),
     },

@@ -70,6 +70,8 @@ export interface SimBridge {
    * application gets no BridgeDestroyed (recorded in 07-errors: the bridge a channel was moved out of).
    */
   subscriptions: number;
+  /** The music-on-hold class playing to the bridge (`POST /bridges/{id}/moh`), if any. */
+  moh?: string | undefined;
 }
 
 export interface SimPlayback {

@@ -116,6 +116,8 @@ export interface SimulatedAsterisk<A = AudioSource> {
   /** Snapshots of every live channel / bridge (leak checks). */
   channels(): Channel[];
   bridges(): Bridge[];
+  /** The music-on-hold class playing to a bridge (`POST /bridges/{id}/moh`), or undefined. */
+  bridgeMoh(bridgeId: string): string | undefined;
   /** The handle of a channel (also of one that has ended, while remembered). */
   channel(id: string): SimulatedChannel | undefined;
   /** Completes the media connection of a WebSocket externalMedia channel; it then enters Stasis. */
@@ -284,6 +286,7 @@ export async function startSimulatedAsterisk<A = AudioSource>(
     isAppConnected: (app = defaultApp) => hub.isActive(app),
     channels: () => [...core.channels.values()].map((c) => channelSnapshot(c)),
     bridges: () => [...core.bridges.values()].map(bridgeSnapshot),
+    bridgeMoh: (id) => core.bridges.get(id)?.moh,
     channel: (id) => handles.get(id),
     completeWebSocketMedia: (channelId) => {
       const complete = pendingWebSockets.get(channelId);

@@ -91,4 +91,19 @@ export class BridgesApi {
   record(bridgeId: string, params: RecordParams): Promise<LiveRecording> {
     return recordOn(this.#http, `/bridges/${seg(bridgeId)}`, params);
   }
+
+  /** Plays music on hold to everyone in the bridge (`mohClass`: Asterisk's default class when absent). */
+  startMoh(bridgeId: string, params: { readonly mohClass?: string } & AriRequestOptions = {}): Promise<void> {
+    return this.#http.void({
+      ...opts(params),
+      method: 'POST',
+      path: `/bridges/${seg(bridgeId)}/moh`,
+      query: { mohClass: params.mohClass },
+    });
+  }
+
+  /** Stops the bridge's music on hold. */
+  stopMoh(bridgeId: string, options: AriRequestOptions = {}): Promise<void> {
+    return this.#http.void({ ...opts(options), method: 'DELETE', path: `/bridges/${seg(bridgeId)}/moh` });
+  }
 }

@@ -18,7 +18,10 @@ export interface ApiEnv {
   close(): Promise<void>;
 }
 
-export async function startApiEnv(env: Record<string, string> = {}, deps: AppDeps = {}): Promise<ApiEnv> {
+export async function startApiEnv(
+  env: Record<string, string> = {},
+  deps: AppDeps & { routesJson?: unknown } = {},
+): Promise<ApiEnv> {
   const tmp = await createTempDatabase({ migrate: false });
   const prefix = randomPrefix();
   let h: AriHarness;

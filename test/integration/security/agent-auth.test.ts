@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WaitingCalls } from '../../../src/calls/agents/webrtc-waiting-calls.js';
+import { WaitingCalls } from '../../../src/calls/agents/waiting-calls.js';
 import { type AgentWebRtcEndpoint, mountAgentWebRtcEndpoint } from '../../../src/http/agent-webrtc-endpoint.js';
 import { checkWebhookSignature, signWebhookPayload } from '../../../src/jobs/webhook-signature.js';
 import { computeAgentSignature, signAgentRequest } from '../../../src/protocols/agent/signing.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import { generateTone, rmsDbfs } from '../../../src/audio/tone-analysis.js';
-import { WaitingCalls } from '../../../src/calls/agents/webrtc-waiting-calls.js';
+import { WaitingCalls } from '../../../src/calls/agents/waiting-calls.js';
 import { type AgentWebRtcEndpoint, mountAgentWebRtcEndpoint } from '../../../src/http/agent-webrtc-endpoint.js';
 import type { Logger } from '../../../src/observability/logger.js';
 import { takeWaitingCall, type WebRtcAgentSession } from '../../../src/simulator/agents/webrtc-echo-agent.js';

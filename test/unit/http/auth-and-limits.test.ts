@@ -23,6 +23,13 @@ describe('TokenAuthenticator', () => {
     expect(scopeAllows('read', 'read')).toBe(true);
     expect(scopeAllows('read', 'control')).toBe(false);
   });
+  it('agent is its own scope: no REST access, and control does not include it', () => {
+    expect(scopeAllows('agent', 'agent')).toBe(true);
+    expect(scopeAllows('agent', 'read')).toBe(false);
+    expect(scopeAllows('agent', 'control')).toBe(false);
+    expect(scopeAllows('control', 'agent')).toBe(false);
+    expect(scopeAllows('read', 'agent')).toBe(false);
+  });
 });
 
 describe('RateLimiter', () => {

@@ -37,6 +37,12 @@ const SAMPLES: { [K in LifecycleEventType]: LifecycleEventData[K] } = {
   'webrtc.negotiated': { codec: 'PCMU', payloadType: 0, offered: ['PCMU'] },
   'webrtc.connected': { codec: 'PCMU' },
   'webrtc.failed': { code: 'WEBRTC_ICE_FAILED', message: 'ice failed' },
+  'transfer.started': { transferId: 't-1', target: 'PJSIP/200', hold: 'moh', reason: 'billing question' },
+  'transfer.ringing': { transferId: 't-1', channel: 'ava-wt-1' },
+  'transfer.answered': { transferId: 't-1', channel: 'ava-wt-1' },
+  'transfer.summary_played': { transferId: 't-1', via: 'prompt' },
+  'transfer.completed': { transferId: 't-1', bridge: 'ava-wt-hold-1' },
+  'transfer.failed': { transferId: 't-1', reason: 'busy', message: 'busy', cause: 17, causeText: 'User busy' },
   'call.ended': { reason: 'caller_hangup', initiator: 'caller', cause: 16, text: 'Normal Clearing' },
 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRegistry } from '../../../src/calls/call-registry.js';
 import type { StasisController } from '../../../src/calls/stasis-controller.js';
-import type { WaitingCalls } from '../../../src/calls/agents/webrtc-waiting-calls.js';
+import type { WaitingCalls } from '../../../src/calls/agents/waiting-calls.js';
 import { createAgentWebRtcEndpoint } from '../../../src/http/agent-webrtc-endpoint.js';
 import { CallMetricsCollector } from '../../../src/http/call-metrics.js';
 import { ConsoleFeed } from '../../../src/http/console/console-feed.js';

@@ -8,12 +8,18 @@ export interface WaitingCall {
   readonly caller: string | undefined;
   readonly callee: string | undefined;
   readonly since: Date;
+  /** What the call side speaks on the handed socket (dial-in routes: `native` or `pipecat`); absent for WebRTC. */
+  readonly dialect?: string;
 }
 
-/** Which waiting call an agent connection wants: a given call, the oldest on a route, or the oldest of all. */
+/**
+ * Which waiting call an agent connection wants: a given call, the oldest on a route, or the oldest of all; with
+ * `dialect`, only calls that speak it.
+ */
 export interface TakeCriteria {
   readonly callId?: string;
   readonly route?: string;
+  readonly dialect?: string;
 }
 
 export interface WaitingCallsOptions {
@@ -35,8 +41,8 @@ interface AgentEntry {
 }
 
 /**
- * Meets calls that wait for an agent (WebRTC routes without a `url`) with agent connections that come to take one
- * (`/v1/agent/webrtc`). Whichever arrives second completes the pair at once; both sides wait in arrival order, both
+ * Meets calls that wait for an agent with agent connections that come to take one: WebRTC routes without a `url`
+ * (taken at `/v1/agent/webrtc`) and `dial-in` routes (claimed at `/v1/agents/ws`), one instance per endpoint. Whichever arrives second completes the pair at once; both sides wait in arrival order, both
  * queues are bounded, and both waits end with their AbortSignal. The connection handed over is the agent's
  * WebSocket, already authenticated by the endpoint; the call side speaks the agent protocol on it from then on.
  */
@@ -141,7 +147,8 @@ export class WaitingCalls {
 function matches(criteria: TakeCriteria, call: WaitingCall): boolean {
   return (
     (criteria.callId === undefined || criteria.callId === call.callId) &&
-    (criteria.route === undefined || criteria.route === call.route)
+    (criteria.route === undefined || criteria.route === call.route) &&
+    (criteria.dialect === undefined || criteria.dialect === call.dialect)
   );
 }
 

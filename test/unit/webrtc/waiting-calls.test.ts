@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
-import { type WaitingCall, WaitingCalls } from '../../../src/calls/agents/webrtc-waiting-calls.js';
+import { type WaitingCall, WaitingCalls } from '../../../src/calls/agents/waiting-calls.js';
 
 const call = (callId: string, route = 'desk'): WaitingCall => ({
   callId,

@@ -1,0 +1,196 @@
+import type { DialInAgentConfig } from '../../config/routes.js';
+import { AppError } from '../../errors/app-error.js';
+import type { Logger } from '../../observability/logger.js';
+import type { AdapterEvent } from '../../protocols/agent/index.js';
+import { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
+import {
+  DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
+  DEFAULT_AGENT_MAX_BUFFERED_BYTES,
+} from '../../transports/agent-ws/connect-agent-socket.js';
+import type { CallInfo, VoiceAgent } from '../voice-agent.js';
+import { NativeWsAgent } from './native-ws-agent.js';
+import type { OneTimeTokens } from './one-time-tokens.js';
+import { PipecatAgent } from './pipecat-agent.js';
+import { loggingTranscriptSink, type TranscriptSink } from './realtime-transcripts.js';
+import type { WaitingCalls } from './waiting-calls.js';
+
+/** The body of the start hook's POST (docs/agent-protocol.md, "Agent start hook"). */
+export interface AgentStartRequest {
+  readonly event: 'agent.start';
+  readonly callId: string;
+  readonly route: string;
+  readonly dialect: 'native' | 'pipecat';
+  /** Where the bot connects: the adapter's /v1/agents/ws with the call's one-time token. */
+  readonly connectUrl: string;
+  /** When the token stops being accepted (ms since the epoch). */
+  readonly tokenExpiresAt: number;
+  readonly direction: 'inbound' | 'outbound';
+  readonly caller: string;
+  readonly callee: string;
+  readonly customParameters: Readonly<Record<string, string>>;
+  readonly audio: { readonly encoding: 'pcm16'; readonly sampleRate: 8000 | 16000 | 24000 };
+}
+
+/** The start hook of one route, its secret resolved. */
+export interface AgentStartTarget {
+  readonly url: string;
+  readonly secret: string;
+  readonly timeoutMs: number;
+}
+
+/** Adapter-wide pieces of dial-in routes, wired by the composition root. */
+export interface DialInSettings {
+  /** Calls waiting to be claimed at /v1/agents/ws. */
+  readonly waitingCalls: WaitingCalls;
+  readonly tokens: OneTimeTokens;
+  /** The public URL of /v1/agents/ws (no query); undefined while the HTTP server is not listening. */
+  readonly connectUrl: () => string | undefined;
+  /** POSTs the start hook; resolves on a 2xx answer, rejects with `AGENT_START_FAILED` otherwise. */
+  readonly startAgent: (target: AgentStartTarget, request: AgentStartRequest, signal: AbortSignal) => Promise<void>;
+}
+
+/** The agent of a `dial-in` route: the dialect's `VoiceAgent` over the socket the agent opens at /v1/agents/ws. */
+export function createDialInAgent(
+  call: CallInfo,
+  agent: DialInAgentConfig,
+  secret: string | undefined,
+  settings: DialInSettings | undefined,
+  transcripts: TranscriptSink | undefined,
+  logger: Logger,
+): VoiceAgent {
+  const log = logger.child({ callId: call.callId, agent: `dial-in:${agent.dialect}` });
+  const claimed = (signal: AbortSignal) => claimSocket(call, agent, secret, settings, signal, log);
+  if (agent.dialect === 'pipecat') {
+    return new PipecatAgent({
+      open: claimed,
+      sampleRate: agent.sampleRate,
+      transcripts: transcripts ?? loggingTranscriptSink(log),
+      logger: log,
+    });
+  }
+  return new NativeWsAgent({
+    open: (signal, reconnect) => {
+      if (reconnect)
+        return Promise.reject(
+          new AppError('the agent that dialled in disconnected', {
+            code: 'AGENT_DISCONNECTED',
+            category: 'connectivity',
+          }),
+        );
+      return claimed(signal);
+    },
+    sampleRate: agent.sampleRate,
+    logger: log,
+  });
+}
+
+/**
+ * Waits (at most the route's `waitMs`) for an agent to claim the call at /v1/agents/ws; with a start hook, first
+ * issues a one-time token and POSTs the hook. A failed start ends the wait with `AGENT_START_FAILED`, no claim in
+ * time with `AGENT_NOT_CLAIMED`; the call's `agent.failed` event records either, and the route's fallback follows.
+ */
+async function claimSocket<Out = AdapterEvent>(
+  call: CallInfo,
+  agent: DialInAgentConfig,
+  secret: string | undefined,
+  settings: DialInSettings | undefined,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<AgentSocket<Out>> {
+  if (settings === undefined) {
+    throw new AppError('dial-in routes need the HTTP server, where agents connect in (HTTP_ENABLED)', {
+      code: 'AGENT_ENDPOINT_MISSING',
+      category: 'configuration',
+    });
+  }
+  const expired = AbortSignal.timeout(agent.waitMs);
+  const startFailed = new AbortController();
+  const waiting = settings.waitingCalls.waitForAgent(
+    {
+      callId: call.callId,
+      route: call.route.name,
+      caller: call.caller,
+      callee: call.callee,
+      since: new Date(),
+      dialect: agent.dialect,
+    },
+    AbortSignal.any([signal, expired, startFailed.signal]),
+  );
+  // Wrapped at once, so frames the agent sends while the start request is still answering are held, not lost.
+  let socket: AgentSocket<Out> | undefined;
+  const claimed = waiting.then((ws) => {
+    socket = new AgentSocket<Out>(ws, {
+      callId: call.callId,
+      logger: log,
+      maxBufferedBytes: DEFAULT_AGENT_MAX_BUFFERED_BYTES,
+      closeTimeoutMs: DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
+    });
+    return socket;
+  });
+  claimed.catch(() => undefined);
+  log.info({ waitMs: agent.waitMs, start: agent.start !== undefined }, 'waiting for an agent to dial in');
+  try {
+    if (agent.start !== undefined) {
+      try {
+        await startAgent(call, agent, secret, settings, signal);
+      } catch (err) {
+        // A bot that connected before its start request failed keeps the call.
+        if (socket === undefined) {
+          startFailed.abort(err);
+          throw err;
+        }
+        log.warn({ err }, 'the start hook failed, but the agent already connected');
+      }
+    }
+    try {
+      const claimedSocket = await claimed;
+      log.info('an agent dialled in and claimed the call');
+      return claimedSocket;
+    } catch (err) {
+      if (expired.aborted && !signal.aborted) {
+        throw new AppError(`no agent claimed the call within ${agent.waitMs} ms`, {
+          code: 'AGENT_NOT_CLAIMED',
+          category: 'timeout',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  } finally {
+    settings.tokens.revoke(call.callId);
+  }
+}
+
+async function startAgent(
+  call: CallInfo,
+  agent: DialInAgentConfig,
+  secret: string | undefined,
+  settings: DialInSettings,
+  signal: AbortSignal,
+): Promise<void> {
+  const start = agent.start!;
+  const base = settings.connectUrl();
+  if (base === undefined || !secret) {
+    throw new AppError(
+      base === undefined ? 'no public URL of /v1/agents/ws (the HTTP server is not listening)' : 'no start secret',
+      { code: 'AGENT_START_FAILED', category: 'configuration' },
+    );
+  }
+  const token = settings.tokens.issue({ callId: call.callId, route: call.route.name, dialect: agent.dialect });
+  const connectUrl = new URL(base);
+  connectUrl.searchParams.set('token', token);
+  const request: AgentStartRequest = {
+    event: 'agent.start',
+    callId: call.callId,
+    route: call.route.name,
+    dialect: agent.dialect,
+    connectUrl: connectUrl.toString(),
+    tokenExpiresAt: Date.now() + settings.tokens.ttlMs,
+    direction: call.direction,
+    caller: call.caller ?? '',
+    callee: call.callee ?? '',
+    customParameters: call.customParameters,
+    audio: { encoding: 'pcm16', sampleRate: agent.sampleRate },
+  };
+  await settings.startAgent({ url: start.url, secret, timeoutMs: start.timeoutMs }, request, signal);
+}
