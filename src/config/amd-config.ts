@@ -33,7 +33,7 @@ export const amdOptionsSchema = z
     maxWords: z.number().int().min(1).max(50).optional(),
     /** Shortest voiced stretch counted as a word. Default 100 ms. */
     minWordMs: ms(20, 2000).optional(),
-    /** `machine: message`: longest wait for the beep after the answer before the message starts anyway. Default 20000 ms. */
+    /** `machine: message`: longest wait for the beep (callee audio from the media start) before the message starts anyway. Default 20000 ms. */
     beepWaitMs: ms(0, 120_000).optional(),
   })
   .strict();
