@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BeepDetector } from '../../../src/audio/beep-detector.js';
 import { generateTone } from '../../../src/audio/tone-analysis.js';
 import { AmdClassifier } from '../../../src/calls/amd/amd-classifier.js';
+import { withAmdResult } from '../../../src/calls/amd/amd-call-info.js';
 import { replay } from '../../../src/calls/amd/amd-replay.js';
 import { fromAsteriskAmd } from '../../../src/calls/amd/amd-result.js';
 import { AMD_DEFAULTS, resolveAmdSettings } from '../../../src/config/amd-config.js';
@@ -136,6 +137,18 @@ describe('AMD settings and results', () => {
     expect(fromAsteriskAmd('HUMAN', 'HUMAN-800-800')).toMatchObject({ result: 'human', cause: 'HUMAN' });
     expect(fromAsteriskAmd('NOTSURE', 'TOOLONG-5000')).toMatchObject({ result: 'notsure', cause: 'TOOLONG' });
     expect(fromAsteriskAmd('', '')).toMatchObject({ result: 'notsure' });
+  });
+
+  it('agents that take only string parameters get the verdict in customParameters', () => {
+    const info = { customParameters: { team: 'sales' } } as unknown as Parameters<typeof withAmdResult>[0];
+    const amd = { mode: 'adapter', result: 'machine', cause: 'BEEP', beep: true } as const;
+    expect(withAmdResult(info, amd).customParameters).toEqual({
+      team: 'sales',
+      amd: 'machine',
+      amdCause: 'BEEP',
+      amdBeep: 'true',
+    });
+    expect(withAmdResult(info, undefined)).toBe(info);
   });
 
   it('replay: a machine with a message gets the beep that ends after the verdict', () => {
