@@ -1,5 +1,7 @@
 import type { MediaClock } from '../audio/media-clock.js';
 import { AppError } from '../errors/app-error.js';
+import { withAmdResult } from './amd/amd-call-info.js';
+import { answeringMachineStep } from './amd/amd-step.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallTelephony } from './call-control.js';
@@ -176,10 +178,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#watchSilence(bridge);
     this.#setState('connecting');
     this.record('media.connected', { format: leg.format, agent: agent.kind });
+    const amd = await answeringMachineStep(this, { leg, bridge, speech: this.#o.speech, signal: this.#abort.signal });
+    if (this.#closing || amd === 'ended') return;
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
     try {
-      await agent.start({ ...this.info, legFormat: leg.format }, bridge.output, signal);
+      await agent.start({ ...withAmdResult(this.info, amd), legFormat: leg.format }, bridge.output, signal);
     } catch (err) {
       if (this.#closing) return;
       const code =

@@ -272,20 +272,17 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
       return;
     }
     if (this.#transferLegs.owns(channel.id)) return;
-    const pending = this.#originator.answered(channel.id);
+    const pending = this.#originator.answered(channel.id, args);
+    if (pending === 'amd') return;
     if (pending) {
-      const session = this.#startCall(
-        channel,
-        'outbound',
-        pending.request.route,
-        pending.callId,
-        pending.request.customParameters ?? {},
-      );
+      const { route, customParameters, amd } = pending.request;
+      const amdInfo = amd && { settings: amd, asterisk: pending.amdResult };
+      const session = this.#startCall(channel, 'outbound', route, pending.callId, customParameters ?? {}, amdInfo);
       this.#own.set(channel.id, session);
       pending.resolve({ callId: session.id, channelId: channel.id });
       return;
     }
-    if (args[0] === 'outbound' || args[0] === WARM_TRANSFER_STASIS_ARG) {
+    if (args[0]?.startsWith('outbound') || args[0] === WARM_TRANSFER_STASIS_ARG) {
       // An outbound call from a previous run of the adapter (or another instance): not ours to serve.
       this.#log.warn(
         { channel: channel.id },
@@ -321,6 +318,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     route: Route,
     callId: string,
     customParameters: Record<string, string>,
+    amd?: CallInfo['amd'],
   ): CallSession {
     const [ari, log, resources] = [this.#o.ari, this.#log.child({ callId }), { callerChannelId: channel.id }];
     const warm = { ari, app: this.#o.app, legs: this.#transferLegs };
@@ -335,6 +333,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         channelId: channel.id,
         startedAt: new Date(),
         customParameters: { ...route.customParameters, ...customParameters },
+        amd,
       },
       { telephony },
     );

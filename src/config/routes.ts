@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dialableListSchema } from './dialable.js';
 import { dialInAgentSchema } from './dial-in-route.js';
+import { amdOptionsSchema } from './amd-config.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
 import { routeTransferSchema } from './warm-transfer-route.js';
@@ -163,6 +164,8 @@ export const routeSchema = z
     transfer: routeTransferSchema.optional(),
     /** Destinations agents may `invite` on this route (patterns with `*`, see dialable.ts); none when absent. */
     dialable: dialableListSchema.optional(),
+    /** Answering-machine detection for outbound calls on this route (an originate's `amd` overrides it). */
+    amd: amdOptionsSchema.optional(),
   })
   .strict();
 

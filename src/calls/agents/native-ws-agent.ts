@@ -174,6 +174,7 @@ export class NativeWsAgent implements VoiceAgent {
       },
       audio: { encoding: 'pcm16', sampleRate: this.#format.sampleRate as 8000 | 16000 | 24000, frameMs: FRAME_MS },
       customParameters: { ...c.customParameters, ...(reconnect ? { reconnect: '1' } : {}) },
+      ...(c.amdResult ? { amd: { ...c.amdResult } } : {}),
     };
   }
 

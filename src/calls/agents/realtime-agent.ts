@@ -173,7 +173,8 @@ export class RealtimeAgent implements VoiceAgent {
     this.#call = call;
     this.#output = output;
     this.#turns = new RealtimeTurns(call.callId, this.#o.transcripts, this.#conversation);
-    this.#plan = planSession(this.#cfg, call.customParameters, this.#format, this.#o.routeTools ?? []);
+    const tools = this.#o.routeTools ?? [];
+    this.#plan = planSession(this.#cfg, call.customParameters, this.#format, tools, call.amdResult);
     this.#greeting = this.#plan.greeting;
     this.#barge = new RealtimeBargeIn({
       output,

@@ -1,3 +1,5 @@
+import { AMD_MESSAGE_GREETING, amdInstructionNote } from '../amd/amd-prompt.js';
+import type { AmdResult } from '../amd/amd-result.js';
 import type { AudioFormat } from '../../audio/format.js';
 import {
   type RealtimeAgentConfig,
@@ -228,13 +230,18 @@ export function planSession(
   customParameters: Readonly<Record<string, string>>,
   format: RealtimeAudioFormat,
   routeTools: readonly RouteFunctionTool[],
+  amd?: AmdResult,
 ): RealtimeSessionPlan {
   const overrides = callOverrides(customParameters);
-  const merged = mergeSessionConfig(REALTIME_SESSION_DEFAULTS, config.session, overrides.session);
+  const base = mergeSessionConfig(REALTIME_SESSION_DEFAULTS, config.session, overrides.session);
+  // The answering-machine verdict is part of the instructions from the first session.update on.
+  const note = amd && amdInstructionNote(amd);
+  const merged = note ? { ...base, instructions: base.instructions ? `${base.instructions}\n\n${note}` : note } : base;
   const builtins = builtinToolSpecs(config.builtinTools);
   const settings = sessionSettingsOf(merged, format, builtins, routeTools);
   const body = encodeValidatedSession(config.apiVersion, settings).session;
-  const greeting = overrides.greeting === null ? undefined : (overrides.greeting ?? config.greeting);
+  const routeGreeting = overrides.greeting === null ? undefined : (overrides.greeting ?? config.greeting);
+  const greeting = routeGreeting ?? (amd?.result === 'machine' ? AMD_MESSAGE_GREETING : undefined);
   const td = merged.turnDetection;
   return {
     body,

@@ -40,6 +40,24 @@ export const channelInfoSchema = z
   })
   .meta({ description: 'Asterisk channel details' });
 
+export const amdInfoSchema = z
+  .object({
+    mode: z.enum(['asterisk', 'adapter']).meta({ description: 'Who classified: Asterisk AMD() or the adapter.' }),
+    result: z.enum(['human', 'machine', 'notsure']),
+    cause: z.string().meta({
+      description:
+        'Why: HUMAN, LONGGREETING, MAXWORDS, MAXWORDLENGTH, INITIALSILENCE, TOOLONG (Asterisk causes), BEEP, NOAUDIO.',
+    }),
+    detail: z.string().optional().meta({ description: "Asterisk's AMDCAUSE as it came, e.g. LONGGREETING-1520-1500." }),
+    decisionMs: z.number().optional().meta({ description: 'Callee audio (ms from the answer) the adapter needed.' }),
+    beep: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Machine with a message to leave: whether its beep was heard (speak now).' }),
+    beepEndMs: z.number().optional().meta({ description: 'Callee audio time (ms) at which the beep ended.' }),
+  })
+  .meta({ description: 'Answering-machine detection result of an outbound call, known before the agent speaks' });
+
 export const incomingEventSchema = z
   .object({
     event: z.literal('incoming'),
@@ -58,6 +76,9 @@ export const incomingEventSchema = z
     media: webrtcMediaSchema
       .optional()
       .meta({ description: 'Present on WebRTC routes: audio flows as RTP, negotiated after accept (see §8).' }),
+    amd: amdInfoSchema
+      .optional()
+      .meta({ description: 'Outbound calls with answering-machine detection: the verdict (see §AMD).' }),
   })
   .meta({ description: 'A call arrived; the agent answers with accept, reject or ringing' });
 
@@ -262,6 +283,7 @@ export const adapterEventSchema = z.discriminatedUnion('event', [
 
 export type AgentAudioFormat = z.output<typeof agentAudioFormatSchema>;
 export type ChannelInfo = z.output<typeof channelInfoSchema>;
+export type AmdInfo = z.output<typeof amdInfoSchema>;
 export type IncomingEvent = z.output<typeof incomingEventSchema>;
 export type AnswerEvent = z.output<typeof answerEventSchema>;
 export type RingingEvent = z.output<typeof ringingEventSchema>;
