@@ -6,6 +6,7 @@ import {
   CallRegistry,
   type CallSession,
   createAgentFactory,
+  createOpenAiSip,
   createSessionFactory,
   drainCalls,
   defaultRouteOf,
@@ -108,18 +109,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);
   const expectedUuids = new UuidRegistry<CallSession>();
-  const rtpPorts = new RtpPortPool({
-    host: config.rtp.bindHost,
-    minPort: config.rtp.minPort,
-    maxPort: config.rtp.maxPort,
-  });
+  const rtpPorts = new RtpPortPool({ ...config.rtp, host: config.rtp.bindHost });
   const rtpTotals = new RtpTotals();
   const directUuids = new UuidRegistry<Route>();
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
   /** Calls of WebRTC routes without `url`, waiting for an agent to connect to /v1/agent/webrtc. */
   const waitingCalls = new WaitingCalls();
+  const openaiSip = createOpenAiSip(config, logger);
   const agentFactory = createAgentFactory({
+    openaiSip: openaiSip.calls,
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
@@ -310,6 +309,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         metrics,
         registry,
         agentWebRtc: { waitingCalls, labPage: config.labMode },
+        openaiSip: openaiSip.webhook,
         audioSocketRoutes: {
           routeExists: (name) => intake.routeExists(name),
           register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),

@@ -7,7 +7,8 @@ import type { LifecycleEvent, LifecycleEventData, LifecycleEventType } from './c
 import { type CloseReason, type HangupInitiator, initiatorOf } from './close-reason.js';
 import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
-import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
+import type { AgentAction, AgentFactory, AgentOutput, CallInfo, VoiceAgent } from './voice-agent.js';
+import { controlOnlyOutput } from './control-only-output.js';
 import type { CallLatency } from './turn-latency.js';
 import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
 import type { UplinkGap } from './uplink-gap-filler.js';
@@ -175,10 +176,41 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#watchSilence(bridge);
     this.#setState('connecting');
     this.record('media.connected', { format: leg.format, agent: agent.kind });
+    await this.#startAgent(agent, { ...this.info, legFormat: leg.format }, bridge.output, () => bridge.agentReady());
+  }
+
+  /**
+   * Starts the agent of a call whose audio does not pass through the adapter (Asterisk bridges the caller with
+   * the agent's own SIP leg): no media leg, no bridge; the agent gets control only (`controlOnlyOutput`).
+   */
+  async startWithoutMedia(): Promise<void> {
+    if (this.#state !== 'new')
+      throw new AppError('call already started', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
+    let agent: VoiceAgent;
+    try {
+      agent = this.#o.agentFactory(this.info);
+    } catch (err) {
+      this.log.error({ err }, 'agent could not be created');
+      await this.close('agent_failed');
+      return;
+    }
+    this.#agent = agent;
+    this.#setState('connecting');
+    const output = controlOnlyOutput({
+      act: (action) => this.act(action),
+      fail: (error) => {
+        this.log.warn({ err: error, code: error.code }, 'agent failed');
+        void this.close('agent_failed');
+      },
+    });
+    await this.#startAgent(agent, this.info, output, () => undefined);
+  }
+
+  async #startAgent(agent: VoiceAgent, info: CallInfo, output: AgentOutput, ready: () => void): Promise<void> {
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
     try {
-      await agent.start({ ...this.info, legFormat: leg.format }, bridge.output, signal);
+      await agent.start(info, output, signal);
     } catch (err) {
       if (this.#closing) return;
       const code =
@@ -189,7 +221,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       return;
     }
     if (this.#closing) return;
-    bridge.agentReady();
+    ready();
     this.#setState('active');
     this.record('agent.connected', { kind: agent.kind });
     agent.notify({ type: 'answer' });

@@ -35,8 +35,13 @@ export function createSessionFactory(deps: SessionFactoryDeps): SessionFactory {
       bargeIn: route.bargeIn.enabled,
       speech,
       // A WebRTC route without a URL waits for a person (or program) to take the call at /v1/agent/webrtc.
+      // A SIP-path agent first waits for the provider's incoming-call webhook (its own acceptTimeoutMs).
       agentConnectTimeoutMs:
-        route.agent.kind === 'webrtc' && !route.agent.url ? config.agent.waitTimeoutMs : config.agent.connectTimeoutMs,
+        route.agent.kind === 'webrtc' && !route.agent.url
+          ? config.agent.waitTimeoutMs
+          : route.agent.kind === 'openai-sip'
+            ? route.agent.acceptTimeoutMs + config.agent.connectTimeoutMs
+            : config.agent.connectTimeoutMs,
       logger: callLogger(logger, info.callId, { route: route.name }),
       gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
       silence: {

@@ -12,6 +12,7 @@ import type { RtpMediaOptions } from './media-paths/rtp-media-path.js';
 import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
+import { isOwnMediaChannel } from './media-channels.js';
 import type { MediaKind, MediaPathSetup } from './media-path.js';
 import { createMediaPaths } from './media-paths/index.js';
 import type { RouteMatcher } from './route-matcher.js';
@@ -27,9 +28,6 @@ export type { OriginateRequest, OriginateResult } from './stasis-originate.js';
 
 /** What the controller needs to make a call session (the composition root supplies it). */
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
-
-/** Names of the media channels externalMedia creates (AudioSocket, chan_websocket, RTP): never a new call. */
-const MEDIA_CHANNEL_PREFIXES = ['AudioSocket/', 'WebSocket/', 'UnicastRTP/'] as const;
 
 export interface StasisControllerOptions {
   /** The parts of the ARI client the controller uses (the full client fits). */
@@ -275,7 +273,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onStasisStart(channel: Channel, args: readonly string[]): void {
-    if (this.#own.has(channel.id) || MEDIA_CHANNEL_PREFIXES.some((prefix) => channel.name.startsWith(prefix))) {
+    if (this.#own.has(channel.id) || isOwnMediaChannel(channel)) {
       // Our own media leg entering Stasis, before or after its externalMedia answer was processed.
       this.#mediaStasis.started(channel.id);
       return;

@@ -346,6 +346,12 @@ export const ENV_VARS = {
     description: 'Signing secret for WEBHOOK_URL (X-Ava-Signature). Required with it.',
     secret: true,
   }),
+  OPENAI_SIP_WEBHOOK_TOLERANCE_S: spec({
+    schema: z.coerce.number().int().min(10).max(3600),
+    default: '300',
+    description:
+      'openai-sip routes: how far (seconds) the webhook-timestamp of an incoming-call webhook may be from our clock.',
+  }),
   ROUTES_FILE: spec({
     schema: z.string().min(1),
     description: 'Path of a JSON routes file (see README, "Routes"). Without it, only DEFAULT_AGENT applies.',

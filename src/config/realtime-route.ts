@@ -141,7 +141,8 @@ export const realtimeBuiltinToolsSchema = z
 /** Realtime connections (at start and mid-call): 4 attempts in total, backing off from 250 ms to 4 s. */
 export const realtimeReconnectSchema = reconnectConfigSchema({ maxAttempts: 4, initialMs: 250, maxMs: 4000 });
 
-export const realtimeAgentSchema = z
+/** The Realtime agent's keys, unrefined: the `openai-sip` agent (openai-sip-route.ts) shares most of them. */
+export const realtimeAgentObject = z
   .object({
     kind: z.literal('openai-realtime'),
     /** Base WebSocket URL: OpenAI, Azure OpenAI (`wss://<resource>.openai.azure.com/openai/v1/realtime`), or any compatible server. */
@@ -187,8 +188,20 @@ export const realtimeAgentSchema = z
     sessionTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
     reconnect: realtimeReconnectSchema,
   })
-  .strict()
-  .superRefine((a, ctx) => {
+  .strict();
+
+/** What `checkRealtimeAgent` looks at. */
+interface RealtimeAgentChecked {
+  readonly apiVersion: 'ga' | 'beta';
+  readonly url: string;
+  readonly secretEnv?: string | undefined;
+  readonly auth?: 'bearer' | 'api-key' | 'none' | undefined;
+  readonly session: z.output<typeof realtimeSessionConfigSchema>;
+  readonly builtinTools: z.output<typeof realtimeBuiltinToolsSchema>;
+}
+
+/** The cross-key checks of a Realtime agent (dialect-only settings, duplicate tool names, a key for OpenAI). */
+export function checkRealtimeAgent(a: RealtimeAgentChecked, ctx: z.RefinementCtx): void {
     if (a.apiVersion === 'ga' && a.session.temperature !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -228,7 +241,9 @@ export const realtimeAgentSchema = z
         message: `${host} needs an API key: name the environment variable holding it, e.g. "OPENAI_API_KEY"`,
       });
     }
-  });
+}
+
+export const realtimeAgentSchema = realtimeAgentObject.superRefine(checkRealtimeAgent);
 
 export type RealtimeAgentConfig = z.output<typeof realtimeAgentSchema>;
 export type RealtimeSessionConfig = z.output<typeof realtimeSessionConfigSchema>;

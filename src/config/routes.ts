@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { openaiSipAgentSchema } from './openai-sip-route.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
 import { webrtcAgentSchema } from './webrtc-route.js';
@@ -79,6 +80,7 @@ export const agentSchema = z.discriminatedUnion('kind', [
   twilioAgentSchema,
   webrtcAgentSchema,
   realtimeAgentSchema,
+  openaiSipAgentSchema,
 ]);
 
 /** What the caller gets when the agent cannot be reached or fails for good. */
@@ -185,6 +187,7 @@ export type RouteMatch = z.output<typeof routeMatchSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type { RealtimeAgentConfig } from './realtime-route.js';
 export type { WebRtcAgentConfig } from './webrtc-route.js';
+export type { OpenAiSipAgentConfig } from './openai-sip-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */

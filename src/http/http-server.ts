@@ -11,6 +11,9 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { audioSocketRouteBodySchema, audioSocketRouteParamsSchema } from './api-schemas.js';
 import { registerCallRoutes } from './call-routes.js';
+import type { OpenAiSipWebhookSettings } from '../calls/openai-sip-setup.js';
+import { registerOpenAiSipWebhook } from './openai-sip-webhook.js';
+import { memoryDeliveryIds, redisDeliveryIds, type WebhookDeliveryIds } from './webhook-delivery-ids.js';
 import { registerConsole } from './console/register-console.js';
 import { createAgentWebRtcEndpoint } from './agent-webrtc-endpoint.js';
 import type { WaitingCalls } from '../calls/agents/webrtc-waiting-calls.js';
@@ -57,6 +60,8 @@ export interface HttpServerOptions {
   registry?: CallRegistry | undefined;
   /** Where agents take waiting WebRTC calls (/v1/agent/webrtc, control-scope tokens); `labPage` serves the browser agent. */
   agentWebRtc?: { waitingCalls: WaitingCalls; labPage: boolean } | undefined;
+  /** The incoming-call webhook of openai-sip routes (served at /v1/openai/sip/webhook when given). */
+  openaiSip?: OpenAiSipWebhookSettings | undefined;
 }
 
 /** The REST API, health and metrics server. */
@@ -182,6 +187,15 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
       fastify.server.off('upgrade', onUpgrade);
       await endpoint.close();
     });
+  }
+
+  if (o.openaiSip) {
+    const sip = o.openaiSip;
+    const ttlMs = 2 * sip.toleranceS * 1000;
+    let ids: WebhookDeliveryIds | undefined;
+    const deliveryIds = () =>
+      (ids ??= redis && o.redis ? redisDeliveryIds(redis, o.redis.prefix, ttlMs) : memoryDeliveryIds(ttlMs));
+    registerOpenAiSipWebhook(fastify, { ...sip, deliveryIds, logger: log });
   }
 
   if (o.registry) {
