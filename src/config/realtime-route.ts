@@ -202,45 +202,45 @@ interface RealtimeAgentChecked {
 
 /** The cross-key checks of a Realtime agent (dialect-only settings, duplicate tool names, a key for OpenAI). */
 export function checkRealtimeAgent(a: RealtimeAgentChecked, ctx: z.RefinementCtx): void {
-    if (a.apiVersion === 'ga' && a.session.temperature !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['session', 'temperature'],
-        message: 'the GA Realtime API has no session temperature; remove it or use apiVersion "beta"',
-      });
-    }
-    if (a.apiVersion === 'beta' && (a.session.mcpServers?.length ?? 0) > 0) {
-      ctx.addIssue({ code: 'custom', path: ['session', 'mcpServers'], message: 'MCP servers need apiVersion "ga"' });
-    }
-    const builtins = new Set<string>([
-      ...(a.builtinTools.hangup ? ['hangup'] : []),
-      ...(a.builtinTools.sendDtmf ? ['send_dtmf'] : []),
-      ...(a.builtinTools.transfer ? ['transfer'] : []),
-    ]);
-    const seen = new Set<string>();
-    (a.session.tools ?? []).forEach((t, i) => {
-      if (seen.has(t.name) || builtins.has(t.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['session', 'tools', i, 'name'],
-          message: `duplicate tool name "${t.name}"`,
-        });
-      }
-      seen.add(t.name);
+  if (a.apiVersion === 'ga' && a.session.temperature !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['session', 'temperature'],
+      message: 'the GA Realtime API has no session temperature; remove it or use apiVersion "beta"',
     });
-    let host = '';
-    try {
-      host = new URL(a.url).hostname;
-    } catch {
-      // the url check reports it
-    }
-    if (a.secretEnv === undefined && a.auth !== 'none' && (host === 'api.openai.com' || host.endsWith('.azure.com'))) {
+  }
+  if (a.apiVersion === 'beta' && (a.session.mcpServers?.length ?? 0) > 0) {
+    ctx.addIssue({ code: 'custom', path: ['session', 'mcpServers'], message: 'MCP servers need apiVersion "ga"' });
+  }
+  const builtins = new Set<string>([
+    ...(a.builtinTools.hangup ? ['hangup'] : []),
+    ...(a.builtinTools.sendDtmf ? ['send_dtmf'] : []),
+    ...(a.builtinTools.transfer ? ['transfer'] : []),
+  ]);
+  const seen = new Set<string>();
+  (a.session.tools ?? []).forEach((t, i) => {
+    if (seen.has(t.name) || builtins.has(t.name)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['secretEnv'],
-        message: `${host} needs an API key: name the environment variable holding it, e.g. "OPENAI_API_KEY"`,
+        path: ['session', 'tools', i, 'name'],
+        message: `duplicate tool name "${t.name}"`,
       });
     }
+    seen.add(t.name);
+  });
+  let host = '';
+  try {
+    host = new URL(a.url).hostname;
+  } catch {
+    // the url check reports it
+  }
+  if (a.secretEnv === undefined && a.auth !== 'none' && (host === 'api.openai.com' || host.endsWith('.azure.com'))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['secretEnv'],
+      message: `${host} needs an API key: name the environment variable holding it, e.g. "OPENAI_API_KEY"`,
+    });
+  }
 }
 
 export const realtimeAgentSchema = realtimeAgentObject.superRefine(checkRealtimeAgent);

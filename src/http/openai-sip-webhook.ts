@@ -73,9 +73,9 @@ export function registerOpenAiSipWebhook(fastify: FastifyInstance, o: OpenAiSipW
       const pending = callId !== undefined ? o.calls.get(callId) : undefined;
       if (!pending) {
         log.warn({ providerCallId, callId: callId ?? null }, 'incoming SIP call matches no waiting call; rejecting');
-        await o.reject(providerCallId, UNKNOWN_CALL_SIP_STATUS).catch((err: unknown) =>
-          log.warn({ err, providerCallId }, 'rejecting the unknown SIP call failed'),
-        );
+        await o
+          .reject(providerCallId, UNKNOWN_CALL_SIP_STATUS)
+          .catch((err: unknown) => log.warn({ err, providerCallId }, 'rejecting the unknown SIP call failed'));
         return reply.code(200).send({ status: 'rejected', sipStatus: UNKNOWN_CALL_SIP_STATUS });
       }
       try {

@@ -24,7 +24,15 @@ export interface OpenAiSipAgentOptions {
 
 /** The relay settings a SIP call's sideband runs with: GA, no audio of ours, no barge-in of ours. */
 export function sidebandRealtimeConfig(c: OpenAiSipAgentConfig): RealtimeAgentConfig {
-  return { ...c, kind: 'openai-realtime', apiVersion: 'ga', audio: 'pcmu', appendMs: 100, bargeIn: 'off', replayItems: 0 };
+  return {
+    ...c,
+    kind: 'openai-realtime',
+    apiVersion: 'ga',
+    audio: 'pcmu',
+    appendMs: 100,
+    bargeIn: 'off',
+    replayItems: 0,
+  };
 }
 
 /**
@@ -79,7 +87,10 @@ export class OpenAiSipAgent implements VoiceAgent {
       incoming: async (providerCallId) => {
         if (this.#closed) throw new AppError('the call has ended', { code: 'CALL_ENDED', category: 'conflict' });
         if (this.#accepting)
-          throw new AppError('the call is being accepted already', { code: 'SIP_ALREADY_ACCEPTED', category: 'conflict' });
+          throw new AppError('the call is being accepted already', {
+            code: 'SIP_ALREADY_ACCEPTED',
+            category: 'conflict',
+          });
         this.#accepting = true;
         const t0 = performance.now();
         try {

@@ -77,8 +77,7 @@ export function createOpenAiSipAgent(
     routeTools: routeFunctionTools(call.route),
     sipCalls,
     calls: new RealtimeCallsClient({ realtimeUrl: config.url, apiKey, auth }),
-    makeSideband: (url) =>
-      createRealtimeAgent(call, realtime, apiKey, deps, logger.child({ sideband: true }), url),
+    makeSideband: (url) => createRealtimeAgent(call, realtime, apiKey, deps, logger.child({ sideband: true }), url),
     logger: log,
   });
 }

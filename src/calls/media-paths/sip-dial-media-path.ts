@@ -61,7 +61,10 @@ export class SipDialMediaPath implements MediaPathSetup {
         await stasisStarted(legId, AbortSignal.any([live.signal, timeout]));
       } catch (err) {
         if (session.closing) return;
-        session.record('agent.failed', { code: 'SIP_NOT_ANSWERED', message: 'the provider did not answer the SIP leg' });
+        session.record('agent.failed', {
+          code: 'SIP_NOT_ANSWERED',
+          message: 'the provider did not answer the SIP leg',
+        });
         void session.close('agent_failed');
         throw err;
       }

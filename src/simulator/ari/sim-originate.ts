@@ -22,6 +22,14 @@ export interface EndpointBehaviourOptions {
   readonly context?: string;
   /** Caller id the far end presents as connected line. */
   readonly callerId?: CallerId;
+  /**
+   * Called when a channel to this endpoint starts ringing, with the originate's channel variables (e.g.
+   * `PJSIP_HEADER(add,X-…)`, the SIP headers the INVITE carries): a simulated far end decides from them.
+   */
+  readonly onDial?: (dial: {
+    readonly channelId: string;
+    readonly variables: Readonly<Record<string, string>>;
+  }) => void;
 }
 
 interface EndpointEntry {
@@ -98,7 +106,12 @@ export class SimOriginate {
       throw ariError(409, 'Channel with given unique ID already exists');
     }
     const [technology, rest] = splitEndpoint(endpoint);
-    const resource = rest?.includes('@') ? rest.slice(rest.lastIndexOf('@') + 1) : rest;
+    // PJSIP dial strings: `endpoint`, `number@endpoint` or `endpoint/sip:uri`.
+    const resource = rest?.includes('/')
+      ? rest.slice(0, rest.indexOf('/'))
+      : rest?.includes('@')
+        ? rest.slice(rest.lastIndexOf('@') + 1)
+        : rest;
     const entry = this.#endpoints.get(`${technology}/${resource}`);
     if (!entry || entry.behaviour === 'fail') throw new SimHttpError(500, { error: 'Allocation failed' });
     const timeoutSeconds = intParam(req, 'timeout') ?? 30;
@@ -124,7 +137,11 @@ export class SimOriginate {
     const args = listParam(req, 'appArgs');
     const dialstring = rest ?? '';
     const body = channelSnapshot(ch);
-    return ok(body, () => this.#progress(ch, entry, dialstring, args, timeoutSeconds));
+    const variables = req.variables ?? {};
+    return ok(body, () => {
+      this.#progress(ch, entry, dialstring, args, timeoutSeconds);
+      if (this.#ringing.has(ch.id)) entry.options.onDial?.({ channelId: ch.id, variables });
+    });
   }
 
   #progress(ch: SimChannel, entry: EndpointEntry, dialstring: string, args: string[], timeoutSeconds: number): void {
