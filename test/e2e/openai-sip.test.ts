@@ -245,6 +245,45 @@ describe('openai-sip routes: the audio goes over SIP, the adapter keeps control'
     expect(stranger.rejectStatus).toBe(404);
   }, 60_000);
 
+  it('a lost sideband reconnects to the same call without replaying the conversation', async () => {
+    let responses = 0;
+    const { h, sim, tmp } = await setup({
+      sim: {
+        // Counted over both connections: the provider's session is one.
+        script: () => ({
+          audioMs: 200,
+          transcript: ['Front desk, hello!', 'Sure.'][responses++] ?? 'Still here.',
+        }),
+      },
+    });
+    await h.sim.placeInboundCall();
+    const first = await sim.waitForSession(0);
+    await first.waitFor(() => (first.responses.length === 1 && !first.activeResponse ? true : undefined), 'greeting');
+    first.callerTurn(600);
+    await first.waitFor(() => (first.responses.length === 2 && !first.activeResponse ? true : undefined), 'answer');
+    const session = h.app.registry.list()[0]!;
+    first.drop();
+    const second = await sim.waitForSession(1, 15_000);
+    await second.waitForReceived('session.update');
+    expect(sim.handshakes.map((x) => x.outcome)).toEqual(['accepted', 'accepted']);
+    // The provider kept the conversation: nothing is replayed into it, and the call goes on.
+    second.callerTurn(600);
+    await second.waitFor(() => (second.responses.length === 1 && !second.activeResponse ? true : undefined), 'answer');
+    expect(second.received('conversation.item.create')).toEqual([]);
+    expect(session.state).toBe('active');
+    const stored = await until(async () => {
+      const list = await new TranscriptsRepository(tmp.db).listByCall(session.id);
+      return list.some((t) => t.text === 'Still here.') ? list : undefined;
+    });
+    expect(stored.map((t) => t.text)).toEqual([
+      'Front desk, hello!',
+      'What is the weather in Oslo?',
+      'Sure.',
+      'What is the weather in Oslo?',
+      'Still here.',
+    ]);
+  }, 60_000);
+
   it('no accepted webhook within acceptTimeoutMs: the call takes the route fallback with the cause recorded', async () => {
     const { h, sim, tmp } = await setup({
       sim: { sip: { webhookSecrets: [SECRET_WRONG] } },

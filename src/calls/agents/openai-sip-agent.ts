@@ -31,7 +31,7 @@ export function sidebandRealtimeConfig(c: OpenAiSipAgentConfig): RealtimeAgentCo
     audio: 'pcmu',
     appendMs: 100,
     bargeIn: 'off',
-    replayItems: 0,
+    replayItems: 50,
   };
 }
 

@@ -44,6 +44,8 @@ export interface SimSessionSettings {
    * no audio deltas here (transcripts and everything else as usual).
    */
   readonly sideband?: Record<string, unknown> | undefined;
+  /** First value of the id counter: a sideband reconnect continues the ids of the call's session. */
+  readonly idBase?: number | undefined;
 }
 
 /** One event in the session's timeline (audio appends and audio deltas are counted, not logged). */
@@ -110,6 +112,7 @@ export class SimRealtimeSession {
     this.#ws = ws;
     this.#s = settings;
     this.dialect = settings.dialect;
+    this.#ids = settings.idBase ?? 0;
     this.state = initialSessionState(id, settings.model);
     if (settings.sideband) applyGaUpdate(this.state, settings.sideband);
     this.#vad = this.#newVad();

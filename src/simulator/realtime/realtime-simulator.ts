@@ -105,6 +105,12 @@ export async function startRealtimeSimulator(options: RealtimeSimulatorOptions =
   const sockets = new Set<WebSocket>();
   const waiters = new ConditionWaiters();
   let connections = 0;
+  const sidebandCounts = new Map<string | undefined, number>();
+  const sidebands = (callId: string | undefined): number => {
+    const n = sidebandCounts.get(callId) ?? 0;
+    sidebandCounts.set(callId, n + 1);
+    return n;
+  };
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -172,7 +178,8 @@ export async function startRealtimeSimulator(options: RealtimeSimulatorOptions =
           callerTranscript: options.callerTranscript,
           vadThresholdRms: options.vadThresholdRms,
           record: options.record ?? true,
-          ...(sideband ? { sideband } : {}),
+          // One server session per SIP call: a reconnected sideband continues its item ids.
+          ...(sideband ? { sideband, idBase: 100_000 * sidebands(sipCallId) } : {}),
         },
         `sess_${sessions.length + 1}`,
       );
