@@ -192,6 +192,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     else routeSecrets[r.name] = value;
   }
   const sipWebhookSecrets = resolveSipWebhookSecrets(routes, env, issues);
+  if (!v.HTTP_ENABLED && routes.some((r) => r.agent.kind === 'openai-sip'))
+    issues.push({ variable: 'HTTP_ENABLED', message: 'openai-sip routes need the HTTP server (their webhook)' });
   if (v.ARI_URL && !v.ARI_PASSWORD) issues.push({ variable: 'ARI_PASSWORD', message: 'required when ARI_URL is set' });
   if (Boolean(v.MYSQL_URL) !== Boolean(v.REDIS_URL)) {
     issues.push({ variable: v.MYSQL_URL ? 'REDIS_URL' : 'MYSQL_URL', message: 'MYSQL_URL and REDIS_URL go together' });
