@@ -42,7 +42,10 @@ export class SipDialMediaPath implements MediaPathSetup {
     const legId = `${SIP_LEG_ID_PREFIX}${randomUUID()}`;
     const endpoint = openaiSipDialString(agent);
     // The agent registers the call for the webhook before anything is dialled; it fails the call on its own.
-    void session.startWithoutMedia();
+    session.startWithoutMedia().catch((err: unknown) => {
+      session.log.error({ err }, 'the SIP-path agent could not start');
+      void session.close('agent_failed');
+    });
     session.record('media.requested', { bridge: bridgeId, mediaChannel: legId, format: 'sip' });
     session.log.info({ endpoint, channel: legId }, 'dialling the provider over SIP');
     let adopted = false;
