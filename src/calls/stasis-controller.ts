@@ -12,7 +12,7 @@ import type { RtpMediaOptions } from './media-paths/rtp-media-path.js';
 import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
-import { isOwnMediaChannel } from './media-channels.js';
+import { isOwnMediaChannel, mediaLegGoneReason } from './media-channels.js';
 import type { MediaKind, MediaPathSetup } from './media-path.js';
 import { createMediaPaths } from './media-paths/index.js';
 import type { RouteMatcher } from './route-matcher.js';
@@ -262,7 +262,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         const isCaller = tel instanceof AriCallTelephony && tel.resources.callerChannelId === channelId;
         if (isCaller && cause !== undefined) own.setHangupCause(cause, causeTxt);
         if (!isCaller && !own.closing) own.log.warn({ channel: channelId, via }, 'media channel hung up by Asterisk');
-        void own.close(isCaller ? 'caller_hangup' : 'media_closed');
+        void own.close(isCaller ? 'caller_hangup' : mediaLegGoneReason(own.info.route));
       }
       return;
     }

@@ -316,6 +316,20 @@ describe('openai-sip routes: the audio goes over SIP, the adapter keeps control'
     await waitFor(() => h.sim.channels().length === 0, 10_000, 'channels released');
   }, 60_000);
 
+  it('the provider ending the SIP call (its BYE) ends the call as an agent hangup', async () => {
+    const { h, sim } = await setup({ sim: { script: () => ({ audioMs: 200, transcript: 'Hello!' }) } });
+    const caller = await h.sim.placeInboundCall();
+    const call = await firstSipCall(sim);
+    await sim.waitForSession(0);
+    await waitFor(() => h.app.registry.list()[0]?.state === 'active', 10_000, 'call active');
+    const session = h.app.registry.list()[0]!;
+    expect(sim.sip.endCall(call.id)).toBe(true);
+    await session.done;
+    expect(session.endSummary?.reason).toBe('agent_hangup');
+    await caller.ended;
+    await waitFor(() => h.sim.channels().length === 0, 10_000, 'channels released');
+  }, 60_000);
+
   it('no accepted webhook within acceptTimeoutMs: the call takes the route fallback with the cause recorded', async () => {
     const { h, sim, tmp } = await setup({
       sim: { sip: { webhookSecrets: [SECRET_WRONG] } },

@@ -146,6 +146,16 @@ export class SimSipCalls {
     return delivery;
   }
 
+  /** The service ends a call on its own (the model hung up, or a fault): a BYE towards Asterisk. */
+  endCall(callId: string): boolean {
+    const call = this.calls.get(callId);
+    if (!call || call.state === 'ended' || call.state === 'rejected') return false;
+    call.state = 'ended';
+    call.sip?.end();
+    this.#waiters.notify();
+    return true;
+  }
+
   /** Requests to the calls API for `callId` with `action`. */
   requestsOf(callId: string, action?: string): SimCallsRequest[] {
     return this.requests.filter((r) => r.callId === callId && (action === undefined || r.action === action));
