@@ -161,10 +161,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       speech: this.#o.speech,
       legDtmf: this.#o.legDtmf ?? true,
       act: (action) => this.act(action),
-      onAgentFailure: (error) => {
-        this.log.warn({ err: error, code: error.code }, 'agent failed');
-        void this.close('agent_failed');
-      },
+      onAgentFailure: (error) => this.#agentFailed(error),
       logger: this.log,
       gapFillAfterMs: this.#o.gapFillAfterMs,
       // Debug only: most gaps are jitter of a few hundred ms; the ones that last (GAP_REPORT_MS) are logged at their end.
@@ -181,9 +178,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   /**
    * Starts the agent of a call whose audio does not pass through the adapter (Asterisk bridges the caller with
-   * the agent's own SIP leg): no media leg, no bridge; the agent gets control only (`controlOnlyOutput`).
+   * the agent's own SIP leg): no media leg, no bridge; the agent gets control only (`controlOnlyOutput`). The call
+   * is active (and the agent told `answer`, so it may greet) once the agent started and `mediaReady` resolved.
    */
-  async startWithoutMedia(): Promise<void> {
+  async startWithoutMedia(mediaReady: Promise<void> = Promise.resolve()): Promise<void> {
     if (this.#state !== 'new')
       throw new AppError('call already started', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
     let agent: VoiceAgent;
@@ -196,17 +194,17 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     this.#agent = agent;
     this.#setState('connecting');
-    const output = controlOnlyOutput({
-      act: (action) => this.act(action),
-      fail: (error) => {
-        this.log.warn({ err: error, code: error.code }, 'agent failed');
-        void this.close('agent_failed');
-      },
-    });
-    await this.#startAgent(agent, this.info, output, () => undefined);
+    const output = controlOnlyOutput({ act: (a) => this.act(a), fail: (e) => this.#agentFailed(e) });
+    await this.#startAgent(agent, this.info, output, () => mediaReady);
   }
 
-  async #startAgent(agent: VoiceAgent, info: CallInfo, output: AgentOutput, ready: () => void): Promise<void> {
+  #agentFailed(error: AppError): void {
+    this.log.warn({ err: error, code: error.code }, 'agent failed');
+    void this.close('agent_failed');
+  }
+
+  /** Starts the agent; once `ready` (media flowing) the call is active and the agent told `answer`. */
+  async #startAgent(agent: VoiceAgent, info: CallInfo, output: AgentOutput, ready: () => unknown): Promise<void> {
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
     try {
@@ -221,7 +219,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       return;
     }
     if (this.#closing) return;
-    ready();
+    const ending = new Promise<void>((resolve) => this.#abort.signal.addEventListener('abort', () => resolve()));
+    await Promise.race([ready(), ending]);
+    if (this.#closing) return;
     this.#setState('active');
     this.record('agent.connected', { kind: agent.kind });
     agent.notify({ type: 'answer' });

@@ -22,8 +22,15 @@ export function sipHeadersOfVariables(variables: Readonly<Record<string, string>
 export function linkOpenAiSip(
   asterisk: Pick<SimulatedAsterisk<unknown>, 'setEndpointBehaviour' | 'channel'>,
   provider: Pick<RealtimeSimulator, 'sip'>,
-  endpoint = 'PJSIP/openai',
+  options: {
+    /** Default `PJSIP/openai`. */
+    readonly endpoint?: string;
+    /** How long after the accept the SIP leg answers (its 200 OK). Default 0. */
+    readonly answerDelayMs?: number;
+  } = {},
 ): void {
+  const endpoint = options.endpoint ?? 'PJSIP/openai';
+  const delay = options.answerDelayMs ?? 0;
   asterisk.setEndpointBehaviour(endpoint, 'answer', {
     ringMs: 'manual',
     context: 'openai',
@@ -35,7 +42,9 @@ export function linkOpenAiSip(
       ];
       void provider.sip
         .incoming(headers, {
-          answer: () => void asterisk.channel(channelId)?.answer(),
+          answer: () => {
+            setTimeout(() => asterisk.channel(channelId)?.answer(), delay);
+          },
           end: () => void asterisk.channel(channelId)?.hangup(),
         })
         .catch(() => undefined);

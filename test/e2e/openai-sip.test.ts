@@ -51,7 +51,9 @@ describe('openai-sip routes: the audio goes over SIP, the adapter keeps control'
     s = undefined;
   });
 
-  async function setup(o: { sim?: RealtimeSimulatorOptions; agent?: Record<string, unknown> } = {}): Promise<Setup> {
+  async function setup(
+    o: { sim?: RealtimeSimulatorOptions; agent?: Record<string, unknown>; answerDelayMs?: number } = {},
+  ): Promise<Setup> {
     const tmp = await createTempDatabase({ migrate: false });
     prefix = randomPrefix();
     const weather = await HttpReceiver.start(TOOL_SECRET, () => ({ status: 200, body: { tempC: 21 } }));
@@ -107,7 +109,7 @@ describe('openai-sip routes: the audio goes over SIP, the adapter keeps control'
       await tmp.drop();
       throw err;
     }
-    linkOpenAiSip(h.sim, sim);
+    linkOpenAiSip(h.sim, sim, { answerDelayMs: o.answerDelayMs ?? 0 });
     sim.sip.configureWebhook({ url: `http://127.0.0.1:${h.app.http!.address!.port}${WEBHOOK_PATH}` });
     s = { h, sim, tmp, weather };
     return s;
@@ -328,6 +330,24 @@ describe('openai-sip routes: the audio goes over SIP, the adapter keeps control'
     expect(session.endSummary?.reason).toBe('agent_hangup');
     await caller.ended;
     await waitFor(() => h.sim.channels().length === 0, 10_000, 'channels released');
+  }, 60_000);
+
+  it('the greeting waits until the provider leg is bridged with the caller', async () => {
+    const { h, sim } = await setup({
+      answerDelayMs: 700,
+      sim: { script: () => ({ audioMs: 200, transcript: 'Hello!' }) },
+    });
+    const caller = await h.sim.placeInboundCall();
+    const sb = await sim.waitForSession(0);
+    // Checked at the moment the greeting is asked for: the caller's bridge must hold the SIP leg by then.
+    const channelsAtGreeting = await sb.waitFor(
+      () =>
+        sb.received('response.create').length > 0
+          ? (h.sim.bridges().find((b) => b.channels.includes(caller.id))?.channels.length ?? 0)
+          : undefined,
+      'greeting',
+    );
+    expect(channelsAtGreeting).toBe(2);
   }, 60_000);
 
   it('no accepted webhook within acceptTimeoutMs: the call takes the route fallback with the cause recorded', async () => {

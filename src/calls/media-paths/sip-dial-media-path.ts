@@ -42,7 +42,12 @@ export class SipDialMediaPath implements MediaPathSetup {
     const legId = `${SIP_LEG_ID_PREFIX}${randomUUID()}`;
     const endpoint = openaiSipDialString(agent);
     // The agent registers the call for the webhook before anything is dialled; it fails the call on its own.
-    session.startWithoutMedia().catch((err: unknown) => {
+    let bridged!: () => void;
+    const inBridge = new Promise<void>((resolve) => {
+      bridged = resolve;
+    });
+    // The call goes active (the agent may greet) only once the provider's leg is in the caller's bridge.
+    session.startWithoutMedia(inBridge).catch((err: unknown) => {
       session.log.error({ err }, 'the SIP-path agent could not start');
       void session.close('agent_failed');
     });
@@ -75,6 +80,7 @@ export class SipDialMediaPath implements MediaPathSetup {
       adopt(legId);
       if (session.closing) return void (await telephony.release());
       await addChannelWhenInStasis(ari, bridgeId, legId, { ...ADD_CHANNEL_RETRY, signal: live.signal });
+      bridged();
       session.log.info({ channel: legId }, 'provider SIP leg answered and bridged with the caller');
     } finally {
       live.dispose();
