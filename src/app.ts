@@ -7,6 +7,7 @@ import {
   type CallSession,
   createAgentFactory,
   createAgentInvites,
+  createOpenAiSip,
   createSessionFactory,
   drainCalls,
   defaultRouteOf,
@@ -109,18 +110,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);
   const expectedUuids = new UuidRegistry<CallSession>();
-  const rtpPorts = new RtpPortPool({
-    host: config.rtp.bindHost,
-    minPort: config.rtp.minPort,
-    maxPort: config.rtp.maxPort,
-  });
+  const rtpPorts = new RtpPortPool({ ...config.rtp, host: config.rtp.bindHost });
   const rtpTotals = new RtpTotals();
   const directUuids = new UuidRegistry<Route>();
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
   const dialIn = createDialInServices(config, () => http?.address); // calls that wait for agents to connect in
   const invites = createAgentInvites(config, { routes, defaultRoute, registry, stasis: () => stasis, logger });
+  const openaiSip = createOpenAiSip(config, logger);
   const agentFactory = createAgentFactory({
+    openaiSip: openaiSip.calls,
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
@@ -307,6 +306,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         metrics,
         registry,
         ...dialIn.httpOptions(config.labMode, invites.handler),
+        openaiSip: openaiSip.webhook,
         audioSocketRoutes: {
           routeExists: (name) => intake.routeExists(name),
           register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),

@@ -9,11 +9,19 @@ import type { LifecycleEvent, LifecycleEventData, LifecycleEventType } from './c
 import { type CloseReason, type HangupInitiator, initiatorOf } from './close-reason.js';
 import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
-import type { AgentAction, AgentFactory, CallInfo, VoiceAgent, WarmTransferRequest } from './voice-agent.js';
+import type {
+  AgentAction,
+  AgentFactory,
+  AgentOutput,
+  CallInfo,
+  VoiceAgent,
+  WarmTransferRequest,
+} from './voice-agent.js';
 import { type StartedWarmTransfer, startWarmTransfer } from './warm-transfer-session.js';
+import { controlOnlyOutput } from './control-only-output.js';
 import type { CallLatency } from './turn-latency.js';
-import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
-import type { UplinkGap } from './uplink-gap-filler.js';
+import type { SilenceWatchdog } from './silence-watchdog.js';
+import { reportUplinkGap, watchCallSilence } from './call-media-watch.js';
 
 /** Longest a fallback announcement may play before the call is hung up anyway. */
 const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
@@ -163,27 +171,62 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       speech: this.#o.speech,
       legDtmf: this.#o.legDtmf ?? true,
       act: (action) => this.act(action),
-      onAgentFailure: (error) => {
-        this.log.warn({ err: error, code: error.code }, 'agent failed');
-        void this.close('agent_failed');
-      },
+      onAgentFailure: (error) => this.#agentFailed(error),
       logger: this.log,
       gapFillAfterMs: this.#o.gapFillAfterMs,
       // Debug only: most gaps are jitter of a few hundred ms; the ones that last (GAP_REPORT_MS) are logged at their end.
       onGapStart: () => this.log.debug('caller audio stopped on the wire; filling the gap with silence'),
-      onGapEnd: (gap) => this.#gapEnded(gap),
+      onGapEnd: (gap) => reportUplinkGap(this, gap),
     });
     this.#bridge = bridge;
     bridge.start();
-    this.#watchSilence(bridge);
+    if (this.#o.silence && this.#o.gapFillAfterMs !== undefined) {
+      const watch = watchCallSilence(this, bridge, this.#o.silence, this.#o.telephony, this.#o.clock);
+      this.#watchdog = watch.watchdog;
+      this.#unsubscribeWatchdog = watch.unsubscribe;
+    }
     this.#setState('connecting');
     this.record('media.connected', { format: leg.format, agent: agent.kind });
     const amd = await answeringMachineStep(this, { leg, bridge, speech: this.#o.speech, signal: this.#abort.signal });
     if (this.#closing || amd === 'ended') return;
+    await this.#startAgent(agent, { ...withAmdResult(this.info, amd), legFormat: leg.format }, bridge.output, () =>
+      bridge.agentReady(),
+    );
+  }
+
+  /**
+   * Starts the agent of a call whose audio does not pass through the adapter (Asterisk bridges the caller with
+   * the agent's own SIP leg): no media leg, no bridge; the agent gets control only (`controlOnlyOutput`). The call
+   * is active (and the agent told `answer`, so it may greet) once the agent started and `mediaReady` resolved.
+   */
+  async startWithoutMedia(mediaReady: Promise<void> = Promise.resolve()): Promise<void> {
+    if (this.#state !== 'new')
+      throw new AppError('call already started', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
+    let agent: VoiceAgent;
+    try {
+      agent = this.#o.agentFactory(this.info);
+    } catch (err) {
+      this.log.error({ err }, 'agent could not be created');
+      await this.close('agent_failed');
+      return;
+    }
+    this.#agent = agent;
+    this.#setState('connecting');
+    const output = controlOnlyOutput({ act: (a) => this.act(a), fail: (e) => this.#agentFailed(e) });
+    await this.#startAgent(agent, this.info, output, () => mediaReady);
+  }
+
+  #agentFailed(error: AppError): void {
+    this.log.warn({ err: error, code: error.code }, 'agent failed');
+    void this.close('agent_failed');
+  }
+
+  /** Starts the agent; once `ready` (media flowing) the call is active and the agent told `answer`. */
+  async #startAgent(agent: VoiceAgent, info: CallInfo, output: AgentOutput, ready: () => unknown): Promise<void> {
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
     try {
-      await agent.start({ ...withAmdResult(this.info, amd), legFormat: leg.format }, bridge.output, signal);
+      await agent.start(info, output, signal);
     } catch (err) {
       if (this.#closing) return;
       const code =
@@ -194,7 +237,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       return;
     }
     if (this.#closing) return;
-    bridge.agentReady();
+    const ending = new Promise<void>((resolve) => this.#abort.signal.addEventListener('abort', () => resolve()));
+    await Promise.race([ready(), ending]);
+    if (this.#closing) return;
     this.#setState('active');
     this.record('agent.connected', { kind: agent.kind });
     agent.notify({ type: 'answer' });
@@ -321,56 +366,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     });
     this.#setState('ended');
     this.emit('ended', summary);
-  }
-
-  #gapEnded(gap: UplinkGap): void {
-    const durationMs = Math.round(gap.durationMs);
-    this.log.info(
-      { gapMs: durationMs, filledFrames: gap.filledFrames, open: gap.open, leading: gap.leading },
-      gap.open
-        ? 'caller audio gap lasted until the call ended'
-        : gap.leading
-          ? 'caller audio started late'
-          : 'caller audio resumed after a gap',
-    );
-    const startedAt = new Date(Date.now() - (performance.now() - gap.startedAt));
-    this.record('media.gap', {
-      startedAt: startedAt.toISOString(),
-      durationMs,
-      filledFrames: gap.filledFrames,
-      open: gap.open,
-      leading: gap.leading,
-    });
-  }
-
-  /** Ends the call on inbound silence only when the leg is dead (see `SilenceWatchdog`). */
-  #watchSilence(bridge: MediaBridge): void {
-    const silence = this.#o.silence;
-    if (!silence || this.#o.gapFillAfterMs === undefined) return;
-    const tel = this.#o.telephony;
-    const liveness = tel?.liveness?.bind(tel);
-    const rule: SilenceRule = liveness
-      ? { kind: 'ari', checkAfterMs: silence.ariCheckAfterMs }
-      : { kind: 'limit', limitMs: silence.directLimitMs };
-    const watchdog = new SilenceWatchdog({
-      rule,
-      ...(liveness ? { probe: liveness } : {}),
-      onChecked: (l, silentMs) =>
-        this.log.info(
-          { silentMs: Math.round(silentMs), liveness: l },
-          'caller silent on the wire, but the call is still up in Asterisk; keeping it',
-        ),
-      onEnd: (cause, silentMs, l) => {
-        this.log.warn(
-          { cause, silentMs: Math.round(silentMs), ...(l ? { liveness: l } : {}) },
-          'caller media stopped and the leg is dead; ending the call',
-        );
-        this.record('media.timeout', { cause, silentMs: Math.round(silentMs), ...(l ? { liveness: l } : {}) });
-        void this.close('media_timeout');
-      },
-    });
-    this.#watchdog = watchdog;
-    this.#unsubscribeWatchdog = this.#o.clock.subscribe(() => watchdog.tick(bridge.uplinkSilentMs));
   }
 
   #setState(state: CallState): void {

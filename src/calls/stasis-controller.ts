@@ -12,6 +12,7 @@ import type { RtpMediaOptions } from './media-paths/rtp-media-path.js';
 import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
+import { isOwnMediaChannel, mediaLegGoneReason } from './media-channels.js';
 import type { MediaKind, MediaPathSetup } from './media-path.js';
 import { createMediaPaths } from './media-paths/index.js';
 import type { RouteMatcher } from './route-matcher.js';
@@ -29,9 +30,6 @@ export type { OriginateRequest, OriginateResult } from './stasis-originate.js';
 
 /** What the controller needs to make a call session (the composition root supplies it). */
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
-
-/** Names of the media channels externalMedia creates (AudioSocket, chan_websocket, RTP): never a new call. */
-const MEDIA_CHANNEL_PREFIXES = ['AudioSocket/', 'WebSocket/', 'UnicastRTP/'] as const;
 
 export interface StasisControllerOptions {
   /** The parts of the ARI client the controller uses (the full client fits). */
@@ -255,7 +253,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         const isCaller = tel instanceof AriCallTelephony && tel.resources.callerChannelId === channelId;
         if (isCaller && cause !== undefined) own.setHangupCause(cause, causeTxt);
         if (!isCaller && !own.closing) own.log.warn({ channel: channelId, via }, 'media channel hung up by Asterisk');
-        void own.close(isCaller ? 'caller_hangup' : 'media_closed');
+        void own.close(isCaller ? 'caller_hangup' : mediaLegGoneReason(own.info.route));
       }
       return;
     }
@@ -266,7 +264,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onStasisStart(channel: Channel, args: readonly string[]): void {
-    if (this.#own.has(channel.id) || MEDIA_CHANNEL_PREFIXES.some((prefix) => channel.name.startsWith(prefix))) {
+    if (this.#own.has(channel.id) || isOwnMediaChannel(channel)) {
       // Our own media leg entering Stasis, before or after its externalMedia answer was processed.
       this.#mediaStasis.started(channel.id);
       return;

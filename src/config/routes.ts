@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { dialableListSchema } from './dialable.js';
 import { dialInAgentSchema } from './dial-in-route.js';
 import { amdOptionsSchema } from './amd-config.js';
+import { openaiSipAgentSchema } from './openai-sip-route.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
 import { routeTransferSchema } from './warm-transfer-route.js';
@@ -84,6 +85,7 @@ export const agentSchema = z.discriminatedUnion('kind', [
   webrtcAgentSchema,
   realtimeAgentSchema,
   dialInAgentSchema,
+  openaiSipAgentSchema,
 ]);
 
 /** What the caller gets when the agent cannot be reached or fails for good. */
@@ -197,6 +199,7 @@ export type AgentConfig = z.output<typeof agentSchema>;
 export type { RealtimeAgentConfig } from './realtime-route.js';
 export type { WebRtcAgentConfig } from './webrtc-route.js';
 export type { AgentStartHookConfig, DialInAgentConfig } from './dial-in-route.js';
+export type { OpenAiSipAgentConfig } from './openai-sip-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */

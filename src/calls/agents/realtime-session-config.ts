@@ -252,3 +252,20 @@ export function planSession(
     interruptOnServerSpeech: td === undefined || (td.type !== 'none' && td.interruptResponse !== false),
   };
 }
+
+/**
+ * A GA session body without the audio formats: what a SIP call's session gets (at accept and over the sideband),
+ * since the SIP offer and answer decide the codec.
+ */
+export function withoutAudioFormats(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const audio = body.audio as { input?: Record<string, unknown>; output?: Record<string, unknown> } | undefined;
+  if (audio === undefined) return { ...body };
+  const strip = (side: Record<string, unknown> | undefined): Record<string, unknown> | undefined => {
+    if (side === undefined) return undefined;
+    const { format: _format, ...rest } = side;
+    return rest;
+  };
+  const input = strip(audio.input);
+  const output = strip(audio.output);
+  return { ...body, audio: { ...(input ? { input } : {}), ...(output ? { output } : {}) } };
+}

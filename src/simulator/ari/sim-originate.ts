@@ -36,6 +36,14 @@ export interface EndpointBehaviourOptions {
    * the analysis takes (default 1500 ms). Without it, AMD() reports NOTSURE / TOOLONG-<total analysis>.
    */
   readonly amd?: { readonly status: AmdStatus; readonly cause: string; readonly delayMs?: number };
+  /**
+   * Called when a channel to this endpoint starts ringing, with the originate's channel variables (e.g.
+   * `PJSIP_HEADER(add,X-…)`, the SIP headers the INVITE carries): a simulated far end decides from them.
+   */
+  readonly onDial?: (dial: {
+    readonly channelId: string;
+    readonly variables: Readonly<Record<string, string>>;
+  }) => void;
 }
 
 interface EndpointEntry {
@@ -144,7 +152,12 @@ export class SimOriginate {
       throw ariError(409, 'Channel with given unique ID already exists');
     }
     const [technology, rest] = splitEndpoint(endpoint);
-    const resource = rest?.includes('@') ? rest.slice(rest.lastIndexOf('@') + 1) : rest;
+    // PJSIP dial strings: `endpoint`, `number@endpoint` or `endpoint/sip:uri`.
+    const resource = rest?.includes('/')
+      ? rest.slice(0, rest.indexOf('/'))
+      : rest?.includes('@')
+        ? rest.slice(rest.lastIndexOf('@') + 1)
+        : rest;
     const entry = this.#endpoints.get(`${technology}/${resource}`);
     if (!entry || entry.behaviour === 'fail') throw new SimHttpError(500, { error: 'Allocation failed' });
     const timeoutSeconds = intParam(req, 'timeout') ?? 30;
@@ -172,7 +185,11 @@ export class SimOriginate {
     const args = listParam(req, 'appArgs');
     const dialstring = rest ?? '';
     const body = channelSnapshot(ch);
-    return ok(body, () => this.#progress(ch, entry, dialstring, args, timeoutSeconds));
+    const variables = req.variables ?? {};
+    return ok(body, () => {
+      this.#progress(ch, entry, dialstring, args, timeoutSeconds);
+      if (this.#ringing.has(ch.id)) entry.options.onDial?.({ channelId: ch.id, variables });
+    });
   }
 
   #progress(ch: SimChannel, entry: EndpointEntry, dialstring: string, args: string[], timeoutSeconds: number): void {
