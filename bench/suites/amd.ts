@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
-import { classifyRecording } from '../../src/calls/amd/amd-replay.js';
+import { classifyRecording, RECORDING_VAD_SETTINGS } from '../../src/calls/amd/amd-replay.js';
 import type { AmdResult } from '../../src/calls/amd/amd-result.js';
 import { VadSpeechDetectors } from '../../src/calls/vad/speech-detector-factory.js';
 import { resolveAmdSettings } from '../../src/config/amd-config.js';
@@ -53,19 +53,7 @@ export function readAmdLabels(dir = FIXTURES): { file: string; label: 'human' | 
 }
 
 export async function runAmdBench(): Promise<AmdBenchResult> {
-  const detectors = new VadSpeechDetectors(
-    {
-      engine: 'silero',
-      threshold: 0.5,
-      minSpeechMs: 160,
-      minSilenceMs: 400,
-      batchIntervalMs: 10,
-      energyGateDbfs: undefined,
-      workerCpus: 'off',
-      workerPriority: 'normal',
-    },
-    pino({ level: 'silent' }),
-  );
+  const detectors = new VadSpeechDetectors(RECORDING_VAD_SETTINGS, pino({ level: 'silent' }));
   await detectors.start();
   const settings = resolveAmdSettings(undefined, { mode: 'adapter', machine: 'message' });
   if (!settings) throw new Error('AMD settings did not resolve');

@@ -2,6 +2,7 @@ import type { AudioFormat } from '../audio/format.js';
 import type { ClearResult } from '../audio/playout-buffer.js';
 import type { AmdSettings } from '../config/amd-config.js';
 import type { Route } from '../config/routes.js';
+import { TRANSFER_FAILURE_REASONS, TRANSFER_STATES } from '../protocols/agent/events.js';
 import type { AppError } from '../errors/app-error.js';
 import type { AmdResult } from './amd/amd-result.js';
 import type { CloseReason, HangupInitiator } from './close-reason.js';
@@ -55,27 +56,12 @@ export type CallNotice =
       causeText?: string;
     };
 
-/** The steps of a warm transfer, in order; `failed` may follow any step before `completed`. */
-export const WARM_TRANSFER_STATES = [
-  'started',
-  'ringing',
-  'answered',
-  'summary_played',
-  'completed',
-  'failed',
-] as const;
+/** The steps of a warm transfer, in order (the agent protocol's `transfer` event names them the same). */
+export const WARM_TRANSFER_STATES = TRANSFER_STATES;
 export type WarmTransferState = (typeof WARM_TRANSFER_STATES)[number];
 
 /** Why a warm transfer failed (the caller is back with the agent, unless the caller is gone). */
-export const WARM_TRANSFER_FAILURES = [
-  'busy',
-  'no_answer',
-  'declined',
-  'human_hangup',
-  'unreachable',
-  'caller_hangup',
-  'cancelled',
-] as const;
+export const WARM_TRANSFER_FAILURES = TRANSFER_FAILURE_REASONS;
 export type WarmTransferFailure = (typeof WARM_TRANSFER_FAILURES)[number];
 
 /** A warm transfer an agent or the control plane asks for. */

@@ -1,5 +1,6 @@
 import { type Beep, BeepDetector } from '../../audio/beep-detector.js';
 import type { AmdSettings } from '../../config/amd-config.js';
+import type { Config } from '../../config/load-config.js';
 import type { SpeechDetectorFactory } from '../media-leg.js';
 import { SILERO_WINDOW_MS } from '../vad/silero-model.js';
 import { AmdClassifier } from './amd-classifier.js';
@@ -7,6 +8,21 @@ import type { AmdResult } from './amd-result.js';
 
 /** How long to wait for the VAD to score a recording's windows before giving up. */
 const SCORE_TIMEOUT_MS = 30_000;
+
+/**
+ * The VAD settings recordings are classified with (the labelled set's test and the benchmark): the shipped VAD
+ * defaults, without the energy gate (the recordings' levels vary on purpose) and without a worker pinned to a core.
+ */
+export const RECORDING_VAD_SETTINGS: Config['vad'] = {
+  engine: 'silero',
+  threshold: 0.5,
+  minSpeechMs: 160,
+  minSilenceMs: 400,
+  batchIntervalMs: 10,
+  energyGateDbfs: undefined,
+  workerCpus: 'off',
+  workerPriority: 'normal',
+};
 
 /**
  * Adapter-mode answering-machine detection over a whole recording (the labelled set, the benchmark): the

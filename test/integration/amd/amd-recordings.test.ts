@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyRecording } from '../../../src/calls/amd/amd-replay.js';
+import { classifyRecording, RECORDING_VAD_SETTINGS } from '../../../src/calls/amd/amd-replay.js';
 import { VadSpeechDetectors } from '../../../src/calls/vad/speech-detector-factory.js';
 import { resolveAmdSettings } from '../../../src/config/amd-config.js';
 import { AMD_ARGUMENT_VARIABLES, AMD_RETURN_ARG } from '../../../src/protocols/ari/amd-dialplan.js';
@@ -12,19 +12,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = `${ROOT}test/fixtures/amd/`;
 
 describe('adapter-mode AMD on labelled recordings (Silero VAD)', () => {
-  const detectors = new VadSpeechDetectors(
-    {
-      engine: 'silero',
-      threshold: 0.5,
-      minSpeechMs: 160,
-      minSilenceMs: 400,
-      batchIntervalMs: 10,
-      energyGateDbfs: undefined,
-      workerCpus: 'off',
-      workerPriority: 'normal',
-    },
-    pino({ level: 'silent' }),
-  );
+  const detectors = new VadSpeechDetectors(RECORDING_VAD_SETTINGS, pino({ level: 'silent' }));
   beforeAll(() => detectors.start(), 30_000);
   afterAll(() => detectors.close());
   const settings = resolveAmdSettings(undefined, { mode: 'adapter', machine: 'message' })!;
