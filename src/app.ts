@@ -19,6 +19,7 @@ import {
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import { createDialInServices } from './dial-in-services.js';
+import { createMediaWorkers } from './media-workers.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -34,7 +35,6 @@ import { timedToolInvoker } from './jobs/timed-tool-invoker.js';
 import { ToolResultWaiters } from './jobs/tool-result-waiters.js';
 import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
-import { AppError } from './errors/app-error.js';
 import { runCleanups } from './lib/once.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { AppMetrics } from './observability/metrics.js';
@@ -85,6 +85,8 @@ export interface App {
   readonly rtpTotals: RtpTotals;
   /** The REST API, health and metrics server, unless HTTP_ENABLED=false; bound after start(). */
   readonly http: HttpServer | undefined;
+  /** The media workers (MEDIA_WORKERS > 0), which carry the media of Stasis calls; undefined: all media is here. */
+  readonly mediaWorkers: ReturnType<typeof createMediaWorkers>;
   /** True between start() and the beginning of stop(). */
   readonly accepting: boolean;
   start(): Promise<void>;
@@ -169,6 +171,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   audioSocket.on('connection', (conn) => intake.accept(conn));
 
   const ari = config.ari;
+  const mediaWorkers = createMediaWorkers(config, logger, deps.agents !== undefined);
   /** chan_websocket connections Asterisk opens to us (CHAN_WEBSOCKET_CONNECTION=client). */
   const wsClient = config.chanWebSocket.client;
   const mediaListener = wsClient
@@ -214,6 +217,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           audioSocketHost: () =>
             config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
           uuidTtlMs: config.audiosocket.uuidTtlMs,
+          placeMedia: mediaWorkers ? (session, uuid) => mediaWorkers.place(session, uuid) : undefined,
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,
@@ -241,14 +245,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   let db: Kysely<DB> | undefined;
   let jobs: JobLayer | undefined;
   let recorder: CallRecorder | undefined;
-  const tools = new ToolResultWaiters(() => {
-    if (!jobs)
-      throw new AppError('tool calls need the job layer (MYSQL_URL and REDIS_URL)', {
-        code: 'TOOL_UNAVAILABLE',
-        category: 'configuration',
-      });
-    return jobs.toolCalls;
-  });
+  const tools = ToolResultWaiters.ofJobLayer(() => jobs?.toolCalls);
 
   async function startJobs(): Promise<void> {
     const j = config.jobs;
@@ -348,6 +345,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     rtpPorts,
     rtpTotals,
     http,
+    mediaWorkers,
     get accepting() {
       return accepting;
     },
@@ -365,6 +363,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           'chan_websocket listener ready (Asterisk connects here)',
         );
       }
+      await mediaWorkers?.start();
       accepting = true;
       if (stasis) await stasis.start();
       logger.info({ host: addr.host, port: addr.port, routes: config.routes.length }, 'adapter started');
@@ -386,6 +385,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           () => incomingMedia?.close(),
           () => clock.close(),
           () => vad?.close(),
+          () => mediaWorkers?.close(),
           () => recorder?.close(),
           () => jobs?.close(),
           () => db?.destroy(),

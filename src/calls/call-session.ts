@@ -11,7 +11,8 @@ import type { AgentAction, AgentFactory, CallInfo, VoiceAgent, WarmTransferReque
 import { type StartedWarmTransfer, startWarmTransfer } from './warm-transfer-session.js';
 import type { CallLatency } from './turn-latency.js';
 import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
-import type { UplinkGap } from './uplink-gap-filler.js';
+import { reportGapEnded } from './gap-record.js';
+import type { RemoteMedia } from './remote-media.js';
 
 /** Longest a fallback announcement may play before the call is hung up anyway. */
 const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
@@ -76,6 +77,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #agent: VoiceAgent | undefined;
   #bridge: MediaBridge | undefined;
   #leg: MediaLeg | undefined;
+  #remote: RemoteMedia | undefined;
   #abort = new AbortController();
   #closing: Promise<void> | undefined;
   #hangupCause: { cause?: number; text?: string } = {};
@@ -169,7 +171,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       gapFillAfterMs: this.#o.gapFillAfterMs,
       // Debug only: most gaps are jitter of a few hundred ms; the ones that last (GAP_REPORT_MS) are logged at their end.
       onGapStart: () => this.log.debug('caller audio stopped on the wire; filling the gap with silence'),
-      onGapEnd: (gap) => this.#gapEnded(gap),
+      onGapEnd: (gap) => reportGapEnded(this.log, (type, data) => this.record(type, data), gap),
     });
     this.#bridge = bridge;
     bridge.start();
@@ -196,9 +198,37 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     agent.notify({ type: 'answer' });
   }
 
+  /**
+   * Takes a media plane held by a media worker (see `remote-media.ts`): its reports drive this call's states and
+   * records, as a local leg's would; this session stays the one owner that decides when and why the call ends.
+   */
+  attachRemoteMedia(media: RemoteMedia): void {
+    if (this.#state !== 'new' || this.#remote)
+      throw new AppError('call already has media', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
+    this.#remote = media;
+    media.on('connected', (format, agent) => {
+      if (this.#closing) return;
+      this.#setState('connecting');
+      this.record('media.connected', { format, agent });
+    });
+    media.on('active', (kind) => {
+      if (this.#closing) return;
+      this.#setState('active');
+      this.record('agent.connected', { kind });
+    });
+    media.on('failed', (reason, code, message) => {
+      if (code && !this.#closing) this.record('agent.failed', { code, message: message ?? code });
+      void this.close(reason);
+    });
+    media.on('legClosed', this.#onLegClose);
+    media.on('event', (type, data, at) => this.emit('event', { callId: this.id, type, at, data } as LifecycleEvent));
+    media.on('action', (action, done) => this.act(action).then(() => done(), done));
+  }
+
   /** Delivers a DTMF digit from the telephony side (ARI) to the agent. */
   dtmf(digit: string, durationMs?: number): void {
     this.#agent?.notify({ type: 'dtmf', digit, ...(durationMs !== undefined ? { durationMs } : {}) });
+    this.#remote?.dtmf(digit, durationMs);
     this.record('dtmf', { digit });
   }
 
@@ -212,9 +242,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         return;
       case 'mute':
         this.#bridge?.setMuted(true);
+        this.#remote?.setMuted(true);
         return;
       case 'unmute':
         this.#bridge?.setMuted(false);
+        this.#remote?.setMuted(false);
         return;
       case 'transfer':
         await this.#need(tel, action.type).transfer(action.target);
@@ -270,9 +302,16 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#unsubscribeWatchdog?.();
     const partsClosed = Promise.all([this.#watchdog?.close(), this.#bridge?.close()]);
     const fallback = this.info.route.fallback;
+    let remoteLatency: CallLatency | undefined;
     const steps: Array<() => unknown> = [
       () => partsClosed,
       () => this.#agent?.close(reason, initiator),
+      async () => {
+        const remote = this.#remote;
+        remote?.off('legClosed', this.#onLegClose);
+        const hangupLeg = reason !== 'caller_hangup' && reason !== 'media_closed';
+        remoteLatency = (await remote?.close(reason, initiator, hangupLeg))?.latency;
+      },
       () => {
         const tel = this.#o.telephony;
         if (!tel || fallback.action !== 'play' || (reason !== 'agent_failed' && reason !== 'shutdown')) return;
@@ -306,7 +345,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       endedAt: new Date(),
       hangupCause: this.#hangupCause.cause,
       hangupCauseText: this.#hangupCause.text,
-      latency: this.#bridge?.latency,
+      latency: this.#bridge?.latency ?? remoteLatency,
     };
     this.#endSummary = summary;
     this.record('call.ended', {
@@ -317,26 +356,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     });
     this.#setState('ended');
     this.emit('ended', summary);
-  }
-
-  #gapEnded(gap: UplinkGap): void {
-    const durationMs = Math.round(gap.durationMs);
-    this.log.info(
-      { gapMs: durationMs, filledFrames: gap.filledFrames, open: gap.open, leading: gap.leading },
-      gap.open
-        ? 'caller audio gap lasted until the call ended'
-        : gap.leading
-          ? 'caller audio started late'
-          : 'caller audio resumed after a gap',
-    );
-    const startedAt = new Date(Date.now() - (performance.now() - gap.startedAt));
-    this.record('media.gap', {
-      startedAt: startedAt.toISOString(),
-      durationMs,
-      filledFrames: gap.filledFrames,
-      open: gap.open,
-      leading: gap.leading,
-    });
   }
 
   /** Ends the call on inbound silence only when the leg is dead (see `SilenceWatchdog`). */

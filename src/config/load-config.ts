@@ -23,6 +23,8 @@ export interface ConfigShape {
     allowAnyUuid: boolean;
   };
   playout: { maxMs: number };
+  /** Processes that carry the media of Stasis calls (MEDIA_WORKERS); 0: all in the primary. */
+  mediaWorkers: number;
   /** The media clock: sub-ticks of the 20 ms period that calls are spread over. */
   mediaClock: { phases: number };
   /** Caller silence on the wire: gap filling and the dead-leg watchdog. */
@@ -255,6 +257,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       allowAnyUuid: v.AUDIOSOCKET_ALLOW_ANY_UUID,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
+    mediaWorkers: v.MEDIA_WORKERS,
     mediaClock: { phases: v.MEDIA_CLOCK_PHASES },
     mediaSilence: { gapFillAfterMs: v.MEDIA_GAP_FILL_AFTER_MS, ariCheckAfterMs: v.MEDIA_SILENCE_CHECK_MS },
     shutdownDeadlineMs: v.SHUTDOWN_DEADLINE_MS,

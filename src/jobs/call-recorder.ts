@@ -18,6 +18,8 @@ const FAILED_REASONS: ReadonlySet<string> = new Set([
   'media_left_bridge',
   // Out of media resources (RTP ports): the call was refused.
   'media_unavailable',
+  // The media worker holding the call died.
+  'worker_failed',
 ]);
 
 const STATE_OF: Partial<Record<SessionState, 'answered' | 'active' | 'ending'>> = {
