@@ -56,22 +56,20 @@ async function runWorker(
   await vad?.start();
   clock.start();
   const addr = await audioSocket.listen();
-  let stopping: Promise<void> | undefined;
-  const stop = (why: string) => {
-    stopping ??= (async () => {
-      logger.info({ why, liveCalls: host.liveCalls }, 'media worker stopping');
-      const errors = await runCleanups([
-        () => host.closeAll('shutdown'),
-        () => audioSocket.close(1000),
-        () => clock.close(),
-        () => vad?.close(),
-      ]);
+  // The primary stops a worker by disconnecting (or by dying): its calls' media ends, then the process.
+  process.once('disconnect', () => {
+    logger.info({ liveCalls: host.liveCalls }, 'media worker stopping: the primary disconnected');
+    void runCleanups([
+      () => host.closeAll('shutdown'),
+      () => audioSocket.close(1000),
+      () => clock.close(),
+      () => vad?.close(),
+    ]).then((errors) => {
       for (const err of errors) logger.warn({ err }, 'media worker shutdown step failed');
       channel.close();
       process.exit(0);
-    })();
-  };
-  process.once('disconnect', () => stop('primary disconnected'));
+    });
+  });
   channel.send({ type: 'ready', audioSocketPort: addr.port });
   logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
   return (m) => host.receive(m);
@@ -82,7 +80,7 @@ function main(): void {
     console.error('the media worker runs only as a child of `ava serve --media-workers N`');
     process.exit(1);
   }
-    const bootLogger = createLogger({ level: 'info', pretty: false }).child({ component: 'media-worker' });
+  const bootLogger = createLogger({ level: 'info', pretty: false }).child({ component: 'media-worker' });
   // The primary drains and stops the workers (by disconnecting); a terminal's Ctrl-C reaches every process of the
   // group, so the signals are left to the primary.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});

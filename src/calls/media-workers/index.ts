@@ -2,7 +2,8 @@
 export { type ExpectedCall, MediaWorkerHost, type MediaWorkerHostOptions } from './media-worker-host.js';
 export {
   MediaWorkerPool,
-  type MediaWorkerPoolOptions, type MediaWorkerState,
+  type MediaWorkerPoolOptions,
+  type MediaWorkerState,
   workerAudioSocketPort,
 } from './media-worker-pool.js';
 export { mediaWorkerRefusal } from './worker-routes.js';

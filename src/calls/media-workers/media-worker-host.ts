@@ -141,8 +141,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         const pending = this.#actions.get(m.actionId);
         this.#actions.delete(m.actionId);
         if (!pending) return;
-        if (m.error)
-          pending.reject(new AppError(m.error.message, { code: m.error.code, category: 'invalid_request' }));
+        if (m.error) pending.reject(new AppError(m.error.message, { code: m.error.code, category: 'invalid_request' }));
         else pending.resolve();
         return;
       }

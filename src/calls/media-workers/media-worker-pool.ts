@@ -82,6 +82,11 @@ export class MediaWorkerPool {
     }));
   }
 
+  /** The worker holding a live call's media, or undefined (not a worker's call, or ended). */
+  workerOf(callId: string): number | undefined {
+    return this.#slots.find((s) => s.calls.has(callId))?.worker;
+  }
+
   /** The process id of worker `worker` (tests and operators). */
   pidOf(worker: number): number | undefined {
     return this.#slots[worker]?.child?.pid;

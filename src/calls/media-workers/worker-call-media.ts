@@ -90,7 +90,11 @@ export class WorkerCallMedia {
     reports.connected(leg.format, agent.kind);
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     try {
-      await agent.start({ ...info, legFormat: leg.format }, bridge.output, AbortSignal.any([this.#abort.signal, timeout]));
+      await agent.start(
+        { ...info, legFormat: leg.format },
+        bridge.output,
+        AbortSignal.any([this.#abort.signal, timeout]),
+      );
     } catch (err) {
       if (this.#closing) return;
       const code =
