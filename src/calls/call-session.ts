@@ -12,7 +12,7 @@ import { type StartedWarmTransfer, startWarmTransfer } from './warm-transfer-ses
 import type { CallLatency } from './turn-latency.js';
 import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
 import { reportGapEnded } from './gap-record.js';
-import type { RemoteMedia } from './remote-media.js';
+import { closeRemoteMedia, type RemoteMedia, type RemoteMediaEnd } from './remote-media.js';
 
 /** Longest a fallback announcement may play before the call is hung up anyway. */
 const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
@@ -302,15 +302,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#unsubscribeWatchdog?.();
     const partsClosed = Promise.all([this.#watchdog?.close(), this.#bridge?.close()]);
     const fallback = this.info.route.fallback;
-    let remoteLatency: CallLatency | undefined;
+    let remoteEnd: RemoteMediaEnd | undefined;
     const steps: Array<() => unknown> = [
       () => partsClosed,
       () => this.#agent?.close(reason, initiator),
       async () => {
-        const remote = this.#remote;
-        remote?.off('legClosed', this.#onLegClose);
-        const hangupLeg = reason !== 'caller_hangup' && reason !== 'media_closed';
-        remoteLatency = (await remote?.close(reason, initiator, hangupLeg))?.latency;
+        this.#remote?.off('legClosed', this.#onLegClose);
+        if (this.#remote) remoteEnd = await closeRemoteMedia(this.#remote, reason, initiator);
       },
       () => {
         const tel = this.#o.telephony;
@@ -337,19 +335,20 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         this.log.warn({ err }, 'call teardown step failed');
       }
     }
+    const ended = remoteEnd?.reason ?? reason; // a worker's death may show through Asterisk first
     const summary: CallEndSummary = {
       callId: this.id,
-      reason,
+      reason: ended,
       initiator,
       startedAt: this.info.startedAt,
       endedAt: new Date(),
       hangupCause: this.#hangupCause.cause,
       hangupCauseText: this.#hangupCause.text,
-      latency: this.#bridge?.latency ?? remoteLatency,
+      latency: this.#bridge?.latency ?? remoteEnd?.latency,
     };
     this.#endSummary = summary;
     this.record('call.ended', {
-      reason,
+      reason: ended,
       initiator,
       ...this.#hangupCause,
       ...(summary.latency ? { latency: summary.latency } : {}),

@@ -33,5 +33,33 @@ export interface RemoteMedia extends Pick<TypedEmitter<RemoteMediaEvents>, 'on' 
   readonly worker: number;
   setMuted(muted: boolean): void;
   dtmf(digit: string, durationMs?: number): void;
-  close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean): Promise<{ latency?: CallLatency }>;
+  /** `workerLost`: the worker died before it confirmed (the media ended with it). */
+  close(
+    reason: CloseReason,
+    initiator: HangupInitiator,
+    hangupLeg: boolean,
+  ): Promise<{ latency?: CallLatency; workerLost?: boolean }>;
+}
+
+/** How a call's remote media ended: its latency, and the call's close reason. */
+export interface RemoteMediaEnd {
+  latency?: CallLatency | undefined;
+  reason: CloseReason;
+}
+
+/**
+ * Reasons Asterisk reports when a call's media connection drops. A worker that dies closes its AudioSocket
+ * connections at once; Asterisk may report the media channel gone before the primary sees the worker exit. When the
+ * worker is then found dead, the call ended because of it.
+ */
+const MEDIA_SIDE_REASONS: ReadonlySet<CloseReason> = new Set(['media_closed', 'media_left_bridge', 'media_timeout']);
+
+/** Ends a call's remote media (the AudioSocket hangup is sent unless the caller or the media itself ended it). */
+export async function closeRemoteMedia(
+  remote: RemoteMedia,
+  reason: CloseReason,
+  initiator: HangupInitiator,
+): Promise<RemoteMediaEnd> {
+  const r = await remote.close(reason, initiator, reason !== 'caller_hangup' && reason !== 'media_closed');
+  return { latency: r.latency, reason: r.workerLost && MEDIA_SIDE_REASONS.has(reason) ? 'worker_failed' : reason };
 }

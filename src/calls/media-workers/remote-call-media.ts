@@ -8,6 +8,11 @@ import type { MediaLegCloseReason } from '../media-leg.js';
 import type { RemoteMedia, RemoteMediaEvents } from '../remote-media.js';
 import type { CallLatency } from '../turn-latency.js';
 
+/** Longest wait for a worker's answer to `call.close`. */
+const CLOSE_ANSWER_TIMEOUT_MS = 5000;
+
+type CloseResult = { latency?: CallLatency; workerLost?: boolean };
+
 /** Messages about one call, from its worker. */
 export type WorkerCallMessage = Exclude<FromWorker, { type: 'ready' }>;
 
@@ -20,8 +25,8 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
   readonly worker: number;
   readonly callId: string;
   readonly #send: (message: ToWorker) => boolean;
-  #closed: ((result: { latency?: CallLatency }) => void) | undefined;
-  #closing: Promise<{ latency?: CallLatency }> | undefined;
+  #closed: ((result: CloseResult) => void) | undefined;
+  #closing: Promise<CloseResult> | undefined;
   #gone = false;
 
   constructor(worker: number, callId: string, send: (message: ToWorker) => boolean) {
@@ -70,7 +75,7 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
   lost(): void {
     if (this.#gone) return;
     this.#gone = true;
-    this.#closed?.({});
+    this.#closed?.({ workerLost: true });
     this.emit('failed', 'worker_failed', 'MEDIA_WORKER_EXITED', `media worker ${this.worker} exited`);
   }
 
@@ -82,11 +87,17 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
     this.#send({ type: 'call.dtmf', callId: this.callId, digit, ...(durationMs !== undefined ? { durationMs } : {}) });
   }
 
-  close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean): Promise<{ latency?: CallLatency }> {
-    this.#closing ??= new Promise<{ latency?: CallLatency }>((resolve) => {
-      this.#closed = resolve;
-      if (this.#gone || !this.#send({ type: 'call.close', callId: this.callId, reason, initiator, hangupLeg }))
-        resolve({});
+  close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean): Promise<CloseResult> {
+    this.#closing ??= new Promise<CloseResult>((resolve) => {
+      // A worker that neither answers nor exits (stuck) must not hold the call's end: give up after a while.
+      const timer = setTimeout(() => resolve({}), CLOSE_ANSWER_TIMEOUT_MS);
+      this.#closed = (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      };
+      // No answer comes from a worker that is gone or going: its exit (`lost`) settles the wait then.
+      if (this.#gone) this.#closed({ workerLost: true });
+      else this.#send({ type: 'call.close', callId: this.callId, reason, initiator, hangupLeg });
     });
     return this.#closing;
   }
