@@ -209,7 +209,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     media.on('connected', (format, agent) => {
       if (this.#closing) return;
       this.#setState('connecting');
-      this.record('media.connected', { format, agent });
+      this.record('media.connected', { format, agent, worker: media.worker });
     });
     media.on('active', (kind) => {
       if (this.#closing) return;

@@ -145,7 +145,10 @@ export class CallRecorder {
         });
         return;
       case 'media.connected':
-        sink.emit(id, name[e.type], { ...this.#media.get(id) });
+        sink.emit(id, name[e.type], {
+          ...this.#media.get(id),
+          ...(e.data.worker !== undefined ? { mediaWorker: e.data.worker } : {}),
+        });
         return;
       case 'agent.connected':
         sink.emit(id, name[e.type], { agentKind: e.data.kind });

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
 import type { SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
-import { type ApiEnv, control, startApiEnv } from '../integration/http/http-test-env.js';
+import { type ApiEnv, control, reader, startApiEnv } from '../integration/http/http-test-env.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
 import { until, waitFor } from '../support/wait.js';
@@ -31,6 +31,15 @@ function hearsOwnEcho(media: SimulatedAudioSocketCall, freq: number, from = 0): 
   const tone = generateTone({ rate: 8000, freq, amplitude: LEVEL, ms: 200 });
   const m = toneWindowMatch(samples, 8000, freq, rmsDbfs(tone));
   return m.windows >= 10 && m.share >= 0.9;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Placed {
@@ -141,6 +150,7 @@ describe('media workers against the simulated Asterisk', () => {
     const inject = (opts: InjectOptions) => app.http!.fastify.inject(opts);
     const repo = new CallsRepository(env.tmp.db);
     for (const c of calls) {
+      const worker = pool.workerOf(c.callId);
       const res = await inject({ method: 'POST', url: `/v1/calls/${c.callId}/hangup`, headers: control });
       expect([res.statusCode, res.json()]).toEqual([200, { ended: true }]);
       const row = await until(
@@ -148,12 +158,44 @@ describe('media workers against the simulated Asterisk', () => {
         WAIT_MS,
       );
       expect(row?.closeReason).toBe('control_hangup');
+      // The call's record names the worker that held its media (`ava call get` shows it).
+      const get = await inject({ method: 'GET', url: `/v1/calls/${c.callId}`, headers: reader });
+      const connected = get.json().events.find((e: { type: string }) => e.type === 'call.media_connected');
+      expect(connected?.payload?.mediaWorker).toBe(worker);
       // The worker sent the AudioSocket hangup and closed its leg.
       await waitFor(() => c.mediaClosed(), WAIT_MS, 'media leg closed by the worker');
     }
     await waitFor(() => sim.channels().length === 0 && sim.bridges().length === 0, WAIT_MS, 'nothing left');
     expect(pool.workers.map((w) => w.calls)).toEqual([0, 0, 0]);
   }, 180_000);
+
+  it('drain across workers: stop() refuses new calls, waits for the live ones on every worker, then stops them', async () => {
+    h = await startAriHarness({ DEFAULT_AGENT: 'echo', MEDIA_WORKERS: '2' });
+    const { app, sim, media } = h;
+    const pool = app.mediaWorkers!;
+    const calls = await placeCalls(app, sim, media, 2);
+    expect(pool.workers.map((w) => w.calls)).toEqual([1, 1]);
+    const pids = [pool.pidOf(0)!, pool.pidOf(1)!];
+    let stopped = false;
+    const stopping = app.stop(60_000).then(() => {
+      stopped = true;
+    });
+    await waitFor(() => !app.accepting, WAIT_MS, 'stopped accepting');
+    // A new call is refused while the live ones go on talking on both workers.
+    const refused = await sim.placeInboundCall({ caller: '+4930199', extension: '100' });
+    await waitFor(() => sim.channels().every((ch) => ch.id !== refused.id), WAIT_MS, 'new call refused');
+    const marks = calls.map((c) => c.media.received.length);
+    for (const [i, c] of calls.entries())
+      await waitFor(() => hearsOwnEcho(c.media, c.freq, marks[i]), WAIT_MS, 'echo during the drain');
+    expect(stopped).toBe(false);
+    for (const c of calls) await c.caller.hangup();
+    await stopping;
+    expect(app.registry.size).toBe(0);
+    // The workers are gone with the primary's stop.
+    for (const pid of pids) expect(processAlive(pid)).toBe(false);
+    await h.sim.close();
+    h = undefined;
+  }, 120_000);
 
   it('refuses at start a route that cannot run on workers yet, naming it', () => {
     const routes = [{ name: 'ws-media', match: {}, media: 'websocket', agent: { kind: 'echo' } }];
