@@ -117,6 +117,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return this.#agent;
   }
 
+  /** The media worker holding this call's media, if one does (MEDIA_WORKERS > 0). */
+  get mediaWorker(): number | undefined {
+    return this.#remote?.worker;
+  }
+
   get telephony(): CallTelephony | undefined {
     return this.#o.telephony;
   }
