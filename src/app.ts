@@ -147,6 +147,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const vad = deps.speech ? undefined : createSpeechDetectors(config.vad, logger);
   const speech: SpeechDetectorFactory | undefined = deps.speech ?? vad?.factory;
   const newSession = createSessionFactory({ config, agentFactory, clock, speech, logger });
+  const mediaWorkers = createMediaWorkers(config, logger, deps.agents !== undefined);
   const intake = new AudioSocketIntake({
     allowAnyUuid: config.audiosocket.allowAnyUuid,
     routes,
@@ -156,6 +157,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     registry,
     makeSession: newSession,
     accepting: () => accepting,
+    mediaWorkers,
   });
 
   const audioSocket = new AudioSocketServer<AudioSocketContext>({
@@ -171,7 +173,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   audioSocket.on('connection', (conn) => intake.accept(conn));
 
   const ari = config.ari;
-  const mediaWorkers = createMediaWorkers(config, logger, deps.agents !== undefined);
   /** chan_websocket connections Asterisk opens to us (CHAN_WEBSOCKET_CONNECTION=client). */
   const wsClient = config.chanWebSocket.client;
   const mediaListener = wsClient
@@ -246,7 +247,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   let jobs: JobLayer | undefined;
   let recorder: CallRecorder | undefined;
   const tools = ToolResultWaiters.ofJobLayer(() => jobs?.toolCalls);
-
   async function startJobs(): Promise<void> {
     const j = config.jobs;
     if (!j) {
@@ -323,7 +323,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   }
 
   let stopping: Promise<void> | undefined;
-
   const app: App = {
     config,
     logger,

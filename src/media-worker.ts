@@ -4,6 +4,7 @@
  * placed here. The worker has its own media clock, speech detectors and AudioSocket server, and holds its calls'
  * legs, bridges and agent connections. It ends when the primary disconnects (or dies): its calls' media ends with it.
  */
+import type { Socket } from 'node:net';
 import { MediaClock } from './audio/media-clock.js';
 import { createAgentFactory, defaultRouteOf, RouteMatcher } from './calls/index.js';
 import { type ExpectedCall, MediaWorkerHost, workerAudioSocketPort } from './calls/media-workers/index.js';
@@ -23,7 +24,7 @@ async function runWorker(
   slot: number,
   config: Config,
   channel: IpcChannel<FromWorker, ToWorker>,
-): Promise<(m: CallMessage) => void> {
+): Promise<(m: CallMessage, socket: Socket | undefined) => void> {
   const logger: Logger = createLogger({ level: config.log.level, pretty: config.log.pretty }).child({ worker: slot });
   const clock = new MediaClock({
     phases: config.mediaClock.phases,
@@ -72,7 +73,12 @@ async function runWorker(
   });
   channel.send({ type: 'ready', audioSocketPort: addr.port });
   logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
-  return (m) => host.receive(m);
+  return (m, socket) => {
+    host.receive(m);
+    if (m.type !== 'call.adopt') return;
+    if (socket) audioSocket.adopt(socket, Buffer.from(m.raw, 'base64'));
+    else logger.error({ callId: m.info.callId }, 'call.adopt came without its socket');
+  };
 }
 
 function main(): void {
@@ -85,12 +91,12 @@ function main(): void {
   // group, so the signals are left to the primary.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
   // Call messages that come before the worker is up wait for it (the primary sends none before `ready`).
-  let receive: Promise<(m: CallMessage) => void> | undefined;
+  let receive: Promise<(m: CallMessage, socket: Socket | undefined) => void> | undefined;
   const channel: IpcChannel<FromWorker, ToWorker> = new IpcChannel<FromWorker, ToWorker>(
     process,
     toWorkerSchema,
-    (m) => {
-      if (m.type !== 'init') return void receive?.then((handle) => handle(m));
+    (m, socket) => {
+      if (m.type !== 'init') return void receive?.then((handle) => handle(m, socket));
       receive ??= runWorker(m.worker, m.config as Config, channel);
       receive.catch((err: unknown) => {
         bootLogger.error({ err, worker: m.worker }, 'media worker could not start');

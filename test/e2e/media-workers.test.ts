@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
@@ -7,8 +8,9 @@ import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
-import type { SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
+import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { type ApiEnv, control, reader, startApiEnv } from '../integration/http/http-test-env.js';
+import { startTestApp } from '../support/app-harness.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
 import { until, waitFor } from '../support/wait.js';
@@ -78,11 +80,14 @@ async function placeCalls(app: App, sim: AriHarness['sim'], media: SimulatedAudi
 describe('media workers against the simulated Asterisk', () => {
   let h: AriHarness | undefined;
   let env: ApiEnv | undefined;
+  let direct: App | undefined;
   afterEach(async () => {
     await h?.stop();
     await env?.close();
+    await direct?.stop(1000);
     h = undefined;
     env = undefined;
+    direct = undefined;
   }, 60_000);
 
   it('2 workers: Stasis calls spread over both, each caller hears its own echo, hangups leave nothing behind', async () => {
@@ -210,6 +215,39 @@ describe('media workers against the simulated Asterisk', () => {
     for (const pid of pids) expect(processAlive(pid)).toBe(false);
     await h.sim.close();
     h = undefined;
+  }, 120_000);
+
+  it('2 workers: dialplan-direct calls are handed over to the workers with their first bytes, and each echoes', async () => {
+    const started = await startTestApp({ DEFAULT_AGENT: 'echo', MEDIA_WORKERS: '2' });
+    direct = started.app;
+    const pool = direct.mediaWorkers!;
+    const calls: { call: SimulatedAudioSocketCall; tone: Buffer }[] = [];
+    for (const [i, freq] of FREQS.slice(0, 4).entries()) {
+      const samples = generateTone({ rate: 8000, freq, amplitude: LEVEL, ms: 1000 });
+      const call = await dialAudioSocket({
+        host: '127.0.0.1',
+        port: started.port,
+        uuid: randomUUID(),
+        source: { type: 'samples', samples },
+        onSourceEnd: 'silence',
+      });
+      calls.push({ call, tone: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength) });
+      await waitFor(() => direct!.registry.size === i + 1, WAIT_MS, `direct call ${i}`);
+    }
+    expect(pool.workers.map((w) => w.calls)).toEqual([2, 2]);
+    // The primary accepted and admitted the sockets, then handed them over: it serves none of them.
+    expect(direct.audioSocket.connections.size).toBe(0);
+    for (const { call, tone } of calls) {
+      // The echo holds the tone exactly from its first sample: no byte read by the primary was lost.
+      await waitFor(() => call.receivedAudio().indexOf(tone.subarray(0, 3200)) >= 0, WAIT_MS, 'echo of the tone');
+      expect(direct.registry.get(call.uuid)?.state).toBe('active');
+    }
+    const sessions = calls.map(({ call }) => direct!.registry.get(call.uuid)!);
+    for (const { call } of calls) call.hangup();
+    await Promise.all(sessions.map((s) => s.done));
+    expect(sessions.map((s) => s.endSummary?.reason)).toEqual(Array(4).fill('caller_hangup'));
+    expect(direct.registry.size).toBe(0);
+    await waitFor(() => pool.workers.every((w) => w.calls === 0), WAIT_MS, 'workers idle');
   }, 120_000);
 
   it('refuses at start a route that cannot run on workers yet, naming it', () => {

@@ -117,7 +117,8 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   /** Handles one message of the primary (other than `init`). */
   receive(m: Exclude<ToWorker, { type: 'init' }>): void {
     switch (m.type) {
-      case 'call.open': {
+      case 'call.open':
+      case 'call.adopt': {
         const info = this.#callInfo(m.info);
         if (!info) {
           this.#o.logger.error({ callId: m.info.callId, route: m.info.routeName }, 'call.open names an unknown route');

@@ -1,7 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
-import { type FromWorker, fromWorkerSchema, type ToWorker } from '../../protocols/media-worker/messages.js';
+import type { Socket } from 'node:net';
+import {
+  type FromWorker,
+  fromWorkerSchema,
+  type ToWorker,
+  type WorkerCallInfo,
+} from '../../protocols/media-worker/messages.js';
 import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
 import { RemoteCallMedia } from './remote-call-media.js';
@@ -98,44 +104,61 @@ export class MediaWorkerPool {
     this.#log.info({ workers: this.#slots.map((s) => ({ worker: s.worker, port: s.port })) }, 'media workers ready');
   }
 
+  /** True when at least one worker is ready to take a call. */
+  get ready(): boolean {
+    return this.#slots.some((s) => s.port !== undefined && s.channel);
+  }
+
   /**
-   * Puts a call's media on the least-loaded ready worker: attaches its remote media to `session`, tells the worker
-   * to expect `uuid`, and returns the `host:port` Asterisk is to dial. Throws MEDIA_WORKER_UNAVAILABLE when no
-   * worker is ready.
+   * Puts a Stasis call's media on the least-loaded ready worker: attaches its remote media to `session`, tells the
+   * worker to expect `uuid`, and returns the `host:port` Asterisk is to dial. Throws MEDIA_WORKER_UNAVAILABLE when
+   * no worker is ready.
    */
   place(session: CallSession, uuid: string): string {
+    const { slot, info } = this.#assign(session);
+    slot.channel?.send({ type: 'call.open', uuid, info });
+    session.log.info({ worker: slot.worker, uuid }, 'call media placed on a media worker');
+    return `${this.#o.advertiseHost}:${slot.port}`;
+  }
+
+  /**
+   * Hands a dialplan-direct call's AudioSocket (accepted and admitted here) to the least-loaded ready worker, with
+   * every byte read from it so far. Throws MEDIA_WORKER_UNAVAILABLE when no worker is ready.
+   */
+  handOver(session: CallSession, uuid: string, socket: Socket, raw: Buffer): void {
+    const { slot, info } = this.#assign(session);
+    slot.channel?.send({ type: 'call.adopt', uuid, info, raw: raw.toString('base64') }, socket);
+    session.log.info({ worker: slot.worker, uuid }, 'dialplan-direct call handed over to a media worker');
+  }
+
+  #assign(session: CallSession): { slot: Slot; info: WorkerCallInfo } {
     const ready = this.#slots.filter((s) => s.port !== undefined && s.channel);
     const slot = ready.sort((a, b) => a.calls.size - b.calls.size || a.worker - b.worker)[0];
-    if (!slot || !slot.channel || slot.port === undefined)
+    const channel = slot?.channel;
+    if (!slot || !channel)
       throw new AppError('no media worker is ready to take the call', {
         code: 'MEDIA_WORKER_UNAVAILABLE',
         category: 'server',
         retryable: true,
       });
-    const channel = slot.channel;
     const remote = new RemoteCallMedia(slot.worker, session.id, (m) => channel.send(m));
     slot.calls.set(session.id, remote);
     session.once('ended', () => {
       if (slot.calls.get(session.id) === remote) slot.calls.delete(session.id);
     });
     session.attachRemoteMedia(remote);
-    const info = session.info;
-    channel.send({
-      type: 'call.open',
-      uuid,
-      info: {
-        callId: info.callId,
-        direction: info.direction,
-        ...(info.caller !== undefined ? { caller: info.caller } : {}),
-        ...(info.callee !== undefined ? { callee: info.callee } : {}),
-        routeName: info.route.name,
-        ...(info.channelId !== undefined ? { channelId: info.channelId } : {}),
-        startedAt: info.startedAt.toISOString(),
-        customParameters: { ...info.customParameters },
-      },
-    });
-    session.log.info({ worker: slot.worker, uuid }, 'call media placed on a media worker');
-    return `${this.#o.advertiseHost}:${slot.port}`;
+    const i = session.info;
+    const info: WorkerCallInfo = {
+      callId: i.callId,
+      direction: i.direction,
+      ...(i.caller !== undefined ? { caller: i.caller } : {}),
+      ...(i.callee !== undefined ? { callee: i.callee } : {}),
+      routeName: i.route.name,
+      ...(i.channelId !== undefined ? { channelId: i.channelId } : {}),
+      startedAt: i.startedAt.toISOString(),
+      customParameters: { ...i.customParameters },
+    };
+    return { slot, info };
   }
 
   /** Stops every worker (their calls should have ended: the primary drains first). Idempotent. */

@@ -47,6 +47,11 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('init'), worker: z.number().int().min(0), config: z.unknown() }),
   /** Expect an AudioSocket connection announcing `uuid`: it is this call's media. */
   z.object({ type: z.literal('call.open'), uuid: z.uuid(), info: workerCallInfoSchema }),
+  /**
+   * A dialplan-direct call's AudioSocket, accepted by the primary: the socket comes with this message (IPC handle),
+   * `raw` is every byte the primary read from it (base64, the UUID frame included).
+   */
+  z.object({ type: z.literal('call.adopt'), uuid: z.uuid(), info: workerCallInfoSchema, raw: z.base64() }),
   z.object({ type: z.literal('call.mute'), callId, muted: z.boolean() }),
   z.object({ type: z.literal('call.dtmf'), callId, digit: z.string(), durationMs: z.number().optional() }),
   /** End the call's media: agent, bridge and leg (`hangup`: send the AudioSocket hangup, else just close). */
