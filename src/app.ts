@@ -19,7 +19,7 @@ import {
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import { createDialInServices } from './dial-in-services.js';
-import { createMediaWorkers } from './media-workers.js';
+import { appMetricsWith, createMediaWorkers } from './media-workers.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -37,7 +37,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 import { runCleanups } from './lib/once.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { AppMetrics } from './observability/metrics.js';
+import type { AppMetrics } from './observability/metrics.js';
 import { CallMetricsCollector } from './http/call-metrics.js';
 import { createHttpServer, type HttpServer } from './http/http-server.js';
 import { AriClient } from './transports/ari/ari-client.js';
@@ -284,7 +284,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   }
 
   const callMetrics: CallMetricsCollector = new CallMetricsCollector(registry, () => metrics);
-  const metrics: AppMetrics = new AppMetrics({
+  const metrics: AppMetrics = appMetricsWith(mediaWorkers, {
     activeCalls: () => registry.size,
     media: () => callMetrics.mediaTotals(),
     clock: () => clock.stats,

@@ -60,6 +60,7 @@ async function runWorker(
   // The primary stops a worker by disconnecting (or by dying): its calls' media ends, then the process.
   process.once('disconnect', () => {
     logger.info({ liveCalls: host.liveCalls }, 'media worker stopping: the primary disconnected');
+    clearInterval(report);
     void runCleanups([
       () => host.closeAll('shutdown'),
       () => audioSocket.close(1000),
@@ -71,6 +72,20 @@ async function runWorker(
       process.exit(0);
     });
   });
+  // Totals for the primary's /metrics, every second.
+  const report = setInterval(() => {
+    const v = vad?.stats();
+    channel.send({
+      type: 'stats',
+      stats: {
+        calls: host.liveCalls,
+        media: host.mediaTotals(),
+        clock: { ...clock.stats },
+        ...(v ? { vad: { inferenceMs: v.inferenceMs, windowsInferred: v.windowsInferred } } : {}),
+      },
+    });
+  }, 1000);
+  report.unref();
   channel.send({ type: 'ready', audioSocketPort: addr.port });
   logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
   return (m, socket) => {

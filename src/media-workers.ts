@@ -6,6 +6,7 @@ import { defaultRouteOf } from './calls/index.js';
 import { MediaWorkerPool, mediaWorkerRefusal } from './calls/media-workers/index.js';
 import type { Config } from './config/load-config.js';
 import { AppError } from './errors/app-error.js';
+import { AppMetrics, addMediaTotals, type MetricsSources } from './observability/metrics.js';
 import type { Logger } from './observability/logger.js';
 import { forkModule } from './transports/media-worker/fork-module.js';
 
@@ -44,4 +45,35 @@ export function createMediaWorkers(
     advertiseHost,
     logger,
   });
+}
+
+/**
+ * The metrics sources of the primary with its media workers' totals added (frames, playout, barge-ins, media clock
+ * and VAD summed over the primary and every worker) and the per-worker gauges. Unchanged without workers.
+ */
+export function withMediaWorkers(pool: MediaWorkerPool | undefined, sources: MetricsSources): MetricsSources {
+  if (!pool) return sources;
+  return {
+    ...sources,
+    media: () => addMediaTotals({ ...sources.media() }, pool.totals().media),
+    clock: () => {
+      const own = sources.clock();
+      const w = pool.totals().clock;
+      return { ticks: own.ticks + w.ticks, late: own.late + w.late, missed: own.missed + w.missed };
+    },
+    vad: () => {
+      const own = sources.vad?.();
+      const w = pool.totals().vad;
+      return {
+        inferenceMs: (own?.inferenceMs ?? 0) + w.inferenceMs,
+        windowsInferred: (own?.windowsInferred ?? 0) + w.windowsInferred,
+      };
+    },
+    workers: () => pool.workers,
+  };
+}
+
+/** The primary's metrics, its media workers' included (see `withMediaWorkers`). */
+export function appMetricsWith(pool: MediaWorkerPool | undefined, sources: MetricsSources): AppMetrics {
+  return new AppMetrics(withMediaWorkers(pool, sources));
 }

@@ -100,6 +100,16 @@ describe('media workers against the simulated Asterisk', () => {
     for (const c of calls) await waitFor(() => hearsOwnEcho(c.media, c.freq), WAIT_MS, `echo at ${c.freq} Hz`);
     // The primary carries no media: its own AudioSocket server never had these calls.
     expect(h.app.audioSocket.connections.size).toBe(0);
+    // /metrics of the primary aggregates the workers' media counters and shows each worker's calls.
+    const scrape = async () => (await h!.app.metrics.render()).body;
+    const metric = (body: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? 0);
+    await until(async () => (metric(await scrape(), 'ava_audio_frames_in_total') > 100 ? true : undefined), WAIT_MS);
+    const body = await scrape();
+    expect(metric(body, 'ava_audio_frames_out_total')).toBeGreaterThan(100);
+    expect(metric(body, 'ava_clock_ticks_total')).toBeGreaterThan(0);
+    expect(body).toContain('ava_media_worker_calls{worker="0"} 2');
+    expect(body).toContain('ava_media_worker_calls{worker="1"} 2');
+    expect(body).toContain('ava_media_worker_up{worker="1"} 1');
     for (const c of calls) await c.caller.hangup();
     await waitFor(() => h!.app.registry.size === 0, WAIT_MS, 'no live calls');
     await waitFor(() => h!.sim.channels().length === 0 && h!.sim.bridges().length === 0, WAIT_MS, 'nothing left');

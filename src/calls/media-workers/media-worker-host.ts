@@ -2,6 +2,7 @@ import type { MediaClock } from '../../audio/media-clock.js';
 import type { Route } from '../../config/routes.js';
 import { AppError } from '../../errors/app-error.js';
 import { callLogger, type Logger } from '../../observability/logger.js';
+import { addMediaTotals, type MediaTotals } from '../../observability/metrics.js';
 import type { FromWorker, ToWorker, WorkerCallInfo } from '../../protocols/media-worker/messages.js';
 import type { AdmissionDecision, AudioSocketAdmission } from '../../transports/audiosocket/admission.js';
 import type { AudioSocketConnection } from '../../transports/audiosocket/audiosocket-connection.js';
@@ -43,6 +44,14 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   readonly #calls = new Map<string, WorkerCallMedia>();
   readonly #actions = new Map<number, { resolve: () => void; reject: (err: AppError) => void }>();
   #nextAction = 1;
+  /** Media counters of the calls that ended here. */
+  readonly #ended: MediaTotals = {
+    framesIn: 0,
+    framesOut: 0,
+    bargeIns: 0,
+    playoutUnderruns: 0,
+    playoutOverflowBytes: 0,
+  };
 
   constructor(options: MediaWorkerHostOptions) {
     this.#o = options;
@@ -50,6 +59,13 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
 
   get liveCalls(): number {
     return this.#calls.size;
+  }
+
+  /** Media counters of every call this worker carried (ended and live). */
+  mediaTotals(): MediaTotals {
+    const out = { ...this.#ended };
+    for (const media of this.#calls.values()) addMediaTotals(out, media.totals());
+    return out;
   }
 
   /** Admits a UUID the primary announced (waiting briefly for an announcement still on its way). */
@@ -159,6 +175,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
     const media = this.#calls.get(callId);
     this.#calls.delete(callId);
     const result = media ? await media.close(reason, initiator, hangup) : {};
+    if (media) addMediaTotals(this.#ended, media.totals());
     this.#o.send({ type: 'call.closed', callId, ...(result.latency ? { latency: result.latency } : {}) });
   }
 

@@ -7,7 +7,9 @@ import {
   fromWorkerSchema,
   type ToWorker,
   type WorkerCallInfo,
+  type WorkerStats,
 } from '../../protocols/media-worker/messages.js';
+import { addMediaTotals } from '../../observability/metrics.js';
 import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
 import { RemoteCallMedia } from './remote-call-media.js';
@@ -50,6 +52,32 @@ interface Slot {
   readonly calls: Map<string, RemoteCallMedia>;
   restarts: number;
   onReady: (() => void) | undefined;
+  /** The running process's last reported totals. */
+  stats: WorkerStats | undefined;
+  /** Totals of the slot's earlier processes (so the sums never go down when a worker is replaced). */
+  readonly retired: WorkerStats;
+}
+
+function zeroStats(): WorkerStats {
+  return {
+    calls: 0,
+    media: { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 },
+    clock: { ticks: 0, late: 0, missed: 0 },
+    vad: { inferenceMs: 0, windowsInferred: 0 },
+  };
+}
+
+function addStats(into: WorkerStats, s: WorkerStats | undefined): WorkerStats {
+  if (!s) return into;
+  addMediaTotals(into.media, s.media);
+  into.clock.ticks += s.clock.ticks;
+  into.clock.late += s.clock.late;
+  into.clock.missed += s.clock.missed;
+  if (into.vad && s.vad) {
+    into.vad.inferenceMs += s.vad.inferenceMs;
+    into.vad.windowsInferred += s.vad.windowsInferred;
+  }
+  return into;
 }
 
 /**
@@ -75,6 +103,8 @@ export class MediaWorkerPool {
       calls: new Map(),
       restarts: 0,
       onReady: undefined,
+      stats: undefined,
+      retired: zeroStats(),
     }));
   }
 
@@ -102,6 +132,16 @@ export class MediaWorkerPool {
   async start(): Promise<void> {
     await Promise.all(this.#slots.map((slot) => this.#startSlot(slot)));
     this.#log.info({ workers: this.#slots.map((s) => ({ worker: s.worker, port: s.port })) }, 'media workers ready');
+  }
+
+  /**
+   * Media, clock and VAD totals of every worker, summed (the last report of each running process, about a second
+   * old, plus the final reports of replaced ones).
+   */
+  totals(): Omit<WorkerStats, 'calls'> & { vad: NonNullable<WorkerStats['vad']> } {
+    const out = zeroStats();
+    for (const slot of this.#slots) addStats(addStats(out, slot.retired), slot.stats);
+    return { media: out.media, clock: out.clock, vad: out.vad ?? { inferenceMs: 0, windowsInferred: 0 } };
   }
 
   /** True when at least one worker is ready to take a call. */
@@ -216,6 +256,10 @@ export class MediaWorkerPool {
   }
 
   #receive(slot: Slot, m: FromWorker): void {
+    if (m.type === 'stats') {
+      slot.stats = m.stats;
+      return;
+    }
     if (m.type === 'ready') {
       slot.port = m.audioSocketPort;
       this.#log.info({ worker: slot.worker, pid: slot.child?.pid, port: m.audioSocketPort }, 'media worker ready');
@@ -230,6 +274,8 @@ export class MediaWorkerPool {
     slot.channel?.close();
     slot.channel = undefined;
     slot.port = undefined;
+    addStats(slot.retired, slot.stats);
+    slot.stats = undefined;
     const calls = [...slot.calls.values()];
     slot.calls.clear();
     if (this.#stopping) {

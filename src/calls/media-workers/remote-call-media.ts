@@ -14,7 +14,7 @@ const CLOSE_ANSWER_TIMEOUT_MS = 5000;
 type CloseResult = { latency?: CallLatency; workerLost?: boolean };
 
 /** Messages about one call, from its worker. */
-export type WorkerCallMessage = Exclude<FromWorker, { type: 'ready' }>;
+export type WorkerCallMessage = Exclude<FromWorker, { type: 'ready' | 'stats' }>;
 
 /**
  * The primary's handle on a call's media plane in one media worker: turns the worker's messages about the call into

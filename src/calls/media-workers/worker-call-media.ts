@@ -2,6 +2,7 @@ import type { AudioFormat } from '../../audio/format.js';
 import type { MediaClock } from '../../audio/media-clock.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
+import type { MediaTotals } from '../../observability/metrics.js';
 import type { LifecycleEventData, LifecycleEventType } from '../call-lifecycle.js';
 import type { HangupInitiator } from '../close-reason.js';
 import type { CloseReason } from '../close-reason.js';
@@ -107,6 +108,19 @@ export class WorkerCallMedia {
     bridge.agentReady();
     reports.active(agent.kind);
     agent.notify({ type: 'answer' });
+  }
+
+  /** This call's media counters so far (zeros before its bridge exists). */
+  totals(): MediaTotals {
+    const b = this.#bridge;
+    if (!b) return { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 };
+    return {
+      framesIn: b.stats.framesIn,
+      framesOut: b.stats.framesOut,
+      bargeIns: b.stats.bargeIns,
+      playoutUnderruns: b.playout.stats.underruns,
+      playoutOverflowBytes: b.playout.stats.overflowBytes,
+    };
   }
 
   setMuted(muted: boolean): void {

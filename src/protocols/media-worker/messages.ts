@@ -72,8 +72,27 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
+const count = z.number().nonnegative();
+
+/** A worker's running totals (all calls it carried, ended ones included), for the primary's `/metrics`. */
+export const workerStatsSchema = z.object({
+  calls: z.number().int().nonnegative(),
+  media: z.object({
+    framesIn: count,
+    framesOut: count,
+    bargeIns: count,
+    playoutUnderruns: count,
+    playoutOverflowBytes: count,
+  }),
+  clock: z.object({ ticks: count, late: count, missed: count }),
+  vad: z.object({ inferenceMs: count, windowsInferred: count }).optional(),
+});
+export type WorkerStats = z.infer<typeof workerStatsSchema>;
+
 /** Worker → primary. */
 export const fromWorkerSchema = z.discriminatedUnion('type', [
+  /** The worker's totals, sent every second. */
+  z.object({ type: z.literal('stats'), stats: workerStatsSchema }),
   /** The worker is up: its AudioSocket server listens on `audioSocketPort`. */
   z.object({ type: z.literal('ready'), audioSocketPort: z.number().int().positive() }),
   /** The call's AudioSocket connected and its agent is being started. */
