@@ -4,6 +4,7 @@ import { type ConfigIssue, ConfigError } from '../errors/config-error.js';
 import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { type HttpConfig, parseApiTokens } from './api-tokens.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
+import { mediaWorkerPortIssues } from './media-worker-env-vars.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
 import { describeZodIssue, formatZodIssues } from './zod-issues.js';
 
@@ -241,6 +242,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     issues.push({ variable: 'CHAN_WEBSOCKET_PASSWORD', message: 'required with CHAN_WEBSOCKET_CONNECTION=client' });
   if (v.RTP_PORT_MIN > v.RTP_PORT_MAX)
     issues.push({ variable: 'RTP_PORT_MAX', message: `must not be below RTP_PORT_MIN (${v.RTP_PORT_MIN})` });
+  issues.push(...mediaWorkerPortIssues(v));
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {
