@@ -25,7 +25,10 @@ export interface MediaWorkerPoolOptions {
   logger: Logger;
   /** Longest wait for a worker's `ready`. Default 20 s. */
   readyTimeoutMs?: number;
-  /** Wait before a dead worker is started again. Default 500 ms. */
+  /**
+   * Wait before a dead worker is started again: 500 ms by default, doubled for each exit in a row that came within
+   * a minute of the worker's start (a crash loop), up to 30 s.
+   */
   restartDelayMs?: number;
 }
 
@@ -51,6 +54,9 @@ interface Slot {
   port: number | undefined;
   readonly calls: Map<string, RemoteCallMedia>;
   restarts: number;
+  /** Exits in a row, each within a minute of the process's start (the restart delay doubles with each). */
+  quickExits: number;
+  startedAt: number;
   onReady: (() => void) | undefined;
   /** The running process's last reported totals. */
   stats: WorkerStats | undefined;
@@ -102,6 +108,8 @@ export class MediaWorkerPool {
       port: undefined,
       calls: new Map(),
       restarts: 0,
+      quickExits: 0,
+      startedAt: 0,
       onReady: undefined,
       stats: undefined,
       retired: zeroStats(),
@@ -221,6 +229,7 @@ export class MediaWorkerPool {
     const log = this.#log.child({ worker: slot.worker });
     const child = this.#o.spawn(slot.worker);
     slot.child = child;
+    slot.startedAt = Date.now();
     slot.port = undefined;
     const channel = new IpcChannel<ToWorker, FromWorker>(child, fromWorkerSchema, (m) => this.#receive(slot, m), log);
     slot.channel = channel;
@@ -282,17 +291,19 @@ export class MediaWorkerPool {
       for (const c of calls) c.lost();
       return;
     }
+    slot.restarts += 1;
+    slot.quickExits = Date.now() - slot.startedAt < 60_000 ? slot.quickExits + 1 : 0;
+    const delay = Math.min((this.#o.restartDelayMs ?? 500) * 2 ** Math.max(0, slot.quickExits - 1), 30_000);
     this.#log.error(
-      { worker: slot.worker, pid: child.pid, code, signal, calls: calls.length },
+      { worker: slot.worker, pid: child.pid, code, signal, calls: calls.length, restartInMs: delay },
       'media worker exited; ending its calls and starting it again',
     );
     for (const c of calls) c.lost();
-    slot.restarts += 1;
     setTimeout(() => {
       if (this.#stopping) return;
       this.#startSlot(slot).catch((err: unknown) =>
         this.#log.error({ err, worker: slot.worker }, 'media worker could not be started again'),
       );
-    }, this.#o.restartDelayMs ?? 500);
+    }, delay).unref();
   }
 }
