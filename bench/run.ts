@@ -11,6 +11,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scriptArgs } from './lib/script-args.js';
+import { formatAmdBench, runAmdBench } from './suites/amd.js';
 import { formatAudioSocketBench, runAudioSocketBench } from './suites/audiosocket.js';
 import { parseSeconds, parseSeries, parseSteps } from './lib/load-series.js';
 import { parseServiceEnv } from './lib/service-process.js';
@@ -105,6 +106,14 @@ const SUITES: Suite[] = [
       const opts = quick ? { seconds: 3, streams: [100] } : {};
       const result = await runVadBench(opts);
       return { result, text: formatVadBench(result, opts) };
+    },
+  },
+  {
+    name: 'amd',
+    run: async () => {
+      // About 40 s: the labelled recordings one at a time through the VAD, scored at faster than real time.
+      const result = await runAmdBench();
+      return { result, text: formatAmdBench(result) };
     },
   },
   {

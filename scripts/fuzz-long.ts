@@ -3,7 +3,7 @@
  * CI runs (CI: thousands each, inside `npm test`). Prints the seed of each property so a failure can be replayed.
  *
  * `npx tsx scripts/fuzz-long.ts [multiplier=100] [seed]` — each parser property runs `ciRuns × multiplier` cases;
- * then the suites against the running service (fuzzed AudioSocket streams, hostile agents) run through vitest with
+ * then the suites against the running service (fuzzed AudioSocket streams, hostile agents, invite bodies) run through vitest with
  * `FUZZ_MULTIPLIER = multiplier / 10` (they cost a TCP round trip per case).
  * Exits 1 when any property fails (the shrunk counterexample is printed).
  */
@@ -41,7 +41,13 @@ const serviceMultiplier = Math.max(1, multiplier / 10);
 process.stdout.write(`service-level fuzzing, FUZZ_MULTIPLIER=${serviceMultiplier}\n`);
 const vitest = spawnSync(
   'npx',
-  ['vitest', 'run', 'test/property/fuzz-audiosocket-server.test.ts', 'test/property/fuzz-hostile-agent.test.ts'],
+  [
+    'vitest',
+    'run',
+    'test/property/fuzz-audiosocket-server.test.ts',
+    'test/property/fuzz-hostile-agent.test.ts',
+    'test/property/fuzz-invite.test.ts',
+  ],
   { stdio: 'inherit', env: { ...process.env, FUZZ_MULTIPLIER: String(serviceMultiplier) } },
 );
 if (vitest.status !== 0) failed += 1;

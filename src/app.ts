@@ -6,6 +6,8 @@ import {
   CallRegistry,
   type CallSession,
   createAgentFactory,
+  createAgentInvites,
+  createOpenAiSip,
   createSessionFactory,
   drainCalls,
   defaultRouteOf,
@@ -110,22 +112,22 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);
   const expectedUuids = new UuidRegistry<CallSession>();
-  const rtpPorts = new RtpPortPool({
-    host: config.rtp.bindHost,
-    minPort: config.rtp.minPort,
-    maxPort: config.rtp.maxPort,
-  });
+  const rtpPorts = new RtpPortPool({ ...config.rtp, host: config.rtp.bindHost });
   const rtpTotals = new RtpTotals();
   const directUuids = new UuidRegistry<Route>();
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
   const dialIn = createDialInServices(config, () => http?.address); // calls that wait for agents to connect in
+  const invites = createAgentInvites(config, { routes, defaultRoute, registry, stasis: () => stasis, logger });
+  const openaiSip = createOpenAiSip(config, logger);
   const agentFactory = createAgentFactory({
+    openaiSip: openaiSip.calls,
     logger,
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
     transcripts,
     dialIn: dialIn.settings,
+    invited: invites,
     webrtc: {
       iceServers: config.webrtc.iceServers,
       hostAddresses: config.webrtc.hostAddresses,
@@ -189,13 +191,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const incomingMedia = mediaListener ? new IncomingMediaSockets() : undefined;
   if (mediaListener && incomingMedia) mediaListener.on('connection', (conn) => incomingMedia.accept(conn));
   const ariEvents = ari
-    ? new AriEventStream({
-        baseUrl: ari.url,
-        username: ari.username,
-        password: ari.password,
-        app: ari.app,
-        logger,
-      })
+    ? new AriEventStream({ baseUrl: ari.url, username: ari.username, password: ari.password, app: ari.app, logger })
     : undefined;
   const stasis =
     ari && ariEvents
@@ -306,7 +302,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         refusedRoutes: stasis ? () => stasis.refusedRoutes : undefined,
         metrics,
         registry,
-        ...dialIn.httpOptions(config.labMode),
+        ...dialIn.httpOptions(config.labMode, invites.handler),
+        openaiSip: openaiSip.webhook,
         audioSocketRoutes: {
           routeExists: (name) => intake.routeExists(name),
           register: (uuid, name, ttlMs) => intake.register(uuid, name, ttlMs),
@@ -376,6 +373,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           logger.warn({ err }, 'could not confirm the records of ended calls'),
         );
         const errors = await runCleanups([
+          () => invites.close(), // before the HTTP server: it waits for the sockets invites hold
           () => http?.close(),
           () => callMetrics.close(),
           () => stasis?.close(),

@@ -74,6 +74,8 @@ export function mediaPathProblem(
   controlFormat: ControlFormat,
 ): string | undefined {
   const at = `Asterisk ${caps.version || '(unknown version)'}`;
+  // A SIP-path route carries no media through us; its PJSIP/TLS/SRTP set-up shows when the dial fails.
+  if (route.agent.kind === 'openai-sip') return undefined;
   if (route.media === 'websocket') {
     if (!caps.chanWebSocket)
       return `route "${route.name}" uses media "websocket", but ${at} has no chan_websocket (needs 20.16, 21.11, 22.6 or 23.0 and later with chan_websocket.so loaded)`;

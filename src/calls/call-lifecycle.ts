@@ -1,4 +1,5 @@
 import type { AudioFormat } from '../audio/format.js';
+import type { AmdResult } from './amd/amd-result.js';
 import type { CloseReason, HangupInitiator } from './close-reason.js';
 import type { ChannelLiveness, SilenceEndCause } from './silence-watchdog.js';
 import type { CallLatency } from './turn-latency.js';
@@ -48,6 +49,8 @@ export interface LifecycleEventData {
   };
   /** The caller's media stopped and the leg is dead: the call is ended. */
   'media.timeout': { cause: SilenceEndCause; silentMs: number; liveness?: ChannelLiveness | undefined };
+  /** Answering-machine detection decided (outbound calls that asked for it), before the agent started. */
+  'amd.result': AmdResult;
   /** The agent did not start. */
   'agent.failed': { code: string; message: string };
   /** The agent is connected and the call is active. */
@@ -115,6 +118,7 @@ export const PUBLIC_CALL_EVENT_NAMES = [
   'call.agent_connected',
   'call.agent_disconnected',
   'call.dtmf',
+  'call.amd_result',
   'call.transcript',
   'call.transferred',
   'call.transfer_started',
@@ -147,6 +151,7 @@ export const PUBLIC_EVENT_NAME = {
   'media.connected': 'call.media_connected',
   'media.gap': 'call.media_gap',
   'media.timeout': null,
+  'amd.result': 'call.amd_result',
   'agent.failed': 'call.error',
   'agent.connected': 'call.agent_connected',
   dtmf: 'call.dtmf',

@@ -1,5 +1,7 @@
 import type { MediaClock } from '../audio/media-clock.js';
 import { AppError } from '../errors/app-error.js';
+import { withAmdResult } from './amd/amd-call-info.js';
+import { answeringMachineStep } from './amd/amd-step.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallTelephony } from './call-control.js';
@@ -7,12 +9,20 @@ import type { LifecycleEvent, LifecycleEventData, LifecycleEventType } from './c
 import { type CloseReason, type HangupInitiator, initiatorOf } from './close-reason.js';
 import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
-import type { AgentAction, AgentFactory, CallInfo, VoiceAgent, WarmTransferRequest } from './voice-agent.js';
+import type {
+  AgentAction,
+  AgentFactory,
+  AgentOutput,
+  CallInfo,
+  VoiceAgent,
+  WarmTransferRequest,
+} from './voice-agent.js';
 import { type StartedWarmTransfer, startWarmTransfer } from './warm-transfer-session.js';
+import { controlOnlyOutput } from './control-only-output.js';
 import type { CallLatency } from './turn-latency.js';
-import { type SilenceRule, SilenceWatchdog } from './silence-watchdog.js';
-import { reportGapEnded } from './gap-record.js';
-import { closeRemoteMedia, type RemoteMedia, type RemoteMediaEnd } from './remote-media.js';
+import type { SilenceWatchdog } from './silence-watchdog.js';
+import { reportUplinkGap, watchCallSilence } from './call-media-watch.js';
+import { closeRemoteMedia, followRemoteMedia, type RemoteMedia, type RemoteMediaEnd } from './remote-media.js';
 
 /** Longest a fallback announcement may play before the call is hung up anyway. */
 const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
@@ -77,7 +87,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #agent: VoiceAgent | undefined;
   #bridge: MediaBridge | undefined;
   #leg: MediaLeg | undefined;
-  #remote: RemoteMedia | undefined;
+  #remote: RemoteMedia | undefined; // the media plane on a media worker (MEDIA_WORKERS > 0)
   #abort = new AbortController();
   #closing: Promise<void> | undefined;
   #hangupCause: { cause?: number; text?: string } = {};
@@ -117,7 +127,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return this.#agent;
   }
 
-  /** The media worker holding this call's media, if one does (MEDIA_WORKERS > 0). */
+  /** The media worker holding this call's media, if one does. */
   get mediaWorker(): number | undefined {
     return this.#remote?.worker;
   }
@@ -168,25 +178,62 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       speech: this.#o.speech,
       legDtmf: this.#o.legDtmf ?? true,
       act: (action) => this.act(action),
-      onAgentFailure: (error) => {
-        this.log.warn({ err: error, code: error.code }, 'agent failed');
-        void this.close('agent_failed');
-      },
+      onAgentFailure: (error) => this.#agentFailed(error),
       logger: this.log,
       gapFillAfterMs: this.#o.gapFillAfterMs,
       // Debug only: most gaps are jitter of a few hundred ms; the ones that last (GAP_REPORT_MS) are logged at their end.
       onGapStart: () => this.log.debug('caller audio stopped on the wire; filling the gap with silence'),
-      onGapEnd: (gap) => reportGapEnded(this.log, (type, data) => this.record(type, data), gap),
+      onGapEnd: (gap) => reportUplinkGap(this, gap),
     });
     this.#bridge = bridge;
     bridge.start();
-    this.#watchSilence(bridge);
+    if (this.#o.silence && this.#o.gapFillAfterMs !== undefined) {
+      const watch = watchCallSilence(this, bridge, this.#o.silence, this.#o.telephony, this.#o.clock);
+      this.#watchdog = watch.watchdog;
+      this.#unsubscribeWatchdog = watch.unsubscribe;
+    }
     this.#setState('connecting');
     this.record('media.connected', { format: leg.format, agent: agent.kind });
+    const amd = await answeringMachineStep(this, { leg, bridge, speech: this.#o.speech, signal: this.#abort.signal });
+    if (this.#closing || amd === 'ended') return;
+    await this.#startAgent(agent, { ...withAmdResult(this.info, amd), legFormat: leg.format }, bridge.output, () =>
+      bridge.agentReady(),
+    );
+  }
+
+  /**
+   * Starts the agent of a call whose audio does not pass through the adapter (Asterisk bridges the caller with
+   * the agent's own SIP leg): no media leg, no bridge; the agent gets control only (`controlOnlyOutput`). The call
+   * is active (and the agent told `answer`, so it may greet) once the agent started and `mediaReady` resolved.
+   */
+  async startWithoutMedia(mediaReady: Promise<void> = Promise.resolve()): Promise<void> {
+    if (this.#state !== 'new')
+      throw new AppError('call already started', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
+    let agent: VoiceAgent;
+    try {
+      agent = this.#o.agentFactory(this.info);
+    } catch (err) {
+      this.log.error({ err }, 'agent could not be created');
+      await this.close('agent_failed');
+      return;
+    }
+    this.#agent = agent;
+    this.#setState('connecting');
+    const output = controlOnlyOutput({ act: (a) => this.act(a), fail: (e) => this.#agentFailed(e) });
+    await this.#startAgent(agent, this.info, output, () => mediaReady);
+  }
+
+  #agentFailed(error: AppError): void {
+    this.log.warn({ err: error, code: error.code }, 'agent failed');
+    void this.close('agent_failed');
+  }
+
+  /** Starts the agent; once `ready` (media flowing) the call is active and the agent told `answer`. */
+  async #startAgent(agent: VoiceAgent, info: CallInfo, output: AgentOutput, ready: () => unknown): Promise<void> {
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     const signal = AbortSignal.any([this.#abort.signal, timeout]);
     try {
-      await agent.start({ ...this.info, legFormat: leg.format }, bridge.output, signal);
+      await agent.start(info, output, signal);
     } catch (err) {
       if (this.#closing) return;
       const code =
@@ -197,37 +244,20 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       return;
     }
     if (this.#closing) return;
-    bridge.agentReady();
+    const ending = new Promise<void>((resolve) => this.#abort.signal.addEventListener('abort', () => resolve()));
+    await Promise.race([ready(), ending]);
+    if (this.#closing) return;
     this.#setState('active');
     this.record('agent.connected', { kind: agent.kind });
     agent.notify({ type: 'answer' });
   }
 
-  /**
-   * Takes a media plane held by a media worker (see `remote-media.ts`): its reports drive this call's states and
-   * records, as a local leg's would; this session stays the one owner that decides when and why the call ends.
-   */
+  /** Takes a media plane held by a media worker: its reports drive this session, which alone decides (see remote-media.ts). */
   attachRemoteMedia(media: RemoteMedia): void {
     if (this.#state !== 'new' || this.#remote)
       throw new AppError('call already has media', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
     this.#remote = media;
-    media.on('connected', (format, agent) => {
-      if (this.#closing) return;
-      this.#setState('connecting');
-      this.record('media.connected', { format, agent, worker: media.worker });
-    });
-    media.on('active', (kind) => {
-      if (this.#closing) return;
-      this.#setState('active');
-      this.record('agent.connected', { kind });
-    });
-    media.on('failed', (reason, code, message) => {
-      if (code && !this.#closing) this.record('agent.failed', { code, message: message ?? code });
-      void this.close(reason);
-    });
-    media.on('legClosed', this.#onLegClose);
-    media.on('event', (type, data, at) => this.emit('event', { callId: this.id, type, at, data } as LifecycleEvent));
-    media.on('action', (action, done) => this.act(action).then(() => done(), done));
+    followRemoteMedia(media, this, (state) => this.#setState(state), this.#onLegClose);
   }
 
   /** Delivers a DTMF digit from the telephony side (ARI) to the agent. */
@@ -310,7 +340,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     let remoteEnd: RemoteMediaEnd | undefined;
     const steps: Array<() => unknown> = [
       () => partsClosed,
-      () => this.#agent?.close(reason, initiator),
+      () => this.#agent?.close(reason, initiator, this.#hangupCause.cause),
       async () => {
         this.#remote?.off('legClosed', this.#onLegClose);
         if (this.#remote) remoteEnd = await closeRemoteMedia(this.#remote, reason, initiator);
@@ -360,36 +390,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     });
     this.#setState('ended');
     this.emit('ended', summary);
-  }
-
-  /** Ends the call on inbound silence only when the leg is dead (see `SilenceWatchdog`). */
-  #watchSilence(bridge: MediaBridge): void {
-    const silence = this.#o.silence;
-    if (!silence || this.#o.gapFillAfterMs === undefined) return;
-    const tel = this.#o.telephony;
-    const liveness = tel?.liveness?.bind(tel);
-    const rule: SilenceRule = liveness
-      ? { kind: 'ari', checkAfterMs: silence.ariCheckAfterMs }
-      : { kind: 'limit', limitMs: silence.directLimitMs };
-    const watchdog = new SilenceWatchdog({
-      rule,
-      ...(liveness ? { probe: liveness } : {}),
-      onChecked: (l, silentMs) =>
-        this.log.info(
-          { silentMs: Math.round(silentMs), liveness: l },
-          'caller silent on the wire, but the call is still up in Asterisk; keeping it',
-        ),
-      onEnd: (cause, silentMs, l) => {
-        this.log.warn(
-          { cause, silentMs: Math.round(silentMs), ...(l ? { liveness: l } : {}) },
-          'caller media stopped and the leg is dead; ending the call',
-        );
-        this.record('media.timeout', { cause, silentMs: Math.round(silentMs), ...(l ? { liveness: l } : {}) });
-        void this.close('media_timeout');
-      },
-    });
-    this.#watchdog = watchdog;
-    this.#unsubscribeWatchdog = this.#o.clock.subscribe(() => watchdog.tick(bridge.uplinkSilentMs));
   }
 
   #setState(state: CallState): void {

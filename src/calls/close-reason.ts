@@ -17,6 +17,10 @@ export const CLOSE_REASONS = [
   'no_route',
   'ari_failure',
   'transferred',
+  /** Answering-machine detection found a machine and the route hangs up on machines. */
+  'amd_machine',
+  /** The agent's message to an answering machine has been played after the beep. */
+  'amd_message_left',
   'shutdown',
   'orphaned',
   'error',

@@ -3,6 +3,7 @@
  * calls/ only through index files like this one.
  */
 export { createAgentFactory } from './agents/agent-factory.js';
+export { AgentInvites, createAgentInvites } from './agent-invites.js';
 export type { TranscriptSink, TranscriptTurn } from './agents/realtime-transcripts.js';
 export { type TakeCriteria, type WaitingCall, WaitingCalls } from './agents/waiting-calls.js';
 export { type AudioSocketContext, AudioSocketIntake, type AudioSocketIntakeOptions } from './audiosocket-intake.js';
@@ -11,6 +12,7 @@ export { CallRegistry } from './call-registry.js';
 export type { CallSession } from './call-session.js';
 export { DEFAULT_ECHO_ROUTE, defaultRouteOf } from './default-route.js';
 export type { SpeechDetector, SpeechDetectorFactory } from './media-leg.js';
+export { createOpenAiSip, type OpenAiSipWebhookSettings } from './openai-sip-setup.js';
 export { RouteMatcher } from './route-matcher.js';
 export { RtpTotals, type RtpTotalsSnapshot } from './rtp-leg.js';
 export { createSessionFactory, type NewSessionInfo, type SessionFactory } from './session-factory.js';

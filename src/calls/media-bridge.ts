@@ -163,6 +163,11 @@ export class MediaBridge {
     for (const chunk of this.#preStart.take()) this.#o.agent.sendAudio(chunk);
   }
 
+  /** Drops the caller audio held for an agent still connecting (what it must not answer, e.g. a voicemail greeting). */
+  discardHeldAudio(): void {
+    this.#preStart.take();
+  }
+
   /**
    * Stops sending and receiving at once (synchronously), then waits, at most SPEECH_CLOSE_WAIT_MS, for the speech
    * detector to close. Idempotent: every call returns the same promise; it never rejects.

@@ -77,6 +77,8 @@ export interface SpeechEvents {
   speechStart: [e: { atMs: number }];
   /** Speech ended at `atMs` (stream ms); the detector decided at `detectedAtMs`, after that much silence. */
   speechEnd: [e: { atMs: number; durationMs: number; detectedAtMs: number }];
+  /** Each scored window's speech probability, `atMs` its end (stream ms); Silero detectors emit it, others may not. */
+  probability: [e: { atMs: number; probability: number }];
 }
 
 export interface SpeechDetector {

@@ -2,11 +2,15 @@ import type { Route } from '../config/routes.js';
 import type { AriCallTelephony } from './ari-telephony.js';
 import type { CallSession } from './call-session.js';
 
-/** The Asterisk media path of a Stasis call, as a route names it (`media`; absent means `audiosocket`). */
-export type MediaKind = NonNullable<Route['media']>;
+/**
+ * The Asterisk media path of a Stasis call, as a route names it (`media`; absent means `audiosocket`), or `sip`
+ * for `openai-sip` routes (Asterisk dials the provider and bridges it: no media through the adapter).
+ */
+export type MediaKind = NonNullable<Route['media']> | 'sip';
 
 /** The media kind a route asks for. */
 export function mediaKindOf(route: Route): MediaKind {
+  if (route.agent.kind === 'openai-sip') return 'sip';
   return route.media ?? 'audiosocket';
 }
 

@@ -1,6 +1,6 @@
 import type { AudioFormat } from '../audio/format.js';
 import type { TypedEmitter } from '../lib/typed-emitter.js';
-import type { LifecycleEventType } from './call-lifecycle.js';
+import type { LifecycleEventData, LifecycleEventType } from './call-lifecycle.js';
 import type { CloseReason, HangupInitiator } from './close-reason.js';
 import type { MediaLegCloseReason } from './media-leg.js';
 import type { CallLatency } from './turn-latency.js';
@@ -62,4 +62,44 @@ export async function closeRemoteMedia(
 ): Promise<RemoteMediaEnd> {
   const r = await remote.close(reason, initiator, reason !== 'caller_hangup' && reason !== 'media_closed');
   return { latency: r.latency, reason: r.workerLost && MEDIA_SIDE_REASONS.has(reason) ? 'worker_failed' : reason };
+}
+
+/** What `followRemoteMedia` needs of the call's session. */
+export interface RemoteMediaOwner {
+  readonly closing: boolean;
+  record<K extends LifecycleEventType>(type: K, data: LifecycleEventData[K]): void;
+  close(reason: CloseReason): Promise<void>;
+  act(action: AgentAction): Promise<void>;
+}
+
+/**
+ * Lets a call's session follow its remote media as it follows a local leg: connected → `connecting`, agent started
+ * → `active`, failures and the leg closing end the call (the session decides the reason), the worker's records are
+ * the call's records, and agent actions run in the session (their outcome goes back to the worker).
+ */
+export function followRemoteMedia(
+  media: RemoteMedia,
+  call: RemoteMediaOwner,
+  setState: (state: 'connecting' | 'active') => void,
+  onLegClose: (reason: MediaLegCloseReason) => void,
+): void {
+  media.on('connected', (format, agent) => {
+    if (call.closing) return;
+    setState('connecting');
+    call.record('media.connected', { format, agent, worker: media.worker });
+  });
+  media.on('active', (kind) => {
+    if (call.closing) return;
+    setState('active');
+    call.record('agent.connected', { kind });
+  });
+  media.on('failed', (reason, code, message) => {
+    if (code && !call.closing) call.record('agent.failed', { code, message: message ?? code });
+    void call.close(reason);
+  });
+  media.on('legClosed', onLegClose);
+  // The worker's records (media gaps) are the call's, recorded as they arrive.
+  const record = call.record.bind(call) as (type: LifecycleEventType, data: unknown) => void;
+  media.on('event', (type, data) => record(type, data));
+  media.on('action', (action, done) => call.act(action).then(() => done(), done));
 }

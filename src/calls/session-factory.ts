@@ -36,12 +36,15 @@ export function createSessionFactory(deps: SessionFactoryDeps): SessionFactory {
       speech,
       // A WebRTC route without a URL waits for a person (or program) to take the call at /v1/agent/webrtc; a dial-in
       // route waits its `waitMs` for an agent to claim it at /v1/agents/ws, then has the usual time to accept.
+      // A SIP-path agent first waits for the provider's incoming-call webhook (its own acceptTimeoutMs).
       agentConnectTimeoutMs:
         route.agent.kind === 'webrtc' && !route.agent.url
           ? config.agent.waitTimeoutMs
           : route.agent.kind === 'dial-in'
             ? route.agent.waitMs + config.agent.connectTimeoutMs
-            : config.agent.connectTimeoutMs,
+            : route.agent.kind === 'openai-sip'
+              ? route.agent.acceptTimeoutMs + config.agent.connectTimeoutMs
+              : config.agent.connectTimeoutMs,
       logger: callLogger(logger, info.callId, { route: route.name }),
       gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
       silence: {

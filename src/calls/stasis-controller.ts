@@ -12,13 +12,14 @@ import type { RtpMediaOptions } from './media-paths/rtp-media-path.js';
 import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
+import { isOwnMediaChannel, mediaLegGoneReason } from './media-channels.js';
 import type { MediaKind, MediaPathSetup } from './media-path.js';
 import { createMediaPaths } from './media-paths/index.js';
 import type { RouteMatcher } from './route-matcher.js';
 import { stasisSetUpFailed, setUpStasisCall } from './stasis-call-setup.js';
 import { admitInbound, probeRouteRefusals, refuseWithFallback } from './stasis-admission.js';
 import type { StasisAri } from './stasis-ari.js';
-import { type OriginateRequest, type OriginateResult, Originator } from './stasis-originate.js';
+import { type OriginateRequest, type OriginateResult, Originator, type StartedOriginate } from './stasis-originate.js';
 import { type ReconcileResult, reconcileWithAsterisk } from './stasis-reconcile.js';
 import type { CallInfo } from './voice-agent.js';
 import { WARM_TRANSFER_STASIS_ARG, WarmTransferLegs } from './warm-transfer-legs.js';
@@ -29,9 +30,6 @@ export type { OriginateRequest, OriginateResult } from './stasis-originate.js';
 
 /** What the controller needs to make a call session (the composition root supplies it). */
 export type SessionMaker = (info: Omit<CallInfo, 'legFormat'>, extra: { telephony: AriCallTelephony }) => CallSession;
-
-/** Names of the media channels externalMedia creates (AudioSocket, chan_websocket, RTP): never a new call. */
-const MEDIA_CHANNEL_PREFIXES = ['AudioSocket/', 'WebSocket/', 'UnicastRTP/'] as const;
 
 export interface StasisControllerOptions {
   /** The parts of the ARI client the controller uses (the full client fits). */
@@ -181,7 +179,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
    * Sends the originate and resolves once Asterisk accepted it (the far end is ringing), with the call's ids and a
    * promise of the outcome: answered (the call is live in the registry) or a typed error with the Q.850 cause.
    */
-  startOriginate(request: OriginateRequest): ReturnType<Originator['start']> {
+  startOriginate(request: OriginateRequest): Promise<StartedOriginate> {
     return this.#originator.start(request);
   }
 
@@ -257,7 +255,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         const isCaller = tel instanceof AriCallTelephony && tel.resources.callerChannelId === channelId;
         if (isCaller && cause !== undefined) own.setHangupCause(cause, causeTxt);
         if (!isCaller && !own.closing) own.log.warn({ channel: channelId, via }, 'media channel hung up by Asterisk');
-        void own.close(isCaller ? 'caller_hangup' : 'media_closed');
+        void own.close(isCaller ? 'caller_hangup' : mediaLegGoneReason(own.info.route));
       }
       return;
     }
@@ -268,26 +266,23 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
   }
 
   #onStasisStart(channel: Channel, args: readonly string[]): void {
-    if (this.#own.has(channel.id) || MEDIA_CHANNEL_PREFIXES.some((prefix) => channel.name.startsWith(prefix))) {
+    if (this.#own.has(channel.id) || isOwnMediaChannel(channel)) {
       // Our own media leg entering Stasis, before or after its externalMedia answer was processed.
       this.#mediaStasis.started(channel.id);
       return;
     }
     if (this.#transferLegs.owns(channel.id)) return;
-    const pending = this.#originator.answered(channel.id);
+    const pending = this.#originator.answered(channel.id, args);
+    if (pending === 'amd') return;
     if (pending) {
-      const session = this.#startCall(
-        channel,
-        'outbound',
-        pending.request.route,
-        pending.callId,
-        pending.request.customParameters ?? {},
-      );
+      const { route, customParameters, amd } = pending.request;
+      const amdInfo = amd && { settings: amd, asterisk: pending.amdResult };
+      const session = this.#startCall(channel, 'outbound', route, pending.callId, customParameters ?? {}, amdInfo);
       this.#own.set(channel.id, session);
       pending.resolve({ callId: session.id, channelId: channel.id });
       return;
     }
-    if (args[0] === 'outbound' || args[0] === WARM_TRANSFER_STASIS_ARG) {
+    if (args[0]?.startsWith('outbound') || args[0] === WARM_TRANSFER_STASIS_ARG) {
       // An outbound call from a previous run of the adapter (or another instance): not ours to serve.
       this.#log.warn(
         { channel: channel.id },
@@ -323,6 +318,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
     route: Route,
     callId: string,
     customParameters: Record<string, string>,
+    amd?: CallInfo['amd'],
   ): CallSession {
     const [ari, log, resources] = [this.#o.ari, this.#log.child({ callId }), { callerChannelId: channel.id }];
     const warm = { ari, app: this.#o.app, legs: this.#transferLegs };
@@ -337,6 +333,7 @@ export class StasisController extends TypedEmitter<StasisControllerEvents> {
         channelId: channel.id,
         startedAt: new Date(),
         customParameters: { ...route.customParameters, ...customParameters },
+        amd,
       },
       { telephony },
     );

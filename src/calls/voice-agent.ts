@@ -1,7 +1,9 @@
 import type { AudioFormat } from '../audio/format.js';
 import type { ClearResult } from '../audio/playout-buffer.js';
+import type { AmdSettings } from '../config/amd-config.js';
 import type { Route } from '../config/routes.js';
 import type { AppError } from '../errors/app-error.js';
+import type { AmdResult } from './amd/amd-result.js';
 import type { CloseReason, HangupInitiator } from './close-reason.js';
 
 /** What an agent knows about the call it serves. */
@@ -17,6 +19,10 @@ export interface CallInfo {
   readonly startedAt: Date;
   /** Free-form values for the agent (Stasis args, channel variables, route parameters). */
   readonly customParameters: Readonly<Record<string, string>>;
+  /** Outbound calls with answering-machine detection: its settings, and Asterisk's verdict in `asterisk` mode. */
+  readonly amd?: { readonly settings: AmdSettings; readonly asterisk?: AmdResult | undefined } | undefined;
+  /** The answering-machine verdict, known before the agent starts (what `start` gets; undefined without AMD). */
+  readonly amdResult?: AmdResult | undefined;
 }
 
 /** Something that happened on the call, told to the agent. */
@@ -138,8 +144,8 @@ export interface VoiceAgent {
    * resolves once it has been played. Agents without it need a recorded prompt for a warm transfer's summary.
    */
   speakToTransferTarget?(text: string, signal: AbortSignal): Promise<void>;
-  /** Ends the agent session; idempotent; always resolves. */
-  close(reason: CloseReason, initiator: HangupInitiator): Promise<void>;
+  /** Ends the agent session; idempotent; always resolves. `cause`: the Q.850 cause, when Asterisk reported one. */
+  close(reason: CloseReason, initiator: HangupInitiator, cause?: number): Promise<void>;
 }
 
 /** Builds the agent for a call from its route. */

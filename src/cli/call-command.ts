@@ -17,6 +17,31 @@ interface StartOptions {
   var: Record<string, string>;
   callId?: string;
   idempotencyKey?: string;
+  amd?: string;
+  amdMachine?: string;
+  amdJson?: Record<string, unknown>;
+}
+
+function jsonObjectArg(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('expected a JSON object');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgumentError('expected a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+/** The originate's `amd` from `--amd`, `--amd-machine` and `--amd-json` (the flags win over the JSON's fields). */
+function amdOption(o: StartOptions): Record<string, unknown> | undefined {
+  if (o.amd === undefined && o.amdMachine === undefined && o.amdJson === undefined) return undefined;
+  return {
+    ...o.amdJson,
+    ...(o.amd !== undefined ? { mode: o.amd } : {}),
+    ...(o.amdMachine !== undefined ? { machine: o.amdMachine } : {}),
+  };
 }
 
 interface ListOptions {
@@ -74,10 +99,21 @@ export function buildCallCommand(print: (value: unknown) => void): Command {
     .option('--var <name=value>', 'channel variable (repeatable)', collectVar, {})
     .option('--call-id <id>', 'id to give the call')
     .option('--idempotency-key <key>', 'repeat-safe key: a repeated key returns the first answer')
+    .addOption(
+      new Option('--amd <mode>', 'answering-machine detection: Asterisk AMD() or the adapter').choices([
+        'asterisk',
+        'adapter',
+      ]),
+    )
+    .addOption(
+      new Option('--amd-machine <action>', 'what a machine gets (default hangup)').choices(['hangup', 'message']),
+    )
+    .option('--amd-json <json>', 'further amd fields as JSON, e.g. {"greetingMs":2000}', jsonObjectArg)
     .action(
       run(async (api, o: StartOptions) =>
         api.request('POST', 'v1/calls', {
           body: {
+            ...(amdOption(o) ? { amd: amdOption(o) } : {}),
             endpoint: o.endpoint,
             ...(o.route ? { route: o.route } : {}),
             ...(o.callerId ? { callerId: o.callerId } : {}),

@@ -50,7 +50,12 @@ export function buildProgram(): Command {
     .description('place a simulated call through the real service (no PBX, no API key needed)')
     .option('--out <dir>', 'where to write the call recording (call.wav) and summary (summary.json)', 'out/demo')
     .option('--seconds <n>', 'longest call length in seconds', '20')
-    .action(async (opts: { out: string; seconds: string }) => {
+    .option('--sip', 'an openai-sip route: the call is dialled to a simulated Realtime SIP service instead')
+    .action(async (opts: { out: string; seconds: string; sip?: boolean }) => {
+      if (opts.sip) {
+        const { runSipDemo } = await import('./demo-sip-command.js');
+        return runSipDemo({ outDir: opts.out, maxSeconds: Number(opts.seconds) });
+      }
       const { runDemo } = await import('./demo-command.js');
       await runDemo({ outDir: opts.out, maxSeconds: Number(opts.seconds) });
     });

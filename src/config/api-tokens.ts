@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConfigIssue } from '../errors/config-error.js';
+import { dialableListSchema } from './dialable.js';
 
 /**
  * Scopes of API tokens: `read` lists and gets; `control` also originates and controls calls; `agent` only connects
@@ -12,6 +13,11 @@ export interface ApiTokenConfig {
   name: string;
   scope: ApiTokenScope;
   token: string;
+  /**
+   * Destinations an agent connected in with this token may `invite` (patterns, see dialable.ts); absent: the
+   * token itself allows none, and only a route's `dialable` list can (JSON form of API_TOKENS only).
+   */
+  dialable?: string[] | undefined;
 }
 
 export interface HttpConfig {
@@ -27,6 +33,7 @@ const apiTokenSchema = z
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'token name: letters, digits, _ . - only'),
     scope: z.enum(API_TOKEN_SCOPES),
     token: z.string().min(16, 'use a token of at least 16 characters').max(512),
+    dialable: dialableListSchema.optional(),
   })
   .strict();
 

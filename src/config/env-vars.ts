@@ -375,7 +375,7 @@ export const ENV_VARS = {
   API_TOKENS: spec({
     schema: z.string().min(1),
     description:
-      'Bearer tokens of the REST API: comma-separated `name:scope:token` (scope `read` or `control`; control includes read; `agent` only connects agents in at /v1/agents/ws) or a JSON list of `{"name","scope","token"}`. Without tokens every /v1 request is refused with 401.',
+      'Bearer tokens of the REST API: comma-separated `name:scope:token` (scope `read` or `control`; control includes read; `agent` only connects agents in at /v1/agents/ws) or a JSON list of `{"name","scope","token","dialable"?}` (`dialable`: callee patterns an agent token may `invite`, e.g. `["PJSIP/+4930*@trunk"]`; none when absent). Without tokens every /v1 request is refused with 401.',
     secret: true,
   }),
   RATE_LIMIT_PER_MINUTE: spec({

@@ -5,6 +5,7 @@ import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { type HttpConfig, parseApiTokens } from './api-tokens.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
 import { mediaWorkerPortIssues } from './media-worker-env-vars.js';
+import { resolveSipWebhookSecrets } from './openai-sip-route.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
 import { describeZodIssue, formatZodIssues } from './zod-issues.js';
 
@@ -74,6 +75,8 @@ export interface ConfigShape {
   routes: Route[];
   /** Route agent secrets resolved from the environment variables the routes name, by route name. */
   routeSecrets: Record<string, string>;
+  /** openai-sip routes: webhook signing secrets (several while rotating) by route name, and the timestamp tolerance. */
+  openaiSip: { webhookSecrets: Record<string, readonly string[]>; toleranceS: number };
   /** Persistence and the job layer; undefined when MYSQL_URL or REDIS_URL is not set. */
   jobs:
     | {
@@ -193,6 +196,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       issues.push({ variable: name, message: `route "${r.name}" names it as its agent secret, but it is not set` });
     else routeSecrets[r.name] = value;
   }
+  const sipWebhookSecrets = resolveSipWebhookSecrets(routes, env, issues);
+  if (!v.HTTP_ENABLED && routes.some((r) => r.agent.kind === 'openai-sip'))
+    issues.push({ variable: 'HTTP_ENABLED', message: 'openai-sip routes need the HTTP server (their webhook)' });
   if (v.ARI_URL && !v.ARI_PASSWORD) issues.push({ variable: 'ARI_PASSWORD', message: 'required when ARI_URL is set' });
   if (Boolean(v.MYSQL_URL) !== Boolean(v.REDIS_URL)) {
     issues.push({ variable: v.MYSQL_URL ? 'REDIS_URL' : 'MYSQL_URL', message: 'MYSQL_URL and REDIS_URL go together' });
@@ -321,6 +327,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     routes: routes.map((r) => ({ ...r, audioFormat: r.audioFormat ?? v.MEDIA_FORMAT })),
     routeSecrets,
+    openaiSip: { webhookSecrets: sipWebhookSecrets, toleranceS: v.OPENAI_SIP_WEBHOOK_TOLERANCE_S },
     defaultAgent: v.DEFAULT_AGENT,
     jobs:
       v.MYSQL_URL && v.REDIS_URL

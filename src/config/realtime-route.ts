@@ -150,7 +150,8 @@ export const realtimeBuiltinToolsSchema = z
 /** Realtime connections (at start and mid-call): 4 attempts in total, backing off from 250 ms to 4 s. */
 export const realtimeReconnectSchema = reconnectConfigSchema({ maxAttempts: 4, initialMs: 250, maxMs: 4000 });
 
-export const realtimeAgentSchema = z
+/** The Realtime agent's keys, unrefined: the `openai-sip` agent (openai-sip-route.ts) shares most of them. */
+export const realtimeAgentObject = z
   .object({
     kind: z.literal('openai-realtime'),
     /** Base WebSocket URL: OpenAI, Azure OpenAI (`wss://<resource>.openai.azure.com/openai/v1/realtime`), or any compatible server. */
@@ -196,49 +197,63 @@ export const realtimeAgentSchema = z
     sessionTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
     reconnect: realtimeReconnectSchema,
   })
-  .strict()
-  .superRefine((a, ctx) => {
-    if (a.apiVersion === 'ga' && a.session.temperature !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['session', 'temperature'],
-        message: 'the GA Realtime API has no session temperature; remove it or use apiVersion "beta"',
-      });
-    }
-    if (a.apiVersion === 'beta' && (a.session.mcpServers?.length ?? 0) > 0) {
-      ctx.addIssue({ code: 'custom', path: ['session', 'mcpServers'], message: 'MCP servers need apiVersion "ga"' });
-    }
-    const builtins = new Set<string>([
-      ...(a.builtinTools.hangup ? ['hangup'] : []),
-      ...(a.builtinTools.sendDtmf ? ['send_dtmf'] : []),
-      ...(a.builtinTools.transfer ? ['transfer'] : []),
-      ...(a.builtinTools.warmTransfer ? ['warm_transfer'] : []),
-    ]);
-    const seen = new Set<string>();
-    (a.session.tools ?? []).forEach((t, i) => {
-      if (seen.has(t.name) || builtins.has(t.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['session', 'tools', i, 'name'],
-          message: `duplicate tool name "${t.name}"`,
-        });
-      }
-      seen.add(t.name);
+  .strict();
+
+/** What `checkRealtimeAgent` looks at. */
+interface RealtimeAgentChecked {
+  readonly apiVersion: 'ga' | 'beta';
+  readonly url: string;
+  readonly secretEnv?: string | undefined;
+  readonly auth?: 'bearer' | 'api-key' | 'none' | undefined;
+  readonly session: z.output<typeof realtimeSessionConfigSchema>;
+  readonly builtinTools: z.output<typeof realtimeBuiltinToolsSchema>;
+}
+
+/** The cross-key checks of a Realtime agent (dialect-only settings, duplicate tool names, a key for OpenAI). */
+export function checkRealtimeAgent(a: RealtimeAgentChecked, ctx: z.RefinementCtx): void {
+  if (a.apiVersion === 'ga' && a.session.temperature !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['session', 'temperature'],
+      message: 'the GA Realtime API has no session temperature; remove it or use apiVersion "beta"',
     });
-    let host = '';
-    try {
-      host = new URL(a.url).hostname;
-    } catch {
-      // the url check reports it
-    }
-    if (a.secretEnv === undefined && a.auth !== 'none' && (host === 'api.openai.com' || host.endsWith('.azure.com'))) {
+  }
+  if (a.apiVersion === 'beta' && (a.session.mcpServers?.length ?? 0) > 0) {
+    ctx.addIssue({ code: 'custom', path: ['session', 'mcpServers'], message: 'MCP servers need apiVersion "ga"' });
+  }
+  const builtins = new Set<string>([
+    ...(a.builtinTools.hangup ? ['hangup'] : []),
+    ...(a.builtinTools.sendDtmf ? ['send_dtmf'] : []),
+    ...(a.builtinTools.transfer ? ['transfer'] : []),
+    ...(a.builtinTools.warmTransfer ? ['warm_transfer'] : []),
+  ]);
+  const seen = new Set<string>();
+  (a.session.tools ?? []).forEach((t, i) => {
+    if (seen.has(t.name) || builtins.has(t.name)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['secretEnv'],
-        message: `${host} needs an API key: name the environment variable holding it, e.g. "OPENAI_API_KEY"`,
+        path: ['session', 'tools', i, 'name'],
+        message: `duplicate tool name "${t.name}"`,
       });
     }
+    seen.add(t.name);
   });
+  let host = '';
+  try {
+    host = new URL(a.url).hostname;
+  } catch {
+    // the url check reports it
+  }
+  if (a.secretEnv === undefined && a.auth !== 'none' && (host === 'api.openai.com' || host.endsWith('.azure.com'))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['secretEnv'],
+      message: `${host} needs an API key: name the environment variable holding it, e.g. "OPENAI_API_KEY"`,
+    });
+  }
+}
+
+export const realtimeAgentSchema = realtimeAgentObject.superRefine(checkRealtimeAgent);
 
 export type RealtimeAgentConfig = z.output<typeof realtimeAgentSchema>;
 export type RealtimeSessionConfig = z.output<typeof realtimeSessionConfigSchema>;

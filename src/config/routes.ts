@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { dialableListSchema } from './dialable.js';
 import { dialInAgentSchema } from './dial-in-route.js';
+import { amdOptionsSchema } from './amd-config.js';
+import { openaiSipAgentSchema } from './openai-sip-route.js';
 import { realtimeAgentSchema } from './realtime-route.js';
 import { reconnectConfigSchema } from './reconnect-config.js';
 import { routeTransferSchema } from './warm-transfer-route.js';
@@ -82,6 +85,7 @@ export const agentSchema = z.discriminatedUnion('kind', [
   webrtcAgentSchema,
   realtimeAgentSchema,
   dialInAgentSchema,
+  openaiSipAgentSchema,
 ]);
 
 /** What the caller gets when the agent cannot be reached or fails for good. */
@@ -160,6 +164,10 @@ export const routeSchema = z
     callerAllowlist: z.array(pattern).optional(),
     /** Transfer settings: `warm` (see `warm-transfer-route.ts`); every field defaulted when absent. */
     transfer: routeTransferSchema.optional(),
+    /** Destinations agents may `invite` on this route (patterns with `*`, see dialable.ts); none when absent. */
+    dialable: dialableListSchema.optional(),
+    /** Answering-machine detection for outbound calls on this route (an originate's `amd` overrides it). */
+    amd: amdOptionsSchema.optional(),
   })
   .strict();
 
@@ -191,6 +199,7 @@ export type AgentConfig = z.output<typeof agentSchema>;
 export type { RealtimeAgentConfig } from './realtime-route.js';
 export type { WebRtcAgentConfig } from './webrtc-route.js';
 export type { AgentStartHookConfig, DialInAgentConfig } from './dial-in-route.js';
+export type { OpenAiSipAgentConfig } from './openai-sip-route.js';
 /** A route as written in the routes file. */
 export type RouteInput = z.output<typeof routeSchema>;
 /** A route after loading: defaults from the environment applied. */

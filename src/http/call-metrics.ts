@@ -81,6 +81,7 @@ export class CallMetricsCollector {
         case 'media.left_bridge':
         case 'media.timeout':
         case 'dtmf':
+        case 'amd.result':
         case 'action':
         case 'control':
         case 'transcript':

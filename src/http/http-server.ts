@@ -11,6 +11,9 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { audioSocketRouteBodySchema, audioSocketRouteParamsSchema } from './api-schemas.js';
 import { registerCallRoutes } from './call-routes.js';
+import type { OpenAiSipWebhookSettings } from '../calls/openai-sip-setup.js';
+import { registerOpenAiSipWebhook } from './openai-sip-webhook.js';
+import { memoryDeliveryIds, redisDeliveryIds, type WebhookDeliveryIds } from './webhook-delivery-ids.js';
 import { registerConsole } from './console/register-console.js';
 import { createAgentWebRtcEndpoint } from './agent-webrtc-endpoint.js';
 import { type AgentsWsEndpointOptions, createAgentsWsEndpoint } from './agents-ws-endpoint.js';
@@ -60,6 +63,8 @@ export interface HttpServerOptions {
   agentWebRtc?: { waitingCalls: WaitingCalls; labPage: boolean } | undefined;
   /** Where agents connect in (/v1/agents/ws, `agent`-scope or one-time tokens): claim dial-in calls, `invite`. */
   agentsWs?: Omit<AgentsWsEndpointOptions, 'authenticate' | 'logger'> | undefined;
+  /** The incoming-call webhook of openai-sip routes (served at /v1/openai/sip/webhook when given). */
+  openaiSip?: OpenAiSipWebhookSettings | undefined;
 }
 
 /** The REST API, health and metrics server. */
@@ -199,6 +204,15 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
       fastify.server.off('upgrade', onUpgrade);
       await endpoint.close();
     });
+  }
+
+  if (o.openaiSip) {
+    const sip = o.openaiSip;
+    const ttlMs = 2 * sip.toleranceS * 1000;
+    let ids: WebhookDeliveryIds | undefined;
+    const deliveryIds = () =>
+      (ids ??= redis && o.redis ? redisDeliveryIds(redis, o.redis.prefix, ttlMs) : memoryDeliveryIds(ttlMs));
+    registerOpenAiSipWebhook(fastify, { ...sip, deliveryIds, logger: log });
   }
 
   if (o.registry) {

@@ -84,6 +84,7 @@ export async function applyCallEvent(db: Kysely<DB>, callId: string, event: Call
     case 'call.agent_connected':
     case 'call.agent_disconnected':
     case 'call.dtmf':
+    case 'call.amd_result':
     case 'call.media_gap':
     case 'call.transcript':
     case 'call.transferred':

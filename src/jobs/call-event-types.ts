@@ -50,6 +50,16 @@ export const callEventPayloadSchemas = {
   'call.agent_connected': z.looseObject({ agentKind: z.string().max(32) }),
   'call.agent_disconnected': z.looseObject({ reason: z.string().max(128) }),
   'call.dtmf': z.looseObject({ digit: z.string().regex(/^[0-9A-Da-d*#]$/) }),
+  /** Answering-machine detection decided, before the agent started (see README "Answering-machine detection"). */
+  'call.amd_result': z.looseObject({
+    mode: z.enum(['asterisk', 'adapter']),
+    result: z.enum(['human', 'machine', 'notsure']),
+    cause: z.string().max(32),
+    detail: nullableText(128),
+    decisionMs: z.number().int().min(0).nullable().optional(),
+    beep: z.boolean().optional(),
+    beepEndMs: z.number().int().min(0).optional(),
+  }),
   'call.transcript': z.looseObject({
     role: z.enum(TRANSCRIPT_ROLES),
     text: z.string(),

@@ -165,6 +165,9 @@ export class CallRecorder {
       case 'media.gap':
         sink.emit(id, name[e.type], { ...e.data });
         return;
+      case 'amd.result':
+        sink.emit(id, name[e.type], { ...e.data });
+        return;
       case 'transcript':
         sink.emit(id, name[e.type], { role: e.data.role, text: e.data.text, itemId: e.data.itemId });
         return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { originateAmdSchema } from '../config/amd-config.js';
 
 /**
  * Call-control commands (originate, hangup, transfer, play, dtmf, send-message, record) and their results, as
@@ -23,6 +24,8 @@ export const originateCommandSchema = z
     route: z.string().min(1).max(64).optional(),
     timeoutSec: z.number().int().min(1).max(600).optional(),
     variables: z.record(z.string().max(128), z.string().max(1024)).optional(),
+    /** Answering-machine detection (see `config/amd-config.ts`); the route's `amd` when absent. */
+    amd: originateAmdSchema.optional(),
   })
   .strict();
 

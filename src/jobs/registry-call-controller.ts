@@ -4,6 +4,7 @@ import type { CallSession } from '../calls/call-session.js';
 import type { RouteMatcher } from '../calls/route-matcher.js';
 import type { StasisController } from '../calls/stasis-controller.js';
 import type { TransferTarget } from '../calls/voice-agent.js';
+import { resolveAmdSettings } from '../config/amd-config.js';
 import type { Route } from '../config/routes.js';
 import { AppError } from '../errors/app-error.js';
 import type { CallController } from './call-controller.js';
@@ -77,6 +78,7 @@ export class RegistryCallController implements CallController {
       callerId: command.callerId,
       timeoutSec: command.timeoutSec,
       variables: command.variables,
+      amd: resolveAmdSettings(route.amd, command.amd),
     });
     return { callId: started.callId, channelId: started.channelId };
   }

@@ -118,4 +118,39 @@ describe('ava call … against a running instance', () => {
     expect(help.code).toBe(EXIT.ok);
     expect(help.stdout).toContain('Usage: ava call transfer');
   }, 120_000);
+
+  it('call start --amd: the originate asks for AMD through REST and the queue; the verdict is in the call record', async () => {
+    env.h.sim.setEndpointBehaviour('PJSIP/amd', 'answer', {
+      ringMs: 20,
+      amd: { status: 'MACHINE', cause: 'LONGGREETING-1600-1500', delayMs: 100 },
+    });
+    const start = await ava([
+      'call',
+      'start',
+      '--endpoint',
+      'PJSIP/amd',
+      '--amd',
+      'asterisk',
+      '--amd-json',
+      '{"greetingMs":1500}',
+    ]);
+    expect(start.stderr).toBe('');
+    expect(start.code).toBe(EXIT.ok);
+    const callId = start.json.callId as string;
+    const got = await until(
+      async () => {
+        const r = await ava(['call', 'get', callId], READ_TOKEN);
+        return r.json?.call?.endedAt ? r : undefined;
+      },
+      20_000,
+      'call ended in the record',
+    );
+    expect(got.json.call).toMatchObject({ closeReason: 'amd_machine' });
+    const amd = got.json.events.find((e: { type: string }) => e.type === 'call.amd_result');
+    expect(amd?.payload).toMatchObject({ mode: 'asterisk', result: 'machine', cause: 'LONGGREETING' });
+
+    const bad = await ava(['call', 'start', '--endpoint', 'PJSIP/amd', '--amd-json', '{"mode":"guess"}']);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain('amd.mode');
+  }, 60_000);
 });

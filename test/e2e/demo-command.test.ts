@@ -41,4 +41,31 @@ describe('ava demo', () => {
     expect(written.agentEvents).toContain('trackEnd');
     expect((await stat(join(out, 'call.wav'))).size).toBeGreaterThan(44);
   }, 120_000);
+
+  it('--sip: the call goes to the simulated Realtime SIP service, accepted by webhook, with transcripts', async () => {
+    const sipOut = await mkdtemp(join(tmpdir(), 'ava-demo-sip-'));
+    try {
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [AVA, 'demo', '--sip', '--out', sipOut],
+          { env: { PATH: process.env.PATH ?? '' }, timeout: 90_000 },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const written = JSON.parse(await readFile(join(sipOut, 'summary.json'), 'utf8'));
+      expect(written).toMatchObject({
+        result: 'ok',
+        webhookDeliveries: [200],
+        callsApi: ['accept 200', 'hangup 200'],
+        leftAfterCall: { channels: 0, bridges: 0, calls: 0 },
+      });
+      expect(written.transcript).toContain('caller: I would like to book a table for two tonight.');
+    } finally {
+      await rm(sipOut, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

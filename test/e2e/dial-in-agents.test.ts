@@ -247,13 +247,12 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
     expect(rest.status).toBe(403);
   }, 30_000);
 
-  it('a bad first message gets an error event and close 4400; invite without a handler is unsupported', async () => {
+  it('a bad first message gets an error event and close 4400; a bad invite is answered by the invite handler', async () => {
     const { url } = await setup([dialInRoute('desk')]);
     const firsts: Array<[unknown, string]> = [
       ['{not json', 'malformed_json'],
       [{ command: 'play' }, 'unknown_command'],
       [{ command: 'claim', route: 'bad route name!' }, 'invalid_command'],
-      [{ command: 'invite', callee: '100' }, 'unsupported_command'],
     ];
     for (const [firstMessage, code] of firsts) {
       const agent = await dialInNativeAgent({ url, bearer: AGENT_TOKEN, firstMessage }, { mode: 'echo' });
@@ -262,6 +261,14 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
       expect(error).toMatchObject({ code, callId: 'none' });
       expect((await agent.waitForClose(5000)).code).toBe(4400);
     }
+    // An invite goes to the invite handler: a bad one gets invalid_command and the socket stays open for another.
+    const inviter = await dialInNativeAgent(
+      { url, bearer: AGENT_TOKEN, firstMessage: { command: 'invite', callee: '100' } },
+      { mode: 'echo' },
+    );
+    agents.push(inviter);
+    expect(await inviter.waitForEvent('error')).toMatchObject({ code: 'invalid_command', callId: 'none' });
+    expect(inviter.closeInfo).toBeUndefined();
     // A claim of a call that is not waiting: error claim_failed, close 4404.
     const none = await dialInNativeAgent(
       { url, bearer: AGENT_TOKEN, firstMessage: { command: 'claim', callId: 'no-such-call' } },

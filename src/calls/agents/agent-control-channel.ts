@@ -92,6 +92,15 @@ export class AgentControlChannel<Out extends { event: string } = never> {
     }
   }
 
+  /**
+   * The agent placed this call itself (`invite`): there is nothing to offer, the channel is accepted from the
+   * start, with no `incoming` sent.
+   */
+  adopt(): void {
+    if (this.#phase !== 'new') throw new Error('adopt() is for a new channel');
+    this.#phase = 'accepted';
+  }
+
   /** Tells the agent what happened on the call. */
   notify(notice: CallNotice): void {
     const base = { callId: this.#o.call.callId, timestamp: Date.now() };
@@ -176,7 +185,7 @@ export class AgentControlChannel<Out extends { event: string } = never> {
   }
 
   /** Sends the final `hangup` (if the call was offered or accepted) and closes the socket; idempotent. */
-  async close(reason: CloseReason, initiator: HangupInitiator): Promise<void> {
+  async close(reason: CloseReason, initiator: HangupInitiator, cause?: number): Promise<void> {
     if (this.#phase === 'closed') return;
     const wasLive = this.#phase === 'accepted' || this.#phase === 'offered';
     this.#phase = 'closed';
@@ -190,6 +199,7 @@ export class AgentControlChannel<Out extends { event: string } = never> {
         timestamp: now,
         reason,
         initiator,
+        ...(cause !== undefined ? { cause } : {}),
         startTime: this.#o.call.startedAt.getTime(),
         ...(answeredAt !== undefined ? { answerTime: answeredAt } : {}),
         hangupTime: now,
@@ -300,6 +310,14 @@ export class AgentControlChannel<Out extends { event: string } = never> {
         return;
       case 'unmute':
         this.#act({ type: 'unmute' }, 'unmute', 'internal_error');
+        return;
+      case 'invite':
+        // One socket carries one call: this one already has its call (offered, accepted, or placed by an invite).
+        this.sendError(
+          'invalid_state',
+          `this socket already carries call ${this.#o.call.callId}; place another call from a new connection`,
+          'invite',
+        );
         return;
       case 'unsupported':
         this.sendError('unsupported_command', `${cmd.name} needs an engine this adapter does not run`, cmd.name);

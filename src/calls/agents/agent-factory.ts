@@ -10,7 +10,8 @@ import { dialAgentSocket } from './dial-agent-socket.js';
 import { EchoAgent } from './echo-agent.js';
 import { NativeWsAgent } from './native-ws-agent.js';
 import { createPipecatAgent } from './pipecat-agent-factory.js';
-import { createRealtimeAgent, type RealtimeAgentDeps } from './realtime-agent-factory.js';
+import type { OpenAiSipCalls } from '../openai-sip-calls.js';
+import { createOpenAiSipAgent, createRealtimeAgent, type RealtimeAgentDeps } from './realtime-agent-factory.js';
 import type { TranscriptSink } from './realtime-transcripts.js';
 import { TwilioWsAgent } from './twilio-ws-agent.js';
 import { resolveWebRtcAgentSettings, type WebRtcAgentSettings, webrtcAgentOptions } from './webrtc-agent-options.js';
@@ -26,8 +27,12 @@ export interface AgentFactoryDeps {
   realtime?: RealtimeAgentDeps;
   /** Where transcripts of agents that report them (Pipecat bots) go; logged at debug level when absent. */
   transcripts?: TranscriptSink;
+  /** SIP-path calls waiting for their incoming-call webhook (`openai-sip` routes); such calls fail without it. */
+  openaiSip?: OpenAiSipCalls;
   /** Adapter-wide WebRTC settings (ICE servers, host addresses, clock, waiting calls); defaults when absent. */
   webrtc?: WebRtcAgentSettings;
+  /** Agents of calls they placed themselves (`invite`); consulted first, whatever the route's agent kind. */
+  invited?: { agentFor(call: CallInfo): VoiceAgent | undefined };
   /** Waiting calls, one-time tokens and the start hook of `dial-in` routes; such calls fail when absent. */
   dialIn?: DialInSettings | undefined;
 }
@@ -40,6 +45,8 @@ export function legFormatOf(route: Route): AudioFormat {
 export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
   const webrtc = resolveWebRtcAgentSettings(deps.webrtc);
   return (call: CallInfo): VoiceAgent => {
+    const invited = deps.invited?.agentFor(call);
+    if (invited) return invited;
     const agent = call.route.agent;
     const custom = deps.custom?.[agent.kind];
     const log = (kind: string) => deps.logger.child({ callId: call.callId, agent: kind });
@@ -85,6 +92,15 @@ export function createAgentFactory(deps: AgentFactoryDeps): AgentFactory {
         );
       case 'openai-realtime':
         return createRealtimeAgent(call, agent, deps.routeSecrets[call.route.name], deps.realtime ?? {}, deps.logger);
+      case 'openai-sip':
+        return createOpenAiSipAgent(
+          call,
+          agent,
+          deps.routeSecrets[call.route.name],
+          deps.realtime ?? {},
+          deps.openaiSip,
+          deps.logger,
+        );
       default:
         return assertNever(agent, 'agent kind');
     }

@@ -6,7 +6,13 @@ import type { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 import { AgentControlChannel } from './agent-control-channel.js';
-import { UPLINK_CHUNK_MS, type UplinkHoldStats, UplinkChunker, isUplinkChunkMs } from './uplink-chunker.js';
+import {
+  UPLINK_CHUNK_MS,
+  type UplinkChunkMs,
+  type UplinkHoldStats,
+  UplinkChunker,
+  isUplinkChunkMs,
+} from './uplink-chunker.js';
 
 export interface NativeWsAgentOptions {
   /**
@@ -17,6 +23,11 @@ export interface NativeWsAgentOptions {
   open: (signal: AbortSignal, reconnect: boolean) => Promise<AgentSocket<AdapterEvent>>;
   sampleRate: 8000 | 16000 | 24000;
   logger: Logger;
+  /**
+   * The agent connected in and placed this call itself with `invite`: the socket `open` yields carries no
+   * `incoming`/`accept` (the invite stood for them), and caller audio goes out in the frames the invite asked for.
+   */
+  invited?: { readonly frameMs: UplinkChunkMs } | undefined;
 }
 
 type Phase = 'new' | 'offered' | 'accepted' | 'reconnecting' | 'closed';
@@ -61,15 +72,32 @@ export class NativeWsAgent implements VoiceAgent {
     this.#call = call;
     this.#output = output;
     const abort = AbortSignal.any([signal, this.#abort.signal]);
-    await this.#connectAndOffer(abort, false);
+    if (this.#o.invited) await this.#adoptInvited(abort, this.#o.invited.frameMs);
+    else await this.#connectAndOffer(abort, false);
   }
 
-  async #connectAndOffer(signal: AbortSignal, reconnect: boolean): Promise<void> {
-    const socket = await this.#o.open(signal, reconnect);
+  /** The agent's own socket, for the call it placed: accepted from the start. */
+  async #adoptInvited(signal: AbortSignal, frameMs: UplinkChunkMs): Promise<void> {
+    const socket = await this.#o.open(signal, false);
     if (this.#phase === 'closed') {
       await socket.close();
       return;
     }
+    if (!socket.isOpen) {
+      throw new AppError('the agent that placed the call closed its connection before the answer', {
+        code: 'AGENT_DISCONNECTED',
+        category: 'connectivity',
+      });
+    }
+    const channel = this.#newChannel(socket);
+    channel.adopt();
+    this.#uplink = new UplinkChunker(frameMs, (chunk) => {
+      if (this.#phase === 'accepted' && channel.accepted) channel.socket.sendBinary(chunk);
+    });
+    this.#phase = 'accepted';
+  }
+
+  #newChannel(socket: AgentSocket<AdapterEvent>): AgentControlChannel {
     const channel: AgentControlChannel = new AgentControlChannel({
       socket,
       call: this.#call,
@@ -80,6 +108,16 @@ export class NativeWsAgent implements VoiceAgent {
       onLost: () => this.#onLost(channel),
     });
     this.#channel = channel;
+    return channel;
+  }
+
+  async #connectAndOffer(signal: AbortSignal, reconnect: boolean): Promise<void> {
+    const socket = await this.#o.open(signal, reconnect);
+    if (this.#phase === 'closed') {
+      await socket.close();
+      return;
+    }
+    const channel = this.#newChannel(socket);
     this.#phase = 'offered';
     const accept = await channel.offer(this.#incoming(reconnect), signal);
     const sampleRate = accept.audio?.sampleRate;
@@ -136,6 +174,7 @@ export class NativeWsAgent implements VoiceAgent {
       },
       audio: { encoding: 'pcm16', sampleRate: this.#format.sampleRate as 8000 | 16000 | 24000, frameMs: FRAME_MS },
       customParameters: { ...c.customParameters, ...(reconnect ? { reconnect: '1' } : {}) },
+      ...(c.amdResult ? { amd: { ...c.amdResult } } : {}),
     };
   }
 
@@ -151,13 +190,13 @@ export class NativeWsAgent implements VoiceAgent {
     this.#channel?.notify(notice);
   }
 
-  async close(reason: CloseReason, initiator: HangupInitiator): Promise<void> {
+  async close(reason: CloseReason, initiator: HangupInitiator, cause?: number): Promise<void> {
     if (this.#phase === 'closed') return;
     // The caller's last partial frame goes out before the `hangup` event.
     this.#uplink?.flush();
     this.#phase = 'closed';
     this.#abort.abort();
-    await this.#channel?.close(reason, initiator);
+    await this.#channel?.close(reason, initiator, cause);
   }
 
   #onLost(channel: AgentControlChannel): void {

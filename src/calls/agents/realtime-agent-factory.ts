@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { type AudioFormat, PCM8K, PCM16K } from '../../audio/format.js';
+import type { OpenAiSipAgentConfig } from '../../config/openai-sip-route.js';
 import type { RealtimeAgentConfig } from '../../config/realtime-route.js';
+import { AppError } from '../../errors/app-error.js';
+import { defaultAuthScheme } from '../../transports/realtime/connect-realtime-socket.js';
+import { RealtimeCallsClient } from '../../transports/realtime/realtime-calls-client.js';
+import type { OpenAiSipCalls } from '../openai-sip-calls.js';
+import { OpenAiSipAgent, sidebandRealtimeConfig } from './openai-sip-agent.js';
 import type { Route } from '../../config/routes.js';
 import type { Logger } from '../../observability/logger.js';
 import type { CallInfo } from '../voice-agent.js';
@@ -48,6 +54,34 @@ export function plannedLegFormat(call: CallInfo): AudioFormat {
   return call.route.audioFormat === 'slin16' ? PCM16K : PCM8K;
 }
 
+/** Builds the SIP-path agent for a call of a route with `agent.kind = "openai-sip"` (see OpenAiSipAgent). */
+export function createOpenAiSipAgent(
+  call: CallInfo,
+  config: OpenAiSipAgentConfig,
+  apiKey: string | undefined,
+  deps: RealtimeAgentDeps,
+  sipCalls: OpenAiSipCalls | undefined,
+  logger: Logger,
+): OpenAiSipAgent {
+  if (!sipCalls) {
+    throw new AppError('openai-sip routes need the ARI controller and the HTTP server (the incoming-call webhook)', {
+      code: 'AGENT_UNAVAILABLE',
+      category: 'configuration',
+    });
+  }
+  const log = logger.child({ callId: call.callId, agent: 'openai-sip' });
+  const realtime = sidebandRealtimeConfig(config);
+  const auth = config.auth ?? defaultAuthScheme(config.url);
+  return new OpenAiSipAgent({
+    config,
+    routeTools: routeFunctionTools(call.route),
+    sipCalls,
+    calls: new RealtimeCallsClient({ realtimeUrl: config.url, apiKey, auth }),
+    makeSideband: (url) => createRealtimeAgent(call, realtime, apiKey, deps, logger.child({ sideband: true }), url),
+    logger: log,
+  });
+}
+
 /** Builds the Realtime agent for a call of a route with `agent.kind = "openai-realtime"`. */
 export function createRealtimeAgent(
   call: CallInfo,
@@ -55,6 +89,7 @@ export function createRealtimeAgent(
   apiKey: string | undefined,
   deps: RealtimeAgentDeps,
   logger: Logger,
+  sidebandUrl?: string,
 ): RealtimeAgent {
   const log = logger.child({ callId: call.callId, agent: 'openai-realtime' });
   return new RealtimeAgent({
@@ -66,6 +101,7 @@ export function createRealtimeAgent(
     transcripts: deps.transcripts ?? loggingTranscriptSink(log),
     reconnect: reconnectPolicyOf(config.reconnect),
     ...(deps.connectTimeoutMs !== undefined ? { connectTimeoutMs: deps.connectTimeoutMs } : {}),
+    ...(sidebandUrl !== undefined ? { sidebandUrl } : {}),
     logger: log,
   });
 }

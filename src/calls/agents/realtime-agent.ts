@@ -36,6 +36,7 @@ import {
   planSession,
   type RealtimeSessionPlan,
   type RouteFunctionTool,
+  withoutAudioFormats,
 } from './realtime-session-config.js';
 import { type FunctionCallInfo, ToolCallCoordinator } from './realtime-tool-calls.js';
 import { type UplinkHoldStats, UplinkChunker, isUplinkChunkMs } from './uplink-chunker.js';
@@ -58,6 +59,13 @@ export interface RealtimeAgentOptions {
   readonly reconnect: RetryPolicy;
   /** Upper bound for one connect (TCP + TLS + upgrade). Default 5000 ms. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Sideband control of a SIP call (agent kind `openai-sip`): no audio passes here. The agent connects to this
+   * URL (`…/realtime?call_id=…`), leaves the audio formats out of `session.update` (SIP negotiated them), greets
+   * without waiting for caller audio, and after a lost connection rejoins the same server session without
+   * replaying the conversation (the server kept it).
+   */
+  readonly sidebandUrl?: string;
   readonly logger: Logger;
 }
 
@@ -127,6 +135,8 @@ export class RealtimeAgent implements VoiceAgent {
     this.#cfg = options.config;
     this.#log = options.logger;
     this.#format = chooseRealtimeFormat(options.config.audio, options.legFormat);
+    // A sideband session has no caller audio here to wait for before the greeting.
+    this.#audioSeen = options.sidebandUrl !== undefined;
     const appendMs = options.config.appendMs;
     this.#uplink = new UplinkChunker(isUplinkChunkMs(appendMs) ? appendMs : 20, (chunk) => {
       if (this.#live) this.#conn.appendAudio(chunk);
@@ -173,7 +183,8 @@ export class RealtimeAgent implements VoiceAgent {
     this.#call = call;
     this.#output = output;
     this.#turns = new RealtimeTurns(call.callId, this.#o.transcripts, this.#conversation);
-    this.#plan = planSession(this.#cfg, call.customParameters, this.#format, this.#o.routeTools ?? []);
+    const tools = this.#o.routeTools ?? [];
+    this.#plan = planSession(this.#cfg, call.customParameters, this.#format, tools, call.amdResult);
     this.#greeting = this.#plan.greeting;
     this.#barge = new RealtimeBargeIn({
       output,
@@ -202,14 +213,15 @@ export class RealtimeAgent implements VoiceAgent {
       fillerDelayMs: this.#cfg.fillerDelayMs,
       logger: this.#log,
     });
-    const url = realtimeUrl(this.#cfg.url, this.#cfg.model);
+    const sideband = this.#o.sidebandUrl;
+    const url = sideband ?? realtimeUrl(this.#cfg.url, this.#cfg.model);
     this.#conn = new RealtimeConnection({
       url,
       apiKey: this.#o.apiKey,
       auth: this.#cfg.auth ?? defaultAuthScheme(url),
       dialect: this.#cfg.apiVersion,
       callId: call.callId,
-      session: this.#plan.body,
+      session: sideband === undefined ? this.#plan.body : withoutAudioFormats(this.#plan.body),
       connectTimeoutMs: this.#o.connectTimeoutMs ?? 5000,
       sessionTimeoutMs: this.#cfg.sessionTimeoutMs,
       reconnect: this.#o.reconnect,
@@ -374,6 +386,7 @@ export class RealtimeAgent implements VoiceAgent {
 
   /** A server that confirms another format: adopted at start (the bridge converts), refused on a reconnect. */
   #accept(echo: SessionEcho, reconnecting: boolean): void {
+    if (this.#o.sidebandUrl !== undefined) return;
     const confirmed = echo.outputFormat;
     if (confirmed === undefined || realtimeFormatsEqual(confirmed, this.#format)) return;
     if (!reconnecting && echo.inputFormat !== undefined && realtimeFormatsEqual(echo.inputFormat, confirmed)) {
@@ -587,7 +600,8 @@ export class RealtimeAgent implements VoiceAgent {
    */
   #replay(): void {
     this.#nowLive();
-    const items = this.#conversation.replayItems(this.#cfg.apiVersion);
+    // A sideband rejoins the session the server kept: its conversation is there already.
+    const items = this.#o.sidebandUrl === undefined ? this.#conversation.replayItems(this.#cfg.apiVersion) : [];
     for (const item of items) this.#send({ type: 'conversation.item.create', item });
     this.#log.info({ replayedItems: items.length }, 'realtime session reopened; conversation replayed');
     this.#tools.onReplayed();

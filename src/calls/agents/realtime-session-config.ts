@@ -1,3 +1,5 @@
+import { AMD_MESSAGE_GREETING, amdInstructionNote } from '../amd/amd-prompt.js';
+import type { AmdResult } from '../amd/amd-result.js';
 import type { AudioFormat } from '../../audio/format.js';
 import {
   type RealtimeAgentConfig,
@@ -228,13 +230,18 @@ export function planSession(
   customParameters: Readonly<Record<string, string>>,
   format: RealtimeAudioFormat,
   routeTools: readonly RouteFunctionTool[],
+  amd?: AmdResult,
 ): RealtimeSessionPlan {
   const overrides = callOverrides(customParameters);
-  const merged = mergeSessionConfig(REALTIME_SESSION_DEFAULTS, config.session, overrides.session);
+  const base = mergeSessionConfig(REALTIME_SESSION_DEFAULTS, config.session, overrides.session);
+  // The answering-machine verdict is part of the instructions from the first session.update on.
+  const note = amd && amdInstructionNote(amd);
+  const merged = note ? { ...base, instructions: base.instructions ? `${base.instructions}\n\n${note}` : note } : base;
   const builtins = builtinToolSpecs(config.builtinTools);
   const settings = sessionSettingsOf(merged, format, builtins, routeTools);
   const body = encodeValidatedSession(config.apiVersion, settings).session;
-  const greeting = overrides.greeting === null ? undefined : (overrides.greeting ?? config.greeting);
+  const routeGreeting = overrides.greeting === null ? undefined : (overrides.greeting ?? config.greeting);
+  const greeting = routeGreeting ?? (amd?.result === 'machine' ? AMD_MESSAGE_GREETING : undefined);
   const td = merged.turnDetection;
   return {
     body,
@@ -244,4 +251,21 @@ export function planSession(
     fillers: new Map(Object.entries(config.fillers)),
     interruptOnServerSpeech: td === undefined || (td.type !== 'none' && td.interruptResponse !== false),
   };
+}
+
+/**
+ * A GA session body without the audio formats: what a SIP call's session gets (at accept and over the sideband),
+ * since the SIP offer and answer decide the codec.
+ */
+export function withoutAudioFormats(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const audio = body.audio as { input?: Record<string, unknown>; output?: Record<string, unknown> } | undefined;
+  if (audio === undefined) return { ...body };
+  const strip = (side: Record<string, unknown> | undefined): Record<string, unknown> | undefined => {
+    if (side === undefined) return undefined;
+    const { format: _format, ...rest } = side;
+    return rest;
+  };
+  const input = strip(audio.input);
+  const output = strip(audio.output);
+  return { ...body, audio: { ...(input ? { input } : {}), ...(output ? { output } : {}) } };
 }

@@ -345,6 +345,7 @@ export class WebRtcAgent implements VoiceAgent {
       },
       audio: { encoding: 'pcm16', sampleRate: rate === 16000 ? 16000 : 8000, frameMs: FRAME_MS },
       customParameters: { ...c.customParameters },
+      ...(c.amdResult ? { amd: { ...c.amdResult } } : {}),
       media: { transport: 'webrtc', codecs: [...this.#o.codecs] },
     };
   }

@@ -180,6 +180,11 @@ export class MediaWorkerPool {
   }
 
   #assign(session: CallSession): { slot: Slot; info: WorkerCallInfo } {
+    if (session.info.amd)
+      throw new AppError('answering-machine detection does not run on media workers yet (MEDIA_WORKERS=0 for it)', {
+        code: 'MEDIA_WORKERS_UNSUPPORTED',
+        category: 'invalid_request',
+      });
     const ready = this.#slots.filter((s) => s.port !== undefined && s.channel);
     const slot = ready.sort((a, b) => a.calls.size - b.calls.size || a.worker - b.worker)[0];
     const channel = slot?.channel;

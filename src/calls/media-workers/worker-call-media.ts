@@ -6,7 +6,7 @@ import type { MediaTotals } from '../../observability/metrics.js';
 import type { LifecycleEventData, LifecycleEventType } from '../call-lifecycle.js';
 import type { HangupInitiator } from '../close-reason.js';
 import type { CloseReason } from '../close-reason.js';
-import { reportGapEnded } from '../gap-record.js';
+import { reportUplinkGap } from '../call-media-watch.js';
 import { MediaBridge } from '../media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from '../media-leg.js';
 import type { CallLatency } from '../turn-latency.js';
@@ -84,7 +84,7 @@ export class WorkerCallMedia {
       logger: this.#log,
       gapFillAfterMs: this.#o.gapFillAfterMs,
       onGapStart: () => this.#log.debug('caller audio stopped on the wire; filling the gap with silence'),
-      onGapEnd: (gap) => reportGapEnded(this.#log, (type, data) => reports.event(type, data), gap),
+      onGapEnd: (gap) => reportUplinkGap({ log: this.#log, record: (type, data) => reports.event(type, data) }, gap),
     });
     this.#bridge = bridge;
     bridge.start();

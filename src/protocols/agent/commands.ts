@@ -6,27 +6,26 @@ import { agentSampleRateSchema, markNameSchema, playIdSchema } from './common.js
  * active-call gateway protocol. Unknown extra fields are ignored so agents written for that protocol keep working.
  */
 
-export const acceptCommandSchema = z
+/** Audio settings an agent asks for in `accept`. */
+export const agentAudioRequestSchema = z
   .object({
-    command: z.literal('accept'),
-    audio: z
-      .object({
-        sampleRate: agentSampleRateSchema
-          .optional()
-          .meta({ description: 'Audio rate the agent sends and wants to receive; defaults to the offered rate' }),
-        // Checked by the adapter, not here: a bad value gets an `error` event and 20 ms, never a refused accept.
-        frameMs: z
-          .unknown()
-          .optional()
-          .meta({
-            description:
-              'Length of the binary caller-audio frames the agent wants: 20, 40, 60, 80 or 100 ms (default 20). Another value gets an error event (invalid_command) and 20 ms.',
-            examples: [20, 60, 100],
-          }),
-      })
+    sampleRate: agentSampleRateSchema
       .optional()
-      .meta({ description: 'Audio settings the agent asks for; each defaults to the offer' }),
+      .meta({ description: 'Audio rate the agent sends and wants to receive; defaults to the offered rate' }),
+    // Checked by the adapter, not here: a bad value gets an `error` event and 20 ms, never a refused accept.
+    frameMs: z
+      .unknown()
+      .optional()
+      .meta({
+        description:
+          'Length of the binary caller-audio frames the agent wants: 20, 40, 60, 80 or 100 ms (default 20). Another value gets an error event (invalid_command) and 20 ms.',
+        examples: [20, 60, 100],
+      }),
   })
+  .meta({ description: 'Audio settings the agent asks for; each defaults to the offer' });
+
+export const acceptCommandSchema = z
+  .object({ command: z.literal('accept'), audio: agentAudioRequestSchema.optional() })
   .meta({ description: 'Answer the call' });
 
 export const rejectCommandSchema = z
@@ -149,6 +148,77 @@ export const audioEndCommandSchema = z
   .object({ command: z.literal('audio.end'), playId: playIdSchema })
   .meta({ description: 'The utterance is complete' });
 
+/**
+ * Asterisk endpoint an `invite` dials, as the REST originate names it: `tech/resource`, e.g. `PJSIP/alice` or a
+ * number through a trunk, `PJSIP/+4930123@trunk`. Characters that would make Asterisk dial more than one channel or
+ * read dial options (`&`, `,`, `(`, `)`, spaces, quotes, `$`) are refused.
+ */
+export const inviteCalleeSchema = z
+  .string()
+  .max(256)
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_-]{0,31}\/[A-Za-z0-9+*#._@:;=/-]{1,200}$/,
+    'an Asterisk endpoint such as PJSIP/alice or PJSIP/+4930123@trunk (tech/resource; no & , ( ) spaces quotes $)',
+  )
+  .meta({ description: 'Endpoint to dial, e.g. `PJSIP/alice` or `PJSIP/+4930123@trunk`', examples: ['PJSIP/alice'] });
+
+/** Caller-audio frame lengths an agent may ask for (ms). */
+export const AGENT_UPLINK_FRAME_MS = [20, 40, 60, 80, 100] as const;
+
+export const inviteCommandSchema = z
+  .object({
+    command: z.literal('invite'),
+    callee: inviteCalleeSchema,
+    callerId: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters')
+      .optional()
+      .meta({ description: 'Caller id the callee sees, e.g. `"Support" <1000>`' }),
+    timeout: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .optional()
+      .meta({ description: 'Seconds to ring before giving up (reject with reason no_answer). Default 30' }),
+    route: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'a route name: letters, digits, _ . -')
+      .optional()
+      .meta({
+        description: 'Configured route whose media and audio settings the call uses; the default route if absent',
+      }),
+    customParameters: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a parameter name: 1-64 letters, digits, _ . -'),
+        z.string().max(1024),
+      )
+      .refine((r) => Object.keys(r).length <= 32, 'at most 32 parameters')
+      .optional()
+      .meta({ description: "Values recorded with the call, over the route's own customParameters" }),
+    audio: z
+      .object({
+        sampleRate: agentSampleRateSchema
+          .optional()
+          .meta({ description: 'Audio rate the agent sends and wants to receive. Default 16000' }),
+        frameMs: z
+          .literal(AGENT_UPLINK_FRAME_MS)
+          .optional()
+          .meta({ description: 'Length of the binary callee-audio frames the agent wants. Default 20' }),
+      })
+      .strict()
+      .optional()
+      .meta({ description: 'Audio settings, as `accept` has them' }),
+  })
+  .meta({
+    description:
+      "Place a call from this socket (agents that connected in at /v1/agents/ws): answered with ringing, then answer (or reject, with the Q.850 cause); the socket is then the call's agent",
+  });
+
 /** Every command the adapter honours. */
 export const agentWireCommandSchema = z.discriminatedUnion('command', [
   acceptCommandSchema,
@@ -164,13 +234,14 @@ export const agentWireCommandSchema = z.discriminatedUnion('command', [
   dtmfCommandSchema,
   audioStartCommandSchema,
   audioEndCommandSchema,
+  inviteCommandSchema,
 ]);
 
 /**
  * Active-call commands the adapter recognises but cannot honour (they need an engine it does not run). They parse
  * to an `UnsupportedCommand`, which the bridge answers with `error {code: 'unsupported_command'}`.
  */
-export const UNSUPPORTED_COMMAND_NAMES = ['invite', 'tts', 'pause', 'resume', 'history'] as const;
+export const UNSUPPORTED_COMMAND_NAMES = ['tts', 'pause', 'resume', 'history'] as const;
 export type UnsupportedCommandName = (typeof UNSUPPORTED_COMMAND_NAMES)[number];
 
 export const unsupportedCommandSchema = z
@@ -193,6 +264,7 @@ export type MarkCommand = z.output<typeof markCommandSchema>;
 export type DtmfCommand = z.output<typeof dtmfCommandSchema>;
 export type AudioStartCommand = z.output<typeof audioStartCommandSchema>;
 export type AudioEndCommand = z.output<typeof audioEndCommandSchema>;
+export type InviteCommand = z.output<typeof inviteCommandSchema>;
 
 /** A command as it appears on the wire (what an agent sends). */
 export type AgentWireCommand = z.output<typeof agentWireCommandSchema>;
@@ -222,6 +294,7 @@ export const AGENT_COMMAND_NAMES = [
   'dtmf',
   'audio.start',
   'audio.end',
+  'invite',
 ] as const satisfies readonly AgentWireCommandName[];
 
 export function isDialplanTarget(target: ReferTarget): target is DialplanTarget {

@@ -40,6 +40,24 @@ export const channelInfoSchema = z
   })
   .meta({ description: 'Asterisk channel details' });
 
+export const amdInfoSchema = z
+  .object({
+    mode: z.enum(['asterisk', 'adapter']).meta({ description: 'Who classified: Asterisk AMD() or the adapter.' }),
+    result: z.enum(['human', 'machine', 'notsure']),
+    cause: z.string().meta({
+      description:
+        'Why: HUMAN, LONGGREETING, MAXWORDS, MAXWORDLENGTH, INITIALSILENCE, TOOLONG (Asterisk causes), BEEP, NOAUDIO.',
+    }),
+    detail: z.string().optional().meta({ description: "Asterisk's AMDCAUSE as it came, e.g. LONGGREETING-1520-1500." }),
+    decisionMs: z.number().optional().meta({ description: 'Callee audio (ms from the answer) the adapter needed.' }),
+    beep: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Machine with a message to leave: whether its beep was heard (speak now).' }),
+    beepEndMs: z.number().optional().meta({ description: 'Callee audio time (ms) at which the beep ended.' }),
+  })
+  .meta({ description: 'Answering-machine detection result of an outbound call, known before the agent speaks' });
+
 export const incomingEventSchema = z
   .object({
     event: z.literal('incoming'),
@@ -58,6 +76,9 @@ export const incomingEventSchema = z
     media: webrtcMediaSchema
       .optional()
       .meta({ description: 'Present on WebRTC routes: audio flows as RTP, negotiated after accept (see §8).' }),
+    amd: amdInfoSchema
+      .optional()
+      .meta({ description: 'Outbound calls with answering-machine detection: the verdict (see §AMD).' }),
   })
   .meta({ description: 'A call arrived; the agent answers with accept, reject or ringing' });
 
@@ -190,6 +211,27 @@ export const transferEventSchema = z
     description:
       'A step of a warm transfer; after `failed` the caller is back with the agent, after `completed` the hangup follows',
   });
+/** Why a call an agent placed with `invite` was not answered. */
+export const INVITE_REJECT_REASONS = ['busy', 'no_answer', 'failed'] as const;
+export type InviteRejectReason = (typeof INVITE_REJECT_REASONS)[number];
+
+export const rejectEventSchema = z
+  .object({
+    event: z.literal('reject'),
+    ...eventBaseShape,
+    reason: z.enum(INVITE_REJECT_REASONS).meta({
+      description: '`busy` (cause 17), `no_answer` (18, 19, or the invite timeout) or `failed` (anything else).',
+    }),
+    cause: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({ description: 'Q.850 cause code Asterisk reported (absent when Asterisk refused the dial outright).' }),
+    causeText: z.string().optional().meta({ description: "Asterisk's text for the cause, e.g. `User busy`." }),
+    message: z.string().meta({ description: 'What happened, for people.' }),
+  })
+  .meta({ description: 'The call placed with invite was not answered; the socket may invite again' });
 
 /** Error codes the adapter sends in `error` events. Agents must treat unknown codes as generic errors. */
 export const AGENT_ERROR_CODES = [
@@ -203,6 +245,8 @@ export const AGENT_ERROR_CODES = [
   'dtmf_failed',
   'audio_overflow',
   'internal_error',
+  'destination_not_allowed',
+  'invite_unavailable',
   /** Agents that dial in: the claimed call is not waiting (or too many agents wait). */
   'claim_failed',
 ] as const;
@@ -234,10 +278,12 @@ export const adapterEventSchema = z.discriminatedUnion('event', [
   hangupEventSchema,
   errorEventSchema,
   transferEventSchema,
+  rejectEventSchema,
 ]);
 
 export type AgentAudioFormat = z.output<typeof agentAudioFormatSchema>;
 export type ChannelInfo = z.output<typeof channelInfoSchema>;
+export type AmdInfo = z.output<typeof amdInfoSchema>;
 export type IncomingEvent = z.output<typeof incomingEventSchema>;
 export type AnswerEvent = z.output<typeof answerEventSchema>;
 export type RingingEvent = z.output<typeof ringingEventSchema>;
@@ -250,6 +296,7 @@ export type InterruptionEvent = z.output<typeof interruptionEventSchema>;
 export type MarkEvent = z.output<typeof markEventSchema>;
 export type HangupEvent = z.output<typeof hangupEventSchema>;
 export type TransferEvent = z.output<typeof transferEventSchema>;
+export type RejectEvent = z.output<typeof rejectEventSchema>;
 /** An `error` event; `code` is one of `AGENT_ERROR_CODES` when the adapter sends it. */
 export type ErrorEvent = z.output<typeof errorEventSchema>;
 
@@ -271,6 +318,7 @@ export const ADAPTER_EVENT_NAMES = [
   'hangup',
   'error',
   'transfer',
+  'reject',
 ] as const satisfies readonly AdapterEventName[];
 
 /** The JSON text frame for an event. */

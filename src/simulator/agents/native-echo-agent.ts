@@ -102,6 +102,8 @@ export class NativeAgentSession {
     this.#ws = ws;
     this.handshake = handshake;
     this.#options = options;
+    // A call this agent places (`invite`) has no `incoming`: its rate is the one the invite asked for.
+    this.sampleRate = options.sampleRate ?? DEFAULT_RATE;
     ws.on('message', (data, isBinary) => {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (isBinary) this.#onAudio(buf);
@@ -116,9 +118,9 @@ export class NativeAgentSession {
     });
   }
 
-  /** The call id from the `incoming` event, or from `X-Ava-Call-Id` before it. */
+  /** The call id from the `incoming` event (`ringing` for a call this agent placed), or from `X-Ava-Call-Id` before it. */
   get callId(): string | undefined {
-    return this.events.find((e) => e.event === 'incoming')?.callId ?? this.handshake.callId;
+    return this.events.find((e) => e.event === 'incoming' || e.event === 'ringing')?.callId ?? this.handshake.callId;
   }
 
   /** Event names in arrival order. */
@@ -342,6 +344,7 @@ export class NativeAgentSession {
       case 'hangup':
       case 'error':
       case 'transfer':
+      case 'reject':
         break;
       default:
         event satisfies never;

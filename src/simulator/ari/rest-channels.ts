@@ -158,6 +158,7 @@ export function channelRoutes(deps: ChannelRouteDeps): Route[] {
               app_name: '',
               app_data: '',
             };
+            deps.originate.continued(ch);
           },
         };
       },

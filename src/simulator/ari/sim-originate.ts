@@ -5,6 +5,13 @@
  * ChannelVarset STASISSTATUS="", StasisStart(args).
  */
 import { randomUUID } from 'node:crypto';
+import {
+  AMD_APP_VARIABLE,
+  AMD_ARGUMENT_VARIABLES,
+  AMD_CONTEXT,
+  AMD_RETURN_ARG,
+  type AmdStatus,
+} from '../../protocols/ari/amd-dialplan.js';
 import type { CallerId, Endpoint } from '../../protocols/ari/index.js';
 import { ev } from './event-factory.js';
 import { type SimReply, intParam, listParam, ok, param, type SimRequest } from './rest-types.js';
@@ -22,6 +29,21 @@ export interface EndpointBehaviourOptions {
   readonly context?: string;
   /** Caller id the far end presents as connected line. */
   readonly callerId?: CallerId;
+  /** What the far end says once answered (played into the call's media channel, like an inbound caller's audio). */
+  readonly audio?: unknown;
+  /**
+   * What `AMD()` in the `[ava-amd]` dialplan context reports for this far end: `AMDSTATUS`, `AMDCAUSE` and how long
+   * the analysis takes (default 1500 ms). Without it, AMD() reports NOTSURE / TOOLONG-<total analysis>.
+   */
+  readonly amd?: { readonly status: AmdStatus; readonly cause: string; readonly delayMs?: number };
+  /**
+   * Called when a channel to this endpoint starts ringing, with the originate's channel variables (e.g.
+   * `PJSIP_HEADER(add,X-…)`, the SIP headers the INVITE carries): a simulated far end decides from them.
+   */
+  readonly onDial?: (dial: {
+    readonly channelId: string;
+    readonly variables: Readonly<Record<string, string>>;
+  }) => void;
 }
 
 interface EndpointEntry {
@@ -42,6 +64,7 @@ export class SimOriginate {
   readonly #core: SimCore;
   readonly #endpoints = new Map<string, EndpointEntry>();
   readonly #ringing = new Map<string, { timer: NodeJS.Timeout | undefined; answer: () => void }>();
+  readonly #amdOf = new Map<string, EndpointBehaviourOptions['amd']>();
 
   constructor(core: SimCore) {
     this.#core = core;
@@ -77,10 +100,41 @@ export class SimOriginate {
   }
 
   channelEnding(ch: SimChannel): void {
+    this.#amdOf.delete(ch.id);
     const ringing = this.#ringing.get(ch.id);
     if (!ringing) return;
     this.#core.cancel(ringing.timer);
     this.#ringing.delete(ch.id);
+  }
+
+  /**
+   * A channel was continued from Stasis into the dialplan. `[ava-amd]` is modelled as the shipped
+   * extensions.conf writes it: AMD() with the `AVA_AMD_*` values listens for a while, sets AMDSTATUS and AMDCAUSE
+   * (ChannelVarset), then `Stasis(${AVA_APP},outbound-amd,${AMDSTATUS},${AMDCAUSE})`; on HANGUP the callee is gone.
+   * Other contexts: the channel stays outside the application.
+   */
+  continued(ch: SimChannel): void {
+    if (ch.dialplan.context !== AMD_CONTEXT) return;
+    const args = AMD_ARGUMENT_VARIABLES.reduce<string[]>((out, v) => {
+      out[v.position] = ch.vars.get(v.name) ?? '';
+      return out;
+    }, []);
+    const total = Number(args[3] || 5000);
+    const amd = this.#amdOf.get(ch.id) ?? { status: 'NOTSURE' as const, cause: `TOOLONG-${total}` };
+    ch.dialplan = { ...ch.dialplan, app_name: 'AMD', app_data: Array.from(args, (a) => a ?? '').join(',') };
+    const core = this.#core;
+    core.later(amd.delayMs ?? 1500, () => {
+      if (!core.channels.has(ch.id) || ch.ending) return;
+      core.setVar(ch, 'AMDSTATUS', amd.status);
+      core.setVar(ch, 'AMDCAUSE', amd.status === 'HANGUP' ? '' : amd.cause);
+      if (amd.status === 'HANGUP') {
+        core.teardown(ch, 'remote');
+        return;
+      }
+      const app = ch.vars.get(AMD_APP_VARIABLE);
+      if (app) core.startStasis(ch, app, [AMD_RETURN_ARG, amd.status, amd.cause], false);
+      else core.teardown(ch, 'remote');
+    });
   }
 
   reset(): void {
@@ -98,7 +152,12 @@ export class SimOriginate {
       throw ariError(409, 'Channel with given unique ID already exists');
     }
     const [technology, rest] = splitEndpoint(endpoint);
-    const resource = rest?.includes('@') ? rest.slice(rest.lastIndexOf('@') + 1) : rest;
+    // PJSIP dial strings: `endpoint`, `number@endpoint` or `endpoint/sip:uri`.
+    const resource = rest?.includes('/')
+      ? rest.slice(0, rest.indexOf('/'))
+      : rest?.includes('@')
+        ? rest.slice(rest.lastIndexOf('@') + 1)
+        : rest;
     const entry = this.#endpoints.get(`${technology}/${resource}`);
     if (!entry || entry.behaviour === 'fail') throw new SimHttpError(500, { error: 'Allocation failed' });
     const timeoutSeconds = intParam(req, 'timeout') ?? 30;
@@ -120,11 +179,17 @@ export class SimOriginate {
       },
       app,
       variables: req.variables,
+      audio: entry.options.audio,
     });
+    this.#amdOf.set(ch.id, entry.options.amd);
     const args = listParam(req, 'appArgs');
     const dialstring = rest ?? '';
     const body = channelSnapshot(ch);
-    return ok(body, () => this.#progress(ch, entry, dialstring, args, timeoutSeconds));
+    const variables = req.variables ?? {};
+    return ok(body, () => {
+      this.#progress(ch, entry, dialstring, args, timeoutSeconds);
+      if (this.#ringing.has(ch.id)) entry.options.onDial?.({ channelId: ch.id, variables });
+    });
   }
 
   #progress(ch: SimChannel, entry: EndpointEntry, dialstring: string, args: string[], timeoutSeconds: number): void {

@@ -39,6 +39,13 @@ export interface SimSessionSettings {
   readonly vadThresholdRms?: number | undefined;
   /** Keep every event in `log` (default true; the benchmark turns it off). */
   readonly record: boolean;
+  /**
+   * A sideband of a SIP call, with the session its accept configured: the audio goes over SIP, so responses send
+   * no audio deltas here (transcripts and everything else as usual).
+   */
+  readonly sideband?: Record<string, unknown> | undefined;
+  /** First value of the id counter: a sideband reconnect continues the ids of the call's session. */
+  readonly idBase?: number | undefined;
 }
 
 /** One event in the session's timeline (audio appends and audio deltas are counted, not logged). */
@@ -105,7 +112,9 @@ export class SimRealtimeSession {
     this.#ws = ws;
     this.#s = settings;
     this.dialect = settings.dialect;
+    this.#ids = settings.idBase ?? 0;
     this.state = initialSessionState(id, settings.model);
+    if (settings.sideband) applyGaUpdate(this.state, settings.sideband);
     this.#vad = this.#newVad();
     ws.on('message', (data, isBinary) => {
       if (!isBinary) this.#onText(data.toString());
@@ -171,6 +180,17 @@ export class SimRealtimeSession {
   /** Starts a response now, as if the server decided to speak. */
   respond(plan: ResponsePlan, params?: Record<string, unknown>): SimResponse | undefined {
     return this.#startResponse('client', params, plan);
+  }
+
+  /**
+   * A caller turn the server heard (over SIP, in a sideband session): speech started and stopped, the turn
+   * committed and transcribed, and a response when turn detection creates one.
+   */
+  callerTurn(durationMs = 1000): void {
+    const start = this.#vad.audioMs;
+    this.#onSpeechStarted(start);
+    this.#onSpeechStopped(start + durationMs);
+    this.#waiters.notify();
   }
 
   /** Drops the connection without a close frame (a network failure). */
@@ -464,6 +484,7 @@ export class SimRealtimeSession {
       voice: this.#s.voice,
       deltaMs: this.#s.deltaMs,
       speed: this.#s.speed,
+      audioOnWire: this.#s.sideband === undefined,
       inConversation,
       metadata: (params?.metadata as Record<string, unknown> | undefined) ?? null,
       hooks: {

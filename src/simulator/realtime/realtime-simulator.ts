@@ -5,6 +5,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { onceAsync } from '../../lib/once.js';
 import { ConditionWaiters } from '../agents/condition-waiters.js';
 import { type ResponseScript, SimRealtimeSession } from './realtime-sim-session.js';
+import { SimSipCalls, type SimSipCallsOptions } from './sim-sip-calls.js';
 import { DEFAULT_SIM_VOICE, type SimVoice, SimVoiceRenderer } from './sim-voice.js';
 
 export interface RealtimeSimulatorOptions {
@@ -38,6 +39,8 @@ export interface RealtimeSimulatorOptions {
   readonly record?: boolean;
   /** Called for every new session. */
   readonly onSession?: (session: SimRealtimeSession) => void;
+  /** The SIP side: where incoming-call webhooks go and how they are signed. */
+  readonly sip?: SimSipCallsOptions;
 }
 
 /** An upgrade request the simulator saw, accepted or not. */
@@ -54,6 +57,8 @@ export interface RealtimeSimulator {
   readonly port: number;
   readonly sessions: readonly SimRealtimeSession[];
   readonly handshakes: readonly SimHandshake[];
+  /** SIP calls, their webhooks and the calls API (`/v1/realtime/calls/…`); sidebands connect with `?call_id=`. */
+  readonly sip: SimSipCalls;
   waitForSession(index?: number, timeoutMs?: number): Promise<SimRealtimeSession>;
   /** Closes every connection (1001) and stops listening. Idempotent. */
   close(): Promise<void>;
@@ -88,7 +93,9 @@ function httpAnswer(socket: Duplex, status: number, body: unknown): void {
  */
 export async function startRealtimeSimulator(options: RealtimeSimulatorOptions = {}): Promise<RealtimeSimulator> {
   const host = options.host ?? '127.0.0.1';
-  const http = createServer((_req, res) => {
+  const sip = new SimSipCalls(options.sip);
+  const http = createServer((req, res) => {
+    if (sip.handle(req, res)) return;
     res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
   });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
@@ -98,12 +105,31 @@ export async function startRealtimeSimulator(options: RealtimeSimulatorOptions =
   const sockets = new Set<WebSocket>();
   const waiters = new ConditionWaiters();
   let connections = 0;
+  const sidebandCounts = new Map<string | undefined, number>();
+  const sidebands = (callId: string | undefined): number => {
+    const n = sidebandCounts.get(callId) ?? 0;
+    sidebandCounts.set(callId, n + 1);
+    return n;
+  };
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     connections += 1;
     const url = new URL(req.url ?? '/', `http://${host}`);
-    const model = url.searchParams.get('model') ?? url.searchParams.get('deployment') ?? undefined;
+    const sipCallId = url.searchParams.get('call_id') ?? undefined;
+    const sipCall = sipCallId === undefined ? undefined : sip.calls.get(sipCallId);
+    const sideband = sipCall?.state === 'accepted' ? sipCall.acceptBody : undefined;
+    const model =
+      url.searchParams.get('model') ??
+      url.searchParams.get('deployment') ??
+      (sideband ? String(sideband.model ?? 'gpt-realtime') : undefined);
+    if (sipCallId !== undefined && sideband === undefined) {
+      handshakes.push({ path: url.pathname, model, headers: req.headers, outcome: 'refused' });
+      httpAnswer(socket, 404, {
+        error: { type: 'invalid_request_error', code: 'call_not_found', message: `No active call ${sipCallId}.` },
+      });
+      return;
+    }
     const refused = options.refuseConnection?.(connections);
     if (refused) {
       handshakes.push({ path: url.pathname, model, headers: req.headers, outcome: 'refused' });
@@ -152,6 +178,8 @@ export async function startRealtimeSimulator(options: RealtimeSimulatorOptions =
           callerTranscript: options.callerTranscript,
           vadThresholdRms: options.vadThresholdRms,
           record: options.record ?? true,
+          // One server session per SIP call: a reconnected sideband continues its item ids.
+          ...(sideband ? { sideband, idBase: 100_000 * sidebands(sipCallId) } : {}),
         },
         `sess_${sessions.length + 1}`,
       );
@@ -175,11 +203,13 @@ export async function startRealtimeSimulator(options: RealtimeSimulatorOptions =
     port,
     sessions,
     handshakes,
+    sip,
     waitForSession(index = 0, timeoutMs = 10_000) {
       return waiters.until(() => sessions[index], `realtime session ${index}`, timeoutMs);
     },
     close: onceAsync(async () => {
       waiters.close('simulator closed');
+      sip.close();
       for (const ws of sockets) ws.close(1001, 'simulator closing');
       const deadline = setTimeout(() => {
         for (const ws of sockets) ws.terminate();

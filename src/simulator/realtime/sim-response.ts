@@ -68,6 +68,8 @@ export interface SimResponseOptions {
   readonly deltaMs: number;
   /** Generation speed relative to real time (Infinity: all at once). */
   readonly speed: number;
+  /** false: the audio goes elsewhere (a SIP call's sideband): timed as usual, no `output_audio.delta` sent. */
+  readonly audioOnWire?: boolean;
   readonly inConversation: boolean;
   readonly metadata: Record<string, unknown> | null;
   readonly hooks: SimResponseHooks;
@@ -196,14 +198,15 @@ export class SimResponse {
       if (ms > 0) {
         const audio = this.#o.voice.render(this.#o.format, item.audioMs, ms);
         item.audioMs += audio.length / bytesPerMs(this.#o.format);
-        hooks.send({
-          type: 'response.output_audio.delta',
-          response_id: this.id,
-          item_id: item.id,
-          output_index: 0,
-          content_index: 0,
-          delta: audio.toString('base64'),
-        });
+        if (this.#o.audioOnWire !== false)
+          hooks.send({
+            type: 'response.output_audio.delta',
+            response_id: this.id,
+            item_id: item.id,
+            output_index: 0,
+            content_index: 0,
+            delta: audio.toString('base64'),
+          });
       }
       sent += 1;
       const upTo = Math.ceil((pieces.length * sent) / chunks);

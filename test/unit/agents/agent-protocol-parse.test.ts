@@ -106,6 +106,7 @@ describe('native agent protocol: commands', () => {
         case 'dtmf':
         case 'audio.start':
         case 'audio.end':
+        case 'invite':
           return c.command;
         case 'unsupported':
           return `unsupported:${c.name}`;

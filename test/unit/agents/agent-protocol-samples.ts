@@ -32,6 +32,16 @@ export const COMMAND_SAMPLES: readonly AgentWireCommand[] = [
   { command: 'audio.start', playId: 'u-1', protected: true },
   { command: 'audio.start', playId: 'u-2' },
   { command: 'audio.end', playId: 'u-1' },
+  { command: 'invite', callee: 'PJSIP/alice' },
+  {
+    command: 'invite',
+    callee: 'PJSIP/+4930123456@trunk',
+    callerId: '"Support" <1000>',
+    timeout: 20,
+    route: 'sales',
+    customParameters: { ticket: 'T-42' },
+    audio: { sampleRate: 16000, frameMs: 20 },
+  },
 ];
 
 const base = { callId: '3f2b6c1e-9d4a-4c1b-8e2f-0a1b2c3d4e5f', timestamp: 1_760_000_000_000 };
@@ -104,4 +114,6 @@ export const EVENT_SAMPLES: readonly AdapterEvent[] = [
     cause: 17,
     causeText: 'User busy',
   },
+  { event: 'reject', ...base, reason: 'busy', cause: 17, causeText: 'User busy', message: 'the callee is busy' },
+  { event: 'reject', ...base, reason: 'failed', message: 'Asterisk refused the dial' },
 ];

@@ -25,6 +25,7 @@ const SAMPLES: { [K in LifecycleEventType]: LifecycleEventData[K] } = {
   'media.left_bridge': { channel: 'media-1', bridge: 'bridge-1' },
   'media.gap': { startedAt: new Date(0).toISOString(), durationMs: 400, filledFrames: 20, open: false, leading: false },
   'media.timeout': { cause: 'silence_limit', silentMs: 30_000 },
+  'amd.result': { mode: 'adapter', result: 'machine', cause: 'LONGGREETING', decisionMs: 1520 },
   'agent.failed': { code: 'AGENT_CONNECT_TIMEOUT', message: 'too slow' },
   'agent.connected': { kind: 'native' },
   dtmf: { digit: '5' },

@@ -124,6 +124,36 @@ describe('Realtime session config', () => {
     expect(plan.body.audio).toMatchObject({ input: { transcription: { model: 'gpt-4o-mini-transcribe' } } });
   });
 
+  it('tells the model the answering-machine verdict in its instructions; a machine with a message gets a first turn', () => {
+    const human = planSession(
+      agent({ session: { instructions: 'You are Ava.' }, greeting: 'Say hello.' }),
+      {},
+      { type: 'audio/pcmu' },
+      [],
+      {
+        mode: 'adapter',
+        result: 'human',
+        cause: 'HUMAN',
+        decisionMs: 1600,
+      },
+    );
+    expect(human.body.instructions).toMatch(
+      /^You are Ava\.\n\nCall context: answering-machine detection \(adapter\) result: human/,
+    );
+    expect(human.greeting).toContain('result: human');
+    expect(human.greeting?.endsWith('Say hello.')).toBe(true);
+    const machine = planSession(agent(), {}, { type: 'audio/pcmu' }, [], {
+      mode: 'asterisk',
+      result: 'machine',
+      cause: 'LONGGREETING',
+      beep: true,
+    });
+    expect(machine.body.instructions).toContain('its beep has sounded');
+    expect(machine.greeting).toContain('Leave your voicemail message now.');
+    const none = planSession(agent(), {}, { type: 'audio/pcmu' }, []);
+    expect(none.greeting).toBeUndefined();
+  });
+
   it('applies the call overrides last, and refuses a route tool named like a session tool', () => {
     const plan = planSession(
       agent({ session: { voice: 'alloy' }, greeting: 'Hi.' }),
