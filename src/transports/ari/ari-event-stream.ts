@@ -223,7 +223,12 @@ export class AriEventStream extends TypedEmitter<AriEventStreamEvents> {
     ws.on('unexpected-response', (req, res) => {
       const status = res.statusCode ?? 0;
       lastError = `HTTP ${status}`;
-      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      // A restarting Asterisk answers /ari/events with 404 from the moment its HTTP server is up until res_ari has
+      // loaded (seen on 22.10.1): once this stream was connected, a 404 means that, and is retried. Before the first
+      // connection it means a wrong ARI_URL or ARI not enabled, and start() fails at once.
+      const restarting = status === 404 && this.#stats.connections > 0;
+      if (restarting) lastError = 'HTTP 404 (Asterisk starting: ARI not loaded yet)';
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429 && !restarting) {
         fatal = new AppError(`ARI events WebSocket refused: HTTP ${status}`, {
           code: status === 401 || status === 403 ? 'ARI_UNAUTHORIZED' : 'ARI_EVENTS_REFUSED',
           category: status === 401 || status === 403 ? 'authentication' : 'invalid_request',

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -100,6 +101,55 @@ describe('AriEventStream', () => {
     const call = await s.placeInboundCall();
     const start = await events.next('StasisStart', (e) => e.channel.id === call.id);
     expect(start.channel.state).toBe('Up');
+  });
+
+  it('keeps reconnecting through the 404s of a restarting Asterisk (HTTP up before ARI), but not on the first start', async () => {
+    // Seen on Asterisk 22.10.1: after a restart its HTTP server answers /ari/events with 404 until res_ari loads.
+    let upgrades = 0;
+    let answer404 = false;
+    const wss = new WebSocketServer({ noServer: true });
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    server.on('upgrade', (req, socket, head) => {
+      upgrades++;
+      if (answer404) {
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const c of wss.clients) c.terminate();
+          server.close(() => resolve());
+        }),
+    );
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const reconnect = { initialDelayMs: 5, maxDelayMs: 20, multiplier: 2, jitter: 0, maxAttempts: 0 };
+    const stream = new AriEventStream({ baseUrl, username: USER, password: PASSWORD, app: APP, reconnect });
+    cleanups.push(() => stream.close());
+    let gaveUp: unknown;
+    stream.on('gaveUp', (e) => {
+      gaveUp = e;
+    });
+    await stream.start();
+    const reconnected = nextEmitted<AriStreamReconnected>(stream, 'reconnected');
+    answer404 = true;
+    for (const c of wss.clients) c.terminate();
+    while (upgrades < 4) await new Promise((r) => setTimeout(r, 5));
+    answer404 = false;
+    const info = await reconnected;
+    expect(info.failedAttempts).toBeGreaterThanOrEqual(2);
+    expect(gaveUp).toBeUndefined();
+    expect(stream.state).toBe('open');
+
+    // Before the first connection a 404 is a wrong ARI_URL (or ARI not enabled): start() fails at once.
+    answer404 = true;
+    const fresh = new AriEventStream({ baseUrl, username: USER, password: PASSWORD, app: APP, reconnect });
+    cleanups.push(() => fresh.close());
+    await expect(fresh.start()).rejects.toMatchObject({ code: 'ARI_EVENTS_REFUSED' });
   });
 
   it('gives up after maxAttempts and rejects start()', async () => {
