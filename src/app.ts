@@ -21,6 +21,7 @@ import {
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import { createDialInServices } from './dial-in-services.js';
+import { appMetricsWith, createMediaWorkers } from './media-workers.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -36,10 +37,9 @@ import { timedToolInvoker } from './jobs/timed-tool-invoker.js';
 import { ToolResultWaiters } from './jobs/tool-result-waiters.js';
 import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
-import { AppError } from './errors/app-error.js';
 import { runCleanups } from './lib/once.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { AppMetrics } from './observability/metrics.js';
+import type { AppMetrics } from './observability/metrics.js';
 import { CallMetricsCollector } from './http/call-metrics.js';
 import { createHttpServer, type HttpServer } from './http/http-server.js';
 import { AriClient } from './transports/ari/ari-client.js';
@@ -87,6 +87,8 @@ export interface App {
   readonly rtpTotals: RtpTotals;
   /** The REST API, health and metrics server, unless HTTP_ENABLED=false; bound after start(). */
   readonly http: HttpServer | undefined;
+  /** The media workers (MEDIA_WORKERS > 0), which carry the media of Stasis calls; undefined: all media is here. */
+  readonly mediaWorkers: ReturnType<typeof createMediaWorkers>;
   /** True between start() and the beginning of stop(). */
   readonly accepting: boolean;
   start(): Promise<void>;
@@ -147,6 +149,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const vad = deps.speech ? undefined : createSpeechDetectors(config.vad, logger);
   const speech: SpeechDetectorFactory | undefined = deps.speech ?? vad?.factory;
   const newSession = createSessionFactory({ config, agentFactory, clock, speech, logger });
+  const mediaWorkers = createMediaWorkers(config, logger, deps.agents !== undefined);
   const intake = new AudioSocketIntake({
     allowAnyUuid: config.audiosocket.allowAnyUuid,
     routes,
@@ -156,6 +159,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     registry,
     makeSession: newSession,
     accepting: () => accepting,
+    mediaWorkers,
   });
 
   const audioSocket = new AudioSocketServer<AudioSocketContext>({
@@ -210,6 +214,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           audioSocketHost: () =>
             config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
           uuidTtlMs: config.audiosocket.uuidTtlMs,
+          placeMedia: mediaWorkers ? (session, uuid) => mediaWorkers.place(session, uuid) : undefined,
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,
@@ -237,15 +242,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   let db: Kysely<DB> | undefined;
   let jobs: JobLayer | undefined;
   let recorder: CallRecorder | undefined;
-  const tools = new ToolResultWaiters(() => {
-    if (!jobs)
-      throw new AppError('tool calls need the job layer (MYSQL_URL and REDIS_URL)', {
-        code: 'TOOL_UNAVAILABLE',
-        category: 'configuration',
-      });
-    return jobs.toolCalls;
-  });
-
+  const tools = ToolResultWaiters.ofJobLayer(() => jobs?.toolCalls);
   async function startJobs(): Promise<void> {
     const j = config.jobs;
     if (!j) {
@@ -283,7 +280,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   }
 
   const callMetrics: CallMetricsCollector = new CallMetricsCollector(registry, () => metrics);
-  const metrics: AppMetrics = new AppMetrics({
+  const metrics: AppMetrics = appMetricsWith(mediaWorkers, {
     activeCalls: () => registry.size,
     media: () => callMetrics.mediaTotals(),
     clock: () => clock.stats,
@@ -323,7 +320,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   }
 
   let stopping: Promise<void> | undefined;
-
   const app: App = {
     config,
     logger,
@@ -345,6 +341,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     rtpPorts,
     rtpTotals,
     http,
+    mediaWorkers,
     get accepting() {
       return accepting;
     },
@@ -362,6 +359,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           'chan_websocket listener ready (Asterisk connects here)',
         );
       }
+      await mediaWorkers?.start();
       accepting = true;
       if (stasis) await stasis.start();
       logger.info({ host: addr.host, port: addr.port, routes: config.routes.length }, 'adapter started');
@@ -384,6 +382,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           () => incomingMedia?.close(),
           () => clock.close(),
           () => vad?.close(),
+          () => mediaWorkers?.close(),
           () => recorder?.close(),
           () => jobs?.close(),
           () => db?.destroy(),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Route } from '../config/routes.js';
 import { AppError } from '../errors/app-error.js';
 import type { AdmissionDecision, AudioSocketAdmission } from '../transports/audiosocket/admission.js';
@@ -31,6 +32,14 @@ export interface AudioSocketIntakeOptions {
   makeSession: SessionFactory;
   /** False while shutting down: every connection is refused. */
   accepting: () => boolean;
+  /** Media workers (MEDIA_WORKERS > 0): dialplan-direct calls are handed over to them while one is ready. */
+  mediaWorkers?: MediaWorkerHandOver | undefined;
+}
+
+/** The part of the media worker pool the intake uses. */
+export interface MediaWorkerHandOver {
+  readonly ready: boolean;
+  handOver(session: CallSession, uuid: string, socket: Socket, raw: Buffer): void;
 }
 
 /**
@@ -75,6 +84,24 @@ export class AudioSocketIntake implements AudioSocketAdmission<AudioSocketContex
     return this.#o.routes.byName(name) ?? (fallback && fallback.name === name ? fallback : undefined);
   }
 
+  /**
+   * With media workers, a dialplan-direct call's session is made here (its state machine stays in this process) and
+   * its socket goes to a worker, which carries the media. No worker ready: the call is served here.
+   */
+  handOff(uuid: string, context: AudioSocketContext, socket: Socket, raw: Buffer): boolean {
+    const workers = this.#o.mediaWorkers;
+    if (!workers?.ready || context.kind !== 'direct') return false;
+    const session = this.#directSession(uuid, context.route);
+    try {
+      workers.handOver(session, uuid, socket, raw);
+    } catch (err) {
+      session.log.error({ err }, 'handing the call over to a media worker failed');
+      socket.destroy();
+      void session.close('media_unavailable');
+    }
+    return true;
+  }
+
   /** Takes an admitted connection: finds or makes its session and attaches the connection as the call's leg. */
   accept(conn: AudioSocketConnection<AudioSocketContext>): void {
     const session = this.#sessionOf(conn);
@@ -96,26 +123,29 @@ export class AudioSocketIntake implements AudioSocketAdmission<AudioSocketContex
         }
         return session;
       }
-      case 'direct': {
-        const session = this.#o.makeSession({
-          callId: randomUUID(),
-          direction: 'inbound',
-          caller: undefined,
-          callee: undefined,
-          route: ctx.route,
-          channelId: undefined,
-          startedAt: new Date(),
-          customParameters: { ...ctx.route.customParameters, audiosocketUuid: conn.uuid },
-        });
-        this.#o.registry.add(session, [conn.uuid]);
-        session.log.info({ uuid: conn.uuid, agent: ctx.route.agent.kind }, 'dialplan-direct call connected');
-        return session;
-      }
+      case 'direct':
+        return this.#directSession(conn.uuid, ctx.route);
       default: {
         const never: never = ctx;
         throw new Error(`unknown AudioSocket context ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  #directSession(uuid: string, route: Route): CallSession {
+    const session = this.#o.makeSession({
+      callId: randomUUID(),
+      direction: 'inbound',
+      caller: undefined,
+      callee: undefined,
+      route,
+      channelId: undefined,
+      startedAt: new Date(),
+      customParameters: { ...route.customParameters, audiosocketUuid: uuid },
+    });
+    this.#o.registry.add(session, [uuid]);
+    session.log.info({ uuid, agent: route.agent.kind }, 'dialplan-direct call connected');
+    return session;
   }
 
   /**

@@ -15,7 +15,7 @@ export interface WatchedCall {
 }
 
 /** Logs and records a gap in the caller's audio once it ended (or the call ended during it). */
-export function reportUplinkGap(call: WatchedCall, gap: UplinkGap): void {
+export function reportUplinkGap(call: Pick<WatchedCall, 'log' | 'record'>, gap: UplinkGap): void {
   const durationMs = Math.round(gap.durationMs);
   call.log.info(
     { gapMs: durationMs, filledFrames: gap.filledFrames, open: gap.open, leading: gap.leading },

@@ -22,6 +22,7 @@ import { controlOnlyOutput } from './control-only-output.js';
 import type { CallLatency } from './turn-latency.js';
 import type { SilenceWatchdog } from './silence-watchdog.js';
 import { reportUplinkGap, watchCallSilence } from './call-media-watch.js';
+import { closeRemoteMedia, followRemoteMedia, type RemoteMedia, type RemoteMediaEnd } from './remote-media.js';
 
 /** Longest a fallback announcement may play before the call is hung up anyway. */
 const FALLBACK_PLAY_TIMEOUT_MS = 30_000;
@@ -86,6 +87,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #agent: VoiceAgent | undefined;
   #bridge: MediaBridge | undefined;
   #leg: MediaLeg | undefined;
+  #remote: RemoteMedia | undefined; // the media plane on a media worker (MEDIA_WORKERS > 0)
   #abort = new AbortController();
   #closing: Promise<void> | undefined;
   #hangupCause: { cause?: number; text?: string } = {};
@@ -123,6 +125,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   get agent(): VoiceAgent | undefined {
     return this.#agent;
+  }
+
+  /** The media worker holding this call's media, if one does. */
+  get mediaWorker(): number | undefined {
+    return this.#remote?.worker;
   }
 
   get telephony(): CallTelephony | undefined {
@@ -245,9 +252,18 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     agent.notify({ type: 'answer' });
   }
 
+  /** Takes a media plane held by a media worker: its reports drive this session, which alone decides (see remote-media.ts). */
+  attachRemoteMedia(media: RemoteMedia): void {
+    if (this.#state !== 'new' || this.#remote)
+      throw new AppError('call already has media', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
+    this.#remote = media;
+    followRemoteMedia(media, this, (state) => this.#setState(state), this.#onLegClose);
+  }
+
   /** Delivers a DTMF digit from the telephony side (ARI) to the agent. */
   dtmf(digit: string, durationMs?: number): void {
     this.#agent?.notify({ type: 'dtmf', digit, ...(durationMs !== undefined ? { durationMs } : {}) });
+    this.#remote?.dtmf(digit, durationMs);
     this.record('dtmf', { digit });
   }
 
@@ -261,9 +277,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         return;
       case 'mute':
         this.#bridge?.setMuted(true);
+        this.#remote?.setMuted(true);
         return;
       case 'unmute':
         this.#bridge?.setMuted(false);
+        this.#remote?.setMuted(false);
         return;
       case 'transfer':
         await this.#need(tel, action.type).transfer(action.target);
@@ -319,9 +337,14 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#unsubscribeWatchdog?.();
     const partsClosed = Promise.all([this.#watchdog?.close(), this.#bridge?.close()]);
     const fallback = this.info.route.fallback;
+    let remoteEnd: RemoteMediaEnd | undefined;
     const steps: Array<() => unknown> = [
       () => partsClosed,
       () => this.#agent?.close(reason, initiator, this.#hangupCause.cause),
+      async () => {
+        this.#remote?.off('legClosed', this.#onLegClose);
+        if (this.#remote) remoteEnd = await closeRemoteMedia(this.#remote, reason, initiator);
+      },
       () => {
         const tel = this.#o.telephony;
         if (!tel || fallback.action !== 'play' || (reason !== 'agent_failed' && reason !== 'shutdown')) return;
@@ -347,19 +370,20 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         this.log.warn({ err }, 'call teardown step failed');
       }
     }
+    const ended = remoteEnd?.reason ?? reason; // a worker's death may show through Asterisk first
     const summary: CallEndSummary = {
       callId: this.id,
-      reason,
+      reason: ended,
       initiator,
       startedAt: this.info.startedAt,
       endedAt: new Date(),
       hangupCause: this.#hangupCause.cause,
       hangupCauseText: this.#hangupCause.text,
-      latency: this.#bridge?.latency,
+      latency: this.#bridge?.latency ?? remoteEnd?.latency,
     };
     this.#endSummary = summary;
     this.record('call.ended', {
-      reason,
+      reason: ended,
       initiator,
       ...this.#hangupCause,
       ...(summary.latency ? { latency: summary.latency } : {}),

@@ -10,6 +10,8 @@ export const CLOSE_REASONS = [
   'media_left_bridge',
   /** No media resources for the call (RTP: every port of RTP_PORT_MIN..RTP_PORT_MAX in use): refused. */
   'media_unavailable',
+  /** The media worker holding the call's media exited (crash, SIGKILL): only its calls end, with this reason. */
+  'worker_failed',
   'agent_failed',
   'agent_rejected',
   'no_route',

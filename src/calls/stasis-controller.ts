@@ -45,6 +45,8 @@ export interface StasisControllerOptions {
   makeSession: SessionMaker;
   /** `host:port` Asterisk dials for the AudioSocket externalMedia channel (asked per call: the port may be bound late). */
   audioSocketHost: () => string;
+  /** Places AudioSocket media on a media worker (see `AudioSocketMediaPathOptions.placeMedia`); unset: here. */
+  placeMedia?: ((session: CallSession, uuid: string) => string) | undefined;
   uuidTtlMs: number;
   /** chan_websocket settings for routes with `media: websocket`; such calls are refused without it. */
   websocketMedia?: WebSocketMediaOptions | undefined;

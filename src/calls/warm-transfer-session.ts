@@ -22,6 +22,8 @@ export interface WarmTransferHost {
   readonly log: Logger;
   readonly telephony: CallTelephony | undefined;
   readonly agent: VoiceAgent | undefined;
+  /** Set when the call's media (and agent) is on a media worker: no warm transfer there yet. */
+  readonly mediaWorker?: number | undefined;
   readonly closing: boolean;
   record<K extends TransferEventType>(type: K, data: LifecycleEventData[K]): void;
   close(reason: CloseReason): Promise<void>;
@@ -42,6 +44,12 @@ export function startWarmTransfer(
   const tel = session.telephony;
   if (!tel?.warmTransfer) {
     throw new AppError('a warm transfer needs an ARI call; this call came straight from the dialplan', {
+      code: 'ACTION_UNAVAILABLE',
+      category: 'invalid_request',
+    });
+  }
+  if (session.mediaWorker !== undefined) {
+    throw new AppError('warm transfer is not available yet to calls whose media is on a media worker', {
       code: 'ACTION_UNAVAILABLE',
       category: 'invalid_request',
     });

@@ -39,9 +39,10 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('run the adapter (configuration from the environment; see README)')
-    .action(async () => {
+    .option('--media-workers <n>', 'worker processes carrying the media of Stasis calls (overrides MEDIA_WORKERS)')
+    .action(async (opts: { mediaWorkers?: string }) => {
       const { runServe } = await import('./serve-command.js');
-      await runServe();
+      await runServe(opts.mediaWorkers);
     });
 
   program

@@ -1,9 +1,13 @@
 import { createApp } from '../app.js';
 import { loadConfig } from '../config/load-config.js';
 
-/** `ava serve`: runs the adapter until SIGTERM/SIGINT, then drains calls and exits. */
-export async function runServe(): Promise<void> {
-  const config = loadConfig({ isTty: process.stderr.isTTY });
+/**
+ * `ava serve`: runs the adapter until SIGTERM/SIGINT, then drains calls and exits. `mediaWorkers` (the
+ * `--media-workers` option) stands for MEDIA_WORKERS and is validated the same way.
+ */
+export async function runServe(mediaWorkers?: string): Promise<void> {
+  const env = mediaWorkers === undefined ? process.env : { ...process.env, MEDIA_WORKERS: mediaWorkers };
+  const config = loadConfig({ env, isTty: process.stderr.isTTY });
   const app = createApp(config);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

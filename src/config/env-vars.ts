@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENT_ENV_VARS } from './agent-env-vars.js';
+import { MEDIA_WORKER_ENV_VARS } from './media-worker-env-vars.js';
 import { RTP_ENV_VARS } from './rtp-env-vars.js';
 
 /**
@@ -204,6 +205,7 @@ export const ENV_VARS = {
     secret: true,
   }),
   ...RTP_ENV_VARS,
+  ...MEDIA_WORKER_ENV_VARS,
   WEBRTC_ICE_SERVERS: spec({
     schema: iceServers,
     description:

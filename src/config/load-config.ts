@@ -4,6 +4,7 @@ import { type ConfigIssue, ConfigError } from '../errors/config-error.js';
 import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { type HttpConfig, parseApiTokens } from './api-tokens.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
+import { mediaWorkerPortIssues } from './media-worker-env-vars.js';
 import { resolveSipWebhookSecrets } from './openai-sip-route.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
 import { describeZodIssue, formatZodIssues } from './zod-issues.js';
@@ -24,6 +25,8 @@ export interface ConfigShape {
     allowAnyUuid: boolean;
   };
   playout: { maxMs: number };
+  /** Processes that carry the media of Stasis calls (MEDIA_WORKERS); 0: all in the primary. */
+  mediaWorkers: number;
   /** The media clock: sub-ticks of the 20 ms period that calls are spread over. */
   mediaClock: { phases: number };
   /** Caller silence on the wire: gap filling and the dead-leg watchdog. */
@@ -245,6 +248,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     issues.push({ variable: 'CHAN_WEBSOCKET_PASSWORD', message: 'required with CHAN_WEBSOCKET_CONNECTION=client' });
   if (v.RTP_PORT_MIN > v.RTP_PORT_MAX)
     issues.push({ variable: 'RTP_PORT_MAX', message: `must not be below RTP_PORT_MIN (${v.RTP_PORT_MIN})` });
+  issues.push(...mediaWorkerPortIssues(v));
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {
@@ -261,6 +265,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       allowAnyUuid: v.AUDIOSOCKET_ALLOW_ANY_UUID,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
+    mediaWorkers: v.MEDIA_WORKERS,
     mediaClock: { phases: v.MEDIA_CLOCK_PHASES },
     mediaSilence: { gapFillAfterMs: v.MEDIA_GAP_FILL_AFTER_MS, ariCheckAfterMs: v.MEDIA_SILENCE_CHECK_MS },
     shutdownDeadlineMs: v.SHUTDOWN_DEADLINE_MS,

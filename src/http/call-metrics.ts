@@ -2,7 +2,7 @@ import type { CallRegistry } from '../calls/call-registry.js';
 import type { LifecycleEvent } from '../calls/call-lifecycle.js';
 import type { CallSession } from '../calls/call-session.js';
 import { assertNever } from '../lib/assert-never.js';
-import type { AppMetrics, MediaTotals } from '../observability/metrics.js';
+import { type AppMetrics, addMediaTotals, type MediaTotals } from '../observability/metrics.js';
 
 function bridgeTotals(session: CallSession): MediaTotals {
   const bridge = session.bridge;
@@ -14,14 +14,6 @@ function bridgeTotals(session: CallSession): MediaTotals {
     playoutUnderruns: bridge.playout.stats.underruns,
     playoutOverflowBytes: bridge.playout.stats.overflowBytes,
   };
-}
-
-function addTotals(into: MediaTotals, t: MediaTotals): void {
-  into.framesIn += t.framesIn;
-  into.framesOut += t.framesOut;
-  into.bargeIns += t.bargeIns;
-  into.playoutUnderruns += t.playoutUnderruns;
-  into.playoutOverflowBytes += t.playoutOverflowBytes;
 }
 
 /**
@@ -61,7 +53,7 @@ export class CallMetricsCollector {
   /** Media totals over every call this instance has carried. */
   mediaTotals(): MediaTotals {
     const out = { ...this.#ended };
-    for (const session of this.#registry.list()) addTotals(out, bridgeTotals(session));
+    for (const session of this.#registry.list()) addMediaTotals(out, bridgeTotals(session));
     return out;
   }
 
@@ -113,7 +105,7 @@ export class CallMetricsCollector {
     session.on('event', onEvent);
     session.once('ended', (summary) => {
       session.off('event', onEvent);
-      addTotals(this.#ended, bridgeTotals(session));
+      addMediaTotals(this.#ended, bridgeTotals(session));
       this.#metrics()?.callEnded(summary.reason);
     });
   }

@@ -31,6 +31,8 @@ export const callEventPayloadSchemas = {
     mediaChannelId: nullableText(128),
     bridgeId: nullableText(128),
     audiosocketUuid: nullableText(36),
+    /** The media worker holding the call's media (MEDIA_WORKERS > 0). */
+    mediaWorker: z.number().int().min(0).optional(),
   }),
   /**
    * The caller's leg sent no audio for a while (silence suppression, a mute, a media hiccup); the adapter filled

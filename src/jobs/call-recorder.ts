@@ -18,6 +18,8 @@ const FAILED_REASONS: ReadonlySet<string> = new Set([
   'media_left_bridge',
   // Out of media resources (RTP ports): the call was refused.
   'media_unavailable',
+  // The media worker holding the call died.
+  'worker_failed',
 ]);
 
 const STATE_OF: Partial<Record<SessionState, 'answered' | 'active' | 'ending'>> = {
@@ -143,7 +145,10 @@ export class CallRecorder {
         });
         return;
       case 'media.connected':
-        sink.emit(id, name[e.type], { ...this.#media.get(id) });
+        sink.emit(id, name[e.type], {
+          ...this.#media.get(id),
+          ...(e.data.worker !== undefined ? { mediaWorker: e.data.worker } : {}),
+        });
         return;
       case 'agent.connected':
         sink.emit(id, name[e.type], { agentKind: e.data.kind });

@@ -23,6 +23,19 @@ export class ToolResultWaiters implements ToolResultSink {
     this.#maxWaiting = options.maxWaiting ?? 10_000;
   }
 
+  /** Waiters that submit through the job layer once it runs; before (or without) it, tool calls fail TOOL_UNAVAILABLE. */
+  static ofJobLayer(toolCalls: () => ToolCalls | undefined): ToolResultWaiters {
+    return new ToolResultWaiters(() => {
+      const calls = toolCalls();
+      if (!calls)
+        throw new AppError('tool calls need the job layer (MYSQL_URL and REDIS_URL)', {
+          code: 'TOOL_UNAVAILABLE',
+          category: 'configuration',
+        });
+      return calls;
+    });
+  }
+
   get waiting(): number {
     return this.#waiting.size;
   }

@@ -9,6 +9,16 @@ export interface MediaTotals {
   playoutOverflowBytes: number;
 }
 
+/** Adds `t` into `into` (totals of several calls or processes). */
+export function addMediaTotals(into: MediaTotals, t: MediaTotals): MediaTotals {
+  into.framesIn += t.framesIn;
+  into.framesOut += t.framesOut;
+  into.bargeIns += t.bargeIns;
+  into.playoutUnderruns += t.playoutUnderruns;
+  into.playoutOverflowBytes += t.playoutOverflowBytes;
+  return into;
+}
+
 /** What the metrics read when scraped; each source is optional so an app without a part leaves its metrics at 0. */
 export interface MetricsSources {
   activeCalls(): number;
@@ -24,6 +34,8 @@ export interface MetricsSources {
     portRefusals: number;
     portsInUse: number;
   };
+  /** Media workers (MEDIA_WORKERS > 0): one entry per worker slot. */
+  workers?(): ReadonlyArray<{ worker: number; ready: boolean; calls: number; restarts: number }>;
 }
 
 /**
@@ -137,6 +149,35 @@ export class AppMetrics {
       },
     });
     total('ava_vad_windows_total', 'VAD windows inferred.', () => sources.vad?.()?.windowsInferred ?? 0);
+    const perWorker = (read: (w: ReturnType<NonNullable<MetricsSources['workers']>>[number]) => number) =>
+      function (this: Gauge<'worker'> | Counter<'worker'>) {
+        this.reset();
+        for (const w of sources.workers?.() ?? []) {
+          if (this instanceof Gauge) this.set({ worker: String(w.worker) }, read(w));
+          else this.inc({ worker: String(w.worker) }, read(w));
+        }
+      };
+    new Gauge({
+      name: 'ava_media_worker_calls',
+      help: 'Calls whose media a media worker holds now, by worker.',
+      labelNames: ['worker'],
+      registers,
+      collect: perWorker((w) => w.calls),
+    });
+    new Gauge({
+      name: 'ava_media_worker_up',
+      help: 'Whether a media worker is running and ready (1) or starting again (0), by worker.',
+      labelNames: ['worker'],
+      registers,
+      collect: perWorker((w) => (w.ready ? 1 : 0)),
+    });
+    new Counter({
+      name: 'ava_media_worker_restarts_total',
+      help: 'Media worker processes started again after they exited unasked, by worker.',
+      labelNames: ['worker'],
+      registers,
+      collect: perWorker((w) => w.restarts),
+    });
     this.#agentConnect = new Histogram({
       name: 'ava_agent_connect_seconds',
       help: 'Time from media connected to the agent accepting the call.',

@@ -14,6 +14,11 @@ export interface AudioSocketMediaPathOptions {
   /** `host:port` Asterisk dials for the AudioSocket (asked per call: the port may be bound late). */
   readonly audioSocketHost: () => string;
   readonly uuidTtlMs: number;
+  /**
+   * Puts the call's media on a media worker (MEDIA_WORKERS > 0): attaches its remote media, announces the UUID to
+   * the worker and returns the worker's `host:port`. Unset: the media is this process's (`audioSocketHost`).
+   */
+  readonly placeMedia?: ((session: CallSession, uuid: string) => string) | undefined;
   /** Longest wait for the media channel's StasisStart before it is bridged. Default 5000 ms. */
   readonly mediaStasisTimeoutMs?: number | undefined;
 }
@@ -33,7 +38,9 @@ export class AudioSocketMediaPath implements MediaPathSetup {
   async setUp({ session, bridgeId, telephony, adopt, stasisStarted }: MediaPathCall): Promise<void> {
     const { ari } = this.#o;
     const uuid = randomUUID();
-    this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
+    const place = this.#o.placeMedia;
+    if (!place) this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
+    const externalHost = place ? place(session, uuid) : this.#o.audioSocketHost();
     this.#o.registry.alias(session, uuid);
     const format = session.info.route.audioFormat === 'slin16' ? 'slin16' : 'slin';
     // The media channel's id is chosen here so that `media.requested` is recorded before Asterisk can connect the
@@ -43,7 +50,7 @@ export class AudioSocketMediaPath implements MediaPathSetup {
     const media = await ari.channels.externalMedia({
       app: this.#o.app,
       channelId: mediaChannelId,
-      external_host: this.#o.audioSocketHost(),
+      external_host: externalHost,
       encapsulation: 'audiosocket',
       transport: 'tcp',
       format,

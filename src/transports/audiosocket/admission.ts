@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+
 /** The answer to "may this AudioSocket UUID connect?". A refusal names why, for the log line and metrics. */
 export type AdmissionDecision<C> =
   | { readonly accept: true; readonly context: C }
@@ -9,4 +11,9 @@ export type AdmissionDecision<C> =
  */
 export interface AudioSocketAdmission<C> {
   admit(uuid: string): AdmissionDecision<C> | Promise<AdmissionDecision<C>>;
+  /**
+   * Takes an admitted connection's socket away from this server (to a media worker), with every byte read from it
+   * so far (`raw`, the UUID frame included); true when it did. Unset or false: the server serves the connection.
+   */
+  handOff?(uuid: string, context: C, socket: Socket, raw: Buffer): boolean;
 }

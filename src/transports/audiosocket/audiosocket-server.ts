@@ -160,7 +160,15 @@ export class AudioSocketServer<C> extends TypedEmitter<AudioSocketServerEvents<C
     this.#log.info({ ...this.#counters }, 'AudioSocket server closed');
   });
 
-  #onSocket(socket: Socket): void {
+  /**
+   * Serves a connection accepted elsewhere (handed over by another process) as if it had been accepted here:
+   * `raw` (every byte already read from it, its UUID frame included) is read before the socket.
+   */
+  adopt(socket: Socket, raw: Buffer): void {
+    this.#onSocket(socket, raw);
+  }
+
+  #onSocket(socket: Socket, initial?: Buffer): void {
     const remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     // Always have an error listener: errors between the handshake and the connection object must not crash us.
     socket.on('error', (err) =>
@@ -177,18 +185,19 @@ export class AudioSocketServer<C> extends TypedEmitter<AudioSocketServerEvents<C
     }
     this.#pendingSockets.add(socket);
     socket.once('close', () => this.#pendingSockets.delete(socket));
-    void this.#handshake(socket, remoteAddress).catch((err: unknown) => {
+    void this.#handshake(socket, remoteAddress, initial).catch((err: unknown) => {
       this.#log.error({ remote: remoteAddress, err }, 'AudioSocket handshake failed unexpectedly');
       socket.destroy();
     });
   }
 
-  async #handshake(socket: Socket, remoteAddress: string): Promise<void> {
+  async #handshake(socket: Socket, remoteAddress: string, initial?: Buffer): Promise<void> {
     const decoder = new AudioSocketDecoder({ maxFrameBytes: this.#opts.maxFrameBytes });
     const outcome = await awaitUuidFrame(socket, {
       decoder,
       timeoutMs: this.#opts.handshakeTimeoutMs,
       signal: this.#closing.signal,
+      initial,
     });
     this.#counters.bytesIn += outcome.bytesIn;
     if (!outcome.ok) {
@@ -218,6 +227,11 @@ export class AudioSocketServer<C> extends TypedEmitter<AudioSocketServerEvents<C
       return;
     }
     this.#pendingSockets.delete(socket);
+    if (this.#admission.handOff?.(uuid, decision.context, socket, outcome.raw)) {
+      this.#counters.connectionsAccepted += 1;
+      this.#log.info({ uuid, remote: remoteAddress }, 'AudioSocket call handed over to a media worker');
+      return;
+    }
     const connection = new AudioSocketConnection<C>({
       socket,
       uuid,

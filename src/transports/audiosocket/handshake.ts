@@ -22,6 +22,8 @@ export type HandshakeOutcome =
       /** A decoding error that followed those messages in the same read; the connection closes on it. */
       readonly restError: Error | undefined;
       readonly bytesIn: number;
+      /** Every byte read so far, the UUID frame included (to hand the connection to another process). */
+      readonly raw: Buffer;
     }
   | { readonly ok: false; readonly reason: HandshakeFailureReason; readonly error?: Error; readonly bytesIn: number };
 
@@ -30,6 +32,8 @@ export interface HandshakeOptions {
   timeoutMs: number;
   /** Aborting ends the wait with `server_closing`. */
   signal: AbortSignal;
+  /** Bytes of this connection already read elsewhere (a connection handed over by another process), read first. */
+  initial?: Buffer | undefined;
 }
 
 /**
@@ -40,6 +44,7 @@ export function awaitUuidFrame(socket: Socket, options: HandshakeOptions): Promi
   const { decoder, timeoutMs, signal } = options;
   return new Promise<HandshakeOutcome>((resolve) => {
     let bytesIn = 0;
+    const chunks: Buffer[] = [];
     let settled = false;
     const finish = (outcome: HandshakeOutcome): void => {
       if (settled) return;
@@ -56,6 +61,7 @@ export function awaitUuidFrame(socket: Socket, options: HandshakeOptions): Promi
     const fail = (reason: HandshakeFailureReason, error?: Error): void => finish({ ok: false, reason, error, bytesIn });
     const onData = (chunk: Buffer): void => {
       bytesIn += chunk.length;
+      chunks.push(chunk);
       const out: AudioSocketMessage[] = [];
       let error: Error | undefined;
       try {
@@ -79,7 +85,8 @@ export function awaitUuidFrame(socket: Socket, options: HandshakeOptions): Promi
       }
       // A bad frame after a good UUID in the same read is the call's problem: it is admitted, then closed on it,
       // exactly as if the bad frame had come in a later read.
-      finish({ ok: true, uuid: first.uuid, rest: out.slice(1), restError: error, bytesIn });
+      const raw = Buffer.concat(chunks);
+      finish({ ok: true, uuid: first.uuid, rest: out.slice(1), restError: error, bytesIn, raw });
     };
     const onEnd = (): void => fail('remote_closed');
     const onError = (err: Error): void => fail('socket_error', err);
@@ -91,5 +98,6 @@ export function awaitUuidFrame(socket: Socket, options: HandshakeOptions): Promi
     socket.on('error', onError);
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
+    if (options.initial && options.initial.length > 0) onData(options.initial);
   });
 }

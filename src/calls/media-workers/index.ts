@@ -1,0 +1,9 @@
+/** Entry point of the media workers for the composition roots (src/media-workers.ts, src/media-worker.ts). */
+export { type ExpectedCall, MediaWorkerHost, type MediaWorkerHostOptions } from './media-worker-host.js';
+export {
+  MediaWorkerPool,
+  type MediaWorkerPoolOptions,
+  type MediaWorkerState,
+  workerAudioSocketPort,
+} from './media-worker-pool.js';
+export { mediaWorkerRefusal } from './worker-routes.js';

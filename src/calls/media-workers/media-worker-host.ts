@@ -1,0 +1,197 @@
+import type { MediaClock } from '../../audio/media-clock.js';
+import type { Route } from '../../config/routes.js';
+import { AppError } from '../../errors/app-error.js';
+import { callLogger, type Logger } from '../../observability/logger.js';
+import { addMediaTotals, type MediaTotals } from '../../observability/metrics.js';
+import type { FromWorker, ToWorker, WorkerCallInfo } from '../../protocols/media-worker/messages.js';
+import type { AdmissionDecision, AudioSocketAdmission } from '../../transports/audiosocket/admission.js';
+import type { AudioSocketConnection } from '../../transports/audiosocket/audiosocket-connection.js';
+import { legFormatOf } from '../agents/agent-factory.js';
+import { AudioSocketLeg } from '../audiosocket-leg.js';
+import type { CloseReason } from '../close-reason.js';
+import type { SpeechDetectorFactory } from '../media-leg.js';
+import type { AgentFactory, CallInfo } from '../voice-agent.js';
+import { WorkerCallMedia } from './worker-call-media.js';
+
+export interface MediaWorkerHostOptions {
+  /** Routes by name (this worker's copy of the service's routes, the default route included). */
+  routeByName(name: string): Route | undefined;
+  agentFactory: AgentFactory;
+  clock: MediaClock;
+  speech: SpeechDetectorFactory | undefined;
+  playoutMaxMs: number;
+  agentConnectTimeoutMs: number;
+  gapFillAfterMs: number | undefined;
+  send(message: FromWorker): void;
+  logger: Logger;
+  /** How long an AudioSocket with a UUID not announced yet waits for its `call.open`. Default 2000 ms. */
+  announceWaitMs?: number;
+}
+
+/** An AudioSocket this worker was told to expect: the call it carries. */
+export interface ExpectedCall {
+  readonly info: CallInfo;
+}
+
+/**
+ * The call side of a media worker: takes the primary's `call.open` (expect this AudioSocket UUID), turns the
+ * connection into the call's `WorkerCallMedia`, forwards the primary's commands to it and its reports back.
+ */
+export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
+  readonly #o: MediaWorkerHostOptions;
+  readonly #expected = new Map<string, ExpectedCall>();
+  readonly #announced = new Map<string, () => void>();
+  readonly #calls = new Map<string, WorkerCallMedia>();
+  readonly #actions = new Map<number, { resolve: () => void; reject: (err: AppError) => void }>();
+  #nextAction = 1;
+  /** Media counters of the calls that ended here. */
+  readonly #ended: MediaTotals = {
+    framesIn: 0,
+    framesOut: 0,
+    bargeIns: 0,
+    playoutUnderruns: 0,
+    playoutOverflowBytes: 0,
+  };
+
+  constructor(options: MediaWorkerHostOptions) {
+    this.#o = options;
+  }
+
+  get liveCalls(): number {
+    return this.#calls.size;
+  }
+
+  /** Media counters of every call this worker carried (ended and live). */
+  mediaTotals(): MediaTotals {
+    const out = { ...this.#ended };
+    for (const media of this.#calls.values()) addMediaTotals(out, media.totals());
+    return out;
+  }
+
+  /** Admits a UUID the primary announced (waiting briefly for an announcement still on its way). */
+  async admit(uuid: string): Promise<AdmissionDecision<ExpectedCall>> {
+    if (!this.#expected.has(uuid)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.announceWaitMs ?? 2000);
+        this.#announced.set(uuid, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.#announced.delete(uuid);
+    }
+    const expected = this.#expected.get(uuid);
+    if (!expected) return { accept: false, reason: 'unknown_uuid', detail: 'not announced to this media worker' };
+    this.#expected.delete(uuid);
+    return { accept: true, context: expected };
+  }
+
+  /** Takes an admitted connection: the call's media plane starts. */
+  accept(conn: AudioSocketConnection<ExpectedCall>): void {
+    const info = conn.context.info;
+    const log = callLogger(this.#o.logger, info.callId, { route: info.route.name });
+    const callId = info.callId;
+    const send = this.#o.send;
+    const media = new WorkerCallMedia({
+      info,
+      leg: new AudioSocketLeg(conn, info.legFormat),
+      agentFactory: this.#o.agentFactory,
+      clock: this.#o.clock,
+      playoutMaxMs: this.#o.playoutMaxMs,
+      speech: this.#o.speech,
+      agentConnectTimeoutMs: this.#o.agentConnectTimeoutMs,
+      gapFillAfterMs: this.#o.gapFillAfterMs,
+      logger: log,
+      reports: {
+        connected: (format, agentKind) =>
+          send({ type: 'call.connected', callId, format: { ...format, encoding: 'pcm16' }, agentKind }),
+        active: (agentKind) => send({ type: 'call.active', callId, agentKind }),
+        failed: (reason, code, message) => send({ type: 'call.failed', callId, reason, code, message }),
+        legClosed: (reason) => send({ type: 'call.legClosed', callId, reason }),
+        event: (event, data) => send({ type: 'call.event', callId, event, at: new Date().toISOString(), data }),
+        act: (action) => {
+          if (action.type === 'warmTransfer')
+            return Promise.reject(
+              new AppError('warm transfer is not available to calls on media workers yet', {
+                code: 'ACTION_UNAVAILABLE',
+                category: 'invalid_request',
+              }),
+            );
+          const actionId = this.#nextAction++;
+          return new Promise<void>((resolve, reject) => {
+            this.#actions.set(actionId, { resolve, reject });
+            send({ type: 'call.action', callId, actionId, action });
+          });
+        },
+      },
+    });
+    this.#calls.set(callId, media);
+    log.info({ uuid: conn.uuid }, 'call media connected on this media worker');
+    media.start().catch((err: unknown) => log.error({ err }, 'starting the call media failed'));
+  }
+
+  /** Handles one message of the primary (other than `init`). */
+  receive(m: Exclude<ToWorker, { type: 'init' }>): void {
+    switch (m.type) {
+      case 'call.open':
+      case 'call.adopt': {
+        const info = this.#callInfo(m.info);
+        if (!info) {
+          this.#o.logger.error({ callId: m.info.callId, route: m.info.routeName }, 'call.open names an unknown route');
+          this.#o.send({ type: 'call.failed', callId: m.info.callId, reason: 'agent_failed', code: 'NO_ROUTE' });
+          return;
+        }
+        this.#expected.set(m.uuid, { info });
+        this.#announced.get(m.uuid)?.();
+        return;
+      }
+      case 'call.mute':
+        this.#calls.get(m.callId)?.setMuted(m.muted);
+        return;
+      case 'call.dtmf':
+        this.#calls.get(m.callId)?.dtmf(m.digit, m.durationMs);
+        return;
+      case 'call.close':
+        this.#close(m.callId, m.reason as CloseReason, m.initiator, m.hangupLeg);
+        return;
+      case 'call.actionDone': {
+        const pending = this.#actions.get(m.actionId);
+        this.#actions.delete(m.actionId);
+        if (!pending) return;
+        if (m.error) pending.reject(new AppError(m.error.message, { code: m.error.code, category: 'invalid_request' }));
+        else pending.resolve();
+        return;
+      }
+    }
+  }
+
+  /** Ends every call's media (the primary is gone or the worker stops). */
+  async closeAll(reason: CloseReason): Promise<void> {
+    await Promise.all([...this.#calls.keys()].map((id) => this.#close(id, reason, 'system', true)));
+  }
+
+  async #close(callId: string, reason: CloseReason, initiator: 'caller' | 'agent' | 'system', hangup: boolean) {
+    for (const [uuid, e] of this.#expected) if (e.info.callId === callId) this.#expected.delete(uuid);
+    const media = this.#calls.get(callId);
+    this.#calls.delete(callId);
+    const result = media ? await media.close(reason, initiator, hangup) : {};
+    if (media) addMediaTotals(this.#ended, media.totals());
+    this.#o.send({ type: 'call.closed', callId, ...(result.latency ? { latency: result.latency } : {}) });
+  }
+
+  #callInfo(w: WorkerCallInfo): CallInfo | undefined {
+    const route = this.#o.routeByName(w.routeName);
+    if (!route) return undefined;
+    return {
+      callId: w.callId,
+      direction: w.direction,
+      caller: w.caller,
+      callee: w.callee,
+      route,
+      legFormat: legFormatOf(route),
+      channelId: w.channelId,
+      startedAt: new Date(w.startedAt),
+      customParameters: w.customParameters,
+    };
+  }
+}

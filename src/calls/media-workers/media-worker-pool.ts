@@ -1,0 +1,314 @@
+import type { ChildProcess } from 'node:child_process';
+import { AppError } from '../../errors/app-error.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Socket } from 'node:net';
+import {
+  type FromWorker,
+  fromWorkerSchema,
+  type ToWorker,
+  type WorkerCallInfo,
+  type WorkerStats,
+} from '../../protocols/media-worker/messages.js';
+import { addMediaTotals } from '../../observability/metrics.js';
+import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
+import type { CallSession } from '../call-session.js';
+import { RemoteCallMedia } from './remote-call-media.js';
+
+export interface MediaWorkerPoolOptions {
+  count: number;
+  /** Starts the process of worker `slot` (with an IPC channel). */
+  spawn(slot: number): ChildProcess;
+  /** The `init` message worker `slot` gets first (its configuration). */
+  init(slot: number): Extract<ToWorker, { type: 'init' }>;
+  /** Host part of the `host:port` Asterisk dials for a worker's AudioSocket. */
+  advertiseHost: string;
+  logger: Logger;
+  /** Longest wait for a worker's `ready`. Default 20 s. */
+  readyTimeoutMs?: number;
+  /**
+   * Wait before a dead worker is started again: 500 ms by default, doubled for each exit in a row that came within
+   * a minute of the worker's start (a crash loop), up to 30 s.
+   */
+  restartDelayMs?: number;
+}
+
+/** The AudioSocket port of worker `slot`: AUDIOSOCKET_PORT+1+slot, or an ephemeral port when that is 0. */
+export function workerAudioSocketPort(basePort: number, slot: number): number {
+  return basePort === 0 ? 0 : basePort + 1 + slot;
+}
+
+/** One worker slot as seen from the primary. */
+export interface MediaWorkerState {
+  readonly worker: number;
+  readonly pid: number | undefined;
+  readonly ready: boolean;
+  readonly calls: number;
+  /** How often the slot's process was started again after it died. */
+  readonly restarts: number;
+}
+
+interface Slot {
+  readonly worker: number;
+  child: ChildProcess | undefined;
+  channel: IpcChannel<ToWorker, FromWorker> | undefined;
+  port: number | undefined;
+  readonly calls: Map<string, RemoteCallMedia>;
+  restarts: number;
+  /** Exits in a row, each within a minute of the process's start (the restart delay doubles with each). */
+  quickExits: number;
+  startedAt: number;
+  onReady: (() => void) | undefined;
+  /** The running process's last reported totals. */
+  stats: WorkerStats | undefined;
+  /** Totals of the slot's earlier processes (so the sums never go down when a worker is replaced). */
+  readonly retired: WorkerStats;
+}
+
+function zeroStats(): WorkerStats {
+  return {
+    calls: 0,
+    media: { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 },
+    clock: { ticks: 0, late: 0, missed: 0 },
+    vad: { inferenceMs: 0, windowsInferred: 0 },
+  };
+}
+
+function addStats(into: WorkerStats, s: WorkerStats | undefined): WorkerStats {
+  if (!s) return into;
+  addMediaTotals(into.media, s.media);
+  into.clock.ticks += s.clock.ticks;
+  into.clock.late += s.clock.late;
+  into.clock.missed += s.clock.missed;
+  if (into.vad && s.vad) {
+    into.vad.inferenceMs += s.vad.inferenceMs;
+    into.vad.windowsInferred += s.vad.windowsInferred;
+  }
+  return into;
+}
+
+/**
+ * The media workers of the primary. Each new Stasis call goes to the ready worker with the fewest calls: the call's
+ * `CallSession` (here) gets a `RemoteCallMedia`, the worker is told to expect the call's AudioSocket UUID, and
+ * Asterisk is given that worker's port. A worker that exits unasked takes only its own calls with it (each ends as
+ * `worker_failed`) and is started again.
+ */
+export class MediaWorkerPool {
+  readonly #o: MediaWorkerPoolOptions;
+  readonly #log: Logger;
+  readonly #slots: Slot[];
+  #stopping = false;
+
+  constructor(options: MediaWorkerPoolOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'media-workers' });
+    this.#slots = Array.from({ length: options.count }, (_, worker) => ({
+      worker,
+      child: undefined,
+      channel: undefined,
+      port: undefined,
+      calls: new Map(),
+      restarts: 0,
+      quickExits: 0,
+      startedAt: 0,
+      onReady: undefined,
+      stats: undefined,
+      retired: zeroStats(),
+    }));
+  }
+
+  get workers(): MediaWorkerState[] {
+    return this.#slots.map((s) => ({
+      worker: s.worker,
+      pid: s.child?.pid,
+      ready: s.port !== undefined,
+      calls: s.calls.size,
+      restarts: s.restarts,
+    }));
+  }
+
+  /** The worker holding a live call's media, or undefined (not a worker's call, or ended). */
+  workerOf(callId: string): number | undefined {
+    return this.#slots.find((s) => s.calls.has(callId))?.worker;
+  }
+
+  /** The process id of worker `worker` (tests and operators). */
+  pidOf(worker: number): number | undefined {
+    return this.#slots[worker]?.child?.pid;
+  }
+
+  /** Starts every worker and waits until each listens for AudioSocket. */
+  async start(): Promise<void> {
+    await Promise.all(this.#slots.map((slot) => this.#startSlot(slot)));
+    this.#log.info({ workers: this.#slots.map((s) => ({ worker: s.worker, port: s.port })) }, 'media workers ready');
+  }
+
+  /**
+   * Media, clock and VAD totals of every worker, summed (the last report of each running process, about a second
+   * old, plus the final reports of replaced ones).
+   */
+  totals(): Omit<WorkerStats, 'calls'> & { vad: NonNullable<WorkerStats['vad']> } {
+    const out = zeroStats();
+    for (const slot of this.#slots) addStats(addStats(out, slot.retired), slot.stats);
+    return { media: out.media, clock: out.clock, vad: out.vad ?? { inferenceMs: 0, windowsInferred: 0 } };
+  }
+
+  /** True when at least one worker is ready to take a call. */
+  get ready(): boolean {
+    return this.#slots.some((s) => s.port !== undefined && s.channel);
+  }
+
+  /**
+   * Puts a Stasis call's media on the least-loaded ready worker: attaches its remote media to `session`, tells the
+   * worker to expect `uuid`, and returns the `host:port` Asterisk is to dial. Throws MEDIA_WORKER_UNAVAILABLE when
+   * no worker is ready.
+   */
+  place(session: CallSession, uuid: string): string {
+    const { slot, info } = this.#assign(session);
+    slot.channel?.send({ type: 'call.open', uuid, info });
+    session.log.info({ worker: slot.worker, uuid }, 'call media placed on a media worker');
+    return `${this.#o.advertiseHost}:${slot.port}`;
+  }
+
+  /**
+   * Hands a dialplan-direct call's AudioSocket (accepted and admitted here) to the least-loaded ready worker, with
+   * every byte read from it so far. Throws MEDIA_WORKER_UNAVAILABLE when no worker is ready.
+   */
+  handOver(session: CallSession, uuid: string, socket: Socket, raw: Buffer): void {
+    const { slot, info } = this.#assign(session);
+    slot.channel?.send({ type: 'call.adopt', uuid, info, raw: raw.toString('base64') }, socket);
+    session.log.info({ worker: slot.worker, uuid }, 'dialplan-direct call handed over to a media worker');
+  }
+
+  #assign(session: CallSession): { slot: Slot; info: WorkerCallInfo } {
+    if (session.info.amd)
+      throw new AppError('answering-machine detection does not run on media workers yet (MEDIA_WORKERS=0 for it)', {
+        code: 'MEDIA_WORKERS_UNSUPPORTED',
+        category: 'invalid_request',
+      });
+    const ready = this.#slots.filter((s) => s.port !== undefined && s.channel);
+    const slot = ready.sort((a, b) => a.calls.size - b.calls.size || a.worker - b.worker)[0];
+    const channel = slot?.channel;
+    if (!slot || !channel)
+      throw new AppError('no media worker is ready to take the call', {
+        code: 'MEDIA_WORKER_UNAVAILABLE',
+        category: 'server',
+        retryable: true,
+      });
+    const remote = new RemoteCallMedia(slot.worker, session.id, (m) => channel.send(m));
+    slot.calls.set(session.id, remote);
+    session.once('ended', () => {
+      if (slot.calls.get(session.id) === remote) slot.calls.delete(session.id);
+    });
+    session.attachRemoteMedia(remote);
+    const i = session.info;
+    const info: WorkerCallInfo = {
+      callId: i.callId,
+      direction: i.direction,
+      ...(i.caller !== undefined ? { caller: i.caller } : {}),
+      ...(i.callee !== undefined ? { callee: i.callee } : {}),
+      routeName: i.route.name,
+      ...(i.channelId !== undefined ? { channelId: i.channelId } : {}),
+      startedAt: i.startedAt.toISOString(),
+      customParameters: { ...i.customParameters },
+    };
+    return { slot, info };
+  }
+
+  /** Stops every worker (their calls should have ended: the primary drains first). Idempotent. */
+  async close(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        const child = slot.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        if (child.connected) child.disconnect();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  #startSlot(slot: Slot): Promise<void> {
+    const log = this.#log.child({ worker: slot.worker });
+    const child = this.#o.spawn(slot.worker);
+    slot.child = child;
+    slot.startedAt = Date.now();
+    slot.port = undefined;
+    const channel = new IpcChannel<ToWorker, FromWorker>(child, fromWorkerSchema, (m) => this.#receive(slot, m), log);
+    slot.channel = channel;
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new AppError(`media worker ${slot.worker} did not start in time`, {
+              code: 'MEDIA_WORKER_START_FAILED',
+              category: 'server',
+            }),
+          ),
+        this.#o.readyTimeoutMs ?? 20_000,
+      );
+      slot.onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      child.once('exit', () => {
+        clearTimeout(timer);
+        reject(
+          new AppError(`media worker ${slot.worker} exited while starting`, {
+            code: 'MEDIA_WORKER_START_FAILED',
+            category: 'server',
+          }),
+        );
+      });
+    });
+    child.once('exit', (code, signal) => this.#exited(slot, child, code, signal));
+    child.on('error', (err) => log.error({ err }, 'media worker process error'));
+    channel.send(this.#o.init(slot.worker));
+    return ready;
+  }
+
+  #receive(slot: Slot, m: FromWorker): void {
+    if (m.type === 'stats') {
+      slot.stats = m.stats;
+      return;
+    }
+    if (m.type === 'ready') {
+      slot.port = m.audioSocketPort;
+      this.#log.info({ worker: slot.worker, pid: slot.child?.pid, port: m.audioSocketPort }, 'media worker ready');
+      slot.onReady?.();
+      return;
+    }
+    slot.calls.get(m.callId)?.receive(m);
+  }
+
+  #exited(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (slot.child !== child) return;
+    slot.channel?.close();
+    slot.channel = undefined;
+    slot.port = undefined;
+    addStats(slot.retired, slot.stats);
+    slot.stats = undefined;
+    const calls = [...slot.calls.values()];
+    slot.calls.clear();
+    if (this.#stopping) {
+      for (const c of calls) c.lost();
+      return;
+    }
+    slot.restarts += 1;
+    slot.quickExits = Date.now() - slot.startedAt < 60_000 ? slot.quickExits + 1 : 0;
+    const delay = Math.min((this.#o.restartDelayMs ?? 500) * 2 ** Math.max(0, slot.quickExits - 1), 30_000);
+    this.#log.error(
+      { worker: slot.worker, pid: child.pid, code, signal, calls: calls.length, restartInMs: delay },
+      'media worker exited; ending its calls and starting it again',
+    );
+    for (const c of calls) c.lost();
+    setTimeout(() => {
+      if (this.#stopping) return;
+      this.#startSlot(slot).catch((err: unknown) =>
+        this.#log.error({ err, worker: slot.worker }, 'media worker could not be started again'),
+      );
+    }, delay).unref();
+  }
+}

@@ -1,0 +1,160 @@
+import type { AudioFormat } from '../../audio/format.js';
+import type { MediaClock } from '../../audio/media-clock.js';
+import { AppError } from '../../errors/app-error.js';
+import type { Logger } from '../../observability/logger.js';
+import type { MediaTotals } from '../../observability/metrics.js';
+import type { LifecycleEventData, LifecycleEventType } from '../call-lifecycle.js';
+import type { HangupInitiator } from '../close-reason.js';
+import type { CloseReason } from '../close-reason.js';
+import { reportUplinkGap } from '../call-media-watch.js';
+import { MediaBridge } from '../media-bridge.js';
+import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from '../media-leg.js';
+import type { CallLatency } from '../turn-latency.js';
+import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from '../voice-agent.js';
+
+/** What the media plane of one call tells its owner (the primary's `CallSession`, through the worker channel). */
+export interface WorkerCallReports {
+  connected(format: AudioFormat, agentKind: string): void;
+  active(agentKind: string): void;
+  failed(reason: 'agent_failed' | 'agent_rejected', code?: string, message?: string): void;
+  legClosed(reason: MediaLegCloseReason): void;
+  event<K extends LifecycleEventType>(type: K, data: LifecycleEventData[K]): void;
+  /** Asks the owner to carry out an agent's action; settles with its outcome. */
+  act(action: AgentAction): Promise<void>;
+}
+
+export interface WorkerCallMediaOptions {
+  info: CallInfo;
+  leg: MediaLeg;
+  agentFactory: AgentFactory;
+  clock: MediaClock;
+  playoutMaxMs: number;
+  speech: SpeechDetectorFactory | undefined;
+  agentConnectTimeoutMs: number;
+  gapFillAfterMs: number | undefined;
+  reports: WorkerCallReports;
+  logger: Logger;
+}
+
+/**
+ * The media plane of one call inside a media worker: its AudioSocket leg, its agent and the bridge between them,
+ * paced by the worker's media clock. It has no state machine of its own: it reports, and the primary decides
+ * (ending the call included: `close` comes from there). DTMF comes from ARI through the primary, so the leg's is off.
+ */
+export class WorkerCallMedia {
+  readonly #o: WorkerCallMediaOptions;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  #agent: VoiceAgent | undefined;
+  #bridge: MediaBridge | undefined;
+  #closing: Promise<{ latency?: CallLatency }> | undefined;
+  readonly #onLegClose = (reason: MediaLegCloseReason) => this.#o.reports.legClosed(reason);
+
+  constructor(options: WorkerCallMediaOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+  }
+
+  /** Creates the agent and the bridge, starts pacing frames at once, then starts the agent. */
+  async start(): Promise<void> {
+    const { info, leg, reports } = this.#o;
+    leg.on('close', this.#onLegClose);
+    let agent: VoiceAgent;
+    try {
+      agent = this.#o.agentFactory({ ...info, legFormat: leg.format });
+    } catch (err) {
+      this.#log.error({ err }, 'agent could not be created');
+      return reports.failed('agent_failed');
+    }
+    this.#agent = agent;
+    const bridge = new MediaBridge({
+      callId: info.callId,
+      leg,
+      agent,
+      clock: this.#o.clock,
+      playoutMaxMs: this.#o.playoutMaxMs,
+      bargeIn: info.route.bargeIn.enabled,
+      speech: this.#o.speech,
+      legDtmf: false,
+      act: (action) => reports.act(action),
+      onAgentFailure: (error) => {
+        this.#log.warn({ err: error, code: error.code }, 'agent failed');
+        reports.failed('agent_failed');
+      },
+      logger: this.#log,
+      gapFillAfterMs: this.#o.gapFillAfterMs,
+      onGapStart: () => this.#log.debug('caller audio stopped on the wire; filling the gap with silence'),
+      onGapEnd: (gap) => reportUplinkGap({ log: this.#log, record: (type, data) => reports.event(type, data) }, gap),
+    });
+    this.#bridge = bridge;
+    bridge.start();
+    reports.connected(leg.format, agent.kind);
+    const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
+    try {
+      await agent.start(
+        { ...info, legFormat: leg.format },
+        bridge.output,
+        AbortSignal.any([this.#abort.signal, timeout]),
+      );
+    } catch (err) {
+      if (this.#closing) return;
+      const code =
+        err instanceof AppError ? err.code : timeout.aborted ? 'AGENT_CONNECT_TIMEOUT' : 'AGENT_START_FAILED';
+      this.#log.warn({ err, code }, 'agent did not start');
+      const message = err instanceof Error ? err.message : String(err);
+      return reports.failed(code === 'AGENT_REJECTED' ? 'agent_rejected' : 'agent_failed', code, message);
+    }
+    if (this.#closing) return;
+    bridge.agentReady();
+    reports.active(agent.kind);
+    agent.notify({ type: 'answer' });
+  }
+
+  /** This call's media counters so far (zeros before its bridge exists). */
+  totals(): MediaTotals {
+    const b = this.#bridge;
+    if (!b) return { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 };
+    return {
+      framesIn: b.stats.framesIn,
+      framesOut: b.stats.framesOut,
+      bargeIns: b.stats.bargeIns,
+      playoutUnderruns: b.playout.stats.underruns,
+      playoutOverflowBytes: b.playout.stats.overflowBytes,
+    };
+  }
+
+  setMuted(muted: boolean): void {
+    this.#bridge?.setMuted(muted);
+  }
+
+  dtmf(digit: string, durationMs?: number): void {
+    this.#agent?.notify({ type: 'dtmf', digit, ...(durationMs !== undefined ? { durationMs } : {}) });
+  }
+
+  /** Ends the agent, the bridge and the leg (sending the AudioSocket hangup when asked); idempotent, never rejects. */
+  close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean): Promise<{ latency?: CallLatency }> {
+    this.#closing ??= (async () => {
+      this.#abort.abort();
+      const leg = this.#o.leg;
+      leg.off('close', this.#onLegClose);
+      const steps: Array<() => unknown> = [
+        () => this.#bridge?.close(),
+        () => this.#agent?.close(reason, initiator),
+        () => {
+          if (leg.closed) return;
+          if (hangupLeg) leg.hangup();
+          else return leg.close();
+        },
+      ];
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (err) {
+          this.#log.warn({ err }, 'media teardown step failed');
+        }
+      }
+      return this.#bridge ? { latency: this.#bridge.latency } : {};
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A media worker process (`ava serve --media-workers N`): the composition root of one worker. The primary forks it,
+ * sends `init` with the service's configuration and this worker's slot, and from then on `call.open` for each call
+ * placed here. The worker has its own media clock, speech detectors and AudioSocket server, and holds its calls'
+ * legs, bridges and agent connections. It ends when the primary disconnects (or dies): its calls' media ends with it.
+ */
+import type { Socket } from 'node:net';
+import { MediaClock } from './audio/media-clock.js';
+import { createAgentFactory, defaultRouteOf, RouteMatcher } from './calls/index.js';
+import { type ExpectedCall, MediaWorkerHost, workerAudioSocketPort } from './calls/media-workers/index.js';
+import { createSpeechDetectors } from './calls/vad/index.js';
+import type { Config } from './config/load-config.js';
+import type { Route } from './config/routes.js';
+import { runCleanups } from './lib/once.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { type FromWorker, type ToWorker, toWorkerSchema } from './protocols/media-worker/messages.js';
+import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
+import { IpcChannel } from './transports/media-worker/ipc-channel.js';
+
+type CallMessage = Exclude<ToWorker, { type: 'init' }>;
+
+/** Starts the worker; resolves with where the primary's call messages go from now on. */
+async function runWorker(
+  slot: number,
+  config: Config,
+  channel: IpcChannel<FromWorker, ToWorker>,
+): Promise<(m: CallMessage, socket: Socket | undefined) => void> {
+  const logger: Logger = createLogger({ level: config.log.level, pretty: config.log.pretty }).child({ worker: slot });
+  const clock = new MediaClock({
+    phases: config.mediaClock.phases,
+    onListenerError: (err) => logger.error({ err }, 'media clock listener failed'),
+  });
+  const routes = new RouteMatcher(config.routes as Route[]);
+  const defaultRoute = defaultRouteOf(config);
+  const vad = createSpeechDetectors(config.vad, logger);
+  const host = new MediaWorkerHost({
+    routeByName: (name) => routes.byName(name) ?? (defaultRoute?.name === name ? defaultRoute : undefined),
+    agentFactory: createAgentFactory({ logger, routeSecrets: config.routeSecrets }),
+    clock,
+    speech: vad?.factory,
+    playoutMaxMs: config.playout.maxMs,
+    agentConnectTimeoutMs: config.agent.connectTimeoutMs,
+    gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
+    send: (m) => channel.send(m),
+    logger,
+  });
+  const audioSocket = new AudioSocketServer<ExpectedCall>({
+    host: config.audiosocket.host,
+    port: workerAudioSocketPort(config.audiosocket.port, slot),
+    maxFrameBytes: config.audiosocket.maxFrameBytes,
+    handshakeTimeoutMs: config.audiosocket.handshakeTimeoutMs,
+    idleTimeoutMs: 0,
+    admission: host,
+    logger: logger.child({ component: 'audiosocket' }),
+  });
+  audioSocket.on('connection', (conn) => host.accept(conn));
+  await vad?.start();
+  clock.start();
+  const addr = await audioSocket.listen();
+  // The primary stops a worker by disconnecting (or by dying): its calls' media ends, then the process.
+  process.once('disconnect', () => {
+    logger.info({ liveCalls: host.liveCalls }, 'media worker stopping: the primary disconnected');
+    clearInterval(report);
+    void runCleanups([
+      () => host.closeAll('shutdown'),
+      () => audioSocket.close(1000),
+      () => clock.close(),
+      () => vad?.close(),
+    ]).then((errors) => {
+      for (const err of errors) logger.warn({ err }, 'media worker shutdown step failed');
+      channel.close();
+      process.exit(0);
+    });
+  });
+  // Totals for the primary's /metrics, every second.
+  const report = setInterval(() => {
+    const v = vad?.stats();
+    channel.send({
+      type: 'stats',
+      stats: {
+        calls: host.liveCalls,
+        media: host.mediaTotals(),
+        clock: { ...clock.stats },
+        ...(v ? { vad: { inferenceMs: v.inferenceMs, windowsInferred: v.windowsInferred } } : {}),
+      },
+    });
+  }, 1000);
+  report.unref();
+  channel.send({ type: 'ready', audioSocketPort: addr.port });
+  logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
+  return (m, socket) => {
+    host.receive(m);
+    if (m.type !== 'call.adopt') return;
+    if (socket) audioSocket.adopt(socket, Buffer.from(m.raw, 'base64'));
+    else logger.error({ callId: m.info.callId }, 'call.adopt came without its socket');
+  };
+}
+
+function main(): void {
+  if (!process.send) {
+    console.error('the media worker runs only as a child of `ava serve --media-workers N`');
+    process.exit(1);
+  }
+  const bootLogger = createLogger({ level: 'info', pretty: false }).child({ component: 'media-worker' });
+  // The primary drains and stops the workers (by disconnecting); a terminal's Ctrl-C reaches every process of the
+  // group, so the signals are left to the primary.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
+  // Call messages that come before the worker is up wait for it (the primary sends none before `ready`).
+  let receive: Promise<(m: CallMessage, socket: Socket | undefined) => void> | undefined;
+  const channel: IpcChannel<FromWorker, ToWorker> = new IpcChannel<FromWorker, ToWorker>(
+    process,
+    toWorkerSchema,
+    (m, socket) => {
+      if (m.type !== 'init') return void receive?.then((handle) => handle(m, socket));
+      receive ??= runWorker(m.worker, m.config as Config, channel);
+      receive.catch((err: unknown) => {
+        bootLogger.error({ err, worker: m.worker }, 'media worker could not start');
+        process.exit(1);
+      });
+    },
+    bootLogger,
+  );
+}
+
+main();

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+
+/**
+ * The messages between the primary process and a media worker (`ava serve --media-workers N`), over the
+ * child-process IPC channel. The primary owns each call's state machine; a worker holds the call's media plane
+ * (AudioSocket leg, media bridge, agent connection) and reports what happens to it. Both sides parse what they
+ * receive with these schemas; a message that does not parse is dropped with a log line.
+ */
+
+const callId = z.string().min(1);
+
+/** The call a worker is to expect on its AudioSocket port (CallInfo as JSON; the route by name, from its config). */
+export const workerCallInfoSchema = z.object({
+  callId,
+  direction: z.enum(['inbound', 'outbound']),
+  caller: z.string().optional(),
+  callee: z.string().optional(),
+  routeName: z.string().min(1),
+  channelId: z.string().optional(),
+  startedAt: z.string(),
+  customParameters: z.record(z.string(), z.string()),
+});
+export type WorkerCallInfo = z.infer<typeof workerCallInfoSchema>;
+
+const legFormat = z.object({ encoding: z.literal('pcm16'), sampleRate: z.number().int().positive() });
+
+/** An agent action a worker asks the primary to carry out (the call's state machine and telephony live there). */
+const agentAction = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hangup'), reason: z.string().optional() }),
+  z.object({
+    type: z.literal('transfer'),
+    target: z.union([
+      z.object({ context: z.string(), extension: z.string(), priority: z.number().optional() }),
+      z.object({ endpoint: z.string() }),
+    ]),
+  }),
+  z.object({ type: z.literal('play'), media: z.string(), playId: z.string().optional() }),
+  z.object({ type: z.literal('dtmf'), digits: z.string() }),
+  z.object({ type: z.literal('mute') }),
+  z.object({ type: z.literal('unmute') }),
+]);
+export type WorkerAgentAction = z.infer<typeof agentAction>;
+
+/** Primary → worker. */
+export const toWorkerSchema = z.discriminatedUnion('type', [
+  /** Configuration of the worker (the service's loaded config as JSON) and its slot; first message, once. */
+  z.object({ type: z.literal('init'), worker: z.number().int().min(0), config: z.unknown() }),
+  /** Expect an AudioSocket connection announcing `uuid`: it is this call's media. */
+  z.object({ type: z.literal('call.open'), uuid: z.uuid(), info: workerCallInfoSchema }),
+  /**
+   * A dialplan-direct call's AudioSocket, accepted by the primary: the socket comes with this message (IPC handle),
+   * `raw` is every byte the primary read from it (base64, the UUID frame included).
+   */
+  z.object({ type: z.literal('call.adopt'), uuid: z.uuid(), info: workerCallInfoSchema, raw: z.base64() }),
+  z.object({ type: z.literal('call.mute'), callId, muted: z.boolean() }),
+  z.object({ type: z.literal('call.dtmf'), callId, digit: z.string(), durationMs: z.number().optional() }),
+  /** End the call's media: agent, bridge and leg (`hangup`: send the AudioSocket hangup, else just close). */
+  z.object({
+    type: z.literal('call.close'),
+    callId,
+    reason: z.string(),
+    initiator: z.enum(['caller', 'agent', 'system']),
+    hangupLeg: z.boolean(),
+  }),
+  /** The result of a `call.action` the worker asked for. */
+  z.object({
+    type: z.literal('call.actionDone'),
+    callId,
+    actionId: z.number().int(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
+]);
+export type ToWorker = z.infer<typeof toWorkerSchema>;
+
+const count = z.number().nonnegative();
+
+/** A worker's running totals (all calls it carried, ended ones included), for the primary's `/metrics`. */
+export const workerStatsSchema = z.object({
+  calls: z.number().int().nonnegative(),
+  media: z.object({
+    framesIn: count,
+    framesOut: count,
+    bargeIns: count,
+    playoutUnderruns: count,
+    playoutOverflowBytes: count,
+  }),
+  clock: z.object({ ticks: count, late: count, missed: count }),
+  vad: z.object({ inferenceMs: count, windowsInferred: count }).optional(),
+});
+export type WorkerStats = z.infer<typeof workerStatsSchema>;
+
+/** Worker → primary. */
+export const fromWorkerSchema = z.discriminatedUnion('type', [
+  /** The worker's totals, sent every second. */
+  z.object({ type: z.literal('stats'), stats: workerStatsSchema }),
+  /** The worker is up: its AudioSocket server listens on `audioSocketPort`. */
+  z.object({ type: z.literal('ready'), audioSocketPort: z.number().int().positive() }),
+  /** The call's AudioSocket connected and its agent is being started. */
+  z.object({ type: z.literal('call.connected'), callId, format: legFormat, agentKind: z.string() }),
+  /** The agent started: the call is active. */
+  z.object({ type: z.literal('call.active'), callId, agentKind: z.string() }),
+  /** The agent could not be created or started, or failed later. */
+  z.object({
+    type: z.literal('call.failed'),
+    callId,
+    reason: z.enum(['agent_failed', 'agent_rejected']),
+    code: z.string().optional(),
+    message: z.string().optional(),
+  }),
+  /** The AudioSocket leg closed on its own (MediaLegCloseReason). */
+  z.object({ type: z.literal('call.legClosed'), callId, reason: z.string() }),
+  /** A lifecycle event to record on the call (media gaps and the like). */
+  z.object({ type: z.literal('call.event'), callId, event: z.string(), at: z.string(), data: z.unknown() }),
+  /** The agent asks for an action; answered with `call.actionDone`. */
+  z.object({ type: z.literal('call.action'), callId, actionId: z.number().int(), action: agentAction }),
+  /** Answer to `call.close`: the media is released. Turn latency as measured by the worker's bridge. */
+  z.object({ type: z.literal('call.closed'), callId, latency: z.unknown().optional() }),
+]);
+export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -1,0 +1,56 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/observability/logger.js';
+import { fromWorkerSchema, type ToWorker, toWorkerSchema } from '../../../src/protocols/media-worker/messages.js';
+import { IpcChannel } from '../../../src/transports/media-worker/ipc-channel.js';
+
+const callInfo = {
+  callId: 'c1',
+  direction: 'inbound',
+  routeName: 'default',
+  startedAt: new Date(0).toISOString(),
+  customParameters: { a: 'b' },
+} as const;
+
+describe('media worker channel messages', () => {
+  it('parses each side’s messages and refuses malformed ones', () => {
+    const open = { type: 'call.open', uuid: '3f2b6c1e-0000-4000-8000-000000000001', info: callInfo };
+    expect(toWorkerSchema.parse(open)).toEqual(open);
+    expect(toWorkerSchema.safeParse({ ...open, uuid: 'not-a-uuid' }).success).toBe(false);
+    expect(toWorkerSchema.safeParse({ type: 'call.unknown', callId: 'c1' }).success).toBe(false);
+    expect(toWorkerSchema.safeParse({ ...open, type: 'call.adopt', raw: '***' }).success).toBe(false);
+    const failed = { type: 'call.failed', callId: 'c1', reason: 'agent_failed', code: 'X' };
+    expect(fromWorkerSchema.parse(failed)).toEqual(failed);
+    // A worker cannot make up a close reason: only agent failures come from it.
+    expect(fromWorkerSchema.safeParse({ ...failed, reason: 'caller_hangup' }).success).toBe(false);
+    const action = { type: 'call.action', callId: 'c1', actionId: 1, action: { type: 'warmTransfer' } };
+    expect(fromWorkerSchema.safeParse(action).success).toBe(false);
+  });
+
+  it('hands valid messages on, drops invalid ones with a warning, and sends typed messages', () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'debug',
+      pretty: false,
+      destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+    });
+    const sent: unknown[] = [];
+    const endpoint = Object.assign(new EventEmitter(), {
+      connected: true,
+      send: (m: unknown) => sent.push(m) > 0,
+    });
+    const got: ToWorker[] = [];
+    const channel = new IpcChannel<unknown, ToWorker>(endpoint, toWorkerSchema, (m) => got.push(m), logger);
+    endpoint.emit('message', { type: 'call.mute', callId: 'c1', muted: true });
+    endpoint.emit('message', { type: 'call.mute', callId: 'c1', muted: 'yes' });
+    expect(got).toEqual([{ type: 'call.mute', callId: 'c1', muted: true }]);
+    expect(lines.some((l) => String(l.msg).includes('message dropped (invalid)'))).toBe(true);
+    expect(channel.send({ hello: 1 })).toBe(true);
+    endpoint.connected = false;
+    expect(channel.send({ hello: 2 })).toBe(false);
+    expect(sent).toEqual([{ hello: 1 }]);
+    channel.close();
+    endpoint.emit('message', { type: 'call.mute', callId: 'c1', muted: false });
+    expect(got).toHaveLength(1);
+  });
+});
