@@ -1,8 +1,8 @@
 import { parseBuiltinToolArguments } from '../builtin-tools.js';
-import type { AgentAction, TransferTarget } from '../voice-agent.js';
+import type { AgentAction } from '../voice-agent.js';
 import type { BuiltinToolSpec } from './realtime-session-config.js';
 import type { FunctionCallOutcome } from './realtime-tool-calls.js';
-import { parseWarmTransferArguments } from './warm-transfer-tool.js';
+import { parseWarmTransferArguments, transferTargetOf } from './warm-transfer-tool.js';
 
 /** What a built-in tool needs from the agent. */
 export interface BuiltinToolContext {
@@ -79,14 +79,7 @@ export async function runBuiltinTool(
       if (!dest) {
         return failed('TOOL_INVALID_ARGUMENTS', `target must be one of: ${Object.keys(spec.destinations).join(', ')}`);
       }
-      const target: TransferTarget =
-        'endpoint' in dest
-          ? { endpoint: dest.endpoint }
-          : {
-              context: dest.context,
-              extension: dest.extension,
-              ...(dest.priority !== undefined ? { priority: dest.priority } : {}),
-            };
+      const target = transferTargetOf(dest);
       await ctx.parentDone;
       await ctx.playoutDrained();
       try {

@@ -58,13 +58,16 @@ export function parseWarmTransferArguments(
       message: `target must be one of: ${Object.keys(destinations).join(', ')}; summary is required`,
     };
   }
-  const target: TransferTarget =
-    'endpoint' in dest
-      ? { endpoint: dest.endpoint }
-      : {
-          context: dest.context,
-          extension: dest.extension,
-          ...(dest.priority !== undefined ? { priority: dest.priority } : {}),
-        };
-  return { ok: true, target, summary: parsed.data.summary, reason: parsed.data.reason };
+  return { ok: true, target: transferTargetOf(dest), summary: parsed.data.summary, reason: parsed.data.reason };
+}
+
+/** Where a route's named transfer destination sends the call (blind and warm transfers alike). */
+export function transferTargetOf(dest: RealtimeTransferDestination): TransferTarget {
+  return 'endpoint' in dest
+    ? { endpoint: dest.endpoint }
+    : {
+        context: dest.context,
+        extension: dest.extension,
+        ...(dest.priority !== undefined ? { priority: dest.priority } : {}),
+      };
 }
