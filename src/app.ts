@@ -120,6 +120,14 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const dialIn = createDialInServices(config, () => http?.address); // calls that wait for agents to connect in
   const invites = createAgentInvites(config, { routes, defaultRoute, registry, stasis: () => stasis, logger });
   const openaiSip = createOpenAiSip(config, logger);
+  // Realtime agents' tool calls through the job layer (this instance's result waiters, created below), and transcripts.
+  const realtime = {
+    tools: timedToolInvoker(
+      () => tools,
+      (seconds, outcome) => metrics.toolCallFinished(seconds, outcome),
+    ),
+    transcripts,
+  };
   const agentFactory = createAgentFactory({
     openaiSip: openaiSip.calls,
     logger,
@@ -135,21 +143,14 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       waitingCalls: dialIn.webrtcWaitingCalls,
       record: (callId, type, data) => registry.get(callId)?.record(type, data),
     },
-    realtime: {
-      // The job layer's tool calls, through this instance's result waiters (created below).
-      tools: timedToolInvoker(
-        () => tools,
-        (seconds, outcome) => metrics.toolCallFinished(seconds, outcome),
-      ),
-      transcripts,
-    },
+    realtime,
   });
   let accepting = false;
   /** The shared VAD engine's detectors (VAD=silero, no detector injected), started by start(). */
   const vad = deps.speech ? undefined : createSpeechDetectors(config.vad, logger);
   const speech: SpeechDetectorFactory | undefined = deps.speech ?? vad?.factory;
   const newSession = createSessionFactory({ config, agentFactory, clock, speech, logger });
-  const mediaWorkers = createMediaWorkers(config, logger, deps.agents !== undefined);
+  const mediaWorkers = createMediaWorkers(config, logger, deps.agents !== undefined, realtime);
   const intake = new AudioSocketIntake({
     allowAnyUuid: config.audiosocket.allowAnyUuid,
     routes,

@@ -7,7 +7,12 @@
 import type { Socket } from 'node:net';
 import { MediaClock } from './audio/media-clock.js';
 import { createAgentFactory, defaultRouteOf, RouteMatcher } from './calls/index.js';
-import { type ExpectedCall, MediaWorkerHost, workerAudioSocketPort } from './calls/media-workers/index.js';
+import {
+  ChannelAgentServices,
+  type ExpectedCall,
+  MediaWorkerHost,
+  workerAudioSocketPort,
+} from './calls/media-workers/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
@@ -33,9 +38,16 @@ async function runWorker(
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);
   const vad = createSpeechDetectors(config.vad, logger);
+  // Tool calls and transcript turns of the agents here go to the primary (job layer, stored transcripts).
+  const services = new ChannelAgentServices((m) => channel.send(m));
   const host = new MediaWorkerHost({
     routeByName: (name) => routes.byName(name) ?? (defaultRoute?.name === name ? defaultRoute : undefined),
-    agentFactory: createAgentFactory({ logger, routeSecrets: config.routeSecrets }),
+    agentFactory: createAgentFactory({
+      logger,
+      routeSecrets: config.routeSecrets,
+      realtime: { tools: services, transcripts: services },
+      transcripts: services,
+    }),
     clock,
     speech: vad?.factory,
     playoutMaxMs: config.playout.maxMs,
@@ -89,6 +101,7 @@ async function runWorker(
   channel.send({ type: 'ready', audioSocketPort: addr.port });
   logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
   return (m, socket) => {
+    if (m.type === 'tool.result') return services.receive(m);
     host.receive(m);
     if (m.type !== 'call.adopt') return;
     if (socket) audioSocket.adopt(socket, Buffer.from(m.raw, 'base64'));

@@ -3,7 +3,7 @@
  * that forks `media-worker.ts` once per slot. The composition root (app.ts) hands `place` to the Stasis controller.
  */
 import { defaultRouteOf } from './calls/index.js';
-import { MediaWorkerPool, mediaWorkerRefusal } from './calls/media-workers/index.js';
+import { type AgentServices, MediaWorkerPool, mediaWorkerRefusal } from './calls/media-workers/index.js';
 import type { Config } from './config/load-config.js';
 import { AppError } from './errors/app-error.js';
 import { AppMetrics, addMediaTotals, type MetricsSources } from './observability/metrics.js';
@@ -19,6 +19,7 @@ export function createMediaWorkers(
   config: Config,
   logger: Logger,
   injectedAgents: boolean,
+  agentServices: AgentServices,
 ): MediaWorkerPool | undefined {
   const count = config.mediaWorkers;
   if (count === 0) return undefined;
@@ -43,6 +44,7 @@ export function createMediaWorkers(
     // The configuration is plain data (validated and frozen by loadConfig): it crosses as JSON.
     init: (worker) => ({ type: 'init', worker, config: JSON.parse(JSON.stringify(config)) as unknown }),
     advertiseHost,
+    agentServices,
     logger,
   });
 }

@@ -131,7 +131,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   }
 
   /** Handles one message of the primary (other than `init`). */
-  receive(m: Exclude<ToWorker, { type: 'init' }>): void {
+  receive(m: Exclude<ToWorker, { type: 'init' | 'tool.result' }>): void {
     switch (m.type) {
       case 'call.open':
       case 'call.adopt': {

@@ -12,7 +12,7 @@ import {
 import { addMediaTotals } from '../../observability/metrics.js';
 import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
-import { RemoteCallMedia } from './remote-call-media.js';
+import { type AgentServices, RemoteCallMedia } from './remote-call-media.js';
 
 export interface MediaWorkerPoolOptions {
   count: number;
@@ -20,6 +20,8 @@ export interface MediaWorkerPoolOptions {
   spawn(slot: number): ChildProcess;
   /** The `init` message worker `slot` gets first (its configuration). */
   init(slot: number): Extract<ToWorker, { type: 'init' }>;
+  /** Tool calls (job layer) and transcript store for the workers' agents; their tool calls fail without it. */
+  agentServices?: AgentServices;
   /** Host part of the `host:port` Asterisk dials for a worker's AudioSocket. */
   advertiseHost: string;
   logger: Logger;
@@ -194,7 +196,7 @@ export class MediaWorkerPool {
         category: 'server',
         retryable: true,
       });
-    const remote = new RemoteCallMedia(slot.worker, session.id, (m) => channel.send(m));
+    const remote = new RemoteCallMedia(slot.worker, session.id, (m) => channel.send(m), this.#o.agentServices);
     slot.calls.set(session.id, remote);
     session.once('ended', () => {
       if (slot.calls.get(session.id) === remote) slot.calls.delete(session.id);

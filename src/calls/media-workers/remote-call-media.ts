@@ -4,6 +4,8 @@ import { TypedEmitter } from '../../lib/typed-emitter.js';
 import type { FromWorker, ToWorker } from '../../protocols/media-worker/messages.js';
 import type { LifecycleEventType } from '../call-lifecycle.js';
 import type { CloseReason, HangupInitiator } from '../close-reason.js';
+import type { ToolInvocationResult, ToolInvoker } from '../agents/realtime-tool-invoker.js';
+import type { TranscriptSink, TranscriptTurn } from '../agents/realtime-transcripts.js';
 import type { MediaLegCloseReason } from '../media-leg.js';
 import type { RemoteMedia, RemoteMediaEvents } from '../remote-media.js';
 import type { CallLatency } from '../turn-latency.js';
@@ -12,6 +14,12 @@ import type { CallLatency } from '../turn-latency.js';
 const CLOSE_ANSWER_TIMEOUT_MS = 5000;
 
 type CloseResult = { latency?: CallLatency; workerLost?: boolean };
+
+/** What the primary gives the agents on workers: the job layer's tool calls and the transcript store. */
+export interface AgentServices {
+  readonly tools: ToolInvoker;
+  readonly transcripts: TranscriptSink;
+}
 
 /** Messages about one call, from its worker. */
 export type WorkerCallMessage = Exclude<FromWorker, { type: 'ready' | 'stats' }>;
@@ -28,12 +36,21 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
   #closed: ((result: CloseResult) => void) | undefined;
   #closing: Promise<CloseResult> | undefined;
   #gone = false;
+  readonly #services: AgentServices | undefined;
+  /** Aborts the call's tool calls still running when its media ends. */
+  readonly #abort = new AbortController();
 
-  constructor(worker: number, callId: string, send: (message: ToWorker) => boolean) {
+  constructor(
+    worker: number,
+    callId: string,
+    send: (message: ToWorker) => boolean,
+    services?: AgentServices | undefined,
+  ) {
     super();
     this.worker = worker;
     this.callId = callId;
     this.#send = send;
+    this.#services = services;
   }
 
   /** Handles one message of the worker about this call. */
@@ -65,16 +82,43 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
         this.emit('action', m.action, reply);
         return;
       }
+      case 'tool.invoke':
+        this.#invoke(m);
+        return;
+      case 'transcript.turn':
+        this.#services?.transcripts.add(this.callId, m.turn as TranscriptTurn);
+        return;
       case 'call.closed':
         this.#closed?.({ ...(m.latency ? { latency: m.latency as CallLatency } : {}) });
         return;
     }
   }
 
+  /** Runs a tool call of the worker's agent through the job layer here, and sends its outcome back. */
+  #invoke(m: Extract<WorkerCallMessage, { type: 'tool.invoke' }>): void {
+    const reply = (result: ToolInvocationResult) =>
+      this.#send({ type: 'tool.result', callId: this.callId, requestId: m.requestId, result });
+    const tools = this.#services?.tools;
+    if (!tools) {
+      reply({ status: 'failed', error: { code: 'TOOL_UNAVAILABLE', message: `no tool runner for ${m.name}` } });
+      return;
+    }
+    tools.invoke(this.callId, m.toolCallId, m.name, m.arguments, this.#abort.signal).then(reply, (err: unknown) => {
+      // Aborted: the call's media is ending, nobody waits for the outcome any more.
+      if (this.#abort.signal.aborted) return;
+      const e = errorOf(err);
+      reply({
+        status: 'failed',
+        error: { code: e.code === 'ACTION_FAILED' ? 'TOOL_FAILED' : e.code, message: e.message },
+      });
+    });
+  }
+
   /** The worker is gone: the call cannot go on. */
   lost(): void {
     if (this.#gone) return;
     this.#gone = true;
+    this.#abort.abort();
     this.#closed?.({ workerLost: true });
     this.emit('failed', 'worker_failed', 'MEDIA_WORKER_EXITED', `media worker ${this.worker} exited`);
   }
@@ -88,6 +132,7 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
   }
 
   close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean): Promise<CloseResult> {
+    this.#abort.abort();
     this.#closing ??= new Promise<CloseResult>((resolve) => {
       // A worker that neither answers nor exits (stuck) must not hold the call's end: give up after a while.
       const timer = setTimeout(() => resolve({}), CLOSE_ANSWER_TIMEOUT_MS);

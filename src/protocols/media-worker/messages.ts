@@ -41,6 +41,27 @@ const agentAction = z.discriminatedUnion('type', [
 ]);
 export type WorkerAgentAction = z.infer<typeof agentAction>;
 
+/** A finished transcript turn of a call's agent (TranscriptTurn as JSON), for the primary to record and store. */
+const transcriptTurn = z.object({
+  role: z.enum(['caller', 'agent']),
+  text: z.string(),
+  itemId: z.string(),
+  startedAtMs: z.number().nullable(),
+  endedAtMs: z.number().nullable(),
+  truncated: z.boolean(),
+  playedMs: z.number().optional(),
+  totalMs: z.number().optional(),
+});
+
+/** A tool's outcome (ToolInvocationResult as JSON). */
+const toolResult = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('succeeded'), output: z.unknown() }),
+  z.object({
+    status: z.enum(['failed', 'timed_out']),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+]);
+
 /** Primary → worker. */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   /** Configuration of the worker (the service's loaded config as JSON) and its slot; first message, once. */
@@ -69,6 +90,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     actionId: z.number().int(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   }),
+  /** The outcome of a `tool.invoke` (the tool ran as a job in the primary's job layer). */
+  z.object({ type: z.literal('tool.result'), callId, requestId: z.number().int(), result: toolResult }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
@@ -113,6 +136,17 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('call.event'), callId, event: z.string(), at: z.string(), data: z.unknown() }),
   /** The agent asks for an action; answered with `call.actionDone`. */
   z.object({ type: z.literal('call.action'), callId, actionId: z.number().int(), action: agentAction }),
+  /** The call's agent asks for a function call (tool) to run; answered with `tool.result`. */
+  z.object({
+    type: z.literal('tool.invoke'),
+    callId,
+    requestId: z.number().int(),
+    toolCallId: z.string().min(1),
+    name: z.string().min(1),
+    arguments: z.unknown(),
+  }),
+  /** A finished transcript turn of the call's agent. */
+  z.object({ type: z.literal('transcript.turn'), callId, turn: transcriptTurn }),
   /** Answer to `call.close`: the media is released. Turn latency as measured by the worker's bridge. */
   z.object({ type: z.literal('call.closed'), callId, latency: z.unknown().optional() }),
 ]);
