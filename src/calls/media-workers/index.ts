@@ -7,5 +7,5 @@ export {
   workerAudioSocketPort,
 } from './media-worker-pool.js';
 export { ChannelAgentServices } from './worker-agent-services.js';
-export { type AgentServices } from './remote-call-media.js';
+export type { AgentServices } from './remote-call-media.js';
 export { mediaWorkerRefusal } from './worker-routes.js';

@@ -25,6 +25,19 @@ describe('media worker channel messages', () => {
     expect(fromWorkerSchema.safeParse({ ...failed, reason: 'caller_hangup' }).success).toBe(false);
     const action = { type: 'call.action', callId: 'c1', actionId: 1, action: { type: 'warmTransfer' } };
     expect(fromWorkerSchema.safeParse(action).success).toBe(false);
+    // Tool calls and transcript turns of a worker's agent, and the tool's outcome back.
+    const invoke = { type: 'tool.invoke', callId: 'c1', requestId: 1, toolCallId: 't1', name: 'f', arguments: {} };
+    expect(fromWorkerSchema.parse(invoke)).toEqual(invoke);
+    expect(fromWorkerSchema.safeParse({ ...invoke, name: '' }).success).toBe(false);
+    const turn = { role: 'agent', text: 'hi', itemId: 'i1', startedAtMs: 0, endedAtMs: null, truncated: false };
+    expect(fromWorkerSchema.parse({ type: 'transcript.turn', callId: 'c1', turn })).toMatchObject({ turn });
+    expect(fromWorkerSchema.safeParse({ type: 'transcript.turn', callId: 'c1', turn: { text: 'x' } }).success).toBe(
+      false,
+    );
+    const result = { type: 'tool.result', callId: 'c1', requestId: 1, result: { status: 'succeeded', output: 1 } };
+    expect(toWorkerSchema.parse(result)).toEqual(result);
+    const bad = { ...result, result: { status: 'failed', output: 1 } };
+    expect(toWorkerSchema.safeParse(bad).success).toBe(false);
   });
 
   it('hands valid messages on, drops invalid ones with a warning, and sends typed messages', () => {

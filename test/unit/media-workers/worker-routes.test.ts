@@ -6,10 +6,13 @@ const route = (fields: Record<string, unknown>) => routeSchema.parse({ name: 'r'
 const ws = { kind: 'websocket', url: 'ws://127.0.0.1:9/agent' };
 
 describe('which routes media workers carry', () => {
-  it('takes AudioSocket routes with echo, native websocket and twilio agents', () => {
+  it('takes AudioSocket routes with echo, native websocket, twilio and OpenAI Realtime agents', () => {
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' } }))).toBeUndefined();
     expect(mediaWorkerRefusal(route({ agent: ws, media: 'audiosocket' }))).toBeUndefined();
     expect(mediaWorkerRefusal(route({ agent: { kind: 'twilio', url: 'ws://127.0.0.1:9/t' } }))).toBeUndefined();
+    expect(
+      mediaWorkerRefusal(route({ agent: { kind: 'openai-realtime', url: 'ws://127.0.0.1:9/rt' } })),
+    ).toBeUndefined();
   });
 
   it('refuses, saying why, other media, other agents and answering-machine detection', () => {
