@@ -11,6 +11,7 @@ import { MediaBridge } from './media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from './media-leg.js';
 import type {
   AgentAction,
+  AgentControl,
   AgentFactory,
   AgentOutput,
   CallInfo,
@@ -123,13 +124,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return this.#bridge;
   }
 
-  get agent(): VoiceAgent | undefined {
-    return this.#agent;
-  }
-
-  /** The media worker holding this call's media, if one does. */
-  get mediaWorker(): number | undefined {
-    return this.#remote?.worker;
+  get agent(): AgentControl | undefined {
+    return this.#agent ?? this.#remote?.agent;
   }
 
   get telephony(): CallTelephony | undefined {

@@ -4,7 +4,7 @@ import type { LifecycleEventData, LifecycleEventType } from './call-lifecycle.js
 import type { CloseReason, HangupInitiator } from './close-reason.js';
 import type { MediaLegCloseReason } from './media-leg.js';
 import type { CallLatency } from './turn-latency.js';
-import type { AgentAction } from './voice-agent.js';
+import type { AgentAction, AgentControl } from './voice-agent.js';
 
 /** What a call's media plane held in another process (a media worker) reports to the call's state machine. */
 export interface RemoteMediaEvents {
@@ -31,6 +31,8 @@ export interface RemoteMediaEvents {
 export interface RemoteMedia extends Pick<TypedEmitter<RemoteMediaEvents>, 'on' | 'off'> {
   /** Which worker holds the media (for logs, records and `ava calls`). */
   readonly worker: number;
+  /** The call's agent on the worker, as the control plane and a warm transfer use it (once its media connected). */
+  readonly agent?: AgentControl | undefined;
   setMuted(muted: boolean): void;
   dtmf(digit: string, durationMs?: number): void;
   /** `workerLost`: the worker died before it confirmed (the media ended with it). */

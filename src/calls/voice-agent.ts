@@ -105,6 +105,9 @@ export interface AgentOutput {
   fail(error: AppError): void;
 }
 
+/** What the control plane and a warm transfer use of a call's agent (local, or on a media worker). */
+export type AgentControl = Pick<VoiceAgent, 'kind' | 'notify' | 'sendMessage' | 'speakToTransferTarget'>;
+
 /** A voice agent serving one call. Every agent kind implements it. */
 export interface VoiceAgent {
   readonly kind: string;

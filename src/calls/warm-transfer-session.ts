@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { CallTelephony } from './call-control.js';
 import type { LifecycleEventData } from './call-lifecycle.js';
 import type { CloseReason } from './close-reason.js';
-import type { CallInfo, VoiceAgent, WarmTransferRequest } from './voice-agent.js';
+import type { AgentControl, CallInfo, WarmTransferRequest } from './voice-agent.js';
 import { type TransferEventType, warmTransferErrorCode } from './warm-transfer-types.js';
 
 /** A warm transfer started on a call: its id, and its end (the caller bridged, or back with the agent). */
@@ -21,9 +21,8 @@ export interface WarmTransferHost {
   readonly info: CallInfo;
   readonly log: Logger;
   readonly telephony: CallTelephony | undefined;
-  readonly agent: VoiceAgent | undefined;
-  /** Set when the call's media (and agent) is on a media worker: no warm transfer there yet. */
-  readonly mediaWorker?: number | undefined;
+  /** The call's agent, here or on a media worker (its notices and summary then go through the worker channel). */
+  readonly agent: AgentControl | undefined;
   readonly closing: boolean;
   record<K extends TransferEventType>(type: K, data: LifecycleEventData[K]): void;
   close(reason: CloseReason): Promise<void>;
@@ -44,12 +43,6 @@ export function startWarmTransfer(
   const tel = session.telephony;
   if (!tel?.warmTransfer) {
     throw new AppError('a warm transfer needs an ARI call; this call came straight from the dialplan', {
-      code: 'ACTION_UNAVAILABLE',
-      category: 'invalid_request',
-    });
-  }
-  if (session.mediaWorker !== undefined) {
-    throw new AppError('warm transfer is not available yet to calls whose media is on a media worker', {
       code: 'ACTION_UNAVAILABLE',
       category: 'invalid_request',
     });

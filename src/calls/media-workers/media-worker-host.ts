@@ -10,7 +10,7 @@ import { legFormatOf } from '../agents/agent-factory.js';
 import { AudioSocketLeg } from '../audiosocket-leg.js';
 import type { CloseReason } from '../close-reason.js';
 import type { SpeechDetectorFactory } from '../media-leg.js';
-import type { AgentFactory, CallInfo } from '../voice-agent.js';
+import type { AgentFactory, CallInfo, CallNotice } from '../voice-agent.js';
 import { WorkerCallMedia } from './worker-call-media.js';
 
 export interface MediaWorkerHostOptions {
@@ -43,6 +43,8 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   readonly #announced = new Map<string, () => void>();
   readonly #calls = new Map<string, WorkerCallMedia>();
   readonly #actions = new Map<number, { resolve: () => void; reject: (err: AppError) => void }>();
+  /** Summaries being spoken to a warm transfer's person, by the primary's request id. */
+  readonly #speaking = new Map<number, AbortController>();
   #nextAction = 1;
   /** Media counters of the calls that ended here. */
   readonly #ended: MediaTotals = {
@@ -103,20 +105,13 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
       gapFillAfterMs: this.#o.gapFillAfterMs,
       logger: log,
       reports: {
-        connected: (format, agentKind) =>
-          send({ type: 'call.connected', callId, format: { ...format, encoding: 'pcm16' }, agentKind }),
+        connected: (format, agentKind, agentCan) =>
+          send({ type: 'call.connected', callId, format: { ...format, encoding: 'pcm16' }, agentKind, agentCan }),
         active: (agentKind) => send({ type: 'call.active', callId, agentKind }),
         failed: (reason, code, message) => send({ type: 'call.failed', callId, reason, code, message }),
         legClosed: (reason) => send({ type: 'call.legClosed', callId, reason }),
         event: (event, data) => send({ type: 'call.event', callId, event, at: new Date().toISOString(), data }),
         act: (action) => {
-          if (action.type === 'warmTransfer')
-            return Promise.reject(
-              new AppError('warm transfer is not available to calls on media workers yet', {
-                code: 'ACTION_UNAVAILABLE',
-                category: 'invalid_request',
-              }),
-            );
           const actionId = this.#nextAction++;
           return new Promise<void>((resolve, reject) => {
             this.#actions.set(actionId, { resolve, reject });
@@ -158,11 +153,44 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         const pending = this.#actions.get(m.actionId);
         this.#actions.delete(m.actionId);
         if (!pending) return;
-        if (m.error) pending.reject(new AppError(m.error.message, { code: m.error.code, category: 'invalid_request' }));
-        else pending.resolve();
+        if (!m.error) return pending.resolve();
+        const { code, message, details } = m.error;
+        pending.reject(new AppError(message, { code, category: 'invalid_request', ...(details ? { details } : {}) }));
         return;
       }
+      case 'agent.notify':
+        this.#calls.get(m.callId)?.notify(m.notice as CallNotice);
+        return;
+      case 'agent.message':
+        if (!this.#calls.get(m.callId)?.sendMessage(m.text, m.interrupt))
+          this.#o.logger.warn({ callId: m.callId }, 'text message for a call whose agent takes none here: dropped');
+        return;
+      case 'agent.speak':
+        this.#speak(m.callId, m.requestId, m.text);
+        return;
+      case 'agent.speakAbort':
+        this.#speaking.get(m.requestId)?.abort();
+        return;
     }
+  }
+
+  #speak(callId: string, requestId: number, text: string): void {
+    const abort = new AbortController();
+    this.#speaking.set(requestId, abort);
+    const media = this.#calls.get(callId);
+    const spoken = media
+      ? media.speakToTransferTarget(text, abort.signal)
+      : Promise.reject(new AppError('the call has no media here', { code: 'CALL_NOT_FOUND', category: 'not_found' }));
+    spoken
+      .then(
+        () => this.#o.send({ type: 'agent.spoken', callId, requestId }),
+        (err: unknown) => {
+          const code = err instanceof AppError ? err.code : 'ACTION_FAILED';
+          const message = err instanceof Error ? err.message : String(err);
+          this.#o.send({ type: 'agent.spoken', callId, requestId, error: { code, message } });
+        },
+      )
+      .finally(() => this.#speaking.delete(requestId));
   }
 
   /** Ends every call's media (the primary is gone or the worker stops). */

@@ -8,6 +8,7 @@ import type { ToolInvocationResult, ToolInvoker } from '../agents/realtime-tool-
 import type { TranscriptSink, TranscriptTurn } from '../agents/realtime-transcripts.js';
 import type { MediaLegCloseReason } from '../media-leg.js';
 import type { RemoteMedia, RemoteMediaEvents } from '../remote-media.js';
+import type { AgentControl, CallNotice } from '../voice-agent.js';
 import type { CallLatency } from '../turn-latency.js';
 
 /** Longest wait for a worker's answer to `call.close`. */
@@ -39,6 +40,9 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
   readonly #services: AgentServices | undefined;
   /** Aborts the call's tool calls still running when its media ends. */
   readonly #abort = new AbortController();
+  #agent: AgentControl | undefined;
+  readonly #speaking = new Map<number, { resolve: () => void; reject: (err: AppError) => void }>();
+  #nextSpeak = 1;
 
   constructor(
     worker: number,
@@ -57,8 +61,16 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
   receive(m: WorkerCallMessage): void {
     switch (m.type) {
       case 'call.connected':
+        this.#agent = this.#agentControl(m.agentKind, m.agentCan);
         this.emit('connected', m.format as AudioFormat, m.agentKind);
         return;
+      case 'agent.spoken': {
+        const pending = this.#speaking.get(m.requestId);
+        this.#speaking.delete(m.requestId);
+        if (m.error) pending?.reject(new AppError(m.error.message, { code: m.error.code, category: 'application' }));
+        else pending?.resolve();
+        return;
+      }
       case 'call.active':
         this.emit('active', m.agentKind);
         return;
@@ -94,6 +106,58 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
     }
   }
 
+  /** The call's agent on the worker, once its media connected. */
+  get agent(): AgentControl | undefined {
+    return this.#agent;
+  }
+
+  /** The agent as the primary uses it: each use is a message to the worker (only what the agent can do). */
+  #agentControl(kind: string, can: { sendMessage: boolean; speakToTransferTarget: boolean } | undefined): AgentControl {
+    const callId = this.callId;
+    return {
+      kind,
+      notify: (notice: CallNotice) => {
+        this.#send({ type: 'agent.notify', callId, notice });
+      },
+      ...(can?.sendMessage
+        ? {
+            sendMessage: (text: string, options: { interrupt: boolean }) => {
+              this.#send({ type: 'agent.message', callId, text, interrupt: options.interrupt });
+            },
+          }
+        : {}),
+      ...(can?.speakToTransferTarget
+        ? { speakToTransferTarget: (text: string, signal: AbortSignal) => this.#speak(text, signal) }
+        : {}),
+    };
+  }
+
+  #speak(text: string, signal: AbortSignal): Promise<void> {
+    const requestId = this.#nextSpeak++;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#speaking.delete(requestId);
+        this.#send({ type: 'agent.speakAbort', callId: this.callId, requestId });
+        reject(new AppError('speaking the summary was stopped', { code: 'ABORTED', category: 'application' }));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal.removeEventListener('abort', onAbort);
+      this.#speaking.set(requestId, {
+        resolve: () => {
+          done();
+          resolve();
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      });
+      if (this.#gone) return this.#speaking.get(requestId)?.reject(lostError(this.worker));
+      this.#send({ type: 'agent.speak', callId: this.callId, requestId, text });
+    });
+  }
+
   /** Runs a tool call of the worker's agent through the job layer here, and sends its outcome back. */
   #invoke(m: Extract<WorkerCallMessage, { type: 'tool.invoke' }>): void {
     const reply = (result: ToolInvocationResult) =>
@@ -119,6 +183,8 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
     if (this.#gone) return;
     this.#gone = true;
     this.#abort.abort();
+    for (const pending of this.#speaking.values()) pending.reject(lostError(this.worker));
+    this.#speaking.clear();
     this.#closed?.({ workerLost: true });
     this.emit('failed', 'worker_failed', 'MEDIA_WORKER_EXITED', `media worker ${this.worker} exited`);
   }
@@ -148,7 +214,12 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
   }
 }
 
-function errorOf(err: unknown): { code: string; message: string } {
-  if (err instanceof AppError) return { code: err.code, message: err.message };
+function lostError(worker: number): AppError {
+  return new AppError(`media worker ${worker} exited`, { code: 'MEDIA_WORKER_EXITED', category: 'server' });
+}
+
+function errorOf(err: unknown): { code: string; message: string; details?: Record<string, unknown> } {
+  if (err instanceof AppError)
+    return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
   return { code: 'ACTION_FAILED', message: err instanceof Error ? err.message : String(err) };
 }

@@ -10,11 +10,15 @@ import { reportUplinkGap } from '../call-media-watch.js';
 import { MediaBridge } from '../media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from '../media-leg.js';
 import type { CallLatency } from '../turn-latency.js';
-import type { AgentAction, AgentFactory, CallInfo, VoiceAgent } from '../voice-agent.js';
+import type { AgentAction, AgentFactory, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 
 /** What the media plane of one call tells its owner (the primary's `CallSession`, through the worker channel). */
 export interface WorkerCallReports {
-  connected(format: AudioFormat, agentKind: string): void;
+  connected(
+    format: AudioFormat,
+    agentKind: string,
+    can: { sendMessage: boolean; speakToTransferTarget: boolean },
+  ): void;
   active(agentKind: string): void;
   failed(reason: 'agent_failed' | 'agent_rejected', code?: string, message?: string): void;
   legClosed(reason: MediaLegCloseReason): void;
@@ -88,7 +92,10 @@ export class WorkerCallMedia {
     });
     this.#bridge = bridge;
     bridge.start();
-    reports.connected(leg.format, agent.kind);
+    reports.connected(leg.format, agent.kind, {
+      sendMessage: agent.sendMessage !== undefined,
+      speakToTransferTarget: agent.speakToTransferTarget !== undefined,
+    });
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     try {
       await agent.start(
@@ -125,6 +132,29 @@ export class WorkerCallMedia {
 
   setMuted(muted: boolean): void {
     this.#bridge?.setMuted(muted);
+  }
+
+  /** A notice from the call's owner (a warm transfer's steps). */
+  notify(notice: CallNotice): void {
+    this.#agent?.notify(notice);
+  }
+
+  /** A text message from the control plane; false when the agent takes none. */
+  sendMessage(text: string, interrupt: boolean): boolean {
+    if (!this.#agent?.sendMessage) return false;
+    this.#agent.sendMessage(text, { interrupt });
+    return true;
+  }
+
+  /** Has the agent speak a warm transfer's summary to the person; rejects when it cannot. */
+  async speakToTransferTarget(text: string, signal: AbortSignal): Promise<void> {
+    const agent = this.#agent;
+    if (!agent?.speakToTransferTarget)
+      throw new AppError('the agent cannot speak to the transfer target', {
+        code: 'ACTION_UNAVAILABLE',
+        category: 'invalid_request',
+      });
+    await agent.speakToTransferTarget(text, signal);
   }
 
   dtmf(digit: string, durationMs?: number): void {

@@ -38,6 +38,18 @@ const agentAction = z.discriminatedUnion('type', [
   z.object({ type: z.literal('dtmf'), digits: z.string() }),
   z.object({ type: z.literal('mute') }),
   z.object({ type: z.literal('unmute') }),
+  z.object({
+    type: z.literal('warmTransfer'),
+    transfer: z.object({
+      target: z.union([
+        z.object({ context: z.string(), extension: z.string(), priority: z.number().optional() }),
+        z.object({ endpoint: z.string() }),
+      ]),
+      summary: z.string().optional(),
+      prompt: z.array(z.string()).readonly().optional(),
+      reason: z.string().optional(),
+    }),
+  }),
 ]);
 export type WorkerAgentAction = z.infer<typeof agentAction>;
 
@@ -88,8 +100,18 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('call.actionDone'),
     callId,
     actionId: z.number().int(),
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    error: z
+      .object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() })
+      .optional(),
   }),
+  /** A notice for the call's agent (a CallNotice, e.g. a warm transfer's steps). */
+  z.object({ type: z.literal('agent.notify'), callId, notice: z.looseObject({ type: z.string() }) }),
+  /** A text message for the call's agent (`send-message`). */
+  z.object({ type: z.literal('agent.message'), callId, text: z.string(), interrupt: z.boolean() }),
+  /** Have the agent speak `text` to the person a warm transfer reached; answered with `agent.spoken`. */
+  z.object({ type: z.literal('agent.speak'), callId, requestId: z.number().int(), text: z.string() }),
+  /** Stop the `agent.speak` request `requestId` (the transfer moved on or ended). */
+  z.object({ type: z.literal('agent.speakAbort'), callId, requestId: z.number().int() }),
   /** The outcome of a `tool.invoke` (the tool ran as a job in the primary's job layer). */
   z.object({ type: z.literal('tool.result'), callId, requestId: z.number().int(), result: toolResult }),
 ]);
@@ -119,7 +141,14 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   /** The worker is up: its AudioSocket server listens on `audioSocketPort`. */
   z.object({ type: z.literal('ready'), audioSocketPort: z.number().int().positive() }),
   /** The call's AudioSocket connected and its agent is being started. */
-  z.object({ type: z.literal('call.connected'), callId, format: legFormat, agentKind: z.string() }),
+  z.object({
+    type: z.literal('call.connected'),
+    callId,
+    format: legFormat,
+    agentKind: z.string(),
+    /** What the agent takes from the control plane (text messages, speaking a warm transfer's summary). */
+    agentCan: z.object({ sendMessage: z.boolean(), speakToTransferTarget: z.boolean() }).optional(),
+  }),
   /** The agent started: the call is active. */
   z.object({ type: z.literal('call.active'), callId, agentKind: z.string() }),
   /** The agent could not be created or started, or failed later. */
@@ -147,6 +176,13 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   }),
   /** A finished transcript turn of the call's agent. */
   z.object({ type: z.literal('transcript.turn'), callId, turn: transcriptTurn }),
+  /** Answer to `agent.speak`: the summary was spoken, or why not. */
+  z.object({
+    type: z.literal('agent.spoken'),
+    callId,
+    requestId: z.number().int(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
   /** Answer to `call.close`: the media is released. Turn latency as measured by the worker's bridge. */
   z.object({ type: z.literal('call.closed'), callId, latency: z.unknown().optional() }),
 ]);
