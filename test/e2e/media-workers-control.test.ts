@@ -110,7 +110,9 @@ describe('commands reach calls whose media and agent are on media workers', () =
     };
     rt = await startRealtimeHarness({
       agent: {
-        builtinTools: { warmTransfer: { destinations: { billing: { endpoint: PERSON, description: 'billing team' } } } },
+        builtinTools: {
+          warmTransfer: { destinations: { billing: { endpoint: PERSON, description: 'billing team' } } },
+        },
       },
       sim: { script },
       useServiceFactory: true,
@@ -142,7 +144,7 @@ describe('commands reach calls whose media and agent are on media workers', () =
         e.type === 'response.create' &&
         (e.event.response as { metadata?: { purpose?: string } } | undefined)?.metadata?.purpose === 'transfer-summary',
     );
-    expect((create?.event.response as { instructions: string }).instructions).toContain(SUMMARY);
+    expect((create!.event.response as { instructions: string }).instructions).toContain(SUMMARY);
     expect(voicedMs(rt.h, 8000)).toBeGreaterThanOrEqual(300 + SUMMARY_AUDIO_MS);
     const person = rt.h.sim.channels().find((c) => c.id !== caller.id)!;
     await waitFor(() => rt!.h.sim.bridges()[0]?.channels.length === 2, WAIT_MS, 'caller and person bridged');

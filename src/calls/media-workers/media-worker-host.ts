@@ -153,7 +153,10 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         const pending = this.#actions.get(m.actionId);
         this.#actions.delete(m.actionId);
         if (!pending) return;
-        if (!m.error) return pending.resolve();
+        if (!m.error) {
+          pending.resolve();
+          return;
+        }
         const { code, message, details } = m.error;
         pending.reject(new AppError(message, { code, category: 'invalid_request', ...(details ? { details } : {}) }));
         return;
