@@ -3,10 +3,10 @@ import { mediaKindOf } from '../media-path.js';
 
 /**
  * Why a route cannot run on media workers yet, or undefined when it can. Workers carry AudioSocket media and the
- * agents that need nothing of the primary but the channel: echo, native websocket, twilio and OpenAI Realtime (its
- * tool calls and transcripts go to the primary's job layer through the channel). Pipecat (transcripts), WebRTC and
- * dial-in agents (the HTTP server), and chan_websocket and RTP media, and answering-machine detection, are not
- * carried by workers yet.
+ * agents that need nothing of the primary but the channel: echo, native and Pipecat websocket, twilio and OpenAI
+ * Realtime (tool calls and transcripts go to the primary's job layer and transcript store through the channel).
+ * WebRTC and dial-in agents (the HTTP server), chan_websocket and RTP media, and answering-machine detection, are
+ * not carried by workers yet.
  */
 export function mediaWorkerRefusal(route: Route): string | undefined {
   const media = mediaKindOf(route);
@@ -14,7 +14,7 @@ export function mediaWorkerRefusal(route: Route): string | undefined {
   if (route.amd) return 'answering-machine detection (amd) does not run on media workers yet';
   const agent = route.agent;
   if (agent.kind === 'echo' || agent.kind === 'twilio' || agent.kind === 'openai-realtime') return undefined;
-  if (agent.kind === 'websocket' && agent.dialect === 'native') return undefined;
+  if (agent.kind === 'websocket' && (agent.dialect === 'native' || agent.dialect === 'pipecat')) return undefined;
   const kind = agent.kind === 'websocket' ? `websocket (${agent.dialect})` : agent.kind;
-  return `agent kind ${kind} does not run on media workers yet (echo, websocket native, twilio and openai-realtime do)`;
+  return `agent kind ${kind} does not run on media workers yet (echo, websocket native and pipecat, twilio and openai-realtime do)`;
 }
