@@ -3,11 +3,13 @@ import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { createApp } from '../../src/app.js';
+import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import { pcmSamples } from '../../src/audio/format.js';
 import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
+import { type NativeEchoAgent, startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { type ApiEnv, control, reader, startApiEnv } from '../integration/http/http-test-env.js';
 import { startTestApp } from '../support/app-harness.js';
@@ -81,7 +83,10 @@ describe('media workers against the simulated Asterisk', () => {
   let h: AriHarness | undefined;
   let env: ApiEnv | undefined;
   let direct: App | undefined;
+  let agent: NativeEchoAgent | undefined;
   afterEach(async () => {
+    await agent?.close();
+    agent = undefined;
     await h?.stop();
     await env?.close();
     await direct?.stop(1000);
@@ -258,6 +263,59 @@ describe('media workers against the simulated Asterisk', () => {
     expect(sessions.map((s) => s.endSummary?.reason)).toEqual(Array(4).fill('caller_hangup'));
     expect(direct.registry.size).toBe(0);
     await waitFor(() => pool.workers.every((w) => w.calls === 0), WAIT_MS, 'workers idle');
+  }, 120_000);
+
+  it('2 workers: the dead-leg watchdog ends a call whose caller media stopped and channel is gone (media_timeout)', async () => {
+    h = await startAriHarness({ DEFAULT_AGENT: 'echo', MEDIA_WORKERS: '2', MEDIA_SILENCE_CHECK_MS: '1000' });
+    const { app, sim, media } = h;
+    const pool = app.mediaWorkers!;
+    const [quiet, talking] = await placeCalls(app, sim, media, 2);
+    expect(pool.workerOf(quiet!.callId)).not.toBe(pool.workerOf(talking!.callId));
+    const session = app.registry.get(quiet!.callId)!;
+    const events: CallLifecycleEvent[] = [];
+    session.on('event', (e) => events.push(e));
+    // Asterisk goes quiet on the worker's leg, and the caller channel's end is lost (no events).
+    quiet!.media.stopSendingFor(60_000);
+    await waitFor(() => quiet!.media.wireGapActive, WAIT_MS, 'quiet on the wire');
+    // While the channel exists the call is kept through a check (the primary asks ARI).
+    await waitFor(() => h!.logs.raw.some((l) => l.includes('still up in Asterisk')), WAIT_MS, 'first check keeps it');
+    expect(session.closing).toBe(false);
+    expect(sim.forgetChannel(quiet!.caller.id)).toBe(true);
+    await session.done;
+    expect(session.endSummary?.reason).toBe('media_timeout');
+    expect(events.find((e) => e.type === 'media.timeout')?.data).toMatchObject({
+      cause: 'channel_gone',
+      liveness: { kind: 'gone', channel: 'caller' },
+    });
+    await waitFor(() => quiet!.mediaClosed(), WAIT_MS, 'the worker closed the dead leg');
+    // The other call, on the other worker, talks on.
+    expect(app.registry.get(talking!.callId)?.state).toBe('active');
+    const mark = talking!.media.received.length;
+    await waitFor(() => hearsOwnEcho(talking!.media, talking!.freq, mark), WAIT_MS, 'the other call still echoes');
+    await talking!.caller.hangup();
+    await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
+  }, 120_000);
+
+  it('2 workers: a native agent on a worker gets the hang-up cause Asterisk gave in its hangup event', async () => {
+    agent = await startNativeEchoAgent({ mode: 'echo', secret: 'agent-secret' });
+    h = await startAriHarness(
+      { AGENT_SECRET: 'agent-secret', MEDIA_WORKERS: '2' },
+      {
+        routesJson: {
+          routes: [{ name: 'native', agent: { kind: 'websocket', url: agent.url, secretEnv: 'AGENT_SECRET' } }],
+        },
+      },
+    );
+    h.sim.setEndpointBehaviour('PJSIP/trunk', 'answer', { ringMs: 50 });
+    const r = await h.app.stasis!.originate({ endpoint: 'PJSIP/trunk', route: h.app.routes.byName('native')! });
+    const s = await agent.waitForSession(0);
+    await s.waitForEvent('answer');
+    expect(h.app.mediaWorkers!.workerOf(r.callId)).toBeDefined();
+    // The callee hangs up: Asterisk reports the channel destroyed with cause 16 (normal clearing).
+    const callee = h.sim.channel(h.app.registry.get(r.callId)!.info.channelId!)!;
+    await callee.hangup();
+    expect(await s.waitForEvent('hangup')).toMatchObject({ initiator: 'caller', reason: 'caller_hangup', cause: 16 });
+    await waitFor(() => h!.app.registry.size === 0, WAIT_MS, 'no live calls');
   }, 120_000);
 
   it('refuses at start a route that cannot run on workers yet, naming it', () => {

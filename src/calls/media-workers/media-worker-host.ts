@@ -8,7 +8,7 @@ import type { AdmissionDecision, AudioSocketAdmission } from '../../transports/a
 import type { AudioSocketConnection } from '../../transports/audiosocket/audiosocket-connection.js';
 import { legFormatOf } from '../agents/agent-factory.js';
 import { AudioSocketLeg } from '../audiosocket-leg.js';
-import type { CloseReason } from '../close-reason.js';
+import type { CloseReason, HangupInitiator } from '../close-reason.js';
 import type { SpeechDetectorFactory } from '../media-leg.js';
 import type { AgentFactory, CallInfo } from '../voice-agent.js';
 import { WorkerCallMedia } from './worker-call-media.js';
@@ -108,6 +108,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         active: (agentKind) => send({ type: 'call.active', callId, agentKind }),
         failed: (reason, code, message) => send({ type: 'call.failed', callId, reason, code, message }),
         legClosed: (reason) => send({ type: 'call.legClosed', callId, reason }),
+        uplinkSilence: (silentMs) => send({ type: 'call.uplinkSilence', callId, silentMs }),
         event: (event, data) => send({ type: 'call.event', callId, event, at: new Date().toISOString(), data }),
         act: (action) => {
           if (action.type === 'warmTransfer')
@@ -152,7 +153,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         this.#calls.get(m.callId)?.dtmf(m.digit, m.durationMs);
         return;
       case 'call.close':
-        this.#close(m.callId, m.reason as CloseReason, m.initiator, m.hangupLeg);
+        this.#close(m.callId, m.reason as CloseReason, m.initiator, m.hangupLeg, m.cause);
         return;
       case 'call.actionDone': {
         const pending = this.#actions.get(m.actionId);
@@ -170,11 +171,11 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
     await Promise.all([...this.#calls.keys()].map((id) => this.#close(id, reason, 'system', true)));
   }
 
-  async #close(callId: string, reason: CloseReason, initiator: 'caller' | 'agent' | 'system', hangup: boolean) {
+  async #close(callId: string, reason: CloseReason, initiator: HangupInitiator, hangup: boolean, cause?: number) {
     for (const [uuid, e] of this.#expected) if (e.info.callId === callId) this.#expected.delete(uuid);
     const media = this.#calls.get(callId);
     this.#calls.delete(callId);
-    const result = media ? await media.close(reason, initiator, hangup) : {};
+    const result = media ? await media.close(reason, initiator, hangup, cause) : {};
     if (media) addMediaTotals(this.#ended, media.totals());
     this.#o.send({ type: 'call.closed', callId, ...(result.latency ? { latency: result.latency } : {}) });
   }

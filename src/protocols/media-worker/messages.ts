@@ -61,6 +61,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     reason: z.string(),
     initiator: z.enum(['caller', 'agent', 'system']),
     hangupLeg: z.boolean(),
+    /** The hang-up cause Asterisk gave (Q.850), when it gave one: the agent's `hangup` event carries it. */
+    cause: z.number().int().optional(),
   }),
   /** The result of a `call.action` the worker asked for. */
   z.object({
@@ -73,6 +75,9 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
 const count = z.number().nonnegative();
+
+/** How often a worker reports a caller's continuing silence on the wire (`call.uplinkSilence`). */
+export const UPLINK_SILENCE_REPORT_MS = 250;
 
 /** A worker's running totals (all calls it carried, ended ones included), for the primary's `/metrics`. */
 export const workerStatsSchema = z.object({
@@ -109,6 +114,11 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   }),
   /** The AudioSocket leg closed on its own (MediaLegCloseReason). */
   z.object({ type: z.literal('call.legClosed'), callId, reason: z.string() }),
+  /**
+   * The caller has sent no audio on the wire for `silentMs` (the dead-leg watchdog in the primary decides): sent
+   * while that lasts, every `UPLINK_SILENCE_REPORT_MS`, and once with 0 when audio resumes after such a report.
+   */
+  z.object({ type: z.literal('call.uplinkSilence'), callId, silentMs: z.number().nonnegative() }),
   /** A lifecycle event to record on the call (media gaps and the like). */
   z.object({ type: z.literal('call.event'), callId, event: z.string(), at: z.string(), data: z.unknown() }),
   /** The agent asks for an action; answered with `call.actionDone`. */
