@@ -17,6 +17,8 @@ export interface RemoteMediaEvents {
   active: [agentKind: string];
   /** The agent could not start or failed; `code` and `message` when there is something to record. */
   failed: [reason: 'agent_failed' | 'agent_rejected' | 'worker_failed', code?: string, message?: string];
+  /** The worker could not set up the media leg (the call fails as an Asterisk set-up failure would). */
+  mediaFailed: [code: string, message: string];
   /** The media leg closed on its own. */
   legClosed: [reason: MediaLegCloseReason];
   /** The caller has sent no audio on the wire for `silentMs` (0: audio resumed). */
@@ -113,6 +115,12 @@ export function followRemoteMedia(
   media.on('failed', (reason, code, message) => {
     if (code && !call.closing) call.record('agent.failed', { code, message: message ?? code });
     void call.close(reason);
+  });
+  media.on('mediaFailed', (code, message) => {
+    if (call.closing) return;
+    call.log.error({ code, message }, 'setting up the call media on its media worker failed');
+    call.record('ari.failed', { message });
+    void call.close('ari_failure');
   });
   media.on('legClosed', onLegClose);
   // The worker's records (media gaps) are the call's, recorded as they arrive.

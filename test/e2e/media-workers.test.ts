@@ -15,6 +15,11 @@ import { type ApiEnv, control, reader, startApiEnv } from '../integration/http/h
 import { startTestApp } from '../support/app-harness.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
+import {
+  type ChanWebSocketHarness,
+  startChanWebSocketHarness,
+  websocketRoutes,
+} from '../support/chan-websocket-harness.js';
 import { until, waitFor } from '../support/wait.js';
 
 /** Worker processes start under tsx on a shared machine: generous waits, no timing assertions. */
@@ -84,7 +89,10 @@ describe('media workers against the simulated Asterisk', () => {
   let env: ApiEnv | undefined;
   let direct: App | undefined;
   let agent: NativeEchoAgent | undefined;
+  let ws: ChanWebSocketHarness | undefined;
   afterEach(async () => {
+    await ws?.stop();
+    ws = undefined;
     await agent?.close();
     agent = undefined;
     await h?.stop();
@@ -318,12 +326,54 @@ describe('media workers against the simulated Asterisk', () => {
     await waitFor(() => h!.app.registry.size === 0, WAIT_MS, 'no live calls');
   }, 120_000);
 
+  it('2 workers: chan_websocket calls spread over both; each worker connects its own media socket and echoes', async () => {
+    ws = await startChanWebSocketHarness(
+      { MEDIA_WORKERS: '2' },
+      { routesJson: websocketRoutes({ kind: 'echo' }, { audioFormat: 'slin16' }) },
+    );
+    const pool = ws.app.mediaWorkers!;
+    const freqs = FREQS.slice(0, 4);
+    const callers: SimulatedChannel[] = [];
+    for (const [i, freq] of freqs.entries()) {
+      const samples = generateTone({ rate: 16000, freq, amplitude: LEVEL, ms: 1000 });
+      callers.push(
+        await ws.sim.placeInboundCall({ caller: `+49302${i}`, audio: { type: 'samples', samples, loop: true } }),
+      );
+      await waitFor(() => ws!.media.length === i + 1, WAIT_MS, `media socket of call ${i}`);
+      await waitFor(() => ws!.app.registry.get(callers[i]!.id)?.state === 'active', WAIT_MS, `call ${i} active`);
+    }
+    const callIds = callers.map((c) => ws!.app.registry.get(c.id)!.id);
+    expect(pool.workers.map((w) => w.calls)).toEqual([2, 2]);
+    expect(new Set(callIds.map((id) => pool.workerOf(id)))).toEqual(new Set([0, 1]));
+    // The primary holds no media of them: no local bridge in any session.
+    for (const c of callers) expect(ws.app.registry.get(c.id)?.bridge).toBeUndefined();
+    for (const [i, freq] of freqs.entries()) {
+      const conn = ws.media[i]!;
+      const heard = () => trimSilence(pcmSamples(Buffer.concat(conn.played.map((f) => f.data))));
+      const tone = generateTone({ rate: 16000, freq, amplitude: LEVEL, ms: 200 });
+      await waitFor(
+        () => {
+          const m = toneWindowMatch(heard(), 16000, freq, rmsDbfs(tone));
+          return m.windows >= 10 && m.share >= 0.9;
+        },
+        WAIT_MS,
+        `echo at ${freq} Hz`,
+      );
+      expect(conn.format).toBe('slin16');
+      expect(conn.violations).toEqual([]);
+    }
+    for (const c of callers) await c.hangup();
+    await waitFor(() => ws!.app.registry.size === 0, WAIT_MS, 'no live calls');
+    await waitFor(() => ws!.sim.channels().length === 0 && ws!.sim.bridges().length === 0, WAIT_MS, 'nothing left');
+    expect(pool.workers.map((w) => w.calls)).toEqual([0, 0]);
+  }, 120_000);
+
   it('refuses at start a route that cannot run on workers yet, naming it', () => {
-    const routes = [{ name: 'ws-media', match: {}, media: 'websocket', agent: { kind: 'echo' } }];
+    const routes = [{ name: 'rtp-media', match: {}, media: 'rtp', agent: { kind: 'echo' } }];
     const config = loadConfig({
       env: { MEDIA_WORKERS: '2', ROUTES_FILE: 'routes.json', VAD: 'off', HTTP_ENABLED: 'false' },
       readFile: () => JSON.stringify({ routes }),
     });
-    expect(() => createApp(config)).toThrow(/MEDIA_WORKERS=2: route "ws-media": media "websocket"/);
+    expect(() => createApp(config)).toThrow(/MEDIA_WORKERS=2: route "rtp-media": media "rtp"/);
   });
 });

@@ -48,6 +48,9 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
       case 'call.failed':
         this.emit('failed', m.reason, m.code, m.message);
         return;
+      case 'call.mediaFailed':
+        this.emit('mediaFailed', m.code, m.message);
+        return;
       case 'call.legClosed':
         this.emit('legClosed', m.reason as MediaLegCloseReason);
         return;

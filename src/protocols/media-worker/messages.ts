@@ -52,6 +52,16 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
    * `raw` is every byte the primary read from it (base64, the UUID frame included).
    */
   z.object({ type: z.literal('call.adopt'), uuid: z.uuid(), info: workerCallInfoSchema, raw: z.base64() }),
+  /**
+   * A Stasis call on a `media: websocket` route: connect to Asterisk's chan_websocket media socket `connectionId`
+   * (server mode, on the ARI host), wait for MEDIA_START and run the call's media on it.
+   */
+  z.object({
+    type: z.literal('call.connectWebSocket'),
+    info: workerCallInfoSchema,
+    connectionId: z.string().min(1),
+    format: z.enum(['slin', 'slin16']),
+  }),
   z.object({ type: z.literal('call.mute'), callId, muted: z.boolean() }),
   z.object({ type: z.literal('call.dtmf'), callId, digit: z.string(), durationMs: z.number().optional() }),
   /** End the call's media: agent, bridge and leg (`hangup`: send the AudioSocket hangup, else just close). */
@@ -112,6 +122,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     code: z.string().optional(),
     message: z.string().optional(),
   }),
+  /** The worker could not set up the call's media leg (chan_websocket connect or MEDIA_START failed). */
+  z.object({ type: z.literal('call.mediaFailed'), callId, code: z.string(), message: z.string() }),
   /** The AudioSocket leg closed on its own (MediaLegCloseReason). */
   z.object({ type: z.literal('call.legClosed'), callId, reason: z.string() }),
   /**
