@@ -216,6 +216,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
             config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
           uuidTtlMs: config.audiosocket.uuidTtlMs,
           placeMedia: mediaWorkers ? (session, uuid) => mediaWorkers.place(session, uuid) : undefined,
+          placeWebSocketMedia: mediaWorkers?.placeWebSocket.bind(mediaWorkers),
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,

@@ -53,6 +53,13 @@ async function runWorker(
     playoutMaxMs: config.playout.maxMs,
     agentConnectTimeoutMs: config.agent.connectTimeoutMs,
     gapFillAfterMs: config.mediaSilence.gapFillAfterMs,
+    websocketMedia: {
+      asteriskHttpUrl: config.ari?.url ?? '',
+      pacing: config.chanWebSocket.pacing,
+      leadMs: config.chanWebSocket.leadMs,
+      controlFormat: config.chanWebSocket.controlFormat,
+      timeoutMs: config.ari?.requestTimeoutMs ?? 5000,
+    },
     send: (m) => channel.send(m),
     logger,
   });

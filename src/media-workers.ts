@@ -31,7 +31,7 @@ export function createMediaWorkers(
   if (injectedAgents) throw fail('agents injected into the process cannot run on media workers');
   const fallback = defaultRouteOf(config);
   for (const route of [...config.routes, ...(fallback ? [fallback] : [])]) {
-    const why = mediaWorkerRefusal(route as Parameters<typeof mediaWorkerRefusal>[0]);
+    const why = mediaWorkerRefusal(route as Parameters<typeof mediaWorkerRefusal>[0], !!config.chanWebSocket.client);
     if (why) throw fail(`route "${route.name}": ${why}`);
   }
   const entry = new URL(import.meta.url.endsWith('.ts') ? './media-worker.ts' : './media-worker.js', import.meta.url);

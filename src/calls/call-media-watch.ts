@@ -47,11 +47,24 @@ export function watchCallSilence(
   tel: CallTelephony | undefined,
   clock: MediaClock,
 ): { watchdog: SilenceWatchdog; unsubscribe: () => void } {
+  const watchdog = silenceWatchdog(call, silence, tel);
+  return { watchdog, unsubscribe: clock.subscribe(() => watchdog.tick(bridge.uplinkSilentMs)) };
+}
+
+/**
+ * The call's dead-leg watchdog, to be fed its caller's silence on the wire (`tick`): by the media clock for a local
+ * leg, by the media worker's reports for a call on a worker. It ends the call (`media_timeout`) and records why.
+ */
+export function silenceWatchdog(
+  call: WatchedCall,
+  silence: { readonly ariCheckAfterMs: number; readonly directLimitMs: number },
+  tel: CallTelephony | undefined,
+): SilenceWatchdog {
   const liveness = tel?.liveness?.bind(tel);
   const rule: SilenceRule = liveness
     ? { kind: 'ari', checkAfterMs: silence.ariCheckAfterMs }
     : { kind: 'limit', limitMs: silence.directLimitMs };
-  const watchdog = new SilenceWatchdog({
+  return new SilenceWatchdog({
     rule,
     ...(liveness ? { probe: liveness } : {}),
     onChecked: (l, silentMs) =>
@@ -68,5 +81,4 @@ export function watchCallSilence(
       void call.close('media_timeout');
     },
   });
-  return { watchdog, unsubscribe: clock.subscribe(() => watchdog.tick(bridge.uplinkSilentMs)) };
 }

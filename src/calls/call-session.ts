@@ -253,7 +253,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (this.#state !== 'new' || this.#remote)
       throw new AppError('call already has media', { code: 'CALL_MEDIA_ATTACHED', category: 'conflict' });
     this.#remote = media;
-    followRemoteMedia(media, this, (state) => this.#setState(state), this.#onLegClose);
+    followRemoteMedia(media, this, (state) => this.#setState(state), this.#onLegClose, this.#o);
   }
 
   /** Delivers a DTMF digit from the telephony side (ARI) to the agent. */
@@ -339,7 +339,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       () => this.#agent?.close(reason, initiator, this.#hangupCause.cause),
       async () => {
         this.#remote?.off('legClosed', this.#onLegClose);
-        if (this.#remote) remoteEnd = await closeRemoteMedia(this.#remote, reason, initiator);
+        if (this.#remote) remoteEnd = await closeRemoteMedia(this.#remote, reason, initiator, this.#hangupCause.cause);
       },
       () => {
         const tel = this.#o.telephony;

@@ -48,6 +48,8 @@ export interface StasisControllerOptions {
   /** Places AudioSocket media on a media worker (see `AudioSocketMediaPathOptions.placeMedia`); unset: here. */
   placeMedia?: ((session: CallSession, uuid: string) => string) | undefined;
   uuidTtlMs: number;
+  /** Places chan_websocket media on a media worker (see `WebSocketMediaPathOptions.placeWebSocketMedia`). */
+  placeWebSocketMedia?: ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => void) | undefined;
   /** chan_websocket settings for routes with `media: websocket`; such calls are refused without it. */
   websocketMedia?: WebSocketMediaOptions | undefined;
   /** RTP settings for routes with `media: rtp`; such calls are refused without them. */

@@ -3,16 +3,23 @@ import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { createApp } from '../../src/app.js';
+import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import { pcmSamples } from '../../src/audio/format.js';
 import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
+import { type NativeEchoAgent, startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
 import { dialAudioSocket, type SimulatedAudioSocketCall } from '../../src/simulator/audiosocket-dialer.js';
 import { type ApiEnv, control, reader, startApiEnv } from '../integration/http/http-test-env.js';
 import { startTestApp } from '../support/app-harness.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
+import {
+  type ChanWebSocketHarness,
+  startChanWebSocketHarness,
+  websocketRoutes,
+} from '../support/chan-websocket-harness.js';
 import { until, waitFor } from '../support/wait.js';
 
 /** Worker processes start under tsx on a shared machine: generous waits, no timing assertions. */
@@ -81,7 +88,13 @@ describe('media workers against the simulated Asterisk', () => {
   let h: AriHarness | undefined;
   let env: ApiEnv | undefined;
   let direct: App | undefined;
+  let agent: NativeEchoAgent | undefined;
+  let ws: ChanWebSocketHarness | undefined;
   afterEach(async () => {
+    await ws?.stop();
+    ws = undefined;
+    await agent?.close();
+    agent = undefined;
     await h?.stop();
     await env?.close();
     await direct?.stop(1000);
@@ -255,12 +268,107 @@ describe('media workers against the simulated Asterisk', () => {
     await waitFor(() => pool.workers.every((w) => w.calls === 0), WAIT_MS, 'workers idle');
   }, 120_000);
 
+  it('2 workers: the dead-leg watchdog ends a call whose caller media stopped and channel is gone (media_timeout)', async () => {
+    h = await startAriHarness({ DEFAULT_AGENT: 'echo', MEDIA_WORKERS: '2', MEDIA_SILENCE_CHECK_MS: '1000' });
+    const { app, sim, media } = h;
+    const pool = app.mediaWorkers!;
+    const [quiet, talking] = await placeCalls(app, sim, media, 2);
+    expect(pool.workerOf(quiet!.callId)).not.toBe(pool.workerOf(talking!.callId));
+    const session = app.registry.get(quiet!.callId)!;
+    const events: CallLifecycleEvent[] = [];
+    session.on('event', (e) => events.push(e));
+    // Asterisk goes quiet on the worker's leg, and the caller channel's end is lost (no events).
+    quiet!.media.stopSendingFor(60_000);
+    await waitFor(() => quiet!.media.wireGapActive, WAIT_MS, 'quiet on the wire');
+    // While the channel exists the call is kept through a check (the primary asks ARI).
+    await waitFor(() => h!.logs.raw.some((l) => l.includes('still up in Asterisk')), WAIT_MS, 'first check keeps it');
+    expect(session.closing).toBe(false);
+    expect(sim.forgetChannel(quiet!.caller.id)).toBe(true);
+    await session.done;
+    expect(session.endSummary?.reason).toBe('media_timeout');
+    expect(events.find((e) => e.type === 'media.timeout')?.data).toMatchObject({
+      cause: 'channel_gone',
+      liveness: { kind: 'gone', channel: 'caller' },
+    });
+    await waitFor(() => quiet!.mediaClosed(), WAIT_MS, 'the worker closed the dead leg');
+    // The other call, on the other worker, talks on.
+    expect(app.registry.get(talking!.callId)?.state).toBe('active');
+    const mark = talking!.media.received.length;
+    await waitFor(() => hearsOwnEcho(talking!.media, talking!.freq, mark), WAIT_MS, 'the other call still echoes');
+    await talking!.caller.hangup();
+    await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
+  }, 120_000);
+
+  it('2 workers: a native agent on a worker gets the hang-up cause Asterisk gave in its hangup event', async () => {
+    agent = await startNativeEchoAgent({ mode: 'echo', secret: 'agent-secret' });
+    h = await startAriHarness(
+      { AGENT_SECRET: 'agent-secret', MEDIA_WORKERS: '2' },
+      {
+        routesJson: {
+          routes: [{ name: 'native', agent: { kind: 'websocket', url: agent.url, secretEnv: 'AGENT_SECRET' } }],
+        },
+      },
+    );
+    h.sim.setEndpointBehaviour('PJSIP/trunk', 'answer', { ringMs: 50 });
+    const r = await h.app.stasis!.originate({ endpoint: 'PJSIP/trunk', route: h.app.routes.byName('native')! });
+    const s = await agent.waitForSession(0);
+    await s.waitForEvent('answer');
+    expect(h.app.mediaWorkers!.workerOf(r.callId)).toBeDefined();
+    // The callee hangs up: Asterisk reports the channel destroyed with cause 16 (normal clearing).
+    const callee = h.sim.channel(h.app.registry.get(r.callId)!.info.channelId!)!;
+    await callee.hangup();
+    expect(await s.waitForEvent('hangup')).toMatchObject({ initiator: 'caller', reason: 'caller_hangup', cause: 16 });
+    await waitFor(() => h!.app.registry.size === 0, WAIT_MS, 'no live calls');
+  }, 120_000);
+
+  it('2 workers: chan_websocket calls spread over both; each worker connects its own media socket and echoes', async () => {
+    ws = await startChanWebSocketHarness(
+      { MEDIA_WORKERS: '2' },
+      { routesJson: websocketRoutes({ kind: 'echo' }, { audioFormat: 'slin16' }) },
+    );
+    const pool = ws.app.mediaWorkers!;
+    const freqs = FREQS.slice(0, 4);
+    const callers: SimulatedChannel[] = [];
+    for (const [i, freq] of freqs.entries()) {
+      const samples = generateTone({ rate: 16000, freq, amplitude: LEVEL, ms: 1000 });
+      callers.push(
+        await ws.sim.placeInboundCall({ caller: `+49302${i}`, audio: { type: 'samples', samples, loop: true } }),
+      );
+      await waitFor(() => ws!.media.length === i + 1, WAIT_MS, `media socket of call ${i}`);
+      await waitFor(() => ws!.app.registry.get(callers[i]!.id)?.state === 'active', WAIT_MS, `call ${i} active`);
+    }
+    const callIds = callers.map((c) => ws!.app.registry.get(c.id)!.id);
+    expect(pool.workers.map((w) => w.calls)).toEqual([2, 2]);
+    expect(new Set(callIds.map((id) => pool.workerOf(id)))).toEqual(new Set([0, 1]));
+    // The primary holds no media of them: no local bridge in any session.
+    for (const c of callers) expect(ws.app.registry.get(c.id)?.bridge).toBeUndefined();
+    for (const [i, freq] of freqs.entries()) {
+      const conn = ws.media[i]!;
+      const heard = () => trimSilence(pcmSamples(Buffer.concat(conn.played.map((f) => f.data))));
+      const tone = generateTone({ rate: 16000, freq, amplitude: LEVEL, ms: 200 });
+      await waitFor(
+        () => {
+          const m = toneWindowMatch(heard(), 16000, freq, rmsDbfs(tone));
+          return m.windows >= 10 && m.share >= 0.9;
+        },
+        WAIT_MS,
+        `echo at ${freq} Hz`,
+      );
+      expect(conn.format).toBe('slin16');
+      expect(conn.violations).toEqual([]);
+    }
+    for (const c of callers) await c.hangup();
+    await waitFor(() => ws!.app.registry.size === 0, WAIT_MS, 'no live calls');
+    await waitFor(() => ws!.sim.channels().length === 0 && ws!.sim.bridges().length === 0, WAIT_MS, 'nothing left');
+    expect(pool.workers.map((w) => w.calls)).toEqual([0, 0]);
+  }, 120_000);
+
   it('refuses at start a route that cannot run on workers yet, naming it', () => {
-    const routes = [{ name: 'ws-media', match: {}, media: 'websocket', agent: { kind: 'echo' } }];
+    const routes = [{ name: 'rtp-media', match: {}, media: 'rtp', agent: { kind: 'echo' } }];
     const config = loadConfig({
       env: { MEDIA_WORKERS: '2', ROUTES_FILE: 'routes.json', VAD: 'off', HTTP_ENABLED: 'false' },
       readFile: () => JSON.stringify({ routes }),
     });
-    expect(() => createApp(config)).toThrow(/MEDIA_WORKERS=2: route "ws-media": media "websocket"/);
+    expect(() => createApp(config)).toThrow(/MEDIA_WORKERS=2: route "rtp-media": media "rtp"/);
   });
 });

@@ -3,6 +3,7 @@ import type { ChanWebSocketConnection } from '../../transports/chan-websocket/ch
 import { connectChanWebSocket } from '../../transports/chan-websocket/connect-chan-websocket.js';
 import { ADD_CHANNEL_RETRY, addChannelWhenInStasis, whileLive } from '../ari-setup.js';
 import { ChanWebSocketLeg, chanWebSocketAudioFormat } from '../chan-websocket-leg.js';
+import type { CallSession } from '../call-session.js';
 import type { MediaPathCall, MediaPathSetup } from '../media-path.js';
 import type { MediaPathAri } from '../stasis-ari.js';
 import type { WebSocketMediaOptions } from '../websocket-media-setup.js';
@@ -12,9 +13,17 @@ export interface WebSocketMediaPathOptions {
   readonly app: string;
   /** chan_websocket settings; without them calls on `media: websocket` routes fail with `MEDIA_PATH_UNAVAILABLE`. */
   readonly websocketMedia: WebSocketMediaOptions | undefined;
+  /**
+   * Puts the call's chan_websocket media on a media worker (MEDIA_WORKERS > 0, server connections only): attaches
+   * its remote media and has the worker connect to `connectionId`. Unset: this process connects.
+   */
+  readonly placeWebSocketMedia?:
+    | ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => void)
+    | undefined;
 }
 
-function waitForStart(conn: ChanWebSocketConnection, signal: AbortSignal): Promise<void> {
+/** Resolves once the connection's MEDIA_START arrived (rejects when it closes first or `signal` aborts). */
+export function waitForStart(conn: ChanWebSocketConnection, signal: AbortSignal): Promise<void> {
   if (conn.mediaStart) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
@@ -92,6 +101,16 @@ export class WebSocketMediaPath implements MediaPathSetup {
       const signal = () => AbortSignal.any([abort.signal, AbortSignal.timeout(options.timeoutMs)]);
       const inStasis = call.stasisStarted(media.id, signal());
       inStasis.catch(() => undefined);
+      const place = client ? undefined : this.#o.placeWebSocketMedia;
+      if (place) {
+        // The worker connects and waits for MEDIA_START; the channel joins the bridge from here.
+        place(session, connectionId, format);
+        await inStasis;
+        if (session.closing) return;
+        await addChannelWhenInStasis(ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: abort.signal });
+        session.record('media.requested', { bridge: bridgeId, mediaChannel: media.id, format, connectionId });
+        return;
+      }
       const conn = client
         ? await client.incoming.wait(media.id, signal())
         : await connectChanWebSocket({

@@ -8,8 +8,12 @@ import type { AdmissionDecision, AudioSocketAdmission } from '../../transports/a
 import type { AudioSocketConnection } from '../../transports/audiosocket/audiosocket-connection.js';
 import { legFormatOf } from '../agents/agent-factory.js';
 import { AudioSocketLeg } from '../audiosocket-leg.js';
-import type { CloseReason } from '../close-reason.js';
-import type { SpeechDetectorFactory } from '../media-leg.js';
+import type { CloseReason, HangupInitiator } from '../close-reason.js';
+import type { MediaLeg, SpeechDetectorFactory } from '../media-leg.js';
+import { ChanWebSocketLeg, chanWebSocketAudioFormat } from '../chan-websocket-leg.js';
+import { waitForStart } from '../media-paths/websocket-media-path.js';
+import type { WebSocketMediaOptions } from '../websocket-media-setup.js';
+import { connectChanWebSocket } from '../../transports/chan-websocket/connect-chan-websocket.js';
 import type { AgentFactory, CallInfo, CallNotice } from '../voice-agent.js';
 import { WorkerCallMedia } from './worker-call-media.js';
 
@@ -24,9 +28,17 @@ export interface MediaWorkerHostOptions {
   gapFillAfterMs: number | undefined;
   send(message: FromWorker): void;
   logger: Logger;
+  /** chan_websocket settings for `call.connectWebSocket` (server connections to Asterisk's HTTP server). */
+  websocketMedia: WorkerWebSocketMedia;
   /** How long an AudioSocket with a UUID not announced yet waits for its `call.open`. Default 2000 ms. */
   announceWaitMs?: number;
 }
+
+/** What a worker needs to connect a call's chan_websocket media to Asterisk (from the service's configuration). */
+export type WorkerWebSocketMedia = Pick<
+  WebSocketMediaOptions,
+  'asteriskHttpUrl' | 'pacing' | 'leadMs' | 'controlFormat' | 'timeoutMs'
+>;
 
 /** An AudioSocket this worker was told to expect: the call it carries. */
 export interface ExpectedCall {
@@ -42,6 +54,8 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   readonly #expected = new Map<string, ExpectedCall>();
   readonly #announced = new Map<string, () => void>();
   readonly #calls = new Map<string, WorkerCallMedia>();
+  /** chan_websocket media still connecting, by call: aborted when the call ends first. */
+  readonly #connecting = new Map<string, AbortController>();
   readonly #actions = new Map<number, { resolve: () => void; reject: (err: AppError) => void }>();
   /** Summaries being spoken to a warm transfer's person, by the primary's request id. */
   readonly #speaking = new Map<number, AbortController>();
@@ -92,11 +106,62 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   accept(conn: AudioSocketConnection<ExpectedCall>): void {
     const info = conn.context.info;
     const log = callLogger(this.#o.logger, info.callId, { route: info.route.name });
+    this.#start(info, new AudioSocketLeg(conn, info.legFormat), log);
+    log.info({ uuid: conn.uuid }, 'call media connected on this media worker');
+  }
+
+  /**
+   * A `media: websocket` call: connects to Asterisk's media socket, waits for MEDIA_START, then runs the call's
+   * media on it. A failure is reported (`call.mediaFailed`); the primary decides.
+   */
+  async #connectWebSocket(info: CallInfo, connectionId: string, format: 'slin' | 'slin16'): Promise<void> {
+    const o = this.#o.websocketMedia;
+    const callId = info.callId;
+    const log = callLogger(this.#o.logger, callId, { route: info.route.name });
+    const abort = new AbortController();
+    this.#connecting.set(callId, abort);
+    const wsLog = log.child({ component: 'chan-websocket' });
+    let leg: ChanWebSocketLeg | undefined;
+    try {
+      const conn = await connectChanWebSocket({
+        asteriskHttpUrl: o.asteriskHttpUrl,
+        connectionId,
+        controlFormat: o.controlFormat,
+        connectTimeoutMs: o.timeoutMs,
+        signal: abort.signal,
+        logger: wsLog,
+      });
+      leg = new ChanWebSocketLeg({
+        id: connectionId,
+        connection: conn,
+        expectedFormat: chanWebSocketAudioFormat(format) ?? { encoding: 'pcm16', sampleRate: 8000 },
+        pacing: o.pacing,
+        leadMs: o.leadMs,
+        logger: wsLog,
+      });
+      await waitForStart(conn, AbortSignal.any([abort.signal, AbortSignal.timeout(o.timeoutMs)]));
+    } catch (err) {
+      this.#connecting.delete(callId);
+      await leg?.close().catch(() => undefined);
+      if (abort.signal.aborted) return;
+      const code = err instanceof AppError ? err.code : 'CHAN_WEBSOCKET_FAILED';
+      const message = err instanceof Error ? err.message : String(err);
+      log.warn({ err, code }, 'chan_websocket media could not be set up');
+      this.#o.send({ type: 'call.mediaFailed', callId, code, message });
+      return;
+    }
+    this.#connecting.delete(callId);
+    if (abort.signal.aborted) return void leg.close().catch(() => undefined);
+    this.#start(info, leg, log);
+    log.info({ connectionId }, 'chan_websocket media connected on this media worker');
+  }
+
+  #start(info: CallInfo, leg: MediaLeg, log: Logger): void {
     const callId = info.callId;
     const send = this.#o.send;
     const media = new WorkerCallMedia({
       info,
-      leg: new AudioSocketLeg(conn, info.legFormat),
+      leg,
       agentFactory: this.#o.agentFactory,
       clock: this.#o.clock,
       playoutMaxMs: this.#o.playoutMaxMs,
@@ -110,6 +175,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         active: (agentKind) => send({ type: 'call.active', callId, agentKind }),
         failed: (reason, code, message) => send({ type: 'call.failed', callId, reason, code, message }),
         legClosed: (reason) => send({ type: 'call.legClosed', callId, reason }),
+        uplinkSilence: (silentMs) => send({ type: 'call.uplinkSilence', callId, silentMs }),
         event: (event, data) => send({ type: 'call.event', callId, event, at: new Date().toISOString(), data }),
         act: (action) => {
           const actionId = this.#nextAction++;
@@ -121,7 +187,6 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
       },
     });
     this.#calls.set(callId, media);
-    log.info({ uuid: conn.uuid }, 'call media connected on this media worker');
     media.start().catch((err: unknown) => log.error({ err }, 'starting the call media failed'));
   }
 
@@ -140,6 +205,16 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         this.#announced.get(m.uuid)?.();
         return;
       }
+      case 'call.connectWebSocket': {
+        const info = this.#callInfo(m.info);
+        if (!info) {
+          this.#o.logger.error({ callId: m.info.callId, route: m.info.routeName }, 'call names an unknown route');
+          this.#o.send({ type: 'call.failed', callId: m.info.callId, reason: 'agent_failed', code: 'NO_ROUTE' });
+          return;
+        }
+        void this.#connectWebSocket(info, m.connectionId, m.format);
+        return;
+      }
       case 'call.mute':
         this.#calls.get(m.callId)?.setMuted(m.muted);
         return;
@@ -147,7 +222,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         this.#calls.get(m.callId)?.dtmf(m.digit, m.durationMs);
         return;
       case 'call.close':
-        this.#close(m.callId, m.reason as CloseReason, m.initiator, m.hangupLeg);
+        this.#close(m.callId, m.reason as CloseReason, m.initiator, m.hangupLeg, m.cause);
         return;
       case 'call.actionDone': {
         const pending = this.#actions.get(m.actionId);
@@ -201,11 +276,13 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
     await Promise.all([...this.#calls.keys()].map((id) => this.#close(id, reason, 'system', true)));
   }
 
-  async #close(callId: string, reason: CloseReason, initiator: 'caller' | 'agent' | 'system', hangup: boolean) {
+  async #close(callId: string, reason: CloseReason, initiator: HangupInitiator, hangup: boolean, cause?: number) {
     for (const [uuid, e] of this.#expected) if (e.info.callId === callId) this.#expected.delete(uuid);
+    this.#connecting.get(callId)?.abort();
+    this.#connecting.delete(callId);
     const media = this.#calls.get(callId);
     this.#calls.delete(callId);
-    const result = media ? await media.close(reason, initiator, hangup) : {};
+    const result = media ? await media.close(reason, initiator, hangup, cause) : {};
     if (media) addMediaTotals(this.#ended, media.totals());
     this.#o.send({ type: 'call.closed', callId, ...(result.latency ? { latency: result.latency } : {}) });
   }

@@ -171,6 +171,13 @@ export class MediaWorkerPool {
     return `${this.#o.advertiseHost}:${slot.port}`;
   }
 
+  /** Puts a `media: websocket` call's media on the least-loaded ready worker: it connects to `connectionId`. */
+  placeWebSocket(session: CallSession, connectionId: string, format: 'slin' | 'slin16'): void {
+    const { slot, info } = this.#assign(session);
+    slot.channel?.send({ type: 'call.connectWebSocket', info, connectionId, format });
+    session.log.info({ worker: slot.worker, connectionId }, 'chan_websocket media placed on a media worker');
+  }
+
   /**
    * Hands a dialplan-direct call's AudioSocket (accepted and admitted here) to the least-loaded ready worker, with
    * every byte read from it so far. Throws MEDIA_WORKER_UNAVAILABLE when no worker is ready.

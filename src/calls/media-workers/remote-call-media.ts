@@ -77,8 +77,14 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
       case 'call.failed':
         this.emit('failed', m.reason, m.code, m.message);
         return;
+      case 'call.mediaFailed':
+        this.emit('mediaFailed', m.code, m.message);
+        return;
       case 'call.legClosed':
         this.emit('legClosed', m.reason as MediaLegCloseReason);
+        return;
+      case 'call.uplinkSilence':
+        this.emit('uplinkSilence', m.silentMs);
         return;
       case 'call.event':
         this.emit('event', m.event as LifecycleEventType, m.data, new Date(m.at));
@@ -197,7 +203,7 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
     this.#send({ type: 'call.dtmf', callId: this.callId, digit, ...(durationMs !== undefined ? { durationMs } : {}) });
   }
 
-  close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean): Promise<CloseResult> {
+  close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean, cause?: number): Promise<CloseResult> {
     this.#abort.abort();
     this.#closing ??= new Promise<CloseResult>((resolve) => {
       // A worker that neither answers nor exits (stuck) must not hold the call's end: give up after a while.
@@ -208,7 +214,15 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
       };
       // No answer comes from a worker that is gone or going: its exit (`lost`) settles the wait then.
       if (this.#gone) this.#closed({ workerLost: true });
-      else this.#send({ type: 'call.close', callId: this.callId, reason, initiator, hangupLeg });
+      else
+        this.#send({
+          type: 'call.close',
+          callId: this.callId,
+          reason,
+          initiator,
+          hangupLeg,
+          ...(cause !== undefined ? { cause } : {}),
+        });
     });
     return this.#closing;
   }

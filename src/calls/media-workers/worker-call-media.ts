@@ -1,6 +1,7 @@
 import type { AudioFormat } from '../../audio/format.js';
 import type { MediaClock } from '../../audio/media-clock.js';
 import { AppError } from '../../errors/app-error.js';
+import { UPLINK_SILENCE_REPORT_MS } from '../../protocols/media-worker/messages.js';
 import type { Logger } from '../../observability/logger.js';
 import type { MediaTotals } from '../../observability/metrics.js';
 import type { LifecycleEventData, LifecycleEventType } from '../call-lifecycle.js';
@@ -22,6 +23,8 @@ export interface WorkerCallReports {
   active(agentKind: string): void;
   failed(reason: 'agent_failed' | 'agent_rejected', code?: string, message?: string): void;
   legClosed(reason: MediaLegCloseReason): void;
+  /** The caller has sent no audio on the wire for `silentMs` (0: it resumed); the owner's watchdog decides. */
+  uplinkSilence(silentMs: number): void;
   event<K extends LifecycleEventType>(type: K, data: LifecycleEventData[K]): void;
   /** Asks the owner to carry out an agent's action; settles with its outcome. */
   act(action: AgentAction): Promise<void>;
@@ -52,6 +55,7 @@ export class WorkerCallMedia {
   #agent: VoiceAgent | undefined;
   #bridge: MediaBridge | undefined;
   #closing: Promise<{ latency?: CallLatency }> | undefined;
+  #unsubscribeSilence: (() => void) | undefined;
   readonly #onLegClose = (reason: MediaLegCloseReason) => this.#o.reports.legClosed(reason);
 
   constructor(options: WorkerCallMediaOptions) {
@@ -92,6 +96,7 @@ export class WorkerCallMedia {
     });
     this.#bridge = bridge;
     bridge.start();
+    if (this.#o.gapFillAfterMs !== undefined) this.#reportSilence(bridge);
     reports.connected(leg.format, agent.kind, {
       sendMessage: agent.sendMessage !== undefined,
       speakToTransferTarget: agent.speakToTransferTarget !== undefined,
@@ -115,6 +120,24 @@ export class WorkerCallMedia {
     bridge.agentReady();
     reports.active(agent.kind);
     agent.notify({ type: 'answer' });
+  }
+
+  /**
+   * Reports the caller's silence on the wire to the owner, which runs the dead-leg watchdog: every
+   * `UPLINK_SILENCE_REPORT_MS` while it lasts, and 0 once audio resumes after a report. Nothing while audio flows.
+   */
+  #reportSilence(bridge: MediaBridge): void {
+    let next = UPLINK_SILENCE_REPORT_MS;
+    this.#unsubscribeSilence = this.#o.clock.subscribe(() => {
+      const silentMs = bridge.uplinkSilentMs;
+      if (silentMs < next - UPLINK_SILENCE_REPORT_MS) {
+        if (next > UPLINK_SILENCE_REPORT_MS) this.#o.reports.uplinkSilence(0);
+        next = UPLINK_SILENCE_REPORT_MS;
+      }
+      if (silentMs < next) return;
+      this.#o.reports.uplinkSilence(silentMs);
+      next = silentMs + UPLINK_SILENCE_REPORT_MS;
+    });
   }
 
   /** This call's media counters so far (zeros before its bridge exists). */
@@ -162,14 +185,20 @@ export class WorkerCallMedia {
   }
 
   /** Ends the agent, the bridge and the leg (sending the AudioSocket hangup when asked); idempotent, never rejects. */
-  close(reason: CloseReason, initiator: HangupInitiator, hangupLeg: boolean): Promise<{ latency?: CallLatency }> {
+  close(
+    reason: CloseReason,
+    initiator: HangupInitiator,
+    hangupLeg: boolean,
+    cause?: number,
+  ): Promise<{ latency?: CallLatency }> {
     this.#closing ??= (async () => {
       this.#abort.abort();
+      this.#unsubscribeSilence?.();
       const leg = this.#o.leg;
       leg.off('close', this.#onLegClose);
       const steps: Array<() => unknown> = [
         () => this.#bridge?.close(),
-        () => this.#agent?.close(reason, initiator),
+        () => this.#agent?.close(reason, initiator, cause),
         () => {
           if (leg.closed) return;
           if (hangupLeg) leg.hangup();

@@ -85,6 +85,16 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
    * `raw` is every byte the primary read from it (base64, the UUID frame included).
    */
   z.object({ type: z.literal('call.adopt'), uuid: z.uuid(), info: workerCallInfoSchema, raw: z.base64() }),
+  /**
+   * A Stasis call on a `media: websocket` route: connect to Asterisk's chan_websocket media socket `connectionId`
+   * (server mode, on the ARI host), wait for MEDIA_START and run the call's media on it.
+   */
+  z.object({
+    type: z.literal('call.connectWebSocket'),
+    info: workerCallInfoSchema,
+    connectionId: z.string().min(1),
+    format: z.enum(['slin', 'slin16']),
+  }),
   z.object({ type: z.literal('call.mute'), callId, muted: z.boolean() }),
   z.object({ type: z.literal('call.dtmf'), callId, digit: z.string(), durationMs: z.number().optional() }),
   /** End the call's media: agent, bridge and leg (`hangup`: send the AudioSocket hangup, else just close). */
@@ -94,6 +104,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     reason: z.string(),
     initiator: z.enum(['caller', 'agent', 'system']),
     hangupLeg: z.boolean(),
+    /** The hang-up cause Asterisk gave (Q.850), when it gave one: the agent's `hangup` event carries it. */
+    cause: z.number().int().optional(),
   }),
   /** The result of a `call.action` the worker asked for. */
   z.object({
@@ -118,6 +130,9 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
 const count = z.number().nonnegative();
+
+/** How often a worker reports a caller's continuing silence on the wire (`call.uplinkSilence`). */
+export const UPLINK_SILENCE_REPORT_MS = 250;
 
 /** A worker's running totals (all calls it carried, ended ones included), for the primary's `/metrics`. */
 export const workerStatsSchema = z.object({
@@ -159,8 +174,15 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     code: z.string().optional(),
     message: z.string().optional(),
   }),
+  /** The worker could not set up the call's media leg (chan_websocket connect or MEDIA_START failed). */
+  z.object({ type: z.literal('call.mediaFailed'), callId, code: z.string(), message: z.string() }),
   /** The AudioSocket leg closed on its own (MediaLegCloseReason). */
   z.object({ type: z.literal('call.legClosed'), callId, reason: z.string() }),
+  /**
+   * The caller has sent no audio on the wire for `silentMs` (the dead-leg watchdog in the primary decides): sent
+   * while that lasts, every `UPLINK_SILENCE_REPORT_MS`, and once with 0 when audio resumes after such a report.
+   */
+  z.object({ type: z.literal('call.uplinkSilence'), callId, silentMs: z.number().nonnegative() }),
   /** A lifecycle event to record on the call (media gaps and the like). */
   z.object({ type: z.literal('call.event'), callId, event: z.string(), at: z.string(), data: z.unknown() }),
   /** The agent asks for an action; answered with `call.actionDone`. */

@@ -23,6 +23,12 @@ describe('media worker channel messages', () => {
     expect(fromWorkerSchema.parse(failed)).toEqual(failed);
     // A worker cannot make up a close reason: only agent failures come from it.
     expect(fromWorkerSchema.safeParse({ ...failed, reason: 'caller_hangup' }).success).toBe(false);
+    const silence = { type: 'call.uplinkSilence', callId: 'c1', silentMs: 250 };
+    expect(fromWorkerSchema.parse(silence)).toEqual(silence);
+    expect(fromWorkerSchema.safeParse({ ...silence, silentMs: -1 }).success).toBe(false);
+    const close = { type: 'call.close', callId: 'c1', reason: 'caller_hangup', initiator: 'caller', hangupLeg: false };
+    expect(toWorkerSchema.parse({ ...close, cause: 16 })).toEqual({ ...close, cause: 16 });
+    expect(toWorkerSchema.parse(close)).toEqual(close);
     const action = { type: 'call.action', callId: 'c1', actionId: 1, action: { type: 'warmTransfer' } };
     expect(fromWorkerSchema.safeParse(action).success).toBe(false);
     // Tool calls and transcript turns of a worker's agent, and the tool's outcome back.

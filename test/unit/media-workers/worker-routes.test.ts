@@ -6,7 +6,7 @@ const route = (fields: Record<string, unknown>) => routeSchema.parse({ name: 'r'
 const ws = { kind: 'websocket', url: 'ws://127.0.0.1:9/agent' };
 
 describe('which routes media workers carry', () => {
-  it('takes AudioSocket routes with echo, native and Pipecat websocket, twilio and OpenAI Realtime agents', () => {
+  it('takes AudioSocket and chan_websocket routes with echo, native and Pipecat websocket, twilio and OpenAI Realtime agents', () => {
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' } }))).toBeUndefined();
     expect(mediaWorkerRefusal(route({ agent: ws, media: 'audiosocket' }))).toBeUndefined();
     expect(mediaWorkerRefusal(route({ agent: { ...ws, dialect: 'pipecat' } }))).toBeUndefined();
@@ -14,11 +14,15 @@ describe('which routes media workers carry', () => {
     expect(
       mediaWorkerRefusal(route({ agent: { kind: 'openai-realtime', url: 'ws://127.0.0.1:9/rt' } })),
     ).toBeUndefined();
+    // chan_websocket media, when the workers connect to Asterisk (server mode, the default).
+    expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'websocket' }))).toBeUndefined();
   });
 
   it('refuses, saying why, other media, other agents and answering-machine detection', () => {
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'rtp' }))).toMatch(/media "rtp"/);
-    expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'websocket' }))).toMatch(/media "websocket"/);
+    expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'websocket' }), true)).toMatch(
+      /media "websocket" with CHAN_WEBSOCKET_CONNECTION=client/,
+    );
     const dialIn = { kind: 'dial-in', dialect: 'pipecat', start: { url: 'http://127.0.0.1:9/s', secretEnv: 'S' } };
     expect(mediaWorkerRefusal(route({ agent: dialIn }))).toMatch(/agent kind dial-in/);
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, amd: { mode: 'adapter' } }))).toMatch(/amd/);
