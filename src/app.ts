@@ -21,7 +21,7 @@ import {
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import { createDialInServices } from './dial-in-services.js';
-import { appMetricsWith, createMediaWorkers } from './media-workers.js';
+import { appMetricsWith, createMediaWorkers, primaryMediaRoutes } from './media-workers.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -150,7 +150,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const vad = deps.speech ? undefined : createSpeechDetectors(config.vad, logger);
   const speech: SpeechDetectorFactory | undefined = deps.speech ?? vad?.factory;
   const newSession = createSessionFactory({ config, agentFactory, clock, speech, logger });
-  const mediaWorkers = createMediaWorkers(config, logger, deps.agents !== undefined, realtime);
+  const mediaWorkers = createMediaWorkers(config, logger, realtime);
+  const inPrimary = primaryMediaRoutes(config, Object.keys(deps.agents ?? {}), logger);
   const intake = new AudioSocketIntake({
     allowAnyUuid: config.audiosocket.allowAnyUuid,
     routes,
@@ -161,6 +162,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     makeSession: newSession,
     accepting: () => accepting,
     mediaWorkers,
+    carriedByWorkers: inPrimary && ((route) => inPrimary.carries(route)),
   });
 
   const audioSocket = new AudioSocketServer<AudioSocketContext>({
@@ -215,8 +217,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           audioSocketHost: () =>
             config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
           uuidTtlMs: config.audiosocket.uuidTtlMs,
-          placeMedia: mediaWorkers ? (session, uuid) => mediaWorkers.place(session, uuid) : undefined,
-          placeWebSocketMedia: mediaWorkers?.placeWebSocket.bind(mediaWorkers),
+          ...(mediaWorkers && inPrimary?.stasisPlacement(mediaWorkers)), // routes workers cannot carry stay here
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,

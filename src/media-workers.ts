@@ -1,39 +1,26 @@
 /**
- * The primary's media workers (MEDIA_WORKERS > 0): checks that every route can run on them, and builds the pool
+ * The primary's media workers (MEDIA_WORKERS > 0): which routes keep their calls in the primary, and the pool
  * that forks `media-worker.ts` once per slot. The composition root (app.ts) hands `place` to the Stasis controller.
  */
 import { defaultRouteOf } from './calls/index.js';
-import { type AgentServices, MediaWorkerPool, mediaWorkerRefusal } from './calls/media-workers/index.js';
+import { type AgentServices, MediaWorkerPool, PrimaryMediaRoutes } from './calls/media-workers/index.js';
 import type { Config } from './config/load-config.js';
-import { AppError } from './errors/app-error.js';
+import type { Route } from './config/routes.js';
 import { AppMetrics, addMediaTotals, type MetricsSources } from './observability/metrics.js';
 import type { Logger } from './observability/logger.js';
 import { forkModule } from './transports/media-worker/fork-module.js';
 
 /**
- * The pool of media workers the configuration asks for, or undefined with MEDIA_WORKERS=0. Throws
- * MEDIA_WORKERS_UNSUPPORTED naming the first route that cannot run on workers yet, and when agents are injected
- * in-process (they cannot cross into a worker).
+ * The pool of media workers the configuration asks for, or undefined with MEDIA_WORKERS=0. Routes the workers cannot
+ * carry keep their calls' media in the primary (see `primaryMediaRoutes`); nothing is refused.
  */
 export function createMediaWorkers(
   config: Config,
   logger: Logger,
-  injectedAgents: boolean,
   agentServices: AgentServices,
 ): MediaWorkerPool | undefined {
   const count = config.mediaWorkers;
   if (count === 0) return undefined;
-  const fail = (why: string) =>
-    new AppError(`MEDIA_WORKERS=${count}: ${why}; use MEDIA_WORKERS=0 for it`, {
-      code: 'MEDIA_WORKERS_UNSUPPORTED',
-      category: 'configuration',
-    });
-  if (injectedAgents) throw fail('agents injected into the process cannot run on media workers');
-  const fallback = defaultRouteOf(config);
-  for (const route of [...config.routes, ...(fallback ? [fallback] : [])]) {
-    const why = mediaWorkerRefusal(route as Parameters<typeof mediaWorkerRefusal>[0], !!config.chanWebSocket.client);
-    if (why) throw fail(`route "${route.name}": ${why}`);
-  }
   const entry = new URL(import.meta.url.endsWith('.ts') ? './media-worker.ts' : './media-worker.js', import.meta.url);
   // Asterisk dials the worker's port on the host it would dial the primary's AudioSocket on.
   const advertised = config.audiosocket.advertiseHost;
@@ -78,4 +65,25 @@ export function withMediaWorkers(pool: MediaWorkerPool | undefined, sources: Met
 /** The primary's metrics, its media workers' included (see `withMediaWorkers`). */
 export function appMetricsWith(pool: MediaWorkerPool | undefined, sources: MetricsSources): AppMetrics {
   return new AppMetrics(withMediaWorkers(pool, sources));
+}
+
+/**
+ * With MEDIA_WORKERS > 0: the routes whose calls run their media in the primary (workers cannot carry them, or their
+ * agent kind is injected into the process), logged once here; undefined with MEDIA_WORKERS=0.
+ */
+export function primaryMediaRoutes(
+  config: Config,
+  injectedAgentKinds: readonly string[],
+  logger: Logger,
+): PrimaryMediaRoutes | undefined {
+  if (config.mediaWorkers === 0) return undefined;
+  const fallback = defaultRouteOf(config);
+  const routes = [...config.routes, ...(fallback ? [fallback] : [])] as Route[];
+  const primary = new PrimaryMediaRoutes({
+    routes,
+    chanWebSocketClient: !!config.chanWebSocket.client,
+    injectedAgentKinds,
+  });
+  primary.logAtStart(logger.child({ component: 'media-workers' }));
+  return primary;
 }

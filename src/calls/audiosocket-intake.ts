@@ -34,6 +34,8 @@ export interface AudioSocketIntakeOptions {
   accepting: () => boolean;
   /** Media workers (MEDIA_WORKERS > 0): dialplan-direct calls are handed over to them while one is ready. */
   mediaWorkers?: MediaWorkerHandOver | undefined;
+  /** With media workers: false for a route whose calls run their media here (see `PrimaryMediaRoutes`). */
+  carriedByWorkers?: ((route: Route) => boolean) | undefined;
 }
 
 /** The part of the media worker pool the intake uses. */
@@ -91,6 +93,7 @@ export class AudioSocketIntake implements AudioSocketAdmission<AudioSocketContex
   handOff(uuid: string, context: AudioSocketContext, socket: Socket, raw: Buffer): boolean {
     const workers = this.#o.mediaWorkers;
     if (!workers?.ready || context.kind !== 'direct') return false;
+    if (this.#o.carriedByWorkers?.(context.route) === false) return false; // served here, as without workers
     const session = this.#directSession(uuid, context.route);
     try {
       workers.handOver(session, uuid, socket, raw);

@@ -37,8 +37,11 @@ export interface LifecycleEventData {
   };
   /** Asterisk took the media channel out of the call's bridge while the call was live; the call ends. */
   'media.left_bridge': { channel: string; bridge: string };
-  /** The media leg is attached and frames are paced; `worker`: the media worker holding it (MEDIA_WORKERS > 0). */
-  'media.connected': { format: AudioFormat; agent: string; worker?: number };
+  /**
+   * The media leg is attached and frames are paced; `worker` (MEDIA_WORKERS > 0): the media worker holding it, or
+   * `primary` when the primary process does.
+   */
+  'media.connected': { format: AudioFormat; agent: string; worker?: number | 'primary' };
   /** The caller's audio stopped on the wire for a while and was filled with silence. */
   'media.gap': {
     startedAt: string;

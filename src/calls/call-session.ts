@@ -73,6 +73,8 @@ export interface CallSessionOptions {
    * limit. Unset: never.
    */
   silence?: { ariCheckAfterMs: number; directLimitMs: number } | undefined;
+  /** MEDIA_WORKERS > 0: a leg attached here runs in the primary (`media.connected` records `worker: "primary"`). */
+  mediaWorkersOn?: boolean | undefined;
 }
 
 /**
@@ -189,7 +191,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       this.#unsubscribeWatchdog = watch.unsubscribe;
     }
     this.#setState('connecting');
-    this.record('media.connected', { format: leg.format, agent: agent.kind });
+    if (this.#o.mediaWorkersOn) this.log.info({ worker: 'primary' }, 'call media runs in the primary process');
+    const where = this.#o.mediaWorkersOn ? { worker: 'primary' as const } : {};
+    this.record('media.connected', { format: leg.format, agent: agent.kind, ...where });
     const amd = await answeringMachineStep(this, { leg, bridge, speech: this.#o.speech, signal: this.#abort.signal });
     if (this.#closing || amd === 'ended') return;
     await this.#startAgent(agent, { ...withAmdResult(this.info, amd), legFormat: leg.format }, bridge.output, () =>

@@ -14,7 +14,7 @@ export type NewSessionInfo = Omit<CallInfo, 'legFormat'> & { legFormat?: CallInf
 export type SessionFactory = (info: NewSessionInfo, extra?: { telephony?: CallTelephony }) => CallSession;
 
 export interface SessionFactoryDeps {
-  config: Pick<Config, 'playout' | 'agent' | 'mediaSilence' | 'audiosocket'>;
+  config: Pick<Config, 'playout' | 'agent' | 'mediaSilence' | 'audiosocket'> & Partial<Pick<Config, 'mediaWorkers'>>;
   agentFactory: AgentFactory;
   clock: MediaClock;
   speech: SpeechDetectorFactory | undefined;
@@ -51,6 +51,7 @@ export function createSessionFactory(deps: SessionFactoryDeps): SessionFactory {
         ariCheckAfterMs: config.mediaSilence.ariCheckAfterMs,
         directLimitMs: config.audiosocket.idleTimeoutMs,
       },
+      mediaWorkersOn: (config.mediaWorkers ?? 0) > 0,
     });
   };
 }

@@ -46,10 +46,12 @@ export interface StasisControllerOptions {
   /** `host:port` Asterisk dials for the AudioSocket externalMedia channel (asked per call: the port may be bound late). */
   audioSocketHost: () => string;
   /** Places AudioSocket media on a media worker (see `AudioSocketMediaPathOptions.placeMedia`); unset: here. */
-  placeMedia?: ((session: CallSession, uuid: string) => string) | undefined;
+  placeMedia?: ((session: CallSession, uuid: string) => string | undefined) | undefined;
   uuidTtlMs: number;
   /** Places chan_websocket media on a media worker (see `WebSocketMediaPathOptions.placeWebSocketMedia`). */
-  placeWebSocketMedia?: ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => void) | undefined;
+  placeWebSocketMedia?:
+    | ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean | undefined)
+    | undefined;
   /** chan_websocket settings for routes with `media: websocket`; such calls are refused without it. */
   websocketMedia?: WebSocketMediaOptions | undefined;
   /** RTP settings for routes with `media: rtp`; such calls are refused without them. */

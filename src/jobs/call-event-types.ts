@@ -31,8 +31,11 @@ export const callEventPayloadSchemas = {
     mediaChannelId: nullableText(128),
     bridgeId: nullableText(128),
     audiosocketUuid: nullableText(36),
-    /** The media worker holding the call's media (MEDIA_WORKERS > 0). */
-    mediaWorker: z.number().int().min(0).optional(),
+    /**
+     * The media worker holding the call's media (MEDIA_WORKERS > 0), or `primary` when the primary process runs it
+     * (a route workers cannot carry, or no worker ready); absent with MEDIA_WORKERS=0.
+     */
+    mediaWorker: z.union([z.number().int().min(0), z.literal('primary')]).optional(),
   }),
   /**
    * The caller's leg sent no audio for a while (silence suppression, a mute, a media hiccup); the adapter filled

@@ -16,9 +16,10 @@ export interface AudioSocketMediaPathOptions {
   readonly uuidTtlMs: number;
   /**
    * Puts the call's media on a media worker (MEDIA_WORKERS > 0): attaches its remote media, announces the UUID to
-   * the worker and returns the worker's `host:port`. Unset: the media is this process's (`audioSocketHost`).
+   * the worker and returns the worker's `host:port`. Unset, or undefined returned (a route whose calls run in the
+   * primary): the media is this process's (`audioSocketHost`).
    */
-  readonly placeMedia?: ((session: CallSession, uuid: string) => string) | undefined;
+  readonly placeMedia?: ((session: CallSession, uuid: string) => string | undefined) | undefined;
   /** Longest wait for the media channel's StasisStart before it is bridged. Default 5000 ms. */
   readonly mediaStasisTimeoutMs?: number | undefined;
 }
@@ -38,9 +39,9 @@ export class AudioSocketMediaPath implements MediaPathSetup {
   async setUp({ session, bridgeId, telephony, adopt, stasisStarted }: MediaPathCall): Promise<void> {
     const { ari } = this.#o;
     const uuid = randomUUID();
-    const place = this.#o.placeMedia;
-    if (!place) this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
-    const externalHost = place ? place(session, uuid) : this.#o.audioSocketHost();
+    const placed = this.#o.placeMedia?.(session, uuid);
+    if (placed === undefined) this.#o.expectedUuids.register(uuid, session, this.#o.uuidTtlMs);
+    const externalHost = placed ?? this.#o.audioSocketHost();
     this.#o.registry.alias(session, uuid);
     const format = session.info.route.audioFormat === 'slin16' ? 'slin16' : 'slin';
     // The media channel's id is chosen here so that `media.requested` is recorded before Asterisk can connect the

@@ -15,10 +15,11 @@ export interface WebSocketMediaPathOptions {
   readonly websocketMedia: WebSocketMediaOptions | undefined;
   /**
    * Puts the call's chan_websocket media on a media worker (MEDIA_WORKERS > 0, server connections only): attaches
-   * its remote media and has the worker connect to `connectionId`. Unset: this process connects.
+   * its remote media and has the worker connect to `connectionId`. Unset, or false returned (a route whose calls
+   * run in the primary): this process connects.
    */
   readonly placeWebSocketMedia?:
-    | ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => void)
+    | ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean | undefined)
     | undefined;
 }
 
@@ -102,9 +103,8 @@ export class WebSocketMediaPath implements MediaPathSetup {
       const inStasis = call.stasisStarted(media.id, signal());
       inStasis.catch(() => undefined);
       const place = client ? undefined : this.#o.placeWebSocketMedia;
-      if (place) {
+      if (place && place(session, connectionId, format) !== false) {
         // The worker connects and waits for MEDIA_START; the channel joins the bridge from here.
-        place(session, connectionId, format);
         await inStasis;
         if (session.closing) return;
         await addChannelWhenInStasis(ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: abort.signal });
