@@ -27,6 +27,8 @@ export interface RemoteMediaEvents {
   event: [type: LifecycleEventType, data: unknown, at: Date];
   /** The agent asks for an action; `done` settles with its outcome. */
   action: [action: AgentAction, done: (err?: unknown) => void];
+  /** The media plane asks for the call to end (answering-machine detection: `amd_machine`, `amd_message_left`). */
+  end: [reason: 'amd_machine' | 'amd_message_left'];
 }
 
 /**
@@ -129,6 +131,7 @@ export function followRemoteMedia(
   const record = call.record.bind(call) as (type: LifecycleEventType, data: unknown) => void;
   media.on('event', (type, data) => record(type, data));
   media.on('action', (action, done) => call.act(action).then(() => done(), done));
+  media.on('end', (reason) => void call.close(reason));
   if (watch.silence && watch.gapFillAfterMs !== undefined) {
     const watchdog = silenceWatchdog(call, watch.silence, watch.telephony);
     media.on('uplinkSilence', (silentMs) => {

@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { createApp } from '../../src/app.js';
 import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import { pcmSamples } from '../../src/audio/format.js';
 import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
-import { loadConfig } from '../../src/config/load-config.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
 import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
 import { type NativeEchoAgent, startNativeEchoAgent } from '../../src/simulator/agents/native-echo-agent.js';
@@ -362,13 +360,4 @@ describe('media workers against the simulated Asterisk', () => {
     await waitFor(() => ws!.sim.channels().length === 0 && ws!.sim.bridges().length === 0, WAIT_MS, 'nothing left');
     expect(pool.workers.map((w) => w.calls)).toEqual([0, 0]);
   }, 120_000);
-
-  it('refuses at start a route that cannot run on workers yet, naming it', () => {
-    const routes = [{ name: 'rtp-media', match: {}, media: 'rtp', agent: { kind: 'echo' } }];
-    const config = loadConfig({
-      env: { MEDIA_WORKERS: '2', ROUTES_FILE: 'routes.json', VAD: 'off', HTTP_ENABLED: 'false' },
-      readFile: () => JSON.stringify({ routes }),
-    });
-    expect(() => createApp(config)).toThrow(/MEDIA_WORKERS=2: route "rtp-media": media "rtp"/);
-  });
 });

@@ -177,6 +177,11 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         legClosed: (reason) => send({ type: 'call.legClosed', callId, reason }),
         uplinkSilence: (silentMs) => send({ type: 'call.uplinkSilence', callId, silentMs }),
         event: (event, data) => send({ type: 'call.event', callId, event, at: new Date().toISOString(), data }),
+        amd: {
+          result: (data) =>
+            send({ type: 'call.event', callId, event: 'amd.result', at: new Date().toISOString(), data }),
+          end: (reason) => send({ type: 'call.end', callId, reason }),
+        },
         act: (action) => {
           const actionId = this.#nextAction++;
           return new Promise<void>((resolve, reject) => {
@@ -300,6 +305,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
       channelId: w.channelId,
       startedAt: new Date(w.startedAt),
       customParameters: w.customParameters,
+      ...(w.amd ? { amd: w.amd } : {}),
     };
   }
 }

@@ -13,6 +13,7 @@ import { addMediaTotals } from '../../observability/metrics.js';
 import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
 import { type AgentServices, RemoteCallMedia } from './remote-call-media.js';
+import { workerAmdOf } from './worker-amd.js';
 
 export interface MediaWorkerPoolOptions {
   count: number;
@@ -189,11 +190,6 @@ export class MediaWorkerPool {
   }
 
   #assign(session: CallSession): { slot: Slot; info: WorkerCallInfo } {
-    if (session.info.amd)
-      throw new AppError('answering-machine detection does not run on media workers yet (MEDIA_WORKERS=0 for it)', {
-        code: 'MEDIA_WORKERS_UNSUPPORTED',
-        category: 'invalid_request',
-      });
     const ready = this.#slots.filter((s) => s.port !== undefined && s.channel);
     const slot = ready.sort((a, b) => a.calls.size - b.calls.size || a.worker - b.worker)[0];
     const channel = slot?.channel;
@@ -219,6 +215,7 @@ export class MediaWorkerPool {
       ...(i.channelId !== undefined ? { channelId: i.channelId } : {}),
       startedAt: i.startedAt.toISOString(),
       customParameters: { ...i.customParameters },
+      ...(i.amd ? { amd: workerAmdOf(i.amd) } : {}),
     };
     return { slot, info };
   }

@@ -106,6 +106,9 @@ export class RemoteCallMedia extends TypedEmitter<RemoteMediaEvents> implements 
       case 'transcript.turn':
         this.#services?.transcripts.add(this.callId, m.turn as TranscriptTurn);
         return;
+      case 'call.end':
+        this.emit('end', m.reason);
+        return;
       case 'call.closed':
         this.#closed?.({ ...(m.latency ? { latency: m.latency as CallLatency } : {}) });
         return;

@@ -11,6 +11,8 @@ import { reportUplinkGap } from '../call-media-watch.js';
 import { MediaBridge } from '../media-bridge.js';
 import type { MediaLeg, MediaLegCloseReason, SpeechDetectorFactory } from '../media-leg.js';
 import type { CallLatency } from '../turn-latency.js';
+import { withAmdResult } from '../amd/amd-call-info.js';
+import { type WorkerAmdReports, workerAmdStep } from './worker-amd.js';
 import type { AgentAction, AgentFactory, CallInfo, CallNotice, VoiceAgent } from '../voice-agent.js';
 
 /** What the media plane of one call tells its owner (the primary's `CallSession`, through the worker channel). */
@@ -28,6 +30,8 @@ export interface WorkerCallReports {
   event<K extends LifecycleEventType>(type: K, data: LifecycleEventData[K]): void;
   /** Asks the owner to carry out an agent's action; settles with its outcome. */
   act(action: AgentAction): Promise<void>;
+  /** Answering-machine detection's verdict and the call's end it asks for (see worker-amd.ts). */
+  amd: WorkerAmdReports;
 }
 
 export interface WorkerCallMediaOptions {
@@ -101,10 +105,18 @@ export class WorkerCallMedia {
       sendMessage: agent.sendMessage !== undefined,
       speakToTransferTarget: agent.speakToTransferTarget !== undefined,
     });
+    const amd = await workerAmdStep({
+      ...this.#o,
+      bridge,
+      signal: this.#abort.signal,
+      log: this.#log,
+      reports: reports.amd,
+    });
+    if (amd === 'ended' || this.#closing) return;
     const timeout = AbortSignal.timeout(this.#o.agentConnectTimeoutMs);
     try {
       await agent.start(
-        { ...info, legFormat: leg.format },
+        { ...withAmdResult(info, amd), legFormat: leg.format },
         bridge.output,
         AbortSignal.any([this.#abort.signal, timeout]),
       );

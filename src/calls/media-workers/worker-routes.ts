@@ -6,8 +6,8 @@ import { mediaKindOf } from '../media-path.js';
  * media and the agents that need nothing of the primary but the channel: echo, native and Pipecat websocket, twilio
  * and OpenAI Realtime (tool calls and transcripts go to the primary's job layer and transcript store through the
  * channel). WebRTC and dial-in agents (the HTTP server), RTP media, chan_websocket media in client mode (Asterisk
- * connecting to us), and answering-machine detection, are not carried by workers yet. chan_websocket in server mode
- * is: the worker connects to Asterisk itself.
+ * connecting to us) are not carried by workers yet; chan_websocket in server mode is (the worker connects to Asterisk
+ * itself), and so is answering-machine detection (it runs on the worker, with the call's audio).
  */
 export function mediaWorkerRefusal(route: Route, chanWebSocketClient = false): string | undefined {
   const media = mediaKindOf(route);
@@ -15,7 +15,6 @@ export function mediaWorkerRefusal(route: Route, chanWebSocketClient = false): s
     return 'media "websocket" with CHAN_WEBSOCKET_CONNECTION=client is not carried by media workers yet (server is)';
   if (media !== 'audiosocket' && media !== 'websocket')
     return `media "${media}" is not carried by media workers yet (audiosocket and websocket are)`;
-  if (route.amd) return 'answering-machine detection (amd) does not run on media workers yet';
   const agent = route.agent;
   if (agent.kind === 'echo' || agent.kind === 'twilio' || agent.kind === 'openai-realtime') return undefined;
   if (agent.kind === 'websocket' && (agent.dialect === 'native' || agent.dialect === 'pipecat')) return undefined;

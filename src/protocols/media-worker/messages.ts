@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { workerCallAmdSchema, workerCallEndSchema } from './amd-messages.js';
 
 /**
  * The messages between the primary process and a media worker (`ava serve --media-workers N`), over the
@@ -19,6 +20,8 @@ export const workerCallInfoSchema = z.object({
   channelId: z.string().optional(),
   startedAt: z.string(),
   customParameters: z.record(z.string(), z.string()),
+  /** Answering-machine detection the worker runs before the agent starts (see amd-messages.ts). */
+  amd: workerCallAmdSchema.optional(),
 });
 export type WorkerCallInfo = z.infer<typeof workerCallInfoSchema>;
 
@@ -205,6 +208,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     requestId: z.number().int(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   }),
+  /** Asks the call's owner to end the call (AMD: a machine hung up on, or its message left). */
+  workerCallEndSchema,
   /** Answer to `call.close`: the media is released. Turn latency as measured by the worker's bridge. */
   z.object({ type: z.literal('call.closed'), callId, latency: z.unknown().optional() }),
 ]);
