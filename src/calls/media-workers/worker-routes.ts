@@ -10,6 +10,9 @@ import { mediaKindOf } from '../media-path.js';
  * itself), and so is answering-machine detection (it runs on the worker, with the call's audio).
  */
 export function mediaWorkerRefusal(route: Route, chanWebSocketClient = false): string | undefined {
+  // No media in the adapter (Asterisk bridges the caller to the provider over SIP): nothing to place on a worker;
+  // the sideband (control only) runs with the call's session in the primary, where the webhook and tools are.
+  if (route.agent.kind === 'openai-sip') return undefined;
   const media = mediaKindOf(route);
   if (media === 'websocket' && chanWebSocketClient)
     return 'media "websocket" with CHAN_WEBSOCKET_CONNECTION=client is not carried by media workers yet (server is)';

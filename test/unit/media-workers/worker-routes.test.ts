@@ -16,6 +16,9 @@ describe('which routes media workers carry', () => {
     ).toBeUndefined();
     // chan_websocket media, when the workers connect to Asterisk (server mode, the default).
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'websocket' }))).toBeUndefined();
+    // openai-sip: no media in the adapter, the sideband stays with the session in the primary.
+    const sip = { kind: 'openai-sip', projectId: 'proj_1', secretEnv: 'K', webhookSecretEnv: 'W' };
+    expect(mediaWorkerRefusal(route({ agent: sip }))).toBeUndefined();
     // Answering-machine detection runs on the worker, where the audio is.
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, amd: { mode: 'adapter' } }))).toBeUndefined();
   });
