@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { CallSession } from '../../../src/calls/call-session.js';
+import { PrimaryMediaRoutes } from '../../../src/calls/media-workers/index.js';
+import { type Route, routeSchema } from '../../../src/config/routes.js';
+import { createLogger } from '../../../src/observability/logger.js';
+
+const route = (fields: Record<string, unknown>) => routeSchema.parse(fields) as Route;
+const echo = route({ name: 'echo', agent: { kind: 'echo' } });
+const tw = route({ name: 'tw', agent: { kind: 'twilio', url: 'ws://127.0.0.1:9/t' } });
+const ws = route({ name: 'ws', agent: { kind: 'websocket', url: 'ws://127.0.0.1:9/a' } });
+const session = (r: Route) => ({ info: { route: r } }) as unknown as CallSession;
+
+describe('routes whose calls run their media in the primary with media workers on', () => {
+  it('keeps routes whose agent kind is injected into the process in the primary', () => {
+    const primary = new PrimaryMediaRoutes({
+      routes: [echo, ws],
+      chanWebSocketClient: false,
+      injectedAgentKinds: ['echo'],
+    });
+    expect(primary.reasonFor(echo)).toMatch(/injected/);
+    expect(primary.carries(echo)).toBe(false);
+    expect(primary.carries(ws)).toBe(true);
+    expect([...primary.routes.keys()]).toEqual(['echo']);
+  });
+
+  it('places a carried call on the pool and leaves the others here; logs each primary route once at start', () => {
+    // The twilio agent kind is injected: its route stays here (the other reasons: mediaWorkerRefusal).
+    const primary = new PrimaryMediaRoutes({
+      routes: [echo, tw],
+      chanWebSocketClient: false,
+      injectedAgentKinds: ['twilio'],
+    });
+    const placed: string[] = [];
+    const hooks = primary.stasisPlacement({
+      place: (s, uuid) => {
+        placed.push(`${s.info.route.name}:${uuid}`);
+        return '127.0.0.1:9094';
+      },
+      placeWebSocket: (s) => void placed.push(`${s.info.route.name}:ws`),
+    });
+    expect(hooks.placeMedia(session(echo), 'u1')).toBe('127.0.0.1:9094');
+    expect(hooks.placeMedia(session(tw), 'u2')).toBeUndefined();
+    expect(hooks.placeWebSocketMedia(session(echo), 'conn', 'slin')).toBe(true);
+    expect(hooks.placeWebSocketMedia(session(tw), 'conn', 'slin')).toBe(false);
+    expect(placed).toEqual(['echo:u1', 'echo:ws']);
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'info',
+      pretty: false,
+      destination: { write: (l: string) => void lines.push(JSON.parse(l)) },
+    });
+    primary.logAtStart(logger);
+    expect(lines).toMatchObject([
+      { route: 'tw', worker: 'primary', reason: expect.stringMatching(/twilio is injected/) },
+    ]);
+  });
+});
