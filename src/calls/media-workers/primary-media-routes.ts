@@ -50,20 +50,28 @@ export class PrimaryMediaRoutes {
 
   /**
    * The Stasis controller's placement hooks over the pool: a call of a route listed here keeps its media in the
-   * primary (`placeMedia` answers undefined, `placeWebSocketMedia` false), every other call goes to a worker.
+   * primary (`placeMedia` answers undefined, `placeWebSocketMedia` false), and so does any call while no worker is
+   * ready (all starting again), as dialplan-direct calls do; every other call goes to a worker.
    */
-  stasisPlacement(pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket'>): {
+  stasisPlacement(pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket' | 'ready'>): {
     placeMedia: (session: CallSession, uuid: string) => string | undefined;
     placeWebSocketMedia: (session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean;
   } {
     return {
-      placeMedia: (session, uuid) => (this.carries(session.info.route) ? pool.place(session, uuid) : undefined),
+      placeMedia: (session, uuid) => (this.#toWorker(session, pool) ? pool.place(session, uuid) : undefined),
       placeWebSocketMedia: (session, connectionId, format) => {
-        if (!this.carries(session.info.route)) return false;
+        if (!this.#toWorker(session, pool)) return false;
         pool.placeWebSocket(session, connectionId, format);
         return true;
       },
     };
+  }
+
+  #toWorker(session: CallSession, pool: Pick<MediaWorkerPool, 'ready'>): boolean {
+    if (!this.carries(session.info.route)) return false;
+    if (pool.ready) return true;
+    session.log.warn({ worker: 'primary' }, 'no media worker is ready; the call runs in the primary process');
+    return false;
   }
 
   /** Logs, once per route, which routes run their calls' media in the primary and why. */

@@ -8,7 +8,8 @@ const route = (fields: Record<string, unknown>) => routeSchema.parse(fields) as 
 const echo = route({ name: 'echo', agent: { kind: 'echo' } });
 const tw = route({ name: 'tw', agent: { kind: 'twilio', url: 'ws://127.0.0.1:9/t' } });
 const ws = route({ name: 'ws', agent: { kind: 'websocket', url: 'ws://127.0.0.1:9/a' } });
-const session = (r: Route) => ({ info: { route: r } }) as unknown as CallSession;
+const session = (r: Route) =>
+  ({ info: { route: r }, log: createLogger({ level: 'silent', pretty: false }) }) as unknown as CallSession;
 
 describe('routes whose calls run their media in the primary with media workers on', () => {
   it('keeps routes whose agent kind is injected into the process in the primary', () => {
@@ -31,18 +32,25 @@ describe('routes whose calls run their media in the primary with media workers o
       injectedAgentKinds: ['twilio'],
     });
     const placed: string[] = [];
-    const hooks = primary.stasisPlacement({
-      place: (s, uuid) => {
+    const pool = {
+      ready: true,
+      place: (s: CallSession, uuid: string) => {
         placed.push(`${s.info.route.name}:${uuid}`);
         return '127.0.0.1:9094';
       },
-      placeWebSocket: (s) => void placed.push(`${s.info.route.name}:ws`),
-    });
+      placeWebSocket: (s: CallSession) => void placed.push(`${s.info.route.name}:ws`),
+    };
+    const hooks = primary.stasisPlacement(pool);
     expect(hooks.placeMedia(session(echo), 'u1')).toBe('127.0.0.1:9094');
     expect(hooks.placeMedia(session(tw), 'u2')).toBeUndefined();
     expect(hooks.placeWebSocketMedia(session(echo), 'conn', 'slin')).toBe(true);
     expect(hooks.placeWebSocketMedia(session(tw), 'conn', 'slin')).toBe(false);
     expect(placed).toEqual(['echo:u1', 'echo:ws']);
+    // No worker ready (all starting again): the call is served here rather than refused.
+    pool.ready = false;
+    expect(hooks.placeMedia(session(echo), 'u3')).toBeUndefined();
+    expect(hooks.placeWebSocketMedia(session(echo), 'conn', 'slin')).toBe(false);
+    expect(placed).toHaveLength(2);
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({
       level: 'info',
