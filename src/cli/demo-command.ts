@@ -78,6 +78,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       VAD: process.env.VAD ?? 'silero',
       // The demo places its call itself: no REST API (and so no API_TOKENS warning).
       HTTP_ENABLED: 'false',
+      // One process unless MEDIA_WORKERS asks for workers: forked after the service's VAD placed its own threads
+      // (VAD_WORKER_CPUS=auto), workers inherit the event loop's CPUs and warn that their VAD cannot be placed.
+      MEDIA_WORKERS: process.env.MEDIA_WORKERS ?? '0',
+      // Media workers log like the service: warnings only, readable.
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
     },
     readFile: () => routes,
   });
@@ -85,7 +91,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: true });
   const app = createApp(config, { logger });
   try {
-    say('service', 'starting (simulated Asterisk 22 on loopback, example agent, VAD)');
+    const workers = config.mediaWorkers;
+    say(
+      'service',
+      `starting (simulated Asterisk 22 on loopback, example agent, VAD, ${workers === 0 ? 'media in this process' : `${workers} media worker${workers === 1 ? '' : 's'}`})`,
+    );
     await app.start();
     app.registry.on('added', (session) => {
       say(
