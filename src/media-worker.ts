@@ -12,6 +12,7 @@ import {
   type ExpectedCall,
   MediaWorkerHost,
   workerAudioSocketPort,
+  workerVadSettings,
 } from './calls/media-workers/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import type { Config } from './config/load-config.js';
@@ -38,7 +39,7 @@ async function runWorker(
   });
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);
-  const vad = createSpeechDetectors(config.vad, logger);
+  const vad = createSpeechDetectors(workerVadSettings(config.vad), logger);
   // Tool calls and transcript turns of the agents here go to the primary (job layer, stored transcripts).
   const services = new ChannelAgentServices((m) => channel.send(m));
   const host = new MediaWorkerHost({

@@ -78,10 +78,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       VAD: process.env.VAD ?? 'silero',
       // The demo places its call itself: no REST API (and so no API_TOKENS warning).
       HTTP_ENABLED: 'false',
-      // One process unless MEDIA_WORKERS asks for workers: forked after the service's VAD placed its own threads
-      // (VAD_WORKER_CPUS=auto), workers inherit the event loop's CPUs and warn that their VAD cannot be placed.
-      MEDIA_WORKERS: process.env.MEDIA_WORKERS ?? '0',
-      // Media workers log like the service: warnings only, readable.
+      // MEDIA_WORKERS as `ava serve` takes it (default: the cores available, less one above two), so the call's
+      // media runs on a media worker; the workers log like the service: warnings only, readable.
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
     },
@@ -92,6 +90,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const app = createApp(config, { logger });
   try {
     const workers = config.mediaWorkers;
+    // Where the call's media ran: the media worker's slot, or `primary` (MEDIA_WORKERS=0).
+    let mediaWorker: number | 'primary' | undefined;
     say(
       'service',
       `starting (simulated Asterisk 22 on loopback, example agent, VAD, ${workers === 0 ? 'media in this process' : `${workers} media worker${workers === 1 ? '' : 's'}`})`,
@@ -102,7 +102,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         'service',
         `call ${session.id.slice(0, 8)} from ${session.info.caller ?? '?'} to ${session.info.callee ?? '?'}, route ${session.info.route.name}`,
       );
-      session.on('event', (e: CallLifecycleEvent) => say('service', `${e.type} ${JSON.stringify(e.data)}`));
+      session.on('event', (e: CallLifecycleEvent) => {
+        say('service', `${e.type} ${JSON.stringify(e.data)}`);
+        if (e.type === 'media.connected') mediaWorker = e.data.worker ?? 'primary';
+      });
     });
     say('asterisk', 'caller +15551234 dials 100 -> Stasis(voice-adapter)');
     const caller = await sim.placeInboundCall({
@@ -148,6 +151,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       result: 'ok',
       callerSaid: 'Hello, I would like to book a table for two people tonight.',
       agentEvents: session.eventNames,
+      mediaWorker: mediaWorker ?? null,
       callSeconds: +(n / 8000).toFixed(2),
       framesToAsterisk: frames.length,
       agentAudioSeconds: +((agentVoiced * 160) / 8000).toFixed(2),
