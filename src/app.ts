@@ -349,6 +349,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return accepting;
     },
     async start() {
+      // Workers first: forked after VAD_WORKER_CPUS=auto pinned this event loop, they would inherit its CPUs.
+      await mediaWorkers?.start();
       await vad?.start();
       await startJobs();
       callMetrics.start();
@@ -362,7 +364,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           'chan_websocket listener ready (Asterisk connects here)',
         );
       }
-      await mediaWorkers?.start();
       accepting = true;
       if (stasis) await stasis.start();
       logger.info({ host: addr.host, port: addr.port, routes: config.routes.length }, 'adapter started');

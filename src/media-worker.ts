@@ -12,12 +12,14 @@ import {
   type ExpectedCall,
   MediaWorkerHost,
   workerAudioSocketPort,
+  workerVadSettings,
 } from './calls/media-workers/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { runCleanups } from './lib/once.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { ProcessMetricsSampler, type WorkerProcessValues } from './observability/worker-process-metrics.js';
 import { type FromWorker, type ToWorker, toWorkerSchema } from './protocols/media-worker/messages.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
 import { IpcChannel } from './transports/media-worker/ipc-channel.js';
@@ -37,7 +39,7 @@ async function runWorker(
   });
   const routes = new RouteMatcher(config.routes as Route[]);
   const defaultRoute = defaultRouteOf(config);
-  const vad = createSpeechDetectors(config.vad, logger);
+  const vad = createSpeechDetectors(workerVadSettings(config.vad), logger);
   // Tool calls and transcript turns of the agents here go to the primary (job layer, stored transcripts).
   const services = new ChannelAgentServices((m) => channel.send(m));
   const host = new MediaWorkerHost({
@@ -91,17 +93,24 @@ async function runWorker(
       process.exit(0);
     });
   });
-  // Totals for the primary's /metrics, every second.
+  // Totals and this process's own metrics for the primary's /metrics, every second.
+  const processMetrics = new ProcessMetricsSampler();
   const report = setInterval(() => {
     const v = vad?.stats();
-    channel.send({
-      type: 'stats',
-      stats: {
-        calls: host.liveCalls,
-        media: host.mediaTotals(),
-        clock: { ...clock.stats },
-        ...(v ? { vad: { inferenceMs: v.inferenceMs, windowsInferred: v.windowsInferred } } : {}),
-      },
+    const send = (own: WorkerProcessValues | undefined) =>
+      channel.send({
+        type: 'stats',
+        stats: {
+          calls: host.liveCalls,
+          media: host.mediaTotals(),
+          clock: { ...clock.stats },
+          ...(v ? { vad: { inferenceMs: v.inferenceMs, windowsInferred: v.windowsInferred } } : {}),
+          ...(own ? { process: own as Record<string, number> } : {}),
+        },
+      });
+    processMetrics.sample().then(send, (err: unknown) => {
+      logger.warn({ err }, 'could not read the process metrics');
+      send(undefined);
     });
   }, 1000);
   report.unref();

@@ -8,6 +8,7 @@ import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { AppMetrics, addMediaTotals, type MetricsSources } from './observability/metrics.js';
 import type { Logger } from './observability/logger.js';
+import { registerWorkerProcessMetrics } from './observability/worker-process-metrics.js';
 import { forkModule } from './transports/media-worker/fork-module.js';
 
 /**
@@ -64,7 +65,10 @@ export function withMediaWorkers(pool: MediaWorkerPool | undefined, sources: Met
 
 /** The primary's metrics, its media workers' included (see `withMediaWorkers`). */
 export function appMetricsWith(pool: MediaWorkerPool | undefined, sources: MetricsSources): AppMetrics {
-  return new AppMetrics(withMediaWorkers(pool, sources));
+  const metrics = new AppMetrics(withMediaWorkers(pool, sources));
+  // Each worker's own process metrics as `ava_media_worker_<name>{worker}` (the primary's own series unchanged).
+  if (pool) registerWorkerProcessMetrics(metrics.registry, () => pool.processMetrics());
+  return metrics;
 }
 
 /**

@@ -94,7 +94,8 @@ export async function startService(
       import.meta.resolve('tsx'),
       ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     ],
-    env: { ...process.env, ...env },
+    // One service process unless the run asks for media workers (`--service-env MEDIA_WORKERS=N`).
+    env: { MEDIA_WORKERS: '0', ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -130,6 +130,7 @@ async function runOne(calls: number, opts: Required<WebRtcBenchOptions>): Promis
         AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
         HTTP_ENABLED: 'false',
         VAD: 'off',
+        MEDIA_WORKERS: '0',
         AGENT_CONNECT_TIMEOUT_MS: '60000',
         AUDIOSOCKET_IDLE_TIMEOUT_MS: '30000',
         ROUTES_FILE: 'routes.json',

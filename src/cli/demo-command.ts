@@ -78,6 +78,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       VAD: process.env.VAD ?? 'silero',
       // The demo places its call itself: no REST API (and so no API_TOKENS warning).
       HTTP_ENABLED: 'false',
+      // MEDIA_WORKERS as `ava serve` takes it (default: the cores available, less one above two), so the call's
+      // media runs on a media worker; the workers log like the service: warnings only, readable.
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
     },
     readFile: () => routes,
   });
@@ -85,14 +89,23 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: true });
   const app = createApp(config, { logger });
   try {
-    say('service', 'starting (simulated Asterisk 22 on loopback, example agent, VAD)');
+    const workers = config.mediaWorkers;
+    // Where the call's media ran: the media worker's slot, or `primary` (MEDIA_WORKERS=0).
+    let mediaWorker: number | 'primary' | undefined;
+    say(
+      'service',
+      `starting (simulated Asterisk 22 on loopback, example agent, VAD, ${workers === 0 ? 'media in this process' : `${workers} media worker${workers === 1 ? '' : 's'}`})`,
+    );
     await app.start();
     app.registry.on('added', (session) => {
       say(
         'service',
         `call ${session.id.slice(0, 8)} from ${session.info.caller ?? '?'} to ${session.info.callee ?? '?'}, route ${session.info.route.name}`,
       );
-      session.on('event', (e: CallLifecycleEvent) => say('service', `${e.type} ${JSON.stringify(e.data)}`));
+      session.on('event', (e: CallLifecycleEvent) => {
+        say('service', `${e.type} ${JSON.stringify(e.data)}`);
+        if (e.type === 'media.connected') mediaWorker = e.data.worker ?? 'primary';
+      });
     });
     say('asterisk', 'caller +15551234 dials 100 -> Stasis(voice-adapter)');
     const caller = await sim.placeInboundCall({
@@ -138,6 +151,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       result: 'ok',
       callerSaid: 'Hello, I would like to book a table for two people tonight.',
       agentEvents: session.eventNames,
+      mediaWorker: mediaWorker ?? null,
       callSeconds: +(n / 8000).toFixed(2),
       framesToAsterisk: frames.length,
       agentAudioSeconds: +((agentVoiced * 160) / 8000).toFixed(2),

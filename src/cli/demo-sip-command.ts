@@ -70,6 +70,8 @@ export async function runSipDemo(options: SipDemoOptions): Promise<void> {
       DEMO_OPENAI_KEY: DEMO_KEY,
       DEMO_OPENAI_WEBHOOK_SECRET: DEMO_WEBHOOK_SECRET,
       VAD: 'off',
+      // An openai-sip call's media never passes through the adapter (Asterisk sends it to the SIP service).
+      MEDIA_WORKERS: '0',
     },
     readFile: () => routes,
   });

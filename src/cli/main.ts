@@ -1,6 +1,7 @@
 import { Argument, Command, CommanderError } from 'commander';
 import { isAppError } from '../errors/app-error.js';
 import { buildCallCommand } from './call-command.js';
+import { buildCallsCommand } from './calls-table.js';
 import { configReferenceMarkdown } from './config-command.js';
 import { EXIT } from './exit-codes.js';
 import { MIGRATE_ACTIONS, type MigrateAction } from './migrate-actions.js';
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(buildCallCommand(printJson));
+  program.addCommand(buildCallsCommand((text) => process.stdout.write(text), printJson));
 
   const routes = program.command('routes').description('routes file helpers');
   routes

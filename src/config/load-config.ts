@@ -4,7 +4,7 @@ import { type ConfigIssue, ConfigError } from '../errors/config-error.js';
 import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { type HttpConfig, parseApiTokens } from './api-tokens.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
-import { mediaWorkerPortIssues } from './media-worker-env-vars.js';
+import { defaultMediaWorkers, mediaWorkerPortIssues } from './media-worker-env-vars.js';
 import { resolveSipWebhookSecrets } from './openai-sip-route.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
 import { describeZodIssue, formatZodIssues } from './zod-issues.js';
@@ -125,6 +125,8 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   readFile?: (path: string) => string;
   isTty?: boolean;
+  /** Cores available to the process, for MEDIA_WORKERS=auto; os.availableParallelism() by default. */
+  availableCores?: number;
 }
 
 /** Parses the environment into EnvValues; collects every problem before failing. */
@@ -248,7 +250,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     issues.push({ variable: 'CHAN_WEBSOCKET_PASSWORD', message: 'required with CHAN_WEBSOCKET_CONNECTION=client' });
   if (v.RTP_PORT_MIN > v.RTP_PORT_MAX)
     issues.push({ variable: 'RTP_PORT_MAX', message: `must not be below RTP_PORT_MIN (${v.RTP_PORT_MIN})` });
-  issues.push(...mediaWorkerPortIssues(v));
+  const mediaWorkers = v.MEDIA_WORKERS === 'auto' ? defaultMediaWorkers(options.availableCores) : v.MEDIA_WORKERS;
+  issues.push(...mediaWorkerPortIssues({ ...v, MEDIA_WORKERS: mediaWorkers }, v.MEDIA_WORKERS === 'auto'));
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {
@@ -265,7 +268,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       allowAnyUuid: v.AUDIOSOCKET_ALLOW_ANY_UUID,
     },
     playout: { maxMs: v.PLAYOUT_MAX_MS },
-    mediaWorkers: v.MEDIA_WORKERS,
+    mediaWorkers,
     mediaClock: { phases: v.MEDIA_CLOCK_PHASES },
     mediaSilence: { gapFillAfterMs: v.MEDIA_GAP_FILL_AFTER_MS, ariCheckAfterMs: v.MEDIA_SILENCE_CHECK_MS },
     shutdownDeadlineMs: v.SHUTDOWN_DEADLINE_MS,

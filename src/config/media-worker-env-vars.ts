@@ -1,14 +1,27 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { ConfigIssue } from '../errors/config-error.js';
 import { envSpec } from './env-spec.js';
 
+/** The most media workers one instance runs. */
+export const MAX_MEDIA_WORKERS = 64;
+
+/**
+ * The media workers MEDIA_WORKERS=auto (the default) stands for: the cores available to the process, less one when
+ * there are more than two (that core is left to the primary: ARI, HTTP, jobs).
+ */
+export function defaultMediaWorkers(cores: number = availableParallelism()): number {
+  const n = Math.max(1, Math.floor(cores));
+  return Math.min(n > 2 ? n - 1 : n, MAX_MEDIA_WORKERS);
+}
+
 /** The media workers' environment variables (`ava serve --media-workers N`), part of ENV_VARS. */
 export const MEDIA_WORKER_ENV_VARS = {
   MEDIA_WORKERS: envSpec({
-    schema: z.coerce.number().int().min(0).max(64),
-    default: '0',
+    schema: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(MAX_MEDIA_WORKERS)]),
+    default: 'auto',
     description:
-      'Worker processes that carry the media of Stasis calls (AudioSocket leg, media bridge, agent connection); 0 keeps everything in one process. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i (an ephemeral port when AUDIOSOCKET_PORT is 0); a range that takes HTTP_PORT or CHAN_WEBSOCKET_LISTEN_PORT is refused. Routes with AudioSocket or chan_websocket (server mode) media and an echo, websocket (native or pipecat), twilio or openai-realtime agent (amd included) run on the workers; the calls of other routes run their media in the primary process (logged per route at start).',
+      'Worker processes that carry the media of calls (media leg, media bridge, agent connection); 0 keeps everything in one process. `auto`: the cores available to the process (os.availableParallelism()), less one when there are more than two. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i (an ephemeral port when AUDIOSOCKET_PORT is 0); a range that takes HTTP_PORT or CHAN_WEBSOCKET_LISTEN_PORT is refused. Routes with AudioSocket or chan_websocket (server mode) media and an echo, websocket (native or pipecat), twilio or openai-realtime agent (amd included) run on the workers; the calls of other routes run their media in the primary process (logged per route at start).',
   }),
 } as const;
 
@@ -22,8 +35,11 @@ export interface ListeningPorts {
   CHAN_WEBSOCKET_LISTEN_PORT: number;
 }
 
-/** MEDIA_WORKERS whose ports (AUDIOSOCKET_PORT+1 … +N) would collide with another listener of the service. */
-export function mediaWorkerPortIssues(v: ListeningPorts): ConfigIssue[] {
+/**
+ * MEDIA_WORKERS whose ports (AUDIOSOCKET_PORT+1 … +N) would collide with another listener of the service. `auto`:
+ * the count came from MEDIA_WORKERS=auto (the default), which the message says.
+ */
+export function mediaWorkerPortIssues(v: ListeningPorts, auto = false): ConfigIssue[] {
   if (v.MEDIA_WORKERS === 0 || v.AUDIOSOCKET_PORT === 0) return [];
   const first = v.AUDIOSOCKET_PORT + 1;
   const last = v.AUDIOSOCKET_PORT + v.MEDIA_WORKERS;
@@ -32,12 +48,16 @@ export function mediaWorkerPortIssues(v: ListeningPorts): ConfigIssue[] {
     ['CHAN_WEBSOCKET_LISTEN_PORT', v.CHAN_WEBSOCKET_LISTEN_PORT, v.CHAN_WEBSOCKET_CONNECTION === 'client'],
   ];
   const issues: ConfigIssue[] = [];
-  if (last > 65535) issues.push({ variable: 'MEDIA_WORKERS', message: `worker ports ${first}-${last} pass 65535` });
+  const why = auto
+    ? ` (MEDIA_WORKERS=auto, the default, gave ${v.MEDIA_WORKERS} for the cores available; set MEDIA_WORKERS to a count, or 0 for one process)`
+    : '';
+  if (last > 65535)
+    issues.push({ variable: 'MEDIA_WORKERS', message: `worker ports ${first}-${last} pass 65535${why}` });
   for (const [name, port, used] of others) {
     if (used && port >= first && port <= last)
       issues.push({
         variable: 'MEDIA_WORKERS',
-        message: `the media workers listen on AUDIOSOCKET_PORT+1..+${v.MEDIA_WORKERS} (${first}-${last}), which takes ${name} ${port}; move one of them`,
+        message: `the media workers listen on AUDIOSOCKET_PORT+1..+${v.MEDIA_WORKERS} (${first}-${last}), which takes ${name} ${port}; move one of them${why}`,
       });
   }
   return issues;

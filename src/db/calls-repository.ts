@@ -39,6 +39,27 @@ export interface CallRecord {
   closeReason: string | null;
   /** Measured latencies of the call (name → milliseconds or any JSON the calls layer records). */
   latency: unknown;
+  /**
+   * Where the call's media ran: the media worker's slot, `primary` (the service's own process), or null while no
+   * media connected (and for calls recorded before this was kept).
+   */
+  mediaWorker: MediaWorkerRef | null;
+}
+
+/** A media worker's slot, or the primary process. */
+export type MediaWorkerRef = number | 'primary';
+
+/** `calls.media_worker` as text: the slot in decimal, or `primary`. */
+export function mediaWorkerColumn(ref: MediaWorkerRef | null): string | null {
+  return ref === null ? null : String(ref);
+}
+
+/** Reads `calls.media_worker`; anything else than a slot or `primary` is refused as a corrupt row. */
+export function parseMediaWorkerColumn(value: string | null): MediaWorkerRef | null {
+  if (value === null) return null;
+  if (value === 'primary') return 'primary';
+  if (/^\d{1,3}$/.test(value)) return Number(value);
+  throw new Error(`calls.media_worker holds ${JSON.stringify(value)}, not a worker slot or "primary"`);
 }
 
 /** What creating a call needs; everything but id and direction is optional. */
@@ -69,6 +90,7 @@ export interface CallPatch {
   audiosocketUuid?: string | null;
   ownerInstance?: string | null;
   answeredAt?: Date | null;
+  mediaWorker?: MediaWorkerRef | null;
 }
 
 /** How a call ended. */
@@ -124,6 +146,7 @@ function toRecord(row: CallRow): CallRecord {
     hangupInitiator: oneOfOrNull(HANGUP_INITIATORS, row.hangup_initiator, 'calls.hangup_initiator'),
     closeReason: row.close_reason,
     latency: fromJsonText(row.latency),
+    mediaWorker: parseMediaWorkerColumn(row.media_worker),
   };
 }
 
@@ -138,6 +161,7 @@ function patchToRow(patch: CallPatch): CallRowUpdate {
   if (patch.audiosocketUuid !== undefined) row.audiosocket_uuid = patch.audiosocketUuid;
   if (patch.ownerInstance !== undefined) row.owner_instance = patch.ownerInstance;
   if (patch.answeredAt !== undefined) row.answered_at = patch.answeredAt;
+  if (patch.mediaWorker !== undefined) row.media_worker = mediaWorkerColumn(patch.mediaWorker);
   return row;
 }
 

@@ -88,6 +88,8 @@ export interface CallsTable {
   hangup_initiator: HangupInitiator | null;
   close_reason: string | null;
   latency: NullableJsonText;
+  /** Where the media ran: a media worker's slot as text (`0`, `1`, …) or `primary`; NULL before media connected. */
+  media_worker: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CallEventsTable {

@@ -102,6 +102,12 @@ export const callRecordSchema = z.object({
   hangupInitiator: z.string().nullable(),
   closeReason: z.string().nullable(),
   latency: z.unknown(),
+  mediaWorker: z
+    .union([z.number().int().min(0), z.literal('primary')])
+    .nullable()
+    .describe(
+      "Where the call's media runs or ran: the media worker's slot (MEDIA_WORKERS > 0), \"primary\" (the service's own process), or null while no media connected",
+    ),
 });
 
 export const callPageSchema = z.object({ items: z.array(callRecordSchema), nextCursor: z.string().nullable() });

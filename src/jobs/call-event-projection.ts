@@ -42,6 +42,8 @@ export async function applyCallEvent(db: Kysely<DB>, callId: string, event: Call
         ...(p.mediaChannelId !== undefined ? { mediaChannelId: p.mediaChannelId } : {}),
         ...(p.bridgeId !== undefined ? { bridgeId: p.bridgeId } : {}),
         ...(p.audiosocketUuid !== undefined ? { audiosocketUuid: p.audiosocketUuid } : {}),
+        // No worker named: the media connected in the primary process.
+        mediaWorker: p.mediaWorker ?? 'primary',
       });
       return;
     }

@@ -39,6 +39,8 @@ describe('ava demo', () => {
     expect(written).toEqual(printed);
     expect(written).toMatchObject({ result: 'ok', summary: join(out, 'summary.json') });
     expect(written.agentEvents).toContain('trackEnd');
+    // MEDIA_WORKERS is left to its default (at least one worker): the call's media ran on the first one.
+    expect(written.mediaWorker).toBe(0);
     expect((await stat(join(out, 'call.wav'))).size).toBeGreaterThan(44);
   }, 120_000);
 

@@ -50,6 +50,7 @@ describe('SIGTERM to `ava serve` during live calls', () => {
         HTTP_PORT: '0',
         VAD: 'off',
         DEFAULT_AGENT: 'echo',
+        MEDIA_WORKERS: '0',
         MYSQL_URL: tmp.url,
         REDIS_URL,
         JOBS_PREFIX: prefix,

@@ -32,6 +32,7 @@ function serve(env: Record<string, string>): Serve {
       HTTP_PORT: '0',
       VAD: 'off',
       DEFAULT_AGENT: 'echo',
+      MEDIA_WORKERS: '0',
       REDIS_URL,
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',

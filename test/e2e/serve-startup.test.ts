@@ -22,6 +22,7 @@ function serve(env: Record<string, string>) {
       AUDIOSOCKET_PORT: '0',
       VAD: 'off',
       LOG_PRETTY: 'false',
+      MEDIA_WORKERS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

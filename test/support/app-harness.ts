@@ -43,6 +43,8 @@ export async function startTestApp(
       AUDIOSOCKET_ALLOW_ANY_UUID: 'true',
       VAD: 'off',
       HTTP_ENABLED: 'false',
+      // One process unless a test asks for media workers (MEDIA_WORKERS defaults to the cores available).
+      MEDIA_WORKERS: '0',
       ...(routesText ? { ROUTES_FILE: 'routes.json' } : {}),
       ...env,
     },

@@ -10,3 +10,4 @@ export { ChannelAgentServices } from './worker-agent-services.js';
 export type { AgentServices } from './remote-call-media.js';
 export { mediaWorkerRefusal } from './worker-routes.js';
 export { PrimaryMediaRoutes, type PrimaryMediaRoutesOptions } from './primary-media-routes.js';
+export { workerVadSettings } from './worker-vad-settings.js';

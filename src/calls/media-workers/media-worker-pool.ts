@@ -134,6 +134,11 @@ export class MediaWorkerPool {
     return this.#slots.find((s) => s.calls.has(callId))?.worker;
   }
 
+  /** Each worker's own process metrics as it last reported them (undefined until its process's first report). */
+  processMetrics(): Array<{ worker: number; values: WorkerStats['process'] }> {
+    return this.#slots.map((s) => ({ worker: s.worker, values: s.stats?.process }));
+  }
+
   /** The process id of worker `worker` (tests and operators). */
   pidOf(worker: number): number | undefined {
     return this.#slots[worker]?.child?.pid;

@@ -149,6 +149,8 @@ export const workerStatsSchema = z.object({
   }),
   clock: z.object({ ticks: count, late: count, missed: count }),
   vad: z.object({ inferenceMs: count, windowsInferred: count }).optional(),
+  /** The worker process's own metrics (prom-client default metric names, e.g. `process_cpu_user_seconds_total`). */
+  process: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number()).optional(),
 });
 export type WorkerStats = z.infer<typeof workerStatsSchema>;
 

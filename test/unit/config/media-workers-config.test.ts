@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { defaultMediaWorkers } from '../../../src/config/media-worker-env-vars.js';
 import { ConfigError } from '../../../src/errors/config-error.js';
 
-function refusal(env: Record<string, string>): ConfigError {
+function refusal(env: Record<string, string>, availableCores?: number): ConfigError {
   try {
-    loadConfig({ env });
+    loadConfig({ env, ...(availableCores !== undefined ? { availableCores } : {}) });
   } catch (err) {
     if (err instanceof ConfigError) return err;
     throw err;
@@ -13,9 +15,19 @@ function refusal(env: Record<string, string>): ConfigError {
 }
 
 describe('MEDIA_WORKERS', () => {
-  it('defaults to 0 (one process) and takes a count', () => {
-    expect(loadConfig({ env: {} }).mediaWorkers).toBe(0);
-    expect(loadConfig({ env: { MEDIA_WORKERS: '3' } }).mediaWorkers).toBe(3);
+  it('defaults to the cores available, less one above two, and takes a count (0: one process)', () => {
+    const auto = (cores: number) => loadConfig({ env: {}, availableCores: cores }).mediaWorkers;
+    expect([1, 2, 3, 4, 8, 16].map(auto)).toEqual([1, 2, 2, 3, 7, 15]);
+    expect(auto(200)).toBe(64);
+    expect(loadConfig({ env: { MEDIA_WORKERS: 'auto' }, availableCores: 4 }).mediaWorkers).toBe(3);
+    expect(loadConfig({ env: {} }).mediaWorkers).toBe(defaultMediaWorkers(availableParallelism()));
+    expect(loadConfig({ env: { MEDIA_WORKERS: '3' }, availableCores: 8 }).mediaWorkers).toBe(3);
+    expect(loadConfig({ env: { MEDIA_WORKERS: '0' }, availableCores: 8 }).mediaWorkers).toBe(0);
+  });
+
+  it('names the default when the workers it gives would take another listener', () => {
+    const err = refusal({ AUDIOSOCKET_PORT: '8077', HTTP_PORT: '8080' }, 4);
+    expect(err.message).toMatch(/8078-8080.*HTTP_PORT 8080.*MEDIA_WORKERS=auto, the default, gave 3/);
   });
 
   it('refuses what is not a small count, naming the variable', () => {
