@@ -1,3 +1,4 @@
+// Over 400 lines: the composition root, where every service of the primary is built and wired, read best in one place.
 import { MediaClock } from './audio/media-clock.js';
 import {
   type AudioSocketContext,
@@ -21,7 +22,7 @@ import {
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import { createDialInServices } from './dial-in-services.js';
-import { appMetricsWith, createMediaWorkers } from './media-workers.js';
+import { appMetricsWith, clientWebSocketMediaOn, createMediaWorkers } from './media-workers.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -178,6 +179,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const ari = config.ari;
   /** chan_websocket connections Asterisk opens to us (CHAN_WEBSOCKET_CONNECTION=client). */
   const wsClient = config.chanWebSocket.client;
+  const clientMediaOnWorkers = clientWebSocketMediaOn(mediaWorkers, wsClient?.id);
   const mediaListener = wsClient
     ? new ChanWebSocketListener({
         host: wsClient.host,
@@ -187,6 +189,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         controlFormat: config.chanWebSocket.controlFormat,
         startTimeoutMs: 5000,
         logger: logger.child({ component: 'chan-websocket' }),
+        handOff: clientMediaOnWorkers?.handOff.bind(clientMediaOnWorkers),
       })
     : undefined;
   const incomingMedia = mediaListener ? new IncomingMediaSockets() : undefined;
@@ -217,6 +220,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           uuidTtlMs: config.audiosocket.uuidTtlMs,
           placeMedia: mediaWorkers ? (session, uuid) => mediaWorkers.place(session, uuid) : undefined,
           placeWebSocketMedia: mediaWorkers?.placeWebSocket.bind(mediaWorkers),
+          placeClientWebSocketMedia: clientMediaOnWorkers?.place.bind(clientMediaOnWorkers),
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,

@@ -20,6 +20,12 @@ export interface WebSocketMediaPathOptions {
   readonly placeWebSocketMedia?:
     | ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => void)
     | undefined;
+  /**
+   * Client connections (Asterisk connects to us) on a media worker: places the call's media on a worker before the
+   * externalMedia channel is asked for and returns the dial string option (`v(…)`) that names the call in the URI
+   * Asterisk connects to; the media listener hands that connection to the worker. Unset: this process takes it.
+   */
+  readonly placeClientWebSocketMedia?: ((session: CallSession, format: 'slin' | 'slin16') => string) | undefined;
 }
 
 /** Resolves once the connection's MEDIA_START arrived (rejects when it closes first or `signal` aborts). */
@@ -79,6 +85,9 @@ export class WebSocketMediaPath implements MediaPathSetup {
     const abort = { signal: live.signal };
     try {
       const client = options.client;
+      // Client mode on a media worker: the call is placed first, as Asterisk connects before it answers.
+      const placeClient = client ? this.#o.placeClientWebSocketMedia : undefined;
+      const uriOption = placeClient ? placeClient(session, format) : '';
       const media = await ari.channels.externalMedia({
         app: this.#o.app,
         transport: 'websocket',
@@ -86,7 +95,7 @@ export class WebSocketMediaPath implements MediaPathSetup {
         connection_type: client ? 'client' : 'server',
         ...(client ? { external_host: client.id } : {}),
         format,
-        transport_data: `f(${options.controlFormat})`,
+        transport_data: `f(${options.controlFormat})${uriOption}`,
       });
       call.adopt(media.id);
       const connectionId = client ? client.id : media.channelvars?.MEDIA_WEBSOCKET_CONNECTION_ID;
@@ -102,9 +111,10 @@ export class WebSocketMediaPath implements MediaPathSetup {
       const inStasis = call.stasisStarted(media.id, signal());
       inStasis.catch(() => undefined);
       const place = client ? undefined : this.#o.placeWebSocketMedia;
-      if (place) {
-        // The worker connects and waits for MEDIA_START; the channel joins the bridge from here.
-        place(session, connectionId, format);
+      if (place || placeClient) {
+        // The worker connects (or takes Asterisk's connection) and waits for MEDIA_START; the channel joins the
+        // bridge from here.
+        place?.(session, connectionId, format);
         await inStasis;
         if (session.closing) return;
         await addChannelWhenInStasis(ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: abort.signal });

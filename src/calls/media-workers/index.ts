@@ -4,8 +4,10 @@ export {
   MediaWorkerPool,
   type MediaWorkerPoolOptions,
   type MediaWorkerState,
+  type IncomingPlacement,
   workerAudioSocketPort,
 } from './media-worker-pool.js';
 export { ChannelAgentServices } from './worker-agent-services.js';
 export type { AgentServices } from './remote-call-media.js';
 export { mediaWorkerRefusal } from './worker-routes.js';
+export { ClientWebSocketMedia, MEDIA_TOKEN_PARAM } from './client-websocket-media.js';
