@@ -1,3 +1,4 @@
+// Over 400 lines: the composition root, where every service of the primary is built and wired, read best in one place.
 import { MediaClock } from './audio/media-clock.js';
 import {
   type AudioSocketContext,
@@ -21,7 +22,7 @@ import {
 } from './calls/index.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
 import { createDialInServices } from './dial-in-services.js';
-import { appMetricsWith, createMediaWorkers, primaryMediaRoutes } from './media-workers.js';
+import { appMetricsWith, clientWebSocketMediaOn, createMediaWorkers, primaryMediaRoutes } from './media-workers.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { CallsRepository } from './db/calls-repository.js';
@@ -180,6 +181,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const ari = config.ari;
   /** chan_websocket connections Asterisk opens to us (CHAN_WEBSOCKET_CONNECTION=client). */
   const wsClient = config.chanWebSocket.client;
+  const clientMediaOnWorkers = clientWebSocketMediaOn(mediaWorkers, wsClient?.id);
   const mediaListener = wsClient
     ? new ChanWebSocketListener({
         host: wsClient.host,
@@ -189,6 +191,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         controlFormat: config.chanWebSocket.controlFormat,
         startTimeoutMs: 5000,
         logger: logger.child({ component: 'chan-websocket' }),
+        handOff: clientMediaOnWorkers?.handOff.bind(clientMediaOnWorkers),
       })
     : undefined;
   const incomingMedia = mediaListener ? new IncomingMediaSockets() : undefined;
@@ -217,7 +220,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           audioSocketHost: () =>
             config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
           uuidTtlMs: config.audiosocket.uuidTtlMs,
-          ...(mediaWorkers && inPrimary?.stasisPlacement(mediaWorkers)), // routes workers cannot carry stay here
+          ...(mediaWorkers && inPrimary?.stasisPlacement(mediaWorkers, clientMediaOnWorkers)), // routes workers cannot carry stay here
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,

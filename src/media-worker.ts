@@ -118,6 +118,7 @@ async function runWorker(
   logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
   return (m, socket) => {
     if (m.type === 'tool.result') return services.receive(m);
+    if (m.type === 'call.webSocketMedia') return host.webSocketMedia(m, socket);
     host.receive(m);
     if (m.type !== 'call.adopt') return;
     if (socket) audioSocket.adopt(socket, Buffer.from(m.raw, 'base64'));

@@ -3,7 +3,12 @@
  * that forks `media-worker.ts` once per slot. The composition root (app.ts) hands `place` to the Stasis controller.
  */
 import { defaultRouteOf } from './calls/index.js';
-import { type AgentServices, MediaWorkerPool, PrimaryMediaRoutes } from './calls/media-workers/index.js';
+import {
+  type AgentServices,
+  ClientWebSocketMedia,
+  MediaWorkerPool,
+  PrimaryMediaRoutes,
+} from './calls/media-workers/index.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { AppMetrics, addMediaTotals, type MetricsSources } from './observability/metrics.js';
@@ -35,6 +40,17 @@ export function createMediaWorkers(
     agentServices,
     logger,
   });
+}
+
+/**
+ * With media workers and chan_websocket in client mode (`clientId`: the websocket_client.conf entry): what places
+ * such calls on workers and hands each of Asterisk's connections to its call's worker before the handshake.
+ */
+export function clientWebSocketMediaOn(
+  pool: MediaWorkerPool | undefined,
+  clientId: string | undefined,
+): ClientWebSocketMedia | undefined {
+  return pool && clientId ? new ClientWebSocketMedia((session) => pool.placeIncoming(session), clientId) : undefined;
 }
 
 /**

@@ -52,6 +52,8 @@ export interface StasisControllerOptions {
   placeWebSocketMedia?:
     | ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean | undefined)
     | undefined;
+  /** Places client-mode chan_websocket media on a media worker (see `WebSocketMediaPathOptions`). */
+  placeClientWebSocketMedia?: ((session: CallSession, format: 'slin' | 'slin16') => string | undefined) | undefined;
   /** chan_websocket settings for routes with `media: websocket`; such calls are refused without it. */
   websocketMedia?: WebSocketMediaOptions | undefined;
   /** RTP settings for routes with `media: rtp`; such calls are refused without them. */

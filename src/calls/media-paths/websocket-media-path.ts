@@ -21,6 +21,15 @@ export interface WebSocketMediaPathOptions {
   readonly placeWebSocketMedia?:
     | ((session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean | undefined)
     | undefined;
+  /**
+   * Client connections (Asterisk connects to us) on a media worker: places the call's media on a worker before the
+   * externalMedia channel is asked for and returns the dial string option (`v(…)`) that names the call in the URI
+   * Asterisk connects to; the media listener hands that connection to the worker. Unset, or undefined returned (a
+   * route whose calls run in the primary): this process takes it.
+   */
+  readonly placeClientWebSocketMedia?:
+    | ((session: CallSession, format: 'slin' | 'slin16') => string | undefined)
+    | undefined;
 }
 
 /** Resolves once the connection's MEDIA_START arrived (rejects when it closes first or `signal` aborts). */
@@ -80,6 +89,9 @@ export class WebSocketMediaPath implements MediaPathSetup {
     const abort = { signal: live.signal };
     try {
       const client = options.client;
+      // Client mode on a media worker: the call is placed first, as Asterisk connects before it answers.
+      const placeClient = client ? this.#o.placeClientWebSocketMedia : undefined;
+      const uriOption = placeClient?.(session, format);
       const media = await ari.channels.externalMedia({
         app: this.#o.app,
         transport: 'websocket',
@@ -87,7 +99,7 @@ export class WebSocketMediaPath implements MediaPathSetup {
         connection_type: client ? 'client' : 'server',
         ...(client ? { external_host: client.id } : {}),
         format,
-        transport_data: `f(${options.controlFormat})`,
+        transport_data: `f(${options.controlFormat})${uriOption ?? ''}`,
       });
       call.adopt(media.id);
       const connectionId = client ? client.id : media.channelvars?.MEDIA_WEBSOCKET_CONNECTION_ID;
@@ -103,8 +115,10 @@ export class WebSocketMediaPath implements MediaPathSetup {
       const inStasis = call.stasisStarted(media.id, signal());
       inStasis.catch(() => undefined);
       const place = client ? undefined : this.#o.placeWebSocketMedia;
-      if (place && place(session, connectionId, format) !== false) {
-        // The worker connects and waits for MEDIA_START; the channel joins the bridge from here.
+      const onWorker = client ? uriOption !== undefined : !!place && place(session, connectionId, format) !== false;
+      if (onWorker) {
+        // The worker connects (or takes Asterisk's connection) and waits for MEDIA_START; the channel joins the
+        // bridge from here.
         await inStasis;
         if (session.closing) return;
         await addChannelWhenInStasis(ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: abort.signal });

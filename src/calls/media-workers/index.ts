@@ -4,6 +4,7 @@ export {
   MediaWorkerPool,
   type MediaWorkerPoolOptions,
   type MediaWorkerState,
+  type IncomingPlacement,
   workerAudioSocketPort,
 } from './media-worker-pool.js';
 export { ChannelAgentServices } from './worker-agent-services.js';
@@ -11,3 +12,4 @@ export type { AgentServices } from './remote-call-media.js';
 export { mediaWorkerRefusal } from './worker-routes.js';
 export { PrimaryMediaRoutes, type PrimaryMediaRoutesOptions } from './primary-media-routes.js';
 export { workerVadSettings } from './worker-vad-settings.js';
+export { ClientWebSocketMedia, MEDIA_TOKEN_PARAM } from './client-websocket-media.js';

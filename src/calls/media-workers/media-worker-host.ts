@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { MediaClock } from '../../audio/media-clock.js';
 import type { Route } from '../../config/routes.js';
 import { AppError } from '../../errors/app-error.js';
@@ -14,6 +15,8 @@ import { ChanWebSocketLeg, chanWebSocketAudioFormat } from '../chan-websocket-le
 import { waitForStart } from '../media-paths/websocket-media-path.js';
 import type { WebSocketMediaOptions } from '../websocket-media-setup.js';
 import { connectChanWebSocket } from '../../transports/chan-websocket/connect-chan-websocket.js';
+import type { ChanWebSocketConnection } from '../../transports/chan-websocket/chan-websocket-connection.js';
+import { HandedChanWebSockets } from '../../transports/media-worker/handed-chan-websockets.js';
 import type { AgentFactory, CallInfo, CallNotice } from '../voice-agent.js';
 import { WorkerCallMedia } from './worker-call-media.js';
 
@@ -60,6 +63,8 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   /** Summaries being spoken to a warm transfer's person, by the primary's request id. */
   readonly #speaking = new Map<number, AbortController>();
   #nextAction = 1;
+  /** Completes the handshakes of chan_websocket connections the primary hands over (client mode). */
+  #handed: HandedChanWebSockets | undefined;
   /** Media counters of the calls that ended here. */
   readonly #ended: MediaTotals = {
     framesIn: 0,
@@ -114,7 +119,12 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
    * A `media: websocket` call: connects to Asterisk's media socket, waits for MEDIA_START, then runs the call's
    * media on it. A failure is reported (`call.mediaFailed`); the primary decides.
    */
-  async #connectWebSocket(info: CallInfo, connectionId: string, format: 'slin' | 'slin16'): Promise<void> {
+  async #connectWebSocket(
+    info: CallInfo,
+    connectionId: string,
+    format: 'slin' | 'slin16',
+    accept?: (signal: AbortSignal, logger: Logger) => Promise<ChanWebSocketConnection>,
+  ): Promise<void> {
     const o = this.#o.websocketMedia;
     const callId = info.callId;
     const log = callLogger(this.#o.logger, callId, { route: info.route.name });
@@ -123,14 +133,16 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
     const wsLog = log.child({ component: 'chan-websocket' });
     let leg: ChanWebSocketLeg | undefined;
     try {
-      const conn = await connectChanWebSocket({
-        asteriskHttpUrl: o.asteriskHttpUrl,
-        connectionId,
-        controlFormat: o.controlFormat,
-        connectTimeoutMs: o.timeoutMs,
-        signal: abort.signal,
-        logger: wsLog,
-      });
+      const conn = accept
+        ? await accept(AbortSignal.any([abort.signal, AbortSignal.timeout(o.timeoutMs)]), wsLog)
+        : await connectChanWebSocket({
+            asteriskHttpUrl: o.asteriskHttpUrl,
+            connectionId,
+            controlFormat: o.controlFormat,
+            connectTimeoutMs: o.timeoutMs,
+            signal: abort.signal,
+            logger: wsLog,
+          });
       leg = new ChanWebSocketLeg({
         id: connectionId,
         connection: conn,
@@ -154,6 +166,27 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
     if (abort.signal.aborted) return void leg.close().catch(() => undefined);
     this.#start(info, leg, log);
     log.info({ connectionId }, 'chan_websocket media connected on this media worker');
+  }
+
+  /**
+   * A `media: websocket` call in client mode: Asterisk's connection came in through the primary's media listener,
+   * which handed the socket here before the handshake. The handshake is completed here, then as `#connectWebSocket`.
+   */
+  webSocketMedia(m: Extract<ToWorker, { type: 'call.webSocketMedia' }>, socket: Socket | undefined): void {
+    const info = this.#callInfo(m.info);
+    const callId = m.info.callId;
+    if (!info || !socket) {
+      socket?.destroy();
+      const why = info ? 'the media connection came without its socket' : `unknown route "${m.info.routeName}"`;
+      this.#o.logger.error({ callId }, `chan_websocket media not taken: ${why}`);
+      this.#o.send({ type: 'call.mediaFailed', callId, code: 'MEDIA_WORKER_HANDOFF_FAILED', message: why });
+      return;
+    }
+    this.#handed ??= new HandedChanWebSockets(this.#o.websocketMedia.controlFormat);
+    const handed = this.#handed;
+    void this.#connectWebSocket(info, m.connectionId, m.format, (signal, logger) =>
+      handed.accept(m.upgrade, socket, logger, signal),
+    );
   }
 
   #start(info: CallInfo, leg: MediaLeg, log: Logger): void {

@@ -40,6 +40,13 @@ export function workerAudioSocketPort(basePort: number, slot: number): number {
   return basePort === 0 ? 0 : basePort + 1 + slot;
 }
 
+/** A call placed on a worker before its media connection came in (see `MediaWorkerPool.placeIncoming`). */
+export interface IncomingPlacement {
+  readonly worker: number;
+  readonly info: WorkerCallInfo;
+  send(message: ToWorker, socket?: Socket): boolean;
+}
+
 /** One worker slot as seen from the primary. */
 export interface MediaWorkerState {
   readonly worker: number;
@@ -192,6 +199,22 @@ export class MediaWorkerPool {
     const { slot, info } = this.#assign(session);
     slot.channel?.send({ type: 'call.adopt', uuid, info, raw: raw.toString('base64') }, socket);
     session.log.info({ worker: slot.worker, uuid }, 'dialplan-direct call handed over to a media worker');
+  }
+
+  /**
+   * Puts a call whose media connection will come in through the primary (an HTTP upgrade handed over later) on the
+   * least-loaded ready worker: attaches its remote media to `session`, and returns the worker, the call's info, and
+   * how to send that worker a message with a socket (false once that worker's process is gone: its calls end as
+   * `worker_failed`). Throws MEDIA_WORKER_UNAVAILABLE when no worker is ready.
+   */
+  placeIncoming(session: CallSession): IncomingPlacement {
+    const { slot, info } = this.#assign(session);
+    const channel = slot.channel;
+    return {
+      worker: slot.worker,
+      info,
+      send: (message, socket) => channel !== undefined && slot.channel === channel && channel.send(message, socket),
+    };
   }
 
   #assign(session: CallSession): { slot: Slot; info: WorkerCallInfo } {

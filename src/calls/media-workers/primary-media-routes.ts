@@ -1,6 +1,7 @@
 import type { Route } from '../../config/routes.js';
 import type { Logger } from '../../observability/logger.js';
 import type { CallSession } from '../call-session.js';
+import type { ClientWebSocketMedia } from './client-websocket-media.js';
 import type { MediaWorkerPool } from './media-worker-pool.js';
 import { mediaWorkerRefusal } from './worker-routes.js';
 
@@ -50,14 +51,22 @@ export class PrimaryMediaRoutes {
 
   /**
    * The Stasis controller's placement hooks over the pool: a call of a route listed here keeps its media in the
-   * primary (`placeMedia` answers undefined, `placeWebSocketMedia` false), and so does any call while no worker is
+   * primary (`placeMedia` and `placeClientWebSocketMedia` answer undefined, `placeWebSocketMedia` false), and so does any call while no worker is
    * ready (all starting again), as dialplan-direct calls do; every other call goes to a worker.
    */
-  stasisPlacement(pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket' | 'ready'>): {
+  stasisPlacement(
+    pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket' | 'ready'>,
+    client?: Pick<ClientWebSocketMedia, 'place'>,
+  ): {
     placeMedia: (session: CallSession, uuid: string) => string | undefined;
     placeWebSocketMedia: (session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean;
+    placeClientWebSocketMedia?: (session: CallSession, format: 'slin' | 'slin16') => string | undefined;
   } {
     return {
+      ...(client && {
+        placeClientWebSocketMedia: (session: CallSession, format: 'slin' | 'slin16') =>
+          this.#toWorker(session, pool) ? client.place(session, format) : undefined,
+      }),
       placeMedia: (session, uuid) => (this.#toWorker(session, pool) ? pool.place(session, uuid) : undefined),
       placeWebSocketMedia: (session, connectionId, format) => {
         if (!this.#toWorker(session, pool)) return false;

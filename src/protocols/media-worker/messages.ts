@@ -77,6 +77,19 @@ const toolResult = z.discriminatedUnion('status', [
   }),
 ]);
 
+/**
+ * An HTTP upgrade request the primary received and hands to a worker with its TCP socket, before any byte of the
+ * WebSocket handshake was answered: the request line and headers (as Node parsed them, names in lower case) and
+ * `head`, every byte read from the socket after the headers (base64), to be read before the socket.
+ */
+export const handedUpgradeSchema = z.object({
+  method: z.string().min(1),
+  url: z.string().min(1),
+  headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  head: z.base64(),
+});
+export type HandedUpgrade = z.infer<typeof handedUpgradeSchema>;
+
 /** Primary → worker. */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   /** Configuration of the worker (the service's loaded config as JSON) and its slot; first message, once. */
@@ -97,6 +110,19 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     info: workerCallInfoSchema,
     connectionId: z.string().min(1),
     format: z.enum(['slin', 'slin16']),
+  }),
+  /**
+   * A Stasis call on a `media: websocket` route in client mode (Asterisk connected to the primary's media listener):
+   * the TCP socket comes with this message (IPC handle), the WebSocket handshake not answered yet. Complete it, wait
+   * for MEDIA_START and run the call's media on it.
+   */
+  z.object({
+    type: z.literal('call.webSocketMedia'),
+    info: workerCallInfoSchema,
+    /** The `websocket_client.conf` connection id Asterisk connected through. */
+    connectionId: z.string().min(1),
+    format: z.enum(['slin', 'slin16']),
+    upgrade: handedUpgradeSchema,
   }),
   z.object({ type: z.literal('call.mute'), callId, muted: z.boolean() }),
   z.object({ type: z.literal('call.dtmf'), callId, digit: z.string(), durationMs: z.number().optional() }),

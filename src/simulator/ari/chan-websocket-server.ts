@@ -41,6 +41,11 @@ export interface PendingMediaSocket {
   readonly format: string;
   readonly frameBytes: number;
   readonly controlFormat: ControlFormat;
+  /**
+   * The dial string's `v(name=value,…)` parameters: added to the `websocket_client.conf` entry's URI as its query
+   * (connection type `client`), as Asterisk does.
+   */
+  readonly uriParams?: string | undefined;
   /** Puts the channel Up and into Stasis (Dial ANSWER, StasisStart). */
   readonly complete: () => void;
   /** Hangs the channel up when the application ends the media connection. */
@@ -119,7 +124,9 @@ export class ChanWebSocketServer {
               authorization: `Basic ${Buffer.from(`${client.username}:${client.password ?? ''}`).toString('base64')}`,
             }
           : {};
-      const url = `${client.uri.replace(/\/+$/, '')}`;
+      const base = client.uri.replace(/\/+$/, '');
+      const query = entry.uriParams ? entry.uriParams.split(',').join('&') : '';
+      const url = query ? `${base}${base.includes('?') ? '&' : '?'}${query}` : base;
       const ws = new WebSocket(url, ['media'], { headers, perMessageDeflate: false, handshakeTimeout: 2000 });
       ws.once('open', () => {
         this.#attach(ws, entry, false);

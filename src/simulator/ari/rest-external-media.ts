@@ -162,8 +162,10 @@ export function externalMediaRoute(deps: ChannelRouteDeps): Route {
         const controlFormat = /(?:^|\/)f\(plain-text\)/.test(transportData ?? '')
           ? ('plain-text' as const)
           : ('json' as const);
+        const uriParams = /(?:^|[/)a-z])v\(([^)]*)\)/.exec(transportData ?? '')?.[1];
         const entry: PendingMediaSocket = {
           connectionId,
+          uriParams,
           channel: ch,
           format,
           frameBytes: FRAME_BYTES[format] ?? 320,

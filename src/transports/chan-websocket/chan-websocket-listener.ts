@@ -23,6 +23,11 @@ export interface ChanWebSocketListenerOptions {
   /** A connection must send MEDIA_START within this time. */
   readonly startTimeoutMs: number;
   readonly logger: Logger;
+  /**
+   * Offered every authenticated upgrade before its handshake: true when it took the connection (handed it to a
+   * media worker, which completes the handshake), false to have it served here.
+   */
+  readonly handOff?: ((req: IncomingMessage, socket: Duplex, head: Buffer) => boolean) | undefined;
 }
 
 export interface ChanWebSocketListenerEvents {
@@ -37,6 +42,16 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The WebSocket server (no HTTP server of its own) that completes chan_websocket media handshakes. */
+export function mediaWebSocketServer(): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: CHAN_WEBSOCKET_MAX_MESSAGE_BYTES * 2,
+    handleProtocols: (protocols) => (protocols.has('media') ? 'media' : false),
+  });
+}
+
 export class ChanWebSocketListener extends TypedEmitter<ChanWebSocketListenerEvents> {
   readonly #o: ChanWebSocketListenerOptions;
   readonly #server: Server;
@@ -47,12 +62,7 @@ export class ChanWebSocketListener extends TypedEmitter<ChanWebSocketListenerEve
   constructor(options: ChanWebSocketListenerOptions) {
     super();
     this.#o = options;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      maxPayload: CHAN_WEBSOCKET_MAX_MESSAGE_BYTES * 2,
-      handleProtocols: (protocols) => (protocols.has('media') ? 'media' : false),
-    });
+    this.#wss = mediaWebSocketServer();
     this.#server = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
     });
@@ -99,6 +109,7 @@ export class ChanWebSocketListener extends TypedEmitter<ChanWebSocketListenerEve
       socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="media"\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (this.#o.handOff?.(req, socket, head)) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new ChanWebSocketConnection(ws, { controlFormat: this.#o.controlFormat, logger: this.#o.logger });
       this.#open.add(conn);

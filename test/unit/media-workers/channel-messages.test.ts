@@ -19,6 +19,12 @@ describe('media worker channel messages', () => {
     expect(toWorkerSchema.safeParse({ ...open, uuid: 'not-a-uuid' }).success).toBe(false);
     expect(toWorkerSchema.safeParse({ type: 'call.unknown', callId: 'c1' }).success).toBe(false);
     expect(toWorkerSchema.safeParse({ ...open, type: 'call.adopt', raw: '***' }).success).toBe(false);
+    // A chan_websocket connection handed over before its handshake: request line, headers and the bytes read.
+    const upgrade = { method: 'GET', url: '/media?ava_media=t', headers: { upgrade: 'websocket' }, head: '' };
+    const handed = { type: 'call.webSocketMedia', info: callInfo, connectionId: 'ava', format: 'slin16', upgrade };
+    expect(toWorkerSchema.parse(handed)).toEqual(handed);
+    expect(toWorkerSchema.safeParse({ ...handed, upgrade: { ...upgrade, head: '***' } }).success).toBe(false);
+    expect(toWorkerSchema.safeParse({ ...handed, upgrade: { ...upgrade, url: '' } }).success).toBe(false);
     const failed = { type: 'call.failed', callId: 'c1', reason: 'agent_failed', code: 'X' };
     expect(fromWorkerSchema.parse(failed)).toEqual(failed);
     // A worker cannot make up a close reason: only agent failures come from it.
