@@ -67,7 +67,7 @@ async function runWorker(
   });
   const audioSocket = new AudioSocketServer<ExpectedCall>({
     host: config.audiosocket.host,
-    port: workerAudioSocketPort(config.audiosocket.port, slot),
+    port: workerAudioSocketPort(config, slot),
     maxFrameBytes: config.audiosocket.maxFrameBytes,
     handshakeTimeoutMs: config.audiosocket.handshakeTimeoutMs,
     idleTimeoutMs: 0,

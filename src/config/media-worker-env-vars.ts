@@ -21,7 +21,7 @@ export const MEDIA_WORKER_ENV_VARS = {
     schema: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(MAX_MEDIA_WORKERS)]),
     default: 'auto',
     description:
-      'Worker processes that carry the media of calls (media leg, media bridge, agent connection); 0 keeps everything in one process. `auto`: the cores available to the process (os.availableParallelism()), less one when there are more than two. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i (an ephemeral port when AUDIOSOCKET_PORT is 0); a range that takes HTTP_PORT or CHAN_WEBSOCKET_LISTEN_PORT is refused. Routes with AudioSocket or chan_websocket (server or client mode) media and an echo, websocket (native or pipecat), twilio or openai-realtime agent (amd included) run on the workers; the calls of other routes run their media in the primary process (logged per route at start).',
+      'Worker processes that carry the media of calls (media leg, media bridge, agent connection); 0 keeps everything in one process. `auto`: the cores available to the process (os.availableParallelism()), less one when there are more than two. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i, stepping over HTTP_PORT and CHAN_WEBSOCKET_LISTEN_PORT (client mode) where they are in the way (an ephemeral port when AUDIOSOCKET_PORT is 0). Routes with AudioSocket or chan_websocket (server or client mode) media and an echo, websocket (native or pipecat), twilio or openai-realtime agent (amd included) run on the workers; the calls of other routes run their media in the primary process (logged per route at start).',
   }),
 } as const;
 
@@ -36,29 +36,39 @@ export interface ListeningPorts {
 }
 
 /**
- * MEDIA_WORKERS whose ports (AUDIOSOCKET_PORT+1 … +N) would collide with another listener of the service. `auto`:
- * the count came from MEDIA_WORKERS=auto (the default), which the message says.
+ * The AudioSocket port of media worker `slot`: the (slot+1)-th port above AUDIOSOCKET_PORT that no other listener of
+ * the service takes (`taken`: HTTP_PORT, CHAN_WEBSOCKET_LISTEN_PORT in client mode), so with nothing in the way worker
+ * i listens on AUDIOSOCKET_PORT+1+i. An ephemeral port (0) when AUDIOSOCKET_PORT is 0.
+ */
+export function mediaWorkerAudioSocketPort(basePort: number, slot: number, taken: readonly number[] = []): number {
+  if (basePort === 0) return 0;
+  let port = basePort;
+  for (let i = 0; i <= slot; i++) {
+    port++;
+    while (taken.includes(port)) port++;
+  }
+  return port;
+}
+
+/** The listeners of a configuration that the media workers' AudioSocket ports step over. */
+export function takenListenerPorts(v: ListeningPorts): number[] {
+  return [
+    ...(v.HTTP_ENABLED ? [v.HTTP_PORT] : []),
+    ...(v.CHAN_WEBSOCKET_CONNECTION === 'client' ? [v.CHAN_WEBSOCKET_LISTEN_PORT] : []),
+  ];
+}
+
+/**
+ * MEDIA_WORKERS whose AudioSocket ports would pass 65535 (the ports step over the service's other listeners, see
+ * `mediaWorkerAudioSocketPort`). `auto`: the count came from MEDIA_WORKERS=auto (the default), which the message says.
  */
 export function mediaWorkerPortIssues(v: ListeningPorts, auto = false): ConfigIssue[] {
   if (v.MEDIA_WORKERS === 0 || v.AUDIOSOCKET_PORT === 0) return [];
-  const first = v.AUDIOSOCKET_PORT + 1;
-  const last = v.AUDIOSOCKET_PORT + v.MEDIA_WORKERS;
-  const others: [string, number, boolean][] = [
-    ['HTTP_PORT', v.HTTP_PORT, v.HTTP_ENABLED],
-    ['CHAN_WEBSOCKET_LISTEN_PORT', v.CHAN_WEBSOCKET_LISTEN_PORT, v.CHAN_WEBSOCKET_CONNECTION === 'client'],
-  ];
-  const issues: ConfigIssue[] = [];
+  const taken = takenListenerPorts(v);
+  const first = mediaWorkerAudioSocketPort(v.AUDIOSOCKET_PORT, 0, taken);
+  const last = mediaWorkerAudioSocketPort(v.AUDIOSOCKET_PORT, v.MEDIA_WORKERS - 1, taken);
   const why = auto
     ? ` (MEDIA_WORKERS=auto, the default, gave ${v.MEDIA_WORKERS} for the cores available; set MEDIA_WORKERS to a count, or 0 for one process)`
     : '';
-  if (last > 65535)
-    issues.push({ variable: 'MEDIA_WORKERS', message: `worker ports ${first}-${last} pass 65535${why}` });
-  for (const [name, port, used] of others) {
-    if (used && port >= first && port <= last)
-      issues.push({
-        variable: 'MEDIA_WORKERS',
-        message: `the media workers listen on AUDIOSOCKET_PORT+1..+${v.MEDIA_WORKERS} (${first}-${last}), which takes ${name} ${port}; move one of them${why}`,
-      });
-  }
-  return issues;
+  return last > 65535 ? [{ variable: 'MEDIA_WORKERS', message: `worker ports ${first}-${last} pass 65535${why}` }] : [];
 }

@@ -1,3 +1,5 @@
+import type { Config } from '../../config/load-config.js';
+import { mediaWorkerAudioSocketPort } from '../../config/media-worker-env-vars.js';
 import type { ChildProcess } from 'node:child_process';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
@@ -35,9 +37,19 @@ export interface MediaWorkerPoolOptions {
   restartDelayMs?: number;
 }
 
-/** The AudioSocket port of worker `slot`: AUDIOSOCKET_PORT+1+slot, or an ephemeral port when that is 0. */
-export function workerAudioSocketPort(basePort: number, slot: number): number {
-  return basePort === 0 ? 0 : basePort + 1 + slot;
+/**
+ * The AudioSocket port of worker `slot` under `config`: AUDIOSOCKET_PORT+1+slot, stepping over the HTTP port and the
+ * chan_websocket listener where they are in the way, or an ephemeral port when AUDIOSOCKET_PORT is 0.
+ */
+export function workerAudioSocketPort(
+  config: Pick<Config, 'audiosocket' | 'http' | 'chanWebSocket'>,
+  slot: number,
+): number {
+  const taken = [
+    ...(config.http ? [config.http.port] : []),
+    ...(config.chanWebSocket.client ? [config.chanWebSocket.client.port] : []),
+  ];
+  return mediaWorkerAudioSocketPort(config.audiosocket.port, slot, taken);
 }
 
 /** A call placed on a worker before its media connection came in (see `MediaWorkerPool.placeIncoming`). */

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { defaultMediaWorkers } from '../../../src/config/media-worker-env-vars.js';
 import { ConfigError } from '../../../src/errors/config-error.js';
+import { workerAudioSocketPort } from '../../../src/calls/media-workers/index.js';
 
 function refusal(env: Record<string, string>, availableCores?: number): ConfigError {
   try {
@@ -25,9 +26,9 @@ describe('MEDIA_WORKERS', () => {
     expect(loadConfig({ env: { MEDIA_WORKERS: '0' }, availableCores: 8 }).mediaWorkers).toBe(0);
   });
 
-  it('names the default when the workers it gives would take another listener', () => {
-    const err = refusal({ AUDIOSOCKET_PORT: '8077', HTTP_PORT: '8080' }, 4);
-    expect(err.message).toMatch(/8078-8080.*HTTP_PORT 8080.*MEDIA_WORKERS=auto, the default, gave 3/);
+  it('names the default when the workers it gives would pass the last port', () => {
+    const err = refusal({ AUDIOSOCKET_PORT: '65533' }, 4);
+    expect(err.message).toMatch(/65534-65536 pass 65535.*MEDIA_WORKERS=auto, the default, gave 3/);
   });
 
   it('refuses what is not a small count, naming the variable', () => {
@@ -36,21 +37,20 @@ describe('MEDIA_WORKERS', () => {
     }
   });
 
-  it('refuses worker ports (AUDIOSOCKET_PORT+1..+N) that take another listener of the service', () => {
-    const err = refusal({
-      MEDIA_WORKERS: '2',
-      AUDIOSOCKET_PORT: '9093',
-      CHAN_WEBSOCKET_CONNECTION: 'client',
-      CHAN_WEBSOCKET_PASSWORD: 'a-long-enough-password',
-      CHAN_WEBSOCKET_LISTEN_PORT: '9094',
-    });
-    expect(err.message).toMatch(/MEDIA_WORKERS: .*9094-9095.*CHAN_WEBSOCKET_LISTEN_PORT 9094/);
-    expect(refusal({ MEDIA_WORKERS: '1', AUDIOSOCKET_PORT: '8079' }).message).toMatch(/HTTP_PORT 8080/);
-    // Ephemeral ports (AUDIOSOCKET_PORT=0), a disabled listener, or a port outside the range are fine.
-    expect(loadConfig({ env: { MEDIA_WORKERS: '4', AUDIOSOCKET_PORT: '0' } }).mediaWorkers).toBe(4);
-    expect(
-      loadConfig({ env: { MEDIA_WORKERS: '1', AUDIOSOCKET_PORT: '8079', HTTP_ENABLED: 'false' } }).mediaWorkers,
-    ).toBe(1);
-    expect(loadConfig({ env: { MEDIA_WORKERS: '2', AUDIOSOCKET_PORT: '9093' } }).mediaWorkers).toBe(2);
+  it("gives worker i AUDIOSOCKET_PORT+1+i, stepping over the service's other listeners", () => {
+    const ports = (env: Record<string, string>) => {
+      const config = loadConfig({ env });
+      return Array.from({ length: config.mediaWorkers }, (_, i) => workerAudioSocketPort(config, i));
+    };
+    expect(ports({ MEDIA_WORKERS: '2', AUDIOSOCKET_PORT: '9093' })).toEqual([9094, 9095]);
+    // chan_websocket's listener (client mode, default 9094) and the HTTP port are stepped over, not refused.
+    const client = { CHAN_WEBSOCKET_CONNECTION: 'client', CHAN_WEBSOCKET_PASSWORD: 'a-long-enough-password' };
+    expect(ports({ MEDIA_WORKERS: '2', AUDIOSOCKET_PORT: '9093', ...client })).toEqual([9095, 9096]);
+    expect(ports({ MEDIA_WORKERS: '3', AUDIOSOCKET_PORT: '8078', HTTP_PORT: '8080', ...client })).toEqual([
+      8079, 8081, 8082,
+    ]);
+    expect(ports({ MEDIA_WORKERS: '2', AUDIOSOCKET_PORT: '8078', HTTP_ENABLED: 'false' })).toEqual([8079, 8080]);
+    expect(ports({ MEDIA_WORKERS: '4', AUDIOSOCKET_PORT: '0' })).toEqual([0, 0, 0, 0]);
+    expect(refusal({ MEDIA_WORKERS: '3', AUDIOSOCKET_PORT: '65533' }).message).toMatch(/pass 65535/);
   });
 });
