@@ -17,6 +17,7 @@
  * (where the CPU went when the target is missed).
  */
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   describePlacement,
@@ -55,6 +56,18 @@ export interface MediaWorkersOptions {
   readonly workers?: readonly number[];
   /** Extra service environment (MEDIA_WORKERS is the suite's own and cannot be set here). */
   readonly serviceEnv?: Readonly<Record<string, string>>;
+  /**
+   * Write a CPU profile of the primary and of every worker of every step into this directory (bench/lib/
+   * cpu-profile-preload.mjs through NODE_OPTIONS, which the workers inherit): `<pid>-calls-server.cpuprofile` and
+   * `<pid>-media-worker.cpuprofile`, each covering its process's life (start-up, ramp, window, stop).
+   */
+  readonly cpuProfDir?: string;
+}
+
+/** The service environment that makes each of its processes write a CPU profile into `dir` as it exits. */
+export function cpuProfileEnv(dir: string): Record<string, string> {
+  const preload = new URL('../lib/cpu-profile-preload.mjs', import.meta.url).href;
+  return { NODE_OPTIONS: `--import=${preload}`, BENCH_CPU_PROF_DIR: resolve(dir) };
 }
 
 export interface MediaWorkersStep {
@@ -179,7 +192,10 @@ export async function runMediaWorkersBench(options: MediaWorkersOptions = {}): P
   const seconds = options.seconds ?? 10;
   const budgetS = options.budgetS ?? 660;
   const counts = options.workers ?? DEFAULT_WORKERS;
-  const serviceEnv = options.serviceEnv ?? {};
+  const serviceEnv = {
+    ...options.serviceEnv,
+    ...(options.cpuProfDir === undefined ? {} : cpuProfileEnv(options.cpuProfDir)),
+  };
   const machine = benchMachine(loadavg().map((x) => +x.toFixed(2)));
   const t0 = performance.now();
   const runs: WorkersRun[] = [];
@@ -303,7 +319,8 @@ The max-calls search with MEDIA_WORKERS=0, 1 and 2 (same gap rule, same callers)
   --seconds S          measured window per step (default 10)
   --budget S           wall-time budget of all load steps (default 660)
   --workers LIST       worker counts, comma-separated (default ${DEFAULT_WORKERS.join(',')})
-  --service-env K=V    extra environment of the service in every step (repeatable; not MEDIA_WORKERS)`;
+  --service-env K=V    extra environment of the service in every step (repeatable; not MEDIA_WORKERS)
+  --cpu-prof DIR       CPU profile of the primary and of each worker of every step into DIR (<pid>-<entry>.cpuprofile)`;
 
 /** Parses `--workers`: whole numbers ≥ 0, comma-separated, kept in the order given (duplicates dropped). */
 export function parseWorkerCounts(list: string, name = '--workers'): number[] {
@@ -320,8 +337,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     budget: { type: 'string' },
     workers: { type: 'string' },
     'service-env': { type: 'string', multiple: true },
+    'cpu-prof': { type: 'string' },
   });
   const result = await runMediaWorkersBench({
+    ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
     ...(values.steps ? { steps: parseSteps(values.steps) } : {}),
     ...(values.seconds ? { seconds: parseSeconds(values.seconds, '--seconds') } : {}),
     ...(values.budget ? { budgetS: parseSeconds(values.budget, '--budget') } : {}),

@@ -10,7 +10,10 @@ import {
   type ProcessRef,
   scalingVerdict,
 } from '../../../bench/lib/cpu-accounting.js';
-import { parseWorkerCounts } from '../../../bench/suites/media-workers.js';
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuProfileEnv, parseWorkerCounts } from '../../../bench/suites/media-workers.js';
 
 /** A /proc/<pid>/stat line with these utime and stime ticks (a process name with spaces and parentheses). */
 const pidStat = (pid: number, utime: number, stime: number): string =>
@@ -116,5 +119,15 @@ describe('media-workers placement and verdict', () => {
     expect(parseWorkerCounts('0,2,1,2')).toEqual([0, 2, 1]);
     expect(() => parseWorkerCounts('1,x', '--workers-counts')).toThrow(/--workers-counts takes whole numbers/);
     expect(() => parseWorkerCounts('-1')).toThrow();
+  });
+});
+
+describe('media-workers CPU profiles', () => {
+  it('preloads the profiler module through NODE_OPTIONS (which forked workers inherit), into an absolute directory', () => {
+    const env = cpuProfileEnv('prof');
+    const m = /^--import=(file:\/\/\S+)$/.exec(env.NODE_OPTIONS ?? '');
+    expect(m).not.toBeNull();
+    expect(existsSync(fileURLToPath(m![1]!))).toBe(true);
+    expect(isAbsolute(env.BENCH_CPU_PROF_DIR ?? '')).toBe(true);
   });
 });
