@@ -81,6 +81,8 @@ export interface MediaWorkersStep {
 export interface WorkersRun {
   readonly workers: number;
   readonly placement: Placement;
+  /** Every step's processes were pinned as `placement` says (taskset succeeded for each). */
+  readonly pinned: boolean;
   readonly howItRan: string;
   readonly steps: readonly MediaWorkersStep[];
   /** Largest passing step; 0 when none passed. */
@@ -165,10 +167,12 @@ async function workersRun(
   const fail = [...last.values()].filter((s) => !s.passed && s.calls > h.maxCalls).sort((a, b) => a.calls - b.calls)[0];
   const pinnedServiceCores = new Set([placement.primary, ...placement.workers]).size;
   const serviceCoresUsed = topStep?.result.processCpu?.serviceCores;
+  const pinned = done.length > 0 && done.every((s) => s.result.pinned);
   return {
     workers,
     placement,
-    howItRan: `MEDIA_WORKERS=${workers}: ${describePlacement(placement)}`,
+    pinned,
+    howItRan: `MEDIA_WORKERS=${workers}: ${describePlacement(placement)}${pinned ? '' : ' (NOT pinned in every step: taskset failed or no step ran; the cores are where it was meant to run)'}`,
     steps: done,
     maxCalls: h.maxCalls,
     nonMonotonic: h.nonMonotonic,
