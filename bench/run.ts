@@ -17,6 +17,12 @@ import { parseSeconds, parseSeries, parseSteps } from './lib/load-series.js';
 import { parseServiceEnv } from './lib/service-process.js';
 import { type CallsBenchOptions, formatCallsBench, runCallsBench } from './suites/calls.js';
 import { formatChanWebSocketBench, runChanWebSocketBench } from './suites/chan-websocket.js';
+import {
+  formatMediaWorkersBench,
+  type MediaWorkersOptions,
+  parseWorkerCounts,
+  runMediaWorkersBench,
+} from './suites/media-workers.js';
 import { formatRealtimeBench, runRealtimeBench } from './suites/realtime.js';
 import { formatResamplerBench, runResamplerBench } from './suites/resampler.js';
 import { formatRtpBench, runRtpBench } from './suites/rtp.js';
@@ -28,6 +34,7 @@ import { formatWebRtcBench, runWebRtcBench } from './suites/webrtc.js';
 /** Options of the command line for the suites that take them (the calls suite's max-calls search). */
 interface SuiteTuning {
   readonly calls: CallsBenchOptions;
+  readonly mediaWorkers: MediaWorkersOptions;
 }
 
 interface Suite {
@@ -67,6 +74,17 @@ const SUITES: Suite[] = [
         ...tuning.calls,
       });
       return { result, text: formatCallsBench(result) };
+    },
+  },
+  {
+    name: 'media-workers',
+    run: async (quick, tuning) => {
+      // The max-calls search with MEDIA_WORKERS=0, 1, 2 (up to about 12 minutes; the quick run about 2).
+      const result = await runMediaWorkersBench({
+        ...(quick ? { steps: [25, 50], seconds: 4, budgetS: 150 } : {}),
+        ...tuning.mediaWorkers,
+      });
+      return { result, text: formatMediaWorkersBench(result) };
     },
   },
   {
@@ -143,7 +161,7 @@ const SUITES: Suite[] = [
 
 const USAGE = `usage: npm run bench -- [--quick] [--only SUITES] [--record] [--out DIR] [calls options]
 
-Runs the benchmark suites (the standard run takes up to about 20 minutes and all cores; run it on a quiet machine).
+Runs the benchmark suites (the standard run takes up to about 32 minutes and all cores; run it on a quiet machine).
   --quick        shorter windows and fewer calls (a smoke run; its figures are not the headline)
   --only LIST    only these suites, comma-separated: ${SUITES.map((x) => x.name).join(', ')}
   --record       standard run only: write to the tracked bench/results/ and refresh docs/benchmarks.md
@@ -156,6 +174,12 @@ The calls suite's max-calls search (not with --record, except --service-env):
                          vad-on-split)
   --calls-budget S       wall-time budget of its load steps (default 600)
   --service-env K=V      extra environment of the service in every step (repeatable), e.g. a knob under test
+The media-workers suite's search (MEDIA_WORKERS=0, 1, 2; not with --record; --service-env applies, MEDIA_WORKERS
+excepted, which the suite sets itself):
+  --workers-steps LIST   call counts, comma-separated (default 50,75,100,150,200,250,300,400,500,600)
+  --workers-seconds S    measured window per step (default 10)
+  --workers-budget S     wall-time budget of its load steps (default 660)
+  --workers-counts LIST  worker counts, comma-separated (default 0,1,2)
 Environment: BENCH_MYSQL_URL, BENCH_REDIS_URL (default 127.0.0.1).`;
 
 const { values: args, positionals } = scriptArgs('bench', USAGE, {
@@ -168,6 +192,10 @@ const { values: args, positionals } = scriptArgs('bench', USAGE, {
   'calls-series': { type: 'string' },
   'calls-budget': { type: 'string' },
   'service-env': { type: 'string', multiple: true },
+  'workers-steps': { type: 'string' },
+  'workers-seconds': { type: 'string' },
+  'workers-budget': { type: 'string' },
+  'workers-counts': { type: 'string' },
 });
 const quick = args.quick === true;
 const only = args.only === undefined ? undefined : new Set(args.only.split(','));
@@ -184,20 +212,32 @@ const usageError =
           ? '--record writes to bench/results/; --out is for unrecorded runs'
           : record && (args['calls-steps'] ?? args['calls-seconds'] ?? args['calls-series'] ?? args['calls-budget'])
             ? '--record is for the standard run only (no --calls-steps, --calls-seconds, --calls-series, --calls-budget)'
-            : undefined;
+            : record &&
+                (args['workers-steps'] ?? args['workers-seconds'] ?? args['workers-budget'] ?? args['workers-counts'])
+              ? '--record is for the standard run only (no --workers-steps, --workers-seconds, --workers-budget, --workers-counts)'
+              : undefined;
 if (usageError) {
   process.stderr.write(`bench: ${usageError} (see --help)\n`);
   process.exit(2);
 }
 let tuning: SuiteTuning;
 try {
+  const serviceEnv = args['service-env'] ? parseServiceEnv(args['service-env']) : undefined;
+  const { MEDIA_WORKERS: _set, ...workersEnv } = serviceEnv ?? {};
   tuning = {
+    mediaWorkers: {
+      ...(args['workers-steps'] ? { steps: parseSteps(args['workers-steps'], '--workers-steps') } : {}),
+      ...(args['workers-seconds'] ? { seconds: parseSeconds(args['workers-seconds'], '--workers-seconds') } : {}),
+      ...(args['workers-budget'] ? { budgetS: parseSeconds(args['workers-budget'], '--workers-budget') } : {}),
+      ...(args['workers-counts'] ? { workers: parseWorkerCounts(args['workers-counts'], '--workers-counts') } : {}),
+      ...(serviceEnv ? { serviceEnv: workersEnv } : {}),
+    },
     calls: {
       ...(args['calls-steps'] ? { calls: parseSteps(args['calls-steps'], '--calls-steps') } : {}),
       ...(args['calls-seconds'] ? { seconds: parseSeconds(args['calls-seconds'], '--calls-seconds') } : {}),
       ...(args['calls-series'] ? { series: parseSeries(args['calls-series']) } : {}),
       ...(args['calls-budget'] ? { budgetS: parseSeconds(args['calls-budget'], '--calls-budget') } : {}),
-      ...(args['service-env'] ? { serviceEnv: parseServiceEnv(args['service-env']) } : {}),
+      ...(serviceEnv ? { serviceEnv } : {}),
     },
   };
 } catch (err) {

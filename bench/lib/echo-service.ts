@@ -22,6 +22,8 @@ export interface BenchService {
   readonly port: number;
   /** HTTP port on 127.0.0.1 (health, /metrics). */
   readonly httpPort: number;
+  /** PIDs of its media workers at start (none with MEDIA_WORKERS=0). */
+  readonly workerPids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function startRoutedService(
   try {
     await writeFile(join(dir, 'routes.json'), JSON.stringify({ routes }));
     const httpPort = await freePort();
-    const { child, port } = await startService(
+    const { child, port, workerPids } = await startService(
       {
         AUDIOSOCKET_HOST: '127.0.0.1',
         AUDIOSOCKET_PORT: '0',
@@ -68,6 +70,7 @@ export async function startRoutedService(
       child,
       port,
       httpPort,
+      workerPids,
       stop: async () => {
         await stopService(child);
         await rm(dir, { recursive: true, force: true });
@@ -96,6 +99,7 @@ export async function withAgent<T extends { close(): Promise<unknown> }>(
     child: service.child,
     port: service.port,
     httpPort: service.httpPort,
+    workerPids: service.workerPids,
     stop: async () => {
       await service.stop();
       await agent.close();

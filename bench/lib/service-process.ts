@@ -79,12 +79,13 @@ export function pinService(pid: number, mode: ServicePinning = servicePinning())
 
 /**
  * Starts the service with these environment variables (from the checkout at `root`, this one by default); resolves
- * with the process and its AudioSocket port.
+ * with the process, its AudioSocket port and the PIDs of its media workers (none with MEDIA_WORKERS=0, or from an
+ * older service that does not report them).
  */
 export async function startService(
   env: Record<string, string>,
   root?: string,
-): Promise<{ child: ChildProcess; port: number }> {
+): Promise<{ child: ChildProcess; port: number; workerPids: number[] }> {
   const entry = serviceEntry(root);
   const child = fork(entry, [], {
     cwd: resolve(entry, '..', '..', '..'),
@@ -98,15 +99,18 @@ export async function startService(
     env: { MEDIA_WORKERS: '0', ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; workers?: unknown }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('service did not start within 60 s')), 60_000);
-    child.once('message', (m: { type: string; port: number }) => {
+    child.once('message', (m: { type: string; port: number; workers?: unknown }) => {
       clearTimeout(timer);
-      resolve(m.port);
+      resolve(m);
     });
     child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
   });
-  return { child, port };
+  const workerPids = Array.isArray(ready.workers)
+    ? ready.workers.filter((x): x is number => Number.isInteger(x) && (x as number) > 0)
+    : [];
+  return { child, port: ready.port, workerPids };
 }
 
 /** Asks the service to stop (it drains and exits); kills it after 15 s. */

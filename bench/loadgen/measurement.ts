@@ -5,6 +5,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { nextMessage } from '../lib/child-messages.js';
+import {
+  cpuBetween,
+  otherLoadOnServiceCores,
+  type Placement,
+  type ProcessRef,
+  sampleCpu,
+  type WindowCpu,
+} from '../lib/cpu-accounting.js';
 import { gcBetween, readServiceGc } from '../lib/service-metrics.js';
 import { coreBusyMs, percentile, processCpuMs, processRssMb, startLoopDelay } from '../lib/stats.js';
 import { matchOnsets } from '../lib/tone-onsets.js';
@@ -60,6 +68,8 @@ export interface WindowMeasurement {
   readonly ownCpuMs: number;
   /** The self-started service's GC pauses in the window (read from its /metrics). */
   readonly serviceGc: ReturnType<typeof gcBetween> | undefined;
+  /** With `accounting`: each process's and each core's CPU in the window. */
+  readonly processCpu: WindowCpu | undefined;
 }
 
 /** Waits for the window of `plan` and measures over it (`service`: the self-started service's process). */
@@ -76,6 +86,11 @@ export async function measureWindow(
      * less the main thread's CPU, not the whole service's.
      */
     readonly mainThreadAlone?: boolean;
+    /**
+     * A service placed process by process (media workers): these processes are sampled at both ends of the window,
+     * and other load is judged on the service's cores the generator does not use.
+     */
+    readonly accounting?: { readonly processes: readonly ProcessRef[]; readonly placement: Placement };
   },
 ): Promise<WindowMeasurement> {
   const { service, serverPid, httpPort } = opts;
@@ -87,8 +102,10 @@ export async function measureWindow(
   const cpu0 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
   const main0 = service?.pid === undefined ? undefined : await processCpuMs(service.pid, service.pid);
   // The service's core is ours only if nothing else runs there: measure what else did (pinned runs).
-  const core0 = service && opts.pinned ? await coreBusyMs(SERVICE_CORE) : undefined;
+  const core0 = service && opts.pinned && !opts.accounting ? await coreBusyMs(SERVICE_CORE) : undefined;
+  const sample0 = opts.accounting ? await sampleCpu(opts.accounting.processes) : undefined;
   await sleepUntil(plan.measureTo);
+  const sample1 = opts.accounting ? await sampleCpu(opts.accounting.processes) : undefined;
   const cpu1 = serverPid === undefined ? undefined : await processCpuMs(serverPid);
   const main1 = service?.pid === undefined ? undefined : await processCpuMs(service.pid, service.pid);
   const core1 = core0 === undefined ? undefined : await coreBusyMs(SERVICE_CORE);
@@ -102,10 +119,13 @@ export async function measureWindow(
   const cpuMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
   const mainThreadCpuMs = main0 !== undefined && main1 !== undefined ? main1 - main0 : undefined;
   const onCoreMs = opts.mainThreadAlone ? mainThreadCpuMs : cpuMs;
+  const processCpu = sample0 && sample1 ? cpuBetween(sample0, sample1, windowS) : undefined;
   const otherLoadPct =
-    core0 !== undefined && core1 !== undefined && onCoreMs !== undefined
-      ? Math.max(0, (100 * (core1 - core0 - onCoreMs)) / (1000 * windowS))
-      : undefined;
+    processCpu && opts.accounting && opts.pinned
+      ? otherLoadOnServiceCores(processCpu, opts.accounting.placement)
+      : core0 !== undefined && core1 !== undefined && onCoreMs !== undefined
+        ? Math.max(0, (100 * (core1 - core0 - onCoreMs)) / (1000 * windowS))
+        : undefined;
   return {
     serverCpuMs: cpuMs,
     mainThreadCpuMs,
@@ -115,6 +135,7 @@ export async function measureWindow(
     agentLoopP99Ms: agentLoop,
     ownCpuMs: (ownCpu.user + ownCpu.system) / 1000,
     serviceGc: gc0 && gc1 ? gcBetween(gc0, gc1, windowS) : undefined,
+    processCpu,
   };
 }
 

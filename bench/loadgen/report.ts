@@ -115,6 +115,7 @@ export function buildLoadResult(f: RunFigures): LoadResult {
           }),
     },
     ...(f.realtime ? { realtime: f.realtime } : {}),
+    ...(m.processCpu && options.placement ? { processCpu: { ...m.processCpu, placement: options.placement } } : {}),
     valid: reasons.length === 0,
     invalidReasons: reasons,
     ...(disturbed ? { disturbance: disturbed } : {}),

@@ -1,4 +1,5 @@
 /** `runLoad`: places the planned calls, measures over the window, and returns every figure (bench/loadgen.ts). */
+import type { Placement, ProcessRef } from '../lib/cpu-accounting.js';
 import { CAN_PIN, pin, pinService, servicePinning } from '../lib/service-process.js';
 import { processRssMb } from '../lib/stats.js';
 import { type LoadService, realtimeStats, startLoadService } from './agent.js';
@@ -21,6 +22,8 @@ function checkOptions(options: LoadOptions): void {
   if (options.phases !== undefined) checkPhases(options.phases);
   if (options.target && (options.serviceRoot !== undefined || options.serviceEnv !== undefined))
     throw new RangeError('serviceRoot and serviceEnv are for the self-started service (no target)');
+  if (options.placement && options.target)
+    throw new RangeError('placement is for the self-started service (no target)');
   if ((options.via ?? 'audiosocket') === 'ari' && options.target)
     throw new RangeError('via ari needs the self-started service (no target)');
 }
@@ -89,11 +92,17 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
   const port = options.target?.port ?? service!.port;
   const serverPid = options.serverPid ?? service?.child.pid;
   const pinning = options.pinning ?? servicePinning();
+  const placement = options.placement;
+  if (placement && service && service.workerPids.length !== placement.workers.length)
+    throw new Error(
+      `placement names ${placement.workers.length} media workers, the service reported ${service.workerPids.length} (set MEDIA_WORKERS)`,
+    );
   const pinned =
     (options.pin ?? true) &&
     CAN_PIN &&
-    (service ? pinService(service.child.pid!, pinning) : true) &&
-    pin(process.pid, 0);
+    (placement && service
+      ? placeService(service.child.pid!, service.workerPids, placement)
+      : (service ? pinService(service.child.pid!, pinning) : true) && pin(process.pid, 0));
   const calls = options.calls ?? 100;
   const rampMs = 1000 * (options.rampS ?? calls / 50);
   const warmupMs = 1000 * (options.warmupS ?? (options.rate === undefined ? Math.max(3, 1 + rampMs / 1000) : 3));
@@ -118,7 +127,7 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
   let plan: CallerPlan;
   let report: Promise<CallerReport>;
   if (parts.child) {
-    const inChild = await startCallersInChild(parts.child, makePlan, pinned ? 0 : undefined);
+    const inChild = await startCallersInChild(parts.child, makePlan, pinned ? (placement?.generator ?? 0) : undefined);
     plan = inChild.plan;
     report = inChild.report;
   } else {
@@ -134,6 +143,9 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
     pinned,
     httpPort: service?.httpPort,
     mainThreadAlone: pinning === 'main-thread',
+    ...(placement && service
+      ? { accounting: { placement, processes: accountedProcesses(service, placement, parts.child?.child.pid) } }
+      : {}),
   });
   const r = await report;
   return buildLoadResult({
@@ -154,4 +166,32 @@ async function measure(options: LoadOptions, parts: RunParts): Promise<LoadResul
     latencies: onsetLatencies(r, started?.agentOnsets ?? new Map(), plan, bursts.periodMs ?? 2000),
     realtime: started?.realtime ? realtimeStats(started.realtime) : undefined,
   });
+}
+
+/**
+ * Pins every thread of the primary, of each media worker (by PID: forked children keep the affinity the primary had
+ * when it forked them, which is not its pinned one) and of the generator's process to the cores of `placement`.
+ * The callers' child is pinned to the generator's core when its plan is sent. False when any pinning failed.
+ */
+function placeService(primaryPid: number, workerPids: readonly number[], placement: Placement): boolean {
+  let ok = pin(primaryPid, placement.primary);
+  workerPids.forEach((pid, i) => {
+    ok = pin(pid, placement.workers[i]!) && ok;
+  });
+  return pin(process.pid, placement.generator) && ok;
+}
+
+/** The processes whose CPU a placed run accounts for: the primary, each worker, and the generator's two halves. */
+function accountedProcesses(
+  service: { readonly child: { readonly pid?: number | undefined }; readonly workerPids: readonly number[] },
+  placement: Placement,
+  callersPid: number | undefined,
+): ProcessRef[] {
+  const out: ProcessRef[] = [{ name: 'primary', role: 'primary', pid: service.child.pid!, core: placement.primary }];
+  for (const [i, pid] of service.workerPids.entries())
+    out.push({ name: `worker ${i}`, role: 'worker', pid, core: placement.workers[i] });
+  out.push({ name: 'generator: echo agent', role: 'generator', pid: process.pid, core: placement.generator });
+  if (callersPid !== undefined)
+    out.push({ name: 'generator: callers', role: 'generator', pid: callersPid, core: placement.generator });
+  return out;
 }

@@ -3,6 +3,7 @@
  * base shared by its processes.
  */
 import type { AudioKind } from '../../src/protocols/audiosocket/kinds.js';
+import type { Placement, WindowCpu } from '../lib/cpu-accounting.js';
 import type { ServicePinning } from '../lib/service-process.js';
 import type { NativeEchoAgentMode } from '../../src/simulator/agents/native-echo-agent.js';
 import type { GapStats } from '../lib/stats.js';
@@ -61,6 +62,14 @@ export interface LoadOptions {
    * the aligned worst case: every call sends in the same millisecond.
    */
   readonly phases?: number;
+  /**
+   * The self-started service with media workers (bench/suites/media-workers.ts): pin the primary, each worker (by
+   * PID, once the service is ready: a forked worker would otherwise keep the affinity the primary had at its start)
+   * and the generator (this process and the callers' child) each to its core, and account the window's CPU per
+   * process and per core (`LoadResult.processCpu`). Replaces `pinning`; the service must have as many workers as
+   * `placement.workers` names (set MEDIA_WORKERS in `serviceEnv`).
+   */
+  readonly placement?: Placement;
   /** Extra environment of the self-started service (knobs under test), applied last. */
   readonly serviceEnv?: Readonly<Record<string, string>>;
   /** The checkout whose service is started (default: this one), e.g. an older commit for a before/after run. */
@@ -138,6 +147,8 @@ export interface LoadResult {
   };
   /** `agent: 'realtime'`: the simulator's sessions, the responses its model started, and their audio deltas. */
   readonly realtime?: { readonly sessions: number; readonly responses: number; readonly audioDeltas: number };
+  /** With `placement`: where each process was pinned and what each process and core used in the window. */
+  readonly processCpu?: WindowCpu & { readonly placement: Placement };
   readonly valid: boolean;
   readonly invalidReasons: readonly string[];
   /**

@@ -10,7 +10,12 @@ import { startLoopDelay } from '../lib/stats.js';
 const config = loadConfig();
 const app = createApp(config, { logger: pino({ level: 'warn' }, pino.destination({ fd: 2, sync: false })) });
 await app.start();
-process.send?.({ type: 'ready', port: app.audioSocket.address?.port });
+// With MEDIA_WORKERS > 0 the workers' PIDs too (forked with the primary's CPU affinity: the benchmark pins them).
+process.send?.({
+  type: 'ready',
+  port: app.audioSocket.address?.port,
+  workers: app.mediaWorkers?.workers.map((w) => w.pid) ?? [],
+});
 // Event-loop delay since the last `stats` message with `reset: true` (or since start).
 let loop = startLoopDelay();
 process.on('message', async (m: { type?: string; reset?: boolean }) => {

@@ -76,6 +76,14 @@ describe('bench and soak entry points', () => {
     const recorded = await run(['bench/run.ts', '--record', '--calls-steps', '150']);
     expect(recorded.code).toBe(2);
     expect(recorded.stderr).toContain('--record is for the standard run only');
+    const counts = await run(['bench/run.ts', '--only', 'media-workers', '--workers-counts', '1,two']);
+    expect(counts.code).toBe(2);
+    expect(counts.stderr.trim()).toBe(
+      'bench: --workers-counts takes whole numbers ≥ 0, comma-separated, not "1,two" (see --help)',
+    );
+    const recordedWorkers = await run(['bench/run.ts', '--record', '--workers-seconds', '5']);
+    expect(recordedWorkers.code).toBe(2);
+    expect(recordedWorkers.stderr).toContain('--record is for the standard run only');
     const compare = await run(['bench/compare.ts', '--calls', '150']);
     expect(compare.code).toBe(2);
     expect(compare.stderr.trim()).toBe('bench:compare: give --base REF or --base-dir DIR (one of them) (see --help)');
@@ -109,6 +117,7 @@ describe('bench and soak entry points', () => {
     ['bench/loadgen.ts', 'Usage: npm run loadgen'],
     ['bench/suites/resampler.ts', 'usage: npx tsx bench/suites/resampler.ts'],
     ['bench/suites/calls.ts', 'usage: npx tsx bench/suites/calls.ts'],
+    ['bench/suites/media-workers.ts', 'usage: npx tsx bench/suites/media-workers.ts'],
     ['bench/compare.ts', 'usage: npm run bench:compare -- --base REF'],
   ])('%s --help prints its usage and exits 0', async (script, usage) => {
     const r = await run([script, '--help']);
