@@ -217,6 +217,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           uuidTtlMs: config.audiosocket.uuidTtlMs,
           placeMedia: mediaWorkers ? (session, uuid) => mediaWorkers.place(session, uuid) : undefined,
           placeWebSocketMedia: mediaWorkers?.placeWebSocket.bind(mediaWorkers),
+          placeRtpMedia: mediaWorkers?.placeRtp.bind(mediaWorkers),
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,

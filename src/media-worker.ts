@@ -16,11 +16,13 @@ import {
 import { createSpeechDetectors } from './calls/vad/index.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
+import { workerRtpPortRange } from './config/rtp-port-split.js';
 import { runCleanups } from './lib/once.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { type FromWorker, type ToWorker, toWorkerSchema } from './protocols/media-worker/messages.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
 import { IpcChannel } from './transports/media-worker/ipc-channel.js';
+import { RtpPortPool } from './transports/rtp/rtp-port-pool.js';
 
 type CallMessage = Exclude<ToWorker, { type: 'init' }>;
 
@@ -40,6 +42,12 @@ async function runWorker(
   const vad = createSpeechDetectors(config.vad, logger);
   // Tool calls and transcript turns of the agents here go to the primary (job layer, stored transcripts).
   const services = new ChannelAgentServices((m) => channel.send(m));
+  // RTP calls bind on this worker's share of RTP_PORT_MIN..RTP_PORT_MAX (config load made sure each gets a port
+  // when a route uses RTP).
+  const rtpRange =
+    config.rtp.maxPort - config.rtp.minPort + 1 >= config.mediaWorkers
+      ? workerRtpPortRange(config.rtp, config.mediaWorkers, slot)
+      : undefined;
   const host = new MediaWorkerHost({
     routeByName: (name) => routes.byName(name) ?? (defaultRoute?.name === name ? defaultRoute : undefined),
     agentFactory: createAgentFactory({
@@ -59,6 +67,13 @@ async function runWorker(
       leadMs: config.chanWebSocket.leadMs,
       controlFormat: config.chanWebSocket.controlFormat,
       timeoutMs: config.ari?.requestTimeoutMs ?? 5000,
+    },
+    rtpMedia: rtpRange && {
+      ports: new RtpPortPool({ ...rtpRange, host: config.rtp.bindHost }),
+      jitterMs: config.rtp.jitterBufferMs,
+      slin16Send: config.rtp.slin16Send,
+      payloadTypes: config.rtp.payloadTypes,
+      clock,
     },
     send: (m) => channel.send(m),
     logger,
@@ -106,7 +121,7 @@ async function runWorker(
   }, 1000);
   report.unref();
   channel.send({ type: 'ready', audioSocketPort: addr.port });
-  logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
+  logger.info({ port: addr.port, rtpPorts: rtpRange, pid: process.pid }, 'media worker ready');
   return (m, socket) => {
     if (m.type === 'tool.result') return services.receive(m);
     host.receive(m);

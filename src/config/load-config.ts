@@ -5,6 +5,7 @@ import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { type HttpConfig, parseApiTokens } from './api-tokens.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
 import { mediaWorkerPortIssues } from './media-worker-env-vars.js';
+import { rtpPortSplitIssues } from './rtp-port-split.js';
 import { resolveSipWebhookSecrets } from './openai-sip-route.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
 import { describeZodIssue, formatZodIssues } from './zod-issues.js';
@@ -249,6 +250,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (v.RTP_PORT_MIN > v.RTP_PORT_MAX)
     issues.push({ variable: 'RTP_PORT_MAX', message: `must not be below RTP_PORT_MIN (${v.RTP_PORT_MIN})` });
   issues.push(...mediaWorkerPortIssues(v));
+  issues.push(...rtpPortSplitIssues({ ...v, rtpRoutes: routes.filter((r) => r.media === 'rtp').map((r) => r.name) }));
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {

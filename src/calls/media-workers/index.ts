@@ -9,3 +9,4 @@ export {
 export { ChannelAgentServices } from './worker-agent-services.js';
 export type { AgentServices } from './remote-call-media.js';
 export { mediaWorkerRefusal } from './worker-routes.js';
+export { type WorkerRtpMedia, WorkerRtpSockets } from './worker-rtp-sockets.js';

@@ -12,6 +12,7 @@ import {
 import { addMediaTotals } from '../../observability/metrics.js';
 import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
+import type { RemoteRtpSocket } from '../media-paths/rtp-media-path.js';
 import { type AgentServices, RemoteCallMedia } from './remote-call-media.js';
 
 export interface MediaWorkerPoolOptions {
@@ -32,7 +33,11 @@ export interface MediaWorkerPoolOptions {
    * a minute of the worker's start (a crash loop), up to 30 s.
    */
   restartDelayMs?: number;
+  /** Longest wait for a worker's answer to `call.openRtp`. Default 5 s. */
+  rtpBindTimeoutMs?: number;
 }
+
+type RtpBindAnswer = Extract<FromWorker, { type: 'rtp.bound' | 'rtp.bindFailed' }>;
 
 /** The AudioSocket port of worker `slot`: AUDIOSOCKET_PORT+1+slot, or an ephemeral port when that is 0. */
 export function workerAudioSocketPort(basePort: number, slot: number): number {
@@ -98,6 +103,8 @@ export class MediaWorkerPool {
   readonly #o: MediaWorkerPoolOptions;
   readonly #log: Logger;
   readonly #slots: Slot[];
+  /** RTP calls waiting for their worker's `rtp.bound`, by call. */
+  readonly #rtpBinds = new Map<string, { worker: number; settle: (m: RtpBindAnswer) => void }>();
   #stopping = false;
 
   constructor(options: MediaWorkerPoolOptions) {
@@ -176,6 +183,50 @@ export class MediaWorkerPool {
     const { slot, info } = this.#assign(session);
     slot.channel?.send({ type: 'call.connectWebSocket', info, connectionId, format });
     session.log.info({ worker: slot.worker, connectionId }, 'chan_websocket media placed on a media worker');
+  }
+
+  /**
+   * Puts a `media: rtp` call's media on the least-loaded ready worker: it binds a UDP socket on a port of its own
+   * share of the RTP range. Resolves with the port and `start` (which hands the worker Asterisk's address and the
+   * format once the channel is bridged); rejects with the worker's bind error (`RTP_PORTS_EXHAUSTED`),
+   * MEDIA_WORKER_UNAVAILABLE when no worker is ready or it exits first, or when the call ends first.
+   */
+  placeRtp(session: CallSession): Promise<RemoteRtpSocket> {
+    const { slot, info } = this.#assign(session);
+    const channel = slot.channel;
+    const callId = info.callId;
+    const worker = slot.worker;
+    session.log.info({ worker }, 'RTP media placed on a media worker');
+    return new Promise<RemoteRtpSocket>((resolve, reject) => {
+      const timer = setTimeout(
+        () => settle({ type: 'rtp.bindFailed', callId, code: 'MEDIA_WORKER_UNAVAILABLE', message: 'no answer' }),
+        this.#o.rtpBindTimeoutMs ?? 5000,
+      );
+      const onEnded = () =>
+        settle({ type: 'rtp.bindFailed', callId, code: 'CALL_ENDED', message: 'the call ended first' });
+      const settle = (m: RtpBindAnswer) => {
+        clearTimeout(timer);
+        session.off('ended', onEnded);
+        this.#rtpBinds.delete(callId);
+        if (m.type === 'rtp.bound')
+          return resolve({
+            port: m.port,
+            worker,
+            start: (channelId, format, peer) =>
+              channel?.send({ type: 'call.startRtp', callId, channelId, format, ...(peer ? { peer } : {}) }),
+          });
+        reject(
+          new AppError(`media worker ${worker}: ${m.message}`, {
+            code: m.code,
+            category: m.code === 'RTP_PORTS_EXHAUSTED' ? 'configuration' : 'server',
+            retryable: true,
+          }),
+        );
+      };
+      session.once('ended', onEnded);
+      this.#rtpBinds.set(callId, { worker, settle });
+      channel?.send({ type: 'call.openRtp', info });
+    });
   }
 
   /**
@@ -283,6 +334,10 @@ export class MediaWorkerPool {
       slot.stats = m.stats;
       return;
     }
+    if (m.type === 'rtp.bound' || m.type === 'rtp.bindFailed') {
+      this.#rtpBinds.get(m.callId)?.settle(m);
+      return;
+    }
     if (m.type === 'ready') {
       slot.port = m.audioSocketPort;
       this.#log.info({ worker: slot.worker, pid: slot.child?.pid, port: m.audioSocketPort }, 'media worker ready');
@@ -301,6 +356,9 @@ export class MediaWorkerPool {
     slot.stats = undefined;
     const calls = [...slot.calls.values()];
     slot.calls.clear();
+    for (const [callId, bind] of this.#rtpBinds)
+      if (bind.worker === slot.worker)
+        bind.settle({ type: 'rtp.bindFailed', callId, code: 'MEDIA_WORKER_UNAVAILABLE', message: 'it exited' });
     if (this.#stopping) {
       for (const c of calls) c.lost();
       return;

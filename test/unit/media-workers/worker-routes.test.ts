@@ -16,10 +16,11 @@ describe('which routes media workers carry', () => {
     ).toBeUndefined();
     // chan_websocket media, when the workers connect to Asterisk (server mode, the default).
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'websocket' }))).toBeUndefined();
+    // RTP media (externalMedia UnicastRTP): each worker binds its own share of the RTP ports.
+    expect(mediaWorkerRefusal(route({ agent: ws, media: 'rtp', audioFormat: 'ulaw' }))).toBeUndefined();
   });
 
   it('refuses, saying why, other media, other agents and answering-machine detection', () => {
-    expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'rtp' }))).toMatch(/media "rtp"/);
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'websocket' }), true)).toMatch(
       /media "websocket" with CHAN_WEBSOCKET_CONNECTION=client/,
     );

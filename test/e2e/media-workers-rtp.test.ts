@@ -1,0 +1,152 @@
+import type { InjectOptions } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
+import { workerRtpPortRange } from '../../src/config/rtp-port-split.js';
+import { CallsRepository } from '../../src/db/calls-repository.js';
+import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
+import type { SimUnicastRtp } from '../../src/simulator/ari/sim-unicast-rtp.js';
+import { type ApiEnv, control, startApiEnv } from '../integration/http/http-test-env.js';
+import type { AriHarness } from '../support/ari-harness.js';
+import { toneWindowMatch, trimSilence } from '../support/audio-checks.js';
+import { receivedPcm, rtpEnv, rtpRoutes, startRtpHarness } from '../support/rtp-harness.js';
+import { until, waitFor } from '../support/wait.js';
+
+/** Worker processes start under tsx on a shared machine: generous waits, no timing assertions. */
+const WAIT_MS = 30_000;
+const FREQS = [500, 700, 900, 1100, 1300, 1500];
+const LEVEL = 8000;
+
+/** Whether the UnicastRTP channel heard its own caller's tone back (from packet `from` on): the echo on its worker. */
+function hearsOwnEcho(stream: SimUnicastRtp, freq: number, from = 0): boolean {
+  const samples = trimSilence(receivedPcm({ received: stream.received.slice(from) } as SimUnicastRtp));
+  if (samples.length < 8000) return false;
+  const tone = generateTone({ rate: 8000, freq, amplitude: LEVEL, ms: 200 });
+  const m = toneWindowMatch(samples, 8000, freq, rmsDbfs(tone), { dbTolerance: 0.6 });
+  return m.windows >= 10 && m.share >= 0.9;
+}
+
+interface Placed {
+  caller: SimulatedChannel;
+  stream: SimUnicastRtp;
+  callId: string;
+  freq: number;
+}
+
+/** Places `n` RTP calls one after the other, each with its own looping tone, and waits until each is active. */
+async function placeCalls(app: App, sim: AriHarness['sim'], n: number): Promise<Placed[]> {
+  const placed: Placed[] = [];
+  for (let i = 0; i < n; i++) {
+    const freq = FREQS[i % FREQS.length]!;
+    const samples = generateTone({ rate: 8000, freq, amplitude: LEVEL, ms: 1000 });
+    const before = sim.rtpStreams().length;
+    const caller = await sim.placeInboundCall({
+      caller: `+49301${i}`,
+      audio: { type: 'samples', samples, loop: true },
+    });
+    await waitFor(() => sim.rtpStreams().length === before + 1, WAIT_MS, `RTP stream of call ${i}`);
+    await waitFor(() => app.registry.get(caller.id)?.state === 'active', WAIT_MS, `call ${i} active`);
+    placed.push({ caller, stream: sim.rtpStreams()[before]!, callId: app.registry.get(caller.id)!.id, freq });
+  }
+  return placed;
+}
+
+/** The port range of `worker` as the workers were given it (RTP_PORT_MIN..MAX split by slot). */
+function rangeOf(app: App, workers: number, worker: number) {
+  return workerRtpPortRange(app.config.rtp, workers, worker);
+}
+
+describe('RTP calls on media workers (externalMedia UnicastRTP) against the simulated Asterisk', () => {
+  let h: AriHarness | undefined;
+  let env: ApiEnv | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    await env?.close();
+    h = undefined;
+    env = undefined;
+  }, 60_000);
+
+  it('2 workers: RTP calls spread over both on their own ports, each caller hears its echo; hangups release all', async () => {
+    h = await startRtpHarness({ MEDIA_WORKERS: '2' }, { routesJson: rtpRoutes({ kind: 'echo' }, 'ulaw') });
+    const { app, sim } = h;
+    const pool = app.mediaWorkers!;
+    const calls = await placeCalls(app, sim, 4);
+    expect(pool.workers.map((w) => w.calls)).toEqual([2, 2]);
+    for (const c of calls) {
+      // Asterisk sends to the port the call's worker bound, in that worker's share of the RTP range.
+      const { minPort, maxPort } = rangeOf(app, 2, pool.workerOf(c.callId)!);
+      expect(c.stream.target.port).toBeGreaterThanOrEqual(minPort);
+      expect(c.stream.target.port).toBeLessThanOrEqual(maxPort);
+      expect(c.stream.target.host).toBe('127.0.0.1');
+    }
+    for (const c of calls) await waitFor(() => hearsOwnEcho(c.stream, c.freq), WAIT_MS, `echo at ${c.freq} Hz`);
+    // The primary carries no RTP: it bound no port of its own.
+    expect(app.rtpPorts.inUse).toBe(0);
+    // Strict source latch and payload types hold on the workers: every packet sent was read by its channel.
+    for (const c of calls) expect(c.stream.dropped).toEqual({ payloadType: 0, source: 0, invalid: 0, rtcp: 0 });
+    for (const c of calls) await c.caller.hangup();
+    await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
+    // The UnicastRTP channels were hung up (DELETE) and the bridges destroyed.
+    await waitFor(() => sim.channels().length === 0 && sim.bridges().length === 0, WAIT_MS, 'nothing left');
+    expect(pool.workers.map((w) => w.calls)).toEqual([0, 0]);
+    for (const c of calls) expect(app.registry.get(c.callId)).toBeUndefined();
+  }, 120_000);
+
+  it('3 workers: RTP calls spread and talk; REST hangup reaches each worker; SIGKILL of one ends only its calls as worker_failed', async () => {
+    env = await startApiEnv({ ...rtpEnv(60), MEDIA_WORKERS: '3' }, { routesJson: rtpRoutes({ kind: 'echo' }, 'slin') });
+    const { app, sim } = env.h;
+    const pool = app.mediaWorkers!;
+    const calls = await placeCalls(app, sim, 6);
+    expect(pool.workers.map((w) => w.calls)).toEqual([2, 2, 2]);
+    for (const c of calls) await waitFor(() => hearsOwnEcho(c.stream, c.freq), WAIT_MS, `echo at ${c.freq} Hz`);
+    const repo = new CallsRepository(env.tmp.db);
+    const ended = (callId: string) =>
+      until(async () => ((await repo.get(callId))?.endedAt ? repo.get(callId) : undefined), WAIT_MS);
+    const inject = (opts: InjectOptions) => app.http!.fastify.inject(opts);
+
+    // REST hangup of one call on each worker.
+    const byWorker = (w: number) => calls.filter((c) => pool.workerOf(c.callId) === w);
+    const hungUp = [0, 1, 2].map((w) => byWorker(w)[0]!);
+    for (const c of hungUp) {
+      const res = await inject({ method: 'POST', url: `/v1/calls/${c.callId}/hangup`, headers: control });
+      expect([res.statusCode, res.json()]).toEqual([200, { ended: true }]);
+      expect((await ended(c.callId))?.closeReason).toBe('control_hangup');
+      // The caller and its UnicastRTP channel are gone in Asterisk.
+      await waitFor(
+        () => sim.channels().every((ch) => ch.id !== c.caller.id && ch.id !== c.stream.channelId),
+        WAIT_MS,
+        'hung-up call gone in Asterisk',
+      );
+    }
+    expect(pool.workers.map((w) => w.calls)).toEqual([1, 1, 1]);
+
+    // SIGKILL of worker 0: only its call ends, recorded as worker_failed; the others talk on.
+    const [killed] = byWorker(0).filter((c) => !hungUp.includes(c));
+    const survivors = calls.filter((c) => c !== killed && !hungUp.includes(c));
+    expect(survivors.map((c) => pool.workerOf(c.callId)).sort()).toEqual([1, 2]);
+    const marks = survivors.map((c) => c.stream.received.length);
+    const oldPid = pool.pidOf(0)!;
+    process.kill(oldPid, 'SIGKILL');
+    expect((await ended(killed!.callId))?.closeReason).toBe('worker_failed');
+    await waitFor(
+      () => sim.channels().every((ch) => ch.id !== killed!.caller.id && ch.id !== killed!.stream.channelId),
+      WAIT_MS,
+      'killed call hung up in Asterisk',
+    );
+    for (const c of survivors) expect(app.registry.get(c.callId)?.state).toBe('active');
+    for (const [i, c] of survivors.entries())
+      await waitFor(() => hearsOwnEcho(c.stream, c.freq, marks[i]), WAIT_MS, 'survivor echo after the kill');
+
+    // The replacement takes the slot's ports again, and a new RTP call on it talks.
+    await waitFor(() => pool.workers[0]!.ready && pool.pidOf(0) !== oldPid, WAIT_MS, 'worker 0 replaced');
+    const [fresh] = await placeCalls(app, sim, 1);
+    expect(pool.workerOf(fresh!.callId)).toBe(0);
+    const { minPort, maxPort } = rangeOf(app, 3, 0);
+    expect(fresh!.stream.target.port).toBeGreaterThanOrEqual(minPort);
+    expect(fresh!.stream.target.port).toBeLessThanOrEqual(maxPort);
+    await waitFor(() => hearsOwnEcho(fresh!.stream, fresh!.freq), WAIT_MS, 'echo on the replacement worker');
+    for (const c of [...survivors, fresh!]) await c.caller.hangup();
+    await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
+    await waitFor(() => sim.channels().length === 0 && sim.bridges().length === 0, WAIT_MS, 'nothing left');
+  }, 240_000);
+});
