@@ -8,7 +8,7 @@ export const MEDIA_WORKER_ENV_VARS = {
     schema: z.coerce.number().int().min(0).max(64),
     default: '0',
     description:
-      'Worker processes that carry the media of Stasis calls (AudioSocket leg, media bridge, agent connection); 0 keeps everything in one process. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i (an ephemeral port when AUDIOSOCKET_PORT is 0); a range that takes HTTP_PORT or CHAN_WEBSOCKET_LISTEN_PORT is refused. Routes must use AudioSocket or chan_websocket (server mode) media and an echo, websocket (native or pipecat), twilio or openai-realtime agent; others are refused at start.',
+      'Worker processes that carry the media of Stasis calls (AudioSocket leg, media bridge, agent connection); 0 keeps everything in one process. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i (an ephemeral port when AUDIOSOCKET_PORT is 0); a range that takes HTTP_PORT or CHAN_WEBSOCKET_LISTEN_PORT is refused. Each worker binds RTP on its own share of RTP_PORT_MIN..RTP_PORT_MAX. Routes must use AudioSocket, chan_websocket (server mode) or RTP media and an echo, websocket (native or pipecat), twilio or openai-realtime agent; others are refused at start.',
   }),
 } as const;
 

@@ -149,4 +149,37 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
     await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
     await waitFor(() => sim.channels().length === 0 && sim.bridges().length === 0, WAIT_MS, 'nothing left');
   }, 240_000);
+
+  it('a worker with no free RTP port refuses the call as in one process (media_unavailable, logged); its live call goes on', async () => {
+    // Two ports for two workers: one each.
+    h = await startRtpHarness(
+      { ...rtpEnv(2), MEDIA_WORKERS: '2' },
+      { routesJson: rtpRoutes({ kind: 'echo' }, 'alaw') },
+    );
+    const { app, sim } = h;
+    const pool = app.mediaWorkers!;
+    const calls = await placeCalls(app, sim, 2);
+    expect(pool.workers.map((w) => w.calls)).toEqual([1, 1]);
+    const marks = calls.map((c) => c.stream.received.length);
+    const refused = await sim.placeInboundCall({ caller: '+4930199' });
+    await refused.ended;
+    await waitFor(() => h!.logs.find(/call refused: no free RTP port/).length === 1, WAIT_MS, 'refusal logged');
+    const line = h.logs.find(/call refused: no free RTP port/)[0]!;
+    expect(line.callId).toBeDefined();
+    expect(line.err).toMatchObject({ code: 'RTP_PORTS_EXHAUSTED' });
+    const ended = h.logs.find('call ending').find((l) => l.callId === line.callId);
+    expect(ended).toMatchObject({ reason: 'media_unavailable' });
+    // No UnicastRTP channel was made for it, and the live calls talk on.
+    expect(sim.rtpStreams()).toHaveLength(2);
+    for (const [i, c] of calls.entries())
+      await waitFor(() => hearsOwnEcho(c.stream, c.freq, marks[i]), WAIT_MS, 'live call echo after the refusal');
+    // The port of an ended call serves the next call on that worker.
+    await calls[0]!.caller.hangup();
+    await waitFor(() => pool.workers[0]!.calls === 0, WAIT_MS, 'worker 0 free');
+    const [next] = await placeCalls(app, sim, 1);
+    expect(next!.stream.target.port).toBe(calls[0]!.stream.target.port);
+    await waitFor(() => hearsOwnEcho(next!.stream, next!.freq), WAIT_MS, 'echo on the reused port');
+    for (const c of [calls[1]!, next!]) await c.caller.hangup();
+    await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
+  }, 120_000);
 });
