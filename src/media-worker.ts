@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { MediaClock } from './audio/media-clock.js';
-import { createAgentFactory, defaultRouteOf, RouteMatcher } from './calls/index.js';
+import { createAgentFactory, defaultRouteOf, RouteMatcher, RtpTotals } from './calls/index.js';
 import {
   ChannelAgentServices,
   type ExpectedCall,
@@ -48,6 +48,8 @@ async function runWorker(
     config.rtp.maxPort - config.rtp.minPort + 1 >= config.mediaWorkers
       ? workerRtpPortRange(config.rtp, config.mediaWorkers, slot)
       : undefined;
+  const rtpPorts = rtpRange && new RtpPortPool({ ...rtpRange, host: config.rtp.bindHost });
+  const rtpTotals = new RtpTotals();
   const host = new MediaWorkerHost({
     routeByName: (name) => routes.byName(name) ?? (defaultRoute?.name === name ? defaultRoute : undefined),
     agentFactory: createAgentFactory({
@@ -68,12 +70,13 @@ async function runWorker(
       controlFormat: config.chanWebSocket.controlFormat,
       timeoutMs: config.ari?.requestTimeoutMs ?? 5000,
     },
-    rtpMedia: rtpRange && {
-      ports: new RtpPortPool({ ...rtpRange, host: config.rtp.bindHost }),
+    rtpMedia: rtpPorts && {
+      ports: rtpPorts,
       jitterMs: config.rtp.jitterBufferMs,
       slin16Send: config.rtp.slin16Send,
       payloadTypes: config.rtp.payloadTypes,
       clock,
+      onLegEnded: (stats) => rtpTotals.add(stats),
     },
     send: (m) => channel.send(m),
     logger,
@@ -116,6 +119,11 @@ async function runWorker(
         media: host.mediaTotals(),
         clock: { ...clock.stats },
         ...(v ? { vad: { inferenceMs: v.inferenceMs, windowsInferred: v.windowsInferred } } : {}),
+        rtp: {
+          ...rtpTotals.snapshot(),
+          portRefusals: rtpPorts?.stats.refusals ?? 0,
+          portsInUse: rtpPorts?.inUse ?? 0,
+        },
       },
     });
   }, 1000);

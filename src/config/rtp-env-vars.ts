@@ -30,7 +30,7 @@ export const RTP_ENV_VARS = {
     schema: z.coerce.number().int().min(1024).max(65535),
     default: '20999',
     description:
-      'Last UDP port of the RTP range. When every port is in use (with MEDIA_WORKERS, every port of the chosen worker\'s share), a new RTP call is refused (close reason media_unavailable) and counted. With MEDIA_WORKERS=N and an RTP route, the range must hold at least N ports.',
+      "Last UDP port of the RTP range. When every port is in use (with MEDIA_WORKERS, every port of the chosen worker's share), a new RTP call is refused (close reason media_unavailable) and counted. With MEDIA_WORKERS=N and an RTP route, the range must hold at least N ports.",
   }),
   RTP_BIND_HOST: envSpec({
     schema: z.union([z.ipv4(), z.ipv6()], { message: 'expected an IP address' }),

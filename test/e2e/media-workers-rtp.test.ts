@@ -51,6 +51,12 @@ async function placeCalls(app: App, sim: AriHarness['sim'], n: number): Promise<
   return placed;
 }
 
+/** A series of the primary's `/metrics` (the workers' reports, up to a second old, included). */
+async function metric(app: App, name: string): Promise<number> {
+  const body = (await app.metrics.render()).body;
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? 0);
+}
+
 /** The port range of `worker` as the workers were given it (RTP_PORT_MIN..MAX split by slot). */
 function rangeOf(app: App, workers: number, worker: number) {
   return workerRtpPortRange(app.config.rtp, workers, worker);
@@ -80,8 +86,9 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
       expect(c.stream.target.host).toBe('127.0.0.1');
     }
     for (const c of calls) await waitFor(() => hearsOwnEcho(c.stream, c.freq), WAIT_MS, `echo at ${c.freq} Hz`);
-    // The primary carries no RTP: it bound no port of its own.
+    // The primary carries no RTP: it bound no port of its own. /metrics counts the workers' ports.
     expect(app.rtpPorts.inUse).toBe(0);
+    await until(async () => ((await metric(app, 'ava_rtp_ports_in_use')) === 4 ? true : undefined), WAIT_MS);
     // Strict source latch and payload types hold on the workers: every packet sent was read by its channel.
     for (const c of calls) expect(c.stream.dropped).toEqual({ payloadType: 0, source: 0, invalid: 0, rtcp: 0 });
     for (const c of calls) await c.caller.hangup();
@@ -89,7 +96,10 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
     // The UnicastRTP channels were hung up (DELETE) and the bridges destroyed.
     await waitFor(() => sim.channels().length === 0 && sim.bridges().length === 0, WAIT_MS, 'nothing left');
     expect(pool.workers.map((w) => w.calls)).toEqual([0, 0]);
-    for (const c of calls) expect(app.registry.get(c.callId)).toBeUndefined();
+    // The ended calls' RTP counters, added up on the workers, reach the primary's /metrics; their ports are free.
+    await until(async () => ((await metric(app, 'ava_rtp_packets_in_total')) > 100 ? true : undefined), WAIT_MS);
+    expect(await metric(app, 'ava_rtp_packets_out_total')).toBeGreaterThan(100);
+    await until(async () => ((await metric(app, 'ava_rtp_ports_in_use')) === 0 ? true : undefined), WAIT_MS);
   }, 120_000);
 
   it('3 workers: RTP calls spread and talk; REST hangup reaches each worker; SIGKILL of one ends only its calls as worker_failed', async () => {
@@ -169,6 +179,7 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
     expect(line.err).toMatchObject({ code: 'RTP_PORTS_EXHAUSTED' });
     const ended = h.logs.find('call ending').find((l) => l.callId === line.callId);
     expect(ended).toMatchObject({ reason: 'media_unavailable' });
+    await until(async () => ((await metric(app, 'ava_rtp_port_refusals_total')) === 1 ? true : undefined), WAIT_MS);
     // No UnicastRTP channel was made for it, and the live calls talk on.
     expect(sim.rtpStreams()).toHaveLength(2);
     for (const [i, c] of calls.entries())

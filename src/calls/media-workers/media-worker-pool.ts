@@ -77,6 +77,7 @@ function zeroStats(): WorkerStats {
     media: { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 },
     clock: { ticks: 0, late: 0, missed: 0 },
     vad: { inferenceMs: 0, windowsInferred: 0 },
+    rtp: { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0, portRefusals: 0, portsInUse: 0 },
   };
 }
 
@@ -90,6 +91,7 @@ function addStats(into: WorkerStats, s: WorkerStats | undefined): WorkerStats {
     into.vad.inferenceMs += s.vad.inferenceMs;
     into.vad.windowsInferred += s.vad.windowsInferred;
   }
+  if (into.rtp && s.rtp) for (const k of Object.keys(into.rtp) as (keyof typeof s.rtp)[]) into.rtp[k] += s.rtp[k];
   return into;
 }
 
@@ -155,10 +157,10 @@ export class MediaWorkerPool {
    * Media, clock and VAD totals of every worker, summed (the last report of each running process, about a second
    * old, plus the final reports of replaced ones).
    */
-  totals(): Omit<WorkerStats, 'calls'> & { vad: NonNullable<WorkerStats['vad']> } {
-    const out = zeroStats();
+  totals(): Omit<WorkerStats, 'calls'> & Required<Pick<WorkerStats, 'vad' | 'rtp'>> {
+    const out = zeroStats() as ReturnType<MediaWorkerPool['totals']> & WorkerStats;
     for (const slot of this.#slots) addStats(addStats(out, slot.retired), slot.stats);
-    return { media: out.media, clock: out.clock, vad: out.vad ?? { inferenceMs: 0, windowsInferred: 0 } };
+    return { media: out.media, clock: out.clock, vad: out.vad, rtp: out.rtp };
   }
 
   /** True when at least one worker is ready to take a call. */
@@ -352,6 +354,8 @@ export class MediaWorkerPool {
     slot.channel?.close();
     slot.channel = undefined;
     slot.port = undefined;
+    // A process that is gone holds no port any more.
+    if (slot.stats?.rtp) slot.stats.rtp.portsInUse = 0;
     addStats(slot.retired, slot.stats);
     slot.stats = undefined;
     const calls = [...slot.calls.values()];

@@ -162,6 +162,17 @@ export const workerStatsSchema = z.object({
   }),
   clock: z.object({ ticks: count, late: count, missed: count }),
   vad: z.object({ inferenceMs: count, windowsInferred: count }).optional(),
+  /** RTP calls: counters of the ended ones, port refusals, and the ports of the worker's share bound now. */
+  rtp: z
+    .object({
+      packetsIn: count,
+      packetsOut: count,
+      lost: count,
+      wrongSource: count,
+      portRefusals: count,
+      portsInUse: count,
+    })
+    .optional(),
 });
 export type WorkerStats = z.infer<typeof workerStatsSchema>;
 
