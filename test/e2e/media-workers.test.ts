@@ -364,11 +364,11 @@ describe('media workers against the simulated Asterisk', () => {
   }, 120_000);
 
   it('refuses at start a route that cannot run on workers yet, naming it', () => {
-    const routes = [{ name: 'rtp-media', match: {}, media: 'rtp', agent: { kind: 'echo' } }];
+    const routes = [{ name: 'amd-route', match: {}, amd: { mode: 'adapter' }, agent: { kind: 'echo' } }];
     const config = loadConfig({
       env: { MEDIA_WORKERS: '2', ROUTES_FILE: 'routes.json', VAD: 'off', HTTP_ENABLED: 'false' },
       readFile: () => JSON.stringify({ routes }),
     });
-    expect(() => createApp(config)).toThrow(/MEDIA_WORKERS=2: route "rtp-media": media "rtp"/);
+    expect(() => createApp(config)).toThrow(/MEDIA_WORKERS=2: route "amd-route": answering-machine detection/);
   });
 });
