@@ -193,4 +193,26 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
     for (const c of [calls[1]!, next!]) await c.caller.hangup();
     await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
   }, 120_000);
+
+  it('an Asterisk that never sends on the UnicastRTP channel: the watchdog in the primary ends the call as media_timeout', async () => {
+    h = await startRtpHarness(
+      { MEDIA_WORKERS: '2', MEDIA_SILENCE_CHECK_MS: '1000' },
+      { routesJson: rtpRoutes({ kind: 'echo' }, 'ulaw') },
+    );
+    const { app, sim } = h;
+    const caller = await sim.placeInboundCall({});
+    await waitFor(() => sim.rtpStreams().length === 1, WAIT_MS, 'RTP stream');
+    // Not one packet from Asterisk, from the start.
+    sim.rtpStreams()[0]!.dropNext(1_000_000);
+    await waitFor(() => app.registry.get(caller.id)?.state === 'active', WAIT_MS, 'call active');
+    const session = app.registry.get(caller.id)!;
+    expect(app.mediaWorkers!.workerOf(session.id)).toBeDefined();
+    // While the channel exists the call is kept through a check; once ARI no longer knows it, the call ends.
+    await waitFor(() => h!.logs.raw.some((l) => l.includes('still up in Asterisk')), WAIT_MS, 'first check keeps it');
+    expect(session.closing).toBe(false);
+    expect(sim.forgetChannel(caller.id)).toBe(true);
+    await session.done;
+    expect(session.endSummary?.reason).toBe('media_timeout');
+    await waitFor(() => app.mediaWorkers!.workers.every((w) => w.calls === 0), WAIT_MS, 'worker released the call');
+  }, 60_000);
 });
