@@ -1,9 +1,11 @@
+import { createSocket } from 'node:dgram';
 import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { generateTone, rmsDbfs } from '../../src/audio/tone-analysis.js';
 import { workerRtpPortRange } from '../../src/config/rtp-port-split.js';
 import { CallsRepository } from '../../src/db/calls-repository.js';
+import { encodeRtp } from '../../src/protocols/rtp/index.js';
 import type { SimulatedChannel } from '../../src/simulator/ari/simulated-channel.js';
 import type { SimUnicastRtp } from '../../src/simulator/ari/sim-unicast-rtp.js';
 import { type ApiEnv, control, startApiEnv } from '../integration/http/http-test-env.js';
@@ -214,5 +216,48 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
     await session.done;
     expect(session.endSummary?.reason).toBe('media_timeout');
     await waitFor(() => app.mediaWorkers!.workers.every((w) => w.calls === 0), WAIT_MS, 'worker released the call');
+  }, 60_000);
+
+  it('the RTP rules hold on a worker: it sends from the first tick to an Asterisk that waits for audio, and drops a stranger', async () => {
+    h = await startRtpHarness(
+      { MEDIA_WORKERS: '2' },
+      { routesJson: rtpRoutes({ kind: 'echo' }, 'slin16'), sim: { rtp: { waitForAudio: true } } },
+    );
+    const { app, sim } = h;
+    const [call] = await placeCalls(app, sim, 1);
+    const { stream } = call!;
+    // Asterisk read our silence before it sent anything; slin16 goes back as 8 kHz L16 (RTP_SLIN16_SEND=slin).
+    await waitFor(() => stream.received.length > 0, WAIT_MS, 'first packet from the worker');
+    expect(stream.received[0]!.data.every((b) => b === 0)).toBe(true);
+    expect(stream.received[0]!.rate).toBe(8000);
+    // Packets from another source to the worker's port are dropped: the caller hears only its own echo.
+    const stranger = createSocket('udp4');
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', () => r()));
+    try {
+      const noise = Buffer.alloc(640);
+      for (let i = 0; i < noise.length; i += 2) noise.writeInt16BE(i % 4 === 0 ? 30000 : -30000, i);
+      for (let i = 0; i < 20; i++) {
+        const packet = encodeRtp({
+          marker: false,
+          payloadType: 118,
+          sequence: i,
+          timestamp: i * 320,
+          ssrc: 7,
+          payload: noise,
+        });
+        stranger.send(packet, stream.target.port, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      stranger.close();
+    }
+    const mark = stream.received.length;
+    // The 8 kHz tone of `placeCalls` plays at 16 kHz on a slin16 call: twice its frequency, heard back at 8 kHz.
+    await waitFor(() => hearsOwnEcho(stream, call!.freq * 2, mark), WAIT_MS, 'own echo after the stranger');
+    const samples = receivedPcm({ received: stream.received.slice(mark) } as SimUnicastRtp);
+    expect(samples.every((v) => Math.abs(v) < 20_000)).toBe(true);
+    await call!.caller.hangup();
+    await waitFor(() => app.registry.size === 0 && sim.channels().length === 0, WAIT_MS, 'nothing left');
+    await until(async () => ((await metric(app, 'ava_rtp_wrong_source_total')) === 20 ? true : undefined), WAIT_MS);
   }, 60_000);
 });
