@@ -260,4 +260,21 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
     await waitFor(() => app.registry.size === 0 && sim.channels().length === 0, WAIT_MS, 'nothing left');
     await until(async () => ((await metric(app, 'ava_rtp_wrong_source_total')) === 20 ? true : undefined), WAIT_MS);
   }, 60_000);
+
+  it('shutdown with live RTP calls on both workers: they end as shutdown, callers and UnicastRTP channels are hung up', async () => {
+    h = await startRtpHarness({ MEDIA_WORKERS: '2' }, { routesJson: rtpRoutes({ kind: 'echo' }, 'ulaw') });
+    const { app, sim } = h;
+    const calls = await placeCalls(app, sim, 2);
+    expect(app.mediaWorkers!.workers.map((w) => w.calls)).toEqual([1, 1]);
+    const sessions = calls.map((c) => app.registry.get(c.callId)!);
+    await app.stop(500);
+    for (const s of sessions) {
+      await s.done;
+      expect(s.endSummary?.reason).toBe('shutdown');
+    }
+    for (const c of calls) await c.caller.ended;
+    await waitFor(() => sim.channels().length === 0, WAIT_MS, 'callers and UnicastRTP channels hung up');
+    await sim.close();
+    h = undefined;
+  }, 60_000);
 });
