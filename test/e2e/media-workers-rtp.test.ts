@@ -19,9 +19,14 @@ const WAIT_MS = 30_000;
 const FREQS = [500, 700, 900, 1100, 1300, 1500];
 const LEVEL = 8000;
 
-/** Whether the UnicastRTP channel heard its own caller's tone back (from packet `from` on): the echo on its worker. */
+/**
+ * Whether the UnicastRTP channel hears its own caller's tone back (in the last 1.5 s of packets from packet `from` on):
+ * the echo on its worker. Only the recent packets count: on a loaded machine a packet of the caller's may come later
+ * than the jitter buffer waits (concealed as silence), which must not taint every later check.
+ */
 function hearsOwnEcho(stream: SimUnicastRtp, freq: number, from = 0): boolean {
-  const samples = trimSilence(receivedPcm({ received: stream.received.slice(from) } as SimUnicastRtp));
+  const recent = stream.received.slice(Math.max(from, stream.received.length - 75));
+  const samples = trimSilence(receivedPcm({ received: recent } as SimUnicastRtp));
   if (samples.length < 8000) return false;
   const tone = generateTone({ rate: 8000, freq, amplitude: LEVEL, ms: 200 });
   const m = toneWindowMatch(samples, 8000, freq, rmsDbfs(tone), { dbTolerance: 0.6 });
