@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { MediaClock } from './audio/media-clock.js';
-import { createAgentFactory, defaultRouteOf, RouteMatcher } from './calls/index.js';
+import { createAgentFactory, defaultRouteOf, RouteMatcher, RtpTotals } from './calls/index.js';
 import {
   ChannelAgentServices,
   type ExpectedCall,
@@ -17,12 +17,14 @@ import {
 import { createSpeechDetectors } from './calls/vad/index.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
+import { workerRtpPortRange } from './config/rtp-port-split.js';
 import { runCleanups } from './lib/once.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProcessMetricsSampler, type WorkerProcessValues } from './observability/worker-process-metrics.js';
 import { type FromWorker, type ToWorker, toWorkerSchema } from './protocols/media-worker/messages.js';
 import { AudioSocketServer } from './transports/audiosocket/audiosocket-server.js';
 import { IpcChannel } from './transports/media-worker/ipc-channel.js';
+import { RtpPortPool } from './transports/rtp/rtp-port-pool.js';
 
 type CallMessage = Exclude<ToWorker, { type: 'init' }>;
 
@@ -42,6 +44,14 @@ async function runWorker(
   const vad = createSpeechDetectors(workerVadSettings(config.vad), logger);
   // Tool calls and transcript turns of the agents here go to the primary (job layer, stored transcripts).
   const services = new ChannelAgentServices((m) => channel.send(m));
+  // RTP calls bind on this worker's share of RTP_PORT_MIN..RTP_PORT_MAX (config load made sure each gets a port
+  // when a route uses RTP).
+  const rtpRange =
+    config.rtp.maxPort - config.rtp.minPort + 1 >= config.mediaWorkers
+      ? workerRtpPortRange(config.rtp, config.mediaWorkers, slot)
+      : undefined;
+  const rtpPorts = rtpRange && new RtpPortPool({ ...rtpRange, host: config.rtp.bindHost });
+  const rtpTotals = new RtpTotals();
   const host = new MediaWorkerHost({
     routeByName: (name) => routes.byName(name) ?? (defaultRoute?.name === name ? defaultRoute : undefined),
     agentFactory: createAgentFactory({
@@ -61,6 +71,14 @@ async function runWorker(
       leadMs: config.chanWebSocket.leadMs,
       controlFormat: config.chanWebSocket.controlFormat,
       timeoutMs: config.ari?.requestTimeoutMs ?? 5000,
+    },
+    rtpMedia: rtpPorts && {
+      ports: rtpPorts,
+      jitterMs: config.rtp.jitterBufferMs,
+      slin16Send: config.rtp.slin16Send,
+      payloadTypes: config.rtp.payloadTypes,
+      clock,
+      onLegEnded: (stats) => rtpTotals.add(stats),
     },
     send: (m) => channel.send(m),
     logger,
@@ -105,6 +123,11 @@ async function runWorker(
           media: host.mediaTotals(),
           clock: { ...clock.stats },
           ...(v ? { vad: { inferenceMs: v.inferenceMs, windowsInferred: v.windowsInferred } } : {}),
+          rtp: {
+            ...rtpTotals.snapshot(),
+            portRefusals: rtpPorts?.stats.refusals ?? 0,
+            portsInUse: rtpPorts?.inUse ?? 0,
+          },
           ...(own ? { process: own as Record<string, number> } : {}),
         },
       });
@@ -115,7 +138,7 @@ async function runWorker(
   }, 1000);
   report.unref();
   channel.send({ type: 'ready', audioSocketPort: addr.port });
-  logger.info({ port: addr.port, pid: process.pid }, 'media worker ready');
+  logger.info({ port: addr.port, rtpPorts: rtpRange, pid: process.pid }, 'media worker ready');
   return (m, socket) => {
     if (m.type === 'tool.result') return services.receive(m);
     if (m.type === 'call.webSocketMedia') return host.webSocketMedia(m, socket);

@@ -75,6 +75,18 @@ export function withMediaWorkers(pool: MediaWorkerPool | undefined, sources: Met
         windowsInferred: (own?.windowsInferred ?? 0) + w.windowsInferred,
       };
     },
+    rtp: () => {
+      const w = pool.totals().rtp;
+      const own = sources.rtp?.();
+      return {
+        packetsIn: w.packetsIn + (own?.packetsIn ?? 0),
+        packetsOut: w.packetsOut + (own?.packetsOut ?? 0),
+        lost: w.lost + (own?.lost ?? 0),
+        wrongSource: w.wrongSource + (own?.wrongSource ?? 0),
+        portRefusals: w.portRefusals + (own?.portRefusals ?? 0),
+        portsInUse: w.portsInUse + (own?.portsInUse ?? 0),
+      };
+    },
     workers: () => pool.workers,
   };
 }

@@ -8,7 +8,7 @@ import type { AriEventStream } from '../transports/ari/ari-event-stream.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
 import { MediaStasisTracker } from './ari-setup.js';
 import { AriCallTelephony } from './ari-telephony.js';
-import type { RtpMediaOptions } from './media-paths/rtp-media-path.js';
+import type { RtpMediaOptions, RtpMediaPathOptions } from './media-paths/rtp-media-path.js';
 import type { AsteriskCapabilities } from './asterisk-capabilities.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
@@ -58,6 +58,8 @@ export interface StasisControllerOptions {
   websocketMedia?: WebSocketMediaOptions | undefined;
   /** RTP settings for routes with `media: rtp`; such calls are refused without them. */
   rtpMedia?: RtpMediaOptions | undefined;
+  /** Places RTP media on a media worker (see `RtpMediaPathOptions.placeRtpMedia`); unset: here. */
+  placeRtpMedia?: RtpMediaPathOptions['placeRtpMedia'];
   accepting: () => boolean;
   /** Longest wait for an AudioSocket media channel's StasisStart before it is bridged. Default 5000 ms. */
   mediaStasisTimeoutMs?: number | undefined;

@@ -5,6 +5,7 @@ import { type DeepReadonly, deepFreeze } from '../lib/deep-freeze.js';
 import { type HttpConfig, parseApiTokens } from './api-tokens.js';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.js';
 import { defaultMediaWorkers, mediaWorkerPortIssues } from './media-worker-env-vars.js';
+import { rtpPortSplitIssues } from './rtp-port-split.js';
 import { resolveSipWebhookSecrets } from './openai-sip-route.js';
 import { type Route, type RouteInput, routesFileSchema } from './routes.js';
 import { describeZodIssue, formatZodIssues } from './zod-issues.js';
@@ -252,6 +253,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     issues.push({ variable: 'RTP_PORT_MAX', message: `must not be below RTP_PORT_MIN (${v.RTP_PORT_MIN})` });
   const mediaWorkers = v.MEDIA_WORKERS === 'auto' ? defaultMediaWorkers(options.availableCores) : v.MEDIA_WORKERS;
   issues.push(...mediaWorkerPortIssues({ ...v, MEDIA_WORKERS: mediaWorkers }, v.MEDIA_WORKERS === 'auto'));
+  issues.push(
+    ...rtpPortSplitIssues({
+      ...v,
+      MEDIA_WORKERS: mediaWorkers,
+      rtpRoutes: routes.filter((r) => r.media === 'rtp').map((r) => r.name),
+    }),
+  );
   if (issues.length > 0) throw new ConfigError(issues);
   const port = v.AUDIOSOCKET_PORT;
   const config: ConfigShape = {

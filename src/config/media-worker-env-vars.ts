@@ -21,7 +21,7 @@ export const MEDIA_WORKER_ENV_VARS = {
     schema: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(MAX_MEDIA_WORKERS)]),
     default: 'auto',
     description:
-      'Worker processes that carry the media of calls (media leg, media bridge, agent connection); 0 keeps everything in one process. `auto`: the cores available to the process (os.availableParallelism()), less one when there are more than two. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i, stepping over HTTP_PORT and CHAN_WEBSOCKET_LISTEN_PORT (client mode) where they are in the way (an ephemeral port when AUDIOSOCKET_PORT is 0). Routes with AudioSocket or chan_websocket (server or client mode) media and an echo, websocket (native or pipecat), twilio or openai-realtime agent (amd included) run on the workers; the calls of other routes run their media in the primary process (logged per route at start).',
+      'Worker processes that carry the media of calls (media leg, media bridge, agent connection); 0 keeps everything in one process. `auto`: the cores available to the process (os.availableParallelism()), less one when there are more than two. Worker i listens for AudioSocket on AUDIOSOCKET_PORT+1+i, stepping over HTTP_PORT and CHAN_WEBSOCKET_LISTEN_PORT (client mode) where they are in the way (an ephemeral port when AUDIOSOCKET_PORT is 0). Each worker binds RTP on its own share of RTP_PORT_MIN..RTP_PORT_MAX. Routes with AudioSocket, chan_websocket (server or client mode) or RTP media and an echo, websocket (native or pipecat), twilio or openai-realtime agent (amd included) run on the workers; the calls of other routes run their media in the primary process (logged per route at start).',
   }),
 } as const;
 

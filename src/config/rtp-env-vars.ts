@@ -24,13 +24,13 @@ export const RTP_ENV_VARS = {
     schema: z.coerce.number().int().min(1024).max(65535),
     default: '20000',
     description:
-      'Routes with media "rtp": first UDP port of the range the adapter receives RTP on (one port per call). Keep it apart from the rtpstart-rtpend range of an Asterisk on the same host.',
+      'Routes with media "rtp": first UDP port of the range the adapter receives RTP on (one port per call). Keep it apart from the rtpstart-rtpend range of an Asterisk on the same host. With MEDIA_WORKERS=N the range is split among the workers by slot (consecutive sub-ranges, the first ones one port longer when it does not divide; see docs/media-workers.md); the primary binds in the whole range only for an RTP call it serves itself (no worker ready, or an agent the workers do not carry).',
   }),
   RTP_PORT_MAX: envSpec({
     schema: z.coerce.number().int().min(1024).max(65535),
     default: '20999',
     description:
-      'Last UDP port of the RTP range. When every port is in use, a new RTP call is refused (close reason media_unavailable) and counted.',
+      "Last UDP port of the RTP range. When every port is in use (with MEDIA_WORKERS, every port of the chosen worker's share), a new RTP call is refused (close reason media_unavailable) and counted. With MEDIA_WORKERS=N and an RTP route, the range must hold at least N ports.",
   }),
   RTP_BIND_HOST: envSpec({
     schema: z.union([z.ipv4(), z.ipv6()], { message: 'expected an IP address' }),

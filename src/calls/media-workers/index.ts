@@ -13,3 +13,4 @@ export { mediaWorkerRefusal } from './worker-routes.js';
 export { PrimaryMediaRoutes, type PrimaryMediaRoutesOptions } from './primary-media-routes.js';
 export { workerVadSettings } from './worker-vad-settings.js';
 export { ClientWebSocketMedia, MEDIA_TOKEN_PARAM } from './client-websocket-media.js';
+export { type WorkerRtpMedia, WorkerRtpSockets } from './worker-rtp-sockets.js';

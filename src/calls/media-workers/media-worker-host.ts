@@ -19,6 +19,7 @@ import type { ChanWebSocketConnection } from '../../transports/chan-websocket/ch
 import { HandedChanWebSockets } from '../../transports/media-worker/handed-chan-websockets.js';
 import type { AgentFactory, CallInfo, CallNotice } from '../voice-agent.js';
 import { WorkerCallMedia } from './worker-call-media.js';
+import { type WorkerRtpMedia, WorkerRtpSockets } from './worker-rtp-sockets.js';
 
 export interface MediaWorkerHostOptions {
   /** Routes by name (this worker's copy of the service's routes, the default route included). */
@@ -33,6 +34,8 @@ export interface MediaWorkerHostOptions {
   logger: Logger;
   /** chan_websocket settings for `call.connectWebSocket` (server connections to Asterisk's HTTP server). */
   websocketMedia: WorkerWebSocketMedia;
+  /** RTP settings for `call.openRtp` (this worker's share of the RTP port range); RTP calls fail without them. */
+  rtpMedia?: WorkerRtpMedia | undefined;
   /** How long an AudioSocket with a UUID not announced yet waits for its `call.open`. Default 2000 ms. */
   announceWaitMs?: number;
 }
@@ -59,6 +62,9 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
   readonly #calls = new Map<string, WorkerCallMedia>();
   /** chan_websocket media still connecting, by call: aborted when the call ends first. */
   readonly #connecting = new Map<string, AbortController>();
+  readonly #rtp: WorkerRtpSockets;
+  /** RTP calls placed here and not started yet (their socket is in `#rtp`). */
+  readonly #rtpCalls = new Map<string, CallInfo>();
   readonly #actions = new Map<number, { resolve: () => void; reject: (err: AppError) => void }>();
   /** Summaries being spoken to a warm transfer's person, by the primary's request id. */
   readonly #speaking = new Map<number, AbortController>();
@@ -76,6 +82,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
 
   constructor(options: MediaWorkerHostOptions) {
     this.#o = options;
+    this.#rtp = new WorkerRtpSockets(options.rtpMedia, options.send);
   }
 
   get liveCalls(): number {
@@ -253,6 +260,26 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
         void this.#connectWebSocket(info, m.connectionId, m.format);
         return;
       }
+      case 'call.openRtp': {
+        const info = this.#callInfo(m.info);
+        const callId = m.info.callId;
+        const log = callLogger(this.#o.logger, callId, { route: m.info.routeName });
+        if (!info) {
+          this.#o.send({ type: 'rtp.bindFailed', callId, code: 'NO_ROUTE', message: 'unknown route' });
+          return;
+        }
+        this.#rtpCalls.set(callId, info);
+        void this.#rtp.open(callId, log);
+        return;
+      }
+      case 'call.startRtp': {
+        const info = this.#rtpCalls.get(m.callId);
+        this.#rtpCalls.delete(m.callId);
+        const log = callLogger(this.#o.logger, m.callId, { route: info?.route.name });
+        const leg = this.#rtp.start(m, log.child({ component: 'rtp' }));
+        if (leg && info) this.#start(info, leg, log);
+        return;
+      }
       case 'call.mute':
         this.#calls.get(m.callId)?.setMuted(m.muted);
         return;
@@ -318,6 +345,8 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
     for (const [uuid, e] of this.#expected) if (e.info.callId === callId) this.#expected.delete(uuid);
     this.#connecting.get(callId)?.abort();
     this.#connecting.delete(callId);
+    this.#rtp.release(callId);
+    this.#rtpCalls.delete(callId);
     const media = this.#calls.get(callId);
     this.#calls.delete(callId);
     const result = media ? await media.close(reason, initiator, hangup, cause) : {};

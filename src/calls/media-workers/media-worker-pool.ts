@@ -1,3 +1,5 @@
+// Over 400 lines: the primary's one view of its workers (start, restart, placement of every media kind, stats), whose
+// parts share the slots and their channel.
 import type { Config } from '../../config/load-config.js';
 import { mediaWorkerAudioSocketPort } from '../../config/media-worker-env-vars.js';
 import type { ChildProcess } from 'node:child_process';
@@ -14,6 +16,7 @@ import {
 import { addMediaTotals } from '../../observability/metrics.js';
 import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
+import type { RemoteRtpSocket } from '../media-paths/rtp-media-path.js';
 import { type AgentServices, RemoteCallMedia } from './remote-call-media.js';
 import { workerAmdOf } from './worker-amd.js';
 
@@ -35,7 +38,11 @@ export interface MediaWorkerPoolOptions {
    * a minute of the worker's start (a crash loop), up to 30 s.
    */
   restartDelayMs?: number;
+  /** Longest wait for a worker's answer to `call.openRtp`. Default 5 s. */
+  rtpBindTimeoutMs?: number;
 }
+
+type RtpBindAnswer = Extract<FromWorker, { type: 'rtp.bound' | 'rtp.bindFailed' }>;
 
 /**
  * The AudioSocket port of worker `slot` under `config`: AUDIOSOCKET_PORT+1+slot, stepping over the HTTP port and the
@@ -92,6 +99,7 @@ function zeroStats(): WorkerStats {
     media: { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 },
     clock: { ticks: 0, late: 0, missed: 0 },
     vad: { inferenceMs: 0, windowsInferred: 0 },
+    rtp: { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0, portRefusals: 0, portsInUse: 0 },
   };
 }
 
@@ -105,6 +113,7 @@ function addStats(into: WorkerStats, s: WorkerStats | undefined): WorkerStats {
     into.vad.inferenceMs += s.vad.inferenceMs;
     into.vad.windowsInferred += s.vad.windowsInferred;
   }
+  if (into.rtp && s.rtp) for (const k of Object.keys(into.rtp) as (keyof typeof s.rtp)[]) into.rtp[k] += s.rtp[k];
   return into;
 }
 
@@ -118,6 +127,8 @@ export class MediaWorkerPool {
   readonly #o: MediaWorkerPoolOptions;
   readonly #log: Logger;
   readonly #slots: Slot[];
+  /** RTP calls waiting for their worker's `rtp.bound`, by call. */
+  readonly #rtpBinds = new Map<string, { worker: number; settle: (m: RtpBindAnswer) => void }>();
   #stopping = false;
 
   constructor(options: MediaWorkerPoolOptions) {
@@ -173,10 +184,10 @@ export class MediaWorkerPool {
    * Media, clock and VAD totals of every worker, summed (the last report of each running process, about a second
    * old, plus the final reports of replaced ones).
    */
-  totals(): Omit<WorkerStats, 'calls'> & { vad: NonNullable<WorkerStats['vad']> } {
-    const out = zeroStats();
+  totals(): Omit<WorkerStats, 'calls'> & Required<Pick<WorkerStats, 'vad' | 'rtp'>> {
+    const out = zeroStats() as ReturnType<MediaWorkerPool['totals']> & WorkerStats;
     for (const slot of this.#slots) addStats(addStats(out, slot.retired), slot.stats);
-    return { media: out.media, clock: out.clock, vad: out.vad ?? { inferenceMs: 0, windowsInferred: 0 } };
+    return { media: out.media, clock: out.clock, vad: out.vad, rtp: out.rtp };
   }
 
   /** True when at least one worker is ready to take a call. */
@@ -201,6 +212,50 @@ export class MediaWorkerPool {
     const { slot, info } = this.#assign(session);
     slot.channel?.send({ type: 'call.connectWebSocket', info, connectionId, format });
     session.log.info({ worker: slot.worker, connectionId }, 'chan_websocket media placed on a media worker');
+  }
+
+  /**
+   * Puts a `media: rtp` call's media on the least-loaded ready worker: it binds a UDP socket on a port of its own
+   * share of the RTP range. Resolves with the port and `start` (which hands the worker Asterisk's address and the
+   * format once the channel is bridged); rejects with the worker's bind error (`RTP_PORTS_EXHAUSTED`),
+   * MEDIA_WORKER_UNAVAILABLE when no worker is ready or it exits first, or when the call ends first.
+   */
+  placeRtp(session: CallSession): Promise<RemoteRtpSocket> {
+    const { slot, info } = this.#assign(session);
+    const channel = slot.channel;
+    const callId = info.callId;
+    const worker = slot.worker;
+    session.log.info({ worker }, 'RTP media placed on a media worker');
+    return new Promise<RemoteRtpSocket>((resolve, reject) => {
+      const timer = setTimeout(
+        () => settle({ type: 'rtp.bindFailed', callId, code: 'MEDIA_WORKER_UNAVAILABLE', message: 'no answer' }),
+        this.#o.rtpBindTimeoutMs ?? 5000,
+      );
+      const onEnded = () =>
+        settle({ type: 'rtp.bindFailed', callId, code: 'CALL_ENDED', message: 'the call ended first' });
+      const settle = (m: RtpBindAnswer) => {
+        clearTimeout(timer);
+        session.off('ended', onEnded);
+        this.#rtpBinds.delete(callId);
+        if (m.type === 'rtp.bound')
+          return resolve({
+            port: m.port,
+            worker,
+            start: (channelId, format, peer) =>
+              channel?.send({ type: 'call.startRtp', callId, channelId, format, ...(peer ? { peer } : {}) }),
+          });
+        reject(
+          new AppError(`media worker ${worker}: ${m.message}`, {
+            code: m.code,
+            category: m.code === 'RTP_PORTS_EXHAUSTED' ? 'configuration' : 'server',
+            retryable: true,
+          }),
+        );
+      };
+      session.once('ended', onEnded);
+      this.#rtpBinds.set(callId, { worker, settle });
+      channel?.send({ type: 'call.openRtp', info });
+    });
   }
 
   /**
@@ -320,6 +375,10 @@ export class MediaWorkerPool {
       slot.stats = m.stats;
       return;
     }
+    if (m.type === 'rtp.bound' || m.type === 'rtp.bindFailed') {
+      this.#rtpBinds.get(m.callId)?.settle(m);
+      return;
+    }
     if (m.type === 'ready') {
       slot.port = m.audioSocketPort;
       this.#log.info({ worker: slot.worker, pid: slot.child?.pid, port: m.audioSocketPort }, 'media worker ready');
@@ -334,10 +393,15 @@ export class MediaWorkerPool {
     slot.channel?.close();
     slot.channel = undefined;
     slot.port = undefined;
+    // A process that is gone holds no port any more.
+    if (slot.stats?.rtp) slot.stats.rtp.portsInUse = 0;
     addStats(slot.retired, slot.stats);
     slot.stats = undefined;
     const calls = [...slot.calls.values()];
     slot.calls.clear();
+    for (const [callId, bind] of this.#rtpBinds)
+      if (bind.worker === slot.worker)
+        bind.settle({ type: 'rtp.bindFailed', callId, code: 'MEDIA_WORKER_UNAVAILABLE', message: 'it exited' });
     if (this.#stopping) {
       for (const c of calls) c.lost();
       return;

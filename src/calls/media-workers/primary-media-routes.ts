@@ -1,6 +1,7 @@
 import type { Route } from '../../config/routes.js';
 import type { Logger } from '../../observability/logger.js';
 import type { CallSession } from '../call-session.js';
+import type { RemoteRtpSocket } from '../media-paths/rtp-media-path.js';
 import type { ClientWebSocketMedia } from './client-websocket-media.js';
 import type { MediaWorkerPool } from './media-worker-pool.js';
 import { mediaWorkerRefusal } from './worker-routes.js';
@@ -51,15 +52,16 @@ export class PrimaryMediaRoutes {
 
   /**
    * The Stasis controller's placement hooks over the pool: a call of a route listed here keeps its media in the
-   * primary (`placeMedia` and `placeClientWebSocketMedia` answer undefined, `placeWebSocketMedia` false), and so does any call while no worker is
+   * primary (`placeMedia`, `placeRtpMedia` and `placeClientWebSocketMedia` answer undefined, `placeWebSocketMedia` false), and so does any call while no worker is
    * ready (all starting again), as dialplan-direct calls do; every other call goes to a worker.
    */
   stasisPlacement(
-    pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket' | 'ready'>,
+    pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket' | 'placeRtp' | 'ready'>,
     client?: Pick<ClientWebSocketMedia, 'place'>,
   ): {
     placeMedia: (session: CallSession, uuid: string) => string | undefined;
     placeWebSocketMedia: (session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean;
+    placeRtpMedia: (session: CallSession) => Promise<RemoteRtpSocket> | undefined;
     placeClientWebSocketMedia?: (session: CallSession, format: 'slin' | 'slin16') => string | undefined;
   } {
     return {
@@ -68,6 +70,7 @@ export class PrimaryMediaRoutes {
           this.#toWorker(session, pool) ? client.place(session, format) : undefined,
       }),
       placeMedia: (session, uuid) => (this.#toWorker(session, pool) ? pool.place(session, uuid) : undefined),
+      placeRtpMedia: (session) => (this.#toWorker(session, pool) ? pool.placeRtp(session) : undefined),
       placeWebSocketMedia: (session, connectionId, format) => {
         if (!this.#toWorker(session, pool)) return false;
         pool.placeWebSocket(session, connectionId, format);

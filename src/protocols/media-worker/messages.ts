@@ -155,6 +155,22 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent.speakAbort'), callId, requestId: z.number().int() }),
   /** The outcome of a `tool.invoke` (the tool ran as a job in the primary's job layer). */
   z.object({ type: z.literal('tool.result'), callId, requestId: z.number().int(), result: toolResult }),
+  /**
+   * A Stasis call on a `media: rtp` route: bind a UDP socket on a free port of this worker's RTP sub-range for it;
+   * answered with `rtp.bound` (the port goes into externalMedia's `external_host`) or `rtp.bindFailed`.
+   */
+  z.object({ type: z.literal('call.openRtp'), info: workerCallInfoSchema }),
+  /**
+   * The call's UnicastRTP channel is bridged: run its media on the bound socket. `peer` is where Asterisk receives
+   * (UNICASTRTP_LOCAL_ADDRESS / _PORT; absent: learned from the first packet), `format` what was asked of it.
+   */
+  z.object({
+    type: z.literal('call.startRtp'),
+    callId,
+    channelId: z.string().min(1),
+    format: z.enum(['ulaw', 'alaw', 'slin', 'slin16']),
+    peer: z.object({ address: z.string().min(1), port: z.number().int().min(1).max(65535) }).optional(),
+  }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
@@ -177,6 +193,17 @@ export const workerStatsSchema = z.object({
   vad: z.object({ inferenceMs: count, windowsInferred: count }).optional(),
   /** The worker process's own metrics (prom-client default metric names, e.g. `process_cpu_user_seconds_total`). */
   process: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number()).optional(),
+  /** RTP calls: counters of the ended ones, port refusals, and the ports of the worker's share bound now. */
+  rtp: z
+    .object({
+      packetsIn: count,
+      packetsOut: count,
+      lost: count,
+      wrongSource: count,
+      portRefusals: count,
+      portsInUse: count,
+    })
+    .optional(),
 });
 export type WorkerStats = z.infer<typeof workerStatsSchema>;
 
@@ -240,5 +267,9 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   workerCallEndSchema,
   /** Answer to `call.close`: the media is released. Turn latency as measured by the worker's bridge. */
   z.object({ type: z.literal('call.closed'), callId, latency: z.unknown().optional() }),
+  /** Answer to `call.openRtp`: the call's UDP socket is bound on `port`. */
+  z.object({ type: z.literal('rtp.bound'), callId, port: z.number().int().min(1).max(65535) }),
+  /** Answer to `call.openRtp`: no port could be bound (`RTP_PORTS_EXHAUSTED`: every port of the worker's range). */
+  z.object({ type: z.literal('rtp.bindFailed'), callId, code: z.string(), message: z.string() }),
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

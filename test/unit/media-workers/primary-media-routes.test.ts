@@ -39,8 +39,23 @@ describe('routes whose calls run their media in the primary with media workers o
         return '127.0.0.1:9094';
       },
       placeWebSocket: (s: CallSession) => void placed.push(`${s.info.route.name}:ws`),
+      placeRtp: (s: CallSession) => {
+        placed.push(`${s.info.route.name}:rtp`);
+        return Promise.resolve({ port: 20000, worker: 0, start: () => undefined });
+      },
     };
-    const hooks = primary.stasisPlacement(pool);
+    const client = {
+      place: (s: CallSession) => {
+        placed.push(`${s.info.route.name}:client`);
+        return 'v(ava_media=t)';
+      },
+    };
+    const hooks = primary.stasisPlacement(pool, client);
+    expect(hooks.placeRtpMedia(session(echo))).toBeInstanceOf(Promise);
+    expect(hooks.placeRtpMedia(session(tw))).toBeUndefined();
+    expect(hooks.placeClientWebSocketMedia?.(session(echo), 'slin')).toBe('v(ava_media=t)');
+    expect(hooks.placeClientWebSocketMedia?.(session(tw), 'slin')).toBeUndefined();
+    placed.length = 0;
     expect(hooks.placeMedia(session(echo), 'u1')).toBe('127.0.0.1:9094');
     expect(hooks.placeMedia(session(tw), 'u2')).toBeUndefined();
     expect(hooks.placeWebSocketMedia(session(echo), 'conn', 'slin')).toBe(true);
@@ -50,6 +65,8 @@ describe('routes whose calls run their media in the primary with media workers o
     pool.ready = false;
     expect(hooks.placeMedia(session(echo), 'u3')).toBeUndefined();
     expect(hooks.placeWebSocketMedia(session(echo), 'conn', 'slin')).toBe(false);
+    expect(hooks.placeRtpMedia(session(echo))).toBeUndefined();
+    expect(hooks.placeClientWebSocketMedia?.(session(echo), 'slin')).toBeUndefined();
     expect(placed).toHaveLength(2);
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({

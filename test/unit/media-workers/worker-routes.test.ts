@@ -23,10 +23,11 @@ describe('which routes media workers carry', () => {
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, amd: { mode: 'adapter' } }))).toBeUndefined();
     // ... and when Asterisk connects to the primary (client mode): the connection is handed to the call's worker.
     expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'websocket' }), true)).toBeUndefined();
+    // RTP media (externalMedia UnicastRTP): each worker binds its own share of the RTP ports.
+    expect(mediaWorkerRefusal(route({ agent: ws, media: 'rtp', audioFormat: 'ulaw' }))).toBeUndefined();
   });
 
   it('refuses, saying why, other media and other agents', () => {
-    expect(mediaWorkerRefusal(route({ agent: { kind: 'echo' }, media: 'rtp' }))).toMatch(/media "rtp"/);
     const dialIn = { kind: 'dial-in', dialect: 'pipecat', start: { url: 'http://127.0.0.1:9/s', secretEnv: 'S' } };
     expect(mediaWorkerRefusal(route({ agent: dialIn }))).toMatch(/agent kind dial-in/);
   });
