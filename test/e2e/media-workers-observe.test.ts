@@ -101,7 +101,10 @@ describe('which worker holds a call, and the workers’ own process metrics', ()
     const body = await until(
       async () => {
         const text = (await inject({ method: 'GET', url: '/metrics' })).body;
-        return text.includes('ava_media_worker_process_resident_memory_bytes{worker="1"}') ? text : undefined;
+        const both = ['0', '1'].every((w) =>
+          text.includes(`ava_media_worker_nodejs_eventloop_lag_max_seconds{worker="${w}"}`),
+        );
+        return both ? text : undefined;
       },
       WAIT_MS,
       'worker process metrics',
