@@ -40,7 +40,10 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('run the adapter (configuration from the environment; see README)')
-    .option('--media-workers <n>', 'worker processes carrying the media of Stasis calls (overrides MEDIA_WORKERS)')
+    .option(
+      '--media-workers <n>',
+      'media worker processes carrying the media of calls: a count, auto, or 0 for one process (overrides MEDIA_WORKERS)',
+    )
     .action(async (opts: { mediaWorkers?: string }) => {
       const { runServe } = await import('./serve-command.js');
       await runServe(opts.mediaWorkers);
