@@ -220,7 +220,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           audioSocketHost: () =>
             config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
           uuidTtlMs: config.audiosocket.uuidTtlMs,
-          ...(mediaWorkers && inPrimary?.stasisPlacement(mediaWorkers, clientMediaOnWorkers)), // routes workers cannot carry stay here
+          // Routes workers cannot carry stay here, and so do invited calls (the inviting socket is this process's).
+          ...(mediaWorkers &&
+            inPrimary?.stasisPlacement(mediaWorkers, clientMediaOnWorkers, (session) =>
+              invites.placedBy(session.id) ? 'placed with invite by an agent connected to the primary' : undefined,
+            )),
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,

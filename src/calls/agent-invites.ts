@@ -80,6 +80,11 @@ export class AgentInvites implements InviteOwner {
     return make(call);
   }
 
+  /** True for a call placed with `invite` whose agent (the inviting socket, in this process) is not taken yet. */
+  placedBy(callId: string): boolean {
+    return this.#bound.has(callId);
+  }
+
   /** Cancels invites being dialled and closes sockets that carry no call yet. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -55,9 +55,9 @@ describe('agents that dial in and place calls with invite (simulated Asterisk)',
     ariRequests.length = 0;
   });
 
-  async function start(): Promise<{ url: string }> {
+  async function start(env: Record<string, string> = {}): Promise<{ url: string }> {
     h = await startAriHarness(
-      { HTTP_ENABLED: 'true', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', API_TOKENS: JSON.stringify(TOKENS) },
+      { HTTP_ENABLED: 'true', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', API_TOKENS: JSON.stringify(TOKENS), ...env },
       { routesJson: ROUTES, fetch: recordingFetch(ariRequests) },
     );
     const address = h.app.http!.address!;
@@ -120,6 +120,31 @@ describe('agents that dial in and place calls with invite (simulated Asterisk)',
     expect((await s.waitForClose()).code).toBe(1000);
     await waitFor(() => h!.app.registry.size === 0 && h!.sim.channels().length === 0, 10_000, 'nothing left');
   });
+
+  it('with media workers, an invited call keeps its media in the primary with the inviting socket; both sides hear each other', async () => {
+    const { url } = await start({ MEDIA_WORKERS: '2' });
+    const calleeTone = generateTone({ rate: 16000, freq: 600, amplitude: 8000, ms: 3000 });
+    h!.sim.setEndpointBehaviour('PJSIP/alice', 'answer', {
+      ringMs: 100,
+      audio: { type: 'samples', samples: calleeTone, loop: true },
+    });
+    const agentTone = generateTone({ rate: 16000, freq: 1000, amplitude: 8000, ms: 1500 });
+    const s = await agent(
+      url,
+      { callee: 'PJSIP/alice', route: 'out', audio: { sampleRate: 16000 } },
+      { audio: Buffer.from(agentTone.buffer, agentTone.byteOffset, agentTone.byteLength) },
+    );
+    const ringing = await s.waitForEvent('ringing');
+    await s.waitForEvent('answer');
+    expect(h!.app.mediaWorkers!.workerOf(ringing.callId)).toBeUndefined();
+    await s.waitForAudioBytes(16000 * 2 * 2, 20_000);
+    const a = toneWindowMatch(trimSilence(pcmSamples(s.receivedAudio())), 16000, 600, rmsDbfs(calleeTone));
+    expect(a.share).toBeGreaterThanOrEqual(0.9);
+    await waitFor(() => h!.media.length === 1 && calleeHeard(h!).length > 16000, 20_000, 'callee hears the agent');
+    expect(toneWindowMatch(calleeHeard(h!), 16000, 1000, rmsDbfs(agentTone)).share).toBeGreaterThanOrEqual(0.9);
+    s.sendCommand({ command: 'hangup', reason: 'done' });
+    expect(await s.waitForEvent('hangup')).toMatchObject({ reason: 'agent_hangup', initiator: 'agent' });
+  }, 60_000);
 
   it('the callee hangs up: the agent gets hangup from the caller side', async () => {
     const { url } = await start();
