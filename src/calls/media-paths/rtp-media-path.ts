@@ -115,7 +115,7 @@ export class RtpMediaPath implements MediaPathSetup {
   }
 
   async setUp(call: MediaPathCall): Promise<void> {
-    const { session, bridgeId, telephony, adopt, stasisStarted } = call;
+    const { session } = call;
     const o = this.#o.rtpMedia;
     if (!o) {
       throw new AppError(`route ${session.info.route.name} needs the RTP media path, which is not configured`, {
@@ -131,33 +131,19 @@ export class RtpMediaPath implements MediaPathSetup {
     let handedOver = false;
     const live = whileLive(session);
     try {
-      const mediaChannelId = randomUUID();
-      session.record('media.requested', {
-        bridge: bridgeId,
-        mediaChannel: mediaChannelId,
-        format,
-        rtpPort: lease.port,
-      });
-      const media = await this.#o.ari.channels.externalMedia({
-        app: this.#o.app,
-        channelId: mediaChannelId,
-        external_host: `${o.advertiseHost}:${lease.port}`,
-        encapsulation: 'rtp',
-        transport: 'udp',
-        format,
-        direction: 'both',
-      });
-      adopt(media.id);
-      const peer = unicastRtpPeer(media.channelvars);
       const log = session.log.child({ component: 'rtp' });
-      if (!peer) log.info({ channelvars: media.channelvars }, 'UnicastRTP channel without a usable address');
-      leg = createRtpLeg(o, { id: media.id, lease, format, peer, logger: log });
-      if (session.closing) return void (await telephony.release());
-      const timeout = AbortSignal.timeout(this.#o.mediaStasisTimeoutMs ?? 5000);
-      await stasisStarted(media.id, AbortSignal.any([live.signal, timeout]));
-      if (session.closing) return void (await telephony.release());
-      await addChannelWhenInStasis(this.#o.ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: live.signal });
-      if (session.closing) return;
+      const bridged = await this.#bridgeUnicastRtp(
+        call,
+        lease.port,
+        o.advertiseHost,
+        format,
+        live.signal,
+        (id, peer) => {
+          leg = createRtpLeg(o, { id, lease, format, peer, logger: log });
+        },
+      );
+      if (!bridged || !leg) return;
+      const { peer } = bridged;
       log.info({ port: lease.port, peer, format, send: leg.sender.payloadType }, 'RTP media bridged');
       const attached = leg;
       handedOver = true;
@@ -182,44 +168,60 @@ export class RtpMediaPath implements MediaPathSetup {
    * however the call ends (`call.close`).
    */
   async #setUpOnWorker(
-    { session, bridgeId, telephony, adopt, stasisStarted }: MediaPathCall,
+    call: MediaPathCall,
     placed: Promise<RemoteRtpSocket>,
     advertiseHost: string,
     format: RtpFormat,
   ): Promise<void> {
     const socket = await placed;
-    if (session.closing) return;
-    const live = whileLive(session);
+    if (call.session.closing) return;
+    const live = whileLive(call.session);
     try {
-      const mediaChannelId = randomUUID();
-      session.record('media.requested', {
-        bridge: bridgeId,
-        mediaChannel: mediaChannelId,
-        format,
-        rtpPort: socket.port,
-      });
-      const media = await this.#o.ari.channels.externalMedia({
-        app: this.#o.app,
-        channelId: mediaChannelId,
-        external_host: `${advertiseHost}:${socket.port}`,
-        encapsulation: 'rtp',
-        transport: 'udp',
-        format,
-        direction: 'both',
-      });
-      adopt(media.id);
-      const peer = unicastRtpPeer(media.channelvars);
-      if (!peer) session.log.info({ channelvars: media.channelvars }, 'UnicastRTP channel without a usable address');
-      if (session.closing) return void (await telephony.release());
-      const timeout = AbortSignal.timeout(this.#o.mediaStasisTimeoutMs ?? 5000);
-      await stasisStarted(media.id, AbortSignal.any([live.signal, timeout]));
-      if (session.closing) return void (await telephony.release());
-      await addChannelWhenInStasis(this.#o.ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal: live.signal });
-      if (session.closing) return;
-      session.log.info({ port: socket.port, worker: socket.worker, peer, format }, 'RTP media bridged');
-      socket.start(media.id, format, peer);
+      const bridged = await this.#bridgeUnicastRtp(call, socket.port, advertiseHost, format, live.signal);
+      if (!bridged) return;
+      const { id, peer } = bridged;
+      call.session.log.info({ port: socket.port, worker: socket.worker, peer, format }, 'RTP media bridged');
+      socket.start(id, format, peer);
     } finally {
       live.dispose();
     }
+  }
+
+  /**
+   * Records `media.requested`, creates the UnicastRTP channel towards `<host>:<port>` (adopted by the call), hands
+   * its id and Asterisk's address to `made` (the one-process path builds its leg there, before the channel is in
+   * Stasis), waits for the channel's StasisStart and adds it to the call's bridge. Undefined when the call closed on
+   * the way (the telephony released where the channel may not be bridged yet).
+   */
+  async #bridgeUnicastRtp(
+    { session, bridgeId, telephony, adopt, stasisStarted }: MediaPathCall,
+    port: number,
+    host: string,
+    format: RtpFormat,
+    signal: AbortSignal,
+    made?: (id: string, peer: RtpAddress | undefined) => void,
+  ): Promise<{ id: string; peer: RtpAddress | undefined } | undefined> {
+    const mediaChannelId = randomUUID();
+    session.record('media.requested', { bridge: bridgeId, mediaChannel: mediaChannelId, format, rtpPort: port });
+    const media = await this.#o.ari.channels.externalMedia({
+      app: this.#o.app,
+      channelId: mediaChannelId,
+      external_host: `${host}:${port}`,
+      encapsulation: 'rtp',
+      transport: 'udp',
+      format,
+      direction: 'both',
+    });
+    adopt(media.id);
+    const peer = unicastRtpPeer(media.channelvars);
+    if (!peer) session.log.info({ channelvars: media.channelvars }, 'UnicastRTP channel without a usable address');
+    made?.(media.id, peer);
+    if (session.closing) return void (await telephony.release());
+    const timeout = AbortSignal.timeout(this.#o.mediaStasisTimeoutMs ?? 5000);
+    await stasisStarted(media.id, AbortSignal.any([signal, timeout]));
+    if (session.closing) return void (await telephony.release());
+    await addChannelWhenInStasis(this.#o.ari, bridgeId, media.id, { ...ADD_CHANNEL_RETRY, signal });
+    if (session.closing) return undefined;
+    return { id: media.id, peer };
   }
 }
