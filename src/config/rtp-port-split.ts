@@ -10,7 +10,8 @@ export interface PortRange {
  * The RTP ports of media worker `slot` of `workers` (MEDIA_WORKERS > 0): RTP_PORT_MIN..RTP_PORT_MAX cut into
  * `workers` consecutive sub-ranges in slot order. Each worker gets ⌊size / workers⌋ ports; the first
  * `size mod workers` workers get one more. Worker 0 starts at RTP_PORT_MIN, the last worker ends at RTP_PORT_MAX,
- * and no two workers share a port (a replaced worker takes its slot's range again). The primary binds one of them only for an RTP call it serves itself (no worker ready, or an agent the workers do not carry).
+ * and no two workers share a port (a replaced worker takes its slot's range again). The primary binds one of them
+ * only for an RTP call it serves itself (no worker ready, or an agent the workers do not carry).
  * Throws a RangeError when the range has fewer ports than there are workers (`rtpPortSplitIssues` refuses that
  * configuration at load time).
  */

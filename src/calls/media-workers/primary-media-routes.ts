@@ -52,8 +52,9 @@ export class PrimaryMediaRoutes {
 
   /**
    * The Stasis controller's placement hooks over the pool: a call of a route listed here keeps its media in the
-   * primary (`placeMedia`, `placeRtpMedia` and `placeClientWebSocketMedia` answer undefined, `placeWebSocketMedia` false), and so does any call while no worker is
-   * ready (all starting again), as dialplan-direct calls do; every other call goes to a worker.
+   * primary (`placeMedia`, `placeRtpMedia` and `placeClientWebSocketMedia` answer undefined, `placeWebSocketMedia`
+   * false); so does a call `stay` names a reason for (one placed with invite), and any call while no worker is ready
+   * (all starting again), as dialplan-direct calls do. Every other call goes to a worker.
    */
   stasisPlacement(
     pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket' | 'placeRtp' | 'ready'>,
