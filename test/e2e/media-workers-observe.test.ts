@@ -67,8 +67,12 @@ describe('which worker holds a call, and the workers’ own process metrics', ()
     const listed = await until(
       async () => {
         const res = await inject({ method: 'GET', url: '/v1/calls', headers: reader });
-        const items = (res.json() as { items: Array<{ id: string; mediaWorker: unknown }> }).items;
-        return ids.every((id) => items.find((c) => c.id === id)?.mediaWorker !== null) ? items : undefined;
+        const items = (res.json() as { items: Array<{ id: string; state: string; mediaWorker: unknown }> }).items;
+        // The record follows the call through the job layer: wait until it says active and names the worker.
+        const stored = (id: string) => items.find((c) => c.id === id);
+        return ids.every((id) => stored(id)?.mediaWorker !== null && stored(id)?.state === 'active')
+          ? items
+          : undefined;
       },
       WAIT_MS,
       'media workers recorded',
