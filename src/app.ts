@@ -13,6 +13,7 @@ import {
   drainCalls,
   defaultRouteOf,
   IncomingMediaSockets,
+  localDialInClaims,
   RecordedTranscriptSink,
   RouteMatcher,
   RtpTotals,
@@ -119,6 +120,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   /** Realtime transcript turns: recorded on the call, and stored in `transcripts` once the database is up. */
   const transcripts = new RecordedTranscriptSink(registry, logger);
   const dialIn = createDialInServices(config, () => http?.address); // calls that wait for agents to connect in
+  const dialInClaims = localDialInClaims(dialIn.settings);
   const invites = createAgentInvites(config, { routes, defaultRoute, registry, stasis: () => stasis, logger });
   const openaiSip = createOpenAiSip(config, logger);
   // Realtime agents' tool calls through the job layer (this instance's result waiters, created below), and transcripts.
@@ -135,7 +137,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     routeSecrets: config.routeSecrets,
     ...(deps.agents ? { custom: deps.agents } : {}),
     transcripts,
-    dialIn: dialIn.settings,
+    dialIn: dialInClaims,
     invited: invites,
     webrtc: {
       iceServers: config.webrtc.iceServers,
@@ -151,7 +153,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const vad = deps.speech ? undefined : createSpeechDetectors(config.vad, logger);
   const speech: SpeechDetectorFactory | undefined = deps.speech ?? vad?.factory;
   const newSession = createSessionFactory({ config, agentFactory, clock, speech, logger });
-  const mediaWorkers = createMediaWorkers(config, logger, realtime);
+  // Calls on workers wait here for agents that connect in (the HTTP server is this process's).
+  const mediaWorkers = createMediaWorkers(config, logger, realtime, {
+    dialIn: dialInClaims,
+    webrtc: dialIn.webrtcWaitingCalls,
+  });
   const inPrimary = primaryMediaRoutes(config, Object.keys(deps.agents ?? {}), logger);
   const intake = new AudioSocketIntake({
     allowAnyUuid: config.audiosocket.allowAnyUuid,

@@ -9,6 +9,7 @@ import { MediaClock } from './audio/media-clock.js';
 import { createAgentFactory, defaultRouteOf, RouteMatcher, RtpTotals } from './calls/index.js';
 import {
   ChannelAgentServices,
+  ChannelAgentWaits,
   type ExpectedCall,
   MediaWorkerHost,
   workerAudioSocketPort,
@@ -44,6 +45,8 @@ async function runWorker(
   const vad = createSpeechDetectors(workerVadSettings(config.vad), logger);
   // Tool calls and transcript turns of the agents here go to the primary (job layer, stored transcripts).
   const services = new ChannelAgentServices((m) => channel.send(m));
+  // Agents that connect in (dial-in, WebRTC) arrive at the primary's HTTP server, which hands each to its call here.
+  const connectIn = new ChannelAgentWaits((m) => channel.send(m), logger);
   // RTP calls bind on this worker's share of RTP_PORT_MIN..RTP_PORT_MAX (config load made sure each gets a port
   // when a route uses RTP).
   const rtpRange =
@@ -59,6 +62,15 @@ async function runWorker(
       routeSecrets: config.routeSecrets,
       realtime: { tools: services, transcripts: services },
       transcripts: services,
+      dialIn: connectIn,
+      webrtc: {
+        iceServers: config.webrtc.iceServers,
+        hostAddresses: config.webrtc.hostAddresses,
+        clock,
+        waitingCalls: connectIn,
+        record: (callId, event, data) =>
+          channel.send({ type: 'call.event', callId, event, at: new Date().toISOString(), data }),
+      },
     }),
     clock,
     speech: vad?.factory,
@@ -141,6 +153,7 @@ async function runWorker(
   logger.info({ port: addr.port, rtpPorts: rtpRange, pid: process.pid }, 'media worker ready');
   return (m, socket) => {
     if (m.type === 'tool.result') return services.receive(m);
+    if (m.type === 'agent.socket' || m.type === 'agent.waitFailed') return connectIn.receive(m, socket);
     if (m.type === 'call.webSocketMedia') return host.webSocketMedia(m, socket);
     host.receive(m);
     if (m.type !== 'call.adopt') return;

@@ -7,6 +7,8 @@ import {
   type AgentServices,
   ClientWebSocketMedia,
   MediaWorkerPool,
+  PrimaryAgentWaits,
+  type PrimaryAgentWaitsOptions,
   PrimaryMediaRoutes,
 } from './calls/media-workers/index.js';
 import type { Config } from './config/load-config.js';
@@ -24,6 +26,7 @@ export function createMediaWorkers(
   config: Config,
   logger: Logger,
   agentServices: AgentServices,
+  connectIn: Pick<PrimaryAgentWaitsOptions, 'dialIn' | 'webrtc'>,
 ): MediaWorkerPool | undefined {
   const count = config.mediaWorkers;
   if (count === 0) return undefined;
@@ -38,6 +41,7 @@ export function createMediaWorkers(
     init: (worker) => ({ type: 'init', worker, config: JSON.parse(JSON.stringify(config)) as unknown }),
     advertiseHost,
     agentServices,
+    agentWaits: new PrimaryAgentWaits({ ...connectIn, routeSecrets: config.routeSecrets, logger }),
     logger,
   });
 }

@@ -5,7 +5,7 @@
 export { createAgentFactory } from './agents/agent-factory.js';
 export { AgentInvites, createAgentInvites } from './agent-invites.js';
 export type { TranscriptSink, TranscriptTurn } from './agents/realtime-transcripts.js';
-export { type TakeCriteria, type WaitingCall, WaitingCalls } from './agents/waiting-calls.js';
+export { type AgentWaits, type TakeCriteria, type WaitingCall, WaitingCalls } from './agents/waiting-calls.js';
 export { type AudioSocketContext, AudioSocketIntake, type AudioSocketIntakeOptions } from './audiosocket-intake.js';
 export { drainCalls } from './call-drain.js';
 export { CallRegistry } from './call-registry.js';
@@ -20,5 +20,12 @@ export { StasisController, type StasisControllerOptions } from './stasis-control
 export { RecordedTranscriptSink, type TranscriptStore } from './stored-transcripts.js';
 export type { AgentFactory, CallInfo, VoiceAgent } from './voice-agent.js';
 export { IncomingMediaSockets } from './websocket-media-setup.js';
-export type { AgentStartRequest, AgentStartTarget, DialInSettings } from './agents/dial-in-agent.js';
+export {
+  type AgentStartRequest,
+  type AgentStartTarget,
+  type DialInCall,
+  type DialInClaims,
+  type DialInSettings,
+  localDialInClaims,
+} from './agents/dial-in-agent.js';
 export { describeTokenRefusal, OneTimeTokens, type TokenBinding } from './agents/one-time-tokens.js';

@@ -27,7 +27,12 @@ function dialInRoute(name: string, extra: Record<string, unknown> = {}, agent: R
   };
 }
 
-describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk', () => {
+// The same behaviour in one process and with media workers (the primary pairs each connection with its call and
+// hands it to the call's worker). Worker processes start under tsx on a shared machine: generous waits.
+describe.each([
+  { workers: 0, label: 'in one process' },
+  { workers: 2, label: 'with 2 media workers' },
+])('agents that dial in at /v1/agents/ws, through the simulated Asterisk ($label)', ({ workers }) => {
   let h: AriHarness | undefined;
   let runner: AgentRunner | undefined;
   const agents: NativeAgentSession[] = [];
@@ -42,13 +47,20 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
 
   async function setup(routes: unknown[], env: Record<string, string> = {}) {
     h = await startAriHarness(
-      { HTTP_ENABLED: 'true', API_TOKENS: TOKENS, START_SECRET, ...env },
+      { HTTP_ENABLED: 'true', API_TOKENS: TOKENS, START_SECRET, MEDIA_WORKERS: String(workers), ...env },
       { routesJson: { routes } },
     );
     const events: CallLifecycleEvent[] = [];
     h.app.registry.on('added', (s) => s.on('event', (e) => events.push(e)));
     const url = `ws://127.0.0.1:${h.app.http!.address!.port}/v1/agents/ws`;
     return { url, events };
+  }
+
+  /** With workers, the call's media (and so its agent's connection) is on a worker, not in the primary. */
+  function expectMediaWhere(callId: string) {
+    const worker = h!.app.mediaWorkers?.workerOf(callId);
+    if (workers === 0) expect(worker).toBeUndefined();
+    else expect(worker).toBeTypeOf('number');
   }
 
   function call(route: string, audio?: Int16Array) {
@@ -67,6 +79,7 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
     // Nobody has claimed it yet: it waits (no agent.failed, no hangup).
     const session = h!.app.registry.list()[0]!;
     await waitFor(() => session.state === 'connecting', 10_000, 'the call waiting for its agent');
+    expectMediaWhere(session.id);
     await new Promise((r) => setTimeout(r, 300));
     expect(session.state).toBe('connecting');
     const agent = await dialInNativeAgent({ url: `${url}?route=desk`, bearer: AGENT_TOKEN }, { mode: 'echo' });
@@ -111,6 +124,10 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
     );
     agents.push(byId);
     expect((await byId.waitForEvent('incoming')).callId).toBe(desk.id);
+    for (const s of h!.app.registry.list()) expectMediaWhere(s.id);
+    // Both agents talk to their calls (the echo comes back to each agent).
+    await byRoute.waitForEvent('answer');
+    await byId.waitForEvent('answer');
   }, 30_000);
 
   it('a call nobody claims within waitMs gets the route fallback, with the cause recorded', async () => {
@@ -177,7 +194,10 @@ describe('agents that dial in at /v1/agents/ws, through the simulated Asterisk',
   }, 30_000);
 
   it('without the HTTP server a dial-in call gets its fallback at once, with the cause recorded', async () => {
-    h = await startAriHarness({ HTTP_ENABLED: 'false' }, { routesJson: { routes: [dialInRoute('desk')] } });
+    h = await startAriHarness(
+      { HTTP_ENABLED: 'false', MEDIA_WORKERS: String(workers) },
+      { routesJson: { routes: [dialInRoute('desk')] } },
+    );
     const events: CallLifecycleEvent[] = [];
     h.app.registry.on('added', (s) => s.on('event', (e) => events.push(e)));
     const started = Date.now();

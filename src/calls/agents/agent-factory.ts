@@ -5,7 +5,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { AdapterEvent } from '../../protocols/agent/index.js';
 import type { AgentFactory, CallInfo, VoiceAgent } from '../voice-agent.js';
 import { reconnectPolicyOf } from './agent-reconnect.js';
-import { createDialInAgent, type DialInSettings } from './dial-in-agent.js';
+import { createDialInAgent, type DialInClaims } from './dial-in-agent.js';
 import { dialAgentSocket } from './dial-agent-socket.js';
 import { EchoAgent } from './echo-agent.js';
 import { NativeWsAgent } from './native-ws-agent.js';
@@ -33,8 +33,11 @@ export interface AgentFactoryDeps {
   webrtc?: WebRtcAgentSettings;
   /** Agents of calls they placed themselves (`invite`); consulted first, whatever the route's agent kind. */
   invited?: { agentFor(call: CallInfo): VoiceAgent | undefined };
-  /** Waiting calls, one-time tokens and the start hook of `dial-in` routes; such calls fail when absent. */
-  dialIn?: DialInSettings | undefined;
+  /**
+   * How `dial-in` calls get their agent's connection (`localDialInClaims` where the HTTP server is; the primary's,
+   * through the channel, on a media worker); such calls fail with `AGENT_ENDPOINT_MISSING` when absent.
+   */
+  dialIn?: DialInClaims | undefined;
 }
 
 export function legFormatOf(route: Route): AudioFormat {

@@ -1,6 +1,7 @@
 import type { DialInAgentConfig } from '../../config/routes.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
+import type { WebSocket } from 'ws';
 import type { AdapterEvent } from '../../protocols/agent/index.js';
 import { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
 import {
@@ -49,17 +50,69 @@ export interface DialInSettings {
   readonly startAgent: (target: AgentStartTarget, request: AgentStartRequest, signal: AbortSignal) => Promise<void>;
 }
 
+/** What a dial-in claim needs of its call (CallInfo's fields, the route by name). */
+export interface DialInCall {
+  readonly callId: string;
+  readonly routeName: string;
+  readonly caller: string | undefined;
+  readonly callee: string | undefined;
+  readonly direction: 'inbound' | 'outbound';
+  readonly customParameters: Readonly<Record<string, string>>;
+}
+
+/**
+ * How a dial-in call gets the WebSocket of the agent that claims it: in the process that runs the HTTP server,
+ * `localDialInClaims` (the waiting calls, tokens and start hook above); on a media worker, a request to the primary,
+ * which claims there and hands the connection over.
+ */
+export interface DialInClaims {
+  /**
+   * Waits (at most `agent.waitMs`) for an agent to claim the call; resolves with its WebSocket as soon as one does,
+   * before any message of it is read. Rejects with `AGENT_NOT_CLAIMED`, `AGENT_START_FAILED`,
+   * `AGENT_ENDPOINT_MISSING`, or the waiting calls' error when `signal` aborts.
+   */
+  claim(
+    call: DialInCall,
+    agent: DialInAgentConfig,
+    secret: string | undefined,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<WebSocket>;
+}
+
+/** The fields of a call a dial-in claim uses. */
+export function dialInCallOf(call: CallInfo): DialInCall {
+  return {
+    callId: call.callId,
+    routeName: call.route.name,
+    caller: call.caller,
+    callee: call.callee,
+    direction: call.direction,
+    customParameters: call.customParameters,
+  };
+}
+
 /** The agent of a `dial-in` route: the dialect's `VoiceAgent` over the socket the agent opens at /v1/agents/ws. */
 export function createDialInAgent(
   call: CallInfo,
   agent: DialInAgentConfig,
   secret: string | undefined,
-  settings: DialInSettings | undefined,
+  claims: DialInClaims | undefined,
   transcripts: TranscriptSink | undefined,
   logger: Logger,
 ): VoiceAgent {
   const log = logger.child({ callId: call.callId, agent: `dial-in:${agent.dialect}` });
-  const claimed = (signal: AbortSignal) => claimSocket(call, agent, secret, settings, signal, log);
+  const claimed = async <Out>(signal: AbortSignal): Promise<AgentSocket<Out>> => {
+    if (claims === undefined) throw endpointMissing();
+    const ws = await claims.claim(dialInCallOf(call), agent, secret, signal, log);
+    // Wrapped at once (same tick as the claim), so no frame of the agent is missed.
+    return new AgentSocket<Out>(ws, {
+      callId: call.callId,
+      logger: log,
+      maxBufferedBytes: DEFAULT_AGENT_MAX_BUFFERED_BYTES,
+      closeTimeoutMs: DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
+    });
+  };
   if (agent.dialect === 'pipecat') {
     return new PipecatAgent({
       open: claimed,
@@ -77,76 +130,69 @@ export function createDialInAgent(
             category: 'connectivity',
           }),
         );
-      return claimed(signal);
+      return claimed<AdapterEvent>(signal);
     },
     sampleRate: agent.sampleRate,
     logger: log,
   });
 }
 
+function endpointMissing(): AppError {
+  return new AppError('dial-in routes need the HTTP server, where agents connect in (HTTP_ENABLED)', {
+    code: 'AGENT_ENDPOINT_MISSING',
+    category: 'configuration',
+  });
+}
+
 /**
- * Waits (at most the route's `waitMs`) for an agent to claim the call at /v1/agents/ws; with a start hook, first
- * issues a one-time token and POSTs the hook. A failed start ends the wait with `AGENT_START_FAILED`, no claim in
- * time with `AGENT_NOT_CLAIMED`; the call's `agent.failed` event records either, and the route's fallback follows.
+ * Claims in this process: waits at `settings.waitingCalls`; with a start hook, first issues a one-time token and
+ * POSTs the hook. A failed start ends the wait with `AGENT_START_FAILED` (unless the agent already connected: it
+ * keeps the call), no claim in time with `AGENT_NOT_CLAIMED`; the call's `agent.failed` event records either, and the
+ * route's fallback follows. Without settings (no HTTP server), every claim fails with `AGENT_ENDPOINT_MISSING`.
  */
-async function claimSocket<Out = AdapterEvent>(
-  call: CallInfo,
+export function localDialInClaims(settings: DialInSettings | undefined): DialInClaims {
+  return {
+    claim: (call, agent, secret, signal, log) => {
+      if (settings === undefined) return Promise.reject(endpointMissing());
+      return claimSocket(call, agent, secret, settings, signal, log);
+    },
+  };
+}
+
+async function claimSocket(
+  call: DialInCall,
   agent: DialInAgentConfig,
   secret: string | undefined,
-  settings: DialInSettings | undefined,
+  settings: DialInSettings,
   signal: AbortSignal,
   log: Logger,
-): Promise<AgentSocket<Out>> {
-  if (settings === undefined) {
-    throw new AppError('dial-in routes need the HTTP server, where agents connect in (HTTP_ENABLED)', {
-      code: 'AGENT_ENDPOINT_MISSING',
-      category: 'configuration',
-    });
-  }
+): Promise<WebSocket> {
   const expired = AbortSignal.timeout(agent.waitMs);
   const startFailed = new AbortController();
-  const waiting = settings.waitingCalls.waitForAgent(
-    {
-      callId: call.callId,
-      route: call.route.name,
-      caller: call.caller,
-      callee: call.callee,
-      since: new Date(),
-      dialect: agent.dialect,
-    },
-    AbortSignal.any([signal, expired, startFailed.signal]),
-  );
-  // Wrapped at once, so frames the agent sends while the start request is still answering are held, not lost.
-  let socket: AgentSocket<Out> | undefined;
-  const claimed = waiting.then((ws) => {
-    socket = new AgentSocket<Out>(ws, {
-      callId: call.callId,
-      logger: log,
-      maxBufferedBytes: DEFAULT_AGENT_MAX_BUFFERED_BYTES,
-      closeTimeoutMs: DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
+  let claimedSocket: WebSocket | undefined;
+  const waiting = settings.waitingCalls
+    .waitForAgent(
+      {
+        callId: call.callId,
+        route: call.routeName,
+        caller: call.caller,
+        callee: call.callee,
+        since: new Date(),
+        dialect: agent.dialect,
+      },
+      AbortSignal.any([signal, expired, startFailed.signal]),
+    )
+    .then((ws) => {
+      claimedSocket = ws;
+      return ws;
     });
-    return socket;
-  });
-  claimed.catch(() => undefined);
   log.info({ waitMs: agent.waitMs, start: agent.start !== undefined }, 'waiting for an agent to dial in');
-  try {
-    if (agent.start !== undefined) {
-      try {
-        await startAgent(call, agent, secret, settings, signal);
-      } catch (err) {
-        // A bot that connected before its start request failed keeps the call.
-        if (socket === undefined) {
-          startFailed.abort(err);
-          throw err;
-        }
-        log.warn({ err }, 'the start hook failed, but the agent already connected');
-      }
-    }
-    try {
-      const claimedSocket = await claimed;
+  const claimed = waiting.then(
+    (ws) => {
       log.info('an agent dialled in and claimed the call');
-      return claimedSocket;
-    } catch (err) {
+      return ws;
+    },
+    (err: unknown) => {
       if (expired.aborted && !signal.aborted) {
         throw new AppError(`no agent claimed the call within ${agent.waitMs} ms`, {
           code: 'AGENT_NOT_CLAIMED',
@@ -155,14 +201,33 @@ async function claimSocket<Out = AdapterEvent>(
         });
       }
       throw err;
+    },
+  );
+  claimed.catch(() => undefined);
+  try {
+    if (agent.start !== undefined) {
+      const started = startAgent(call, agent, secret, settings, signal).then(
+        () => undefined,
+        (err: unknown) => {
+          // A bot that connected before its start request failed keeps the call.
+          if (claimedSocket === undefined) {
+            startFailed.abort(err);
+            throw err;
+          }
+          log.warn({ err }, 'the start hook failed, but the agent already connected');
+        },
+      );
+      // The claim wins as soon as it comes (the start request may still be answering); a failed start ends the wait.
+      await Promise.race([claimed, started.then(() => claimed)]);
     }
+    return await claimed;
   } finally {
     settings.tokens.revoke(call.callId);
   }
 }
 
 async function startAgent(
-  call: CallInfo,
+  call: DialInCall,
   agent: DialInAgentConfig,
   secret: string | undefined,
   settings: DialInSettings,
@@ -176,13 +241,13 @@ async function startAgent(
       { code: 'AGENT_START_FAILED', category: 'configuration' },
     );
   }
-  const token = settings.tokens.issue({ callId: call.callId, route: call.route.name, dialect: agent.dialect });
+  const token = settings.tokens.issue({ callId: call.callId, route: call.routeName, dialect: agent.dialect });
   const connectUrl = new URL(base);
   connectUrl.searchParams.set('token', token);
   const request: AgentStartRequest = {
     event: 'agent.start',
     callId: call.callId,
-    route: call.route.name,
+    route: call.routeName,
     dialect: agent.dialect,
     connectUrl: connectUrl.toString(),
     tokenExpiresAt: Date.now() + settings.tokens.ttlMs,

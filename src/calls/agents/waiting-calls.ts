@@ -22,6 +22,12 @@ export interface TakeCriteria {
   readonly dialect?: string;
 }
 
+/**
+ * The call side of waiting for an agent: `WaitingCalls` in the process with the HTTP server; on a media worker, a
+ * request to the primary, which waits there and hands the agent's connection over.
+ */
+export type AgentWaits = Pick<WaitingCalls, 'waitForAgent'>;
+
 export interface WaitingCallsOptions {
   /** Agent connections waiting for a call at once; more are refused. Default 100. */
   readonly maxWaitingAgents?: number;
@@ -155,6 +161,11 @@ function matches(criteria: TakeCriteria, call: WaitingCall): boolean {
 function remove<T>(list: T[], item: T): void {
   const i = list.indexOf(item);
   if (i >= 0) list.splice(i, 1);
+}
+
+/** The error a call's wait for its agent ends with when its signal aborts (as `waitForAgent` rejects). */
+export function callWaitAborted(signal: AbortSignal): AppError {
+  return abortedError('call', signal);
 }
 
 function abortedError(side: 'call' | 'agent', signal: AbortSignal): AppError {

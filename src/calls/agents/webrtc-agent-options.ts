@@ -7,7 +7,7 @@ import type { CallInfo } from '../voice-agent.js';
 import { reconnectPolicyOf } from './agent-reconnect.js';
 import type { WebRtcAgentOptions } from './webrtc-agent.js';
 import { OnDemandTickSource, type TickSource } from './webrtc-tick-source.js';
-import type { WaitingCalls } from './waiting-calls.js';
+import type { AgentWaits } from './waiting-calls.js';
 
 /** Host candidates are offered on loopback only unless configured otherwise. */
 export const DEFAULT_WEBRTC_HOST_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1']);
@@ -21,7 +21,7 @@ export interface WebRtcAgentSettings {
   /** The process media clock; without it the agents share one clock that runs while a WebRTC call does. */
   readonly clock?: TickSource;
   /** Where calls of routes without `url` wait for `/v1/agent/webrtc`; without it those routes fail to start. */
-  readonly waitingCalls?: WaitingCalls;
+  readonly waitingCalls?: AgentWaits;
   /** Records a lifecycle event on a call (e.g. `registry.get(callId)?.record(type, data)`). */
   readonly record?: RecordCallLifecycle;
 }
@@ -30,7 +30,7 @@ export interface ResolvedWebRtcAgentSettings {
   readonly iceServers: readonly IceServer[];
   readonly hostAddresses: readonly string[];
   readonly clock: TickSource;
-  readonly waitingCalls: WaitingCalls | undefined;
+  readonly waitingCalls: AgentWaits | undefined;
   readonly record: RecordCallLifecycle | undefined;
 }
 

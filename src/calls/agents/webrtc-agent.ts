@@ -30,7 +30,7 @@ import type { AgentOutput, CallInfo, CallNotice, VoiceAgent } from '../voice-age
 import { AgentControlChannel } from './agent-control-channel.js';
 import { WebRtcSdpExchange } from './webrtc-sdp-exchange.js';
 import type { TickSource } from './webrtc-tick-source.js';
-import type { WaitingCalls } from './waiting-calls.js';
+import type { AgentWaits } from './waiting-calls.js';
 
 export interface WebRtcAgentOptions {
   /** The agent's control channel; undefined: wait for an agent to take the call (`waitingCalls`). */
@@ -50,7 +50,7 @@ export interface WebRtcAgentOptions {
   /** 20 ms ticks that pace agent audio out of the jitter buffer. */
   readonly clock: TickSource;
   /** Where calls of routes without `url` wait for an agent. */
-  readonly waitingCalls: WaitingCalls | undefined;
+  readonly waitingCalls: AgentWaits | undefined;
   readonly logger: Logger;
   /** Records a lifecycle event on the call (codec chosen, media failure cause). */
   readonly record?: RecordLifecycle;

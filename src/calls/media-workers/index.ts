@@ -8,6 +8,8 @@ export {
   workerAudioSocketPort,
 } from './media-worker-pool.js';
 export { ChannelAgentServices } from './worker-agent-services.js';
+export { ChannelAgentWaits } from './channel-agent-waits.js';
+export { PrimaryAgentWaits, type PrimaryAgentWaitsOptions } from './primary-agent-waits.js';
 export type { AgentServices } from './remote-call-media.js';
 export { mediaWorkerRefusal } from './worker-routes.js';
 export { PrimaryMediaRoutes, type PrimaryMediaRoutesOptions } from './primary-media-routes.js';

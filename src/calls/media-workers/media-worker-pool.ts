@@ -18,6 +18,7 @@ import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
 import type { RemoteRtpSocket } from '../media-paths/rtp-media-path.js';
 import { type AgentServices, RemoteCallMedia } from './remote-call-media.js';
+import type { PrimaryAgentWaits } from './primary-agent-waits.js';
 import { workerAmdOf } from './worker-amd.js';
 
 export interface MediaWorkerPoolOptions {
@@ -40,6 +41,8 @@ export interface MediaWorkerPoolOptions {
   restartDelayMs?: number;
   /** Longest wait for a worker's answer to `call.openRtp`. Default 5 s. */
   rtpBindTimeoutMs?: number;
+  /** Where the workers' calls wait for agents that connect in (dial-in, WebRTC); such waits fail without it. */
+  agentWaits?: PrimaryAgentWaits;
 }
 
 type RtpBindAnswer = Extract<FromWorker, { type: 'rtp.bound' | 'rtp.bindFailed' }>;
@@ -379,6 +382,22 @@ export class MediaWorkerPool {
       this.#rtpBinds.get(m.callId)?.settle(m);
       return;
     }
+    if (m.type === 'agent.wait' || m.type === 'agent.waitCancel') {
+      const channel = slot.channel;
+      const reply = (message: ToWorker, socket?: Socket) =>
+        channel !== undefined && slot.channel === channel && channel.send(message, socket);
+      if (this.#o.agentWaits) this.#o.agentWaits.receive(slot.worker, m, reply);
+      else if (m.type === 'agent.wait')
+        reply({
+          type: 'agent.waitFailed',
+          callId: m.callId,
+          requestId: m.requestId,
+          code: 'AGENT_ENDPOINT_MISSING',
+          category: 'configuration',
+          message: 'agents cannot connect in: this adapter has no HTTP server',
+        });
+      return;
+    }
     if (m.type === 'ready') {
       slot.port = m.audioSocketPort;
       this.#log.info({ worker: slot.worker, pid: slot.child?.pid, port: m.audioSocketPort }, 'media worker ready');
@@ -399,6 +418,7 @@ export class MediaWorkerPool {
     slot.stats = undefined;
     const calls = [...slot.calls.values()];
     slot.calls.clear();
+    this.#o.agentWaits?.workerGone(slot.worker);
     for (const [callId, bind] of this.#rtpBinds)
       if (bind.worker === slot.worker)
         bind.settle({ type: 'rtp.bindFailed', callId, code: 'MEDIA_WORKER_UNAVAILABLE', message: 'it exited' });

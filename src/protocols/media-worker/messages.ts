@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  agentSocketSchema,
+  agentWaitCancelSchema,
+  agentWaitFailedSchema,
+  agentWaitSchema,
+} from './agent-wait-messages.js';
 import { workerCallAmdSchema, workerCallEndSchema } from './amd-messages.js';
 
 /**
@@ -171,6 +177,9 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     format: z.enum(['ulaw', 'alaw', 'slin', 'slin16']),
     peer: z.object({ address: z.string().min(1), port: z.number().int().min(1).max(65535) }).optional(),
   }),
+  /** The agent that connected in for the call (see agent-wait-messages.ts). */
+  agentSocketSchema,
+  agentWaitFailedSchema,
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
@@ -271,5 +280,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('rtp.bound'), callId, port: z.number().int().min(1).max(65535) }),
   /** Answer to `call.openRtp`: no port could be bound (`RTP_PORTS_EXHAUSTED`: every port of the worker's range). */
   z.object({ type: z.literal('rtp.bindFailed'), callId, code: z.string(), message: z.string() }),
+  /** Wait for the call's agent to connect in at the primary's HTTP server (see agent-wait-messages.ts). */
+  agentWaitSchema,
+  agentWaitCancelSchema,
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -30,17 +30,7 @@ export function detachUpgrade(
   head: Buffer,
 ): { upgrade: HandedUpgrade; socket: Socket } | undefined {
   if (!(socket instanceof Socket) || socket instanceof TLSSocket || socket.destroyed) return undefined;
-  socket.pause();
-  const chunks: Buffer[] = [head];
-  for (let chunk: unknown = socket.read(); chunk !== null; chunk = socket.read()) {
-    if (Buffer.isBuffer(chunk)) chunks.push(chunk);
-  }
-  // Reading the buffer may have restarted the handle's reads; stop them (same tick: nothing was read since).
-  const handle = (socket as unknown as { _handle?: ReadingHandle })._handle;
-  if (handle?.readStop) {
-    handle.reading = false;
-    handle.readStop();
-  }
+  const chunks = [head, ...stopReading(socket)];
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = value;
   return {
@@ -52,6 +42,25 @@ export function detachUpgrade(
     },
     socket,
   };
+}
+
+/**
+ * Stops `socket` reading, for sending it to another process: pauses it, returns what it had buffered, and stops its
+ * native handle reading, so every byte that arrives from now on stays in the kernel for the next owner.
+ */
+export function stopReading(socket: Socket): Buffer[] {
+  socket.pause();
+  const chunks: Buffer[] = [];
+  for (let chunk: unknown = socket.read(); chunk !== null; chunk = socket.read()) {
+    if (Buffer.isBuffer(chunk)) chunks.push(chunk);
+  }
+  // Reading the buffer may have restarted the handle's reads; stop them (same tick: nothing was read since).
+  const handle = (socket as unknown as { _handle?: ReadingHandle })._handle;
+  if (handle?.readStop) {
+    handle.reading = false;
+    handle.readStop();
+  }
+  return chunks;
 }
 
 /**

@@ -27,8 +27,11 @@ describe('which routes media workers carry', () => {
     expect(mediaWorkerRefusal(route({ agent: ws, media: 'rtp', audioFormat: 'ulaw' }))).toBeUndefined();
   });
 
-  it('refuses, saying why, other media and other agents', () => {
+  it('takes the agents that connect in at the primary: dial-in (both dialects) and WebRTC', () => {
     const dialIn = { kind: 'dial-in', dialect: 'pipecat', start: { url: 'http://127.0.0.1:9/s', secretEnv: 'S' } };
-    expect(mediaWorkerRefusal(route({ agent: dialIn }))).toMatch(/agent kind dial-in/);
+    expect(mediaWorkerRefusal(route({ agent: dialIn }))).toBeUndefined();
+    expect(mediaWorkerRefusal(route({ agent: { kind: 'dial-in' } }))).toBeUndefined();
+    expect(mediaWorkerRefusal(route({ agent: { kind: 'webrtc' } }))).toBeUndefined();
+    expect(mediaWorkerRefusal(route({ agent: { kind: 'webrtc', url: 'ws://127.0.0.1:9/w' } }))).toBeUndefined();
   });
 });
