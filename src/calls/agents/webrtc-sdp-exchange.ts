@@ -44,6 +44,8 @@ export class WebRtcSdpExchange {
     const answered = new Promise<string>((resolve, reject) => {
       this.#answerWaiter = { resolve, reject };
     });
+    // Rejected by an abort while the offer is still being made, before anything awaits it: not unhandled.
+    answered.catch(() => undefined);
     const onAbort = (): void =>
       this.#answerWaiter?.reject(
         new AppError('the agent sent no SDP answer in time', {
