@@ -16,6 +16,7 @@ import type { HandedUpgrade } from '../../protocols/media-worker/messages.js';
 interface ReadingHandle {
   reading?: boolean;
   readStop?(): number;
+  readStart?(): number;
 }
 
 /**
@@ -61,6 +62,19 @@ export function stopReading(socket: Socket): Buffer[] {
     handle.readStop();
   }
   return chunks;
+}
+
+/**
+ * Undoes `stopReading` on a socket that stays in this process (a hand-over to a new owner within it): its native
+ * handle reads again. A socket received from another process reads on its own once it is resumed.
+ */
+export function restartReading(socket: Socket): void {
+  const handle = (socket as unknown as { _handle?: ReadingHandle })._handle;
+  if (handle?.readStart && handle.reading === false) {
+    handle.reading = true;
+    handle.readStart();
+  }
+  socket.resume();
 }
 
 /**

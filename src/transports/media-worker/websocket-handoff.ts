@@ -12,7 +12,7 @@ import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import { AppError } from '../../errors/app-error.js';
-import { stopReading } from './upgrade-handoff.js';
+import { restartReading, stopReading } from './upgrade-handoff.js';
 
 /** The parts of a `ws` receiver the hand-over reads: its parse state and the bytes it holds unparsed. */
 interface ReceiverInternals {
@@ -86,8 +86,8 @@ export function detachWebSocket(ws: WebSocket): Promise<DetachedWebSocket> {
     (ws as unknown as WebSocketInternals)._readyState = WebSocket.CLOSED;
     return { socket, head };
   };
-  if (atBoundary()) return Promise.resolve(detach());
-  return new Promise((resolve, reject) => {
+  if (atBoundary()) return flushed(detach());
+  return new Promise<DetachedWebSocket>((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);
       socket.off('data', onData);
@@ -109,6 +109,19 @@ export function detachWebSocket(ws: WebSocket): Promise<DetachedWebSocket> {
     }, FRAME_BOUNDARY_WAIT_MS);
     socket.on('data', onData);
     socket.once('close', onClose);
+  }).then(flushed);
+}
+
+/** Resolves once what this process queued on the socket (a ping, an event) is written: it must not stay behind. */
+function flushed(d: DetachedWebSocket): Promise<DetachedWebSocket> {
+  if (d.socket.writableLength === 0) return Promise.resolve(d);
+  return new Promise((resolve, reject) => {
+    const onClose = () => reject(handoffError('it closed'));
+    d.socket.once('close', onClose);
+    d.socket.once('drain', () => {
+      d.socket.off('close', onClose);
+      resolve(d);
+    });
   });
 }
 
@@ -136,6 +149,6 @@ export function adoptWebSocket(socket: Socket, head: Buffer, options: AdoptOptio
       setSocket(s: Socket, head: Buffer, o: { allowSynchronousEvents: boolean; maxPayload: number }): void;
     }
   ).setSocket(socket, head, { allowSynchronousEvents: true, maxPayload: options.maxPayloadBytes ?? 1024 * 1024 });
-  socket.resume();
+  restartReading(socket);
   return ws;
 }
