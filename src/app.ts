@@ -157,6 +157,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const mediaWorkers = createMediaWorkers(config, logger, realtime, {
     dialIn: dialInClaims,
     webrtc: dialIn.webrtcWaitingCalls,
+    invited: invites,
   });
   const inPrimary = primaryMediaRoutes(config, Object.keys(deps.agents ?? {}), logger);
   const intake = new AudioSocketIntake({
@@ -226,11 +227,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           audioSocketHost: () =>
             config.audiosocket.advertiseHost ?? `127.0.0.1:${audioSocket.address?.port ?? config.audiosocket.port}`,
           uuidTtlMs: config.audiosocket.uuidTtlMs,
-          // Routes workers cannot carry stay here, and so do invited calls (the inviting socket is this process's).
-          ...(mediaWorkers &&
-            inPrimary?.stasisPlacement(mediaWorkers, clientMediaOnWorkers, (session) =>
-              invites.placedBy(session.id) ? 'placed with invite by an agent connected to the primary' : undefined,
-            )),
+          // Calls of routes workers cannot carry (injected agents) stay here.
+          ...(mediaWorkers && inPrimary?.stasisPlacement(mediaWorkers, clientMediaOnWorkers)),
           websocketMedia: {
             asteriskHttpUrl: ari.url,
             pacing: config.chanWebSocket.pacing,

@@ -15,7 +15,9 @@ import {
   workerAudioSocketPort,
   workerVadSettings,
 } from './calls/media-workers/index.js';
+import { invitedNativeAgent } from './calls/agents/invited-agent.js';
 import { createSpeechDetectors } from './calls/vad/index.js';
+import { acceptedAgentSocket } from './transports/agent-ws/connect-agent-socket.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { workerRtpPortRange } from './config/rtp-port-split.js';
@@ -63,6 +65,18 @@ async function runWorker(
       realtime: { tools: services, transcripts: services },
       transcripts: services,
       dialIn: connectIn,
+      // A call an agent placed with `invite` (its socket came to the primary): the agent runs here on that socket.
+      invited: {
+        agentFor: (call) =>
+          call.invited &&
+          invitedNativeAgent(
+            call,
+            call.invited,
+            (signal) =>
+              connectIn.invitedSocket(call, signal).then((ws) => acceptedAgentSocket(ws, call.callId, logger)),
+            logger.child({ callId: call.callId }),
+          ),
+      },
       webrtc: {
         iceServers: config.webrtc.iceServers,
         hostAddresses: config.webrtc.hostAddresses,

@@ -11,6 +11,7 @@ import {
   type PrimaryAgentWaitsOptions,
   PrimaryMediaRoutes,
 } from './calls/media-workers/index.js';
+import type { InvitedAudio } from './calls/agents/invited-agent.js';
 import type { Config } from './config/load-config.js';
 import type { Route } from './config/routes.js';
 import { AppMetrics, addMediaTotals, type MetricsSources } from './observability/metrics.js';
@@ -26,7 +27,11 @@ export function createMediaWorkers(
   config: Config,
   logger: Logger,
   agentServices: AgentServices,
-  connectIn: Pick<PrimaryAgentWaitsOptions, 'dialIn' | 'webrtc'>,
+  connectIn: Pick<PrimaryAgentWaitsOptions, 'dialIn' | 'webrtc'> & {
+    invited: NonNullable<PrimaryAgentWaitsOptions['invited']> & {
+      invitedAudio(callId: string): InvitedAudio | undefined;
+    };
+  },
 ): MediaWorkerPool | undefined {
   const count = config.mediaWorkers;
   if (count === 0) return undefined;
@@ -42,6 +47,7 @@ export function createMediaWorkers(
     advertiseHost,
     agentServices,
     agentWaits: new PrimaryAgentWaits({ ...connectIn, routeSecrets: config.routeSecrets, logger }),
+    invitedAudio: (callId) => connectIn.invited.invitedAudio(callId),
     logger,
   });
 }

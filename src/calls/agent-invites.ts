@@ -8,9 +8,12 @@ import {
   DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
   DEFAULT_AGENT_MAX_BUFFERED_BYTES,
 } from '../transports/agent-ws/connect-agent-socket.js';
+import { AppError } from '../errors/app-error.js';
+import type { InvitedAudio } from './agents/invited-agent.js';
 import type { CallRegistry } from './call-registry.js';
 import {
   type AgentInvitesOptions,
+  type BoundInvite,
   type InviteOwner,
   InviteConnection,
   type InvitePrincipal,
@@ -32,7 +35,7 @@ export class AgentInvites implements InviteOwner {
   readonly #o: AgentInvitesOptions;
   readonly #log: Logger;
   /** Agents of invites being dialled, by call id; the agent factory takes them when the call's media is up. */
-  readonly #bound = new Map<string, (call: CallInfo) => VoiceAgent>();
+  readonly #bound = new Map<string, BoundInvite>();
   readonly #connections = new Set<InviteConnection>();
   #closed = false;
 
@@ -74,15 +77,29 @@ export class AgentInvites implements InviteOwner {
 
   /** The agent of a call placed with `invite` (for the agent factory), once; undefined for every other call. */
   agentFor(call: CallInfo): VoiceAgent | undefined {
-    const make = this.#bound.get(call.callId);
-    if (!make) return undefined;
+    const invite = this.#bound.get(call.callId);
+    if (!invite) return undefined;
     this.#bound.delete(call.callId);
-    return make(call);
+    return invite.make(call);
   }
 
-  /** True for a call placed with `invite` whose agent (the inviting socket, in this process) is not taken yet. */
-  placedBy(callId: string): boolean {
-    return this.#bound.has(callId);
+  /** The audio the inviting agent asked for, while its call is being placed (for a media worker to run it). */
+  invitedAudio(callId: string): InvitedAudio | undefined {
+    return this.#bound.get(callId)?.audio;
+  }
+
+  /**
+   * The inviting socket of a call placed with `invite`, handed over for its media worker (once; the agent factory
+   * here will not make its agent any more). Rejects when the call has none (not invited, or its agent left).
+   */
+  takeSocket(callId: string): Promise<WebSocket> {
+    const invite = this.#bound.get(callId);
+    this.#bound.delete(callId);
+    const ws = invite?.take();
+    if (ws) return Promise.resolve(ws);
+    return Promise.reject(
+      new AppError('the agent that placed the call is gone', { code: 'AGENT_DISCONNECTED', category: 'connectivity' }),
+    );
   }
 
   /** Cancels invites being dialled and closes sockets that carry no call yet. Idempotent. */
@@ -97,8 +114,8 @@ export class AgentInvites implements InviteOwner {
   }
 
   /** @internal */
-  bind(callId: string, make: (call: CallInfo) => VoiceAgent): void {
-    this.#bound.set(callId, make);
+  bind(callId: string, invite: BoundInvite): void {
+    this.#bound.set(callId, invite);
   }
 
   /** @internal Whether the agent was still waiting to be taken (and is now forgotten). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Route } from '../config/routes.js';
-import { AppError, isAppError } from '../errors/app-error.js';
+import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
 import {
   type AdapterEvent,
@@ -13,7 +13,8 @@ import {
 } from '../protocols/agent/index.js';
 import type { AgentSocket } from '../transports/agent-ws/agent-socket.js';
 import { inviteAllowed } from './invite-allowlist.js';
-import { NativeWsAgent } from './agents/native-ws-agent.js';
+import type { WebSocket } from 'ws';
+import { type InvitedAudio, invitedNativeAgent } from './agents/invited-agent.js';
 import type { CallSession } from './call-session.js';
 import type { OriginateRequest, StartedOriginate } from './stasis-originate.js';
 import type { CallInfo, VoiceAgent } from './voice-agent.js';
@@ -45,10 +46,20 @@ export interface AgentInvitesOptions {
 export const INVITE_IDLE_TIMEOUT_MS = 30_000;
 
 /** What a connection needs of the handler that owns it. */
+/** The agent of an invite being dialled, as its call takes it. */
+export interface BoundInvite {
+  /** The audio the agent asked for. */
+  readonly audio: InvitedAudio;
+  /** Its agent in this process: the inviting socket, handed over to the call when it opens. */
+  make(call: CallInfo): VoiceAgent;
+  /** The inviting socket itself, handed over now, for a media worker to run the agent on; undefined if it closed. */
+  take(): WebSocket | undefined;
+}
+
 export interface InviteOwner {
   readonly options: AgentInvitesOptions;
   /** Registers the agent of an invite being dialled, for the agent factory. */
-  bind(callId: string, make: (call: CallInfo) => VoiceAgent): void;
+  bind(callId: string, invite: BoundInvite): void;
   /** Forgets it; whether it was still waiting to be taken. */
   unbind(callId: string): boolean;
 }
@@ -154,30 +165,27 @@ export class InviteConnection {
     this.#state = 'dialling';
     clearTimeout(this.#idleTimer);
     this.#startedAt = Date.now();
-    const sampleRate = cmd.audio?.sampleRate ?? DEFAULT_INVITE_SAMPLE_RATE;
-    const frameMs = cmd.audio?.frameMs ?? 20;
-    this.#owner.bind(
-      callId,
-      (call) =>
-        new NativeWsAgent({
-          // The socket is this one; an invited agent is never redialled (there is no URL to dial).
-          open: (_signal, reconnect) => {
-            if (reconnect) {
-              return Promise.reject(
-                new AppError('the agent that placed the call closed its connection', {
-                  code: 'AGENT_DISCONNECTED',
-                  category: 'connectivity',
-                }),
-              );
-            }
+    const audio: InvitedAudio = {
+      sampleRate: cmd.audio?.sampleRate ?? DEFAULT_INVITE_SAMPLE_RATE,
+      frameMs: cmd.audio?.frameMs ?? 20,
+    };
+    this.#owner.bind(callId, {
+      audio,
+      make: (call) =>
+        invitedNativeAgent(
+          call,
+          audio,
+          () => {
             this.#handOver();
             return Promise.resolve(this.#socket);
           },
-          sampleRate,
-          logger: log.child({ agent: 'websocket', invited: true, route: call.route.name }),
-          invited: { frameMs },
-        }),
-    );
+          log,
+        ),
+      take: () => {
+        this.#handOver();
+        return this.#socket.release();
+      },
+    });
     log.info({ callee: cmd.callee, route: route.name }, 'agent invite: dialling');
     let started: StartedOriginate;
     try {

@@ -7,6 +7,13 @@ import type { AppError } from '../errors/app-error.js';
 import type { AmdResult } from './amd/amd-result.js';
 import type { CloseReason, HangupInitiator } from './close-reason.js';
 
+/** The audio an agent asked for in its `invite` (the call's agent speaks it). */
+export interface InvitedAudio {
+  readonly sampleRate: 8000 | 16000 | 24000;
+  /** Length of the callee-audio frames it wants (20 to 100 ms in steps of 20). */
+  readonly frameMs: 20 | 40 | 60 | 80 | 100;
+}
+
 /** What an agent knows about the call it serves. */
 export interface CallInfo {
   readonly callId: string;
@@ -24,6 +31,11 @@ export interface CallInfo {
   readonly amd?: { readonly settings: AmdSettings; readonly asterisk?: AmdResult | undefined } | undefined;
   /** The answering-machine verdict, known before the agent starts (what `start` gets; undefined without AMD). */
   readonly amdResult?: AmdResult | undefined;
+  /**
+   * On a media worker, for a call an agent placed with `invite`: the audio it asked for (its socket comes from the
+   * primary). Undefined otherwise; in the process the agent connected to, invited calls are known by their id.
+   */
+  readonly invited?: InvitedAudio | undefined;
 }
 
 /** Something that happened on the call, told to the agent. */

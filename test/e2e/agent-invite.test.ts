@@ -121,7 +121,7 @@ describe('agents that dial in and place calls with invite (simulated Asterisk)',
     await waitFor(() => h!.app.registry.size === 0 && h!.sim.channels().length === 0, 10_000, 'nothing left');
   });
 
-  it('with media workers, an invited call keeps its media in the primary with the inviting socket; both sides hear each other', async () => {
+  it('with media workers, an invited call runs on a worker, the inviting socket handed over to it; both sides hear each other', async () => {
     const { url } = await start({ MEDIA_WORKERS: '2' });
     const calleeTone = generateTone({ rate: 16000, freq: 600, amplitude: 8000, ms: 3000 });
     h!.sim.setEndpointBehaviour('PJSIP/alice', 'answer', {
@@ -136,14 +136,25 @@ describe('agents that dial in and place calls with invite (simulated Asterisk)',
     );
     const ringing = await s.waitForEvent('ringing');
     await s.waitForEvent('answer');
-    expect(h!.app.mediaWorkers!.workerOf(ringing.callId)).toBeUndefined();
+    expect(s.eventNames.slice(0, 2)).toEqual(['ringing', 'answer']);
+    await waitFor(() => h!.app.mediaWorkers!.workerOf(ringing.callId) !== undefined, 20_000, 'the call on a worker');
     await s.waitForAudioBytes(16000 * 2 * 2, 20_000);
     const a = toneWindowMatch(trimSilence(pcmSamples(s.receivedAudio())), 16000, 600, rmsDbfs(calleeTone));
     expect(a.share).toBeGreaterThanOrEqual(0.9);
     await waitFor(() => h!.media.length === 1 && calleeHeard(h!).length > 16000, 20_000, 'callee hears the agent');
     expect(toneWindowMatch(calleeHeard(h!), 16000, 1000, rmsDbfs(agentTone)).share).toBeGreaterThanOrEqual(0.9);
+    // The worker's agent answers on the same socket, as in one process.
+    s.sendText(JSON.stringify({ command: 'invite', callee: 'PJSIP/alice' }));
+    expect(await s.waitForEvent('error', (e) => e.command === 'invite')).toMatchObject({
+      code: 'invalid_state',
+      callId: ringing.callId,
+    });
+    const callee = h!.sim.channel(h!.app.registry.get(ringing.callId)!.info.channelId!)!;
     s.sendCommand({ command: 'hangup', reason: 'done' });
+    await callee.ended;
     expect(await s.waitForEvent('hangup')).toMatchObject({ reason: 'agent_hangup', initiator: 'agent' });
+    expect((await s.waitForClose()).code).toBe(1000);
+    await waitFor(() => h!.app.registry.size === 0 && h!.sim.channels().length === 0, 20_000, 'nothing left');
   }, 60_000);
 
   it('the callee hangs up: the agent gets hangup from the caller side', async () => {

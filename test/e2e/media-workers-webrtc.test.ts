@@ -51,8 +51,7 @@ describe('WebRTC agents on media workers (the peer connection runs where the cal
     const freqs = [1000, 600];
     const tones = freqs.map((freq) => generateTone({ rate: 8000, freq, amplitude: 8000, ms: 20_000 }));
     const callers = [];
-    for (const tone of tones)
-      callers.push(await h.sim.placeInboundCall({ audio: { type: 'samples', samples: tone } }));
+    for (const tone of tones) callers.push(await h.sim.placeInboundCall({ audio: { type: 'samples', samples: tone } }));
     for (const c of callers) await waitFor(() => h!.app.registry.get(c.id)?.state === 'active', WAIT_MS, 'active');
     const ids = callers.map((c) => h!.app.registry.get(c.id)!.id);
     expect(new Set(ids.map((id) => h!.app.mediaWorkers!.workerOf(id)))).toEqual(new Set([0, 1]));

@@ -3,11 +3,8 @@ import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import type { WebSocket } from 'ws';
 import type { AdapterEvent } from '../../protocols/agent/index.js';
-import { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
-import {
-  DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
-  DEFAULT_AGENT_MAX_BUFFERED_BYTES,
-} from '../../transports/agent-ws/connect-agent-socket.js';
+import type { AgentSocket } from '../../transports/agent-ws/agent-socket.js';
+import { acceptedAgentSocket } from '../../transports/agent-ws/connect-agent-socket.js';
 import type { CallInfo, VoiceAgent } from '../voice-agent.js';
 import { NativeWsAgent } from './native-ws-agent.js';
 import type { OneTimeTokens } from './one-time-tokens.js';
@@ -106,12 +103,7 @@ export function createDialInAgent(
     if (claims === undefined) throw endpointMissing();
     const ws = await claims.claim(dialInCallOf(call), agent, secret, signal, log);
     // Wrapped at once (same tick as the claim), so no frame of the agent is missed.
-    return new AgentSocket<Out>(ws, {
-      callId: call.callId,
-      logger: log,
-      maxBufferedBytes: DEFAULT_AGENT_MAX_BUFFERED_BYTES,
-      closeTimeoutMs: DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
-    });
+    return acceptedAgentSocket<Out>(ws, call.callId, log);
   };
   if (agent.dialect === 'pipecat') {
     return new PipecatAgent({

@@ -11,6 +11,7 @@ import type {
 import type { FromWorker } from '../../protocols/media-worker/messages.js';
 import { adoptWebSocket } from '../../transports/media-worker/websocket-handoff.js';
 import type { DialInCall, DialInClaims } from '../agents/dial-in-agent.js';
+import type { CallInfo } from '../voice-agent.js';
 import { type AgentWaits, callWaitAborted, type WaitingCall } from '../agents/waiting-calls.js';
 
 interface Pending {
@@ -78,6 +79,18 @@ export class ChannelAgentWaits implements DialInClaims, AgentWaits {
           direction: 'inbound',
           customParameters: {},
         },
+      },
+      signal,
+    );
+  }
+
+  /** The socket of the agent that placed call `callId` with `invite`, from the primary it connected to. */
+  invitedSocket(call: Pick<CallInfo, 'callId' | 'route' | 'direction'>, signal: AbortSignal): Promise<WebSocket> {
+    return this.#wait(
+      {
+        callId: call.callId,
+        kind: 'invited',
+        call: { routeName: call.route.name, direction: call.direction, customParameters: {} },
       },
       signal,
     );

@@ -368,6 +368,7 @@ export class MediaWorkerHost implements AudioSocketAdmission<ExpectedCall> {
       startedAt: new Date(w.startedAt),
       customParameters: w.customParameters,
       ...(w.amd ? { amd: w.amd } : {}),
+      ...(w.invited ? { invited: w.invited } : {}),
     };
   }
 }

@@ -18,6 +18,7 @@ import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
 import type { RemoteRtpSocket } from '../media-paths/rtp-media-path.js';
 import { type AgentServices, RemoteCallMedia } from './remote-call-media.js';
+import type { InvitedAudio } from '../agents/invited-agent.js';
 import type { PrimaryAgentWaits } from './primary-agent-waits.js';
 import { workerAmdOf } from './worker-amd.js';
 
@@ -43,6 +44,8 @@ export interface MediaWorkerPoolOptions {
   rtpBindTimeoutMs?: number;
   /** Where the workers' calls wait for agents that connect in (dial-in, WebRTC); such waits fail without it. */
   agentWaits?: PrimaryAgentWaits;
+  /** The audio of the agent that placed a call with `invite` (undefined for other calls). */
+  invitedAudio?: (callId: string) => InvitedAudio | undefined;
 }
 
 type RtpBindAnswer = Extract<FromWorker, { type: 'rtp.bound' | 'rtp.bindFailed' }>;
@@ -315,6 +318,8 @@ export class MediaWorkerPool {
       customParameters: { ...i.customParameters },
       ...(i.amd ? { amd: workerAmdOf(i.amd) } : {}),
     };
+    const invited = this.#o.invitedAudio?.(session.id);
+    if (invited) info.invited = invited;
     return { slot, info };
   }
 

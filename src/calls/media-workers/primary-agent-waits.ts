@@ -13,6 +13,8 @@ export interface PrimaryAgentWaitsOptions {
   readonly dialIn: DialInClaims;
   /** Where WebRTC calls wait for /v1/agent/webrtc; absent: such waits fail with `AGENT_URL_MISSING`. */
   readonly webrtc: AgentWaits | undefined;
+  /** The sockets of agents that placed calls with `invite`. */
+  readonly invited?: { takeSocket(callId: string): Promise<WebSocket> } | undefined;
   /** Route secrets by route name (the start hook's signature). */
   readonly routeSecrets: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
@@ -96,6 +98,14 @@ export class PrimaryAgentWaits {
 
   #agentSocket(m: AgentWaitMessage, signal: AbortSignal, log: Logger): Promise<WebSocket> {
     const c = m.call;
+    if (m.kind === 'invited') {
+      const invited = this.#o.invited;
+      return invited
+        ? invited.takeSocket(m.callId)
+        : Promise.reject(
+            new AppError('no invites in this adapter', { code: 'AGENT_DISCONNECTED', category: 'connectivity' }),
+          );
+    }
     if (m.kind === 'dial-in') {
       if (!m.dialIn)
         return Promise.reject(

@@ -53,13 +53,12 @@ export class PrimaryMediaRoutes {
   /**
    * The Stasis controller's placement hooks over the pool: a call of a route listed here keeps its media in the
    * primary (`placeMedia`, `placeRtpMedia` and `placeClientWebSocketMedia` answer undefined, `placeWebSocketMedia`
-   * false); so does a call `stay` names a reason for (one placed with invite), and any call while no worker is ready
-   * (all starting again), as dialplan-direct calls do. Every other call goes to a worker.
+   * false); so does any call while no worker is ready (all starting again), as dialplan-direct calls do. Every
+   * other call goes to a worker.
    */
   stasisPlacement(
     pool: Pick<MediaWorkerPool, 'place' | 'placeWebSocket' | 'placeRtp' | 'ready'>,
     client?: Pick<ClientWebSocketMedia, 'place'>,
-    stay?: (session: CallSession) => string | undefined,
   ): {
     placeMedia: (session: CallSession, uuid: string) => string | undefined;
     placeWebSocketMedia: (session: CallSession, connectionId: string, format: 'slin' | 'slin16') => boolean;
@@ -69,30 +68,20 @@ export class PrimaryMediaRoutes {
     return {
       ...(client && {
         placeClientWebSocketMedia: (session: CallSession, format: 'slin' | 'slin16') =>
-          this.#toWorker(session, pool, stay) ? client.place(session, format) : undefined,
+          this.#toWorker(session, pool) ? client.place(session, format) : undefined,
       }),
-      placeMedia: (session, uuid) => (this.#toWorker(session, pool, stay) ? pool.place(session, uuid) : undefined),
-      placeRtpMedia: (session) => (this.#toWorker(session, pool, stay) ? pool.placeRtp(session) : undefined),
+      placeMedia: (session, uuid) => (this.#toWorker(session, pool) ? pool.place(session, uuid) : undefined),
+      placeRtpMedia: (session) => (this.#toWorker(session, pool) ? pool.placeRtp(session) : undefined),
       placeWebSocketMedia: (session, connectionId, format) => {
-        if (!this.#toWorker(session, pool, stay)) return false;
+        if (!this.#toWorker(session, pool)) return false;
         pool.placeWebSocket(session, connectionId, format);
         return true;
       },
     };
   }
 
-  #toWorker(
-    session: CallSession,
-    pool: Pick<MediaWorkerPool, 'ready'>,
-    stay?: (session: CallSession) => string | undefined,
-  ): boolean {
+  #toWorker(session: CallSession, pool: Pick<MediaWorkerPool, 'ready'>): boolean {
     if (!this.carries(session.info.route)) return false;
-    // A call the primary must keep for another reason (a call placed with invite: its agent's socket is here).
-    const why = stay?.(session);
-    if (why) {
-      session.log.info({ worker: 'primary', reason: why }, 'the call runs in the primary process');
-      return false;
-    }
     if (pool.ready) return true;
     session.log.warn({ worker: 'primary' }, 'no media worker is ready; the call runs in the primary process');
     return false;

@@ -27,8 +27,11 @@ export const agentWaitSchema = z.object({
   type: z.literal('agent.wait'),
   callId,
   requestId,
-  /** `dial-in`: claimed at /v1/agents/ws (with the route's start hook); `webrtc`: taken at /v1/agent/webrtc. */
-  kind: z.enum(['dial-in', 'webrtc']),
+  /**
+   * `dial-in`: claimed at /v1/agents/ws (with the route's start hook); `webrtc`: taken at /v1/agent/webrtc;
+   * `invited`: the socket of the agent that placed the call with `invite`.
+   */
+  kind: z.enum(['dial-in', 'webrtc', 'invited']),
   call: z.object({
     routeName: z.string().min(1),
     caller: z.string().optional(),

@@ -28,6 +28,16 @@ export const workerCallInfoSchema = z.object({
   customParameters: z.record(z.string(), z.string()),
   /** Answering-machine detection the worker runs before the agent starts (see amd-messages.ts). */
   amd: workerCallAmdSchema.optional(),
+  /**
+   * A call placed with `invite`: the audio its agent asked for. The agent's socket is the primary's until the worker
+   * asks for it (`agent.wait` of kind `invited`).
+   */
+  invited: z
+    .object({
+      sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000)]),
+      frameMs: z.union([z.literal(20), z.literal(40), z.literal(60), z.literal(80), z.literal(100)]),
+    })
+    .optional(),
 });
 export type WorkerCallInfo = z.infer<typeof workerCallInfoSchema>;
 

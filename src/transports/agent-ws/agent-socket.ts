@@ -199,6 +199,21 @@ export class AgentSocket<Out = unknown> extends TypedEmitter<AgentSocketEvents> 
     return true;
   }
 
+  /**
+   * Gives up the WebSocket without closing it, for another owner (a media worker, through `detachWebSocket`): no
+   * event of it reaches this object's listeners any more, and `isOpen` is false here. Undefined when it is closed
+   * or closing already.
+   */
+  release(): WebSocket | undefined {
+    if (this.#closeInfo !== undefined || this.#closeRequested || this.#ws.readyState !== WebSocket.OPEN)
+      return undefined;
+    this.#closeInfo = { code: NORMAL_CLOSE, reason: 'handed over', initiator: 'adapter' };
+    this.#ws.removeAllListeners('message');
+    this.#ws.removeAllListeners('error');
+    this.#ws.removeAllListeners('close');
+    return this.#ws;
+  }
+
   /** Closes the connection (idempotent); resolves with how it ended. */
   close(code: number = NORMAL_CLOSE, reason = ''): Promise<AgentSocketClose> {
     if (this.#closeInfo !== undefined || this.#closeRequested) return this.#closed;

@@ -1,3 +1,4 @@
+import type { WebSocket } from 'ws';
 import type { Logger } from '../../observability/logger.js';
 import { AGENT_CALL_ID_HEADER, signAgentRequest } from '../../protocols/agent/signing.js';
 import { openWebSocket } from '../open-websocket.js';
@@ -84,5 +85,18 @@ function invalidUrl(url: string, cause?: unknown): AgentConnectError {
     category: 'configuration',
     retryable: false,
     cause,
+  });
+}
+
+/**
+ * An agent connection that came in (accepted by the adapter's HTTP server, possibly in another process) as the call's
+ * `AgentSocket`, with the default send-buffer bound and close timeout.
+ */
+export function acceptedAgentSocket<Out = unknown>(ws: WebSocket, callId: string, logger: Logger): AgentSocket<Out> {
+  return new AgentSocket<Out>(ws, {
+    callId,
+    logger,
+    maxBufferedBytes: DEFAULT_AGENT_MAX_BUFFERED_BYTES,
+    closeTimeoutMs: DEFAULT_AGENT_CLOSE_TIMEOUT_MS,
   });
 }

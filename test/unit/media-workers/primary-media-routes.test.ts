@@ -68,13 +68,6 @@ describe('routes whose calls run their media in the primary with media workers o
     expect(hooks.placeRtpMedia(session(echo))).toBeUndefined();
     expect(hooks.placeClientWebSocketMedia?.(session(echo), 'slin')).toBeUndefined();
     expect(placed).toHaveLength(2);
-    // A call the primary must keep (placed with invite: its agent's socket is here) stays, even on a carried route.
-    pool.ready = true;
-    const kept = primary.stasisPlacement(pool, client, (s) => (s.info.route.name === 'echo' ? 'invited' : undefined));
-    expect(kept.placeMedia(session(echo), 'u4')).toBeUndefined();
-    expect(kept.placeRtpMedia(session(echo))).toBeUndefined();
-    expect(kept.placeWebSocketMedia(session(echo), 'conn', 'slin')).toBe(false);
-    expect(placed).toHaveLength(2);
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({
       level: 'info',

@@ -110,7 +110,10 @@ describe('handing an open WebSocket over at a frame boundary', () => {
     const p = await pair();
     pairs.push(p);
     const before: string[] = [];
-    p.ws.on('message', (d: RawData) => before.push(d.length > 20 ? `binary:${d.length}` : d.toString()));
+    p.ws.on('message', (d: RawData) => {
+      const b = d as Buffer;
+      before.push(b.length > 20 ? `binary:${b.length}` : b.toString());
+    });
     const claimed = new Promise<void>((r) => p.ws.once('message', () => r()));
     const big = frame(2, randomBytes(1000));
     p.client.write(Buffer.concat([text('claim'), big.subarray(0, 300)]));
