@@ -12,7 +12,11 @@ import { waitFor } from '../../support/wait.js';
 const CONTROL = 'desk-control-token-0123456789';
 const READ = 'desk-read-token-0123456789ab';
 
-describe('the running service takes waiting WebRTC calls at /v1/agent/webrtc', () => {
+// In one process, and with media workers: a dialplan-direct call handed to a worker, its agent's connection after it.
+describe.each([
+  { workers: 0, label: 'in one process' },
+  { workers: 2, label: 'with 2 media workers' },
+])('the running service takes waiting WebRTC calls at /v1/agent/webrtc ($label)', ({ workers }) => {
   let app: App | undefined;
   const calls: SimulatedAudioSocketCall[] = [];
   const agents: WebRtcAgentSession[] = [];
@@ -27,7 +31,12 @@ describe('the running service takes waiting WebRTC calls at /v1/agent/webrtc', (
 
   it('a control-token agent takes the call and the caller hears it; a read token is refused', async () => {
     const started = await startTestApp(
-      { HTTP_ENABLED: 'true', API_TOKENS: `desk:control:${CONTROL},watch:read:${READ}`, LAB_MODE: 'true' },
+      {
+        HTTP_ENABLED: 'true',
+        API_TOKENS: `desk:control:${CONTROL},watch:read:${READ}`,
+        LAB_MODE: 'true',
+        MEDIA_WORKERS: String(workers),
+      },
       { routesJson: { routes: [{ name: 'desk', agent: { kind: 'webrtc' } }] } },
     );
     app = started.app;
@@ -48,6 +57,9 @@ describe('the running service takes waiting WebRTC calls at /v1/agent/webrtc', (
     calls.push(call);
     const incoming = await agent.waitForEvent('incoming', () => true, 15_000);
     expect(incoming).toMatchObject({ route: 'desk' });
+    const worker = app.mediaWorkers?.workerOf(String(incoming.callId));
+    if (workers === 0) expect(worker).toBeUndefined();
+    else expect(worker).toBeTypeOf('number');
     await waitFor(() => legAudio(call).length > 8000 * 2, 20_000, 'echo at the caller');
     const m = toneWindowMatch(legAudio(call), 8000, 800, rmsDbfs(tone));
     expect(m.share).toBeGreaterThanOrEqual(0.9);
