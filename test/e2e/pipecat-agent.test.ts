@@ -29,8 +29,11 @@ function tonePcm(rate: number, freq: number, ms: number, channels = 1): Buffer {
   return Buffer.from(stereo.buffer);
 }
 
-/** The adapter dials the bot's WebSocket server, or the start hook (at `url`) has a bot dial in. */
-type Direction = 'dialled' | 'dial-in';
+/**
+ * The adapter dials the bot's WebSocket server, or the start hook (at `url`) has a bot dial in; the same with two
+ * media workers (the primary pairs the bot's connection with the call and hands it to the call's worker).
+ */
+type Direction = 'dialled' | 'dial-in' | 'dial-in-workers';
 
 function routes(direction: Direction, url: string, sampleRate: number) {
   const agent =
@@ -52,9 +55,10 @@ function transcriptsOf(session: CallSession): Array<Record<string, unknown>> {
 const TITLES: Record<Direction, string> = {
   dialled: 'dialled by the adapter (WebSocket server transport)',
   'dial-in': "dialling in at the start hook's connectUrl (WebSocket client transport)",
+  'dial-in-workers': "dialling in at the start hook's connectUrl, the call on one of 2 media workers",
 };
 
-for (const direction of ['dialled', 'dial-in'] as const)
+for (const direction of ['dialled', 'dial-in', 'dial-in-workers'] as const)
   describe(`Pipecat bot (protobuf frames) ${TITLES[direction]}, through the simulated Asterisk`, () => {
     let h: AriHarness | undefined;
     let bot: PipecatBot | undefined;
@@ -80,14 +84,20 @@ for (const direction of ['dialled', 'dial-in'] as const)
           },
         });
       h = await startAriHarness(
-        { AGENT_SECRET: SECRET, ...(direction === 'dial-in' ? { HTTP_ENABLED: 'true' } : {}), ...env },
+        {
+          AGENT_SECRET: SECRET,
+          ...(direction !== 'dialled' ? { HTTP_ENABLED: 'true' } : {}),
+          ...(direction === 'dial-in-workers' ? { MEDIA_WORKERS: '2' } : {}),
+          ...env,
+        },
         { routesJson: routes(direction, bot?.url ?? runner!.url, rate) },
       );
       const caller = await h.sim.placeInboundCall(audio ? { audio: audio as never } : {});
-      if (direction === 'dial-in') await waitFor(() => dialledIn.length === 1, 10_000, 'the bot dialling in');
+      if (direction !== 'dialled') await waitFor(() => dialledIn.length === 1, 20_000, 'the bot dialling in');
       const s = bot ? await bot.waitForSession(0) : dialledIn[0]!;
       await waitFor(() => h!.app.registry.size === 1, 10_000, 'the call');
       const session = h.app.registry.list()[0]!;
+      if (direction === 'dial-in-workers') expect(h.app.mediaWorkers!.workerOf(session.id)).toBeTypeOf('number');
       return { caller, s, session, turns: transcriptsOf(session) };
     }
 
@@ -184,7 +194,10 @@ for (const direction of ['dialled', 'dial-in'] as const)
         // Nothing of the greeting plays after the flush, although the bot had more of it on the way.
         await new Promise((r) => setTimeout(r, 500));
         expect(toneFrames(h!.media[0]!.received, 8000, 440).length * 20).toBe(heard);
-        expect(session.bridge!.stats.bargeIns).toBe(1);
+        // The barge-in counter of the bridge: here, or the worker's in its per-second report.
+        if (direction === 'dial-in-workers')
+          await waitFor(() => h!.app.mediaWorkers!.totals().media.bargeIns === 1, 10_000, 'the worker counts it');
+        else expect(session.bridge!.stats.bargeIns).toBe(1);
         // The greeting's turn is stored as cut short, with what was heard.
         await waitFor(() => turns.some((t) => t['role'] === 'agent'), 10_000, 'the agent turn');
         expect(turns.find((t) => t['role'] === 'agent')).toMatchObject({ text: GREETING_TEXT, truncated: true });
@@ -207,8 +220,11 @@ for (const direction of ['dialled', 'dial-in'] as const)
         .filter((m) => (m['data'] as { t?: string })?.t === 'error')
         .map((m) => (m['data'] as { d: { code: string } }).d.code);
       expect(codes).toEqual(['malformed_frame', 'unknown_frame', 'bad_audio', 'bad_audio', 'bad_message']);
-      const logged = h!.logs.find('Pipecat bot sent a frame that was ignored');
-      expect(logged[0]).toMatchObject({ callId: session.id, code: 'malformed_frame' });
+      // Logged with the call (a media worker logs to its own stdout, which the harness does not capture).
+      if (direction !== 'dial-in-workers') {
+        const logged = h!.logs.find('Pipecat bot sent a frame that was ignored');
+        expect(logged[0]).toMatchObject({ callId: session.id, code: 'malformed_frame' });
+      }
       // The call and the bot's audio go on.
       s.speak({ sampleRate: 16000, pcm: tonePcm(16000, 440, 500), pace: 0 });
       await waitFor(() => toneFrames(h!.media[0]!.received, 8000, 440).length >= 24, 10_000, 'audio after bad frames');
