@@ -24,7 +24,7 @@ export const RTP_ENV_VARS = {
     schema: z.coerce.number().int().min(1024).max(65535),
     default: '20000',
     description:
-      'Routes with media "rtp": first UDP port of the range the adapter receives RTP on (one port per call). Keep it apart from the rtpstart-rtpend range of an Asterisk on the same host. With MEDIA_WORKERS=N the range is split among the workers by slot (consecutive sub-ranges, the first ones one port longer when it does not divide; see docs/media-workers.md); the primary binds in the whole range only for an RTP call it serves itself (no worker ready, or an agent the workers do not carry).',
+      'Routes with media "rtp": first UDP port of the range the adapter receives RTP on (one port per call). Keep it apart from the rtpstart-rtpend range of an Asterisk on the same host. With MEDIA_WORKERS=N the range is split among the workers by slot (consecutive sub-ranges, the first ones one port longer when it does not divide; see docs/media-workers.md); the primary binds in the whole range only for an RTP call it serves itself (no worker ready, or an agent injected into the process).',
   }),
   RTP_PORT_MAX: envSpec({
     schema: z.coerce.number().int().min(1024).max(65535),

@@ -11,7 +11,7 @@ export interface PortRange {
  * `workers` consecutive sub-ranges in slot order. Each worker gets ⌊size / workers⌋ ports; the first
  * `size mod workers` workers get one more. Worker 0 starts at RTP_PORT_MIN, the last worker ends at RTP_PORT_MAX,
  * and no two workers share a port (a replaced worker takes its slot's range again). The primary binds one of them
- * only for an RTP call it serves itself (no worker ready, or an agent the workers do not carry).
+ * only for an RTP call it serves itself (no worker ready, or an agent injected into the process).
  * Throws a RangeError when the range has fewer ports than there are workers (`rtpPortSplitIssues` refuses that
  * configuration at load time).
  */
