@@ -55,7 +55,10 @@ export class PrimaryAgentWaits {
     const { callId, requestId } = m;
     this.#agentSocket(m, abort.signal, log)
       .then(async (ws) => {
-        const { socket, head } = await detachWebSocket(ws);
+        const { socket, head } = await detachWebSocket(ws).catch((err: unknown) => {
+          ws.terminate();
+          throw err;
+        });
         if (
           abort.signal.aborted ||
           !reply({ type: 'agent.socket', callId, requestId, head: head.toString('base64') }, socket)
