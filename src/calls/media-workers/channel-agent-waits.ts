@@ -48,13 +48,7 @@ export class ChannelAgentWaits implements DialInClaims, AgentWaits {
       {
         callId: call.callId,
         kind: 'dial-in',
-        call: {
-          routeName: call.routeName,
-          ...(call.caller !== undefined ? { caller: call.caller } : {}),
-          ...(call.callee !== undefined ? { callee: call.callee } : {}),
-          direction: call.direction,
-          customParameters: { ...call.customParameters },
-        },
+        call: waitingCallOf(call.routeName, call, call.direction, call.customParameters),
         dialIn: {
           kind: 'dial-in',
           dialect: agent.dialect,
@@ -72,13 +66,7 @@ export class ChannelAgentWaits implements DialInClaims, AgentWaits {
       {
         callId: call.callId,
         kind: 'webrtc',
-        call: {
-          routeName: call.route,
-          ...(call.caller !== undefined ? { caller: call.caller } : {}),
-          ...(call.callee !== undefined ? { callee: call.callee } : {}),
-          direction: 'inbound',
-          customParameters: {},
-        },
+        call: waitingCallOf(call.route, call, 'inbound', {}),
       },
       signal,
     );
@@ -156,4 +144,20 @@ export class ChannelAgentWaits implements DialInClaims, AgentWaits {
     }
     pending.resolve(adoptWebSocket(socket, Buffer.from(m.head, 'base64')));
   }
+}
+
+/** The call as `agent.wait` describes it (what the primary's waiting calls and start hook need). */
+function waitingCallOf(
+  routeName: string,
+  parties: { readonly caller: string | undefined; readonly callee: string | undefined },
+  direction: 'inbound' | 'outbound',
+  customParameters: Readonly<Record<string, string>>,
+): AgentWaitMessage['call'] {
+  return {
+    routeName,
+    ...(parties.caller !== undefined ? { caller: parties.caller } : {}),
+    ...(parties.callee !== undefined ? { callee: parties.callee } : {}),
+    direction,
+    customParameters: { ...customParameters },
+  };
 }
