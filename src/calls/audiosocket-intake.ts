@@ -5,6 +5,7 @@ import { AppError } from '../errors/app-error.js';
 import type { AdmissionDecision, AudioSocketAdmission } from '../transports/audiosocket/admission.js';
 import type { AudioSocketConnection } from '../transports/audiosocket/audiosocket-connection.js';
 import type { UuidRegistry } from '../transports/audiosocket/uuid-registry.js';
+import { stopReading } from '../transports/media-worker/upgrade-handoff.js';
 import { AudioSocketLeg } from './audiosocket-leg.js';
 import type { CallRegistry } from './call-registry.js';
 import type { CallSession } from './call-session.js';
@@ -96,7 +97,8 @@ export class AudioSocketIntake implements AudioSocketAdmission<AudioSocketContex
     if (this.#o.carriedByWorkers?.(context.route) === false) return false; // served here, as without workers
     const session = this.#directSession(uuid, context.route);
     try {
-      workers.handOver(session, uuid, socket, raw);
+      // The handshake only paused the socket: what Node read since is in its buffer, and goes along (read first).
+      workers.handOver(session, uuid, socket, Buffer.concat([raw, ...stopReading(socket)]));
     } catch (err) {
       session.log.error({ err }, 'handing the call over to a media worker failed');
       socket.destroy();

@@ -92,3 +92,35 @@ describe('AudioSocketIntake admission', () => {
     expect(withDefault.routeExists('default')).toBe(true);
   });
 });
+
+describe('AudioSocketIntake hand-over to a media worker', () => {
+  it('sends the bytes Node read while the admitted socket waited (paused) with the socket, after those of the handshake', async () => {
+    const { createServer, connect } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const accepted = new Promise<import('node:net').Socket>((r) => server.once('connection', r));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    const socket = await accepted;
+    // The handshake read the UUID frame, then paused the socket (as awaitUuidFrame does).
+    const read = new Promise<Buffer>((r) => socket.once('data', r));
+    client.write(Buffer.from('first'));
+    const raw = await read;
+    socket.pause();
+    // Audio that arrives meanwhile is read by Node into the paused socket's buffer, not lost.
+    client.write(Buffer.from('-audio-after-the-uuid'));
+    await new Promise((r) => setTimeout(r, 50));
+    let handed: Buffer | undefined;
+    const echo = route('echo');
+    const { intake: i } = intake({
+      makeSession: (info) =>
+        ({ id: info.callId, info, once: () => {}, log: { info: () => {} } }) as unknown as CallSession,
+      mediaWorkers: { ready: true, handOver: (_s, _u, _sock, bytes) => void (handed = bytes) },
+    });
+    expect(raw.toString()).toBe('first');
+    expect(i.handOff(randomUUID(), { kind: 'direct', route: echo }, socket, raw)).toBe(true);
+    expect(handed?.toString()).toBe('first-audio-after-the-uuid');
+    client.destroy();
+    socket.destroy();
+    await new Promise((r) => server.close(r));
+  });
+});
