@@ -21,6 +21,7 @@ import { type AgentServices, RemoteCallMedia } from './remote-call-media.js';
 import type { InvitedAudio } from '../agents/invited-agent.js';
 import type { PrimaryAgentWaits } from './primary-agent-waits.js';
 import { workerAmdOf } from './worker-amd.js';
+import { addStats, zeroStats } from './worker-stats.js';
 
 export interface MediaWorkerPoolOptions {
   count: number;
@@ -97,30 +98,6 @@ interface Slot {
   stats: WorkerStats | undefined;
   /** Totals of the slot's earlier processes (so the sums never go down when a worker is replaced). */
   readonly retired: WorkerStats;
-}
-
-function zeroStats(): WorkerStats {
-  return {
-    calls: 0,
-    media: { framesIn: 0, framesOut: 0, bargeIns: 0, playoutUnderruns: 0, playoutOverflowBytes: 0 },
-    clock: { ticks: 0, late: 0, missed: 0 },
-    vad: { inferenceMs: 0, windowsInferred: 0 },
-    rtp: { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0, portRefusals: 0, portsInUse: 0 },
-  };
-}
-
-function addStats(into: WorkerStats, s: WorkerStats | undefined): WorkerStats {
-  if (!s) return into;
-  addMediaTotals(into.media, s.media);
-  into.clock.ticks += s.clock.ticks;
-  into.clock.late += s.clock.late;
-  into.clock.missed += s.clock.missed;
-  if (into.vad && s.vad) {
-    into.vad.inferenceMs += s.vad.inferenceMs;
-    into.vad.windowsInferred += s.vad.windowsInferred;
-  }
-  if (into.rtp && s.rtp) for (const k of Object.keys(into.rtp) as (keyof typeof s.rtp)[]) into.rtp[k] += s.rtp[k];
-  return into;
 }
 
 /**
