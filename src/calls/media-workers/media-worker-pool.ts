@@ -13,7 +13,6 @@ import {
   type WorkerCallInfo,
   type WorkerStats,
 } from '../../protocols/media-worker/messages.js';
-import { addMediaTotals } from '../../observability/metrics.js';
 import { IpcChannel } from '../../transports/media-worker/ipc-channel.js';
 import type { CallSession } from '../call-session.js';
 import type { RemoteRtpSocket } from '../media-paths/rtp-media-path.js';

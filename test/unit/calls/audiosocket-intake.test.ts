@@ -114,7 +114,12 @@ describe('AudioSocketIntake hand-over to a media worker', () => {
     const { intake: i } = intake({
       makeSession: (info) =>
         ({ id: info.callId, info, once: () => {}, log: { info: () => {} } }) as unknown as CallSession,
-      mediaWorkers: { ready: true, handOver: (_s, _u, _sock, bytes) => void (handed = bytes) },
+      mediaWorkers: {
+        ready: true,
+        handOver: (_s, _u, _sock, bytes) => {
+          handed = bytes;
+        },
+      },
     });
     expect(raw.toString()).toBe('first');
     expect(i.handOff(randomUUID(), { kind: 'direct', route: echo }, socket, raw)).toBe(true);
