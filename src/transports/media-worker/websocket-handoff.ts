@@ -132,8 +132,9 @@ export interface AdoptOptions {
 
 /**
  * Builds a server-side WebSocket on a socket another process detached with `detachWebSocket`: `head` is parsed
- * first, then what arrives on the socket. The WebSocket is open at once; listeners attached in the same tick miss no
- * message.
+ * first, then what arrives on the socket. The WebSocket is open at once, and reads start only in the next turn of
+ * the event loop (`setImmediate`), so listeners attached in this tick or in its promise continuations (a waiter the
+ * WebSocket resolves) miss no message.
  */
 export function adoptWebSocket(socket: Socket, head: Buffer, options: AdoptOptions = {}): WebSocket {
   // A server-side WebSocket with no socket yet (what ws's own server builds before its handshake completes).
@@ -144,11 +145,13 @@ export function adoptWebSocket(socket: Socket, head: Buffer, options: AdoptOptio
   ) => WebSocket;
   const ws = new ServerSide(null, undefined, { autoPong: true });
   socket.on('error', () => undefined);
+  // Paused, `ws`'s data listener does not start the flow (which would run in this tick's nextTick queue).
+  socket.pause();
   (
     ws as unknown as {
       setSocket(s: Socket, head: Buffer, o: { allowSynchronousEvents: boolean; maxPayload: number }): void;
     }
   ).setSocket(socket, head, { allowSynchronousEvents: true, maxPayload: options.maxPayloadBytes ?? 1024 * 1024 });
-  restartReading(socket);
+  setImmediate(() => restartReading(socket));
   return ws;
 }

@@ -136,6 +136,25 @@ describe('handing an open WebSocket over at a frame boundary', () => {
     expect(after).toEqual(['later']);
   });
 
+  it('gives a whole frame carried in head to a listener attached after a promise resolves with the WebSocket', async () => {
+    const p = await pair();
+    pairs.push(p);
+    const claimed = new Promise<void>((r) => p.ws.once('message', () => r()));
+    p.client.write(text('claim'));
+    await claimed;
+    const { socket, head } = await detachWebSocket(p.ws);
+    // As a worker gets it, in an I/O callback that resolves a waiter: the bytes the primary read (here a whole
+    // frame) come first, then the socket's.
+    const adopted = await new Promise<WebSocket>((resolve) =>
+      setImmediate(() => resolve(adoptWebSocket(socket, Buffer.concat([head, text('in-head')])))),
+    );
+    const after: string[] = [];
+    adopted.on('message', (d: RawData) => after.push(d.toString()));
+    p.client.write(text('on-the-socket'));
+    await settle();
+    expect(after).toEqual(['in-head', 'on-the-socket']);
+  });
+
   it('refuses a WebSocket that is not open', async () => {
     const p = await pair();
     pairs.push(p);
