@@ -13,6 +13,7 @@ import {
 } from './calls/media-workers/index.js';
 import type { InvitedAudio } from './calls/agents/invited-agent.js';
 import type { Config } from './config/load-config.js';
+import { workerRtpPortRange } from './config/rtp-port-split.js';
 import type { Route } from './config/routes.js';
 import { AppMetrics, addMediaTotals, type MetricsSources } from './observability/metrics.js';
 import type { Logger } from './observability/logger.js';
@@ -48,6 +49,13 @@ export function createMediaWorkers(
     agentServices,
     agentWaits: new PrimaryAgentWaits({ ...connectIn, routeSecrets: config.routeSecrets, logger }),
     invitedAudio: (callId) => connectIn.invited.invitedAudio(callId),
+    // Each worker binds RTP in its own share of the range (when the range can give each one a port).
+    ...(config.rtp.maxPort - config.rtp.minPort + 1 >= count && {
+      rtpPortsOf: (slot: number) => {
+        const share = workerRtpPortRange(config.rtp, count, slot);
+        return share.maxPort - share.minPort + 1;
+      },
+    }),
     logger,
   });
 }

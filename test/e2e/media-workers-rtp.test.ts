@@ -201,6 +201,41 @@ describe('RTP calls on media workers (externalMedia UnicastRTP) against the simu
     await waitFor(() => app.registry.size === 0, WAIT_MS, 'no live calls');
   }, 120_000);
 
+  it('an RTP call goes to a worker with a free port of its share, though another worker has fewer calls', async () => {
+    // Four ports for two workers: two each. An AudioSocket route beside the RTP one makes the loads differ.
+    h = await startRtpHarness(
+      { ...rtpEnv(4), MEDIA_WORKERS: '2' },
+      {
+        routesJson: {
+          routes: [
+            { name: 'plain', match: { stasisArg: 'plain' }, agent: { kind: 'echo' } },
+            ...(rtpRoutes({ kind: 'echo' }, 'alaw') as { routes: unknown[] }).routes,
+          ],
+        },
+      },
+    );
+    const { app, sim } = h;
+    const pool = app.mediaWorkers!;
+    const plain = [];
+    for (let i = 0; i < 4; i++) {
+      const caller = await sim.placeInboundCall({ stasisArgs: ['plain'], caller: `+49302${i}` });
+      await waitFor(() => app.registry.get(caller.id)?.state === 'active', WAIT_MS, `plain call ${i} active`);
+      plain.push(caller);
+    }
+    expect(pool.workers.map((w) => w.calls)).toEqual([2, 2]);
+    // Worker 0 loses its AudioSocket calls: it is the least loaded, and takes the next two RTP calls (its two ports).
+    for (const c of plain) if (pool.workerOf(app.registry.get(c.id)!.id) === 0) await c.hangup();
+    await waitFor(() => pool.workers[0]!.calls === 0, WAIT_MS, 'worker 0 idle');
+    const rtp = await placeCalls(app, sim, 2);
+    expect(rtp.map((c) => pool.workerOf(c.callId))).toEqual([0, 0]);
+    // Both workers now hold two calls; worker 0 has no free port, so the third RTP call goes to worker 1.
+    const [third] = await placeCalls(app, sim, 1);
+    expect(pool.workerOf(third!.callId)).toBe(1);
+    expect(third!.stream.target.port).toBeGreaterThanOrEqual(rangeOf(app, 2, 1).minPort);
+    await waitFor(() => hearsOwnEcho(third!.stream, third!.freq), WAIT_MS, 'echo of the third call');
+    expect(h.logs.find(/call refused: no free RTP port/)).toHaveLength(0);
+  }, 120_000);
+
   it('an Asterisk that never sends on the UnicastRTP channel: the watchdog in the primary ends the call as media_timeout', async () => {
     h = await startRtpHarness(
       { MEDIA_WORKERS: '2', MEDIA_SILENCE_CHECK_MS: '1000' },

@@ -46,6 +46,8 @@ export interface MediaWorkerPoolOptions {
   agentWaits?: PrimaryAgentWaits;
   /** The audio of the agent that placed a call with `invite` (undefined for other calls). */
   invitedAudio?: (callId: string) => InvitedAudio | undefined;
+  /** How many RTP ports worker `slot` binds in (its share of the range); without it RTP calls ignore free ports. */
+  rtpPortsOf?: (slot: number) => number;
 }
 
 type RtpBindAnswer = Extract<FromWorker, { type: 'rtp.bound' | 'rtp.bindFailed' }>;
@@ -88,6 +90,8 @@ interface Slot {
   channel: IpcChannel<ToWorker, FromWorker> | undefined;
   port: number | undefined;
   readonly calls: Map<string, RemoteCallMedia>;
+  /** The RTP calls placed here and not ended: each holds one port of the worker's share. */
+  readonly rtpCalls: Set<string>;
   restarts: number;
   /** Exits in a row, each within a minute of the process's start (the restart delay doubles with each). */
   quickExits: number;
@@ -122,6 +126,7 @@ export class MediaWorkerPool {
       channel: undefined,
       port: undefined,
       calls: new Map(),
+      rtpCalls: new Set(),
       restarts: 0,
       quickExits: 0,
       startedAt: 0,
@@ -203,10 +208,15 @@ export class MediaWorkerPool {
    * MEDIA_WORKER_UNAVAILABLE when no worker is ready or it exits first, or when the call ends first.
    */
   placeRtp(session: CallSession): Promise<RemoteRtpSocket> {
-    const { slot, info } = this.#assign(session);
+    // Among workers with a free port of their share (each RTP call holds one), the least loaded; with none, the
+    // least loaded of all, which refuses the call (`RTP_PORTS_EXHAUSTED`) as one process does.
+    const ports = this.#o.rtpPortsOf;
+    const { slot, info } = this.#assign(session, ports && ((s) => s.rtpCalls.size < ports(s.worker)));
     const channel = slot.channel;
     const callId = info.callId;
     const worker = slot.worker;
+    slot.rtpCalls.add(callId);
+    session.once('ended', () => slot.rtpCalls.delete(callId));
     session.log.info({ worker }, 'RTP media placed on a media worker');
     return new Promise<RemoteRtpSocket>((resolve, reject) => {
       const timer = setTimeout(
@@ -266,9 +276,13 @@ export class MediaWorkerPool {
     };
   }
 
-  #assign(session: CallSession): { slot: Slot; info: WorkerCallInfo } {
+  /** The least-loaded ready worker (of those `prefer` accepts, when any does) takes the call's media. */
+  #assign(session: CallSession, prefer?: (slot: Slot) => boolean): { slot: Slot; info: WorkerCallInfo } {
     const ready = this.#slots.filter((s) => s.port !== undefined && s.channel);
-    const slot = ready.sort((a, b) => a.calls.size - b.calls.size || a.worker - b.worker)[0];
+    const preferred = prefer ? ready.filter(prefer) : [];
+    const slot = (preferred.length > 0 ? preferred : ready).sort(
+      (a, b) => a.calls.size - b.calls.size || a.worker - b.worker,
+    )[0];
     const channel = slot?.channel;
     if (!slot || !channel)
       throw new AppError('no media worker is ready to take the call', {
@@ -399,6 +413,7 @@ export class MediaWorkerPool {
     slot.stats = undefined;
     const calls = [...slot.calls.values()];
     slot.calls.clear();
+    slot.rtpCalls.clear();
     this.#o.agentWaits?.workerGone(slot.worker);
     for (const [callId, bind] of this.#rtpBinds)
       if (bind.worker === slot.worker)
