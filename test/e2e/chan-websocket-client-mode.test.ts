@@ -48,6 +48,18 @@ describe('chan_websocket with Asterisk connecting to the adapter (websocket_clie
     await waitFor(() => h!.sim.channels().length === 0 && h!.sim.bridges().length === 0, 5000, 'nothing left');
   });
 
+  it('two calls share one websocket_client.conf entry: each has its own connection, and shutting Asterisk down hangs up both', async () => {
+    h = await start(PASSWORD);
+    await h.sim.placeInboundCall({});
+    await h.sim.placeInboundCall({});
+    await waitFor(() => h!.media.length === 2, 5000, 'two media connections');
+    await waitFor(() => h!.app.registry.list().every((s) => s.state === 'active'), 5000, 'both calls active');
+    let closed = 0;
+    for (const m of h.media) void m.closed.then(() => closed++);
+    await h.sim.close();
+    await waitFor(() => closed === 2, 5000, 'both media connections closed by the simulated Asterisk');
+  });
+
   it('wrong credentials: the connection is refused (401) and the call fails cleanly', async () => {
     h = await start('not-the-password');
     const caller = await h.sim.placeInboundCall({});

@@ -70,7 +70,8 @@ export class ChanWebSocketServer {
     handleProtocols: (protocols) => (protocols.has('media') ? 'media' : false),
   });
   readonly #pending = new Map<string, PendingMediaSocket>();
-  readonly #connected = new Map<string, SimChanWebSocket>();
+  /** Live media connections, with their connection id (client mode: every call's is the websocket_client.conf id). */
+  readonly #connected = new Map<SimChanWebSocket, string>();
   readonly #all: SimChanWebSocket[] = [];
   #clock: MediaClock | undefined;
 
@@ -94,7 +95,7 @@ export class ChanWebSocketServer {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, connectionId: string): void {
-    if (this.#connected.has(connectionId)) {
+    if ([...this.#connected.values()].includes(connectionId)) {
       rawReply(socket, 409, 'Conflict');
       return;
     }
@@ -161,7 +162,7 @@ export class ChanWebSocketServer {
         xonLevel: this.#o.xonLevel ?? CHAN_WEBSOCKET_XON_LEVEL,
         onHangupRequest: (why) => entry.hangup(why),
       });
-      this.#connected.set(connectionId, conn);
+      this.#connected.set(conn, connectionId);
       this.#all.push(conn);
       ch.leg = { hangup: () => conn.hangup(), closed: conn.closed, sendDtmf: (d) => conn.sendDtmf(d) };
       ch.sourceResolver = (audio) => conn.bridged(audio);
@@ -169,7 +170,7 @@ export class ChanWebSocketServer {
       const unsubscribe = clock.subscribe((tick) => conn.tick(tick));
       void conn.closed.then(() => {
         unsubscribe();
-        this.#connected.delete(connectionId);
+        this.#connected.delete(conn);
       });
       this.#o.onConnection?.(conn);
       if (completeNow) entry.complete();
@@ -189,7 +190,7 @@ export class ChanWebSocketServer {
    * Idempotent: every call returns the same promise.
    */
   readonly close: () => Promise<void> = onceAsync(async () => {
-    const closing = [...this.#connected.values()].map((conn) => {
+    const closing = [...this.#connected.keys()].map((conn) => {
       conn.hangup();
       return conn.closed;
     });
