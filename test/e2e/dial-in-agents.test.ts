@@ -7,6 +7,7 @@ import { dialInNativeAgent, openDialInSocket } from '../../src/simulator/agents/
 import type { NativeAgentSession } from '../../src/simulator/agents/native-echo-agent.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneFrames, toneWindowMatch, trimSilence } from '../support/audio-checks.js';
+import { untilClaimed } from '../support/until-claimed.js';
 import { waitFor } from '../support/wait.js';
 import { pcmSamples } from '../../src/audio/format.js';
 
@@ -118,12 +119,16 @@ describe.each([
     expect(incoming.route).toBe('sales');
     await waitFor(() => h!.app.registry.size === 2, 10_000, 'both calls');
     const desk = h!.app.registry.list().find((s) => s.info.route.name === 'desk')!;
-    const byId = await dialInNativeAgent(
-      { url, bearer: AGENT_TOKEN, firstMessage: { command: 'claim', callId: desk.id } },
-      { mode: 'echo' },
+    const { session: byId, incoming: byIdIncoming } = await untilClaimed(
+      () =>
+        dialInNativeAgent(
+          { url, bearer: AGENT_TOKEN, firstMessage: { command: 'claim', callId: desk.id } },
+          { mode: 'echo' },
+        ),
+      (a) => a.waitForEvent('incoming'),
+      { onSession: (a) => agents.push(a) },
     );
-    agents.push(byId);
-    expect((await byId.waitForEvent('incoming')).callId).toBe(desk.id);
+    expect(byIdIncoming.callId).toBe(desk.id);
     for (const s of h!.app.registry.list()) expectMediaWhere(s.id);
     // Both agents talk to their calls (the echo comes back to each agent).
     await byRoute.waitForEvent('answer');

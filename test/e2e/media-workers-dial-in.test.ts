@@ -3,6 +3,7 @@ import type { CallLifecycleEvent } from '../../src/calls/call-session.js';
 import { dialInNativeAgent } from '../../src/simulator/agents/dial-in-client.js';
 import type { NativeAgentSession } from '../../src/simulator/agents/native-echo-agent.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
+import { untilClaimed } from '../support/until-claimed.js';
 import { waitFor } from '../support/wait.js';
 
 /** Worker processes start under tsx on a shared machine: generous waits, no timing assertions. */
@@ -88,12 +89,12 @@ describe('dial-in calls on media workers: the wait in the primary ends with the 
     // Replaced, and its next call is claimed and talks as before.
     await waitFor(() => pool.workers[worker]!.ready && pool.pidOf(worker) !== pid, WAIT_MS, 'worker replaced');
     const next = await waitingCall();
-    const agent = await dialInNativeAgent(
-      { url: `${url}?callId=${next.session.id}`, bearer: AGENT_TOKEN },
-      { mode: 'echo' },
+    const { session: agent, incoming } = await untilClaimed(
+      () => dialInNativeAgent({ url: `${url}?callId=${next.session.id}`, bearer: AGENT_TOKEN }, { mode: 'echo' }),
+      (a) => a.waitForEvent('incoming'),
+      { onSession: (a) => agents.push(a) },
     );
-    agents.push(agent);
-    expect((await agent.waitForEvent('incoming')).callId).toBe(next.session.id);
+    expect(incoming.callId).toBe(next.session.id);
     await agent.waitForEvent('answer');
   }, 90_000);
 });

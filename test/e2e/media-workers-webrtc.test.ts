@@ -8,6 +8,7 @@ import {
 } from '../../src/simulator/agents/webrtc-echo-agent.js';
 import { type AriHarness, startAriHarness } from '../support/ari-harness.js';
 import { toneWindowMatch } from '../support/audio-checks.js';
+import { untilClaimed } from '../support/until-claimed.js';
 import { waitFor } from '../support/wait.js';
 import { legAudio, quietLogger, recordEvents } from './webrtc-support.js';
 
@@ -88,9 +89,12 @@ describe('WebRTC agents on media workers (the peer connection runs where the cal
     const second = await h.sim.placeInboundCall({ audio: { type: 'samples', samples: tones[1]! } });
     await waitFor(() => h!.app.registry.get(second.id)?.state === 'connecting', WAIT_MS, 'second call waiting');
     const secondId = h.app.registry.get(second.id)!.id;
-    const late = await takeWaitingCall({ url, token: CONTROL, callId: secondId, logger });
-    sessions.push(late);
-    expect((await late.waitForEvent('incoming', () => true, WAIT_MS)).callId).toBe(secondId);
+    const { session: late, incoming } = await untilClaimed(
+      () => takeWaitingCall({ url, token: CONTROL, callId: secondId, logger }),
+      (s) => s.waitForEvent('incoming', () => true, WAIT_MS),
+      { onSession: (s) => sessions.push(s) },
+    );
+    expect(incoming.callId).toBe(secondId);
     for (const c of [first, second])
       await waitFor(() => h!.app.registry.get(c.id)?.state === 'active', WAIT_MS, 'active');
     const ids = [first, second].map((c) => h!.app.registry.get(c.id)!.id);
