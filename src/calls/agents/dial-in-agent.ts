@@ -78,7 +78,7 @@ export interface DialInClaims {
 }
 
 /** The fields of a call a dial-in claim uses. */
-export function dialInCallOf(call: CallInfo): DialInCall {
+function dialInCallOf(call: CallInfo): DialInCall {
   return {
     callId: call.callId,
     routeName: call.route.name,

@@ -37,11 +37,6 @@ export class PrimaryAgentWaits {
     this.#o = options;
   }
 
-  /** Waits still open (for tests and shutdown logs). */
-  get size(): number {
-    return this.#waits.size;
-  }
-
   receive(worker: number, m: AgentWaitMessage | AgentWaitCancelMessage, reply: ReplyToWorker): void {
     const key = `${m.callId}/${m.requestId}`;
     if (m.type === 'agent.waitCancel') {
